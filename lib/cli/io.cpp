@@ -1,0 +1,108 @@
+#include "cli/io.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace kd::cli {
+
+namespace {
+IoError sys_error(const std::string& what, const std::string& path) {
+  return IoError{what + " " + path + ": " + std::strerror(errno)};
+}
+}  // namespace
+
+std::optional<std::string> read_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::nullopt;
+    throw sys_error("cannot open", path);
+  }
+  std::string out;
+  char buf[65536];
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      IoError e = sys_error("cannot read", path);
+      ::close(fd);
+      throw e;
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+void write_file_atomic(const std::string& path, const std::string& data) {
+  std::string dir = ".";
+  if (auto slash = path.rfind('/'); slash != std::string::npos) dir = slash == 0 ? "/" : path.substr(0, slash);
+  std::string tmpl = path + ".tmp.XXXXXX";
+  std::vector<char> name(tmpl.begin(), tmpl.end());
+  name.push_back('\0');
+  int fd = ::mkstemp(name.data());
+  if (fd < 0) throw sys_error("cannot create a temporary file for", path);
+  auto fail = [&](const char* what) {
+    IoError e = sys_error(what, path);
+    ::close(fd);
+    ::unlink(name.data());
+    throw e;
+  };
+  if (::fchmod(fd, 0600) != 0) fail("cannot set the mode of");
+  std::size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail("cannot write");
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) fail("cannot sync");
+  if (::close(fd) != 0) {
+    IoError e = sys_error("cannot close", path);
+    ::unlink(name.data());
+    throw e;
+  }
+  if (::rename(name.data(), path.c_str()) != 0) {
+    IoError e = sys_error("cannot replace", path);
+    ::unlink(name.data());
+    throw e;
+  }
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+bool readable_by_others(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return false;
+  return (st.st_mode & 077) != 0;
+}
+
+FileLock::FileLock(const std::string& path) {
+  std::string lock = path + ".lock";
+  fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd_ < 0) throw sys_error("cannot open lock file", lock);
+  while (::flock(fd_, LOCK_EX) != 0) {
+    if (errno != EINTR) {
+      IoError e = sys_error("cannot lock", lock);
+      ::close(fd_);
+      throw e;
+    }
+  }
+}
+
+FileLock::~FileLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+}  // namespace kd::cli

@@ -1,0 +1,408 @@
+#include "cli/tools.hpp"
+
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/io.hpp"
+#include "crypto/suite.hpp"
+#include "flow/roles.hpp"
+#include "json/codec.hpp"
+
+namespace kd::cli {
+
+namespace {
+
+struct Common {
+  std::string tool;
+  std::string keys_path, state_path, seed_hex, input = "-";
+  std::optional<std::uint64_t> now;
+  bool show_key = false;
+  std::string id;
+  std::string support;
+  flow::Policy policy;
+};
+
+void add_common(CLI::App& app, Common& c) {
+  app.add_option("input", c.input, "JSON Lines input file ('-' or none: standard input)");
+  app.add_option("--keys", c.keys_path, "keystore file (JSON)");
+  app.add_option("--state", c.state_path, "state file; created when absent, replaced atomically");
+  app.add_option("--seed", c.seed_hex, "hex seed: makes all randomness deterministic");
+  app.add_option("--now", c.now, "fix the clock (UNIX seconds)");
+  app.add_flag("--show-key", c.show_key, "print the session key on success events");
+  app.add_option("--skew", c.policy.skew, "timestamp window in seconds (default 300)");
+}
+
+void add_chooser(CLI::App& app, Common& c) {
+  app.add_option("--support", c.support,
+                 "mechanisms this role may choose, comma-separated (default tls,ipsec-3gpp,ipsec-ike,ipsec-man,kd-app)");
+}
+
+void add_challenge_limits(CLI::App& app, Common& c) {
+  app.add_option("--challenge-ttl", c.policy.challenge_ttl, "lifetime of a challenge in seconds (default 60)");
+}
+
+[[noreturn]] void usage_fail(const Common& c, const std::string& what) {
+  std::cerr << c.tool << ": " << what << "\n";
+  std::exit(kExitUsage);
+}
+
+Bytes parse_seed(const Common& c) {
+  if (c.seed_hex.empty()) return {};
+  auto b = from_hex(c.seed_hex);
+  if (!b || b->empty() || b->size() > 64) usage_fail(c, "--seed must be 1 to 64 bytes of hex");
+  return *b;
+}
+
+int parse_cli(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int r = app.exit(e);
+    return r == 0 ? -1 : kExitUsage;  // -1: help was printed, exit 0
+  }
+  return 0;
+}
+
+flow::Keystore load_keys(const Common& c) {
+  if (c.keys_path.empty()) return {};
+  auto text = read_file(c.keys_path);
+  if (!text) throw IoError{"keystore " + c.keys_path + " does not exist"};
+  if (readable_by_others(c.keys_path))
+    std::cerr << c.tool << ": warning: keystore " << c.keys_path
+              << " is readable by group or others (chmod 600 " << c.keys_path << ")\n";
+  auto ks = json::decode_keystore(*text);
+  secure_wipe(text->data(), text->size());
+  if (!ks) throw IoError{"keystore " + c.keys_path + ": " + ks.error().detail};
+  return std::move(*ks);
+}
+
+// Reads lines without ever holding more than kMaxLine + 1 bytes of one: a longer line is
+// truncated here and rejected as oversized by the decoder.
+class LineReader {
+public:
+  explicit LineReader(std::FILE* f) : f_(f) {}
+  bool next(std::string& line) {
+    line.clear();
+    bool any = false;
+    int ch;
+    while ((ch = std::fgetc(f_)) != EOF) {
+      any = true;
+      if (ch == '\n') break;
+      if (line.size() <= json::kMaxLine) line.push_back(static_cast<char>(ch));
+    }
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return any;
+  }
+
+private:
+  std::FILE* f_;
+};
+
+bool blank(const std::string& s) { return s.find_first_not_of(" \t") == std::string::npos; }
+
+// One run of a role tool over its state: load, feed messages, print, save if changed.
+template <class State>
+class Session {
+public:
+  using Decode = Result<State> (*)(std::string_view);
+
+  Session(Common& c, msg::Role role, Decode decode) : c_(c), role_(role) {
+    seed_ = parse_seed(c);
+    if (!c.support.empty()) {
+      auto names = flow::parse_name_list(c.support);
+      if (!names) usage_fail(c, "--support: " + names.error().detail);
+      c.policy.supported = *names;
+    }
+    keys_ = load_keys(c);
+    if (!c.state_path.empty()) {
+      lock_ = std::make_unique<FileLock>(c.state_path);
+      if (auto text = read_file(c.state_path)) {
+        auto st = decode(*text);
+        if (!st) throw IoError{"state file " + c.state_path + ": " + st.error().detail};
+        state_ = std::move(*st);
+      }
+    }
+    loaded_ = state_;
+    ctx_.now = c.now ? *c.now : static_cast<std::uint64_t>(std::time(nullptr));
+    ctx_.keys = &keys_;
+    ctx_.policy = &c.policy;
+    ctx_.self_id = c.id;
+  }
+
+  State& state() { return state_; }
+  flow::Context& ctx() { return ctx_; }
+
+  // Randomness for one input: seeded from (seed, role, identity, input) or the OS.
+  void bind_rng(std::string_view self_id, ByteView input) {
+    if (seed_.empty()) rng_ = std::make_unique<crypto::OsRandom>();
+    else rng_ = std::make_unique<crypto::SeededRandom>(seed_, msg::role_name(role_), self_id, input);
+    ctx_.rng = rng_.get();
+  }
+
+  void reject(const Error& e, std::string_view step) {
+    rejected_ = true;
+    std::cout << json::encode_error(e, step) << "\n";
+    std::cerr << c_.tool << ": error: " << code_name(e.code);
+    if (!step.empty()) std::cerr << " (" << step << ")";
+    std::cerr << ": " << e.detail << "\n";
+  }
+
+  // Prints what a handler produced; keeps its state change unless the input was refused.
+  void apply(State& work, flow::Output& out, std::string_view step) {
+    for (const auto& m : out.messages) std::cout << json::encode_message(m) << "\n";
+    for (const auto& e : out.events) std::cout << json::encode_event(e, c_.show_key) << "\n";
+    if (out.error) reject(*out.error, step);
+    if (!out.error || out.keep_state_on_error) state_ = std::move(work);
+  }
+
+  using Handler = flow::Output (*)(State&, const msg::Message&, flow::Context&);
+
+  void feed(Handler handle) {
+    std::FILE* f = stdin;
+    if (c_.input != "-") {
+      f = std::fopen(c_.input.c_str(), "rb");
+      if (!f) throw IoError{"cannot open input " + c_.input};
+    }
+    LineReader reader(f);
+    std::string line;
+    while (reader.next(line)) {
+      if (blank(line)) continue;
+      std::string step;
+      auto m = json::decode_message(line, &step);
+      if (!m) {
+        reject(m.error(), step);
+        continue;
+      }
+      bind_rng(role_ == msg::Role::term ? *m->IDc : c_.id, msg::canonical(*m));
+      State work = state_;
+      flow::Output out = handle(work, *m, ctx_);
+      apply(work, out, msg::spec_of(*m).name);
+    }
+    if (f != stdin) std::fclose(f);
+  }
+
+  int finish() {
+    std::cout.flush();
+    if (!c_.state_path.empty() && !(state_ == loaded_))
+      write_file_atomic(c_.state_path, json::encode_state(state_));
+    return rejected_ ? kExitRejected : kExitOk;
+  }
+
+private:
+  Common& c_;
+  msg::Role role_;
+  Bytes seed_;
+  flow::Keystore keys_;
+  State state_, loaded_;
+  flow::Context ctx_;
+  std::unique_ptr<RandomSource> rng_;
+  std::unique_ptr<FileLock> lock_;
+  bool rejected_ = false;
+};
+
+// Runs body, turning file errors into exit status 3.
+template <class F>
+int guarded(const Common& c, F&& body) {
+  try {
+    return body();
+  } catch (const IoError& e) {
+    std::cerr << c.tool << ": " << e.what << "\n";
+    return kExitFile;
+  }
+}
+
+}  // namespace
+
+int term_main(int argc, char** argv) {
+  Common c;
+  c.tool = "kd-term";
+  CLI::App app{"kd-term: the terminal role of kd (registration-time key distribution)"};
+  add_common(app, c);
+  flow::StartParams sp;
+  std::string mechs = "tls:0.9,ipsec-3gpp:0.5,kd-app:0.1";
+  sp.suite = std::string(crypto::default_suite().name);
+  sp.contact = "127.0.0.1:5060";
+  auto* start = app.add_subcommand("start", "print the first message of a registration");
+  start->add_option("--id", sp.idc, "this terminal's identity (IDc)")->required();
+  start->add_option("--via", sp.via, "the signaling proxy's identity (IDsp): proxied flow");
+  start->add_option("--switch", sp.sw, "the soft switch's identity (IDss)")->required();
+  start->add_option("--suite", sp.suite, "cipher suite (default KD-AES128GCM-SHA256)");
+  start->add_option("--mechs", mechs, "security mechanisms with priorities, name[:q],... (q 0..1)");
+  start->add_option("--contact", sp.contact, "contact address IPc (default 127.0.0.1:5060)");
+  for (auto* sub : {start}) {
+    sub->add_option("--keys", c.keys_path, "keystore file (JSON)");
+    sub->add_option("--state", c.state_path, "state file");
+    sub->add_option("--seed", c.seed_hex, "hex seed");
+    sub->add_option("--now", c.now, "fix the clock (UNIX seconds)");
+  }
+  if (int r = parse_cli(app, argc, argv)) return r < 0 ? 0 : r;
+
+  return guarded(c, [&]() {
+    Session<flow::TermState> s(c, msg::Role::term, json::decode_term_state);
+    if (!*start) {
+      s.feed(flow::term_handle);
+      return s.finish();
+    }
+    auto list = flow::parse_mech_arg(mechs);
+    if (!list) usage_fail(c, "--mechs: " + list.error().detail);
+    sp.mechs = *list;
+    if (!crypto::find_suite(sp.suite)) {
+      s.reject(err(Code::unknown_suite, "unknown suite \"" + sp.suite + "\""), "");
+      return s.finish();
+    }
+    auto tmpl = flow::start_template(sp, s.ctx().now);
+    if (!tmpl) {
+      s.reject(tmpl.error(), "");
+      return s.finish();
+    }
+    s.bind_rng(sp.idc, msg::canonical(*tmpl));
+    flow::TermState work = s.state();
+    flow::Output out = flow::term_start(work, sp, s.ctx());
+    s.apply(work, out, sp.via ? "s1" : "d1");
+    return s.finish();
+  });
+}
+
+int proxy_main(int argc, char** argv) {
+  Common c;
+  c.tool = "kd-proxy";
+  std::string source;
+  CLI::App app{"kd-proxy: the signaling proxy (SBC) role of kd"};
+  add_common(app, c);
+  add_chooser(app, c);
+  app.add_option("--id", c.id, "this proxy's identity (IDsp)")->required();
+  app.add_option("--source", source, "address the terminal's messages came from; rewrites IPc (NAT)");
+  if (int r = parse_cli(app, argc, argv)) return r < 0 ? 0 : r;
+  if (auto st = msg::check_identity("--id", c.id); !st) usage_fail(c, st.error().detail);
+  if (!source.empty())
+    if (auto st = msg::check_ip(source); !st) usage_fail(c, "--source: " + st.error().detail);
+  return guarded(c, [&]() {
+    Session<flow::ProxyState> s(c, msg::Role::proxy, json::decode_proxy_state);
+    s.ctx().observed_source = source;
+    s.feed(flow::proxy_handle);
+    return s.finish();
+  });
+}
+
+int switch_main(int argc, char** argv) {
+  Common c;
+  c.tool = "kd-switch";
+  CLI::App app{"kd-switch: the soft switch role of kd"};
+  add_common(app, c);
+  add_chooser(app, c);
+  add_challenge_limits(app, c);
+  app.add_option("--id", c.id, "this switch's identity (IDss)")->required();
+  app.add_option("--max-attempts", c.policy.max_attempts,
+                 "verification words one registration may try (default 3)")
+      ->check(CLI::Range(1u, 100u));
+  if (int r = parse_cli(app, argc, argv)) return r < 0 ? 0 : r;
+  if (auto st = msg::check_identity("--id", c.id); !st) usage_fail(c, st.error().detail);
+  return guarded(c, [&]() {
+    Session<flow::SwitchState> s(c, msg::Role::sw, json::decode_switch_state);
+    s.feed(flow::switch_handle);
+    return s.finish();
+  });
+}
+
+namespace {
+
+flow::Keystore read_keystore_file(const std::string& path) {
+  auto text = read_file(path);
+  if (!text) throw IoError{"keystore " + path + " does not exist (create it with kd-auc keys init)"};
+  auto ks = json::decode_keystore(*text);
+  secure_wipe(text->data(), text->size());
+  if (!ks) throw IoError{"keystore " + path + ": " + ks.error().detail};
+  return std::move(*ks);
+}
+
+int keys_main(CLI::App& keys, const Common& c, const std::string& file, bool force,
+              const std::string& id, const std::string& role, const std::string& key_hex) {
+  auto refuse = [&](const std::string& what) {
+    std::cerr << c.tool << ": error: " << what << "\n";
+    return kExitRejected;
+  };
+  if (keys.got_subcommand("init")) {
+    if (!force && read_file(file)) return refuse(file + " exists; use --force to replace it");
+    write_file_atomic(file, json::encode_keystore({}));
+    return kExitOk;
+  }
+  flow::Keystore ks = read_keystore_file(file);
+  if (keys.got_subcommand("list")) {
+    for (const auto& [eid, e] : ks.entities) std::cout << eid << " " << msg::role_name(e.role) << "\n";
+    return kExitOk;
+  }
+  if (auto st = msg::check_identity("--id", id); !st) usage_fail(c, st.error().detail);
+  if (keys.got_subcommand("export")) {
+    const flow::Entity* e = ks.find(id);
+    if (!e) return refuse(id + " is not in " + file);
+    flow::Keystore one;
+    one.entities.emplace(id, *e);
+    std::cout << json::encode_keystore(one);
+    return kExitOk;
+  }
+  // add
+  auto r = msg::parse_role(role);
+  if (!r || *r == msg::Role::auc) usage_fail(c, "--role must be term, proxy or switch");
+  if (ks.find(id)) return refuse(id + " is already in " + file);
+  flow::Entity e{id, *r, {}};
+  if (!key_hex.empty()) {
+    auto b = from_hex(key_hex);
+    if (!b || b->size() < 16 || b->size() > 64) usage_fail(c, "--key must be 16 to 64 bytes of hex");
+    e.key = Secret(*b);
+    secure_wipe(b->data(), b->size());
+  } else if (!c.seed_hex.empty()) {
+    crypto::SeededRandom rng(parse_seed(c), "keystore", id, to_bytes(role));
+    e.key = rng.draw_secret(32);
+  } else {
+    crypto::OsRandom rng;
+    e.key = rng.draw_secret(32);
+  }
+  ks.entities.emplace(id, std::move(e));
+  write_file_atomic(file, json::encode_keystore(ks));
+  return kExitOk;
+}
+
+}  // namespace
+
+int auc_main(int argc, char** argv) {
+  Common c;
+  c.tool = "kd-auc";
+  c.id = "auc";
+  CLI::App app{"kd-auc: the authentication center role of kd, and its keystore"};
+  add_common(app, c);
+  add_challenge_limits(app, c);
+  app.add_option("--id", c.id, "this AuC's name, used only to seed --seed randomness (default auc)");
+  auto* keys = app.add_subcommand("keys", "manage the keystore");
+  keys->require_subcommand(1);
+  std::string file, id, role, key_hex;
+  bool force = false;
+  auto* init = keys->add_subcommand("init", "create an empty keystore");
+  init->add_option("file", file, "keystore file")->required();
+  init->add_flag("--force", force, "replace an existing file");
+  auto* add = keys->add_subcommand("add", "add an entity with a fresh random key");
+  add->add_option("file", file, "keystore file")->required();
+  add->add_option("--id", id, "the entity's identity")->required();
+  add->add_option("--role", role, "term, proxy or switch")->required();
+  add->add_option("--key", key_hex, "use this key (hex, 16 to 64 bytes) instead of a fresh one");
+  add->add_option("--seed", c.seed_hex, "derive the key from this hex seed (tests and demos only)");
+  auto* exp = keys->add_subcommand("export", "print a keystore holding only one entity");
+  exp->add_option("file", file, "keystore file")->required();
+  exp->add_option("--id", id, "the entity to export")->required();
+  auto* list = keys->add_subcommand("list", "print each entity's identity and role (no keys)");
+  list->add_option("file", file, "keystore file")->required();
+  if (int r = parse_cli(app, argc, argv)) return r < 0 ? 0 : r;
+
+  return guarded(c, [&]() {
+    if (*keys) return keys_main(*keys, c, file, force, id, role, key_hex);
+    if (auto st = msg::check_identity("--id", c.id); !st) usage_fail(c, st.error().detail);
+    Session<flow::AucState> s(c, msg::Role::auc, json::decode_auc_state);
+    s.feed(flow::auc_handle);
+    return s.finish();
+  });
+}
+
+}  // namespace kd::cli

@@ -1,0 +1,69 @@
+// Byte strings, secret buffers that wipe themselves, hex, and big-endian helpers.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kd {
+
+using Bytes = std::vector<std::uint8_t>;
+using ByteView = std::span<const std::uint8_t>;
+
+// Overwrites memory in a way the optimiser may not remove.
+void secure_wipe(void* p, std::size_t n) noexcept;
+
+// A byte buffer for keys: wiped when destroyed or reassigned, never printed by accident
+// (no implicit conversion to anything printable).
+class Secret {
+public:
+  Secret() = default;
+  explicit Secret(ByteView v) : b_(v.begin(), v.end()) {}
+  explicit Secret(std::size_t n) : b_(n, 0) {}
+  Secret(const Secret& o) : b_(o.b_) {}
+  Secret(Secret&& o) noexcept : b_(std::move(o.b_)) { o.b_.clear(); }
+  Secret& operator=(const Secret& o) {
+    if (this != &o) { wipe(); b_ = o.b_; }
+    return *this;
+  }
+  Secret& operator=(Secret&& o) noexcept {
+    if (this != &o) { wipe(); b_ = std::move(o.b_); o.b_.clear(); }
+    return *this;
+  }
+  ~Secret() { wipe(); }
+
+  std::uint8_t* data() noexcept { return b_.data(); }
+  const std::uint8_t* data() const noexcept { return b_.data(); }
+  std::size_t size() const noexcept { return b_.size(); }
+  bool empty() const noexcept { return b_.empty(); }
+  ByteView view() const noexcept { return {b_.data(), b_.size()}; }
+
+private:
+  void wipe() noexcept {
+    if (!b_.empty()) secure_wipe(b_.data(), b_.size());
+    b_.clear();
+  }
+  Bytes b_;
+};
+
+std::string to_hex(ByteView v);
+// Lowercase or uppercase hex, even length; nullopt on anything else.
+std::optional<Bytes> from_hex(std::string_view s);
+
+inline Bytes to_bytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
+
+// Appends for canonical encodings (all integers big-endian).
+void put_u8(Bytes& out, std::uint8_t v);
+void put_u16(Bytes& out, std::uint16_t v);
+void put_u64(Bytes& out, std::uint64_t v);
+void put_bytes(Bytes& out, ByteView v);
+void put_str(Bytes& out, std::string_view s);
+// u16 length prefix then the bytes; the caller guarantees size < 65536.
+void put_lp16(Bytes& out, ByteView v);
+void put_lp16(Bytes& out, std::string_view s);
+
+}  // namespace kd

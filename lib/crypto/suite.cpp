@@ -1,0 +1,169 @@
+#include "crypto/suite.hpp"
+
+#include <array>
+#include <stdexcept>
+
+#include <cryptopp/aes.h>
+#include <cryptopp/gcm.h>
+#include <cryptopp/hkdf.h>
+#include <cryptopp/hmac.h>
+#include <cryptopp/osrng.h>
+#include <cryptopp/sha.h>
+#include <cryptopp/sm3.h>
+#include <cryptopp/sm4.h>
+
+namespace kd::crypto {
+
+namespace {
+
+constexpr std::array<Suite, 3> kSuites{{
+    {1, "KD-AES128GCM-SHA256", CipherId::aes, 16, HashId::sha256, 32, 16, 16},
+    {2, "KD-AES256GCM-SHA384", CipherId::aes, 32, HashId::sha384, 48, 24, 24},
+    {3, "KD-SM4GCM-SM3", CipherId::sm4, 16, HashId::sm3, 32, 16, 16},
+}};
+
+template <class F>
+decltype(auto) with_hash(HashId h, F&& f) {
+  switch (h) {
+    case HashId::sha256: return f(CryptoPP::SHA256{});
+    case HashId::sha384: return f(CryptoPP::SHA384{});
+    case HashId::sm3: return f(CryptoPP::SM3{});
+  }
+  throw std::logic_error("unknown hash");
+}
+
+template <class F>
+decltype(auto) with_cipher(CipherId c, F&& f) {
+  switch (c) {
+    case CipherId::aes: return f(CryptoPP::AES{});
+    case CipherId::sm4: return f(CryptoPP::SM4{});
+  }
+  throw std::logic_error("unknown cipher");
+}
+
+thread_local OpCounts t_counts;
+
+}  // namespace
+
+std::span<const Suite> all_suites() noexcept { return kSuites; }
+
+const Suite* find_suite(std::string_view name) noexcept {
+  for (const auto& s : kSuites)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+const Suite& default_suite() noexcept { return kSuites[0]; }
+
+Bytes hash(HashId h, ByteView msg) {
+  return with_hash(h, [&](auto tag) {
+    using H = decltype(tag);
+    H hf;
+    Bytes out(H::DIGESTSIZE);
+    hf.CalculateDigest(out.data(), msg.data(), msg.size());
+    return out;
+  });
+}
+
+Bytes hmac(HashId h, ByteView key, ByteView msg) {
+  ++t_counts.hmac;
+  return with_hash(h, [&](auto tag) {
+    using H = decltype(tag);
+    CryptoPP::HMAC<H> mac(key.data(), key.size());
+    Bytes out(H::DIGESTSIZE);
+    mac.CalculateDigest(out.data(), msg.data(), msg.size());
+    return out;
+  });
+}
+
+Secret hkdf(HashId h, ByteView ikm, ByteView salt, ByteView info, std::size_t len) {
+  ++t_counts.hkdf;
+  return with_hash(h, [&](auto tag) {
+    using H = decltype(tag);
+    Secret out(len);
+    CryptoPP::HKDF<H> kdf;
+    kdf.DeriveKey(out.data(), out.size(), ikm.data(), ikm.size(), salt.data(), salt.size(),
+                  info.data(), info.size());
+    return out;
+  });
+}
+
+Bytes gcm_seal(CipherId c, ByteView key, ByteView nonce, ByteView aad, ByteView plaintext) {
+  ++t_counts.seal;
+  return with_cipher(c, [&](auto tag) {
+    using C = decltype(tag);
+    typename CryptoPP::GCM<C>::Encryption enc;
+    enc.SetKeyWithIV(key.data(), key.size(), nonce.data(), nonce.size());
+    Bytes out(plaintext.size() + kAeadTagLen);
+    enc.EncryptAndAuthenticate(out.data(), out.data() + plaintext.size(), kAeadTagLen, nonce.data(),
+                               static_cast<int>(nonce.size()), aad.data(), aad.size(),
+                               plaintext.data(), plaintext.size());
+    return out;
+  });
+}
+
+std::optional<Secret> gcm_open(CipherId c, ByteView key, ByteView nonce, ByteView aad,
+                               ByteView ct_tag) {
+  ++t_counts.open;
+  if (ct_tag.size() < kAeadTagLen) return std::nullopt;
+  return with_cipher(c, [&](auto tag) -> std::optional<Secret> {
+    using C = decltype(tag);
+    typename CryptoPP::GCM<C>::Decryption dec;
+    dec.SetKeyWithIV(key.data(), key.size(), nonce.data(), nonce.size());
+    std::size_t n = ct_tag.size() - kAeadTagLen;
+    Secret out(n);
+    bool ok = dec.DecryptAndVerify(out.data(), ct_tag.data() + n, kAeadTagLen, nonce.data(),
+                                   static_cast<int>(nonce.size()), aad.data(), aad.size(),
+                                   ct_tag.data(), n);
+    if (!ok) return std::nullopt;
+    return out;
+  });
+}
+
+Bytes block_encrypt(CipherId c, ByteView key, ByteView block) {
+  return with_cipher(c, [&](auto tag) {
+    using C = decltype(tag);
+    typename C::Encryption e(key.data(), key.size());
+    Bytes out(C::BLOCKSIZE);
+    e.ProcessBlock(block.data(), out.data());
+    return out;
+  });
+}
+
+bool ct_equal(ByteView a, ByteView b) noexcept {
+  if (a.size() != b.size()) return false;
+  volatile std::uint8_t acc = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) acc = static_cast<std::uint8_t>(acc | (a[i] ^ b[i]));
+  return acc == 0;
+}
+
+OpCounts& op_counts() noexcept { return t_counts; }
+
+void OsRandom::fill(std::span<std::uint8_t> out) {
+  CryptoPP::OS_GenerateRandomBlock(false, out.data(), out.size());
+}
+
+SeededRandom::SeededRandom(ByteView seed, std::string_view role, std::string_view id,
+                           ByteView input) {
+  Bytes info = to_bytes("kd1 rng");
+  put_u8(info, 0);
+  put_lp16(info, role);
+  put_lp16(info, id);
+  Bytes digest = hash(HashId::sha256, input);
+  put_bytes(info, digest);
+  key_ = hkdf(HashId::sha256, seed, {}, info, 32);
+}
+
+void SeededRandom::fill(std::span<std::uint8_t> out) {
+  for (auto& b : out) {
+    if (used_ == block_.size()) {
+      Bytes ctr;
+      put_u64(ctr, counter_++);
+      block_ = hmac(HashId::sha256, key_.view(), ctr);
+      used_ = 0;
+    }
+    b = block_[used_++];
+  }
+}
+
+}  // namespace kd::crypto

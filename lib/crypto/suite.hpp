@@ -1,0 +1,77 @@
+// The named cipher suites and the primitives they are built from. Crypto++ stays inside crypto/.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/bytes.hpp"
+#include "core/random.hpp"
+
+namespace kd::crypto {
+
+enum class HashId : std::uint8_t { sha256, sha384, sm3 };
+enum class CipherId : std::uint8_t { aes, sm4 };
+
+struct Suite {
+  std::uint8_t code;          // the suite's number on the wire (kd-protocol(7))
+  std::string_view name;      // e.g. "KD-AES128GCM-SHA256"
+  CipherId cipher;
+  std::size_t key_len;        // AEAD key and session key length
+  HashId hash;
+  std::size_t hash_len;       // digest length of the suite's hash
+  std::size_t auth_len;       // length of Authenticator_c
+  std::size_t mac_len;        // length of the MAC on the success message
+};
+
+inline constexpr std::size_t kAeadNonceLen = 12;
+inline constexpr std::size_t kAeadTagLen = 16;
+
+std::span<const Suite> all_suites() noexcept;
+const Suite* find_suite(std::string_view name) noexcept;
+const Suite& default_suite() noexcept;
+
+// Generic primitives, parameterised by hash or cipher so the known-answer tests reach them directly.
+Bytes hash(HashId h, ByteView msg);
+Bytes hmac(HashId h, ByteView key, ByteView msg);
+Secret hkdf(HashId h, ByteView ikm, ByteView salt, ByteView info, std::size_t len);
+// Returns ciphertext || 16-byte tag.
+Bytes gcm_seal(CipherId c, ByteView key, ByteView nonce, ByteView aad, ByteView plaintext);
+// nullopt when the tag does not verify.
+std::optional<Secret> gcm_open(CipherId c, ByteView key, ByteView nonce, ByteView aad, ByteView ct_tag);
+// One raw block, for the SM4 known-answer test.
+Bytes block_encrypt(CipherId c, ByteView key, ByteView block);
+
+// Constant-time comparison; different lengths compare unequal (the length is not secret).
+bool ct_equal(ByteView a, ByteView b) noexcept;
+
+// How many primitive calls this thread has made: the benchmark prices one registration with it.
+struct OpCounts {
+  std::uint64_t hmac = 0, hkdf = 0, seal = 0, open = 0;
+};
+OpCounts& op_counts() noexcept;
+
+// The operating system's random source.
+class OsRandom final : public RandomSource {
+public:
+  void fill(std::span<std::uint8_t> out) override;
+};
+
+// Deterministic stream for --seed: HMAC-SHA256 in counter mode under a key bound to
+// (seed, role, identity, input). See kd-protocol(7), "Deterministic randomness".
+class SeededRandom final : public RandomSource {
+public:
+  SeededRandom(ByteView seed, std::string_view role, std::string_view id, ByteView input);
+  void fill(std::span<std::uint8_t> out) override;
+
+private:
+  Secret key_;
+  std::uint64_t counter_ = 0;
+  Bytes block_;
+  std::size_t used_ = 0;
+};
+
+}  // namespace kd::crypto

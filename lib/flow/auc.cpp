@@ -1,0 +1,83 @@
+#include "crypto/protocol.hpp"
+#include "flow/edge.hpp"
+
+namespace kd::flow {
+
+namespace {
+
+Result<const Entity*> entity(const Context& ctx, const std::string& id, msg::Role role,
+                             std::string_view field) {
+  const Entity* e = ctx.keys->find(id);
+  if (!e) return err(Code::unknown_identity, std::string(field) + " " + id + " is not in the keystore");
+  if (e->role != role)
+    return err(Code::unknown_identity, std::string(field) + " " + id + " is a " +
+                                           std::string(msg::role_name(e->role)) + ", not a " +
+                                           std::string(msg::role_name(role)));
+  return e;
+}
+
+Output on_request(AucState& st, const msg::Message& m, Context& ctx) {  // s3 / d2
+  const bool proxied = m.flow == msg::Flow::proxied;
+  const std::string& peer = *peer_of(m);
+  auto term = entity(ctx, *m.IDc, msg::Role::term, "IDc");
+  if (!term) return Output::fail(term.error());
+  auto other = entity(ctx, peer, proxied ? msg::Role::proxy : msg::Role::sw, proxied ? "IDsp" : "IDss");
+  if (!other) return Output::fail(other.error());
+  const auto& suite = *crypto::find_suite(*m.suite);
+
+  // Draw order is part of the protocol (kd-protocol(7)): Rand, K, then the two seal nonces.
+  Bytes rand = ctx.rng->draw(msg::kRandLen);
+  Secret k = ctx.rng->draw_secret(suite.key_len);
+  msg::Message out = make(m.flow, proxied ? 4 : 3, *m.suite, *m.IDc, peer);
+  out.Rand = rand;
+  out.Authenticator_c = crypto::authenticator(suite, (*term)->key.view(), rand, *m.IDc);
+  crypto::SealBinding bc{m.flow, *m.IDc, peer, rand, msg::Role::term};
+  out.EKc = crypto::seal_key(suite, (*term)->key.view(), bc, k.view(), *ctx.rng);
+  crypto::SealBinding bp{m.flow, *m.IDc, peer, rand, proxied ? msg::Role::proxy : msg::Role::sw};
+  (proxied ? out.EKsp : out.EKss) = crypto::seal_key(suite, (*other)->key.view(), bp, k.view(), *ctx.rng);
+
+  IssuedChallenge ic;
+  ic.idc = *m.IDc;
+  ic.peer = peer;
+  ic.suite = *m.suite;
+  ic.flow = m.flow;
+  ic.expires = ctx.now + ctx.policy->challenge_ttl;
+  st.issued[to_hex(rand)] = std::move(ic);
+  Output o;
+  o.messages.push_back(std::move(out));
+  return o;
+}
+
+Output on_report(AucState& st, const msg::Message& m, Context& ctx) {  // s11 / d7
+  auto it = st.issued.find(to_hex(*m.Rand));
+  if (it == st.issued.end() || it->second.idc != *m.IDc || it->second.peer != *peer_of(m) ||
+      it->second.flow != m.flow || it->second.suite != *m.suite)
+    return Output::fail(err(Code::unknown_challenge, "no challenge with this Rand was issued for " + *m.IDc));
+  if (it->second.answered)
+    return Output::fail(err(Code::reused_challenge, "this challenge was already reported"));
+  it->second.answered = true;
+  AucRecord rec{*peer_of(m), *m.IPc, *m.suite, m.flow, ctx.now};
+  st.registered[*m.IDc] = rec;
+  Event e;
+  e.name = "registration-recorded";
+  e.step = &msg::spec_of(m);
+  e.idc = *m.IDc;
+  e.peer = rec.peer;
+  e.suite = rec.suite;
+  e.ipc = rec.ipc;
+  Output o;
+  o.events.push_back(std::move(e));
+  return o;
+}
+
+}  // namespace
+
+Output auc_handle(AucState& st, const msg::Message& m, Context& ctx) {
+  if (auto s = check_recipient(m, msg::Role::auc); !s) return Output::fail(s.error());
+  // Issued challenges are kept one window past their lifetime so a late report is still matched.
+  std::erase_if(st.issued, [&](const auto& kv) { return kv.second.expires + ctx.policy->skew < ctx.now; });
+  if (m.Rand) return on_report(st, m, ctx);
+  return on_request(st, m, ctx);
+}
+
+}  // namespace kd::flow

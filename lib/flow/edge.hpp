@@ -1,0 +1,30 @@
+// The terminal-facing half of the protocol, shared by the proxy (proxied flow) and by the switch
+// (direct flow, where it faces the terminal itself): freshness, nonces, mechanism choice, the MAC.
+#pragma once
+
+#include "flow/roles.hpp"
+
+namespace kd::flow {
+
+const std::optional<std::string>& peer_of(const msg::Message& m);
+void set_peer(msg::Message& m, std::string peer);
+msg::Message make(msg::Flow flow, std::uint8_t step, const std::string& suite,
+                  const std::string& idc, const std::string& peer);
+
+// s1 / d1: a fresh registration request. Starts a new exchange in ex.
+Status edge_accept_register(EdgeExchange& ex, ReplayCache& seen, const msg::Message& m,
+                            const Context& ctx);
+// s6 / d4: the failure response carrying Rand, built from the exchange.
+msg::Message edge_challenge(EdgeExchange& ex, const msg::Message& m, const Bytes& rand,
+                            Context& ctx);
+// s7 / d5: the re-registration; checks freshness, nonces and the challenge, chooses the mechanism.
+Status edge_accept_answer(EdgeExchange& ex, ReplayCache& seen, const msg::Message& m,
+                          const Context& ctx);
+// s10 / d6: the success response with the chosen mechanism, the echoed list and the MAC under K.
+msg::Message edge_success(const EdgeExchange& ex, const msg::Message& m, const Bytes& ekc,
+                          const Secret& session_key, Context& ctx);
+
+// The success event shared by the proxy and the direct switch.
+Event key_established(const msg::Message& sent, const EdgeExchange& ex, Secret key);
+
+}  // namespace kd::flow

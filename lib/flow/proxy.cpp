@@ -1,0 +1,89 @@
+#include "crypto/protocol.hpp"
+#include "flow/edge.hpp"
+
+namespace kd::flow {
+
+namespace {
+
+using Phase = EdgeExchange::Phase;
+
+Result<EdgeExchange*> find_exchange(ProxyState& st, const msg::Message& m) {
+  auto it = st.exchanges.find(*m.IDc);
+  if (it == st.exchanges.end())
+    return err(Code::unexpected_message, "no exchange with " + *m.IDc + " is under way");
+  if (*m.suite != it->second.suite)
+    return err(Code::suite_mismatch, "the exchange uses " + it->second.suite);
+  return &it->second;
+}
+
+Output on_register(ProxyState& st, const msg::Message& m, Context& ctx) {  // s1
+  EdgeExchange ex;
+  if (auto s = edge_accept_register(ex, st.seen_n1, m, ctx); !s) return Output::fail(s.error());
+  msg::Message out = make(m.flow, 2, *m.suite, *m.IDc, ctx.self_id);
+  out.IPc = ex.ipc;
+  st.exchanges[*m.IDc] = std::move(ex);
+  Output o;
+  o.messages.push_back(std::move(out));
+  return o;
+}
+
+Output on_failure(ProxyState& st, const msg::Message& m, Context& ctx) {  // s5
+  auto ex = find_exchange(st, m);
+  if (!ex) return Output::fail(ex.error());
+  if ((*ex)->phase == Phase::awaiting_answer)
+    return Output::fail(err(Code::unexpected_message, "a challenge to " + *m.IDc + " is already out"));
+  Output o;
+  o.messages.push_back(edge_challenge(**ex, m, *m.Rand, ctx));
+  return o;
+}
+
+Output on_answer(ProxyState& st, const msg::Message& m, Context& ctx) {  // s7
+  auto ex = find_exchange(st, m);
+  if (!ex) return Output::fail(ex.error());
+  if (auto s = edge_accept_answer(**ex, st.seen_n1, m, ctx); !s) return Output::fail(s.error());
+  msg::Message out = make(m.flow, 8, *m.suite, *m.IDc, ctx.self_id);
+  out.Rand = m.Rand;
+  out.Authenticator_c = m.Authenticator_c;
+  out.IPc = (*ex)->ipc;
+  Output o;
+  o.messages.push_back(std::move(out));
+  return o;
+}
+
+Output on_success(ProxyState& st, const msg::Message& m, Context& ctx) {  // s9
+  auto ex = find_exchange(st, m);
+  if (!ex) return Output::fail(ex.error());
+  EdgeExchange& x = **ex;
+  if (x.phase != Phase::awaiting_result || !x.rand)
+    return Output::fail(err(Code::unexpected_message, "no answer of " + *m.IDc + " is waiting for a result"));
+  const Entity* self = ctx.keys->find(ctx.self_id);
+  if (!self || self->role != msg::Role::proxy)
+    return Output::fail(err(Code::unknown_identity, "no proxy key for " + ctx.self_id + " in the keystore"));
+  const auto& suite = *crypto::find_suite(x.suite);
+  crypto::SealBinding b{m.flow, *m.IDc, ctx.self_id, *x.rand, msg::Role::proxy};
+  auto k = crypto::open_key(suite, self->key.view(), b, *m.EKsp);
+  if (!k) return Output::fail(err(Code::bad_seal, "EKsp does not open under this proxy's key"));
+
+  Output o;
+  o.messages.push_back(edge_success(x, m, *m.EKc, *k, ctx));
+  o.events.push_back(key_established(o.messages.back(), x, std::move(*k)));
+  st.exchanges.erase(*m.IDc);
+  return o;
+}
+
+}  // namespace
+
+Output proxy_handle(ProxyState& st, const msg::Message& m, Context& ctx) {
+  if (auto s = check_recipient(m, msg::Role::proxy); !s) return Output::fail(s.error());
+  if (*m.IDsp != ctx.self_id)
+    return Output::fail(err(Code::identity_mismatch, "IDsp is " + *m.IDsp + ", this proxy is " + ctx.self_id));
+  st.seen_n1.prune(ctx.now);
+  switch (m.step) {
+    case 1: return on_register(st, m, ctx);
+    case 5: return on_failure(st, m, ctx);
+    case 7: return on_answer(st, m, ctx);
+    default: return on_success(st, m, ctx);  // 9
+  }
+}
+
+}  // namespace kd::flow

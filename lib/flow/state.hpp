@@ -1,0 +1,127 @@
+// What each role remembers between messages. Persisted by the tools (json/state_codec), never by the
+// core: the core only transforms a State given to it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "core/bytes.hpp"
+#include "msg/message.hpp"
+
+namespace kd::flow {
+
+struct Entity {
+  std::string id;
+  msg::Role role;
+  Secret key;  // long-term key shared with the AuC
+};
+
+struct Keystore {
+  std::map<std::string, Entity> entities;
+  const Entity* find(std::string_view id) const {
+    auto it = entities.find(std::string(id));
+    return it == entities.end() ? nullptr : &it->second;
+  }
+};
+
+// Nonces (hex) seen within the window, each kept until the timestamp it came with goes stale.
+struct ReplayCache {
+  std::map<std::string, std::uint64_t> expiry;
+  bool seen(const Bytes& nonce) const { return expiry.count(to_hex(nonce)) != 0; }
+  void add(const Bytes& nonce, std::uint64_t until) { expiry[to_hex(nonce)] = until; }
+  void prune(std::uint64_t now) {
+    std::erase_if(expiry, [now](const auto& kv) { return kv.second < now; });
+  }
+  bool operator==(const ReplayCache&) const = default;
+};
+
+// The terminal-facing half of an exchange, kept by the proxy (proxied flow) or by the switch
+// (direct flow).
+struct EdgeExchange {
+  enum class Phase : std::uint8_t { awaiting_challenge, awaiting_answer, awaiting_result };
+  Phase phase = Phase::awaiting_challenge;
+  std::string suite;
+  std::string ipc;
+  Bytes term_n1;              // the terminal's latest N1, echoed in our next message
+  std::optional<Bytes> n2;    // the N2 we sent in the challenge
+  std::optional<Bytes> rand;  // the Rand we passed on
+  msg::MechList mechs;        // the terminal's list (from its answer)
+  std::string chosen;
+  bool operator==(const EdgeExchange&) const = default;
+};
+
+struct TermRegistration {
+  enum class Phase : std::uint8_t { awaiting_challenge, awaiting_result, registered };
+  Phase phase = Phase::awaiting_challenge;
+  msg::Flow flow = msg::Flow::proxied;
+  std::string suite;
+  std::string peer;     // IDsp (proxied) or IDss (direct)
+  std::string contact;  // IPc
+  msg::MechList mechs;
+  Bytes n1;                   // N1 of our latest message
+  std::optional<Bytes> rand;  // the challenge we answered
+  std::string chosen;         // once registered
+  std::uint64_t registered_at = 0;
+  bool operator==(const TermRegistration&) const = default;
+};
+
+struct TermState {
+  std::map<std::string, TermRegistration> regs;  // by IDc
+  ReplayCache seen_n2;
+  bool operator==(const TermState&) const = default;
+};
+
+struct ProxyState {
+  std::map<std::string, EdgeExchange> exchanges;  // by IDc
+  ReplayCache seen_n1;
+  bool operator==(const ProxyState&) const = default;
+};
+
+struct Challenge {
+  Bytes rand, authenticator, ekc, ekpeer;
+  std::uint64_t expires = 0;
+  bool operator==(const Challenge&) const = default;
+};
+
+struct SwitchRegistration {
+  msg::Flow flow = msg::Flow::proxied;
+  std::string suite;
+  std::string peer;  // IDsp or IDss
+  std::string ipc;
+  std::uint32_t failed = 0;  // wrong verification words so far
+  std::optional<Challenge> challenge;
+  EdgeExchange edge;  // direct flow only
+  bool operator==(const SwitchRegistration&) const = default;
+};
+
+struct SwitchState {
+  std::map<std::string, SwitchRegistration> regs;  // by IDc
+  std::map<std::string, std::uint64_t> used_rands;  // hex Rand -> kept until
+  ReplayCache seen_n1;                              // direct flow
+  bool operator==(const SwitchState&) const = default;
+};
+
+struct IssuedChallenge {
+  std::string idc, peer, suite;
+  msg::Flow flow = msg::Flow::proxied;
+  std::uint64_t expires = 0;
+  bool answered = false;
+  bool operator==(const IssuedChallenge&) const = default;
+};
+
+struct AucRecord {
+  std::string peer, ipc, suite;
+  msg::Flow flow = msg::Flow::proxied;
+  std::uint64_t at = 0;
+  bool operator==(const AucRecord&) const = default;
+};
+
+struct AucState {
+  std::map<std::string, IssuedChallenge> issued;  // by hex Rand
+  std::map<std::string, AucRecord> registered;    // by IDc
+  bool operator==(const AucState&) const = default;
+};
+
+}  // namespace kd::flow

@@ -1,0 +1,145 @@
+#include "crypto/protocol.hpp"
+#include "flow/edge.hpp"
+
+namespace kd::flow {
+
+namespace {
+
+bool proxied(const msg::Message& m) { return m.flow == msg::Flow::proxied; }
+
+Result<SwitchRegistration*> find_reg(SwitchState& st, const msg::Message& m) {
+  auto it = st.regs.find(*m.IDc);
+  if (it == st.regs.end())
+    return err(Code::unexpected_message, "no registration of " + *m.IDc + " is under way");
+  SwitchRegistration& r = it->second;
+  if (r.flow != m.flow)
+    return err(Code::unexpected_message, "the registration of " + *m.IDc + " uses the " +
+                                             std::string(msg::flow_name(r.flow)) + " flow");
+  if (*peer_of(m) != r.peer)
+    return err(Code::identity_mismatch, "the registration of " + *m.IDc + " came through " + r.peer);
+  if (*m.suite != r.suite) return err(Code::suite_mismatch, "the registration uses " + r.suite);
+  return &r;
+}
+
+msg::Message auth_request(const SwitchRegistration& r, const std::string& idc) {  // s3 / d2
+  return make(r.flow, r.flow == msg::Flow::proxied ? 3 : 2, r.suite, idc, r.peer);
+}
+
+Output on_register(SwitchState& st, const msg::Message& m, Context& ctx) {  // s2 / d1
+  SwitchRegistration r;
+  r.flow = m.flow;
+  r.suite = *m.suite;
+  r.peer = *peer_of(m);
+  if (!proxied(m)) {
+    if (r.peer != ctx.self_id)
+      return Output::fail(err(Code::identity_mismatch, "IDss is " + r.peer + ", this switch is " + ctx.self_id));
+    if (auto s = edge_accept_register(r.edge, st.seen_n1, m, ctx); !s) return Output::fail(s.error());
+  }
+  r.ipc = *m.IPc;
+  Output o;
+  o.messages.push_back(auth_request(r, *m.IDc));
+  st.regs[*m.IDc] = std::move(r);
+  return o;
+}
+
+Output on_vector(SwitchState& st, const msg::Message& m, Context& ctx) {  // s4 / d3
+  auto r = find_reg(st, m);
+  if (!r) return Output::fail(r.error());
+  SwitchRegistration& reg = **r;
+  if (reg.challenge)
+    return Output::fail(err(Code::unexpected_message, "a challenge for " + *m.IDc + " is already live"));
+  Challenge c;
+  c.rand = *m.Rand;
+  c.authenticator = *m.Authenticator_c;
+  c.ekc = *m.EKc;
+  c.ekpeer = proxied(m) ? *m.EKsp : *m.EKss;
+  c.expires = ctx.now + ctx.policy->challenge_ttl;
+  reg.challenge = std::move(c);
+  Output o;
+  if (proxied(m)) {
+    msg::Message out = make(m.flow, 5, reg.suite, *m.IDc, reg.peer);
+    out.Rand = m.Rand;
+    o.messages.push_back(std::move(out));
+  } else {
+    o.messages.push_back(edge_challenge(reg.edge, m, *m.Rand, ctx));
+  }
+  return o;
+}
+
+Output on_answer(SwitchState& st, const msg::Message& m, Context& ctx) {  // s8 / d5
+  auto r = find_reg(st, m);
+  if (!r) return Output::fail(r.error());
+  SwitchRegistration& reg = **r;
+  const std::string rand_hex = to_hex(*m.Rand);
+  if (!reg.challenge || reg.challenge->rand != *m.Rand) {
+    if (st.used_rands.count(rand_hex))
+      return Output::fail(err(Code::reused_challenge, "this Rand was already answered"));
+    return Output::fail(err(Code::unknown_challenge, "Rand is not the live challenge of " + *m.IDc));
+  }
+  if (ctx.now > reg.challenge->expires)
+    return Output::fail(err(Code::expired_challenge, "the challenge expired " +
+                                                         std::to_string(ctx.now - reg.challenge->expires) + " s ago"));
+  if (!proxied(m)) {
+    if (auto s = edge_accept_answer(reg.edge, st.seen_n1, m, ctx); !s) return Output::fail(s.error());
+  } else {
+    reg.ipc = *m.IPc;
+  }
+
+  Challenge c = *reg.challenge;
+  reg.challenge.reset();
+  st.used_rands[rand_hex] = c.expires;
+  const auto& suite = *crypto::find_suite(reg.suite);
+  Output o;
+
+  if (!crypto::ct_equal(*m.Authenticator_c, c.authenticator)) {
+    o.keep_state_on_error = true;  // the failed attempt counts, and its challenge is retired
+    if (++reg.failed >= ctx.policy->max_attempts) {
+      o.error = err(Code::too_many_attempts, "wrong Authenticator_c; " + std::to_string(reg.failed) +
+                                                 " attempts used, registration of " + *m.IDc + " dropped");
+      st.regs.erase(*m.IDc);
+      return o;
+    }
+    o.error = err(Code::bad_authenticator, "wrong Authenticator_c; a fresh challenge is requested (" +
+                                               std::to_string(ctx.policy->max_attempts - reg.failed) + " attempts left)");
+    o.messages.push_back(auth_request(reg, *m.IDc));
+    return o;
+  }
+
+  msg::Message report = make(m.flow, proxied(m) ? 11 : 7, reg.suite, *m.IDc, reg.peer);
+  report.Rand = c.rand;
+  report.IPc = proxied(m) ? reg.ipc : reg.edge.ipc;
+  if (proxied(m)) {
+    msg::Message out = make(m.flow, 9, reg.suite, *m.IDc, reg.peer);
+    out.EKc = c.ekc;
+    out.EKsp = c.ekpeer;
+    o.messages.push_back(std::move(out));
+  } else {
+    const Entity* self = ctx.keys->find(ctx.self_id);
+    if (!self || self->role != msg::Role::sw)
+      return Output::fail(err(Code::unknown_identity, "no switch key for " + ctx.self_id + " in the keystore"));
+    crypto::SealBinding b{m.flow, *m.IDc, ctx.self_id, c.rand, msg::Role::sw};
+    auto k = crypto::open_key(suite, self->key.view(), b, c.ekpeer);
+    if (!k) return Output::fail(err(Code::bad_seal, "EKss does not open under this switch's key"));
+    o.messages.push_back(edge_success(reg.edge, m, c.ekc, *k, ctx));
+    o.events.push_back(key_established(o.messages.back(), reg.edge, std::move(*k)));
+  }
+  o.messages.push_back(std::move(report));
+  st.regs.erase(*m.IDc);
+  return o;
+}
+
+}  // namespace
+
+Output switch_handle(SwitchState& st, const msg::Message& m, Context& ctx) {
+  if (auto s = check_recipient(m, msg::Role::sw); !s) return Output::fail(s.error());
+  st.seen_n1.prune(ctx.now);
+  std::erase_if(st.used_rands, [&](const auto& kv) { return kv.second + ctx.policy->skew < ctx.now; });
+  switch (msg::spec_of(m).from) {
+    case msg::Role::auc: return on_vector(st, m, ctx);
+    default:
+      if (m.step == (proxied(m) ? 2 : 1)) return on_register(st, m, ctx);
+      return on_answer(st, m, ctx);
+  }
+}
+
+}  // namespace kd::flow

@@ -1,0 +1,445 @@
+#include "json/codec.hpp"
+
+#include <set>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace kd::json {
+
+using nlohmann::json;
+using ojson = nlohmann::ordered_json;
+
+namespace {
+
+// Parses text into j, refusing duplicate keys (nlohmann would silently keep the last).
+Status parse_strict(std::string_view text, json& j) {
+  std::vector<std::set<std::string>> keys;
+  std::string dup;
+  auto cb = [&](int, json::parse_event_t ev, json& parsed) {
+    if (ev == json::parse_event_t::object_start) keys.emplace_back();
+    else if (ev == json::parse_event_t::object_end) keys.pop_back();
+    else if (ev == json::parse_event_t::key && !keys.empty() && dup.empty()) {
+      const auto& k = parsed.get_ref<const std::string&>();
+      if (!keys.back().insert(k).second) dup = k;
+    }
+    return true;
+  };
+  j = json::parse(text.begin(), text.end(), cb, false);
+  if (j.is_discarded()) return err(Code::malformed, "not valid JSON");
+  if (!dup.empty()) return err(Code::malformed, "key \"" + dup + "\" appears twice");
+  return Ok{};
+}
+
+Status want_type(bool ok, std::string_view field, std::string_view type) {
+  if (!ok) return err(Code::malformed, std::string(field) + " must be " + std::string(type));
+  return Ok{};
+}
+
+Result<Bytes> hex_field(const json& v, std::string_view field) {
+  if (!v.is_string()) return err(Code::malformed, std::string(field) + " must be a hex string");
+  const auto& s = v.get_ref<const std::string&>();
+  for (char c : s)
+    if ((c < '0' || c > '9') && (c < 'a' || c > 'f'))
+      return err(Code::malformed, std::string(field) + " must be lowercase hex");
+  auto b = from_hex(s);
+  if (!b) return err(Code::malformed, std::string(field) + " has an odd number of hex digits");
+  return std::move(*b);
+}
+
+Result<std::uint64_t> uint_field(const json& v, std::string_view field) {
+  if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<std::int64_t>() >= 0))
+    return err(Code::malformed, std::string(field) + " must be a non-negative integer");
+  return v.get<std::uint64_t>();
+}
+
+Result<msg::MechList> mech_list(const json& v) {
+  if (!v.is_array()) return err(Code::malformed, "SecMechList must be an array");
+  if (v.size() > msg::kMaxMechs) return err(Code::bad_length, "SecMechList must hold 1 to 16 mechanisms");
+  msg::MechList out;
+  for (const auto& e : v) {
+    if (!e.is_object() || e.size() != 2 || !e.contains("name") || !e.contains("q"))
+      return err(Code::malformed, "each SecMechList entry must be {\"name\":..., \"q\":...}");
+    if (!e["name"].is_string()) return err(Code::malformed, "a mechanism name must be a string");
+    auto q = uint_field(e["q"], "q");
+    if (!q) return q.error();
+    if (*q > 1000) return err(Code::bad_length, "a mechanism's q must be 0 to 1000");
+    out.push_back({e["name"].get<std::string>(), static_cast<std::uint16_t>(*q)});
+  }
+  return out;
+}
+
+template <class T>
+Status read_field(const json& v, msg::Field f, std::optional<T>& out) {
+  const auto name = msg::field_name(f);
+  if constexpr (std::is_same_v<T, std::string>) {
+    if (auto s = want_type(v.is_string(), name, "a string"); !s) return s;
+    out = v.get<std::string>();
+  } else if constexpr (std::is_same_v<T, Bytes>) {
+    auto b = hex_field(v, name);
+    if (!b) return b.error();
+    out = std::move(*b);
+  } else if constexpr (std::is_same_v<T, std::uint64_t>) {
+    auto u = uint_field(v, name);
+    if (!u) return u.error();
+    out = *u;
+  } else if constexpr (std::is_same_v<T, bool>) {
+    if (auto s = want_type(v.is_boolean(), name, "true or false"); !s) return s;
+    out = v.get<bool>();
+  } else {
+    auto l = mech_list(v);
+    if (!l) return l.error();
+    out = std::move(*l);
+  }
+  return Ok{};
+}
+
+template <class T>
+void write_field(ojson& j, msg::Field f, const T& v) {
+  const std::string name(msg::field_name(f));
+  if constexpr (std::is_same_v<T, Bytes>) {
+    j[name] = to_hex(v);
+  } else if constexpr (std::is_same_v<T, msg::MechList>) {
+    ojson arr = ojson::array();
+    for (const auto& m : v) arr.push_back(ojson{{"name", m.name}, {"q", m.q}});
+    j[name] = std::move(arr);
+  } else {
+    j[name] = v;
+  }
+}
+
+}  // namespace
+
+Result<msg::Message> decode_message(std::string_view line, std::string* step_name) {
+  if (line.size() > kMaxLine)
+    return err(Code::oversized, "message of " + std::to_string(line.size()) + " bytes; the limit is " +
+                                    std::to_string(kMaxLine));
+  json j;
+  if (auto s = parse_strict(line, j); !s) return s.error();
+  if (!j.is_object()) return err(Code::malformed, "a message must be a JSON object");
+  for (const char* k : {"step", "flow", "to"})
+    if (!j.contains(k) || !j[k].is_string())
+      return err(j.contains(k) ? Code::malformed : Code::missing_field,
+                 std::string("\"") + k + "\" must be present and a string");
+  const auto& step = j["step"].get_ref<const std::string&>();
+  if (step_name) *step_name = step;
+  const msg::StepSpec* spec = msg::find_step(step);
+  auto flow = msg::parse_flow(j["flow"].get<std::string>());
+  if (!flow) return err(Code::unknown_step, "flow must be \"proxied\" or \"direct\"");
+  if (!spec || spec->flow != *flow)
+    return err(Code::unknown_step, "no step \"" + step + "\" in the " + std::string(msg::flow_name(*flow)) + " flow");
+  if (j["to"].get<std::string>() != msg::role_name(spec->to))
+    return err(Code::malformed, "\"to\" is \"" + j["to"].get<std::string>() + "\" but " + step +
+                                    " goes to " + std::string(msg::role_name(spec->to)));
+
+  msg::Message m;
+  m.flow = spec->flow;
+  m.step = spec->step;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& key = it.key();
+    if (key == "step" || key == "flow" || key == "to") continue;
+    auto f = msg::parse_field(key);
+    if (!f) return err(Code::malformed, "unexpected field \"" + key + "\"");
+    Status st = Ok{};
+    for_each_field(m, [&](msg::Field g, auto& slot) {
+      if (g == *f) st = read_field(*it, g, slot);
+    });
+    if (!st) return st.error();
+  }
+  if (auto s = msg::validate(m); !s) return s.error();
+  return m;
+}
+
+std::string encode_message(const msg::Message& m) {
+  const auto& spec = msg::spec_of(m);
+  ojson j;
+  j["step"] = spec.name;
+  j["flow"] = msg::flow_name(m.flow);
+  j["to"] = msg::role_name(spec.to);
+  for_each_field(m, [&](msg::Field f, const auto& v) {
+    if (v) write_field(j, f, *v);
+  });
+  return j.dump();
+}
+
+std::string encode_event(const flow::Event& e, bool show_key) {
+  ojson j;
+  j["event"] = e.name;
+  if (e.step) {
+    j["step"] = e.step->name;
+    j["flow"] = msg::flow_name(e.step->flow);
+  }
+  j["suite"] = e.suite;
+  j["IDc"] = e.idc;
+  if (e.step) j[e.step->flow == msg::Flow::proxied ? "IDsp" : "IDss"] = e.peer;
+  if (!e.mech.empty()) j["SecMech"] = e.mech;
+  if (!e.ipc.empty()) j["IPc"] = e.ipc;
+  if (show_key && !e.session_key.empty()) j["session_key"] = to_hex(e.session_key.view());
+  return j.dump();
+}
+
+std::string encode_error(const Error& e, std::string_view step) {
+  ojson j;
+  j["event"] = "error";
+  j["code"] = code_name(e.code);
+  if (step.empty()) j["step"] = nullptr;
+  else j["step"] = step;
+  j["detail"] = e.detail;
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// ---- keystore -------------------------------------------------------------------------------
+
+Result<flow::Keystore> decode_keystore(std::string_view text) {
+  json j;
+  if (auto s = parse_strict(text, j); !s) return s.error();
+  if (!j.is_object() || j.value("kd_keystore", 0) != 1 || !j.contains("entities") ||
+      !j["entities"].is_array())
+    return err(Code::malformed, "not a kd keystore (want {\"kd_keystore\":1,\"entities\":[...]})");
+  flow::Keystore ks;
+  for (const auto& e : j["entities"]) {
+    if (!e.is_object() || !e.contains("id") || !e["id"].is_string() || !e.contains("role") ||
+        !e["role"].is_string() || !e.contains("key"))
+      return err(Code::malformed, "each entity needs \"id\", \"role\" and \"key\"");
+    flow::Entity ent;
+    ent.id = e["id"].get<std::string>();
+    if (auto s = msg::check_identity("id", ent.id); !s) return s.error();
+    auto role = msg::parse_role(e["role"].get<std::string>());
+    if (!role || *role == msg::Role::auc)
+      return err(Code::malformed, "entity " + ent.id + ": role must be term, proxy or switch");
+    ent.role = *role;
+    auto key = hex_field(e["key"], "key");
+    if (!key) return err(Code::malformed, "entity " + ent.id + ": key must be lowercase hex");
+    if (key->size() < 16 || key->size() > 64)
+      return err(Code::bad_length, "entity " + ent.id + ": key must be 16 to 64 bytes");
+    ent.key = Secret(*key);
+    secure_wipe(key->data(), key->size());
+    if (ks.entities.count(ent.id)) return err(Code::malformed, "entity " + ent.id + " appears twice");
+    ks.entities.emplace(ent.id, std::move(ent));
+  }
+  return ks;
+}
+
+std::string encode_keystore(const flow::Keystore& ks) {
+  ojson arr = ojson::array();
+  for (const auto& [id, e] : ks.entities)
+    arr.push_back(ojson{{"id", id}, {"role", msg::role_name(e.role)}, {"key", to_hex(e.key.view())}});
+  ojson j;
+  j["kd_keystore"] = 1;
+  j["entities"] = std::move(arr);
+  return j.dump(2) + "\n";
+}
+
+// ---- state files ----------------------------------------------------------------------------
+// Written with nlohmann's ADL hooks; read through them inside a try block, since a state file that
+// does not parse is reported, not thrown.
+
+}  // namespace kd::json
+
+namespace kd::flow {
+
+using nlohmann::json;
+
+static json hex(const Bytes& b) { return to_hex(b); }
+static Bytes unhex(const json& j) {
+  auto b = from_hex(j.get<std::string>());
+  if (!b) throw std::runtime_error("bad hex in state");
+  return *b;
+}
+static json opt_hex(const std::optional<Bytes>& b) { return b ? json(to_hex(*b)) : json(nullptr); }
+static std::optional<Bytes> opt_unhex(const json& j) {
+  if (j.is_null()) return std::nullopt;
+  return unhex(j);
+}
+
+static json mechs_json(const msg::MechList& l) {
+  json a = json::array();
+  for (const auto& m : l) a.push_back({{"name", m.name}, {"q", m.q}});
+  return a;
+}
+static msg::MechList mechs_from(const json& a) {
+  msg::MechList l;
+  for (const auto& m : a) l.push_back({m.at("name").get<std::string>(), m.at("q").get<std::uint16_t>()});
+  return l;
+}
+static json flow_json(msg::Flow f) { return msg::flow_name(f); }
+static msg::Flow flow_from(const json& j) {
+  auto f = msg::parse_flow(j.get<std::string>());
+  if (!f) throw std::runtime_error("bad flow in state");
+  return *f;
+}
+
+void to_json(json& j, const ReplayCache& c) { j = c.expiry; }
+void from_json(const json& j, ReplayCache& c) { c.expiry = j.get<std::map<std::string, std::uint64_t>>(); }
+
+void to_json(json& j, const EdgeExchange& e) {
+  j = {{"phase", static_cast<int>(e.phase)}, {"suite", e.suite}, {"ipc", e.ipc},
+       {"term_n1", hex(e.term_n1)}, {"n2", opt_hex(e.n2)}, {"rand", opt_hex(e.rand)},
+       {"mechs", mechs_json(e.mechs)}, {"chosen", e.chosen}};
+}
+void from_json(const json& j, EdgeExchange& e) {
+  int phase = j.at("phase").get<int>();
+  if (phase < 0 || phase > 2) throw std::runtime_error("bad phase in state");
+  e.phase = static_cast<EdgeExchange::Phase>(phase);
+  e.suite = j.at("suite").get<std::string>();
+  e.ipc = j.at("ipc").get<std::string>();
+  e.term_n1 = unhex(j.at("term_n1"));
+  e.n2 = opt_unhex(j.at("n2"));
+  e.rand = opt_unhex(j.at("rand"));
+  e.mechs = mechs_from(j.at("mechs"));
+  e.chosen = j.at("chosen").get<std::string>();
+}
+
+void to_json(json& j, const TermRegistration& r) {
+  j = {{"phase", static_cast<int>(r.phase)}, {"flow", flow_json(r.flow)}, {"suite", r.suite},
+       {"peer", r.peer}, {"contact", r.contact}, {"mechs", mechs_json(r.mechs)}, {"n1", hex(r.n1)},
+       {"rand", opt_hex(r.rand)}, {"chosen", r.chosen}, {"registered_at", r.registered_at}};
+}
+void from_json(const json& j, TermRegistration& r) {
+  int phase = j.at("phase").get<int>();
+  if (phase < 0 || phase > 2) throw std::runtime_error("bad phase in state");
+  r.phase = static_cast<TermRegistration::Phase>(phase);
+  r.flow = flow_from(j.at("flow"));
+  r.suite = j.at("suite").get<std::string>();
+  r.peer = j.at("peer").get<std::string>();
+  r.contact = j.at("contact").get<std::string>();
+  r.mechs = mechs_from(j.at("mechs"));
+  r.n1 = unhex(j.at("n1"));
+  r.rand = opt_unhex(j.at("rand"));
+  r.chosen = j.at("chosen").get<std::string>();
+  r.registered_at = j.at("registered_at").get<std::uint64_t>();
+}
+
+void to_json(json& j, const Challenge& c) {
+  j = {{"rand", hex(c.rand)}, {"authenticator", hex(c.authenticator)}, {"ekc", hex(c.ekc)},
+       {"ekpeer", hex(c.ekpeer)}, {"expires", c.expires}};
+}
+void from_json(const json& j, Challenge& c) {
+  c.rand = unhex(j.at("rand"));
+  c.authenticator = unhex(j.at("authenticator"));
+  c.ekc = unhex(j.at("ekc"));
+  c.ekpeer = unhex(j.at("ekpeer"));
+  c.expires = j.at("expires").get<std::uint64_t>();
+}
+
+void to_json(json& j, const SwitchRegistration& r) {
+  j = {{"flow", flow_json(r.flow)}, {"suite", r.suite}, {"peer", r.peer}, {"ipc", r.ipc},
+       {"failed", r.failed}, {"challenge", r.challenge ? json(*r.challenge) : json(nullptr)},
+       {"edge", r.edge}};
+}
+void from_json(const json& j, SwitchRegistration& r) {
+  r.flow = flow_from(j.at("flow"));
+  r.suite = j.at("suite").get<std::string>();
+  r.peer = j.at("peer").get<std::string>();
+  r.ipc = j.at("ipc").get<std::string>();
+  r.failed = j.at("failed").get<std::uint32_t>();
+  if (!j.at("challenge").is_null()) r.challenge = j.at("challenge").get<Challenge>();
+  r.edge = j.at("edge").get<EdgeExchange>();
+}
+
+void to_json(json& j, const IssuedChallenge& c) {
+  j = {{"idc", c.idc}, {"peer", c.peer}, {"suite", c.suite}, {"flow", flow_json(c.flow)},
+       {"expires", c.expires}, {"answered", c.answered}};
+}
+void from_json(const json& j, IssuedChallenge& c) {
+  c.idc = j.at("idc").get<std::string>();
+  c.peer = j.at("peer").get<std::string>();
+  c.suite = j.at("suite").get<std::string>();
+  c.flow = flow_from(j.at("flow"));
+  c.expires = j.at("expires").get<std::uint64_t>();
+  c.answered = j.at("answered").get<bool>();
+}
+
+void to_json(json& j, const AucRecord& r) {
+  j = {{"peer", r.peer}, {"ipc", r.ipc}, {"suite", r.suite}, {"flow", flow_json(r.flow)}, {"at", r.at}};
+}
+void from_json(const json& j, AucRecord& r) {
+  r.peer = j.at("peer").get<std::string>();
+  r.ipc = j.at("ipc").get<std::string>();
+  r.suite = j.at("suite").get<std::string>();
+  r.flow = flow_from(j.at("flow"));
+  r.at = j.at("at").get<std::uint64_t>();
+}
+
+}  // namespace kd::flow
+
+namespace kd::json {
+
+namespace {
+
+template <class State>
+Result<State> decode_state(std::string_view text, std::string_view role,
+                           void (*fill)(const json&, State&)) {
+  json j;
+  if (auto s = parse_strict(text, j); !s) return s.error();
+  try {
+    if (!j.is_object() || j.value("kd_state", 0) != 1)
+      return err(Code::malformed, "not a kd state file (want {\"kd_state\":1,...})");
+    if (j.value("role", "") != role)
+      return err(Code::malformed, "this state file belongs to the " + j.value("role", std::string("?")) +
+                                      ", not the " + std::string(role));
+    State s;
+    fill(j, s);
+    return s;
+  } catch (const std::exception& e) {
+    return err(Code::malformed, std::string("state file is damaged: ") + e.what());
+  }
+}
+
+json state_head(std::string_view role) { return json{{"kd_state", 1}, {"role", role}}; }
+
+}  // namespace
+
+Result<flow::TermState> decode_term_state(std::string_view text) {
+  return decode_state<flow::TermState>(text, "term", [](const json& j, flow::TermState& s) {
+    s.regs = j.at("registrations").get<std::map<std::string, flow::TermRegistration>>();
+    s.seen_n2 = j.at("seen_n2").get<flow::ReplayCache>();
+  });
+}
+Result<flow::ProxyState> decode_proxy_state(std::string_view text) {
+  return decode_state<flow::ProxyState>(text, "proxy", [](const json& j, flow::ProxyState& s) {
+    s.exchanges = j.at("exchanges").get<std::map<std::string, flow::EdgeExchange>>();
+    s.seen_n1 = j.at("seen_n1").get<flow::ReplayCache>();
+  });
+}
+Result<flow::SwitchState> decode_switch_state(std::string_view text) {
+  return decode_state<flow::SwitchState>(text, "switch", [](const json& j, flow::SwitchState& s) {
+    s.regs = j.at("registrations").get<std::map<std::string, flow::SwitchRegistration>>();
+    s.used_rands = j.at("used_rands").get<std::map<std::string, std::uint64_t>>();
+    s.seen_n1 = j.at("seen_n1").get<flow::ReplayCache>();
+  });
+}
+Result<flow::AucState> decode_auc_state(std::string_view text) {
+  return decode_state<flow::AucState>(text, "auc", [](const json& j, flow::AucState& s) {
+    s.issued = j.at("issued").get<std::map<std::string, flow::IssuedChallenge>>();
+    s.registered = j.at("registered").get<std::map<std::string, flow::AucRecord>>();
+  });
+}
+
+std::string encode_state(const flow::TermState& s) {
+  json j = state_head("term");
+  j["registrations"] = s.regs;
+  j["seen_n2"] = s.seen_n2;
+  return j.dump(1) + "\n";
+}
+std::string encode_state(const flow::ProxyState& s) {
+  json j = state_head("proxy");
+  j["exchanges"] = s.exchanges;
+  j["seen_n1"] = s.seen_n1;
+  return j.dump(1) + "\n";
+}
+std::string encode_state(const flow::SwitchState& s) {
+  json j = state_head("switch");
+  j["registrations"] = s.regs;
+  j["used_rands"] = s.used_rands;
+  j["seen_n1"] = s.seen_n1;
+  return j.dump(1) + "\n";
+}
+std::string encode_state(const flow::AucState& s) {
+  json j = state_head("auc");
+  j["issued"] = s.issued;
+  j["registered"] = s.registered;
+  return j.dump(1) + "\n";
+}
+
+}  // namespace kd::json
