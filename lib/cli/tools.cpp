@@ -299,6 +299,8 @@ int switch_main(int argc, char** argv) {
   app.add_option("--max-attempts", c.policy.max_attempts,
                  "verification words one registration may try (default 3)")
       ->check(CLI::Range(1u, 100u));
+  app.add_option("--lockout", c.policy.lockout,
+                 "seconds a terminal stays locked out after --max-attempts wrong answers (default 300)");
   if (int r = parse_cli(app, argc, argv)) return r < 0 ? 0 : r;
   if (auto st = msg::check_identity("--id", c.id); !st) usage_fail(c, st.error().detail);
   return guarded(c, [&]() {

@@ -14,7 +14,8 @@ namespace kd::flow {
 struct Policy {
   std::uint64_t skew = 300;          // timestamp window, seconds either side of now
   std::uint64_t challenge_ttl = 60;  // lifetime of a Rand at the switch, seconds
-  std::uint32_t max_attempts = 3;    // verification words one registration may try
+  std::uint32_t max_attempts = 3;    // wrong verification words before a terminal is locked out
+  std::uint64_t lockout = 300;       // seconds a terminal stays locked out; failures are forgotten after
   std::vector<std::string> supported{"tls", "ipsec-3gpp", "ipsec-ike", "ipsec-man", "kd-app"};
 };
 

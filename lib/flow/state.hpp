@@ -90,14 +90,22 @@ struct SwitchRegistration {
   std::string suite;
   std::string peer;  // IDsp or IDss
   std::string ipc;
-  std::uint32_t failed = 0;  // wrong verification words so far
   std::optional<Challenge> challenge;
   EdgeExchange edge;  // direct flow only
   bool operator==(const SwitchRegistration&) const = default;
 };
 
+// Wrong verification words of one terminal, kept across re-registrations until the lockout ends,
+// so that starting over does not reset the attempts limit.
+struct Failures {
+  std::uint32_t count = 0;
+  std::uint64_t until = 0;
+  bool operator==(const Failures&) const = default;
+};
+
 struct SwitchState {
   std::map<std::string, SwitchRegistration> regs;  // by IDc
+  std::map<std::string, Failures> failures;        // by IDc
   std::map<std::string, std::uint64_t> used_rands;  // hex Rand -> kept until
   ReplayCache seen_n1;                              // direct flow
   bool operator==(const SwitchState&) const = default;

@@ -26,6 +26,10 @@ msg::Message auth_request(const SwitchRegistration& r, const std::string& idc) {
 }
 
 Output on_register(SwitchState& st, const msg::Message& m, Context& ctx) {  // s2 / d1
+  if (auto f = st.failures.find(*m.IDc);
+      f != st.failures.end() && f->second.count >= ctx.policy->max_attempts)
+    return Output::fail(err(Code::too_many_attempts, *m.IDc + " is locked out for another " +
+                                                         std::to_string(f->second.until - ctx.now) + " s"));
   SwitchRegistration r;
   r.flow = m.flow;
   r.suite = *m.suite;
@@ -93,17 +97,22 @@ Output on_answer(SwitchState& st, const msg::Message& m, Context& ctx) {  // s8 
 
   if (!crypto::ct_equal(*m.Authenticator_c, c.authenticator)) {
     o.keep_state_on_error = true;  // the failed attempt counts, and its challenge is retired
-    if (++reg.failed >= ctx.policy->max_attempts) {
-      o.error = err(Code::too_many_attempts, "wrong Authenticator_c; " + std::to_string(reg.failed) +
-                                                 " attempts used, registration of " + *m.IDc + " dropped");
+    Failures& f = st.failures[*m.IDc];
+    f.count++;
+    f.until = ctx.now + ctx.policy->lockout;
+    if (f.count >= ctx.policy->max_attempts) {
+      o.error = err(Code::too_many_attempts, "wrong Authenticator_c; " + std::to_string(f.count) +
+                                                 " attempts used; " + *m.IDc + " is locked out for " +
+                                                 std::to_string(ctx.policy->lockout) + " s");
       st.regs.erase(*m.IDc);
       return o;
     }
     o.error = err(Code::bad_authenticator, "wrong Authenticator_c; a fresh challenge is requested (" +
-                                               std::to_string(ctx.policy->max_attempts - reg.failed) + " attempts left)");
+                                               std::to_string(ctx.policy->max_attempts - f.count) + " attempts left)");
     o.messages.push_back(auth_request(reg, *m.IDc));
     return o;
   }
+  st.failures.erase(*m.IDc);
 
   msg::Message report = make(m.flow, proxied(m) ? 11 : 7, reg.suite, *m.IDc, reg.peer);
   report.Rand = c.rand;
@@ -134,6 +143,7 @@ Output switch_handle(SwitchState& st, const msg::Message& m, Context& ctx) {
   if (auto s = check_recipient(m, msg::Role::sw); !s) return Output::fail(s.error());
   st.seen_n1.prune(ctx.now);
   std::erase_if(st.used_rands, [&](const auto& kv) { return kv.second + ctx.policy->skew < ctx.now; });
+  std::erase_if(st.failures, [&](const auto& kv) { return kv.second.until < ctx.now; });
   switch (msg::spec_of(m).from) {
     case msg::Role::auc: return on_vector(st, m, ctx);
     default:

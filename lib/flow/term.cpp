@@ -30,8 +30,8 @@ Result<TermRegistration*> match(TermState& st, const msg::Message& m, const Cont
     return err(Code::identity_mismatch, "the registration of " + *m.IDc + " goes to " + r.peer);
   if (*m.suite != r.suite) return err(Code::suite_mismatch, "the registration uses " + r.suite);
   if (auto s = check_timestamp(ts, ctx.now, ctx.policy->skew, ts_name); !s) return s.error();
-  if (*m.N1 != r.n1) return err(Code::nonce_mismatch, "N1 does not echo the N1 last sent");
   if (st.seen_n2.seen(*m.N2)) return err(Code::replayed_nonce, "N2 was seen before");
+  if (*m.N1 != r.n1) return err(Code::nonce_mismatch, "N1 does not echo the N1 last sent");
   return &r;
 }
 

@@ -324,7 +324,7 @@ void from_json(const json& j, Challenge& c) {
 
 void to_json(json& j, const SwitchRegistration& r) {
   j = {{"flow", flow_json(r.flow)}, {"suite", r.suite}, {"peer", r.peer}, {"ipc", r.ipc},
-       {"failed", r.failed}, {"challenge", r.challenge ? json(*r.challenge) : json(nullptr)},
+       {"challenge", r.challenge ? json(*r.challenge) : json(nullptr)},
        {"edge", r.edge}};
 }
 void from_json(const json& j, SwitchRegistration& r) {
@@ -332,9 +332,14 @@ void from_json(const json& j, SwitchRegistration& r) {
   r.suite = j.at("suite").get<std::string>();
   r.peer = j.at("peer").get<std::string>();
   r.ipc = j.at("ipc").get<std::string>();
-  r.failed = j.at("failed").get<std::uint32_t>();
   if (!j.at("challenge").is_null()) r.challenge = j.at("challenge").get<Challenge>();
   r.edge = j.at("edge").get<EdgeExchange>();
+}
+
+void to_json(json& j, const Failures& f) { j = {{"count", f.count}, {"until", f.until}}; }
+void from_json(const json& j, Failures& f) {
+  f.count = j.at("count").get<std::uint32_t>();
+  f.until = j.at("until").get<std::uint64_t>();
 }
 
 void to_json(json& j, const IssuedChallenge& c) {
@@ -405,6 +410,7 @@ Result<flow::ProxyState> decode_proxy_state(std::string_view text) {
 Result<flow::SwitchState> decode_switch_state(std::string_view text) {
   return decode_state<flow::SwitchState>(text, "switch", [](const json& j, flow::SwitchState& s) {
     s.regs = j.at("registrations").get<std::map<std::string, flow::SwitchRegistration>>();
+    s.failures = j.at("failures").get<std::map<std::string, flow::Failures>>();
     s.used_rands = j.at("used_rands").get<std::map<std::string, std::uint64_t>>();
     s.seen_n1 = j.at("seen_n1").get<flow::ReplayCache>();
   });
@@ -431,6 +437,7 @@ std::string encode_state(const flow::ProxyState& s) {
 std::string encode_state(const flow::SwitchState& s) {
   json j = state_head("switch");
   j["registrations"] = s.regs;
+  j["failures"] = s.failures;
   j["used_rands"] = s.used_rands;
   j["seen_n1"] = s.seen_n1;
   return j.dump(1) + "\n";
