@@ -10,6 +10,7 @@
 #include "cli/io.hpp"
 #include "crypto/suite.hpp"
 #include "flow/roles.hpp"
+#include "engine/engine.hpp"
 #include "json/codec.hpp"
 
 namespace kd::cli {
@@ -104,64 +105,44 @@ private:
 
 bool blank(const std::string& s) { return s.find_first_not_of(" \t") == std::string::npos; }
 
-// One run of a role tool over its state: load, feed messages, print, save if changed.
-template <class State>
+// One run of a role tool over its state file: load, feed lines, print, save if changed.
 class Session {
 public:
-  using Decode = Result<State> (*)(std::string_view);
-
-  Session(Common& c, msg::Role role, Decode decode) : c_(c), role_(role) {
-    seed_ = parse_seed(c);
+  Session(Common& c, msg::Role role) : c_(c) {
+    engine::Settings s;
+    s.seed = parse_seed(c);
     if (!c.support.empty()) {
       auto names = flow::parse_name_list(c.support);
       if (!names) usage_fail(c, "--support: " + names.error().detail);
       c.policy.supported = *names;
     }
+    s.policy = c.policy;
+    s.now = c.now ? *c.now : static_cast<std::uint64_t>(std::time(nullptr));
+    s.self_id = c.id;
+    s.show_key = c.show_key;
     keys_ = load_keys(c);
+    std::string text;
     if (!c.state_path.empty()) {
       lock_ = std::make_unique<FileLock>(c.state_path);
-      if (auto text = read_file(c.state_path)) {
-        auto st = decode(*text);
-        if (!st) throw IoError{"state file " + c.state_path + ": " + st.error().detail};
-        state_ = std::move(*st);
-      }
+      if (auto t = read_file(c.state_path)) text = std::move(*t);
     }
-    loaded_ = state_;
-    ctx_.now = c.now ? *c.now : static_cast<std::uint64_t>(std::time(nullptr));
-    ctx_.keys = &keys_;
-    ctx_.policy = &c.policy;
-    ctx_.self_id = c.id;
+    auto e = engine::make_engine(role, keys_, std::move(s), text);
+    if (!e) throw IoError{"state file " + c.state_path + ": " + e.error().detail};
+    engine_ = std::move(*e);
   }
 
-  State& state() { return state_; }
-  flow::Context& ctx() { return ctx_; }
+  engine::RoleEngine& engine() { return *engine_; }
 
-  // Randomness for one input: seeded from (seed, role, identity, input) or the OS.
-  void bind_rng(std::string_view self_id, ByteView input) {
-    if (seed_.empty()) rng_ = std::make_unique<crypto::OsRandom>();
-    else rng_ = std::make_unique<crypto::SeededRandom>(seed_, msg::role_name(role_), self_id, input);
-    ctx_.rng = rng_.get();
-  }
-
-  void reject(const Error& e, std::string_view step) {
+  void print(const engine::Outcome& o) {
+    for (const auto& l : o.lines) std::cout << l << "\n";
+    if (!o.error) return;
     rejected_ = true;
-    std::cout << json::encode_error(e, step) << "\n";
-    std::cerr << c_.tool << ": error: " << code_name(e.code);
-    if (!step.empty()) std::cerr << " (" << step << ")";
-    std::cerr << ": " << e.detail << "\n";
+    std::cerr << c_.tool << ": error: " << code_name(o.error->code);
+    if (!o.step.empty()) std::cerr << " (" << o.step << ")";
+    std::cerr << ": " << o.error->detail << "\n";
   }
 
-  // Prints what a handler produced; keeps its state change unless the input was refused.
-  void apply(State& work, flow::Output& out, std::string_view step) {
-    for (const auto& m : out.messages) std::cout << json::encode_message(m) << "\n";
-    for (const auto& e : out.events) std::cout << json::encode_event(e, c_.show_key) << "\n";
-    if (out.error) reject(*out.error, step);
-    if (!out.error || out.keep_state_on_error) state_ = std::move(work);
-  }
-
-  using Handler = flow::Output (*)(State&, const msg::Message&, flow::Context&);
-
-  void feed(Handler handle) {
+  void feed() {
     std::FILE* f = stdin;
     if (c_.input != "-") {
       f = std::fopen(c_.input.c_str(), "rb");
@@ -169,37 +150,22 @@ public:
     }
     LineReader reader(f);
     std::string line;
-    while (reader.next(line)) {
-      if (blank(line)) continue;
-      std::string step;
-      auto m = json::decode_message(line, &step);
-      if (!m) {
-        reject(m.error(), step);
-        continue;
-      }
-      bind_rng(role_ == msg::Role::term ? *m->IDc : c_.id, msg::canonical(*m));
-      State work = state_;
-      flow::Output out = handle(work, *m, ctx_);
-      apply(work, out, msg::spec_of(*m).name);
-    }
+    while (reader.next(line))
+      if (!blank(line)) print(engine_->feed(line));
     if (f != stdin) std::fclose(f);
   }
 
   int finish() {
     std::cout.flush();
-    if (!c_.state_path.empty() && !(state_ == loaded_))
-      write_file_atomic(c_.state_path, json::encode_state(state_));
+    if (!c_.state_path.empty() && engine_->changed())
+      write_file_atomic(c_.state_path, engine_->state_text());
     return rejected_ ? kExitRejected : kExitOk;
   }
 
 private:
   Common& c_;
-  msg::Role role_;
-  Bytes seed_;
   flow::Keystore keys_;
-  State state_, loaded_;
-  flow::Context ctx_;
-  std::unique_ptr<RandomSource> rng_;
+  std::unique_ptr<engine::RoleEngine> engine_;
   std::unique_ptr<FileLock> lock_;
   bool rejected_ = false;
 };
@@ -242,27 +208,15 @@ int term_main(int argc, char** argv) {
   if (int r = parse_cli(app, argc, argv)) return r < 0 ? 0 : r;
 
   return guarded(c, [&]() {
-    Session<flow::TermState> s(c, msg::Role::term, json::decode_term_state);
+    Session s(c, msg::Role::term);
     if (!*start) {
-      s.feed(flow::term_handle);
+      s.feed();
       return s.finish();
     }
     auto list = flow::parse_mech_arg(mechs);
     if (!list) usage_fail(c, "--mechs: " + list.error().detail);
     sp.mechs = *list;
-    if (!crypto::find_suite(sp.suite)) {
-      s.reject(err(Code::unknown_suite, "unknown suite \"" + sp.suite + "\""), "");
-      return s.finish();
-    }
-    auto tmpl = flow::start_template(sp, s.ctx().now);
-    if (!tmpl) {
-      s.reject(tmpl.error(), "");
-      return s.finish();
-    }
-    s.bind_rng(sp.idc, msg::canonical(*tmpl));
-    flow::TermState work = s.state();
-    flow::Output out = flow::term_start(work, sp, s.ctx());
-    s.apply(work, out, sp.via ? "s1" : "d1");
+    s.print(s.engine().start(sp));
     return s.finish();
   });
 }
@@ -281,9 +235,9 @@ int proxy_main(int argc, char** argv) {
   if (!source.empty())
     if (auto st = msg::check_ip(source); !st) usage_fail(c, "--source: " + st.error().detail);
   return guarded(c, [&]() {
-    Session<flow::ProxyState> s(c, msg::Role::proxy, json::decode_proxy_state);
-    s.ctx().observed_source = source;
-    s.feed(flow::proxy_handle);
+    Session s(c, msg::Role::proxy);
+    s.engine().settings().observed_source = source;
+    s.feed();
     return s.finish();
   });
 }
@@ -304,8 +258,8 @@ int switch_main(int argc, char** argv) {
   if (int r = parse_cli(app, argc, argv)) return r < 0 ? 0 : r;
   if (auto st = msg::check_identity("--id", c.id); !st) usage_fail(c, st.error().detail);
   return guarded(c, [&]() {
-    Session<flow::SwitchState> s(c, msg::Role::sw, json::decode_switch_state);
-    s.feed(flow::switch_handle);
+    Session s(c, msg::Role::sw);
+    s.feed();
     return s.finish();
   });
 }
@@ -401,8 +355,8 @@ int auc_main(int argc, char** argv) {
   return guarded(c, [&]() {
     if (*keys) return keys_main(*keys, c, file, force, id, role, key_hex);
     if (auto st = msg::check_identity("--id", c.id); !st) usage_fail(c, st.error().detail);
-    Session<flow::AucState> s(c, msg::Role::auc, json::decode_auc_state);
-    s.feed(flow::auc_handle);
+    Session s(c, msg::Role::auc);
+    s.feed();
     return s.finish();
   });
 }

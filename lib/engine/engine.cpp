@@ -1,0 +1,135 @@
+#include "engine/engine.hpp"
+
+#include "crypto/suite.hpp"
+#include "json/codec.hpp"
+
+namespace kd::engine {
+
+namespace {
+
+template <class State>
+struct Traits;
+template <>
+struct Traits<flow::TermState> {
+  static constexpr auto role = msg::Role::term;
+  static constexpr auto decode = json::decode_term_state;
+  static constexpr auto handle = flow::term_handle;
+};
+template <>
+struct Traits<flow::ProxyState> {
+  static constexpr auto role = msg::Role::proxy;
+  static constexpr auto decode = json::decode_proxy_state;
+  static constexpr auto handle = flow::proxy_handle;
+};
+template <>
+struct Traits<flow::SwitchState> {
+  static constexpr auto role = msg::Role::sw;
+  static constexpr auto decode = json::decode_switch_state;
+  static constexpr auto handle = flow::switch_handle;
+};
+template <>
+struct Traits<flow::AucState> {
+  static constexpr auto role = msg::Role::auc;
+  static constexpr auto decode = json::decode_auc_state;
+  static constexpr auto handle = flow::auc_handle;
+};
+
+template <class State>
+class Engine final : public RoleEngine {
+public:
+  Engine(const flow::Keystore& keys, Settings s, State st) : keys_(keys), state_(std::move(st)), loaded_(state_) {
+    settings_ = std::move(s);
+  }
+
+  Outcome feed(std::string_view line) override {
+    Outcome o;
+    auto m = json::decode_message(line, &o.step);
+    if (!m) {
+      fail(o, m.error());
+      return o;
+    }
+    o.step = msg::spec_of(*m).name;
+    run(o, msg::canonical(*m), Traits<State>::role == msg::Role::term ? *m->IDc : settings_.self_id,
+        [&](State& st, flow::Context& ctx) { return Traits<State>::handle(st, *m, ctx); });
+    return o;
+  }
+
+  Outcome start(const flow::StartParams& p) override {
+    Outcome o;
+    o.step = p.via ? "s1" : "d1";
+    if constexpr (std::is_same_v<State, flow::TermState>) {
+      if (!crypto::find_suite(p.suite)) {
+        fail(o, err(Code::unknown_suite, "unknown suite \"" + p.suite + "\""));
+        return o;
+      }
+      auto tmpl = flow::start_template(p, settings_.now);
+      if (!tmpl) {
+        fail(o, tmpl.error());
+        return o;
+      }
+      run(o, msg::canonical(*tmpl), p.idc,
+          [&](State& st, flow::Context& ctx) { return flow::term_start(st, p, ctx); });
+    } else {
+      fail(o, err(Code::wrong_recipient, "only the terminal starts a registration"));
+    }
+    return o;
+  }
+
+  std::string state_text() const override { return json::encode_state(state_); }
+  bool changed() const override { return !(state_ == loaded_); }
+
+private:
+  template <class F>
+  void run(Outcome& o, const Bytes& input, const std::string& self_id, F&& handle) {
+    std::unique_ptr<RandomSource> rng;
+    if (settings_.seed.empty()) rng = std::make_unique<crypto::OsRandom>();
+    else rng = std::make_unique<crypto::SeededRandom>(settings_.seed, msg::role_name(Traits<State>::role), self_id, input);
+    flow::Context ctx;
+    ctx.now = settings_.now;
+    ctx.rng = rng.get();
+    ctx.keys = &keys_;
+    ctx.policy = &settings_.policy;
+    ctx.self_id = settings_.self_id;
+    ctx.observed_source = settings_.observed_source;
+    State work = state_;
+    flow::Output out = handle(work, ctx);
+    for (const auto& m : out.messages) o.lines.push_back(json::encode_message(m));
+    for (const auto& e : out.events) o.lines.push_back(json::encode_event(e, settings_.show_key));
+    if (out.error) fail(o, *out.error);
+    if (!out.error || out.keep_state_on_error) state_ = std::move(work);
+  }
+
+  void fail(Outcome& o, Error e) {
+    o.lines.push_back(json::encode_error(e, o.step));
+    o.error = std::move(e);
+  }
+
+  const flow::Keystore& keys_;
+  State state_, loaded_;
+};
+
+template <class State>
+Result<std::unique_ptr<RoleEngine>> build(const flow::Keystore& keys, Settings s, std::string_view text) {
+  State st;
+  if (!text.empty()) {
+    auto d = Traits<State>::decode(text);
+    if (!d) return d.error();
+    st = std::move(*d);
+  }
+  return std::unique_ptr<RoleEngine>(new Engine<State>(keys, std::move(s), std::move(st)));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<RoleEngine>> make_engine(msg::Role role, const flow::Keystore& keys,
+                                                Settings settings, std::string_view state_text) {
+  switch (role) {
+    case msg::Role::term: return build<flow::TermState>(keys, std::move(settings), state_text);
+    case msg::Role::proxy: return build<flow::ProxyState>(keys, std::move(settings), state_text);
+    case msg::Role::sw: return build<flow::SwitchState>(keys, std::move(settings), state_text);
+    case msg::Role::auc: return build<flow::AucState>(keys, std::move(settings), state_text);
+  }
+  return err(Code::malformed, "unknown role");
+}
+
+}  // namespace kd::engine

@@ -1,0 +1,56 @@
+// One role fed one line at a time, exactly as the tools do it: decode, bind the randomness to the
+// input, run the role's state machine, encode what it says, keep or discard its state change.
+// The tools and the conformance-vector runner share it, so both see the same bytes.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/bytes.hpp"
+#include "core/error.hpp"
+#include "flow/policy.hpp"
+#include "flow/roles.hpp"
+#include "flow/state.hpp"
+
+namespace kd::engine {
+
+struct Settings {
+  Bytes seed;                   // empty: the operating system's randomness
+  std::uint64_t now = 0;
+  flow::Policy policy;
+  std::string self_id;          // --id (proxy, switch, AuC); the terminal uses each message's IDc
+  std::string observed_source;  // kd-proxy --source
+  bool show_key = false;
+};
+
+struct Outcome {
+  std::vector<std::string> lines;  // messages and events, one JSON line each (errors included)
+  std::optional<Error> error;
+  std::string step;                // the step the input named, when known
+};
+
+class RoleEngine {
+public:
+  virtual ~RoleEngine() = default;
+  virtual Outcome feed(std::string_view line) = 0;
+  // The terminal's first message; refused by the other roles.
+  virtual Outcome start(const flow::StartParams& p) = 0;
+  // The state as its file holds it.
+  virtual std::string state_text() const = 0;
+  // True once an accepted input (or a rejection that the protocol counts) changed the state.
+  virtual bool changed() const = 0;
+  Settings& settings() { return settings_; }
+
+protected:
+  Settings settings_;
+};
+
+// state_text: the state file's content, or empty for a fresh state. Fails (Code::malformed) on a
+// damaged or foreign state file.
+Result<std::unique_ptr<RoleEngine>> make_engine(msg::Role role, const flow::Keystore& keys,
+                                                Settings settings, std::string_view state_text);
+
+}  // namespace kd::engine
