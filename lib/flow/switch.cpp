@@ -71,15 +71,14 @@ Output on_vector(SwitchState& st, const msg::Message& m, Context& ctx) {  // s4 
 }
 
 Output on_answer(SwitchState& st, const msg::Message& m, Context& ctx) {  // s8 / d5
+  const std::string rand_hex = to_hex(*m.Rand);
+  if (st.used_rands.count(rand_hex))
+    return Output::fail(err(Code::reused_challenge, "this Rand was already answered"));
   auto r = find_reg(st, m);
   if (!r) return Output::fail(r.error());
   SwitchRegistration& reg = **r;
-  const std::string rand_hex = to_hex(*m.Rand);
-  if (!reg.challenge || reg.challenge->rand != *m.Rand) {
-    if (st.used_rands.count(rand_hex))
-      return Output::fail(err(Code::reused_challenge, "this Rand was already answered"));
+  if (!reg.challenge || reg.challenge->rand != *m.Rand)
     return Output::fail(err(Code::unknown_challenge, "Rand is not the live challenge of " + *m.IDc));
-  }
   if (ctx.now > reg.challenge->expires)
     return Output::fail(err(Code::expired_challenge, "the challenge expired " +
                                                          std::to_string(ctx.now - reg.challenge->expires) + " s ago"));

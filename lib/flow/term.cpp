@@ -16,9 +16,10 @@ Result<const Entity*> own_key(const Context& ctx, const std::string& idc) {
   return e;
 }
 
-// What every message to the terminal must satisfy before its content is looked at.
+// What every message to the terminal must satisfy before its content is looked at: the exchange,
+// a replayed N2, the phase, the timestamp, the echoed N1.
 Result<TermRegistration*> match(TermState& st, const msg::Message& m, const Context& ctx,
-                                std::uint64_t ts, std::string_view ts_name) {
+                                std::uint64_t ts, std::string_view ts_name, bool success) {
   auto it = st.regs.find(*m.IDc);
   if (it == st.regs.end())
     return err(Code::unexpected_message, "no registration of " + *m.IDc + " is under way");
@@ -29,18 +30,20 @@ Result<TermRegistration*> match(TermState& st, const msg::Message& m, const Cont
   if (*peer_of(m) != r.peer)
     return err(Code::identity_mismatch, "the registration of " + *m.IDc + " goes to " + r.peer);
   if (*m.suite != r.suite) return err(Code::suite_mismatch, "the registration uses " + r.suite);
-  if (auto s = check_timestamp(ts, ctx.now, ctx.policy->skew, ts_name); !s) return s.error();
   if (st.seen_n2.seen(*m.N2)) return err(Code::replayed_nonce, "N2 was seen before");
+  if (!success && r.phase == Phase::registered)
+    return err(Code::unexpected_message, *m.IDc + " is already registered");
+  if (success && r.phase != Phase::awaiting_result)
+    return err(Code::unexpected_message, "no answer of " + *m.IDc + " is waiting for a result");
+  if (auto s = check_timestamp(ts, ctx.now, ctx.policy->skew, ts_name); !s) return s.error();
   if (*m.N1 != r.n1) return err(Code::nonce_mismatch, "N1 does not echo the N1 last sent");
   return &r;
 }
 
 Output on_challenge(TermState& st, const msg::Message& m, Context& ctx) {
-  auto r = match(st, m, ctx, *m.TS2, "TS2");
+  auto r = match(st, m, ctx, *m.TS2, "TS2", false);
   if (!r) return Output::fail(r.error());
   TermRegistration& reg = **r;
-  if (reg.phase == Phase::registered)
-    return Output::fail(err(Code::unexpected_message, *m.IDc + " is already registered"));
   auto key = own_key(ctx, *m.IDc);
   if (!key) return Output::fail(key.error());
   const auto& suite = *crypto::find_suite(reg.suite);
@@ -64,11 +67,11 @@ Output on_challenge(TermState& st, const msg::Message& m, Context& ctx) {
 }
 
 Output on_success(TermState& st, const msg::Message& m, Context& ctx) {
-  auto r = match(st, m, ctx, *m.TS4, "TS4");
+  auto r = match(st, m, ctx, *m.TS4, "TS4", true);
   if (!r) return Output::fail(r.error());
   TermRegistration& reg = **r;
-  if (reg.phase != Phase::awaiting_result || !reg.rand)
-    return Output::fail(err(Code::unexpected_message, "no answer of " + *m.IDc + " is waiting for a result"));
+  if (!reg.rand)  // only a hand-edited state file gets here
+    return Output::fail(err(Code::unexpected_message, "the state holds no challenge for " + *m.IDc));
   auto key = own_key(ctx, *m.IDc);
   if (!key) return Output::fail(key.error());
   const auto& suite = *crypto::find_suite(reg.suite);
