@@ -204,6 +204,8 @@ int term_main(int argc, char** argv) {
     sub->add_option("--state", c.state_path, "state file");
     sub->add_option("--seed", c.seed_hex, "hex seed");
     sub->add_option("--now", c.now, "fix the clock (UNIX seconds)");
+    sub->add_flag("--show-key", c.show_key, "accepted for symmetry; start prints no key");
+    sub->add_option("--skew", c.policy.skew, "timestamp window in seconds (default 300)");
   }
   if (int r = parse_cli(app, argc, argv)) return r < 0 ? 0 : r;
 
@@ -251,7 +253,7 @@ int switch_main(int argc, char** argv) {
   add_challenge_limits(app, c);
   app.add_option("--id", c.id, "this switch's identity (IDss)")->required();
   app.add_option("--max-attempts", c.policy.max_attempts,
-                 "verification words one registration may try (default 3)")
+                 "wrong verification words before a terminal is locked out (default 3)")
       ->check(CLI::Range(1u, 100u));
   app.add_option("--lockout", c.policy.lockout,
                  "seconds a terminal stays locked out after --max-attempts wrong answers (default 300)");
@@ -266,8 +268,10 @@ int switch_main(int argc, char** argv) {
 
 namespace {
 
-flow::Keystore read_keystore_file(const std::string& path) {
+flow::Keystore read_keystore_file(const Common& c, const std::string& path) {
   auto text = read_file(path);
+  if (text && readable_by_others(path))
+    std::cerr << c.tool << ": warning: keystore " << path << " is readable by group or others (chmod 600 " << path << ")\n";
   if (!text) throw IoError{"keystore " + path + " does not exist (create it with kd-auc keys init)"};
   auto ks = json::decode_keystore(*text);
   secure_wipe(text->data(), text->size());
@@ -281,12 +285,13 @@ int keys_main(CLI::App& keys, const Common& c, const std::string& file, bool for
     std::cerr << c.tool << ": error: " << what << "\n";
     return kExitRejected;
   };
+  FileLock lock(file);  // two concurrent adds must not lose an entity
   if (keys.got_subcommand("init")) {
     if (!force && read_file(file)) return refuse(file + " exists; use --force to replace it");
     write_file_atomic(file, json::encode_keystore({}));
     return kExitOk;
   }
-  flow::Keystore ks = read_keystore_file(file);
+  flow::Keystore ks = read_keystore_file(c, file);
   if (keys.got_subcommand("list")) {
     for (const auto& [eid, e] : ks.entities) std::cout << eid << " " << msg::role_name(e.role) << "\n";
     return kExitOk;

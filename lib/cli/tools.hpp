@@ -15,5 +15,6 @@ int term_main(int argc, char** argv);
 int proxy_main(int argc, char** argv);
 int switch_main(int argc, char** argv);
 int auc_main(int argc, char** argv);
+int vectors_main(int argc, char** argv);
 
 }  // namespace kd::cli

@@ -17,7 +17,7 @@ enum class HashId : std::uint8_t { sha256, sha384, sm3 };
 enum class CipherId : std::uint8_t { aes, sm4 };
 
 struct Suite {
-  std::uint8_t code;          // the suite's number on the wire (kd-protocol(7))
+  std::uint8_t code;          // catalogue number (kd-protocol(7)); messages name the suite
   std::string_view name;      // e.g. "KD-AES128GCM-SHA256"
   CipherId cipher;
   std::size_t key_len;        // AEAD key and session key length

@@ -25,8 +25,11 @@ Output on_request(AucState& st, const msg::Message& m, Context& ctx) {  // s3 / 
   if (!other) return Output::fail(other.error());
   const auto& suite = *crypto::find_suite(*m.suite);
 
-  // Draw order is part of the protocol (kd-protocol(7)): Rand, K, then the two seal nonces.
+  // Draw order is part of the protocol (kd-protocol(7)): Rand, K, then the two seal nonces. A Rand
+  // the AuC still remembers issuing is drawn again: with --seed, a repeated request (a re-challenge
+  // after a wrong answer) would otherwise draw the same Rand from the same input.
   Bytes rand = ctx.rng->draw(msg::kRandLen);
+  while (st.issued.count(to_hex(rand))) rand = ctx.rng->draw(msg::kRandLen);
   Secret k = ctx.rng->draw_secret(suite.key_len);
   msg::Message out = make(m.flow, proxied ? 4 : 3, *m.suite, *m.IDc, peer);
   out.Rand = rand;
@@ -75,7 +78,8 @@ Output on_report(AucState& st, const msg::Message& m, Context& ctx) {  // s11 / 
 Output auc_handle(AucState& st, const msg::Message& m, Context& ctx) {
   if (auto s = check_recipient(m, msg::Role::auc); !s) return Output::fail(s.error());
   // Issued challenges are kept one window past their lifetime so a late report is still matched.
-  std::erase_if(st.issued, [&](const auto& kv) { return kv.second.expires + ctx.policy->skew < ctx.now; });
+  if (st.pruned.due(ctx.now))
+    std::erase_if(st.issued, [&](const auto& kv) { return kv.second.expires + ctx.policy->skew < ctx.now; });
   if (m.Rand) return on_report(st, m, ctx);
   return on_request(st, m, ctx);
 }

@@ -85,11 +85,11 @@ msg::Message edge_challenge(EdgeExchange& ex, const msg::Message& m, const Bytes
 
 Status edge_accept_answer(EdgeExchange& ex, ReplayCache& seen, const msg::Message& m,
                           const Context& ctx) {
+  if (*m.suite != ex.suite) return err(Code::suite_mismatch, "the exchange uses " + ex.suite);
+  if (seen.seen(*m.N1)) return err(Code::replayed_nonce, "N1 of this re-registration was seen before");
   if (ex.phase != EdgeExchange::Phase::awaiting_answer)
     return err(Code::unexpected_message, "no challenge is waiting for an answer from " + *m.IDc);
-  if (*m.suite != ex.suite) return err(Code::suite_mismatch, "the exchange uses " + ex.suite);
   if (auto st = check_timestamp(*m.TS3, ctx.now, ctx.policy->skew, "TS3"); !st) return st;
-  if (seen.seen(*m.N1)) return err(Code::replayed_nonce, "N1 of this re-registration was seen before");
   if (!ex.n2 || *m.N2 != *ex.n2)
     return err(Code::nonce_mismatch, "N2 does not echo the challenge's N2");
   if (!ex.rand || *m.Rand != *ex.rand)

@@ -27,7 +27,7 @@ Result<std::uint16_t> parse_q(std::string_view q) {
   if (q.empty()) return err(Code::malformed, "empty q-value");
   if (q[0] == '1') {
     if (q.size() == 1) return std::uint16_t{1000};
-    if (q[1] != '.' || q.size() > 5) return err(Code::malformed, "q-value must be 0 to 1");
+    if (q[1] != '.' || q.size() < 3 || q.size() > 5) return err(Code::malformed, "q-value must be 0 to 1");
     for (char c : q.substr(2))
       if (c != '0') return err(Code::malformed, "q-value must be 0 to 1");
     return std::uint16_t{1000};

@@ -77,7 +77,7 @@ Output proxy_handle(ProxyState& st, const msg::Message& m, Context& ctx) {
   if (auto s = check_recipient(m, msg::Role::proxy); !s) return Output::fail(s.error());
   if (*m.IDsp != ctx.self_id)
     return Output::fail(err(Code::identity_mismatch, "IDsp is " + *m.IDsp + ", this proxy is " + ctx.self_id));
-  st.seen_n1.prune(ctx.now);
+  if (st.pruned.due(ctx.now)) st.seen_n1.prune(ctx.now);
   switch (m.step) {
     case 1: return on_register(st, m, ctx);
     case 5: return on_failure(st, m, ctx);

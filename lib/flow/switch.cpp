@@ -52,6 +52,8 @@ Output on_vector(SwitchState& st, const msg::Message& m, Context& ctx) {  // s4 
   SwitchRegistration& reg = **r;
   if (reg.challenge)
     return Output::fail(err(Code::unexpected_message, "a challenge for " + *m.IDc + " is already live"));
+  if (st.used_rands.count(to_hex(*m.Rand)))
+    return Output::fail(err(Code::reused_challenge, "the AuC's Rand was already answered once"));
   Challenge c;
   c.rand = *m.Rand;
   c.authenticator = *m.Authenticator_c;
@@ -140,9 +142,11 @@ Output on_answer(SwitchState& st, const msg::Message& m, Context& ctx) {  // s8 
 
 Output switch_handle(SwitchState& st, const msg::Message& m, Context& ctx) {
   if (auto s = check_recipient(m, msg::Role::sw); !s) return Output::fail(s.error());
-  st.seen_n1.prune(ctx.now);
-  std::erase_if(st.used_rands, [&](const auto& kv) { return kv.second + ctx.policy->skew < ctx.now; });
-  std::erase_if(st.failures, [&](const auto& kv) { return kv.second.until < ctx.now; });
+  if (st.pruned.due(ctx.now)) {
+    st.seen_n1.prune(ctx.now);
+    std::erase_if(st.used_rands, [&](const auto& kv) { return kv.second + ctx.policy->skew < ctx.now; });
+    std::erase_if(st.failures, [&](const auto& kv) { return kv.second.until < ctx.now; });
+  }
   switch (msg::spec_of(m).from) {
     case msg::Role::auc: return on_vector(st, m, ctx);
     default:

@@ -125,7 +125,7 @@ Output term_start(TermState& st, const StartParams& p, Context& ctx) {
   reg.mechs = p.mechs;
   reg.n1 = *out.N1;
   st.regs[p.idc] = std::move(reg);
-  st.seen_n2.prune(ctx.now);
+  if (st.pruned.due(ctx.now)) st.seen_n2.prune(ctx.now);
   Output o;
   o.messages.push_back(std::move(out));
   return o;
@@ -133,7 +133,7 @@ Output term_start(TermState& st, const StartParams& p, Context& ctx) {
 
 Output term_handle(TermState& st, const msg::Message& m, Context& ctx) {
   if (auto s = check_recipient(m, msg::Role::term); !s) return Output::fail(s.error());
-  st.seen_n2.prune(ctx.now);
+  if (st.pruned.due(ctx.now)) st.seen_n2.prune(ctx.now);
   if (m.SecMechReq) return on_challenge(st, m, ctx);  // s6 / d4
   return on_success(st, m, ctx);                       // s10 / d6
 }

@@ -112,8 +112,7 @@ void write_field(ojson& j, msg::Field f, const T& v) {
 
 Result<msg::Message> decode_message(std::string_view line, std::string* step_name) {
   if (line.size() > kMaxLine)
-    return err(Code::oversized, "message of " + std::to_string(line.size()) + " bytes; the limit is " +
-                                    std::to_string(kMaxLine));
+    return err(Code::oversized, "message longer than " + std::to_string(kMaxLine) + " bytes");
   json j;
   if (auto s = parse_strict(line, j); !s) return s.error();
   if (!j.is_object()) return err(Code::malformed, "a message must be a JSON object");
@@ -188,19 +187,27 @@ std::string encode_error(const Error& e, std::string_view step) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+std::optional<std::string> string_field(std::string_view line, std::string_view key) {
+  json j = json::parse(line.begin(), line.end(), nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  auto it = j.find(std::string(key));
+  if (it == j.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
 // ---- keystore -------------------------------------------------------------------------------
 
 Result<flow::Keystore> decode_keystore(std::string_view text) {
   json j;
   if (auto s = parse_strict(text, j); !s) return s.error();
-  if (!j.is_object() || j.value("kd_keystore", 0) != 1 || !j.contains("entities") ||
-      !j["entities"].is_array())
+  if (!j.is_object() || j.size() != 2 || !j.contains("kd_keystore") || j["kd_keystore"] != 1 ||
+      !j.contains("entities") || !j["entities"].is_array())
     return err(Code::malformed, "not a kd keystore (want {\"kd_keystore\":1,\"entities\":[...]})");
   flow::Keystore ks;
   for (const auto& e : j["entities"]) {
-    if (!e.is_object() || !e.contains("id") || !e["id"].is_string() || !e.contains("role") ||
-        !e["role"].is_string() || !e.contains("key"))
-      return err(Code::malformed, "each entity needs \"id\", \"role\" and \"key\"");
+    if (!e.is_object() || e.size() != 3 || !e.contains("id") || !e["id"].is_string() ||
+        !e.contains("role") || !e["role"].is_string() || !e.contains("key"))
+      return err(Code::malformed, "each entity must be {\"id\":..., \"role\":..., \"key\":...}");
     flow::Entity ent;
     ent.id = e["id"].get<std::string>();
     if (auto s = msg::check_identity("id", ent.id); !s) return s.error();
@@ -378,9 +385,9 @@ Result<State> decode_state(std::string_view text, std::string_view role,
   json j;
   if (auto s = parse_strict(text, j); !s) return s.error();
   try {
-    if (!j.is_object() || j.value("kd_state", 0) != 1)
+    if (!j.is_object() || !j.contains("kd_state") || j["kd_state"] != 1)
       return err(Code::malformed, "not a kd state file (want {\"kd_state\":1,...})");
-    if (j.value("role", "") != role)
+    if (!j.contains("role") || j["role"] != role)
       return err(Code::malformed, "this state file belongs to the " + j.value("role", std::string("?")) +
                                       ", not the " + std::string(role));
     State s;

@@ -21,6 +21,10 @@ std::string encode_message(const msg::Message& m);
 std::string encode_event(const flow::Event& e, bool show_key);
 std::string encode_error(const Error& e, std::string_view step);
 
+// The string value of a top-level key of a JSON object line, if it has one (for routing and for
+// reading events without a full decode).
+std::optional<std::string> string_field(std::string_view line, std::string_view key);
+
 Result<flow::Keystore> decode_keystore(std::string_view text);
 std::string encode_keystore(const flow::Keystore& ks);
 
