@@ -1,0 +1,234 @@
+// kd-vectors: generate the conformance vectors, and run vector files against the library or the
+// tools (kd-vectors(1)).
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/io.hpp"
+#include "cli/tools.hpp"
+#include "crypto/suite.hpp"
+#include "json/codec.hpp"
+#include "json/vectors.hpp"
+#include "vectors/vectors.hpp"
+
+namespace kd::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using vectors::Delivery;
+using vectors::Outcome;
+using vectors::Overrides;
+using vectors::Setup;
+using vectors::Snapshot;
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) {
+    if (c == '\'') q += "'\\''";
+    else q += c;
+  }
+  return q + "'";
+}
+
+// Plays the four roles by running the kd-* binaries on state files in a scratch directory.
+class ToolsDriver final : public vectors::Driver {
+public:
+  explicit ToolsDriver(std::string bin) : bin_(std::move(bin)) {
+    std::string tmpl = (fs::temp_directory_path() / "kd-vectors.XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw IoError{"cannot create a scratch directory"};
+    dir_ = tmpl;
+  }
+  ~ToolsDriver() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  void reset(const Setup& s) override {
+    restore({});
+    write_file_atomic(path("keys.json"), json::encode_keystore(s.keys));
+  }
+
+  Outcome start(const Setup& s) override {
+    std::string cmd = quote(bin_ + "/kd-term") + " start --id " + quote(s.term) + " --switch " + quote(s.sw);
+    if (s.flow == msg::Flow::proxied) cmd += " --via " + quote(s.proxy);
+    cmd += " --suite " + quote(s.suite) + " --mechs " + quote(s.mechs) + " --contact " + quote(s.contact);
+    cmd += common(s, msg::Role::term, {});
+    return run(cmd);
+  }
+
+  Outcome deliver(const Setup& s, const Delivery& d, const Overrides& o) override {
+    write_file_atomic(path("in.jsonl"), d.line + "\n");
+    std::string cmd = quote(bin_ + "/kd-" + std::string(msg::role_name(d.target)));
+    switch (d.target) {
+      case msg::Role::proxy: cmd += " --id " + quote(s.proxy); break;
+      case msg::Role::sw: cmd += " --id " + quote(s.sw); break;
+      case msg::Role::auc: cmd += " --id " + quote(s.auc); break;
+      case msg::Role::term: break;
+    }
+    cmd += common(s, d.target, o) + " " + quote(path("in.jsonl"));
+    return run(cmd);
+  }
+
+  Snapshot snapshot() override {
+    Snapshot s;
+    for (std::size_t i = 0; i < 4; ++i) s[i] = read_file(state(i));
+    return s;
+  }
+
+  void restore(const Snapshot& s) override {
+    for (std::size_t i = 0; i < 4; ++i) {
+      if (s[i]) write_file_atomic(state(i), *s[i]);
+      else ::unlink(state(i).c_str());
+    }
+  }
+
+private:
+  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+  std::string state(std::size_t i) const {
+    static const char* names[] = {"term", "proxy", "switch", "auc"};
+    return path(std::string(names[i]) + ".state");
+  }
+
+  std::string common(const Setup& s, msg::Role r, const Overrides& o) const {
+    std::string a = " --keys " + quote(path("keys.json")) + " --state " + quote(state(static_cast<std::size_t>(r))) +
+                    " --seed " + to_hex(s.seed) + " --now " + std::to_string(o.now.value_or(s.now)) + " --show-key";
+    if (o.skew) a += " --skew " + std::to_string(*o.skew);
+    if (o.challenge_ttl && (r == msg::Role::sw || r == msg::Role::auc))
+      a += " --challenge-ttl " + std::to_string(*o.challenge_ttl);
+    if (o.max_attempts && r == msg::Role::sw) a += " --max-attempts " + std::to_string(*o.max_attempts);
+    if (o.lockout && r == msg::Role::sw) a += " --lockout " + std::to_string(*o.lockout);
+    if (o.support && (r == msg::Role::proxy || r == msg::Role::sw)) a += " --support " + quote(*o.support);
+    return a;
+  }
+
+  Outcome run(const std::string& cmd) {
+    Outcome o;
+    std::FILE* p = ::popen((cmd + " 2>/dev/null").c_str(), "r");
+    if (!p) throw IoError{"cannot run " + cmd};
+    std::string out;
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    int st = ::pclose(p);
+    o.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+    std::size_t at = 0;
+    while (at < out.size()) {
+      std::size_t nl = out.find('\n', at);
+      std::string l = out.substr(at, nl == std::string::npos ? std::string::npos : nl - at);
+      at = nl == std::string::npos ? out.size() : nl + 1;
+      if (l.empty()) continue;
+      if (json::string_field(l, "event").value_or("") == "error") o.code = json::string_field(l, "code").value_or("?");
+      o.lines.push_back(std::move(l));
+    }
+    if (o.status > 1) o.code = "exit status " + std::to_string(o.status);
+    return o;
+  }
+
+  std::string bin_, dir_;
+};
+
+int generate(const std::string& dir) {
+  fs::create_directories(dir + "/positive");
+  fs::create_directories(dir + "/negative");
+  for (const auto& s : crypto::all_suites()) {
+    for (auto flow : {msg::Flow::proxied, msg::Flow::direct}) {
+      auto v = vectors::make_positive(std::string(s.name), flow);
+      write_file_atomic(dir + "/positive/" + std::string(s.name) + "-" + std::string(msg::flow_name(flow)) + "-json.json",
+                        json::encode_positive(v));
+    }
+    write_file_atomic(dir + "/negative/" + std::string(s.name) + "-json.json",
+                      json::encode_negative(vectors::make_negative(std::string(s.name))));
+  }
+  return kExitOk;
+}
+
+int run_files(const std::vector<std::string>& files, const std::string& tools, bool verbose) {
+  std::size_t passed = 0, failed = 0;
+  bool file_error = false;
+  for (const auto& f : files) {
+    auto text = read_file(f);
+    if (!text) {
+      std::cerr << "kd-vectors: " << f << " does not exist\n";
+      file_error = true;
+      continue;
+    }
+    auto type = json::vector_type(*text);
+    if (!type) {
+      std::cerr << "kd-vectors: " << f << ": " << type.error().detail << "\n";
+      file_error = true;
+      continue;
+    }
+    std::unique_ptr<vectors::Driver> d;
+    if (tools.empty()) d = std::make_unique<vectors::InProcessDriver>();
+    else d = std::make_unique<ToolsDriver>(tools);
+    std::vector<std::string> fails;
+    std::size_t cases = 1;
+    if (*type == "positive") {
+      auto v = json::decode_positive(*text);
+      if (!v) {
+        std::cerr << "kd-vectors: " << f << ": " << v.error().detail << "\n";
+        file_error = true;
+        continue;
+      }
+      fails = vectors::check(*v, *d);
+      (fails.empty() ? passed : failed) += 1;
+    } else {
+      auto v = json::decode_negative(*text);
+      if (!v) {
+        std::cerr << "kd-vectors: " << f << ": " << v.error().detail << "\n";
+        file_error = true;
+        continue;
+      }
+      fails = vectors::check(*v, *d, &cases);
+      failed += fails.size();
+      passed += cases - std::min(cases, fails.size());
+    }
+    std::cout << f << ": " << cases << (cases == 1 ? " case, " : " cases, ") << fails.size() << " failed\n";
+    for (const auto& x : fails) std::cout << "  FAIL " << x << "\n";
+    if (verbose && fails.empty()) std::cout << "  ok\n";
+  }
+  std::cout << passed << " passed, " << failed << " failed\n";
+  if (file_error) return kExitFile;
+  return failed ? kExitRejected : kExitOk;
+}
+
+}  // namespace
+
+int vectors_main(int argc, char** argv) {
+  CLI::App app{"kd-vectors: generate kd's conformance vectors, and check vector files against the library or the tools"};
+  app.require_subcommand(1);
+  std::vector<std::string> files;
+  std::string tools, dir;
+  bool verbose = false;
+  auto* run = app.add_subcommand("run", "check vector files");
+  run->add_option("files", files, "vector files (testvectors/positive/*.json, testvectors/negative/*.json)")->required();
+  run->add_option("--tools", tools, "run the kd-* binaries in this directory instead of the library in process");
+  run->add_flag("-v,--verbose", verbose, "say ok for each file that passes");
+  auto* gen = app.add_subcommand("generate", "write every vector file, deterministically");
+  gen->add_option("dir", dir, "output directory (testvectors)")->required();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+  }
+  try {
+    if (*gen) return generate(dir);
+    return run_files(files, tools, verbose);
+  } catch (const IoError& e) {
+    std::cerr << "kd-vectors: " << e.what << "\n";
+    return kExitFile;
+  } catch (const std::exception& e) {
+    std::cerr << "kd-vectors: " << e.what() << "\n";
+    return kExitFile;
+  }
+}
+
+}  // namespace kd::cli

@@ -1,0 +1,232 @@
+#include "json/vectors.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace kd::json {
+
+using oj = nlohmann::ordered_json;
+
+namespace {
+
+const char* kPositiveSchema = "kd_positive.schema.json";
+const char* kNegativeSchema = "kd_negative.schema.json";
+
+std::string role_str(msg::Role r) { return std::string(msg::role_name(r)); }
+msg::Role role_of(const oj& j) {
+  auto r = msg::parse_role(j.get<std::string>());
+  if (!r) throw std::runtime_error("unknown role " + j.get<std::string>());
+  return *r;
+}
+
+void put_setup(oj& j, const vectors::Setup& s) {
+  j["suite"] = s.suite;
+  j["flow"] = msg::flow_name(s.flow);
+  j["binding"] = "json";
+  j["seed"] = to_hex(s.seed);
+  j["now"] = s.now;
+  j["identities"] = oj{{"term", s.term}, {"proxy", s.proxy}, {"switch", s.sw}, {"auc", s.auc}};
+  j["mechs"] = s.mechs;
+  j["contact"] = s.contact;
+  oj keys = oj::array();
+  for (const auto& [id, e] : s.keys.entities)
+    keys.push_back(oj{{"id", id}, {"role", msg::role_name(e.role)}, {"key", to_hex(e.key.view())}});
+  j["keys"] = std::move(keys);
+}
+
+Bytes unhex(const oj& j) {
+  auto b = from_hex(j.get<std::string>());
+  if (!b) throw std::runtime_error("bad hex: " + j.get<std::string>());
+  return *b;
+}
+
+vectors::Setup get_setup(const oj& j) {
+  vectors::Setup s;
+  s.suite = j.at("suite").get<std::string>();
+  auto flow = msg::parse_flow(j.at("flow").get<std::string>());
+  if (!flow) throw std::runtime_error("bad flow");
+  s.flow = *flow;
+  if (j.at("binding").get<std::string>() != "json")
+    throw std::runtime_error("binding " + j.at("binding").get<std::string>() + " is not supported by this runner yet");
+  s.seed = unhex(j.at("seed"));
+  s.now = j.at("now").get<std::uint64_t>();
+  const auto& ids = j.at("identities");
+  s.term = ids.at("term").get<std::string>();
+  s.proxy = ids.at("proxy").get<std::string>();
+  s.sw = ids.at("switch").get<std::string>();
+  s.auc = ids.at("auc").get<std::string>();
+  s.mechs = j.at("mechs").get<std::string>();
+  s.contact = j.at("contact").get<std::string>();
+  for (const auto& k : j.at("keys")) {
+    std::string id = k.at("id").get<std::string>();
+    s.keys.entities.emplace(id, flow::Entity{id, role_of(k.at("role")), Secret(unhex(k.at("key")))});
+  }
+  return s;
+}
+
+template <class F>
+auto guarded(std::string_view text, F&& f) -> decltype(f(std::declval<const oj&>())) {
+  oj j = oj::parse(text.begin(), text.end(), nullptr, false);
+  if (j.is_discarded()) return err(Code::malformed, "not valid JSON");
+  try {
+    return f(j);
+  } catch (const std::exception& e) {
+    return err(Code::malformed, e.what());
+  }
+}
+
+}  // namespace
+
+Result<std::string> vector_type(std::string_view text) {
+  return guarded(text, [](const oj& j) -> Result<std::string> {
+    if (!j.is_object() || j.value("kd_vectors", 0) != 1)
+      return err(Code::malformed, "not a kd vector file (want \"kd_vectors\": 1)");
+    std::string t = j.value("type", "");
+    if (t != "positive" && t != "negative") return err(Code::malformed, "\"type\" must be positive or negative");
+    return t;
+  });
+}
+
+std::string encode_positive(const vectors::Positive& v) {
+  oj j;
+  j["kd_vectors"] = 1;
+  j["type"] = "positive";
+  j["schema"] = kPositiveSchema;
+  put_setup(j, v.setup);
+  oj tr = oj::array();
+  for (const auto& r : v.records) {
+    oj e;
+    e["from"] = role_str(r.from);
+    if (r.to) {
+      e["step"] = r.step;
+      e["to"] = role_str(*r.to);
+      e["message"] = oj::parse(r.line);
+      e["wire"] = to_hex(to_bytes(r.line));
+    } else {
+      e["event"] = oj::parse(r.line);
+    }
+    tr.push_back(std::move(e));
+  }
+  j["transcript"] = std::move(tr);
+  j["session_key"] = v.session_key;
+  return j.dump(1) + "\n";
+}
+
+Result<vectors::Positive> decode_positive(std::string_view text) {
+  return guarded(text, [](const oj& j) -> Result<vectors::Positive> {
+    vectors::Positive v;
+    v.setup = get_setup(j);
+    for (const auto& e : j.at("transcript")) {
+      vectors::Record r;
+      r.from = role_of(e.at("from"));
+      if (e.contains("event")) {
+        r.line = e.at("event").dump();
+      } else {
+        r.step = e.at("step").get<std::string>();
+        r.to = role_of(e.at("to"));
+        Bytes wire = unhex(e.at("wire"));
+        r.line.assign(wire.begin(), wire.end());
+        if (e.at("message").dump() != r.line)
+          throw std::runtime_error("transcript entry " + r.step + ": \"message\" and \"wire\" disagree");
+      }
+      v.records.push_back(std::move(r));
+    }
+    v.session_key = j.at("session_key").get<std::string>();
+    return v;
+  });
+}
+
+std::string encode_negative(const vectors::Negative& v) {
+  oj j;
+  j["kd_vectors"] = 1;
+  j["type"] = "negative";
+  j["schema"] = kNegativeSchema;
+  j["numberOfTests"] = v.count();
+  oj notes = oj::object();
+  for (const auto& [flag, n] : v.notes) notes[flag] = oj{{"bugType", n.bug_type}, {"description", n.description}};
+  j["notes"] = std::move(notes);
+  oj groups = oj::array();
+  for (const auto& g : v.groups) {
+    oj gj;
+    put_setup(gj, g.setup);
+    oj tests = oj::array();
+    for (const auto& c : g.tests) {
+      oj t;
+      t["tcId"] = c.tc_id;
+      t["comment"] = c.comment;
+      t["flags"] = c.flags;
+      t["before"] = c.before;
+      if (!c.extra.empty()) {
+        oj ex = oj::array();
+        for (const auto& x : c.extra) ex.push_back(oj{{"target", role_str(x.target)}, {"input", x.line}});
+        t["extra"] = std::move(ex);
+      }
+      t["target"] = role_str(c.input.target);
+      t["input"] = c.input.line;
+      oj o = oj::object();
+      if (c.overrides.now) o["now"] = *c.overrides.now;
+      if (c.overrides.skew) o["skew"] = *c.overrides.skew;
+      if (c.overrides.challenge_ttl) o["challenge_ttl"] = *c.overrides.challenge_ttl;
+      if (c.overrides.lockout) o["lockout"] = *c.overrides.lockout;
+      if (c.overrides.max_attempts) o["max_attempts"] = *c.overrides.max_attempts;
+      if (c.overrides.support) o["support"] = *c.overrides.support;
+      if (!o.empty()) t["overrides"] = std::move(o);
+      t["result"] = c.result;
+      if (!c.error.empty()) t["error"] = c.error;
+      if (c.state_change) t["stateChange"] = true;
+      tests.push_back(std::move(t));
+    }
+    gj["tests"] = std::move(tests);
+    groups.push_back(std::move(gj));
+  }
+  j["testGroups"] = std::move(groups);
+  return j.dump(1) + "\n";
+}
+
+Result<vectors::Negative> decode_negative(std::string_view text) {
+  return guarded(text, [](const oj& j) -> Result<vectors::Negative> {
+    vectors::Negative v;
+    for (const auto& [flag, n] : j.at("notes").items())
+      v.notes[flag] = {n.at("bugType").get<std::string>(), n.at("description").get<std::string>()};
+    for (const auto& gj : j.at("testGroups")) {
+      vectors::Group g;
+      g.setup = get_setup(gj);
+      for (const auto& t : gj.at("tests")) {
+        vectors::Case c;
+        c.tc_id = t.at("tcId").get<int>();
+        c.comment = t.at("comment").get<std::string>();
+        c.flags = t.at("flags").get<std::vector<std::string>>();
+        for (const auto& f : c.flags)
+          if (!v.notes.count(f)) throw std::runtime_error("tcId " + std::to_string(c.tc_id) + ": flag " + f + " has no note");
+        c.before = t.at("before").get<std::string>();
+        if (t.contains("extra"))
+          for (const auto& x : t.at("extra"))
+            c.extra.push_back({role_of(x.at("target")), x.at("input").get<std::string>()});
+        c.input = {role_of(t.at("target")), t.at("input").get<std::string>()};
+        if (t.contains("overrides")) {
+          const auto& o = t.at("overrides");
+          if (o.contains("now")) c.overrides.now = o.at("now").get<std::uint64_t>();
+          if (o.contains("skew")) c.overrides.skew = o.at("skew").get<std::uint64_t>();
+          if (o.contains("challenge_ttl")) c.overrides.challenge_ttl = o.at("challenge_ttl").get<std::uint64_t>();
+          if (o.contains("lockout")) c.overrides.lockout = o.at("lockout").get<std::uint64_t>();
+          if (o.contains("max_attempts")) c.overrides.max_attempts = o.at("max_attempts").get<std::uint32_t>();
+          if (o.contains("support")) c.overrides.support = o.at("support").get<std::string>();
+        }
+        c.result = t.at("result").get<std::string>();
+        if (c.result != "valid" && c.result != "invalid" && c.result != "acceptable")
+          throw std::runtime_error("tcId " + std::to_string(c.tc_id) + ": result must be valid, invalid or acceptable");
+        c.error = t.value("error", "");
+        if (c.result == "invalid" && c.error.empty())
+          throw std::runtime_error("tcId " + std::to_string(c.tc_id) + ": an invalid case needs \"error\"");
+        c.state_change = t.value("stateChange", false);
+        g.tests.push_back(std::move(c));
+      }
+      v.groups.push_back(std::move(g));
+    }
+    if (j.at("numberOfTests").get<std::size_t>() != v.count())
+      throw std::runtime_error("numberOfTests says " + std::to_string(j.at("numberOfTests").get<std::size_t>()) +
+                               " but the file holds " + std::to_string(v.count()));
+    return v;
+  });
+}
+
+}  // namespace kd::json

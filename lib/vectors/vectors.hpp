@@ -1,0 +1,146 @@
+// Conformance test vectors: the model of the files in testvectors/, a generic runner that checks
+// them against a Driver (the library in process, or the tools), and the generator behind
+// scripts/mkvectors. Formats: kd-vectors(5).
+#pragma once
+
+#include <array>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/bytes.hpp"
+#include "flow/roles.hpp"
+#include "flow/state.hpp"
+#include "msg/message.hpp"
+
+namespace kd::vectors {
+
+// Everything a registration needs; shared by a positive vector and by a negative group.
+struct Setup {
+  std::string suite;
+  msg::Flow flow = msg::Flow::proxied;
+  Bytes seed;
+  std::uint64_t now = 0;
+  std::string term = "alice", proxy = "sbc1", sw = "ss1", auc = "auc";
+  std::string mechs = "tls:0.9,ipsec-3gpp:0.5,kd-app:0.1";
+  std::string contact = "192.0.2.10:5060";
+  flow::Keystore keys;
+};
+
+struct Record {  // one line of a transcript
+  std::string step;  // message step, or "" for an event
+  msg::Role from = msg::Role::term;
+  std::optional<msg::Role> to;  // absent for events
+  std::string line;
+};
+
+struct Positive {
+  Setup setup;
+  std::string binding = "json";
+  std::vector<Record> records;  // messages and events in delivery order
+  std::string session_key;      // hex
+};
+
+struct Overrides {
+  std::optional<std::uint64_t> now{}, skew{}, challenge_ttl{}, lockout{};
+  std::optional<std::uint32_t> max_attempts{};
+  std::optional<std::string> support{};
+  bool operator==(const Overrides&) const = default;
+};
+
+struct Delivery {
+  msg::Role target = msg::Role::term;
+  std::string line;
+};
+
+struct Case {
+  int tc_id = 0;
+  std::string comment;
+  std::vector<std::string> flags;
+  std::string before;            // state as it was just before this step was delivered; "end" = after the run
+  std::vector<Delivery> extra;   // delivered first, outcome ignored
+  Delivery input;
+  Overrides overrides;           // for the input (and the extras)
+  std::string result;            // "valid", "invalid" or "acceptable"
+  std::string error;             // the reason code, for "invalid"
+  bool state_change = false;     // an invalid input whose rejection the protocol records
+};
+
+struct Group {
+  Setup setup;
+  std::vector<Case> tests;
+};
+
+struct Note {
+  std::string bug_type, description;
+};
+
+struct Negative {
+  std::map<std::string, Note> notes;
+  std::vector<Group> groups;
+  std::size_t count() const {
+    std::size_t n = 0;
+    for (const auto& g : groups) n += g.tests.size();
+    return n;
+  }
+};
+
+// ---- running --------------------------------------------------------------------------------
+
+using Snapshot = std::array<std::optional<std::string>, 4>;  // state of term, proxy, switch, auc
+
+struct Outcome {
+  std::vector<std::string> lines;
+  std::string code;  // the error code, empty when accepted
+  int status = 0;    // the exit status a tool gave (0 or 1), or what it would give
+};
+
+// Something that plays the four roles: the library in process, or the binaries.
+class Driver {
+public:
+  virtual ~Driver() = default;
+  virtual void reset(const Setup& s) = 0;
+  virtual Outcome start(const Setup& s) = 0;
+  virtual Outcome deliver(const Setup& s, const Delivery& d, const Overrides& o) = 0;
+  virtual Snapshot snapshot() = 0;
+  virtual void restore(const Snapshot& s) = 0;
+};
+
+class InProcessDriver final : public Driver {
+public:
+  void reset(const Setup& s) override;
+  Outcome start(const Setup& s) override;
+  Outcome deliver(const Setup& s, const Delivery& d, const Overrides& o) override;
+  Snapshot snapshot() override { return states_; }
+  void restore(const Snapshot& s) override { states_ = s; }
+
+private:
+  Snapshot states_;
+};
+
+// The arguments of `kd-term start` for this setup.
+flow::StartParams start_params(const Setup& s);
+
+// A live run of the setup: the records, and a snapshot of every state before each step.
+struct Run {
+  std::vector<Record> records;
+  std::map<std::string, Snapshot> before;  // by step name, plus "end"
+  std::string term_key, edge_key;
+  std::vector<std::string> errors;
+};
+Run run_registration(const Setup& s, Driver& d);
+
+// Each returns one line per failure; empty when every check passed.
+std::vector<std::string> check(const Positive& v, Driver& d);
+std::vector<std::string> check(const Negative& v, Driver& d, std::size_t* cases_run = nullptr);
+
+// ---- generating -----------------------------------------------------------------------------
+
+// Keys as `kd-auc keys add --seed` derives them.
+flow::Keystore seeded_keys(const Setup& s);
+Positive make_positive(const std::string& suite, msg::Flow flow);
+// The negative cases of one suite, both flows; tcIds start at 1 (proxied) and 1001 (direct).
+Negative make_negative(const std::string& suite);
+
+}  // namespace kd::vectors
