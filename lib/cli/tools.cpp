@@ -68,17 +68,20 @@ int parse_cli(CLI::App& app, int argc, char** argv) {
   return 0;
 }
 
-flow::Keystore load_keys(const Common& c) {
-  if (c.keys_path.empty()) return {};
-  auto text = read_file(c.keys_path);
-  if (!text) throw IoError{"keystore " + c.keys_path + " does not exist"};
-  if (readable_by_others(c.keys_path))
-    std::cerr << c.tool << ": warning: keystore " << c.keys_path
-              << " is readable by group or others (chmod 600 " << c.keys_path << ")\n";
+flow::Keystore read_keystore_file(const Common& c, const std::string& path) {
+  auto text = read_file(path);
+  if (!text) throw IoError{"keystore " + path + " does not exist (create it with kd-auc keys init)"};
+  if (readable_by_others(path))
+    std::cerr << c.tool << ": warning: keystore " << path << " is readable by group or others (chmod 600 " << path << ")\n";
   auto ks = json::decode_keystore(*text);
   secure_wipe(text->data(), text->size());
-  if (!ks) throw IoError{"keystore " + c.keys_path + ": " + ks.error().detail};
+  if (!ks) throw IoError{"keystore " + path + ": " + ks.error().detail};
   return std::move(*ks);
+}
+
+flow::Keystore load_keys(const Common& c) {
+  if (c.keys_path.empty()) return {};
+  return read_keystore_file(c, c.keys_path);
 }
 
 // Reads lines without ever holding more than kMaxLine + 1 bytes of one: a longer line is
@@ -267,17 +270,6 @@ int switch_main(int argc, char** argv) {
 }
 
 namespace {
-
-flow::Keystore read_keystore_file(const Common& c, const std::string& path) {
-  auto text = read_file(path);
-  if (text && readable_by_others(path))
-    std::cerr << c.tool << ": warning: keystore " << path << " is readable by group or others (chmod 600 " << path << ")\n";
-  if (!text) throw IoError{"keystore " + path + " does not exist (create it with kd-auc keys init)"};
-  auto ks = json::decode_keystore(*text);
-  secure_wipe(text->data(), text->size());
-  if (!ks) throw IoError{"keystore " + path + ": " + ks.error().detail};
-  return std::move(*ks);
-}
 
 int keys_main(CLI::App& keys, const Common& c, const std::string& file, bool force,
               const std::string& id, const std::string& role, const std::string& key_hex) {
