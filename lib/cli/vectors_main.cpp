@@ -100,12 +100,13 @@ private:
   std::string common(const Setup& s, msg::Role r, const Overrides& o) const {
     std::string a = " --keys " + quote(path("keys.json")) + " --state " + quote(state(static_cast<std::size_t>(r))) +
                     " --seed " + to_hex(s.seed) + " --now " + std::to_string(o.now.value_or(s.now)) + " --show-key";
+    using vectors::override_applies;
     if (o.skew) a += " --skew " + std::to_string(*o.skew);
-    if (o.challenge_ttl && (r == msg::Role::sw || r == msg::Role::auc))
+    if (o.challenge_ttl && override_applies("challenge_ttl", r))
       a += " --challenge-ttl " + std::to_string(*o.challenge_ttl);
-    if (o.max_attempts && r == msg::Role::sw) a += " --max-attempts " + std::to_string(*o.max_attempts);
-    if (o.lockout && r == msg::Role::sw) a += " --lockout " + std::to_string(*o.lockout);
-    if (o.support && (r == msg::Role::proxy || r == msg::Role::sw)) a += " --support " + quote(*o.support);
+    if (o.max_attempts && override_applies("max_attempts", r)) a += " --max-attempts " + std::to_string(*o.max_attempts);
+    if (o.lockout && override_applies("lockout", r)) a += " --lockout " + std::to_string(*o.lockout);
+    if (o.support && override_applies("support", r)) a += " --support " + quote(*o.support);
     return a;
   }
 
@@ -151,49 +152,59 @@ int generate(const std::string& dir) {
 }
 
 int run_files(const std::vector<std::string>& files, const std::string& tools, bool verbose) {
+  if (!tools.empty())
+    for (const char* t : {"kd-term", "kd-proxy", "kd-switch", "kd-auc"})
+      if (::access((tools + "/" + t).c_str(), X_OK) != 0) {
+        std::cerr << "kd-vectors: --tools " << tools << ": no executable " << t << " there\n";
+        return kExitFile;
+      }
   std::size_t passed = 0, failed = 0;
   bool file_error = false;
+  auto bad_file = [&](const std::string& f, const std::string& why) {
+    std::cerr << "kd-vectors: " << f << ": " << why << "\n";
+    file_error = true;
+  };
   for (const auto& f : files) {
-    auto text = read_file(f);
+    std::optional<std::string> text;
+    try {
+      text = read_file(f);
+    } catch (const IoError& e) {
+      bad_file(f, e.what);
+      continue;
+    }
     if (!text) {
-      std::cerr << "kd-vectors: " << f << " does not exist\n";
-      file_error = true;
+      bad_file(f, "no such file");
       continue;
     }
     auto type = json::vector_type(*text);
     if (!type) {
-      std::cerr << "kd-vectors: " << f << ": " << type.error().detail << "\n";
-      file_error = true;
+      bad_file(f, type.error().detail);
       continue;
     }
     std::unique_ptr<vectors::Driver> d;
     if (tools.empty()) d = std::make_unique<vectors::InProcessDriver>();
     else d = std::make_unique<ToolsDriver>(tools);
-    std::vector<std::string> fails;
-    std::size_t cases = 1;
+    vectors::Report rep;
     if (*type == "positive") {
       auto v = json::decode_positive(*text);
       if (!v) {
-        std::cerr << "kd-vectors: " << f << ": " << v.error().detail << "\n";
-        file_error = true;
+        bad_file(f, v.error().detail);
         continue;
       }
-      fails = vectors::check(*v, *d);
-      (fails.empty() ? passed : failed) += 1;
+      rep = vectors::check(*v, *d);
     } else {
       auto v = json::decode_negative(*text);
       if (!v) {
-        std::cerr << "kd-vectors: " << f << ": " << v.error().detail << "\n";
-        file_error = true;
+        bad_file(f, v.error().detail);
         continue;
       }
-      fails = vectors::check(*v, *d, &cases);
-      failed += fails.size();
-      passed += cases - std::min(cases, fails.size());
+      rep = vectors::check(*v, *d);
     }
-    std::cout << f << ": " << cases << (cases == 1 ? " case, " : " cases, ") << fails.size() << " failed\n";
-    for (const auto& x : fails) std::cout << "  FAIL " << x << "\n";
-    if (verbose && fails.empty()) std::cout << "  ok\n";
+    passed += rep.cases - rep.failed;
+    failed += rep.failed;
+    std::cout << f << ": " << rep.cases << (rep.cases == 1 ? " case, " : " cases, ") << rep.failed << " failed\n";
+    for (const auto& x : rep.lines) std::cout << "  FAIL " << x << "\n";
+    if (verbose && rep.lines.empty()) std::cout << "  ok\n";
   }
   std::cout << passed << " passed, " << failed << " failed\n";
   if (file_error) return kExitFile;

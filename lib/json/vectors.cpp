@@ -1,6 +1,10 @@
 #include "json/vectors.hpp"
 
+#include <set>
+
 #include <nlohmann/json.hpp>
+
+#include "flow/policy.hpp"
 
 namespace kd::json {
 
@@ -48,6 +52,7 @@ vectors::Setup get_setup(const oj& j) {
   if (j.at("binding").get<std::string>() != "json")
     throw std::runtime_error("binding " + j.at("binding").get<std::string>() + " is not supported by this runner yet");
   s.seed = unhex(j.at("seed"));
+  if (s.seed.empty() || s.seed.size() > 64) throw std::runtime_error("seed must be 1 to 64 bytes of hex");
   s.now = j.at("now").get<std::uint64_t>();
   const auto& ids = j.at("identities");
   s.term = ids.at("term").get<std::string>();
@@ -185,6 +190,7 @@ std::string encode_negative(const vectors::Negative& v) {
 Result<vectors::Negative> decode_negative(std::string_view text) {
   return guarded(text, [](const oj& j) -> Result<vectors::Negative> {
     vectors::Negative v;
+    std::set<int> ids;
     for (const auto& [flag, n] : j.at("notes").items())
       v.notes[flag] = {n.at("bugType").get<std::string>(), n.at("description").get<std::string>()};
     for (const auto& gj : j.at("testGroups")) {
@@ -193,6 +199,7 @@ Result<vectors::Negative> decode_negative(std::string_view text) {
       for (const auto& t : gj.at("tests")) {
         vectors::Case c;
         c.tc_id = t.at("tcId").get<int>();
+        if (!ids.insert(c.tc_id).second) throw std::runtime_error("tcId " + std::to_string(c.tc_id) + " appears twice");
         c.comment = t.at("comment").get<std::string>();
         c.flags = t.at("flags").get<std::vector<std::string>>();
         for (const auto& f : c.flags)
@@ -209,7 +216,11 @@ Result<vectors::Negative> decode_negative(std::string_view text) {
           if (o.contains("challenge_ttl")) c.overrides.challenge_ttl = o.at("challenge_ttl").get<std::uint64_t>();
           if (o.contains("lockout")) c.overrides.lockout = o.at("lockout").get<std::uint64_t>();
           if (o.contains("max_attempts")) c.overrides.max_attempts = o.at("max_attempts").get<std::uint32_t>();
-          if (o.contains("support")) c.overrides.support = o.at("support").get<std::string>();
+          if (o.contains("support")) {
+            c.overrides.support = o.at("support").get<std::string>();
+            if (!flow::parse_name_list(*c.overrides.support))
+              throw std::runtime_error("tcId " + std::to_string(c.tc_id) + ": support is not a list of mechanism names");
+          }
         }
         c.result = t.at("result").get<std::string>();
         if (c.result != "valid" && c.result != "invalid" && c.result != "acceptable")

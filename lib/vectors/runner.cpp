@@ -21,18 +21,26 @@ std::string self_id(const Setup& s, msg::Role r) {
   return {};
 }
 
+}  // namespace
+
+bool override_applies(std::string_view option, msg::Role r) {
+  if (option == "challenge_ttl") return r == msg::Role::sw || r == msg::Role::auc;
+  if (option == "max_attempts" || option == "lockout") return r == msg::Role::sw;
+  if (option == "support") return r == msg::Role::proxy || r == msg::Role::sw;
+  return true;  // now, skew
+}
+
+namespace {
+
 engine::Settings settings_for(const Setup& s, msg::Role r, const Overrides& o) {
   engine::Settings st;
   st.seed = s.seed;
   st.now = o.now.value_or(s.now);
   if (o.skew) st.policy.skew = *o.skew;
-  if (o.challenge_ttl) st.policy.challenge_ttl = *o.challenge_ttl;
-  if (o.lockout) st.policy.lockout = *o.lockout;
-  if (o.max_attempts) st.policy.max_attempts = *o.max_attempts;
-  if (o.support) {
-    auto names = flow::parse_name_list(*o.support);
-    if (names) st.policy.supported = *names;
-  }
+  if (o.challenge_ttl && override_applies("challenge_ttl", r)) st.policy.challenge_ttl = *o.challenge_ttl;
+  if (o.lockout && override_applies("lockout", r)) st.policy.lockout = *o.lockout;
+  if (o.max_attempts && override_applies("max_attempts", r)) st.policy.max_attempts = *o.max_attempts;
+  if (o.support && override_applies("support", r)) st.policy.supported = *flow::parse_name_list(*o.support);
   st.self_id = self_id(s, r);
   st.show_key = true;
   return st;
@@ -124,8 +132,10 @@ Run run_registration(const Setup& s, Driver& d) {
   return run;
 }
 
-std::vector<std::string> check(const Positive& v, Driver& d) {
-  std::vector<std::string> fails;
+Report check(const Positive& v, Driver& d) {
+  Report rep;
+  rep.cases = 1;
+  auto& fails = rep.lines;
   Run run = run_registration(v.setup, d);
   for (const auto& e : run.errors) fails.push_back(e);
   const std::size_t n = std::max(run.records.size(), v.records.size());
@@ -141,21 +151,25 @@ std::vector<std::string> check(const Positive& v, Driver& d) {
                       "\n  got " + got.line);
   }
   if (run.term_key != v.session_key) fails.push_back("session key differs from the vector's");
-  return fails;
+  rep.failed = fails.empty() ? 0 : 1;
+  return rep;
 }
 
-std::vector<std::string> check(const Negative& v, Driver& d, std::size_t* cases_run) {
-  std::vector<std::string> fails;
-  std::size_t count = 0;
+Report check(const Negative& v, Driver& d) {
+  Report rep;
+  auto& fails = rep.lines;
   for (const auto& g : v.groups) {
+    rep.cases += g.tests.size();
     Run run = run_registration(g.setup, d);
     if (!run.errors.empty()) {
       fails.push_back("group " + g.setup.suite + "/" + std::string(msg::flow_name(g.setup.flow)) +
-                      ": the registration the group starts from fails: " + run.errors.front());
+                      ": the registration the group starts from fails, so its " +
+                      std::to_string(g.tests.size()) + " cases fail: " + run.errors.front());
+      rep.failed += g.tests.size();
       continue;
     }
     for (const auto& c : g.tests) {
-      ++count;
+      const std::size_t before_fails = fails.size();
       const std::string id = "tcId " + std::to_string(c.tc_id) + " (" + c.comment + ")";
       auto snap = run.before.find(c.before);
       if (snap == run.before.end()) {
@@ -179,10 +193,10 @@ std::vector<std::string> check(const Negative& v, Driver& d, std::size_t* cases_
       } else if (!o.code.empty()) {
         fails.push_back(id + ": expected acceptance, got " + o.code);
       }
+      if (fails.size() != before_fails) ++rep.failed;
     }
   }
-  if (cases_run) *cases_run = count;
-  return fails;
+  return rep;
 }
 
 }  // namespace kd::vectors

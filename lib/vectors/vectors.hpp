@@ -131,9 +131,17 @@ struct Run {
 };
 Run run_registration(const Setup& s, Driver& d);
 
-// Each returns one line per failure; empty when every check passed.
-std::vector<std::string> check(const Positive& v, Driver& d);
-std::vector<std::string> check(const Negative& v, Driver& d, std::size_t* cases_run = nullptr);
+struct Report {
+  std::size_t cases = 0, failed = 0;  // a positive vector is one case
+  std::vector<std::string> lines;     // what failed, and why
+};
+Report check(const Positive& v, Driver& d);
+Report check(const Negative& v, Driver& d);
+
+// The roles an override reaches, the same in process and through the tools: skew and now reach
+// every role; challenge_ttl the switch and the AuC; max_attempts and lockout the switch; support
+// the proxy and the switch.
+bool override_applies(std::string_view option, msg::Role r);
 
 // ---- generating -----------------------------------------------------------------------------
 
