@@ -1,0 +1,604 @@
+// The JSON codec: message lines (byte-exact round trip, and each rejection with its exact code),
+// keystores and state files. Every line here is written by hand.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "json/codec.hpp"
+
+namespace {
+
+using kd::Bytes;
+using kd::Code;
+using kd::msg::Flow;
+
+// ---- hand-written lines -------------------------------------------------------------------
+
+const std::string kN1 = "000102030405060708090a0b0c0d0e0f";
+const std::string kN2 = "101112131415161718191a1b1c1d1e1f";
+const std::string kRand = "202122232425262728292a2b2c2d2e2f";
+const std::string kAuth16 = "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf";
+const std::string kMac16 = "b0b1b2b3b4b5b6b7b8b9babbbcbdbebf";
+
+std::string rep(const std::string& byte_hex, int n) {
+  std::string s;
+  for (int i = 0; i < n; ++i) s += byte_hex;
+  return s;
+}
+
+const std::string kS3 =
+    R"({"step":"s3","flow":"proxied","to":"auc","suite":"KD-AES128GCM-SHA256","IDc":"alice","IDsp":"sbc1"})";
+
+const std::string kS6 =
+    R"({"step":"s6","flow":"proxied","to":"term","suite":"KD-AES128GCM-SHA256","IDc":"alice","IDsp":"sbc1",)"
+    R"("N1":")" + kN1 + R"(","N2":")" + kN2 + R"(","TS2":1700000000,"Rand":")" + kRand +
+    R"(","SecMechReq":true})";
+
+const std::string kS7 =
+    R"({"step":"s7","flow":"proxied","to":"proxy","suite":"KD-AES128GCM-SHA256","IDc":"alice","IDsp":"sbc1",)"
+    R"("N1":")" + kN1 + R"(","N2":")" + kN2 + R"(","TS3":1700000001,"Rand":")" + kRand +
+    R"(","Authenticator_c":")" + kAuth16 +
+    R"(","SecMechList":[{"name":"tls","q":1000},{"name":"ipsec-3gpp","q":500}],"IPc":"192.0.2.10:5060"})";
+
+const std::string kS10 =
+    R"({"step":"s10","flow":"proxied","to":"term","suite":"KD-AES128GCM-SHA256","IDc":"alice","IDsp":"sbc1",)"
+    R"("N1":")" + kN1 + R"(","N2":")" + kN2 + R"(","TS4":1700000002,"EKc":")" + rep("c3", 44) +
+    R"(","SecMechList":[{"name":"tls","q":1000},{"name":"kd-app","q":0}],"SecMech":"tls","MAC":")" + kMac16 +
+    R"("})";
+
+const std::string kD1 =
+    R"({"step":"d1","flow":"direct","to":"switch","suite":"KD-SM4GCM-SM3","IDc":"alice","IDss":"ss1",)"
+    R"("N1":")" + kN1 + R"(","TS1":1700000000,"IPc":"[2001:db8::1]:5060"})";
+
+const std::string kD3 =
+    R"({"step":"d3","flow":"direct","to":"switch","suite":"KD-AES256GCM-SHA384","IDc":"alice","IDss":"ss1",)"
+    R"("Rand":")" + kRand + R"(","Authenticator_c":")" + rep("a5", 24) + R"(","EKc":")" + rep("c3", 60) +
+    R"(","EKss":")" + rep("d4", 60) + R"("})";
+
+std::string replaced(std::string s, const std::string& from, const std::string& to) {
+  auto pos = s.find(from);
+  EXPECT_NE(pos, std::string::npos) << "test bug: \"" << from << "\" not in the line";
+  if (pos != std::string::npos) s.replace(pos, from.size(), to);
+  return s;
+}
+
+// Inserts text just before the closing brace of the object.
+std::string with_extra(const std::string& line, const std::string& member) {
+  return line.substr(0, line.size() - 1) + "," + member + "}";
+}
+
+#define EXPECT_DECODE_FAILS(line, want)                                                   \
+  do {                                                                                    \
+    kd::Result<kd::msg::Message> r_ = kd::json::decode_message(line);                     \
+    ASSERT_FALSE(r_.ok()) << "accepted, expected " << kd::code_name(want);                \
+    EXPECT_EQ(kd::code_name(r_.error().code), kd::code_name(want)) << r_.error().detail;  \
+  } while (0)
+
+// ---- round trip ---------------------------------------------------------------------------
+
+TEST(JsonMessage, EncodeOfDecodeIsByteIdenticalForSeveralSteps) {
+  for (const std::string* line : {&kS3, &kS6, &kS7, &kS10, &kD1, &kD3}) {
+    auto m = kd::json::decode_message(*line);
+    ASSERT_TRUE(m.ok()) << *line << ": " << m.error().detail;
+    EXPECT_EQ(kd::json::encode_message(*m), *line);
+  }
+}
+
+TEST(JsonMessage, DecodedFieldsHoldTheValuesOfTheLine) {
+  auto m = kd::json::decode_message(kS7);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->flow, Flow::proxied);
+  EXPECT_EQ(m->step, 7);
+  EXPECT_EQ(*m->suite, "KD-AES128GCM-SHA256");
+  EXPECT_EQ(*m->IDc, "alice");
+  EXPECT_EQ(*m->IDsp, "sbc1");
+  EXPECT_FALSE(m->IDss.has_value());
+  EXPECT_EQ(kd::to_hex(*m->N1), kN1);
+  EXPECT_EQ(kd::to_hex(*m->N2), kN2);
+  EXPECT_EQ(*m->TS3, 1700000001u);
+  EXPECT_EQ(kd::to_hex(*m->Rand), kRand);
+  EXPECT_EQ(kd::to_hex(*m->Authenticator_c), kAuth16);
+  ASSERT_EQ(m->SecMechList->size(), 2u);
+  EXPECT_EQ(m->SecMechList->at(0), (kd::msg::Mech{"tls", 1000}));
+  EXPECT_EQ(m->SecMechList->at(1), (kd::msg::Mech{"ipsec-3gpp", 500}));
+  EXPECT_EQ(*m->IPc, "192.0.2.10:5060");
+  EXPECT_FALSE(m->MAC.has_value());
+}
+
+TEST(JsonMessage, SpacingAndKeyOrderDoNotMatterAndEncodingNormalisesThem) {
+  const std::string loose =
+      R"( { "IDsp" : "sbc1", "to":"auc" ,"IDc":"alice","suite":"KD-AES128GCM-SHA256","flow":"proxied", "step":"s3" } )";
+  auto m = kd::json::decode_message(loose);
+  ASSERT_TRUE(m.ok()) << m.error().detail;
+  EXPECT_EQ(kd::json::encode_message(*m), kS3);
+}
+
+TEST(JsonMessage, LargestTimestampRoundTrips) {
+  const std::string line = replaced(kS6, "1700000000", "9223372036854775807");
+  auto m = kd::json::decode_message(line);
+  ASSERT_TRUE(m.ok()) << m.error().detail;
+  EXPECT_EQ(*m->TS2, 9223372036854775807ULL);
+  EXPECT_EQ(kd::json::encode_message(*m), line);
+}
+
+// ---- rejections ---------------------------------------------------------------------------
+
+TEST(JsonMessage, NotJsonIsMalformed) {
+  for (const char* line : {"", "{", "not json", R"({"step":"s3",})", R"({'step':'s3'})", "{}}"})
+    EXPECT_DECODE_FAILS(line, Code::malformed);
+}
+
+TEST(JsonMessage, NotAnObjectIsMalformed) {
+  for (const char* line : {"[]", R"(["s3"])", R"("s3")", "42", "null", "true"})
+    EXPECT_DECODE_FAILS(line, Code::malformed);
+}
+
+TEST(JsonMessage, DuplicateKeyIsMalformed) {
+  EXPECT_DECODE_FAILS(with_extra(kS3, R"("IDc":"bob")"), Code::malformed);
+  EXPECT_DECODE_FAILS(with_extra(kS3, R"("IDc":"alice")"), Code::malformed);  // even the same value
+  EXPECT_DECODE_FAILS(with_extra(kS3, R"("step":"s3")"), Code::malformed);
+}
+
+TEST(JsonMessage, DuplicateKeyInsideAMechanismEntryIsMalformed) {
+  EXPECT_DECODE_FAILS(replaced(kS7, R"({"name":"tls","q":1000})", R"({"name":"tls","q":1000,"q":1})"),
+                      Code::malformed);
+}
+
+TEST(JsonMessage, UnknownFieldIsMalformed) {
+  EXPECT_DECODE_FAILS(with_extra(kS3, R"("foo":1)"), Code::malformed);
+  EXPECT_DECODE_FAILS(with_extra(kS3, R"("idc":"alice")"), Code::malformed);
+  EXPECT_DECODE_FAILS(with_extra(kS3, R"("session_key":"00")"), Code::malformed);
+}
+
+TEST(JsonMessage, FieldOfAnotherStepIsMalformed) {
+  EXPECT_DECODE_FAILS(with_extra(kS3, R"("Rand":")" + kRand + "\""), Code::malformed);
+}
+
+TEST(JsonMessage, MissingFieldIsMissingField) {
+  EXPECT_DECODE_FAILS(replaced(kS3, R"(,"IDsp":"sbc1")", ""), Code::missing_field);
+  EXPECT_DECODE_FAILS(replaced(kS6, R"(,"SecMechReq":true)", ""), Code::missing_field);
+}
+
+TEST(JsonMessage, MissingStepFlowOrToIsMissingField) {
+  EXPECT_DECODE_FAILS(replaced(kS3, R"("step":"s3",)", ""), Code::missing_field);
+  EXPECT_DECODE_FAILS(replaced(kS3, R"("flow":"proxied",)", ""), Code::missing_field);
+  EXPECT_DECODE_FAILS(replaced(kS3, R"("to":"auc",)", ""), Code::missing_field);
+}
+
+TEST(JsonMessage, StepFlowOrToNotAStringIsMalformed) {
+  EXPECT_DECODE_FAILS(replaced(kS3, R"("step":"s3")", R"("step":3)"), Code::malformed);
+  EXPECT_DECODE_FAILS(replaced(kS3, R"("flow":"proxied")", R"("flow":1)"), Code::malformed);
+  EXPECT_DECODE_FAILS(replaced(kS3, R"("to":"auc")", R"("to":null)"), Code::malformed);
+}
+
+TEST(JsonMessage, TimestampAsStringIsMalformed) {
+  EXPECT_DECODE_FAILS(replaced(kS6, "1700000000", R"("1700000000")"), Code::malformed);
+}
+
+TEST(JsonMessage, NegativeTimestampIsMalformed) {
+  EXPECT_DECODE_FAILS(replaced(kS6, "1700000000", "-1"), Code::malformed);
+  EXPECT_DECODE_FAILS(replaced(kS6, "1700000000", "-1700000000"), Code::malformed);
+}
+
+TEST(JsonMessage, FractionalOrExponentTimestampIsMalformed) {
+  EXPECT_DECODE_FAILS(replaced(kS6, "1700000000", "1700000000.5"), Code::malformed);
+  EXPECT_DECODE_FAILS(replaced(kS6, "1700000000", "1700000000.0"), Code::malformed);
+  EXPECT_DECODE_FAILS(replaced(kS6, "1700000000", "1.7e9"), Code::malformed);
+}
+
+TEST(JsonMessage, TimestampOtherTypesAreMalformed) {
+  EXPECT_DECODE_FAILS(replaced(kS6, "1700000000", "true"), Code::malformed);
+  EXPECT_DECODE_FAILS(replaced(kS6, "1700000000", "null"), Code::malformed);
+  EXPECT_DECODE_FAILS(replaced(kS6, "1700000000", "[1]"), Code::malformed);
+}
+
+TEST(JsonMessage, TimestampAboveInt64MaxIsBadLength) {
+  EXPECT_DECODE_FAILS(replaced(kS6, "1700000000", "9223372036854775808"), Code::bad_length);
+  EXPECT_DECODE_FAILS(replaced(kS6, "1700000000", "18446744073709551615"), Code::bad_length);
+}
+
+TEST(JsonMessage, UppercaseHexIsMalformed) {
+  EXPECT_DECODE_FAILS(replaced(kS6, kN1, "000102030405060708090A0B0C0D0E0F"), Code::malformed);
+}
+
+TEST(JsonMessage, OddHexLengthIsMalformed) {
+  EXPECT_DECODE_FAILS(replaced(kS6, kN1, kN1 + "0"), Code::malformed);
+  EXPECT_DECODE_FAILS(replaced(kS6, kN1, kN1.substr(1)), Code::malformed);
+}
+
+TEST(JsonMessage, NonHexIsMalformed) {
+  EXPECT_DECODE_FAILS(replaced(kS6, kN1, "zz0102030405060708090a0b0c0d0e0f"), Code::malformed);
+  EXPECT_DECODE_FAILS(replaced(kS6, kN1, "0x0102030405060708090a0b0c0d0e0f"), Code::malformed);
+  EXPECT_DECODE_FAILS(replaced(kS6, kN1, " 00102030405060708090a0b0c0d0e0f"), Code::malformed);
+  EXPECT_DECODE_FAILS(replaced(kS6, "\"" + kN1 + "\"", "16"), Code::malformed);
+}
+
+TEST(JsonMessage, HexOfTheWrongLengthIsBadLength) {
+  EXPECT_DECODE_FAILS(replaced(kS6, kN1, kN1.substr(2)), Code::bad_length);
+  EXPECT_DECODE_FAILS(replaced(kS6, kRand, kRand + "00"), Code::bad_length);
+  EXPECT_DECODE_FAILS(replaced(kS6, kRand, ""), Code::bad_length);
+}
+
+TEST(JsonMessage, StringFieldOfAnotherTypeIsMalformed) {
+  EXPECT_DECODE_FAILS(replaced(kS3, R"("IDc":"alice")", R"("IDc":5)"), Code::malformed);
+  EXPECT_DECODE_FAILS(replaced(kS3, R"("suite":"KD-AES128GCM-SHA256")", R"("suite":["KD-AES128GCM-SHA256"])"),
+                      Code::malformed);
+}
+
+TEST(JsonMessage, SecMechReqNotTrueIsRejected) {
+  EXPECT_DECODE_FAILS(replaced(kS6, R"("SecMechReq":true)", R"("SecMechReq":1)"), Code::malformed);
+  EXPECT_DECODE_FAILS(replaced(kS6, R"("SecMechReq":true)", R"("SecMechReq":"true")"), Code::malformed);
+  EXPECT_DECODE_FAILS(replaced(kS6, R"("SecMechReq":true)", R"("SecMechReq":false)"), Code::malformed);
+}
+
+TEST(JsonMessage, ToInconsistentWithTheStepIsMalformed) {
+  EXPECT_DECODE_FAILS(replaced(kS6, R"("to":"term")", R"("to":"proxy")"), Code::malformed);
+  EXPECT_DECODE_FAILS(replaced(kS3, R"("to":"auc")", R"("to":"AuC")"), Code::malformed);
+  EXPECT_DECODE_FAILS(replaced(kD1, R"("to":"switch")", R"("to":"sw")"), Code::malformed);
+}
+
+TEST(JsonMessage, UnknownStepIsUnknownStep) {
+  for (const char* step : {"s0", "s12", "S3", "s03", "", "d3 "})
+    EXPECT_DECODE_FAILS(replaced(kS3, R"("step":"s3")", std::string(R"("step":")") + step + "\""),
+                        Code::unknown_step);
+}
+
+TEST(JsonMessage, FlowMismatchIsUnknownStep) {
+  EXPECT_DECODE_FAILS(replaced(replaced(kS3, R"("step":"s3")", R"("step":"s1")"), R"("flow":"proxied")",
+                               R"("flow":"direct")"),
+                      Code::unknown_step);
+  EXPECT_DECODE_FAILS(replaced(kD1, R"("flow":"direct")", R"("flow":"proxied")"), Code::unknown_step);
+  EXPECT_DECODE_FAILS(replaced(kS3, R"("flow":"proxied")", R"("flow":"both")"), Code::unknown_step);
+}
+
+TEST(JsonMessage, StepNameIsReportedWhenTheLineIsRejected) {
+  std::string step;
+  auto r = kd::json::decode_message(replaced(kS6, kN1, kN1 + "0"), &step);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(step, "s6");
+}
+
+TEST(JsonMessage, LineOfExactly65536BytesIsAcceptedOneMoreIsOversized) {
+  ASSERT_EQ(kd::json::kMaxLine, 65536u);
+  std::string line = kS3 + std::string(65536 - kS3.size(), ' ');
+  ASSERT_EQ(line.size(), 65536u);
+  auto ok = kd::json::decode_message(line);
+  EXPECT_TRUE(ok.ok()) << ok.error().detail;
+  EXPECT_DECODE_FAILS(line + " ", Code::oversized);
+}
+
+TEST(JsonMessage, OversizedIsReportedBeforeParsing) {
+  EXPECT_DECODE_FAILS(std::string(70000, '{'), Code::oversized);
+}
+
+TEST(JsonMessage, MechanismEntryWithAnExtraKeyIsMalformed) {
+  EXPECT_DECODE_FAILS(replaced(kS7, R"({"name":"tls","q":1000})", R"({"name":"tls","q":1000,"x":1})"),
+                      Code::malformed);
+}
+
+TEST(JsonMessage, MechanismEntryOfTheWrongShapeIsMalformed) {
+  for (const char* entry : {R"({"name":"tls"})", R"({"q":1000})", R"({"name":"tls","Q":1000})", R"("tls")",
+                            R"(["tls",1000])", R"({"name":5,"q":1000})", R"({"name":"tls","q":"1000"})",
+                            R"({"name":"tls","q":0.5})", R"({"name":"tls","q":-1})"}) {
+    SCOPED_TRACE(entry);
+    EXPECT_DECODE_FAILS(replaced(kS7, R"({"name":"tls","q":1000})", entry), Code::malformed);
+  }
+}
+
+TEST(JsonMessage, MechanismListShapes) {
+  const std::string list = R"([{"name":"tls","q":1000},{"name":"ipsec-3gpp","q":500}])";
+  EXPECT_DECODE_FAILS(replaced(kS7, list, R"({"name":"tls","q":1000})"), Code::malformed);
+  EXPECT_DECODE_FAILS(replaced(kS7, list, "[]"), Code::bad_length);
+  EXPECT_DECODE_FAILS(replaced(kS7, list, R"([{"name":"tls","q":1001}])"), Code::bad_length);
+  EXPECT_DECODE_FAILS(replaced(kS7, list, R"([{"name":"tls","q":1},{"name":"tls","q":2}])"), Code::malformed);
+  std::string seventeen = "[";
+  for (int i = 0; i < 17; ++i) seventeen += (i ? "," : "") + std::string(R"({"name":"m)") + std::to_string(i) + R"(","q":1})";
+  seventeen += "]";
+  EXPECT_DECODE_FAILS(replaced(kS7, list, seventeen), Code::bad_length);
+}
+
+// ---- events and errors --------------------------------------------------------------------
+
+TEST(JsonEvent, SessionKeyIsPrintedOnlyWhenAsked) {
+  kd::flow::Event e;
+  e.name = "registered";
+  e.step = kd::msg::find_step("s10");
+  e.idc = "alice";
+  e.peer = "sbc1";
+  e.suite = "KD-AES128GCM-SHA256";
+  e.mech = "tls";
+  const Bytes key(16, 0xab);
+  e.session_key = kd::Secret(key);
+  const std::string quiet = kd::json::encode_event(e, false);
+  EXPECT_EQ(quiet.find("session_key"), std::string::npos) << quiet;
+  EXPECT_EQ(quiet.find("abababab"), std::string::npos) << quiet;
+  EXPECT_EQ(quiet,
+            R"({"event":"registered","step":"s10","flow":"proxied","suite":"KD-AES128GCM-SHA256",)"
+            R"("IDc":"alice","IDsp":"sbc1","SecMech":"tls"})");
+  const std::string loud = kd::json::encode_event(e, true);
+  EXPECT_NE(loud.find(R"("session_key":")" + rep("ab", 16) + "\""), std::string::npos) << loud;
+}
+
+TEST(JsonEvent, ErrorObjectCarriesCodeStepAndDetail) {
+  EXPECT_EQ(kd::json::encode_error(kd::err(Code::bad_mac, "no"), "s10"),
+            R"({"event":"error","code":"bad_mac","step":"s10","detail":"no"})");
+  EXPECT_EQ(kd::json::encode_error(kd::err(Code::malformed, "x"), ""),
+            R"({"event":"error","code":"malformed","step":null,"detail":"x"})");
+}
+
+TEST(JsonEvent, ErrorWithInvalidUtf8DetailDoesNotThrow) {
+  std::string out;
+  EXPECT_NO_THROW(out = kd::json::encode_error(kd::err(Code::malformed, "bad \xff byte"), "s1"));
+  EXPECT_NE(out.find("\"code\":\"malformed\""), std::string::npos);
+}
+
+// ---- keystore -----------------------------------------------------------------------------
+
+const std::string kKeyA = rep("a1", 32);
+const std::string kKeyP = rep("b2", 16);
+const std::string kKeyS = rep("c3", 64);
+
+std::string keystore(const std::string& entities, const std::string& head = R"("kd_keystore":1)") {
+  return "{" + head + R"(,"entities":[)" + entities + "]}";
+}
+std::string entity(const std::string& id, const std::string& role, const std::string& key) {
+  return R"({"id":")" + id + R"(","role":")" + role + R"(","key":")" + key + R"("})";
+}
+const std::string kThree = entity("alice", "term", kKeyA) + "," + entity("sbc1", "proxy", kKeyP) + "," +
+                           entity("ss1", "switch", kKeyS);
+
+kd::Result<kd::flow::Keystore> decode_ks(const std::string& text) {
+  try {
+    return kd::json::decode_keystore(text);
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "decode_keystore threw instead of returning an error: " << e.what();
+    return kd::err(Code::malformed, "threw");  // the failure is reported above
+  }
+}
+
+#define EXPECT_KEYSTORE_FAILS(text, want)                                                 \
+  do {                                                                                    \
+    auto r_ = decode_ks(text);                                                            \
+    ASSERT_FALSE(r_.ok()) << "accepted, expected " << kd::code_name(want);                \
+    EXPECT_EQ(kd::code_name(r_.error().code), kd::code_name(want)) << r_.error().detail;  \
+  } while (0)
+
+TEST(JsonKeystore, DecodesEntitiesWithRoleAndKey) {
+  auto ks = decode_ks(keystore(kThree));
+  ASSERT_TRUE(ks.ok()) << ks.error().detail;
+  ASSERT_EQ(ks->entities.size(), 3u);
+  ASSERT_NE(ks->find("alice"), nullptr);
+  EXPECT_EQ(ks->find("alice")->role, kd::msg::Role::term);
+  EXPECT_EQ(kd::to_hex(ks->find("alice")->key.view()), kKeyA);
+  EXPECT_EQ(ks->find("sbc1")->role, kd::msg::Role::proxy);
+  EXPECT_EQ(kd::to_hex(ks->find("sbc1")->key.view()), kKeyP);
+  EXPECT_EQ(ks->find("ss1")->role, kd::msg::Role::sw);
+  EXPECT_EQ(kd::to_hex(ks->find("ss1")->key.view()), kKeyS);
+  EXPECT_EQ(ks->find("bob"), nullptr);
+}
+
+TEST(JsonKeystore, EncodeThenDecodeKeepsEveryEntity) {
+  auto ks = decode_ks(keystore(kThree));
+  ASSERT_TRUE(ks.ok());
+  auto again = decode_ks(kd::json::encode_keystore(*ks));
+  ASSERT_TRUE(again.ok()) << again.error().detail;
+  ASSERT_EQ(again->entities.size(), 3u);
+  for (const char* id : {"alice", "sbc1", "ss1"}) {
+    ASSERT_NE(again->find(id), nullptr) << id;
+    EXPECT_EQ(again->find(id)->role, ks->find(id)->role) << id;
+    EXPECT_EQ(kd::to_hex(again->find(id)->key.view()), kd::to_hex(ks->find(id)->key.view())) << id;
+  }
+}
+
+TEST(JsonKeystore, EmptyKeystoreIsValid) {
+  auto ks = decode_ks(keystore(""));
+  ASSERT_TRUE(ks.ok());
+  EXPECT_TRUE(ks->entities.empty());
+}
+
+TEST(JsonKeystore, WrongVersionIsMalformed) {
+  EXPECT_KEYSTORE_FAILS(keystore(kThree, R"("kd_keystore":2)"), Code::malformed);
+  EXPECT_KEYSTORE_FAILS(keystore(kThree, R"("kd_keystore":0)"), Code::malformed);
+  EXPECT_KEYSTORE_FAILS(keystore(kThree, R"("kd_state":1)"), Code::malformed);
+}
+
+TEST(JsonKeystore, VersionOfTheWrongTypeIsMalformedNotAnException) {
+  EXPECT_KEYSTORE_FAILS(keystore(kThree, R"("kd_keystore":"1")"), Code::malformed);
+  EXPECT_KEYSTORE_FAILS(keystore(kThree, R"("kd_keystore":null)"), Code::malformed);
+}
+
+TEST(JsonKeystore, NotAKeystoreIsMalformed) {
+  EXPECT_KEYSTORE_FAILS("", Code::malformed);
+  EXPECT_KEYSTORE_FAILS("[]", Code::malformed);
+  EXPECT_KEYSTORE_FAILS(R"({"kd_keystore":1})", Code::malformed);
+  EXPECT_KEYSTORE_FAILS(R"({"kd_keystore":1,"entities":{}})", Code::malformed);
+  EXPECT_KEYSTORE_FAILS(R"({"kd_keystore":1,"kd_keystore":1,"entities":[]})", Code::malformed);
+}
+
+TEST(JsonKeystore, RoleAucOrUnknownIsMalformed) {
+  EXPECT_KEYSTORE_FAILS(keystore(entity("auc1", "auc", kKeyA)), Code::malformed);
+  EXPECT_KEYSTORE_FAILS(keystore(entity("x", "admin", kKeyA)), Code::malformed);
+  EXPECT_KEYSTORE_FAILS(keystore(entity("x", "Term", kKeyA)), Code::malformed);
+  EXPECT_KEYSTORE_FAILS(keystore(entity("x", "sw", kKeyA)), Code::malformed);
+}
+
+TEST(JsonKeystore, KeyOf16To64BytesIsAcceptedShorterOrLongerIsBadLength) {
+  EXPECT_TRUE(decode_ks(keystore(entity("x", "term", rep("01", 16)))).ok());
+  EXPECT_TRUE(decode_ks(keystore(entity("x", "term", rep("01", 64)))).ok());
+  EXPECT_KEYSTORE_FAILS(keystore(entity("x", "term", rep("01", 15))), Code::bad_length);
+  EXPECT_KEYSTORE_FAILS(keystore(entity("x", "term", rep("01", 65))), Code::bad_length);
+  EXPECT_KEYSTORE_FAILS(keystore(entity("x", "term", "")), Code::bad_length);
+}
+
+TEST(JsonKeystore, KeyNotLowercaseHexIsMalformed) {
+  EXPECT_KEYSTORE_FAILS(keystore(entity("x", "term", rep("AB", 16))), Code::malformed);
+  EXPECT_KEYSTORE_FAILS(keystore(entity("x", "term", rep("01", 16) + "0")), Code::malformed);
+  EXPECT_KEYSTORE_FAILS(keystore(R"({"id":"x","role":"term","key":16})"), Code::malformed);
+}
+
+TEST(JsonKeystore, DuplicateIdIsMalformed) {
+  EXPECT_KEYSTORE_FAILS(keystore(entity("alice", "term", kKeyA) + "," + entity("alice", "proxy", kKeyP)),
+                        Code::malformed);
+}
+
+TEST(JsonKeystore, EntityMissingAFieldOrWithABadIdIsRejected) {
+  EXPECT_KEYSTORE_FAILS(keystore(R"({"id":"x","role":"term"})"), Code::malformed);
+  EXPECT_KEYSTORE_FAILS(keystore(R"({"role":"term","key":")" + kKeyA + "\"}"), Code::malformed);
+  EXPECT_KEYSTORE_FAILS(keystore(entity("al ice", "term", kKeyA)), Code::malformed);
+  EXPECT_KEYSTORE_FAILS(keystore(entity("", "term", kKeyA)), Code::bad_length);
+}
+
+// ---- state files --------------------------------------------------------------------------
+
+kd::flow::TermState sample_term_state() {
+  kd::flow::TermState s;
+  kd::flow::TermRegistration r;
+  r.phase = kd::flow::TermRegistration::Phase::awaiting_result;
+  r.flow = Flow::direct;
+  r.suite = "KD-SM4GCM-SM3";
+  r.peer = "ss1";
+  r.contact = "192.0.2.10:5060";
+  r.mechs = {{"tls", 1000}, {"ipsec-ike", 250}};
+  r.n1 = Bytes(16, 0x01);
+  r.rand = Bytes(16, 0x02);
+  s.regs["alice"] = r;
+  kd::flow::TermRegistration done;
+  done.phase = kd::flow::TermRegistration::Phase::registered;
+  done.suite = "KD-AES128GCM-SHA256";
+  done.peer = "sbc1";
+  done.contact = "192.0.2.11";
+  done.mechs = {{"kd-app", 1000}};
+  done.n1 = Bytes(16, 0x03);
+  done.chosen = "kd-app";
+  done.registered_at = 1700000000;
+  s.regs["bob"] = done;
+  s.seen_n2.add(Bytes(16, 0x04), 1700000300);
+  return s;
+}
+
+kd::flow::ProxyState sample_proxy_state() {
+  kd::flow::ProxyState s;
+  kd::flow::EdgeExchange ex;
+  ex.phase = kd::flow::EdgeExchange::Phase::awaiting_result;
+  ex.suite = "KD-AES256GCM-SHA384";
+  ex.ipc = "198.51.100.7:40000";
+  ex.term_n1 = Bytes(16, 0x05);
+  ex.n2 = Bytes(16, 0x06);
+  ex.rand = Bytes(16, 0x07);
+  ex.mechs = {{"tls", 500}};
+  ex.chosen = "tls";
+  s.exchanges["alice"] = ex;
+  s.seen_n1.add(Bytes(16, 0x05), 1700000301);
+  return s;
+}
+
+kd::flow::SwitchState sample_switch_state() {
+  kd::flow::SwitchState s;
+  kd::flow::SwitchRegistration r;
+  r.flow = Flow::direct;
+  r.suite = "KD-AES128GCM-SHA256";
+  r.peer = "ss1";
+  r.ipc = "192.0.2.10";
+  r.challenge = kd::flow::Challenge{Bytes(16, 0x08), Bytes(16, 0x09), Bytes(44, 0x0a), Bytes(44, 0x0b), 1700000060};
+  r.edge.phase = kd::flow::EdgeExchange::Phase::awaiting_answer;
+  r.edge.suite = r.suite;
+  r.edge.ipc = r.ipc;
+  r.edge.term_n1 = Bytes(16, 0x0c);
+  r.edge.n2 = Bytes(16, 0x0d);
+  r.edge.rand = Bytes(16, 0x08);
+  s.regs["alice"] = r;
+  kd::flow::SwitchRegistration p;
+  p.suite = "KD-AES128GCM-SHA256";
+  p.peer = "sbc1";
+  p.ipc = "192.0.2.12";
+  s.regs["carol"] = p;
+  s.failures["alice"] = kd::flow::Failures{2, 1700000300};
+  s.used_rands["0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e"] = 1700000060;
+  s.seen_n1.add(Bytes(16, 0x0c), 1700000300);
+  return s;
+}
+
+kd::flow::AucState sample_auc_state() {
+  kd::flow::AucState s;
+  s.issued["0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f"] =
+      kd::flow::IssuedChallenge{"alice", "sbc1", "KD-AES128GCM-SHA256", Flow::proxied, 1700000060, true};
+  s.registered["alice"] = kd::flow::AucRecord{"sbc1", "192.0.2.10:5060", "KD-AES128GCM-SHA256", Flow::proxied, 1700000001};
+  return s;
+}
+
+TEST(JsonState, EveryRoleStateRoundTrips) {
+  auto t = kd::json::decode_term_state(kd::json::encode_state(sample_term_state()));
+  ASSERT_TRUE(t.ok()) << t.error().detail;
+  EXPECT_EQ(*t, sample_term_state());
+  auto p = kd::json::decode_proxy_state(kd::json::encode_state(sample_proxy_state()));
+  ASSERT_TRUE(p.ok()) << p.error().detail;
+  EXPECT_EQ(*p, sample_proxy_state());
+  auto s = kd::json::decode_switch_state(kd::json::encode_state(sample_switch_state()));
+  ASSERT_TRUE(s.ok()) << s.error().detail;
+  EXPECT_EQ(*s, sample_switch_state());
+  auto a = kd::json::decode_auc_state(kd::json::encode_state(sample_auc_state()));
+  ASSERT_TRUE(a.ok()) << a.error().detail;
+  EXPECT_EQ(*a, sample_auc_state());
+}
+
+TEST(JsonState, EmptyStatesRoundTrip) {
+  EXPECT_TRUE(kd::json::decode_term_state(kd::json::encode_state(kd::flow::TermState{})).ok());
+  EXPECT_TRUE(kd::json::decode_auc_state(kd::json::encode_state(kd::flow::AucState{})).ok());
+}
+
+#define EXPECT_STATE_FAILS(call)                                                  \
+  do {                                                                            \
+    bool threw_ = false;                                                          \
+    try {                                                                         \
+      auto r_ = (call);                                                           \
+      ASSERT_FALSE(r_.ok()) << "accepted";                                        \
+      EXPECT_EQ(kd::code_name(r_.error().code), "malformed") << r_.error().detail; \
+    } catch (...) {                                                               \
+      threw_ = true;                                                              \
+    }                                                                             \
+    EXPECT_FALSE(threw_) << "threw instead of returning an error";                \
+  } while (0)
+
+TEST(JsonState, StateOfAnotherRoleIsMalformed) {
+  EXPECT_STATE_FAILS(kd::json::decode_term_state(kd::json::encode_state(sample_proxy_state())));
+  EXPECT_STATE_FAILS(kd::json::decode_proxy_state(kd::json::encode_state(sample_term_state())));
+  EXPECT_STATE_FAILS(kd::json::decode_switch_state(kd::json::encode_state(sample_auc_state())));
+  EXPECT_STATE_FAILS(kd::json::decode_auc_state(kd::json::encode_state(sample_switch_state())));
+}
+
+TEST(JsonState, DamagedFileIsAnErrorNotAnException) {
+  const std::string good = kd::json::encode_state(sample_term_state());
+  EXPECT_STATE_FAILS(kd::json::decode_term_state(good.substr(0, good.size() / 2)));
+  EXPECT_STATE_FAILS(kd::json::decode_term_state(""));
+  EXPECT_STATE_FAILS(kd::json::decode_term_state("[]"));
+  EXPECT_STATE_FAILS(kd::json::decode_term_state(R"({"kd_state":1,"role":"term"})"));
+  EXPECT_STATE_FAILS(kd::json::decode_term_state(R"({"kd_state":1,"role":"term","registrations":5,"seen_n2":{}})"));
+  EXPECT_STATE_FAILS(kd::json::decode_term_state(R"({"kd_state":2,"role":"term","registrations":{},"seen_n2":{}})"));
+  EXPECT_STATE_FAILS(kd::json::decode_term_state(R"({"kd_state":"1","role":"term","registrations":{},"seen_n2":{}})"));
+  EXPECT_STATE_FAILS(kd::json::decode_term_state(R"({"kd_state":1,"role":7,"registrations":{},"seen_n2":{}})"));
+  EXPECT_STATE_FAILS(kd::json::decode_term_state(R"({"kd_state":1,"role":"term","registrations":{},"seen_n2":[1]})"));
+}
+
+TEST(JsonState, DamagedFieldInsideARecordIsAnError) {
+  const std::string good = kd::json::encode_state(sample_term_state());
+  auto damage = [&](const std::string& from, const std::string& to) {
+    std::string s = good;
+    auto pos = s.find(from);
+    EXPECT_NE(pos, std::string::npos) << from;
+    if (pos != std::string::npos) s.replace(pos, from.size(), to);
+    return s;
+  };
+  EXPECT_STATE_FAILS(kd::json::decode_term_state(damage(rep("01", 16), "0g")));  // bad hex
+  EXPECT_STATE_FAILS(kd::json::decode_term_state(damage("\"flow\": \"direct\"", "\"flow\": \"sideways\"")));
+  EXPECT_STATE_FAILS(kd::json::decode_term_state(damage("\"phase\": 1", "\"phase\": 7")));
+  EXPECT_STATE_FAILS(kd::json::decode_term_state(damage("\"phase\": 1", "\"phase\": \"one\"")));
+}
+
+TEST(JsonState, SwitchAndAucRecordsWithBadFieldsAreErrors) {
+  EXPECT_STATE_FAILS(kd::json::decode_switch_state(
+      R"({"kd_state":1,"role":"switch","registrations":{"a":{"flow":"direct"}},"used_rands":{},"seen_n1":{}})"));
+  EXPECT_STATE_FAILS(kd::json::decode_auc_state(
+      R"({"kd_state":1,"role":"auc","issued":{"00":{"idc":"a","peer":"b","suite":"s","flow":"proxied","expires":"soon","answered":false}},"registered":{}})"));
+}
+
+}  // namespace
