@@ -247,6 +247,20 @@ namespace kd::flow {
 
 using nlohmann::json;
 
+// Numbers of a state file: non-negative integers within range, or the file is damaged (nlohmann's
+// get<unsigned>() would wrap -5 to 2^64-5, a challenge that never expires).
+static std::uint64_t u64(const json& j, std::uint64_t max = UINT64_MAX) {
+  if (!j.is_number_unsigned() || j.get<std::uint64_t>() > max)
+    throw std::runtime_error("a number out of range: " + j.dump());
+  return j.get<std::uint64_t>();
+}
+static std::map<std::string, std::uint64_t> expiry_map(const json& j) {
+  if (!j.is_object()) throw std::runtime_error("an expiry map must be an object: " + j.dump());
+  std::map<std::string, std::uint64_t> m;
+  for (const auto& [k, v] : j.items()) m[k] = u64(v);
+  return m;
+}
+
 static json hex(const Bytes& b) { return to_hex(b); }
 static Bytes unhex(const json& j) {
   auto b = from_hex(j.get<std::string>());
@@ -266,7 +280,7 @@ static json mechs_json(const msg::MechList& l) {
 }
 static msg::MechList mechs_from(const json& a) {
   msg::MechList l;
-  for (const auto& m : a) l.push_back({m.at("name").get<std::string>(), m.at("q").get<std::uint16_t>()});
+  for (const auto& m : a) l.push_back({m.at("name").get<std::string>(), static_cast<std::uint16_t>(u64(m.at("q"), 1000))});
   return l;
 }
 static json flow_json(msg::Flow f) { return msg::flow_name(f); }
@@ -277,7 +291,7 @@ static msg::Flow flow_from(const json& j) {
 }
 
 void to_json(json& j, const ReplayCache& c) { j = c.expiry; }
-void from_json(const json& j, ReplayCache& c) { c.expiry = j.get<std::map<std::string, std::uint64_t>>(); }
+void from_json(const json& j, ReplayCache& c) { c.expiry = expiry_map(j); }
 
 void to_json(json& j, const EdgeExchange& e) {
   j = {{"phase", static_cast<int>(e.phase)}, {"suite", e.suite}, {"ipc", e.ipc},
@@ -285,7 +299,7 @@ void to_json(json& j, const EdgeExchange& e) {
        {"mechs", mechs_json(e.mechs)}, {"chosen", e.chosen}};
 }
 void from_json(const json& j, EdgeExchange& e) {
-  int phase = j.at("phase").get<int>();
+  int phase = static_cast<int>(u64(j.at("phase"), 2));
   if (phase < 0 || phase > 2) throw std::runtime_error("bad phase in state");
   e.phase = static_cast<EdgeExchange::Phase>(phase);
   e.suite = j.at("suite").get<std::string>();
@@ -303,7 +317,7 @@ void to_json(json& j, const TermRegistration& r) {
        {"rand", opt_hex(r.rand)}, {"chosen", r.chosen}, {"registered_at", r.registered_at}};
 }
 void from_json(const json& j, TermRegistration& r) {
-  int phase = j.at("phase").get<int>();
+  int phase = static_cast<int>(u64(j.at("phase"), 2));
   if (phase < 0 || phase > 2) throw std::runtime_error("bad phase in state");
   r.phase = static_cast<TermRegistration::Phase>(phase);
   r.flow = flow_from(j.at("flow"));
@@ -314,7 +328,7 @@ void from_json(const json& j, TermRegistration& r) {
   r.n1 = unhex(j.at("n1"));
   r.rand = opt_unhex(j.at("rand"));
   r.chosen = j.at("chosen").get<std::string>();
-  r.registered_at = j.at("registered_at").get<std::uint64_t>();
+  r.registered_at = u64(j.at("registered_at"));
 }
 
 void to_json(json& j, const Challenge& c) {
@@ -326,7 +340,7 @@ void from_json(const json& j, Challenge& c) {
   c.authenticator = unhex(j.at("authenticator"));
   c.ekc = unhex(j.at("ekc"));
   c.ekpeer = unhex(j.at("ekpeer"));
-  c.expires = j.at("expires").get<std::uint64_t>();
+  c.expires = u64(j.at("expires"));
 }
 
 void to_json(json& j, const SwitchRegistration& r) {
@@ -345,8 +359,8 @@ void from_json(const json& j, SwitchRegistration& r) {
 
 void to_json(json& j, const Failures& f) { j = {{"count", f.count}, {"until", f.until}}; }
 void from_json(const json& j, Failures& f) {
-  f.count = j.at("count").get<std::uint32_t>();
-  f.until = j.at("until").get<std::uint64_t>();
+  f.count = static_cast<std::uint32_t>(u64(j.at("count"), UINT32_MAX));
+  f.until = u64(j.at("until"));
 }
 
 void to_json(json& j, const IssuedChallenge& c) {
@@ -358,7 +372,7 @@ void from_json(const json& j, IssuedChallenge& c) {
   c.peer = j.at("peer").get<std::string>();
   c.suite = j.at("suite").get<std::string>();
   c.flow = flow_from(j.at("flow"));
-  c.expires = j.at("expires").get<std::uint64_t>();
+  c.expires = u64(j.at("expires"));
   c.answered = j.at("answered").get<bool>();
 }
 
@@ -370,7 +384,7 @@ void from_json(const json& j, AucRecord& r) {
   r.ipc = j.at("ipc").get<std::string>();
   r.suite = j.at("suite").get<std::string>();
   r.flow = flow_from(j.at("flow"));
-  r.at = j.at("at").get<std::uint64_t>();
+  r.at = u64(j.at("at"));
 }
 
 }  // namespace kd::flow
@@ -418,7 +432,7 @@ Result<flow::SwitchState> decode_switch_state(std::string_view text) {
   return decode_state<flow::SwitchState>(text, "switch", [](const json& j, flow::SwitchState& s) {
     s.regs = j.at("registrations").get<std::map<std::string, flow::SwitchRegistration>>();
     s.failures = j.at("failures").get<std::map<std::string, flow::Failures>>();
-    s.used_rands = j.at("used_rands").get<std::map<std::string, std::uint64_t>>();
+    s.used_rands = flow::expiry_map(j.at("used_rands"));
     s.seen_n1 = j.at("seen_n1").get<flow::ReplayCache>();
   });
 }

@@ -601,4 +601,17 @@ TEST(JsonState, SwitchAndAucRecordsWithBadFieldsAreErrors) {
       R"({"kd_state":1,"role":"auc","issued":{"00":{"idc":"a","peer":"b","suite":"s","flow":"proxied","expires":"soon","answered":false}},"registered":{}})"));
 }
 
+// A negative number where a state file holds a time or a count is damage, not a value: read as
+// an unsigned integer it would wrap to a challenge that never expires or a nonce kept forever.
+TEST(JsonState, NegativeOrOutOfRangeNumberIsAnError) {
+  EXPECT_STATE_FAILS(kd::json::decode_auc_state(
+      R"({"kd_state":1,"role":"auc","issued":{"00":{"idc":"a","peer":"b","suite":"s","flow":"proxied","expires":-5,"answered":false}},"registered":{}})"));
+  EXPECT_STATE_FAILS(kd::json::decode_proxy_state(R"({"kd_state":1,"role":"proxy","exchanges":{},"seen_n1":{"00":-1}})"));
+  std::string bad_q = kd::json::encode_state(sample_proxy_state());
+  auto pos = bad_q.find("\"q\": 500");
+  ASSERT_NE(pos, std::string::npos);
+  bad_q.replace(pos, 10, "\"q\": 70000");
+  EXPECT_STATE_FAILS(kd::json::decode_proxy_state(bad_q));
+}
+
 }  // namespace
