@@ -44,7 +44,7 @@ Output on_request(AucState& st, const msg::Message& m, Context& ctx) {  // s3 / 
   ic.peer = peer;
   ic.suite = *m.suite;
   ic.flow = m.flow;
-  ic.expires = ctx.now + ctx.policy->challenge_ttl;
+  ic.expires = sat_add(ctx.now, ctx.policy->challenge_ttl);
   st.issued[to_hex(rand)] = std::move(ic);
   Output o;
   o.messages.push_back(std::move(out));
@@ -79,7 +79,7 @@ Output auc_handle(AucState& st, const msg::Message& m, Context& ctx) {
   if (auto s = check_recipient(m, msg::Role::auc); !s) return Output::fail(s.error());
   // Issued challenges are kept one window past their lifetime so a late report is still matched.
   if (st.pruned.due(ctx.now))
-    std::erase_if(st.issued, [&](const auto& kv) { return kv.second.expires + ctx.policy->skew < ctx.now; });
+    std::erase_if(st.issued, [&](const auto& kv) { return sat_add(kv.second.expires, ctx.policy->skew) < ctx.now; });
   if (m.Rand) return on_report(st, m, ctx);
   return on_request(st, m, ctx);
 }

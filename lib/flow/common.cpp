@@ -6,10 +6,10 @@ namespace kd::flow {
 
 Status check_timestamp(std::uint64_t ts, std::uint64_t now, std::uint64_t skew,
                        std::string_view field) {
-  if (ts + skew < now)
+  if (sat_add(ts, skew) < now)
     return err(Code::stale_timestamp, std::string(field) + " is " + std::to_string(now - ts) +
                                           " s old; the window is " + std::to_string(skew) + " s");
-  if (ts > now + skew)
+  if (ts > sat_add(now, skew))
     return err(Code::future_timestamp, std::string(field) + " is " + std::to_string(ts - now) +
                                            " s ahead; the window is " + std::to_string(skew) + " s");
   return Ok{};
@@ -60,7 +60,7 @@ Status edge_accept_register(EdgeExchange& ex, ReplayCache& seen, const msg::Mess
                             const Context& ctx) {
   if (auto st = check_timestamp(*m.TS1, ctx.now, ctx.policy->skew, "TS1"); !st) return st;
   if (seen.seen(*m.N1)) return err(Code::replayed_nonce, "N1 of this request was seen before");
-  seen.add(*m.N1, *m.TS1 + ctx.policy->skew);
+  seen.add(*m.N1, sat_add(*m.TS1, ctx.policy->skew));
   ex = EdgeExchange{};
   ex.suite = *m.suite;
   ex.ipc = ctx.observed_source.empty() ? *m.IPc : ctx.observed_source;
@@ -96,7 +96,7 @@ Status edge_accept_answer(EdgeExchange& ex, ReplayCache& seen, const msg::Messag
     return err(Code::unknown_challenge, "Rand is not the challenge sent to this terminal");
   auto chosen = choose_mechanism(*m.SecMechList, *ctx.policy);
   if (!chosen) return chosen.error();
-  seen.add(*m.N1, *m.TS3 + ctx.policy->skew);
+  seen.add(*m.N1, sat_add(*m.TS3, ctx.policy->skew));
   ex.term_n1 = *m.N1;
   ex.mechs = *m.SecMechList;
   ex.chosen = *chosen;

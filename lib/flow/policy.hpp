@@ -11,6 +11,11 @@
 
 namespace kd::flow {
 
+// now + a limit, capped: a limit meant as "for ever" must not wrap to the past.
+inline std::uint64_t sat_add(std::uint64_t a, std::uint64_t b) noexcept {
+  return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 struct Policy {
   std::uint64_t skew = 300;          // timestamp window, seconds either side of now
   std::uint64_t challenge_ttl = 60;  // lifetime of a Rand at the switch, seconds

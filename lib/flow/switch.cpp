@@ -27,7 +27,7 @@ msg::Message auth_request(const SwitchRegistration& r, const std::string& idc) {
 
 Output on_register(SwitchState& st, const msg::Message& m, Context& ctx) {  // s2 / d1
   if (auto f = st.failures.find(*m.IDc);
-      f != st.failures.end() && f->second.count >= ctx.policy->max_attempts)
+      f != st.failures.end() && f->second.count >= ctx.policy->max_attempts && f->second.until >= ctx.now)
     return Output::fail(err(Code::too_many_attempts, *m.IDc + " is locked out for another " +
                                                          std::to_string(f->second.until - ctx.now) + " s"));
   SwitchRegistration r;
@@ -59,7 +59,7 @@ Output on_vector(SwitchState& st, const msg::Message& m, Context& ctx) {  // s4 
   c.authenticator = *m.Authenticator_c;
   c.ekc = *m.EKc;
   c.ekpeer = proxied(m) ? *m.EKsp : *m.EKss;
-  c.expires = ctx.now + ctx.policy->challenge_ttl;
+  c.expires = sat_add(ctx.now, ctx.policy->challenge_ttl);
   reg.challenge = std::move(c);
   Output o;
   if (proxied(m)) {
@@ -100,7 +100,7 @@ Output on_answer(SwitchState& st, const msg::Message& m, Context& ctx) {  // s8 
     o.keep_state_on_error = true;  // the failed attempt counts, and its challenge is retired
     Failures& f = st.failures[*m.IDc];
     f.count++;
-    f.until = ctx.now + ctx.policy->lockout;
+    f.until = sat_add(ctx.now, ctx.policy->lockout);
     if (f.count >= ctx.policy->max_attempts) {
       o.error = err(Code::too_many_attempts, "wrong Authenticator_c; " + std::to_string(f.count) +
                                                  " attempts used; " + *m.IDc + " is locked out for " +
@@ -144,7 +144,7 @@ Output switch_handle(SwitchState& st, const msg::Message& m, Context& ctx) {
   if (auto s = check_recipient(m, msg::Role::sw); !s) return Output::fail(s.error());
   if (st.pruned.due(ctx.now)) {
     st.seen_n1.prune(ctx.now);
-    std::erase_if(st.used_rands, [&](const auto& kv) { return kv.second + ctx.policy->skew < ctx.now; });
+    std::erase_if(st.used_rands, [&](const auto& kv) { return sat_add(kv.second, ctx.policy->skew) < ctx.now; });
     std::erase_if(st.failures, [&](const auto& kv) { return kv.second.until < ctx.now; });
   }
   switch (msg::spec_of(m).from) {

@@ -57,7 +57,7 @@ Output on_challenge(TermState& st, const msg::Message& m, Context& ctx) {
   out.SecMechList = reg.mechs;
   out.IPc = reg.contact;
 
-  st.seen_n2.add(*m.N2, *m.TS2 + ctx.policy->skew);
+  st.seen_n2.add(*m.N2, sat_add(*m.TS2, ctx.policy->skew));
   reg.n1 = *out.N1;
   reg.rand = m.Rand;
   reg.phase = Phase::awaiting_result;
@@ -89,7 +89,7 @@ Output on_success(TermState& st, const msg::Message& m, Context& ctx) {
   if (!offered || is_forbidden(*m.SecMech))
     return Output::fail(err(Code::mechanism_downgrade, "SecMech " + *m.SecMech + " was not offered or is forbidden"));
 
-  st.seen_n2.add(*m.N2, *m.TS4 + ctx.policy->skew);
+  st.seen_n2.add(*m.N2, sat_add(*m.TS4, ctx.policy->skew));
   reg.phase = Phase::registered;
   reg.chosen = *m.SecMech;
   reg.registered_at = ctx.now;

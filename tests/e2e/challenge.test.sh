@@ -73,6 +73,19 @@ KNOW=$((NOW + 10)) at "--lockout 10: a new s2 after 10 s" switch locked "$W/s2.j
 KNOW=$((NOW + 11)) at "--lockout 10: a new s2 after 11 s" switch locked "$W/s2.json" accepted
 XSWITCH=()
 
+# The largest values of the limits must not wrap around (UINT64_MAX seconds means "for ever").
+W=$P; fork "$TMP/p-forever" s8
+XSWITCH=(--max-attempts 1 --lockout 18446744073709551615)
+run switch "$W/switch.state" "$TMP/s8-wrong-1.json"
+check "--lockout 18446744073709551615: the wrong answer -> too_many_attempts" refused too_many_attempts
+snapshot locked
+at "--lockout 18446744073709551615 (for ever): a new s2 right after" switch locked "$W/s2.json" too_many_attempts
+XSWITCH=()
+W=$P; fork "$TMP/p-ttl-max" s4
+run switch "$W/switch.state" "$W/s4.json" --challenge-ttl 18446744073709551615
+snapshot s8
+at "--challenge-ttl 18446744073709551615 (for ever): s8 at once" switch s8 "$W/s8.json" accepted
+
 # Direct flow.
 check "direct run completes" world_run "$TMP/d" direct KD-AES128GCM-SHA256
 D=$W

@@ -40,6 +40,9 @@ KNOW=$((NOW + 10)) at "s1 with TS1 = now - 10 under --skew 10" proxy s1 "$P/s1.j
 KNOW=$((NOW + 11)) at "s1 with TS1 = now - 11 under --skew 10" proxy s1 "$P/s1.json" stale_timestamp --skew 10
 KNOW=$((NOW - 11)) at "s1 with TS1 = now + 11 under --skew 10" proxy s1 "$P/s1.json" future_timestamp --skew 10
 KNOW=$((NOW + 1000)) at "s1 with TS1 = now - 1000 under --skew 1000" proxy s1 "$P/s1.json" accepted --skew 1000
+# The largest window must not wrap around: every timestamp is within 18446744073709551615 s.
+KNOW=$((NOW - 5)) at "s1 with TS1 = now + 5 under --skew 18446744073709551615" proxy s1 "$P/s1.json" accepted --skew 18446744073709551615
+KNOW=$((NOW + 5)) at "s1 with TS1 = now - 5 under --skew 18446744073709551615" proxy s1 "$P/s1.json" accepted --skew 18446744073709551615
 # The timestamp itself changed, the clock fixed.
 jq -c '.TS1 -= 301' "$P/s1.json" >"$M"; at "s1 whose TS1 is 301 s old" proxy s1 "$M" stale_timestamp
 jq -c '.TS1 += 301' "$P/s1.json" >"$M"; at "s1 whose TS1 is 301 s ahead" proxy s1 "$M" future_timestamp

@@ -72,6 +72,16 @@ jq -c '.SecMechList = []' "$P/s7.json" >"$L"; bad "s7 with an empty SecMechList"
 jq -c --arg x "$(head -c 70000 /dev/zero | tr '\0' x)" '.IDc = $x' "$P/s1.json" >"$L"
 bad "a line of $(wc -c <"$L") bytes" proxy s5 oversized
 
+# The size limit is 65536 bytes, newline not counted: s1 padded with spaces (valid JSON) to the limit.
+printf '%s%*s\n' "$s1" $((65536 - ${#s1})) "" >"$L"
+refeed proxy s1 "$L"
+check "s1 padded to a line of exactly 65536 bytes: accepted" eval 'accepted && out_has_step s2'
+printf '%s%*s\n' "$s1" $((65537 - ${#s1})) "" >"$L"
+bad "s1 padded to a line of 65537 bytes" proxy s5 oversized null
+printf '{"step":"s1"\0}\n' >"$L";              bad "a line with a NUL byte" proxy s5 malformed
+printf '{"step":"s1\377","flow":"proxied","to":"proxy"}\n' >"$L"; bad "a line that is not UTF-8" proxy s5 malformed
+printf '%s' "$(printf '[%.0s' {1..30000})$(printf ']%.0s' {1..30000})" >"$L"; bad "arrays nested 30000 deep" proxy s5 malformed
+
 # Lines, not only messages.
 : >"$L"
 refeed proxy s5 "$L"
@@ -86,6 +96,29 @@ check "s1 ending in CR LF: accepted" eval 'accepted && out_has_step s2'
 refeed proxy s1 "$L"
 check "a bad line then a good one: the good one is still handled (s2), exit 1" \
   eval 'exit_is 1 && out_has_step s2 && [ "$(err_code)" = malformed ] && [ -e "$AFTER" ]'
+
+# Messages from a file argument instead of standard input.
+W=$P
+runx "$KD_BIN/kd-proxy" --id "$PROXY_ID" --keys "$P/$PROXY_ID.keys" --seed "$SEED" --now "$NOW" "$P/s1.json"
+check "kd-proxy reads its input from a file argument" eval 'accepted && same_file "$OUT" "$P/s2.json"'
+
+# A role without its own key in its keystore refuses the step that needs it, state unchanged.
+nokey() {  # DESCRIPTION ROLE-TOOL STEP SNAPSHOT-ROLE ARGS...
+  local desc=$1 tool=$2 step=$3 role=$4; shift 4
+  BEFORE=$P/snap/$step/$role.state AFTER=$TMP/nokey.$role.state
+  [ -e "$BEFORE" ] && cp -p "$BEFORE" "$AFTER"
+  runx "$KD_BIN/$tool" --state "$AFTER" --seed "$SEED" --now "$NOW" "$@" "$P/$step.json"
+  check "$desc -> unknown_identity, state unchanged" rejects unknown_identity
+}
+nokey "kd-proxy without a keystore, given s9" kd-proxy s9 proxy --id "$PROXY_ID"
+nokey "kd-proxy with the terminal's keystore, given s9" kd-proxy s9 proxy --id "$PROXY_ID" --keys "$P/$TERM_ID.keys"
+nokey "kd-auc without a keystore, given s3" kd-auc s3 auc
+
+# --help.
+for t in kd-term kd-proxy kd-switch kd-auc; do
+  runx "$KD_BIN/$t" --help
+  check "$t --help: exit 0 with a summary on stdout" eval 'exit_is 0 && grep -q -- "--seed" "$OUT"'
+done
 
 # kd-term start.
 W=$P

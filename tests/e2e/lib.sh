@@ -11,6 +11,7 @@
 # Environment: KD_BIN (directory of kd-term, kd-proxy, kd-switch, kd-auc), KD_ROOT (the repository).
 
 set -uo pipefail  # no -e: a failing check is reported, not fatal
+shopt -u patsub_replacement 2>/dev/null  # bash 5.2: no '&' expansion in ${var/pattern/string}
 
 : "${KD_BIN:?KD_BIN must name the directory of the kd-* binaries}"
 KD_ROOT=${KD_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -164,10 +165,6 @@ snapshot() {
   return 0
 }
 
-line_step() { [[ $1 =~ \"step\":\"([a-z0-9]+)\" ]] && echo "${BASH_REMATCH[1]}"; }
-line_to() { [[ $1 =~ \"to\":\"([a-z]+)\" ]] && echo "${BASH_REMATCH[1]}"; }
-line_event() { [[ $1 =~ ^\{\"event\":\"([a-z-]+)\" ]] && echo "${BASH_REMATCH[1]}"; }
-
 # route FILE: hands the message in FILE to the tool its "to" names (with that role's state in $W),
 # then every message that comes back, until none is left. Keeps each message as $W/<step>.json (a
 # later message of the same step replaces it), each event as $W/ev-<role>.json, the whole
@@ -230,8 +227,6 @@ world_run() {
 
 # ---- messages ------------------------------------------------------------------------------------
 
-jget() { jq -r "$2" "$1"; }  # FILE FILTER
-
 # field FILE NAME: the value of the string, integer or literal member NAME of the first line of
 # FILE, without jq (which costs more than a kd tool run).
 field() {
@@ -246,8 +241,6 @@ list_field() {
   [ -r "$1" ] && IFS= read -r l <"$1"
   [[ $l =~ \"$2\":(\[[^]]*\]) ]] && echo "${BASH_REMATCH[1]}"
 }
-# last_line FILE
-last_line() { local l="" x; while IFS= read -r x; do l=$x; done <"$1"; printf '%s\n' "$l"; }
 
 # flip FILE FIELD [POS]: FILE's message with the hex digit at POS (default -1, the last; negative
 # counts from the end) of FIELD xored with 1, as one line on stdout. Plain bash: no jq per case.
@@ -290,8 +283,8 @@ refeed() {
   run "$role" "$AFTER" "$file" "$@"
 }
 
-# The code and the step (null when none was named) of the last error line of the last run; the
-# lines of its stdout and stderr. Plain bash: process starts are what costs here.
+# The last error line of the last run, its code and its step (null when none was named); the
+# number of lines of a file. Plain bash: process starts are what costs here.
 err_line() { local l x=""; while IFS= read -r l; do [[ $l == '{"event":"error"'* ]] && x=$l; done <"$OUT"; printf '%s\n' "$x"; }
 err_code() { local l; l=$(err_line); [[ $l =~ \"code\":\"([a-z_]+)\" ]] && echo "${BASH_REMATCH[1]}"; }
 err_step() { local l; l=$(err_line); [[ $l =~ \"step\":(null|\"[a-z0-9]*\") ]] && echo "${BASH_REMATCH[1]//\"/}"; }

@@ -69,6 +69,22 @@ cp -p "$P/snap/s10/term.state" "$TMP/term.state" && chmod 644 "$TMP/term.state"
 run term "$TMP/term.state" "$P/s10.json"
 check "a state file of mode 0644 is written back with mode 0600" eval 'accepted && eq "$(mode "$TMP/term.state")" 600'
 
+# Runs on one state file never interleave (flock): eight kd-proxy started at once, each with the
+# s1 of another terminal, leave eight exchanges.
+W=$P
+for i in 1 2 3 4 5 6 7 8; do
+  set_field "$P/s1.json" IDc "\"term$i\"" >"$TMP/s1-$i.tmp1"
+  set_field "$TMP/s1-$i.tmp1" N1 "\"$(printf '%032x' "$i")\"" >"$TMP/s1-$i.json"
+done
+pids=()
+for i in 1 2 3 4 5 6 7 8; do
+  kd proxy "$TMP/shared.state" <"$TMP/s1-$i.json" >/dev/null 2>&1 &
+  pids+=($!)
+done
+wait "${pids[@]}"
+check "eight concurrent kd-proxy runs on one state file keep all eight exchanges" \
+  eq "$(jq -c '.exchanges | keys' "$TMP/shared.state" 2>/dev/null)" '["term1","term2","term3","term4","term5","term6","term7","term8"]'
+
 # Some refusals with their details, for the scans.
 W=$P
 flip "$P/s9.json" EKsp >"$TMP/s9-bad.json"; refeed proxy s9 "$TMP/s9-bad.json"
