@@ -1,0 +1,38 @@
+// Signaling bindings: one symmetric codec per protocol between logical messages and wire bytes
+// (kd-protocol(7), "BINDINGS"). Encoding is a pure function of the logical message: every
+// protocol element that the logical message does not carry (Call-ID, branch, tags, CSeq,
+// transaction ids) is derived from its fields, so a seeded run reproduces the same bytes.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include "core/bytes.hpp"
+#include "core/error.hpp"
+#include "msg/message.hpp"
+
+namespace kd::wire {
+
+enum class Binding : std::uint8_t { json, sip, mgcp, h248, h323, radius };
+
+std::string_view binding_name(Binding b) noexcept;
+std::optional<Binding> parse_binding(std::string_view s) noexcept;
+
+class Codec {
+public:
+  virtual ~Codec() = default;
+  virtual Binding binding() const noexcept = 0;
+  // Whether this binding carries the step (signaling bindings carry the terminal-proxy-switch
+  // steps; RADIUS carries the AuC link).
+  virtual bool carries(const msg::StepSpec& s) const noexcept = 0;
+  // m has passed msg::validate().
+  virtual Result<Bytes> encode(const msg::Message& m) const = 0;
+  // Any well-formed message of the protocol, from kd or not; the result has passed msg::validate().
+  virtual Result<msg::Message> decode(ByteView wire) const = 0;
+};
+
+// nullptr for a binding not implemented yet.
+std::unique_ptr<Codec> make_codec(Binding b);
+
+}  // namespace kd::wire

@@ -1,0 +1,803 @@
+#include "wire/sip.hpp"
+
+#include <array>
+#include <cctype>
+#include <initializer_list>
+#include <utility>
+#include <vector>
+
+#include "crypto/suite.hpp"
+
+namespace kd::wire {
+
+using msg::Field;
+using msg::Flow;
+using msg::Message;
+using msg::Role;
+using msg::StepSpec;
+
+namespace {
+
+bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
+bool is_hexdig(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+bool all_of(std::string_view s, bool (*pred)(char)) {
+  for (char c : s)
+    if (!pred(c)) return false;
+  return true;
+}
+
+}  // namespace
+
+namespace sip {
+
+namespace {
+
+bool is_ipv4(std::string_view s) {
+  int parts = 0;
+  while (true) {
+    std::size_t dot = s.find('.');
+    std::string_view p = s.substr(0, dot);
+    if (p.empty() || p.size() > 3 || !all_of(p, is_digit)) return false;
+    int v = 0;
+    for (char c : p) v = v * 10 + (c - '0');
+    if (v > 255) return false;
+    ++parts;
+    if (dot == std::string_view::npos) break;
+    s.remove_prefix(dot + 1);
+  }
+  return parts == 4;
+}
+
+// Counts the 16-bit groups of a colon-separated run ("" counts none); -1 when a group is bad.
+int ipv6_groups(std::string_view s, bool may_end_in_v4) {
+  if (s.empty()) return 0;
+  int n = 0;
+  while (true) {
+    std::size_t colon = s.find(':');
+    std::string_view g = s.substr(0, colon);
+    if (colon == std::string_view::npos && may_end_in_v4 && g.find('.') != std::string_view::npos)
+      return is_ipv4(g) ? n + 2 : -1;
+    if (g.empty() || g.size() > 4 || !all_of(g, is_hexdig)) return -1;
+    ++n;
+    if (colon == std::string_view::npos) return n;
+    s.remove_prefix(colon + 1);
+  }
+}
+
+bool is_ipv6(std::string_view s) {
+  std::size_t dc = s.find("::");
+  if (dc == std::string_view::npos) return ipv6_groups(s, true) == 8;
+  if (s.find("::", dc + 1) != std::string_view::npos) return false;
+  std::string_view left = s.substr(0, dc), right = s.substr(dc + 2);
+  int l = ipv6_groups(left, false), r = ipv6_groups(right, true);
+  return l >= 0 && r >= 0 && l + r <= 7;
+}
+
+bool is_hostname(std::string_view s) {
+  if (s.empty() || s.size() > 255) return false;
+  std::string_view last;
+  while (true) {
+    std::size_t dot = s.find('.');
+    std::string_view label = s.substr(0, dot);
+    if (label.empty() || label.size() > 63) return false;
+    for (char c : label)
+      if (!is_alnum(c) && c != '-') return false;
+    if (label.front() == '-' || label.back() == '-') return false;
+    last = label;
+    if (dot == std::string_view::npos) break;
+    s.remove_prefix(dot + 1);
+  }
+  return is_alpha(last.front());
+}
+
+bool is_host(std::string_view s) {
+  if (s.size() > 2 && s.front() == '[' && s.back() == ']') return is_ipv6(s.substr(1, s.size() - 2));
+  return is_hostname(s) || is_ipv4(s);
+}
+
+bool is_port(std::string_view s) {
+  if (s.empty() || s.size() > 5 || !all_of(s, is_digit)) return false;
+  unsigned v = 0;
+  for (char c : s) v = v * 10 + static_cast<unsigned>(c - '0');
+  return v <= 65535;
+}
+
+bool is_hostport(std::string_view s) {
+  std::size_t colon;
+  if (!s.empty() && s.front() == '[') {
+    std::size_t close = s.find(']');
+    if (close == std::string_view::npos) return false;
+    colon = close + 1 < s.size() ? close + 1 : std::string_view::npos;
+    if (colon != std::string_view::npos && s[colon] != ':') return false;
+  } else {
+    colon = s.find(':');
+    if (colon != std::string_view::npos && s.find(':', colon + 1) != std::string_view::npos) return false;
+  }
+  if (colon == std::string_view::npos) return is_host(s);
+  return is_host(s.substr(0, colon)) && is_port(s.substr(colon + 1));
+}
+
+}  // namespace
+
+std::string host_for(std::string_view id) {
+  if (is_host(id)) return std::string(id);
+  std::size_t at = id.rfind('@');
+  if (at != std::string_view::npos && is_host(id.substr(at + 1))) return std::string(id.substr(at + 1));
+  return "invalid";
+}
+
+std::string escape_user(std::string_view id) {
+  static constexpr std::string_view kUnreservedMarks = "-_.!~*'()&=+$,;?/";
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : id) {
+    if (is_alnum(c) || kUnreservedMarks.find(c) != std::string_view::npos) {
+      out += c;
+    } else {
+      const auto u = static_cast<unsigned char>(c);
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    }
+  }
+  return out;
+}
+
+std::string q_text(std::uint16_t q) {
+  if (q >= 1000) return "1";
+  if (q == 0) return "0";
+  std::string d = std::to_string(1000 + q).substr(1);  // three digits
+  while (d.back() == '0') d.pop_back();
+  return "0." + d;
+}
+
+std::optional<std::uint16_t> parse_q(std::string_view s) {
+  if (s.empty() || (s[0] != '0' && s[0] != '1')) return std::nullopt;
+  const bool one = s[0] == '1';
+  std::string_view frac;
+  if (s.size() > 1) {
+    if (s[1] != '.') return std::nullopt;
+    frac = s.substr(2);
+  }
+  if (frac.size() > 3 || !all_of(frac, is_digit)) return std::nullopt;
+  std::uint16_t v = one ? 1000 : 0;
+  std::uint16_t scale = 100;
+  for (char c : frac) {
+    if (one && c != '0') return std::nullopt;
+    v = static_cast<std::uint16_t>(v + (c - '0') * scale);
+    scale = static_cast<std::uint16_t>(scale / 10);
+  }
+  return v;
+}
+
+}  // namespace sip
+
+namespace {
+
+enum class Kind { request, challenge, success };
+
+struct StepShape {
+  Kind kind;
+  int cseq;  // 1: the first REGISTER and its 401, 2: the second REGISTER and its 200
+};
+
+std::optional<StepShape> shape_of(const StepSpec& s) {
+  if (s.flow == Flow::proxied) {
+    switch (s.step) {
+      case 1: case 2: return StepShape{Kind::request, 1};
+      case 5: case 6: return StepShape{Kind::challenge, 1};
+      case 7: case 8: return StepShape{Kind::request, 2};
+      case 9: case 10: return StepShape{Kind::success, 2};
+      default: return std::nullopt;
+    }
+  }
+  switch (s.step) {
+    case 1: return StepShape{Kind::request, 1};
+    case 4: return StepShape{Kind::challenge, 1};
+    case 5: return StepShape{Kind::request, 2};
+    case 6: return StepShape{Kind::success, 2};
+    default: return std::nullopt;
+  }
+}
+
+bool has_field(const StepSpec& s, Field f) {
+  for (Field g : s.fields)
+    if (g == f) return true;
+  return false;
+}
+
+bool term_link(const StepSpec& s) { return s.from == Role::term || s.to == Role::term; }
+
+// ---- envelope derivation ------------------------------------------------------------------
+
+// Lowercase hex of SHA-256("kd-sip " || label || 0x00 part1 || 0x00 part2 ...), cut to n digits.
+std::string derive(std::string_view label, std::initializer_list<std::string_view> parts, std::size_t n) {
+  Bytes in = to_bytes("kd-sip ");
+  put_str(in, label);
+  for (auto p : parts) {
+    put_u8(in, 0);
+    put_str(in, p);
+  }
+  return to_hex(crypto::hash(crypto::HashId::sha256, in)).substr(0, n);
+}
+
+struct Envelope {
+  std::string call_id, from_tag, to_tag, branch, sent_by, aor, request_uri;
+};
+
+Envelope envelope(const Message& m, const StepSpec& spec, const StepShape& sh) {
+  const std::string& reg = m.flow == Flow::proxied ? *m.IDsp : *m.IDss;
+  const std::string flow(msg::flow_name(m.flow));
+  const std::string link = term_link(spec) ? "term" : "core";
+  const std::string& suite = *m.suite;
+  const std::string& idc = *m.IDc;
+  const std::string cseq = std::to_string(sh.cseq);
+  const std::string n1 = term_link(spec) ? to_hex(*m.N1) : std::string();
+  const std::string host = sip::host_for(reg);
+  Envelope e;
+  e.call_id = derive("call-id", {flow, link, suite, idc, reg}, 32);
+  e.from_tag = derive("from-tag", {flow, link, suite, idc, reg}, 16);
+  e.to_tag = derive("to-tag", {flow, link, suite, idc, reg}, 16);
+  e.branch = "z9hG4bK" + derive("branch", {flow, link, suite, idc, reg, cseq, n1}, 24);
+  e.sent_by = sip::host_for(term_link(spec) ? idc : *m.IDsp);
+  e.aor = std::string("sip:") + sip::escape_user(idc) + "@" + host;
+  e.request_uri = std::string("sip:") + host;
+  return e;
+}
+
+std::string mech_list_text(const msg::MechList& l) {
+  std::string out;
+  for (const auto& mech : l) {
+    if (!out.empty()) out += ", ";
+    out += mech.name + ";q=" + sip::q_text(mech.q);
+  }
+  return out;
+}
+
+// The hostport the Contact shows for IPc; kd-ipc carries IPc verbatim when this differs from it.
+std::string contact_hostport(const std::string& ipc) {
+  if (sip::is_hostport(ipc)) return ipc;
+  if (sip::is_ipv6(ipc)) return "[" + ipc + "]";
+  return "invalid";
+}
+
+std::string quoted(std::string_view s) { return std::string("\"") + std::string(s) + "\""; }
+
+std::string kd_params(const Message& m, const StepSpec& spec) {
+  std::vector<std::string> p;
+  p.push_back("username=" + quoted(*m.IDc));
+  p.push_back("realm=" + quoted(m.flow == Flow::proxied ? *m.IDsp : *m.IDss));
+  p.push_back("algorithm=" + *m.suite);
+  p.push_back(std::string("kd-flow=") + std::string(msg::flow_name(m.flow)));
+  if (m.Rand) p.push_back("nonce=" + quoted(to_hex(*m.Rand)));
+  if (m.Authenticator_c) p.push_back("response=" + quoted(to_hex(*m.Authenticator_c)));
+  if (m.N1) p.push_back("kd-n1=" + quoted(to_hex(*m.N1)));
+  if (m.N2) p.push_back("kd-n2=" + quoted(to_hex(*m.N2)));
+  for (const auto* ts : {&m.TS1, &m.TS2, &m.TS3, &m.TS4})
+    if (*ts) p.push_back("kd-ts=" + std::to_string(**ts));
+  if (m.EKc) p.push_back("kd-ekc=" + quoted(to_hex(*m.EKc)));
+  if (m.EKsp) p.push_back("kd-eksp=" + quoted(to_hex(*m.EKsp)));
+  if (m.EKss) p.push_back("kd-ekss=" + quoted(to_hex(*m.EKss)));
+  if (m.SecMech) p.push_back("kd-mech=" + *m.SecMech);
+  if (m.MAC) p.push_back("kd-mac=" + quoted(to_hex(*m.MAC)));
+  if (m.IPc && has_field(spec, Field::IPc) && contact_hostport(*m.IPc) != *m.IPc)
+    p.push_back("kd-ipc=" + quoted(*m.IPc));
+  std::string out;
+  for (const auto& s : p) {
+    if (!out.empty()) out += ", ";
+    out += s;
+  }
+  return out;
+}
+
+// ---- parsing ------------------------------------------------------------------------------
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool iequal(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
+bool is_lws(char c) { return c == ' ' || c == '\t'; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (is_lws(s.front()) || s.front() == '\r' || s.front() == '\n')) s.remove_prefix(1);
+  while (!s.empty() && (is_lws(s.back()) || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
+  return s;
+}
+
+bool token_char(char c) {
+  return is_alnum(c) || std::string_view("-.!%*_+`'~").find(c) != std::string_view::npos;
+}
+
+std::string long_name(std::string_view name) {
+  std::string n = lower(name);
+  if (n.size() == 1) {
+    switch (n[0]) {
+      case 'i': return "call-id";
+      case 'v': return "via";
+      case 'f': return "from";
+      case 't': return "to";
+      case 'l': return "content-length";
+      case 'm': return "contact";
+      case 'k': return "supported";
+      case 'c': return "content-type";
+      case 'e': return "content-encoding";
+      case 's': return "subject";
+      default: break;
+    }
+  }
+  return n;
+}
+
+struct SipText {
+  bool request = false;
+  std::string method;
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // long lowercase name, value
+
+  std::vector<std::string_view> all(std::string_view name) const {
+    std::vector<std::string_view> out;
+    for (const auto& [n, v] : headers)
+      if (n == name) out.push_back(v);
+    return out;
+  }
+};
+
+Error malformed(std::string d) { return err(Code::malformed, std::move(d)); }
+
+Result<SipText> parse_text(ByteView wire) {
+  if (wire.size() > sip::kMaxMessage)
+    return err(Code::oversized, "the SIP message exceeds " + std::to_string(sip::kMaxMessage) + " bytes");
+  std::string_view text(reinterpret_cast<const char*>(wire.data()), wire.size());
+  while (!text.empty() && (text.front() == '\r' || text.front() == '\n')) text.remove_prefix(1);
+
+  std::vector<std::string> lines;
+  bool ended = false;
+  while (!text.empty()) {
+    std::size_t nl = text.find('\n');
+    if (nl == std::string_view::npos) break;  // a line without its end: truncated
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) {
+      ended = true;
+      break;
+    }
+    if (line.find('\0') != std::string_view::npos) return malformed("a NUL byte in the SIP headers");
+    if (is_lws(line.front()) && lines.size() > 1) {
+      lines.back() += ' ';
+      lines.back() += trim(line);
+    } else {
+      lines.emplace_back(line);
+    }
+  }
+  if (!ended) return malformed("truncated SIP message: the header section has no end");
+  if (lines.empty()) return malformed("empty SIP message");
+
+  SipText t;
+  std::string_view start = lines[0];
+  if (start.size() >= 8 && iequal(start.substr(0, 8), "SIP/2.0 ")) {
+    std::string_view rest = start.substr(8);
+    if (rest.size() < 3 || !all_of(rest.substr(0, 3), is_digit) || (rest.size() > 3 && rest[3] != ' '))
+      return malformed("bad SIP status line");
+    t.status = (rest[0] - '0') * 100 + (rest[1] - '0') * 10 + (rest[2] - '0');
+  } else {
+    std::size_t sp1 = start.find(' ');
+    std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : start.find(' ', sp1 + 1);
+    if (sp2 == std::string_view::npos || sp1 == 0 || sp2 == sp1 + 1 ||
+        !iequal(start.substr(sp2 + 1), "SIP/2.0"))
+      return malformed("bad SIP request line");
+    t.request = true;
+    t.method = std::string(start.substr(0, sp1));
+    for (char c : t.method)
+      if (!token_char(c)) return malformed("bad SIP method");
+    std::string_view uri = start.substr(sp1 + 1, sp2 - sp1 - 1);
+    if (uri.find(':') == std::string_view::npos) return malformed("bad Request-URI");
+  }
+
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    std::string_view l = lines[i];
+    std::size_t colon = l.find(':');
+    if (colon == std::string_view::npos) return malformed("a SIP header line without a colon");
+    std::string_view name = trim(l.substr(0, colon));
+    if (name.empty()) return malformed("a SIP header without a name");
+    for (char c : name)
+      if (!token_char(c)) return malformed("a SIP header name with a bad character");
+    t.headers.emplace_back(long_name(name), std::string(trim(l.substr(colon + 1))));
+  }
+
+  const std::size_t body = text.size();
+  auto cl = t.all("content-length");
+  if (cl.size() > 1) return malformed("more than one Content-Length");
+  if (cl.size() == 1) {
+    if (cl[0].empty() || cl[0].size() > 9 || !all_of(cl[0], is_digit)) return malformed("bad Content-Length");
+    if (std::stoul(std::string(cl[0])) > body) return malformed("truncated SIP message: the body is shorter than Content-Length");
+  }
+  for (std::string_view h : {"via", "from", "to", "call-id", "cseq"}) {
+    auto v = t.all(h);
+    if (v.empty()) return malformed("the SIP message has no " + std::string(h) + " header");
+    if (h != "via" && v.size() > 1) return malformed("more than one " + std::string(h) + " header");
+    if (v[0].empty()) return malformed("an empty " + std::string(h) + " header");
+  }
+  return t;
+}
+
+using Params = std::vector<std::pair<std::string, std::string>>;
+
+// auth-param *(COMMA auth-param), values as tokens or quoted strings.
+Result<Params> parse_params(std::string_view s) {
+  Params out;
+  std::size_t i = 0;
+  auto skip_lws = [&] { while (i < s.size() && is_lws(s[i])) ++i; };
+  while (true) {
+    skip_lws();
+    while (i < s.size() && (s[i] == ',' || is_lws(s[i]))) ++i;
+    if (i >= s.size()) break;
+    std::size_t n0 = i;
+    while (i < s.size() && token_char(s[i])) ++i;
+    if (i == n0) return malformed("bad authentication parameter");
+    std::string name = lower(s.substr(n0, i - n0));
+    skip_lws();
+    if (i >= s.size() || s[i] != '=') return malformed("authentication parameter " + name + " has no value");
+    ++i;
+    skip_lws();
+    std::string value;
+    if (i < s.size() && s[i] == '"') {
+      ++i;
+      bool closed = false;
+      while (i < s.size()) {
+        char c = s[i++];
+        if (c == '"') { closed = true; break; }
+        if (c == '\\') {
+          if (i >= s.size()) break;
+          c = s[i++];
+        }
+        value += c;
+      }
+      if (!closed) return malformed("unterminated quoted string in " + name);
+    } else {
+      std::size_t v0 = i;
+      while (i < s.size() && token_char(s[i])) ++i;
+      if (i == v0) return malformed("authentication parameter " + name + " has an empty value");
+      value = std::string(s.substr(v0, i - v0));
+    }
+    for (const auto& [n, v] : out)
+      if (n == name) return malformed("authentication parameter " + name + " appears twice");
+    out.emplace_back(std::move(name), std::move(value));
+    skip_lws();
+    if (i < s.size() && s[i] != ',') return malformed("authentication parameters must be separated by commas");
+  }
+  return out;
+}
+
+// The parameters of a "KD ..." challenge or credentials value; nullopt when the scheme is another.
+std::optional<std::string_view> kd_scheme_params(std::string_view v) {
+  std::size_t sp = 0;
+  while (sp < v.size() && token_char(v[sp])) ++sp;
+  if (!iequal(v.substr(0, sp), "KD")) return std::nullopt;
+  if (sp < v.size() && !is_lws(v[sp])) return std::nullopt;
+  return v.substr(sp);
+}
+
+// Finds the one KD value among the given headers.
+Result<std::optional<Params>> find_kd(const SipText& t, std::initializer_list<std::string_view> names,
+                                     bool schemeless) {
+  std::optional<Params> found;
+  for (std::string_view n : names) {
+    for (std::string_view v : t.all(n)) {
+      // Authentication-Info has no scheme (RFC 3261, RFC 7615); a leading "KD" is tolerated.
+      std::optional<std::string_view> ps = kd_scheme_params(v);
+      if (schemeless && !ps) ps = v;
+      if (!ps) continue;
+      auto p = parse_params(*ps);
+      if (!p) {
+        if (schemeless) continue;  // someone else's Authentication-Info
+        return p.error();
+      }
+      if (schemeless) {
+        bool kd = false;
+        for (const auto& [pn, pv] : *p) kd = kd || pn == "kd-flow";
+        if (!kd) continue;
+      }
+      if (found) return malformed("more than one KD " + std::string(n) + " header");
+      found = std::move(*p);
+    }
+  }
+  return found;
+}
+
+Result<Bytes> hex_value(std::string_view name, std::string_view v) {
+  for (char c : v)
+    if (!is_digit(c) && (c < 'a' || c > 'f'))
+      return malformed(std::string(name) + " must be lowercase hex");
+  auto b = from_hex(v);
+  if (!b) return malformed(std::string(name) + " has an odd number of hex digits");
+  return std::move(*b);
+}
+
+Result<std::uint64_t> uint_value(std::string_view name, std::string_view v) {
+  if (v.empty() || !all_of(v, is_digit) || (v.size() > 1 && v[0] == '0'))
+    return malformed(std::string(name) + " must be a decimal number without leading zeros");
+  if (v.size() > 19) return err(Code::bad_length, std::string(name) + " is out of range");
+  std::uint64_t x = 0;
+  for (char c : v) x = x * 10 + static_cast<std::uint64_t>(c - '0');
+  return x;
+}
+
+// Splits a header value at commas outside quotes and angle brackets.
+std::vector<std::string_view> split_list(std::string_view s) {
+  std::vector<std::string_view> out;
+  bool q = false;
+  int angle = 0;
+  std::size_t from = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '"' && (i == 0 || s[i - 1] != '\\')) q = !q;
+    else if (!q && c == '<') ++angle;
+    else if (!q && c == '>' && angle > 0) --angle;
+    else if (!q && angle == 0 && c == ',') {
+      out.push_back(trim(s.substr(from, i - from)));
+      from = i + 1;
+    }
+  }
+  out.push_back(trim(s.substr(from)));
+  return out;
+}
+
+Result<msg::MechList> parse_mechs(const std::vector<std::string_view>& values, std::string_view header) {
+  msg::MechList out;
+  for (std::string_view v : values) {
+    for (std::string_view e : split_list(v)) {
+      if (e.empty()) continue;
+      std::size_t semi = e.find(';');
+      msg::Mech mech;
+      mech.name = std::string(trim(e.substr(0, semi)));
+      if (mech.name.empty()) return malformed(std::string(header) + " names an empty mechanism");
+      bool have_q = false;
+      while (semi != std::string_view::npos) {
+        e.remove_prefix(semi + 1);
+        semi = e.find(';');
+        std::string_view p = trim(e.substr(0, semi));
+        std::size_t eq = p.find('=');
+        if (!iequal(trim(p.substr(0, eq)), "q")) continue;
+        if (have_q) return malformed(std::string(header) + ": q appears twice for " + mech.name);
+        auto q = eq == std::string_view::npos ? std::nullopt : sip::parse_q(trim(p.substr(eq + 1)));
+        if (!q) return malformed(std::string(header) + ": bad q-value for " + mech.name);
+        mech.q = *q;
+        have_q = true;
+      }
+      if (out.size() >= msg::kMaxMechs)
+        return err(Code::bad_length, "SecMechList must hold 1 to 16 mechanisms");
+      out.push_back(std::move(mech));
+    }
+  }
+  return out;
+}
+
+// The hostport of the first Contact's URI.
+Result<std::string> contact_host(std::string_view v) {
+  std::string_view c = split_list(v)[0];
+  std::string_view uri;
+  std::size_t lt = c.find('<');
+  if (lt != std::string_view::npos) {
+    std::size_t gt = c.find('>', lt);
+    if (gt == std::string_view::npos) return malformed("Contact: unterminated <");
+    uri = c.substr(lt + 1, gt - lt - 1);
+  } else {
+    uri = c.substr(0, c.find(';'));
+  }
+  uri = trim(uri);
+  std::size_t colon = uri.find(':');
+  if (colon == std::string_view::npos || (!iequal(uri.substr(0, colon), "sip") && !iequal(uri.substr(0, colon), "sips")))
+    return malformed("Contact is not a SIP URI");
+  uri.remove_prefix(colon + 1);
+  uri = uri.substr(0, uri.find_first_of(";?"));
+  std::size_t at = uri.rfind('@');
+  if (at != std::string_view::npos) uri.remove_prefix(at + 1);
+  if (uri.empty()) return malformed("Contact has no host");
+  return std::string(uri);
+}
+
+}  // namespace
+
+bool SipCodec::carries(const StepSpec& s) const noexcept { return shape_of(s).has_value(); }
+
+Result<Bytes> SipCodec::encode(const Message& m) const {
+  const StepSpec* spec = msg::find_step(m.flow, m.step);
+  if (!spec) return err(Code::unknown_step, "no such step");
+  auto sh = shape_of(*spec);
+  if (!sh) return err(Code::unknown_step, std::string(spec->name) + " does not travel over SIP");
+  if (auto st = msg::validate(m); !st) return st.error();
+  const Envelope e = envelope(m, *spec, *sh);
+
+  std::string out;
+  auto line = [&](std::string_view a, std::string_view b = {}) {
+    out += a;
+    out += b;
+    out += "\r\n";
+  };
+  switch (sh->kind) {
+    case Kind::request: line("REGISTER ", e.request_uri + " SIP/2.0"); break;
+    case Kind::challenge: line("SIP/2.0 401 Unauthorized"); break;
+    case Kind::success: line("SIP/2.0 200 OK"); break;
+  }
+  line("Via: SIP/2.0/UDP ", e.sent_by + ";branch=" + e.branch);
+  if (sh->kind == Kind::request) line("Max-Forwards: 70");
+  line("From: <", e.aor + ">;tag=" + e.from_tag);
+  line("To: <", e.aor + (sh->kind == Kind::request ? ">" : ">;tag=" + e.to_tag));
+  line("Call-ID: ", e.call_id);
+  line("CSeq: ", std::to_string(sh->cseq) + " REGISTER");
+  const std::string user = sip::escape_user(*m.IDc);
+  const std::string params = kd_params(m, *spec);
+  switch (sh->kind) {
+    case Kind::request:
+      line("Contact: <sip:", user + "@" + contact_hostport(*m.IPc) + ">");
+      line("Expires: 3600");
+      line("Authorization: KD ", params);
+      if (m.SecMechList) {
+        line("Security-Client: ", mech_list_text(*m.SecMechList));
+        line("Require: sec-agree");
+        line("Proxy-Require: sec-agree");
+      }
+      break;
+    case Kind::challenge:
+      line("WWW-Authenticate: KD ", params);
+      if (m.SecMechReq) line("Require: sec-agree");
+      break;
+    case Kind::success:
+      line("Contact: <", e.aor + ">;expires=3600");
+      line("Authentication-Info: ", params);
+      if (m.SecMechList) line("Security-Verify: ", mech_list_text(*m.SecMechList));
+      break;
+  }
+  line("Content-Length: 0");
+  line("");
+  return Bytes(out.begin(), out.end());
+}
+
+Result<Message> SipCodec::decode(ByteView wire) const {
+  auto parsed = parse_text(wire);
+  if (!parsed) return parsed.error();
+  const SipText& t = *parsed;
+
+  // CSeq: number and method.
+  std::string_view cseq = t.all("cseq")[0];
+  std::size_t sp = 0;
+  while (sp < cseq.size() && is_digit(cseq[sp])) ++sp;
+  if (sp == 0 || sp > 10 || sp >= cseq.size() || !is_lws(cseq[sp])) return malformed("bad CSeq");
+  std::string_view cmethod = trim(cseq.substr(sp));
+  if (cmethod.empty()) return malformed("bad CSeq");
+  if (t.request && cmethod != t.method) return malformed("the CSeq method differs from the request's");
+
+  Kind kind;
+  if (t.request) {
+    if (t.method != "REGISTER") return err(Code::unknown_step, "a SIP " + t.method + " is no step of kd's flows");
+    kind = Kind::request;
+  } else {
+    if (cmethod != "REGISTER")
+      return err(Code::unknown_step, "a response to " + std::string(cmethod) + " is no step of kd's flows");
+    if (t.status == 401 || t.status == 407) kind = Kind::challenge;
+    else if (t.status == 200) kind = Kind::success;
+    else return err(Code::unknown_step, "SIP status " + std::to_string(t.status) + " is no step of kd's flows");
+  }
+
+  auto creds = find_kd(t, {"authorization", "proxy-authorization"}, false);
+  if (!creds) return creds.error();
+  auto chal = find_kd(t, {"www-authenticate", "proxy-authenticate"}, false);
+  if (!chal) return chal.error();
+  auto info = find_kd(t, {"authentication-info"}, true);
+  if (!info) return info.error();
+  const std::optional<Params>& mine =
+      kind == Kind::request ? *creds : kind == Kind::challenge ? *chal : *info;
+  const char* header_name = kind == Kind::request     ? "Authorization: KD"
+                            : kind == Kind::challenge ? "WWW-Authenticate: KD"
+                                                      : "Authentication-Info with kd-flow";
+  if (!mine) {
+    if (*creds || *chal || *info)
+      return err(Code::unknown_step, std::string(t.request ? "a REGISTER" : "SIP " + std::to_string(t.status)) +
+                                         " carrying another kind of KD header is no step of kd's flows");
+    return err(Code::missing_field, std::string("the message has no ") + header_name + " header");
+  }
+  const Params& p = *mine;
+  auto get = [&](std::string_view n) -> const std::string* {
+    for (const auto& [pn, pv] : p)
+      if (pn == n) return &pv;
+    return nullptr;
+  };
+
+  const std::string* flow_s = get("kd-flow");
+  if (!flow_s) return err(Code::missing_field, std::string(header_name) + " has no kd-flow");
+  auto flow = msg::parse_flow(*flow_s);
+  if (!flow) return malformed("kd-flow must be proxied or direct");
+
+  const bool tl = *flow == Flow::direct || get("kd-n1") || get("kd-n2") || get("kd-ts");
+  Message m;
+  m.flow = *flow;
+  switch (kind) {
+    case Kind::request: {
+      const bool second = get("nonce") || get("response");
+      if (*flow == Flow::proxied) m.step = second ? (tl ? 7 : 8) : (tl ? 1 : 2);
+      else m.step = second ? 5 : 1;
+      break;
+    }
+    case Kind::challenge: m.step = *flow == Flow::proxied ? (tl ? 6 : 5) : 4; break;
+    case Kind::success: m.step = *flow == Flow::proxied ? (tl ? 10 : 9) : 6; break;
+  }
+  const StepSpec& spec = *msg::find_step(m.flow, m.step);
+
+  Status st = Ok{};
+  auto str = [&](const char* n, std::optional<std::string>& out) {
+    if (const std::string* v = get(n)) out = *v;
+  };
+  auto hex = [&](const char* n, std::optional<Bytes>& out) {
+    const std::string* v = get(n);
+    if (!v || !st) return;
+    auto b = hex_value(n, *v);
+    if (!b) st = b.error();
+    else out = std::move(*b);
+  };
+  str("algorithm", m.suite);
+  str("username", m.IDc);
+  str("realm", *flow == Flow::proxied ? m.IDsp : m.IDss);
+  str("kd-mech", m.SecMech);
+  str("kd-ipc", m.IPc);
+  hex("nonce", m.Rand);
+  hex("response", m.Authenticator_c);
+  hex("kd-n1", m.N1);
+  hex("kd-n2", m.N2);
+  hex("kd-ekc", m.EKc);
+  hex("kd-eksp", m.EKsp);
+  hex("kd-ekss", m.EKss);
+  hex("kd-mac", m.MAC);
+  if (!st) return st.error();
+  if (const std::string* ts = get("kd-ts")) {
+    auto v = uint_value("kd-ts", *ts);
+    if (!v) return v.error();
+    std::optional<std::uint64_t>* slot = nullptr;
+    if (has_field(spec, Field::TS1)) slot = &m.TS1;
+    else if (has_field(spec, Field::TS2)) slot = &m.TS2;
+    else if (has_field(spec, Field::TS3)) slot = &m.TS3;
+    else if (has_field(spec, Field::TS4)) slot = &m.TS4;
+    if (!slot) return malformed(std::string("kd-ts does not belong in ") + std::string(spec.name));
+    *slot = *v;
+  }
+
+  if (has_field(spec, Field::IPc) && !m.IPc) {
+    auto contacts = t.all("contact");
+    if (contacts.empty()) return err(Code::missing_field, std::string(spec.name) + " needs IPc (a Contact)");
+    auto h = contact_host(contacts[0]);
+    if (!h) return h.error();
+    m.IPc = std::move(*h);
+  }
+  if (has_field(spec, Field::SecMechList)) {
+    const char* hn = kind == Kind::request ? "security-client" : "security-verify";
+    auto values = t.all(hn);
+    if (!values.empty()) {
+      auto l = parse_mechs(values, kind == Kind::request ? "Security-Client" : "Security-Verify");
+      if (!l) return l.error();
+      m.SecMechList = std::move(*l);
+    }
+  }
+  if (has_field(spec, Field::SecMechReq)) {
+    for (std::string_view v : t.all("require"))
+      for (std::string_view tag : split_list(v))
+        if (iequal(tag, "sec-agree")) m.SecMechReq = true;
+  }
+
+  if (auto vs = msg::validate(m); !vs) return vs.error();
+  return m;
+}
+
+}  // namespace kd::wire

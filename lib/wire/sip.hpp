@@ -1,0 +1,36 @@
+// The SIP binding (RFC 3261, RFC 3329): the terminal-proxy-switch steps as REGISTER, 401 and 200 OK,
+// the KD values in the authentication framework under the scheme "KD", the mechanism lists in the
+// Security-Client and Security-Verify headers (kd-protocol(7), "SIP binding").
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "wire/codec.hpp"
+
+namespace kd::wire {
+
+class SipCodec final : public Codec {
+public:
+  Binding binding() const noexcept override { return Binding::sip; }
+  bool carries(const msg::StepSpec& s) const noexcept override;
+  Result<Bytes> encode(const msg::Message& m) const override;
+  Result<msg::Message> decode(ByteView wire) const override;
+};
+
+namespace sip {
+
+inline constexpr std::size_t kMaxMessage = 65536;
+
+// Envelope pieces, exposed for the tests and for anyone reproducing kd's bytes.
+// A SIP host for an identity: the identity itself when it is an RFC 3261 hostname or IPv4 address,
+// else the part after its last '@' when that is one, else "invalid" (RFC 2606).
+std::string host_for(std::string_view id);
+// The RFC 3261 user part for an identity ('@' and anything outside the user grammar %-escaped).
+std::string escape_user(std::string_view id);
+// RFC 3329 q-value text for a priority in thousandths ("1", "0", "0.5", "0.125"), and back.
+std::string q_text(std::uint16_t q);
+std::optional<std::uint16_t> parse_q(std::string_view s);
+
+}  // namespace sip
+}  // namespace kd::wire
