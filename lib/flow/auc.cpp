@@ -61,15 +61,8 @@ Output on_report(AucState& st, const msg::Message& m, Context& ctx) {  // s11 / 
   it->second.answered = true;
   AucRecord rec{*peer_of(m), *m.IPc, *m.suite, m.flow, ctx.now};
   st.registered[*m.IDc] = rec;
-  Event e;
-  e.name = "registration-recorded";
-  e.step = &msg::spec_of(m);
-  e.idc = *m.IDc;
-  e.peer = rec.peer;
-  e.suite = rec.suite;
-  e.ipc = rec.ipc;
   Output o;
-  o.events.push_back(std::move(e));
+  o.events.push_back(event_for("registration-recorded", m, "", rec.ipc));
   return o;
 }
 

@@ -120,17 +120,21 @@ msg::Message edge_success(const EdgeExchange& ex, const msg::Message& m, const B
   return out;
 }
 
-Event key_established(const msg::Message& sent, const EdgeExchange& ex, Secret key) {
+Event event_for(std::string name, const msg::Message& m, std::string mech, std::string ipc, Secret key) {
   Event e;
-  e.name = "key-established";
-  e.step = &msg::spec_of(sent);
-  e.idc = *sent.IDc;
-  e.peer = *peer_of(sent);
-  e.suite = ex.suite;
-  e.mech = ex.chosen;
-  e.ipc = ex.ipc;
+  e.name = std::move(name);
+  e.step = &msg::spec_of(m);
+  e.idc = *m.IDc;
+  e.peer = *peer_of(m);
+  e.suite = *m.suite;
+  e.mech = std::move(mech);
+  e.ipc = std::move(ipc);
   e.session_key = std::move(key);
   return e;
+}
+
+Event key_established(const msg::Message& sent, const EdgeExchange& ex, Secret key) {
+  return event_for("key-established", sent, ex.chosen, ex.ipc, std::move(key));
 }
 
 }  // namespace kd::flow

@@ -24,6 +24,8 @@ Status edge_accept_answer(EdgeExchange& ex, ReplayCache& seen, const msg::Messag
 msg::Message edge_success(const EdgeExchange& ex, const msg::Message& m, const Bytes& ekc,
                           const Secret& session_key, Context& ctx);
 
+// An event about message m (its step, IDc, peer and suite).
+Event event_for(std::string name, const msg::Message& m, std::string mech, std::string ipc, Secret key = {});
 // The success event shared by the proxy and the direct switch.
 Event key_established(const msg::Message& sent, const EdgeExchange& ex, Secret key);
 

@@ -94,17 +94,8 @@ Output on_success(TermState& st, const msg::Message& m, Context& ctx) {
   reg.chosen = *m.SecMech;
   reg.registered_at = ctx.now;
   reg.rand.reset();
-  Event e;
-  e.name = "registered";
-  e.step = &msg::spec_of(m);
-  e.idc = *m.IDc;
-  e.peer = reg.peer;
-  e.suite = reg.suite;
-  e.mech = reg.chosen;
-  e.ipc = reg.contact;
-  e.session_key = std::move(*k);
   Output o;
-  o.events.push_back(std::move(e));
+  o.events.push_back(event_for("registered", m, reg.chosen, reg.contact, std::move(*k)));
   return o;
 }
 
