@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# kd-vectors on bad input, and the runner's ability to fail: a corrupted expectation must be reported.
+#   cli.test.sh KD-VECTORS TESTVECTORS-DIR
+set -u
+kv=$1 tv=$2
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+check() {  # check NAME WANT-STATUS WANT-TEXT CMD...
+  local name=$1 want=$2 text=$3; shift 3
+  local out st
+  out=$("$@" 2>&1); st=$?
+  if [ "$st" = "$want" ] && grep -q -- "$text" <<<"$out"; then pass=$((pass + 1)); echo "ok   $name"
+  else fail=$((fail + 1)); echo "FAIL $name: status $st (want $want), output:"; echo "$out" | head -5; fi
+}
+pos=$tv/positive/KD-SM4GCM-SM3-direct-json.json
+neg=$tv/negative/KD-SM4GCM-SM3-json.json
+
+check "missing file: exit 3, others still run" 3 "1 passed, 0 failed" "$kv" run "$tmp/nope.json" "$pos"
+check "a directory: exit 3" 3 "cannot read" "$kv" run "$tmp"
+check "a schema file is no vector file" 3 "not a kd vector file" "$kv" run "$tv/schemas/kd_positive.schema.json"
+check "--tools without binaries: exit 3" 3 "no executable kd-term" "$kv" run --tools "$tmp" "$pos"
+check "no file: usage, exit 2" 2 "" "$kv" run
+
+sed 's/"error": "bad_mac"/"error": "bad_seal"/' "$neg" > "$tmp/wrong-code.json"
+check "a wrong expected code fails the case" 1 "expected bad_seal, got bad_mac" "$kv" run "$tmp/wrong-code.json"
+sed '0,/"stateChange": true/s/"stateChange": true/"stateChange": false/' "$neg" > "$tmp/wrong-state.json"
+check "an unexpected state change is caught" 1 "the rejection changed the recipient's state" "$kv" run "$tmp/wrong-state.json"
+sed '0,/"result": "valid"/s/"result": "valid"/"result": "invalid", "error": "stale_timestamp"/' "$neg" > "$tmp/wrong-result.json"
+check "an accepted input expected invalid fails" 1 "expected stale_timestamp, got acceptance" "$kv" run "$tmp/wrong-result.json"
+sed 's/"session_key": "[0-9a-f]*"/"session_key": "00"/' "$pos" > "$tmp/wrong-key.json"
+check "a wrong session key fails the positive vector" 1 "session key differs" "$kv" run "$tmp/wrong-key.json"
+sed 's/"numberOfTests": [0-9]*/"numberOfTests": 1/' "$neg" > "$tmp/wrong-count.json"
+check "numberOfTests must match" 3 "numberOfTests says 1" "$kv" run "$tmp/wrong-count.json"
+awk '/"tcId": 2,/{sub(/"tcId": 2,/,"\"tcId\": 1,")}1' "$neg" > "$tmp/dup-id.json"
+check "a tcId given twice is refused" 3 "tcId 1 appears twice" "$kv" run "$tmp/dup-id.json"
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
