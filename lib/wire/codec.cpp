@@ -2,6 +2,10 @@
 
 #include <array>
 
+#include "wire/h248.hpp"
+#include "wire/h323.hpp"
+#include "wire/mgcp.hpp"
+#include "wire/radius.hpp"
 #include "wire/sip.hpp"
 
 namespace kd::wire {
@@ -21,11 +25,18 @@ std::optional<Binding> parse_binding(std::string_view s) noexcept {
   return std::nullopt;
 }
 
-std::unique_ptr<Codec> make_codec(Binding b) {
+std::unique_ptr<Codec> make_codec(Binding b, const CodecOptions& options) {
   switch (b) {
+    case Binding::json: return nullptr;
     case Binding::sip: return std::make_unique<SipCodec>();
-    default: return nullptr;
+    case Binding::mgcp: return std::make_unique<MgcpCodec>();
+    case Binding::h248: return std::make_unique<H248Codec>();
+    case Binding::h323: return std::make_unique<H323Codec>();
+    case Binding::radius:
+      if (options.radius_secret.empty()) return nullptr;
+      return std::make_unique<RadiusCodec>(options.radius_secret);
   }
+  return nullptr;
 }
 
 }  // namespace kd::wire

@@ -4,9 +4,12 @@
 // transaction ids) is derived from its fields, so a seeded run reproduces the same bytes.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/bytes.hpp"
 #include "core/error.hpp"
@@ -30,9 +33,16 @@ public:
   virtual Result<Bytes> encode(const msg::Message& m) const = 0;
   // Any well-formed message of the protocol, from kd or not; the result has passed msg::validate().
   virtual Result<msg::Message> decode(ByteView wire) const = 0;
+  // The UDP (or TCP) ports a carried step travels between: {source, destination}, the protocol's
+  // registered ports (kd-protocol(7), each binding's section).
+  virtual std::pair<std::uint16_t, std::uint16_t> ports(const msg::StepSpec& s) const = 0;
 };
 
-// nullptr for a binding not implemented yet.
-std::unique_ptr<Codec> make_codec(Binding b);
+struct CodecOptions {
+  std::string radius_secret;  // the RADIUS shared secret (RFC 2865 section 3); never logged
+};
+
+// nullptr for json (not a wire codec) and for radius without a secret.
+std::unique_ptr<Codec> make_codec(Binding b, const CodecOptions& options = {});
 
 }  // namespace kd::wire

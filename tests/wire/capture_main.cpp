@@ -1,7 +1,9 @@
-// Writes captures of complete registrations in the SIP binding, every suite, for tshark to judge:
-// DIR/sip-proxied.pcap and DIR/sip-direct.pcap, each with DIR/<name>.expected holding one line per
-// frame, "REGISTER" or the status code, as `tshark -T fields -e sip.Method -e sip.Status-Code`
-// should print it.
+// Writes captures of complete registrations in one binding, every suite, for tshark to judge:
+// DIR/<binding>-proxied.pcap and DIR/<binding>-direct.pcap, each framed as Ethernet/IPv4/UDP at the
+// ports the codec names, with DIR/<binding>-<flow>.steps listing the step of each frame, one per
+// line. For SIP it also writes DIR/sip-<flow>.expected: one line per frame, "REGISTER" or the status
+// code, as `tshark -T fields -e sip.Method -e sip.Status-Code` should print it.
+// Usage: kd-wire-capture BINDING DIR [RADIUS-SECRET]
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -11,15 +13,22 @@
 #include "wire/codec.hpp"
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::cerr << "usage: kd-wire-capture DIR\n";
+  if (argc < 3 || argc > 4) {
+    std::cerr << "usage: kd-wire-capture BINDING DIR [RADIUS-SECRET]\n";
     return 2;
   }
-  const std::string dir = argv[1];
-  auto codec = kd::wire::make_codec(kd::wire::Binding::sip);
+  const auto binding = kd::wire::parse_binding(argv[1]);
+  const std::string dir = argv[2];
+  kd::wire::CodecOptions options;
+  if (argc == 4) options.radius_secret = argv[3];
+  auto codec = binding ? kd::wire::make_codec(*binding, options) : nullptr;
+  if (!codec) {
+    std::cerr << "kd-wire-capture: no codec for " << argv[1] << "\n";
+    return 2;
+  }
   for (auto flow : {kd::msg::Flow::proxied, kd::msg::Flow::direct}) {
     kd::wiretest::PcapWriter pcap;
-    std::string expected;
+    std::string expected, steps;
     for (const auto& suite : kd::crypto::all_suites()) {
       std::string why;
       auto msgs = kd::wiretest::run_flow(suite, flow, &why);
@@ -35,15 +44,18 @@ int main(int argc, char** argv) {
           std::cerr << "kd-wire-capture: " << spec.name << ": " << bytes.error().detail << "\n";
           return 1;
         }
-        pcap.add(spec.from, spec.to, *bytes);
+        const auto [sport, dport] = codec->ports(spec);
+        pcap.add(spec.from, spec.to, *bytes, sport, dport);
+        steps += std::string(spec.name) + "\n";
         const std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
         expected += text.starts_with("REGISTER") ? "REGISTER\t\n" : "\t" + std::string(text.substr(8, 3)) + "\n";
       }
     }
-    const std::string base = dir + "/sip-" + std::string(kd::msg::flow_name(flow));
+    const std::string base = dir + "/" + argv[1] + "-" + std::string(kd::msg::flow_name(flow));
     std::ofstream(base + ".pcap", std::ios::binary)
         .write(reinterpret_cast<const char*>(pcap.bytes().data()), static_cast<std::streamsize>(pcap.bytes().size()));
-    std::ofstream(base + ".expected") << expected;
+    std::ofstream(base + ".steps") << steps;
+    if (*binding == kd::wire::Binding::sip) std::ofstream(base + ".expected") << expected;
   }
   return 0;
 }

@@ -141,7 +141,7 @@ PcapWriter::PcapWriter() {
   le32(out_, 1);       // LINKTYPE_ETHERNET
 }
 
-void PcapWriter::add(Role from, Role to, ByteView payload) {
+void PcapWriter::add(Role from, Role to, ByteView payload, std::uint16_t sport, std::uint16_t dport) {
   Bytes f;
   const std::uint8_t src = host_of(from), dst = host_of(to);
   const Bytes dst_mac{0x02, 0, 0, 0, 0, dst}, src_mac{0x02, 0, 0, 0, 0, src};
@@ -169,8 +169,8 @@ void PcapWriter::add(Role from, Role to, ByteView payload) {
   const auto ck = static_cast<std::uint16_t>(~sum);
   f[ip_at + 10] = static_cast<std::uint8_t>(ck >> 8);
   f[ip_at + 11] = static_cast<std::uint8_t>(ck);
-  put_u16(f, 5060);
-  put_u16(f, 5060);
+  put_u16(f, sport);
+  put_u16(f, dport);
   put_u16(f, static_cast<std::uint16_t>(8 + payload.size()));
   put_u16(f, 0);  // no UDP checksum (allowed over IPv4)
   put_bytes(f, payload);

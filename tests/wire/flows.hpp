@@ -18,11 +18,11 @@ std::vector<msg::Message> run_flow(const crypto::Suite& suite, msg::Flow flow, s
                                    const std::string& contact = "192.0.2.10:5060");
 
 // Classic pcap (microsecond, LINKTYPE_ETHERNET); each packet is one UDP datagram from one role to
-// another, port 5060 at both ends.
+// another (192.0.2.x per role).
 class PcapWriter {
 public:
   PcapWriter();
-  void add(msg::Role from, msg::Role to, ByteView payload);
+  void add(msg::Role from, msg::Role to, ByteView payload, std::uint16_t sport = 5060, std::uint16_t dport = 5060);
   const Bytes& bytes() const { return out_; }
 
 private:

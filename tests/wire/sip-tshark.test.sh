@@ -12,7 +12,7 @@ if ! command -v tshark >/dev/null 2>&1; then
 fi
 
 rm -rf "$work" && mkdir -p "$work" || exit 1
-"$capture_tool" "$work" || { echo "FAIL: $capture_tool could not write the captures" >&2; exit 1; }
+"$capture_tool" sip "$work" || { echo "FAIL: $capture_tool could not write the captures" >&2; exit 1; }
 
 status=0
 for flow in proxied direct; do

@@ -1,0 +1,4 @@
+// Tests of the mgcp binding.
+#include <gtest/gtest.h>
+
+#include "wire/codec.hpp"

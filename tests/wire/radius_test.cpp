@@ -1,0 +1,4 @@
+// Tests of the radius binding.
+#include <gtest/gtest.h>
+
+#include "wire/codec.hpp"
