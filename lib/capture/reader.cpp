@@ -1,0 +1,405 @@
+// Reading captures: libpcap for the file formats, then link layer, IPv4/IPv6 (with fragment
+// reassembly), UDP and TCP, one frame at a time so memory stays flat.
+#include <arpa/inet.h>
+#include <pcap/pcap.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+#include "capture/internal.hpp"
+
+namespace kd::capture {
+
+using detail::FrameInfo;
+
+namespace {
+
+constexpr int kLinkNull = 0, kLinkEthernet = 1, kLinkRaw12 = 12, kLinkRaw14 = 14, kLinkRaw101 = 101,
+              kLinkLoop = 108, kLinkSll = 113, kLinkIpv4 = 228, kLinkIpv6 = 229, kLinkSll2 = 276;
+constexpr std::size_t kMaxDatagram = 65535;
+constexpr int kMaxVlanTags = 4;
+constexpr int kMaxIpv6Headers = 16;
+// Distinct pieces one datagram may be in at once; real senders use a few dozen, and the bound keeps
+// the per-fragment work small for a hostile capture.
+constexpr std::size_t kMaxPieces = 512;
+
+std::uint16_t be16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
+std::uint32_t be32(const std::uint8_t* p) {
+  return static_cast<std::uint32_t>(p[0]) << 24 | static_cast<std::uint32_t>(p[1]) << 16 |
+         static_cast<std::uint32_t>(p[2]) << 8 | p[3];
+}
+
+std::string ip_text(int family, const std::uint8_t* a) {
+  char buf[INET6_ADDRSTRLEN];
+  return inet_ntop(family, a, buf, sizeof buf) ? std::string(buf) : std::string();
+}
+
+// One IP datagram being rebuilt from its fragments.
+struct Reassembly {
+  std::uint64_t first_frame = 0;
+  Bytes data;
+  std::vector<std::pair<std::size_t, std::size_t>> have;  // [begin, end) ranges received
+  std::size_t total = 0;                                  // known once the last fragment is in
+  bool have_last = false;
+  int proto = -1;  // IPv6: the next header after the fragment header of the first fragment
+
+  // Merges the ranges (so in-order fragments keep one range) and says whether [0, total) is covered.
+  bool complete() {
+    std::sort(have.begin(), have.end());
+    std::size_t w = 0;
+    for (std::size_t i = 1; i < have.size(); ++i) {
+      if (have[i].first <= have[w].second) have[w].second = std::max(have[w].second, have[i].second);
+      else have[++w] = have[i];
+    }
+    have.resize(w + 1);
+    return have_last && have.size() == 1 && have[0].first == 0 && have[0].second >= total;
+  }
+};
+
+}  // namespace
+
+struct Reader::Impl {
+  pcap_t* pc = nullptr;
+  Bytes mem;  // the capture for from_memory (fmemopen reads it in place)
+  Options opt;
+  Stats stats;
+  std::optional<Error> error;
+  int link = 0;
+  bool nano = false;
+  bool done = false;
+  std::deque<Packet> ready;
+  std::map<std::string, Reassembly> frags;
+  detail::TcpStreams tcp{opt, stats};
+
+  Impl(Options o) : opt(std::move(o)) {}
+  ~Impl() {
+    if (pc) pcap_close(pc);
+  }
+
+  bool read_one();
+  void frame(const pcap_pkthdr& h, const std::uint8_t* bytes);
+  void ipv4(ByteView d, bool cut, const FrameInfo& fi);
+  void ipv6(ByteView d, bool cut, const FrameInfo& fi);
+  void transport(int proto, int family, const std::uint8_t* src, const std::uint8_t* dst, ByteView seg,
+                 const FrameInfo& fi);
+  std::optional<Bytes> reassemble(const std::string& key, std::size_t off, ByteView part, bool more, int proto,
+                                  const FrameInfo& fi, int* proto_out);
+  // A header runs past the captured bytes: the snapshot length cut it, or it lies.
+  void short_header(bool cut) { ++(cut ? stats.truncated : stats.bad_headers); }
+  void finish() {
+    stats.reassembly_dropped += frags.size();
+    frags.clear();
+    tcp.finish();
+  }
+};
+
+void Reader::Impl::frame(const pcap_pkthdr& h, const std::uint8_t* bytes) {
+  FrameInfo fi;
+  fi.frame = stats.frames;
+  fi.ts_sec = static_cast<std::int64_t>(h.ts.tv_sec);
+  fi.ts_nsec = static_cast<std::uint32_t>(nano ? h.ts.tv_usec : h.ts.tv_usec * 1000);
+  const bool cut = h.caplen < h.len;
+  ByteView d(bytes, h.caplen);
+
+  std::uint16_t type = 0;  // an ethertype, or 0 for "IP, look at the version nibble"
+  switch (link) {
+    case kLinkEthernet: {
+      if (d.size() < 14) return short_header(cut);
+      type = be16(&d[12]);
+      d = d.subspan(14);
+      for (int tags = 0; type == 0x8100 || type == 0x88a8 || type == 0x9100; ++tags) {
+        if (tags == kMaxVlanTags) return void(++stats.bad_headers);
+        if (d.size() < 4) return short_header(cut);
+        type = be16(&d[2]);
+        d = d.subspan(4);
+      }
+      break;
+    }
+    case kLinkSll:
+      if (d.size() < 16) return short_header(cut);
+      type = be16(&d[14]);
+      d = d.subspan(16);
+      break;
+    case kLinkSll2:
+      if (d.size() < 20) return short_header(cut);
+      type = be16(&d[0]);
+      d = d.subspan(20);
+      break;
+    case kLinkRaw12:
+    case kLinkRaw14:
+    case kLinkRaw101:
+    case kLinkIpv4:
+    case kLinkIpv6:
+      break;
+    case kLinkNull:
+    case kLinkLoop: {
+      if (d.size() < 4) return short_header(cut);
+      // DLT_NULL holds the capturing host's AF_ value in its own byte order; DLT_LOOP in network order.
+      std::uint32_t af = be32(&d[0]);
+      if (link == kLinkNull && af > 0xffff) af = static_cast<std::uint32_t>(d[0] | d[1] << 8 | d[2] << 16 | d[3] << 24);
+      d = d.subspan(4);
+      if (af == 2) type = 0x0800;
+      else if (af == 10 || af == 24 || af == 28 || af == 30) type = 0x86dd;  // Linux, BSDs, macOS
+      else return void(++stats.skipped_non_ip);
+      break;
+    }
+    default:
+      ++stats.skipped_other;
+      return;
+  }
+  if (type != 0 && type != 0x0800 && type != 0x86dd) return void(++stats.skipped_non_ip);
+  if (d.empty()) return short_header(cut);
+  const int version = d[0] >> 4;
+  if ((type == 0x0800 && version != 4) || (type == 0x86dd && version != 6)) return void(++stats.bad_headers);
+  if (version == 4) ipv4(d, cut, fi);
+  else if (version == 6) ipv6(d, cut, fi);
+  else ++stats.bad_headers;
+}
+
+void Reader::Impl::ipv4(ByteView d, bool cut, const FrameInfo& fi) {
+  if (d.size() < 20) return short_header(cut);
+  const std::size_t ihl = (d[0] & 0x0fu) * 4;
+  const std::size_t total = be16(&d[2]);
+  if (ihl < 20 || total < ihl) return void(++stats.bad_headers);
+  if (total > d.size()) return short_header(cut);
+  d = d.first(total);  // drops link-layer padding
+  const int proto = d[9];
+  const std::uint16_t frag = be16(&d[6]);
+  ByteView payload = d.subspan(ihl);
+  Bytes whole;
+  if (frag & 0x3fff) {  // MF set or a non-zero offset
+    std::string key(reinterpret_cast<const char*>(&d[4]), 2);  // identification
+    key.append(reinterpret_cast<const char*>(&d[12]), 8);     // source, destination
+    key.push_back(static_cast<char>(proto));
+    key.push_back('4');
+    auto r = reassemble(key, static_cast<std::size_t>(frag & 0x1fff) * 8, payload, frag & 0x2000, proto, fi, nullptr);
+    if (!r) return;
+    whole = std::move(*r);
+    payload = whole;
+  }
+  transport(proto, AF_INET, &d[12], &d[16], payload, fi);
+}
+
+void Reader::Impl::ipv6(ByteView d, bool cut, const FrameInfo& fi) {
+  if (d.size() < 40) return short_header(cut);
+  const std::size_t plen = be16(&d[4]);
+  if (plen == 0) return void(++stats.skipped_other);  // a jumbogram (or nothing at all)
+  if (40 + plen > d.size()) return short_header(cut);
+  d = d.first(40 + plen);
+  const std::uint8_t* src = &d[8];
+  const std::uint8_t* dst = &d[24];
+  int nh = d[6];
+  ByteView rest = d.subspan(40);
+  Bytes whole;
+  for (int n = 0; n < kMaxIpv6Headers; ++n) {
+    switch (nh) {
+      case 0:    // hop-by-hop options
+      case 43:   // routing
+      case 60: { // destination options
+        if (rest.size() < 2 || rest.size() < (rest[1] + 1u) * 8) return void(++stats.bad_headers);
+        nh = rest[0];
+        rest = rest.subspan((rest[1] + 1u) * 8);
+        continue;
+      }
+      case 51: {  // authentication header: its length counts 4-byte units, minus 2
+        if (rest.size() < 2 || rest.size() < (rest[1] + 2u) * 4) return void(++stats.bad_headers);
+        nh = rest[0];
+        rest = rest.subspan((rest[1] + 2u) * 4);
+        continue;
+      }
+      case 44: {
+        if (rest.size() < 8 || !whole.empty()) return void(++stats.bad_headers);
+        const std::uint16_t om = be16(&rest[2]);
+        const std::size_t off = om & 0xfff8u;
+        const bool more = om & 1;
+        const int next = rest[0];
+        ByteView part = rest.subspan(8);
+        if (off == 0 && !more) {  // an atomic fragment (RFC 6946): nothing to reassemble
+          nh = next;
+          rest = part;
+          continue;
+        }
+        std::string key(reinterpret_cast<const char*>(&rest[4]), 4);  // identification
+        key.append(reinterpret_cast<const char*>(src), 32);
+        key.push_back('6');
+        int proto = -1;
+        auto r = reassemble(key, off, part, more, off == 0 ? next : -1, fi, &proto);
+        if (!r) return;
+        whole = std::move(*r);
+        rest = whole;
+        nh = proto;
+        continue;
+      }
+      default:
+        return transport(nh, AF_INET6, src, dst, rest, fi);
+    }
+  }
+  ++stats.bad_headers;  // an absurd chain of extension headers
+}
+
+std::optional<Bytes> Reader::Impl::reassemble(const std::string& key, std::size_t off, ByteView part, bool more,
+                                              int proto, const FrameInfo& fi, int* proto_out) {
+  ++stats.fragments;
+  // Give up datagrams whose fragments stopped coming.
+  for (auto it = frags.begin(); it != frags.end();) {
+    if (fi.frame - it->second.first_frame > opt.limits.reassembly_frames) {
+      ++stats.reassembly_dropped;
+      it = frags.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  auto it = frags.find(key);
+  if (it == frags.end()) {
+    if (frags.size() >= opt.limits.max_reassemblies) {
+      auto oldest = std::min_element(frags.begin(), frags.end(), [](const auto& a, const auto& b) {
+        return a.second.first_frame < b.second.first_frame;
+      });
+      if (oldest == frags.end()) return std::nullopt;  // max_reassemblies == 0: no reassembly at all
+      ++stats.reassembly_dropped;
+      frags.erase(oldest);
+    }
+    it = frags.emplace(key, Reassembly{}).first;
+    it->second.first_frame = fi.frame;
+  }
+  Reassembly& r = it->second;
+  const std::size_t end = off + part.size();
+  // Too big for any datagram, or a second "last" fragment that disagrees: the datagram is lost.
+  if (end > kMaxDatagram || (!more && r.have_last && end != r.total) || (r.have_last && end > r.total)) {
+    ++stats.reassembly_dropped;
+    frags.erase(it);
+    return std::nullopt;
+  }
+  if (!more) {
+    r.have_last = true;
+    r.total = end;
+  }
+  if (proto >= 0) r.proto = proto;
+  if (r.data.size() < end) r.data.resize(end);
+  std::copy(part.begin(), part.end(), r.data.begin() + static_cast<std::ptrdiff_t>(off));
+  r.have.emplace_back(off, end);
+  if (!r.complete()) {
+    if (r.have.size() > kMaxPieces) {
+      ++stats.reassembly_dropped;
+      frags.erase(it);
+    }
+    return std::nullopt;
+  }
+  if (proto_out) {
+    if (r.proto < 0) {  // can not happen with a first fragment present; kept for safety
+      ++stats.reassembly_dropped;
+      frags.erase(it);
+      return std::nullopt;
+    }
+    *proto_out = r.proto;
+  }
+  Bytes whole = std::move(r.data);
+  whole.resize(r.total);
+  frags.erase(it);
+  ++stats.reassembled;
+  return whole;
+}
+
+void Reader::Impl::transport(int proto, int family, const std::uint8_t* src, const std::uint8_t* dst, ByteView seg,
+                             const FrameInfo& fi) {
+  if (proto == 17) {
+    if (seg.size() < 8) return void(++stats.bad_headers);
+    const std::size_t ulen = be16(&seg[4]);
+    if (ulen < 8 || ulen > seg.size()) return void(++stats.bad_headers);
+    Packet p;
+    p.frame = fi.frame;
+    p.ts_sec = fi.ts_sec;
+    p.ts_nsec = fi.ts_nsec;
+    p.src_ip = ip_text(family, src);
+    p.dst_ip = ip_text(family, dst);
+    p.src_port = be16(&seg[0]);
+    p.dst_port = be16(&seg[2]);
+    p.transport = Transport::udp;
+    p.payload.assign(seg.begin() + 8, seg.begin() + static_cast<std::ptrdiff_t>(ulen));
+    ready.push_back(std::move(p));
+  } else if (proto == 6) {
+    tcp.segment(ip_text(family, src), ip_text(family, dst), seg, fi, ready);
+  } else {
+    ++stats.skipped_transport;
+  }
+}
+
+// Reads one record; false at the end or at an error.
+bool Reader::Impl::read_one() {
+  pcap_pkthdr* h = nullptr;
+  const u_char* bytes = nullptr;
+  const int rc = pcap_next_ex(pc, &h, &bytes);
+  if (rc == 1) {
+    ++stats.frames;
+    frame(*h, bytes);
+    return true;
+  }
+  if (rc == 0) return true;  // live captures only
+  if (rc != PCAP_ERROR_BREAK) {
+    const std::string why = pcap_geterr(pc);
+    const std::string frame_no = std::to_string(stats.frames + 1);
+    error = why.find("truncated") != std::string::npos
+                ? err(Code::malformed, "truncated capture record at frame " + frame_no + " (" + why + ")")
+                : err(Code::malformed, "corrupt capture at frame " + frame_no + " (" + why + ")");
+  }
+  done = true;
+  finish();
+  return false;
+}
+
+Reader::Reader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Reader::Reader(Reader&&) noexcept = default;
+Reader& Reader::operator=(Reader&&) noexcept = default;
+Reader::~Reader() = default;
+
+Result<Reader> Reader::open(const std::string& path, Options options) {
+  auto impl = std::make_unique<Impl>(std::move(options));
+  char errbuf[PCAP_ERRBUF_SIZE] = {};
+  pcap_t* pc = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
+  if (!pc) return err(Code::malformed, (path == "-" ? std::string("standard input") : path) + ": " + errbuf);
+  impl->pc = pc;
+  impl->link = pcap_datalink(pc);
+  impl->nano = pcap_get_tstamp_precision(pc) == PCAP_TSTAMP_PRECISION_NANO;
+  return Reader(std::move(impl));
+}
+
+Result<Reader> Reader::from_memory(ByteView capture, Options options) {
+  if (capture.empty()) return err(Code::malformed, "empty capture");
+  auto impl = std::make_unique<Impl>(std::move(options));
+  impl->mem.assign(capture.begin(), capture.end());
+  FILE* f = fmemopen(impl->mem.data(), impl->mem.size(), "rb");
+  if (!f) return err(Code::malformed, std::string("fmemopen: ") + std::strerror(errno));
+  char errbuf[PCAP_ERRBUF_SIZE] = {};
+  pcap_t* pc = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+  if (!pc) {
+    std::fclose(f);  // libpcap leaves a stream it was handed to its caller on failure
+    return err(Code::malformed, std::string("capture in memory: ") + errbuf);
+  }
+  impl->pc = pc;
+  impl->link = pcap_datalink(pc);
+  impl->nano = pcap_get_tstamp_precision(pc) == PCAP_TSTAMP_PRECISION_NANO;
+  return Reader(std::move(impl));
+}
+
+bool Reader::next(Packet& out) {
+  if (!impl_) return false;
+  while (impl_->ready.empty()) {
+    if (impl_->done || !impl_->read_one()) {
+      if (impl_->ready.empty()) return false;
+    }
+  }
+  out = std::move(impl_->ready.front());
+  impl_->ready.pop_front();
+  ++impl_->stats.packets;
+  return true;
+}
+
+const Stats& Reader::stats() const {
+  static const Stats none;
+  return impl_ ? impl_->stats : none;
+}
+std::optional<Error> Reader::error() const { return impl_ ? impl_->error : std::nullopt; }
+int Reader::link_type() const { return impl_ ? impl_->link : -1; }
+
+}  // namespace kd::capture

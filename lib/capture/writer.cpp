@@ -1,0 +1,218 @@
+// Classic pcap out: Ethernet/IPv4|IPv6/UDP frames, one write() per record.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "capture/capture.hpp"
+
+namespace kd::capture {
+
+namespace {
+
+constexpr std::uint32_t kMagicMicro = 0xa1b2c3d4;
+constexpr std::uint32_t kMagicNano = 0xa1b23c4d;
+constexpr std::uint32_t kSnaplen = 262144;
+constexpr std::uint32_t kLinkEthernet = 1;
+constexpr std::size_t kMaxUdp6Payload = 65535 - 8;  // the IPv6 payload length field bounds it
+
+std::uint32_t bswap32(std::uint32_t v) {
+  return (v >> 24) | ((v >> 8) & 0xff00) | ((v << 8) & 0xff0000) | (v << 24);
+}
+
+// Appends a 32-bit value in host order, or swapped when the file's order is the other one.
+void put32(Bytes& b, std::uint32_t v, bool swapped) {
+  if (swapped) v = bswap32(v);
+  std::uint8_t raw[4];
+  std::memcpy(raw, &v, 4);
+  b.insert(b.end(), raw, raw + 4);
+}
+void put16h(Bytes& b, std::uint16_t v) {
+  std::uint8_t raw[2];
+  std::memcpy(raw, &v, 2);
+  b.insert(b.end(), raw, raw + 2);
+}
+
+// RFC 1071 sum of 16-bit big-endian words, not yet folded or complemented.
+std::uint32_t sum16(ByteView v, std::uint32_t sum = 0) {
+  std::size_t i = 0;
+  for (; i + 1 < v.size(); i += 2) sum += static_cast<std::uint32_t>(v[i] << 8 | v[i + 1]);
+  if (i < v.size()) sum += static_cast<std::uint32_t>(v[i] << 8);
+  return sum;
+}
+std::uint16_t fold(std::uint32_t sum) {
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<std::uint16_t>(~sum);
+}
+void set16(Bytes& b, std::size_t at, std::uint16_t v) {
+  b[at] = static_cast<std::uint8_t>(v >> 8);
+  b[at + 1] = static_cast<std::uint8_t>(v);
+}
+
+Status write_all_once(int fd, const Bytes& b, const std::string& what) {
+  ssize_t n;
+  do n = ::write(fd, b.data(), b.size());
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return err(Code::malformed, what + ": " + std::strerror(errno));
+  if (static_cast<std::size_t>(n) != b.size())
+    return err(Code::malformed, what + ": short write (" + std::to_string(n) + " of " + std::to_string(b.size()) + " bytes)");
+  return Ok{};
+}
+
+Bytes file_header(Resolution r) {
+  Bytes h;
+  put32(h, r == Resolution::nano ? kMagicNano : kMagicMicro, false);
+  put16h(h, 2);
+  put16h(h, 4);
+  put32(h, 0, false);  // thiszone
+  put32(h, 0, false);  // sigfigs
+  put32(h, kSnaplen, false);
+  put32(h, kLinkEthernet, false);
+  return h;
+}
+
+}  // namespace
+
+Result<Bytes> build_frame(const Packet& p) {
+  std::uint8_t src[16], dst[16];
+  const bool v4 = inet_pton(AF_INET, p.src_ip.c_str(), src) == 1;
+  const bool v6 = !v4 && inet_pton(AF_INET6, p.src_ip.c_str(), src) == 1;
+  if (!v4 && !v6) return err(Code::malformed, std::string("not an IPv4 or IPv6 address: ") + p.src_ip);
+  if (inet_pton(v4 ? AF_INET : AF_INET6, p.dst_ip.c_str(), dst) != 1)
+    return err(Code::malformed, std::string("destination is not an ") + (v4 ? "IPv4" : "IPv6") + " address like the source: " + p.dst_ip);
+  const std::size_t max = v4 ? kMaxUdpPayload : kMaxUdp6Payload;
+  if (p.payload.size() > max)
+    return err(Code::oversized, "UDP payload of " + std::to_string(p.payload.size()) + " bytes exceeds " + std::to_string(max));
+  const std::size_t alen = v4 ? 4 : 16;
+  const auto udp_len = static_cast<std::uint16_t>(8 + p.payload.size());
+
+  Bytes f;
+  f.reserve(14 + 40 + udp_len);
+  // Locally administered unicast MACs derived from the addresses, so each host keeps one MAC.
+  auto mac = [&](const std::uint8_t* a) {
+    put_u8(f, 0x02);
+    if (v4) {
+      put_u8(f, 0);
+      f.insert(f.end(), a, a + 4);
+    } else {
+      f.insert(f.end(), a + 11, a + 16);
+    }
+  };
+  mac(dst);
+  mac(src);
+  put_u16(f, v4 ? 0x0800 : 0x86dd);
+  const std::size_t ip_at = f.size();
+  if (v4) {
+    put_u8(f, 0x45);
+    put_u8(f, 0);
+    put_u16(f, static_cast<std::uint16_t>(20 + udp_len));
+    put_u16(f, 0);       // identification: any value is fine for an atomic (DF) datagram, RFC 6864
+    put_u16(f, 0x4000);  // DF
+    put_u8(f, 64);
+    put_u8(f, 17);
+    put_u16(f, 0);
+  } else {
+    put_u8(f, 0x60);
+    put_u8(f, 0);
+    put_u16(f, 0);
+    put_u16(f, udp_len);
+    put_u8(f, 17);
+    put_u8(f, 64);
+  }
+  const std::size_t src_at = f.size();
+  f.insert(f.end(), src, src + alen);
+  f.insert(f.end(), dst, dst + alen);
+  if (v4) set16(f, ip_at + 10, fold(sum16(ByteView(f).subspan(ip_at, 20))));
+  const std::size_t udp_at = f.size();
+  put_u16(f, p.src_port);
+  put_u16(f, p.dst_port);
+  put_u16(f, udp_len);
+  put_u16(f, 0);
+  put_bytes(f, p.payload);
+  // Pseudo-header: addresses, protocol, UDP length (the same sum for v4 and v6 layouts).
+  std::uint32_t s = sum16(ByteView(f).subspan(src_at, 2 * alen));
+  s += 17 + udp_len;
+  std::uint16_t ck = fold(sum16(ByteView(f).subspan(udp_at), s));
+  if (ck == 0) ck = 0xffff;  // 0 means "no checksum" (forbidden over IPv6)
+  set16(f, udp_at + 6, ck);
+  return f;
+}
+
+Result<Writer> Writer::open(const std::string& path, Resolution resolution) {
+  if (path == "-") {
+    const int fd = ::dup(STDOUT_FILENO);
+    if (fd < 0) return err(Code::malformed, std::string("standard output: ") + std::strerror(errno));
+    Writer w(fd, false, resolution);
+    if (auto st = write_all_once(fd, file_header(resolution), "standard output"); !st) return st.error();
+    return w;
+  }
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return err(Code::malformed, path + ": " + std::strerror(errno));
+  Writer w(fd, false, resolution);  // closes fd on every error path below
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return err(Code::malformed, path + ": " + std::strerror(errno));
+  if (st.st_size == 0) {
+    if (auto s = write_all_once(fd, file_header(resolution), path); !s) return s.error();
+    return w;
+  }
+  std::uint8_t h[24];
+  if (st.st_size < 24 || ::pread(fd, h, 24, 0) != 24)
+    return err(Code::malformed, path + ": too short for a pcap file header, not appending");
+  std::uint32_t magic, link;
+  std::memcpy(&magic, h, 4);
+  std::memcpy(&link, h + 20, 4);
+  bool swapped = false;
+  if (magic == bswap32(kMagicMicro) || magic == bswap32(kMagicNano)) {
+    swapped = true;
+    magic = bswap32(magic);
+    link = bswap32(link);
+  }
+  if (magic != kMagicMicro && magic != kMagicNano) {
+    if (magic == 0x0a0d0d0a) return err(Code::malformed, path + ": a pcapng file; kd appends only to classic pcap");
+    return err(Code::malformed, path + ": not a pcap file (bad magic), not appending");
+  }
+  // The upper bits may carry FCS information; the link type is the low 16 bits.
+  if ((link & 0xffff) != kLinkEthernet)
+    return err(Code::malformed, path + ": link type " + std::to_string(link & 0xffff) + ", not Ethernet (1); not appending");
+  w.swapped_ = swapped;
+  w.resolution_ = magic == kMagicNano ? Resolution::nano : Resolution::micro;
+  return w;
+}
+
+Writer::Writer(Writer&& o) noexcept : fd_(o.fd_), swapped_(o.swapped_), resolution_(o.resolution_) { o.fd_ = -1; }
+Writer& Writer::operator=(Writer&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.fd_;
+    swapped_ = o.swapped_;
+    resolution_ = o.resolution_;
+    o.fd_ = -1;
+  }
+  return *this;
+}
+Writer::~Writer() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status Writer::write(const Packet& p) {
+  if (fd_ < 0) return err(Code::malformed, "pcap writer is closed");
+  if (p.ts_sec < 0 || p.ts_sec > 0xffffffffLL)
+    return err(Code::bad_length, "timestamp " + std::to_string(p.ts_sec) + " does not fit a pcap record");
+  if (p.ts_nsec >= 1000000000u) return err(Code::bad_length, "nanoseconds " + std::to_string(p.ts_nsec) + " out of range");
+  auto frame = build_frame(p);
+  if (!frame) return frame.error();
+  const auto len = static_cast<std::uint32_t>(frame->size());
+  Bytes rec;
+  rec.reserve(16 + len);
+  put32(rec, static_cast<std::uint32_t>(p.ts_sec), swapped_);
+  put32(rec, resolution_ == Resolution::nano ? p.ts_nsec : p.ts_nsec / 1000, swapped_);
+  put32(rec, len, swapped_);
+  put32(rec, len, swapped_);
+  rec.insert(rec.end(), frame->begin(), frame->end());
+  return write_all_once(fd_, rec, "pcap record");
+}
+
+}  // namespace kd::capture
