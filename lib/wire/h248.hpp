@@ -1,5 +1,13 @@
-// The H.248 / MEGACO text binding (RFC 3525, H.248.1).
+// The H.248 / MEGACO text binding (RFC 3525 Annex B, H.248.1): the terminal-proxy-switch steps as
+// transaction requests from a media gateway (the terminal, or the proxy toward the switch) and its
+// controller (the switch, or the proxy toward the terminal): ServiceChange Restart (s1, s2, d1),
+// Modify requesting the event kd/auth (s5, s6, d4), Notify of kd/auth (s7, s8, d5) and Modify with
+// kd/* termination properties (s9, s10, d6). kd-protocol(7), "H.248 / MEGACO text".
 #pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
 
 #include "wire/codec.hpp"
 
@@ -11,7 +19,18 @@ public:
   bool carries(const msg::StepSpec& s) const noexcept override;
   Result<Bytes> encode(const msg::Message& m) const override;
   Result<msg::Message> decode(ByteView wire) const override;
-  std::pair<std::uint16_t, std::uint16_t> ports(const msg::StepSpec& s) const override;
+  // Text H.248 over UDP: port 2944 at both ends (RFC 3525 D.1.1).
+  std::pair<std::uint16_t, std::uint16_t> ports(const msg::StepSpec&) const override { return {2944, 2944}; }
 };
 
+namespace h248 {
+
+inline constexpr std::size_t kMaxMessage = 65536;
+inline constexpr int kMaxDepth = 16;        // nesting of braces and lists
+inline constexpr std::size_t kMaxItems = 4096;  // parsed elements in one message
+
+// The MEGACO mId for an identity: "[IPv4]:2944" or "<host>:2944" with host = sip::host_for(id).
+std::string mid_for(std::string_view id);
+
+}  // namespace h248
 }  // namespace kd::wire

@@ -1,5 +1,13 @@
-// The MGCP binding (RFC 3435).
+// The MGCP binding (RFC 3435): the terminal is a media gateway endpoint, the switch a call agent,
+// the proxy relays (a call agent toward the terminal, a gateway toward the switch). The first
+// message is RSIP, the challenge and the success are RQNT, the answer is NTFY; the KD values ride
+// in vendor extension parameters "X-KD...:" (RFC 3435 section 3.2.2) so any MGCP parser accepts
+// them (kd-protocol(7), "MGCP binding").
 #pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
 
 #include "wire/codec.hpp"
 
@@ -14,4 +22,17 @@ public:
   std::pair<std::uint16_t, std::uint16_t> ports(const msg::StepSpec& s) const override;
 };
 
+namespace mgcp {
+
+inline constexpr std::size_t kMaxMessage = 65536;
+inline constexpr std::uint16_t kGatewayPort = 2427;    // RFC 3435's registered ports
+inline constexpr std::uint16_t kCallAgentPort = 2727;
+
+// Envelope pieces, exposed for the tests and for anyone reproducing kd's bytes.
+// The endpoint every kd message names: the terminal's first analog line, "aaln/1@host(IDc)".
+std::string endpoint_for(std::string_view idc);
+// The transaction id of a message: 1..999999999, from SHA-256 over its canonical encoding.
+std::uint32_t transaction_id(const msg::Message& m);
+
+}  // namespace mgcp
 }  // namespace kd::wire

@@ -1,11 +1,465 @@
 #include "wire/radius.hpp"
 
+#include <array>
+#include <map>
+#include <optional>
+
+#define CRYPTOPP_ENABLE_NAMESPACE_WEAK 1
+#include <cryptopp/hmac.h>
+#include <cryptopp/md5.h>
+
+#include "crypto/suite.hpp"
+
 namespace kd::wire {
 
-// Not implemented yet: carries nothing, so the tools refuse the binding.
-bool RadiusCodec::carries(const msg::StepSpec&) const noexcept { return false; }
-Result<Bytes> RadiusCodec::encode(const msg::Message&) const { return err(Code::malformed, "radius: not implemented"); }
-Result<msg::Message> RadiusCodec::decode(ByteView) const { return err(Code::malformed, "radius: not implemented"); }
-std::pair<std::uint16_t, std::uint16_t> RadiusCodec::ports(const msg::StepSpec&) const { return {0, 0}; }
+using msg::Field;
+using msg::Flow;
+using msg::Message;
+using msg::StepSpec;
+
+namespace radius {
+
+Bytes md5(ByteView msg) {
+  CryptoPP::Weak::MD5 h;
+  Bytes out(CryptoPP::Weak::MD5::DIGESTSIZE);
+  h.Update(msg.data(), msg.size());
+  h.Final(out.data());
+  return out;
+}
+
+Bytes hmac_md5(ByteView key, ByteView msg) {
+  CryptoPP::HMAC<CryptoPP::Weak::MD5> h(key.data(), key.size());
+  Bytes out(CryptoPP::Weak::MD5::DIGESTSIZE);
+  h.Update(msg.data(), msg.size());
+  h.Final(out.data());
+  return out;
+}
+
+namespace {
+
+ByteView view_of(std::string_view s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+Bytes keyed(std::string_view secret, std::string_view label, const Bytes& parts) {
+  Bytes msg = to_bytes(label);
+  put_bytes(msg, parts);
+  return crypto::hmac(crypto::HashId::sha256, view_of(secret), msg);
+}
+
+}  // namespace
+
+std::pair<Bytes, std::uint8_t> request_authenticator(std::string_view secret, Flow flow,
+                                                     std::string_view suite, std::string_view idc,
+                                                     std::string_view registrar) {
+  Bytes parts;
+  put_u8(parts, static_cast<std::uint8_t>(flow));
+  put_lp16(parts, suite);
+  put_lp16(parts, idc);
+  put_lp16(parts, registrar);
+  Bytes h = keyed(secret, "kd1 radius request", parts);
+  const std::uint8_t id = h[16];
+  h.resize(16);
+  return {h, id};
+}
+
+Bytes hide(std::string_view secret, ByteView request_auth, std::uint16_t salt, ByteView value) {
+  Bytes plain;
+  put_u8(plain, static_cast<std::uint8_t>(value.size()));
+  put_bytes(plain, value);
+  while (plain.size() % 16 != 0) plain.push_back(0);
+  Bytes out;
+  put_u16(out, static_cast<std::uint16_t>(salt | 0x8000));
+  Bytes prev(request_auth.begin(), request_auth.end());
+  put_bytes(prev, ByteView(out.data(), 2));
+  for (std::size_t at = 0; at < plain.size(); at += 16) {
+    Bytes in = to_bytes(secret);
+    put_bytes(in, prev);
+    const Bytes b = md5(in);
+    secure_wipe(in.data(), in.size());
+    Bytes c(16);
+    for (std::size_t i = 0; i < 16; ++i) c[i] = static_cast<std::uint8_t>(plain[at + i] ^ b[i]);
+    put_bytes(out, c);
+    prev = c;
+  }
+  return out;
+}
+
+std::optional<Bytes> unhide(std::string_view secret, ByteView request_auth, ByteView hidden) {
+  if (hidden.size() < 2 + 16 || (hidden.size() - 2) % 16 != 0 || !(hidden[0] & 0x80)) return std::nullopt;
+  Bytes prev(request_auth.begin(), request_auth.end());
+  put_bytes(prev, hidden.subspan(0, 2));
+  Bytes plain;
+  for (std::size_t at = 2; at < hidden.size(); at += 16) {
+    Bytes in = to_bytes(secret);
+    put_bytes(in, prev);
+    const Bytes b = md5(in);
+    secure_wipe(in.data(), in.size());
+    for (std::size_t i = 0; i < 16; ++i) plain.push_back(static_cast<std::uint8_t>(hidden[at + i] ^ b[i]));
+    prev.assign(hidden.begin() + static_cast<std::ptrdiff_t>(at),
+                hidden.begin() + static_cast<std::ptrdiff_t>(at + 16));
+  }
+  const std::size_t len = plain[0];
+  if (len + 1 > plain.size() || plain.size() - (len + 1) >= 16) return std::nullopt;
+  for (std::size_t i = len + 1; i < plain.size(); ++i)
+    if (plain[i] != 0) return std::nullopt;
+  return Bytes(plain.begin() + 1, plain.begin() + 1 + static_cast<std::ptrdiff_t>(len));
+}
+
+}  // namespace radius
+
+namespace {
+
+using namespace radius;
+
+enum class Kind { request, challenge, accounting };
+
+std::optional<Kind> kind_of(const StepSpec& s) {
+  const bool p = s.flow == Flow::proxied;
+  const int n = s.step;
+  if ((p && n == 3) || (!p && n == 2)) return Kind::request;
+  if ((p && n == 4) || (!p && n == 3)) return Kind::challenge;
+  if ((p && n == 11) || (!p && n == 7)) return Kind::accounting;
+  return std::nullopt;
+}
+
+std::string_view code_text(std::uint8_t code) {
+  switch (code) {
+    case access_request: return "Access-Request";
+    case access_accept: return "Access-Accept";
+    case access_reject: return "Access-Reject";
+    case accounting_request: return "Accounting-Request";
+    case accounting_response: return "Accounting-Response";
+    case access_challenge: return "Access-Challenge";
+    default: return "";
+  }
+}
+
+void put_attr(Bytes& out, std::uint8_t type, ByteView value) {
+  put_u8(out, type);
+  put_u8(out, static_cast<std::uint8_t>(2 + value.size()));
+  put_bytes(out, value);
+}
+
+void put_attr(Bytes& out, std::uint8_t type, std::string_view value) { put_attr(out, type, view_of(value)); }
+
+void put_int_attr(Bytes& out, std::uint8_t type, std::uint32_t v) {
+  const Bytes b{static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16),
+                static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v)};
+  put_attr(out, type, b);
+}
+
+void put_vsa(Bytes& out, std::uint8_t sub, ByteView value) {
+  put_u8(out, vendor_specific);
+  put_u8(out, static_cast<std::uint8_t>(2 + 4 + 2 + value.size()));
+  put_u8(out, 0);
+  put_u8(out, static_cast<std::uint8_t>(kVendorId >> 16));
+  put_u8(out, static_cast<std::uint8_t>(kVendorId >> 8));
+  put_u8(out, static_cast<std::uint8_t>(kVendorId));
+  put_u8(out, sub);
+  put_u8(out, static_cast<std::uint8_t>(2 + value.size()));
+  put_bytes(out, value);
+}
+
+void put_vsa(Bytes& out, std::uint8_t sub, std::string_view value) { put_vsa(out, sub, view_of(value)); }
+
+std::string str_of(ByteView b) { return std::string(b.begin(), b.end()); }
+
+void set_length(Bytes& p) {
+  p[2] = static_cast<std::uint8_t>(p.size() >> 8);
+  p[3] = static_cast<std::uint8_t>(p.size());
+}
+
+void put_authenticator(Bytes& p, ByteView a) {
+  for (std::size_t i = 0; i < 16; ++i) p[4 + i] = a[i];
+}
+
+// The Message-Authenticator of p (RFC 3579 section 3.2): HMAC-MD5 over p with the
+// Message-Authenticator value (at ma_at, 16 bytes) zeroed and with `auth` in the authenticator field.
+Bytes compute_ma(std::string_view secret, Bytes p, std::size_t ma_at, ByteView auth) {
+  put_authenticator(p, auth);
+  for (std::size_t i = 0; i < 16; ++i) p[ma_at + i] = 0;
+  return hmac_md5(view_of(secret), p);
+}
+
+// MD5(Code + Identifier + Length + auth + Attributes + secret): the Response Authenticator (RFC 2865
+// section 3) with auth the Request Authenticator, the Accounting-Request's Request Authenticator
+// (RFC 2866 section 3) with auth zero.
+Bytes packet_md5(std::string_view secret, Bytes p, ByteView auth) {
+  put_authenticator(p, auth);
+  put_str(p, secret);
+  Bytes out = md5(p);
+  secure_wipe(p.data(), p.size());  // it holds the secret
+  return out;
+}
+
+const Bytes kZero16(16, 0);
+
+}  // namespace
+
+bool RadiusCodec::carries(const StepSpec& s) const noexcept { return kind_of(s).has_value(); }
+
+std::pair<std::uint16_t, std::uint16_t> RadiusCodec::ports(const StepSpec& s) const {
+  const auto k = kind_of(s);
+  if (!k) return {0, 0};
+  switch (*k) {
+    case Kind::request: return {kClientPort, kAuthPort};
+    case Kind::challenge: return {kAuthPort, kClientPort};
+    case Kind::accounting: return {kClientPort, kAcctPort};
+  }
+  return {0, 0};
+}
+
+Result<Bytes> RadiusCodec::encode(const Message& m) const {
+  const StepSpec* spec = msg::find_step(m.flow, m.step);
+  const auto kind = spec ? kind_of(*spec) : std::nullopt;
+  if (!kind) return err(Code::unknown_step, "radius: the binding carries only s3, s4, s11, d2, d3 and d7");
+  // Bounds every value (identities and IPc up to 64 bytes, sealed keys up to 60), so each fits its
+  // attribute and the packet stays far below 4096 bytes.
+  if (auto s = msg::validate(m); !s) return err(s.error().code, std::string("radius: ") + s.error().detail);
+  const std::string& registrar = m.flow == Flow::proxied ? *m.IDsp : *m.IDss;
+  const auto [req_auth, req_id] = request_authenticator(secret_, m.flow, *m.suite, *m.IDc, registrar);
+
+  Bytes p;
+  std::uint8_t id = req_id;
+  if (*kind == Kind::accounting) {
+    Bytes parts;
+    put_u8(parts, static_cast<std::uint8_t>(m.flow));
+    put_lp16(parts, *m.suite);
+    put_lp16(parts, *m.IDc);
+    put_lp16(parts, registrar);
+    if (m.Rand) put_lp16(parts, *m.Rand);
+    if (m.IPc) put_lp16(parts, *m.IPc);
+    id = keyed(secret_, "kd1 radius accounting", parts)[0];
+  }
+  put_u8(p, *kind == Kind::request ? access_request
+            : *kind == Kind::challenge ? access_challenge : accounting_request);
+  put_u8(p, id);
+  put_u16(p, 0);  // length, below
+  put_bytes(p, kZero16);
+  const std::size_t ma_at = p.size() + 2;
+  put_attr(p, message_authenticator, kZero16);
+  put_attr(p, user_name, *m.IDc);
+  if (*kind != Kind::challenge) put_attr(p, nas_identifier, registrar);
+  if (*kind == Kind::request) put_int_attr(p, service_type, kAuthenticateOnly);
+  if (*kind == Kind::accounting) {
+    put_int_attr(p, acct_status_type, kAcctStart);
+    if (m.Rand) put_attr(p, acct_session_id, to_hex(*m.Rand));
+  }
+  put_vsa(p, kd_suite, *m.suite);
+  put_vsa(p, m.flow == Flow::proxied ? kd_idsp : kd_idss, registrar);
+  if (m.Rand) put_vsa(p, kd_rand, *m.Rand);
+  if (m.Authenticator_c) {
+    if (m.Authenticator_c->size() > 200) return err(Code::bad_length, "radius: Authenticator_c is too long to hide");
+    Bytes sparts = req_auth;
+    if (m.Rand) put_bytes(sparts, *m.Rand);
+    const Bytes s = keyed(secret_, "kd1 radius salt", sparts);
+    const auto salt = static_cast<std::uint16_t>(s[0] << 8 | s[1]);
+    put_vsa(p, kd_authenticator_c, hide(secret_, req_auth, salt, *m.Authenticator_c));
+  }
+  if (m.EKc) put_vsa(p, kd_ekc, *m.EKc);
+  if (m.EKsp) put_vsa(p, kd_eksp, *m.EKsp);
+  if (m.EKss) put_vsa(p, kd_ekss, *m.EKss);
+  if (m.IPc) put_vsa(p, kd_ipc, *m.IPc);
+  if (p.size() > kMaxPacket) return err(Code::oversized, "radius: the packet would exceed 4096 bytes");
+  set_length(p);
+
+  switch (*kind) {
+    case Kind::request: {
+      const Bytes ma = compute_ma(secret_, p, ma_at, req_auth);
+      std::copy(ma.begin(), ma.end(), p.begin() + static_cast<std::ptrdiff_t>(ma_at));
+      put_authenticator(p, req_auth);
+      break;
+    }
+    case Kind::challenge: {
+      const Bytes ma = compute_ma(secret_, p, ma_at, req_auth);
+      std::copy(ma.begin(), ma.end(), p.begin() + static_cast<std::ptrdiff_t>(ma_at));
+      put_authenticator(p, packet_md5(secret_, p, req_auth));
+      break;
+    }
+    case Kind::accounting: {
+      const Bytes ma = compute_ma(secret_, p, ma_at, kZero16);
+      std::copy(ma.begin(), ma.end(), p.begin() + static_cast<std::ptrdiff_t>(ma_at));
+      put_authenticator(p, packet_md5(secret_, p, kZero16));
+      break;
+    }
+  }
+  return p;
+}
+
+namespace {
+
+struct Parsed {
+  std::uint8_t code = 0, id = 0;
+  Bytes packet;  // exactly Length bytes
+  std::optional<std::size_t> ma_at;
+  std::optional<std::string> user_name;
+  std::optional<std::uint32_t> acct_status;
+  std::map<std::uint8_t, Bytes> kd;
+};
+
+Status parse_vsa(Parsed& out, ByteView v) {
+  if (v.size() < 4) return err(Code::malformed, "radius: a Vendor-Specific attribute shorter than its Vendor-Id");
+  const std::uint32_t vendor = static_cast<std::uint32_t>(v[0]) << 24 | static_cast<std::uint32_t>(v[1]) << 16 |
+                               static_cast<std::uint32_t>(v[2]) << 8 | v[3];
+  if (vendor != kVendorId) return Ok{};  // another vendor's: skipped
+  v = v.subspan(4);
+  if (v.empty()) return err(Code::malformed, "radius: a KD Vendor-Specific attribute holds no sub-attribute");
+  while (!v.empty()) {
+    if (v.size() < 2 || v[1] < 2 || v[1] > v.size())
+      return err(Code::malformed, "radius: a KD sub-attribute's length does not fit its Vendor-Specific attribute");
+    const std::uint8_t type = v[0];
+    const ByteView value = v.subspan(2, v[1] - 2u);
+    v = v.subspan(v[1]);
+    if (type < kd_suite || type > kd_ipc) continue;  // unknown KD sub-attribute: skipped
+    if (!out.kd.emplace(type, Bytes(value.begin(), value.end())).second)
+      return err(Code::malformed, std::string("radius: KD sub-attribute ") + std::to_string(type) + " appears twice");
+  }
+  return Ok{};
+}
+
+Result<Parsed> parse(ByteView wire) {
+  if (wire.size() > kMaxPacket) return err(Code::oversized, "radius: over 4096 bytes (RFC 2865 section 3)");
+  if (wire.size() < kMinPacket) return err(Code::malformed, "radius: shorter than the 20-byte header");
+  const std::size_t len = static_cast<std::size_t>(wire[2]) << 8 | wire[3];
+  if (len < kMinPacket) return err(Code::malformed, "radius: the Length field is below 20");
+  if (len > wire.size()) return err(Code::malformed, "radius: the packet is shorter than its Length field (truncated)");
+  Parsed out;
+  out.code = wire[0];
+  out.id = wire[1];
+  out.packet.assign(wire.begin(), wire.begin() + static_cast<std::ptrdiff_t>(len));  // octets beyond Length: padding
+  bool seen_user = false, seen_status = false;
+  std::size_t at = kMinPacket;
+  while (at < len) {
+    if (len - at < 2) return err(Code::malformed, "radius: an attribute header is cut off by the Length field");
+    const std::uint8_t type = out.packet[at], alen = out.packet[at + 1];
+    if (alen < 2) return err(Code::malformed, "radius: an attribute length below 2");
+    if (alen > len - at) return err(Code::malformed, "radius: an attribute runs past the Length field");
+    const ByteView value(out.packet.data() + at + 2, alen - 2u);
+    switch (type) {
+      case message_authenticator:
+        if (out.ma_at) return err(Code::malformed, "radius: Message-Authenticator appears twice");
+        if (alen != 18) return err(Code::bad_length, "radius: Message-Authenticator must be 16 bytes");
+        out.ma_at = at + 2;
+        break;
+      case user_name:
+        if (seen_user) return err(Code::malformed, "radius: User-Name appears twice");
+        seen_user = true;
+        out.user_name = str_of(value);
+        break;
+      case acct_status_type:
+        if (seen_status) return err(Code::malformed, "radius: Acct-Status-Type appears twice");
+        if (alen != 6) return err(Code::bad_length, "radius: Acct-Status-Type must be 4 bytes");
+        seen_status = true;
+        out.acct_status = static_cast<std::uint32_t>(value[0]) << 24 | static_cast<std::uint32_t>(value[1]) << 16 |
+                          static_cast<std::uint32_t>(value[2]) << 8 | value[3];
+        break;
+      case vendor_specific:
+        if (auto s = parse_vsa(out, value); !s) return s.error();
+        break;
+      default:
+        break;  // anything else (NAS-Identifier, Service-Type, Acct-Session-Id, other stacks' attributes)
+    }
+    at += alen;
+  }
+  return out;
+}
+
+const char* kBadMac = "radius: the Message-Authenticator does not verify (wrong shared secret or altered packet)";
+
+}  // namespace
+
+Result<Message> RadiusCodec::decode(ByteView wire) const {
+  auto parsed = parse(wire);
+  if (!parsed) return parsed.error();
+  Parsed& p = *parsed;
+  Kind kind;
+  switch (p.code) {
+    case access_request: kind = Kind::request; break;
+    case access_challenge: kind = Kind::challenge; break;
+    case accounting_request: kind = Kind::accounting; break;
+    default: {
+      const std::string_view name = code_text(p.code);
+      return err(Code::unknown_step, std::string("radius: ") + (name.empty() ? std::string("code ") + std::to_string(p.code) : std::string(name)) +
+                                         " is not a step of the AuC link");
+    }
+  }
+  if (!p.ma_at)
+    return err(Code::missing_field, "radius: no Message-Authenticator (RFC 3579); kd requires one on every packet");
+  const bool has_sp = p.kd.contains(kd_idsp), has_ss = p.kd.contains(kd_idss);
+  if (has_sp && has_ss) return err(Code::malformed, "radius: both KD-IDsp and KD-IDss; a packet belongs to one flow");
+  if (!has_sp && !has_ss) return err(Code::missing_field, "radius: neither KD-IDsp nor KD-IDss");
+  if (!p.user_name) return err(Code::missing_field, "radius: no User-Name (IDc)");
+  if (!p.kd.contains(kd_suite)) return err(Code::missing_field, "radius: no KD-Suite");
+
+  Message m;
+  m.flow = has_sp ? Flow::proxied : Flow::direct;
+  const std::string registrar = str_of(p.kd.at(has_sp ? kd_idsp : kd_idss));
+  const std::string suite = str_of(p.kd.at(kd_suite));
+  const ByteView packet_auth(p.packet.data() + 4, 16);
+  Bytes req_auth;  // the Request Authenticator that keys the hiding
+
+  switch (kind) {
+    case Kind::request: {
+      m.step = m.flow == Flow::proxied ? 3 : 2;
+      req_auth.assign(packet_auth.begin(), packet_auth.end());  // any: chosen by the client
+      if (!crypto::ct_equal(compute_ma(secret_, p.packet, *p.ma_at, req_auth),
+                            ByteView(p.packet.data() + *p.ma_at, 16)))
+        return err(Code::bad_mac, kBadMac);
+      break;
+    }
+    case Kind::challenge: {
+      m.step = m.flow == Flow::proxied ? 4 : 3;
+      auto [derived, id] = request_authenticator(secret_, m.flow, suite, *p.user_name, registrar);
+      req_auth = derived;
+      if (!crypto::ct_equal(packet_md5(secret_, p.packet, req_auth), packet_auth))
+        return err(Code::bad_mac, "radius: the Response Authenticator does not verify (wrong shared secret, altered "
+                                  "packet, or not the answer to kd's Access-Request for these fields)");
+      if (!crypto::ct_equal(compute_ma(secret_, p.packet, *p.ma_at, req_auth),
+                            ByteView(p.packet.data() + *p.ma_at, 16)))
+        return err(Code::bad_mac, kBadMac);
+      if (p.id != id)
+        return err(Code::bad_mac, "radius: the Identifier is not that of kd's Access-Request for these fields");
+      break;
+    }
+    case Kind::accounting: {
+      m.step = m.flow == Flow::proxied ? 11 : 7;
+      if (!crypto::ct_equal(packet_md5(secret_, p.packet, kZero16), packet_auth))
+        return err(Code::bad_mac, "radius: the Accounting-Request's Request Authenticator does not verify (wrong "
+                                  "shared secret or altered packet; RFC 2866 section 3)");
+      if (!crypto::ct_equal(compute_ma(secret_, p.packet, *p.ma_at, kZero16),
+                            ByteView(p.packet.data() + *p.ma_at, 16)))
+        return err(Code::bad_mac, kBadMac);
+      if (!p.acct_status) return err(Code::missing_field, "radius: an Accounting-Request without Acct-Status-Type");
+      if (*p.acct_status != kAcctStart)
+        return err(Code::unknown_step, "radius: only Acct-Status-Type Start is a step of the AuC link");
+      break;
+    }
+  }
+
+  m.suite = suite;
+  m.IDc = *p.user_name;
+  (m.flow == Flow::proxied ? m.IDsp : m.IDss) = registrar;
+  for (const auto& [type, value] : p.kd) {
+    switch (type) {
+      case kd_rand: m.Rand = value; break;
+      case kd_authenticator_c: {
+        if (kind != Kind::challenge)
+          return err(Code::malformed, "radius: KD-Authenticator-C travels only in an Access-Challenge");
+        auto plain = unhide(secret_, req_auth, value);
+        if (!plain) return err(Code::malformed, "radius: KD-Authenticator-C is not a well-formed hidden value (RFC 2868 section 3.5)");
+        m.Authenticator_c = std::move(*plain);
+        break;
+      }
+      case kd_ekc: m.EKc = value; break;
+      case kd_eksp: m.EKsp = value; break;
+      case kd_ekss: m.EKss = value; break;
+      case kd_ipc: m.IPc = str_of(value); break;
+      default: break;  // suite and identities above
+    }
+  }
+  if (auto s = msg::validate(m); !s) return err(s.error().code, std::string("radius: ") + s.error().detail);
+  return m;
+}
 
 }  // namespace kd::wire

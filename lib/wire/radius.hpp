@@ -1,5 +1,15 @@
-// The AuC link over RADIUS (RFC 2865, 2866, 3579).
+// The AuC link over RADIUS (RFC 2865, 2866, 3579): s3/d2 as Access-Request, s4/d3 as
+// Access-Challenge, s11/d7 as Accounting-Request (Start); IDc in User-Name, every other KD value in a
+// Vendor-Specific sub-attribute of Vendor-Id 32473 (RFC 5612), Authenticator_c hidden as RFC 2868
+// hides Tunnel-Password, a Message-Authenticator on every packet (kd-protocol(7), "The AuC link over
+// RADIUS"). Packets derive their Identifier and the Access-Request's Request Authenticator from the
+// logical fields under the shared secret, so encoding stays a pure function of the message and the
+// switch verifies an Access-Challenge without remembering its request.
 #pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
 
 #include "wire/codec.hpp"
 
@@ -18,4 +28,51 @@ private:
   std::string secret_;
 };
 
+namespace radius {
+
+inline constexpr std::size_t kMinPacket = 20;    // RFC 2865 section 3
+inline constexpr std::size_t kMaxPacket = 4096;  // RFC 2865 section 3
+inline constexpr std::uint32_t kVendorId = 32473;  // RFC 5612: the enterprise number for documentation
+
+inline constexpr std::uint16_t kClientPort = 49152;  // the switch's fixed source port
+inline constexpr std::uint16_t kAuthPort = 1812;
+inline constexpr std::uint16_t kAcctPort = 1813;
+
+// Packet codes (RFC 2865 section 3, RFC 2866 section 3).
+enum PacketCode : std::uint8_t {
+  access_request = 1, access_accept = 2, access_reject = 3, accounting_request = 4,
+  accounting_response = 5, access_challenge = 11,
+};
+
+// Standard attribute types kd writes or reads.
+enum AttrType : std::uint8_t {
+  user_name = 1, service_type = 6, vendor_specific = 26, nas_identifier = 32, acct_status_type = 40,
+  acct_session_id = 44, message_authenticator = 80,
+};
+inline constexpr std::uint32_t kAuthenticateOnly = 8;  // Service-Type value
+inline constexpr std::uint32_t kAcctStart = 1;         // Acct-Status-Type value
+
+// KD sub-attributes of Vendor-Id 32473 (scripts/radius/dictionary.kd).
+enum KdAttr : std::uint8_t {
+  kd_suite = 1, kd_idsp = 2, kd_idss = 3, kd_rand = 4, kd_authenticator_c = 5, kd_ekc = 6,
+  kd_eksp = 7, kd_ekss = 8, kd_ipc = 9,
+};
+
+// Primitives, exposed for the known-answer tests.
+Bytes md5(ByteView msg);
+Bytes hmac_md5(ByteView key, ByteView msg);
+
+// The derived Request Authenticator (16 bytes) and Identifier of the Access-Request of an s3/d2 (or
+// of the s4/d3 answering it): HMAC-SHA-256(secret, "kd1 radius request" || flow || lp16(suite) ||
+// lp16(IDc) || lp16(IDsp or IDss)), bytes 0..15 and byte 16.
+std::pair<Bytes, std::uint8_t> request_authenticator(std::string_view secret, msg::Flow flow,
+                                                     std::string_view suite, std::string_view idc,
+                                                     std::string_view registrar);
+
+// RFC 2868 section 3.5 hiding (no tag): salt(2, high bit set) || chunks of 16, the plaintext being
+// length || value || zero padding. unhide returns nullopt when the form is wrong.
+Bytes hide(std::string_view secret, ByteView request_auth, std::uint16_t salt, ByteView value);
+std::optional<Bytes> unhide(std::string_view secret, ByteView request_auth, ByteView hidden);
+
+}  // namespace radius
 }  // namespace kd::wire

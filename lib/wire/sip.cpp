@@ -503,7 +503,8 @@ Result<std::optional<Params>> find_kd(const SipText& t, std::initializer_list<st
       if (!ps) continue;
       auto p = parse_params(*ps);
       if (!p) {
-        if (schemeless) continue;  // someone else's Authentication-Info
+        // Someone else's Authentication-Info is skipped; one that names kd-flow is ours and broken.
+        if (schemeless && ps->find("kd-flow") == std::string_view::npos) continue;
         return p.error();
       }
       if (schemeless) {
@@ -621,6 +622,9 @@ Result<Bytes> SipCodec::encode(const Message& m) const {
   if (!sh) return err(Code::unknown_step, std::string(spec->name) + " does not travel over SIP");
   if (auto st = msg::validate(m); !st) return st.error();
   const Envelope e = envelope(m, *spec, *sh);
+  // [0140]: toward the terminal of the proxied flow it is the proxy that challenges, so s6 is a 407
+  // with Proxy-Authenticate and the terminal answers (s7) with Proxy-Authorization.
+  const bool by_proxy = m.flow == Flow::proxied && (m.step == 6 || m.step == 7);
 
   std::string out;
   auto line = [&](std::string_view a, std::string_view b = {}) {
@@ -630,7 +634,9 @@ Result<Bytes> SipCodec::encode(const Message& m) const {
   };
   switch (sh->kind) {
     case Kind::request: line("REGISTER ", e.request_uri + " SIP/2.0"); break;
-    case Kind::challenge: line("SIP/2.0 401 Unauthorized"); break;
+    case Kind::challenge:
+      line(by_proxy ? "SIP/2.0 407 Proxy Authentication Required" : "SIP/2.0 401 Unauthorized");
+      break;
     case Kind::success: line("SIP/2.0 200 OK"); break;
   }
   line("Via: SIP/2.0/UDP ", e.sent_by + ";branch=" + e.branch);
@@ -645,7 +651,7 @@ Result<Bytes> SipCodec::encode(const Message& m) const {
     case Kind::request:
       line("Contact: <sip:", user + "@" + contact_hostport(*m.IPc) + ">");
       line("Expires: 3600");
-      line("Authorization: KD ", params);
+      line(by_proxy ? "Proxy-Authorization: KD " : "Authorization: KD ", params);
       if (m.SecMechList) {
         line("Security-Client: ", mech_list_text(*m.SecMechList));
         line("Require: sec-agree");
@@ -653,7 +659,7 @@ Result<Bytes> SipCodec::encode(const Message& m) const {
       }
       break;
     case Kind::challenge:
-      line("WWW-Authenticate: KD ", params);
+      line(by_proxy ? "Proxy-Authenticate: KD " : "WWW-Authenticate: KD ", params);
       if (m.SecMechReq) line("Require: sec-agree");
       break;
     case Kind::success:

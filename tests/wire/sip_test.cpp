@@ -229,13 +229,20 @@ TEST(Sip, WritesTheHeadersAndValuesAsDocumented) {
   const std::string s7 = wire_of("s7");
   EXPECT_EQ(header(s7, "Security-Client"), "tls;q=0.9, ipsec-3gpp;q=0.5, digest;q=0.125");
   EXPECT_EQ(header(s7, "Require"), "sec-agree");
-  EXPECT_NE(header(s7, "Authorization").find("response=\"" + kd::to_hex(*msg_of("s7").Authenticator_c) + "\""),
+  EXPECT_NE(header(s7, "Proxy-Authorization").find("response=\"" + kd::to_hex(*msg_of("s7").Authenticator_c) + "\""),
             std::string::npos);
 
   const std::string s6 = wire_of("s6");
-  EXPECT_EQ(s6.substr(0, s6.find("\r\n")), "SIP/2.0 401 Unauthorized");
+  // [0140]: the proxy challenges the terminal with 407; the switch challenges with 401.
+  EXPECT_EQ(s6.substr(0, s6.find("\r\n")), "SIP/2.0 407 Proxy Authentication Required");
   EXPECT_EQ(header(s6, "Require"), "sec-agree");
-  EXPECT_NE(header(s6, "WWW-Authenticate").find("nonce=\"" + kd::to_hex(*msg_of("s6").Rand) + "\""),
+  EXPECT_EQ(header(s6, "WWW-Authenticate"), "");
+  const std::string s5 = wire_of("s5");
+  EXPECT_EQ(s5.substr(0, s5.find("\r\n")), "SIP/2.0 401 Unauthorized");
+  EXPECT_NE(header(s5, "WWW-Authenticate").find("nonce="), std::string::npos);
+  EXPECT_NE(header(wire_of("s8"), "Authorization").find("response="), std::string::npos);
+  EXPECT_EQ(header(wire_of("d4"), "Proxy-Authenticate"), "");
+  EXPECT_NE(header(s6, "Proxy-Authenticate").find("nonce=\"" + kd::to_hex(*msg_of("s6").Rand) + "\""),
             std::string::npos);
 
   const std::string s10 = wire_of("s10");
@@ -280,7 +287,7 @@ TEST(SipDecode, CompactAndLowercaseHeaderNames) {
   t = replace(t, "\r\nCall-ID: ", "\r\ni: ");
   t = replace(t, "\r\nContact: ", "\r\nm: ");
   t = replace(t, "\r\nContent-Length: ", "\r\nl: ");
-  t = replace(t, "\r\nAuthorization: ", "\r\nauthorization: ");
+  t = replace(t, "\r\nProxy-Authorization: ", "\r\nproxy-authorization: ");
   t = replace(t, "\r\nSecurity-Client: ", "\r\nSECURITY-CLIENT: ");
   t = replace(t, "\r\nCSeq: ", "\r\ncseq: ");
   expect_decodes_to(t, msg_of("s7"));
@@ -297,7 +304,7 @@ TEST(SipDecode, LfOnlyLineEndingsAndFoldedHeaders) {
 }
 
 TEST(SipDecode, ReorderedHeadersExtraHeadersAndSpacing) {
-  const std::string s6 = wire_of("s6");
+  const std::string s6 = wire_of("d4");
   const std::string www = header(s6, "WWW-Authenticate");
   std::string t = drop(s6, "WWW-Authenticate");
   t = replace(t, "SIP/2.0 401 Unauthorized\r\n",
@@ -306,7 +313,7 @@ TEST(SipDecode, ReorderedHeadersExtraHeadersAndSpacing) {
                   "\r\nServer: someone-else/1.0\r\nWarning: 399 x \"hello, world\"\r\n");
   t = replace(t, "Require: sec-agree", "Require: path, Sec-Agree");
   t = replace(t, "\r\n\r\n", "\r\nX-Extra: 1\r\n\r\n");
-  expect_decodes_to(t, msg_of("s6"));
+  expect_decodes_to(t, msg_of("d4"));
 }
 
 TEST(SipDecode, AProxyChallengeWith407AndTokenValues) {
@@ -348,8 +355,10 @@ TEST(SipDecodeErr, Truncated) {
 }
 
 TEST(SipDecodeErr, MissingKdHeader) {
-  EXPECT_EQ(decode_code(drop(wire_of("s7"), "Authorization")), Code::missing_field);
-  EXPECT_EQ(decode_code(drop(wire_of("s6"), "WWW-Authenticate")), Code::missing_field);
+  EXPECT_EQ(decode_code(drop(wire_of("s7"), "Proxy-Authorization")), Code::missing_field);
+  EXPECT_EQ(decode_code(drop(wire_of("s6"), "Proxy-Authenticate")), Code::missing_field);
+  EXPECT_EQ(decode_code(drop(wire_of("s8"), "Authorization")), Code::missing_field);
+  EXPECT_EQ(decode_code(drop(wire_of("s5"), "WWW-Authenticate")), Code::missing_field);
   EXPECT_EQ(decode_code(drop(wire_of("s10"), "Authentication-Info")), Code::missing_field);
   EXPECT_EQ(decode_code(replace(wire_of("s1"), "Authorization: KD ", "Authorization: Digest ")), Code::missing_field);
 }
@@ -401,8 +410,8 @@ TEST(SipDecodeErr, KdValueThatDoesNotBelongInTheStep) {
 }
 
 TEST(SipDecodeErr, WrongStatusCodeForTheStep) {
-  EXPECT_EQ(decode_code(replace(wire_of("s6"), "401 Unauthorized", "403 Forbidden")), Code::unknown_step);
-  EXPECT_EQ(decode_code(replace(wire_of("s6"), "401 Unauthorized", "200 OK")), Code::unknown_step);
+  EXPECT_EQ(decode_code(replace(wire_of("s6"), "407 Proxy Authentication Required", "403 Forbidden")), Code::unknown_step);
+  EXPECT_EQ(decode_code(replace(wire_of("s5"), "401 Unauthorized", "200 OK")), Code::unknown_step);
   EXPECT_EQ(decode_code(replace(wire_of("s10"), "200 OK", "401 Unauthorized")), Code::unknown_step);
   EXPECT_EQ(decode_code(replace(wire_of("s10"), "200 OK", "180 Ringing")), Code::unknown_step);
   EXPECT_EQ(decode_code(replace(wire_of("s10"), "CSeq: 2 REGISTER", "CSeq: 2 INVITE")), Code::unknown_step);
