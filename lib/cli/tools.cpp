@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/io.hpp"
+#include "cli/wire_io.hpp"
 #include "crypto/suite.hpp"
 #include "flow/roles.hpp"
 #include "engine/engine.hpp"
@@ -25,6 +26,10 @@ struct Common {
   std::string id;
   std::string support;
   flow::Policy policy;
+  // The wire side (--binding and friends).
+  std::string binding = "json", auc_link, secret_file;
+  std::vector<std::string> addrs;
+  WireOptions wire;
 };
 
 void add_common(CLI::App& app, Common& c) {
@@ -35,6 +40,18 @@ void add_common(CLI::App& app, Common& c) {
   app.add_option("--now", c.now, "fix the clock (UNIX seconds)");
   app.add_flag("--show-key", c.show_key, "print the session key on success events");
   app.add_option("--skew", c.policy.skew, "timestamp window in seconds (default 300)");
+}
+
+// The wire options. radius: the tool speaks the AuC link (kd-switch, kd-auc).
+void add_wire(CLI::App& app, Common& c, bool radius) {
+  app.add_option("--binding", c.binding,
+                 radius && c.tool == "kd-auc" ? "json (default), or radius (any other binding name also means radius)"
+                                              : "signaling binding of the messages printed: json (default), sip, mgcp, h248, h323");
+  app.add_option("--pcap-out", c.wire.pcap_out, "append every message sent to this pcap file (needs a wire binding)");
+  app.add_option("--addr", c.addrs, "IP address of a role in --pcap-out frames, ROLE=IP (repeatable)");
+  if (!radius) return;
+  app.add_option("--auc-link", c.auc_link, "the AuC link: radius (default with a signaling binding) or json");
+  app.add_option("--radius-secret-file", c.secret_file, "file holding the RADIUS shared secret (first line)");
 }
 
 void add_chooser(CLI::App& app, Common& c) {
@@ -49,6 +66,45 @@ void add_challenge_limits(CLI::App& app, Common& c) {
 [[noreturn]] void usage_fail(const Common& c, const std::string& what) {
   std::cerr << c.tool << ": " << what << "\n";
   std::exit(kExitUsage);
+}
+
+// Checks the wire options once the command line is parsed, and reads the RADIUS secret.
+void resolve_wire(Common& c, bool radius) {
+  auto b = wire::parse_binding(c.binding);
+  if (!b) usage_fail(c, "--binding: unknown binding \"" + c.binding + "\" (json, sip, mgcp, h248, h323)");
+  if (c.tool == "kd-auc") {
+    if (*b != wire::Binding::json) b = wire::Binding::radius;
+  } else if (*b == wire::Binding::radius) {
+    usage_fail(c, "--binding radius: RADIUS carries only the AuC link; choose sip, mgcp, h248 or h323"
+                  + std::string(radius ? " (and --auc-link radius)" : ""));
+  }
+  c.wire.binding = *b;
+  for (const auto& a : c.addrs)
+    if (auto why = parse_addr(a, c.wire)) usage_fail(c, *why);
+  if (c.wire.pcap_out == "-") usage_fail(c, "--pcap-out -: the standard output carries the JSON lines; name a file");
+  if (!c.wire.pcap_out.empty() && *b == wire::Binding::json && c.auc_link != "radius")
+    usage_fail(c, "--pcap-out needs a wire binding (--binding sip, mgcp, h248 or h323" +
+                      std::string(radius ? ", or --auc-link radius)" : ")"));
+  if (!radius) return;
+  if (!c.auc_link.empty()) {
+    if (c.auc_link != "radius" && c.auc_link != "json") usage_fail(c, "--auc-link must be radius or json");
+    c.wire.radius_link = c.auc_link == "radius";
+  }
+  const bool link = c.wire.radius_link.value_or(*b != wire::Binding::json);
+  if (!c.secret_file.empty()) {
+    auto text = read_file(c.secret_file);
+    if (!text) throw IoError{"RADIUS secret file " + c.secret_file + " does not exist"};
+    if (readable_by_others(c.secret_file))
+      std::cerr << c.tool << ": warning: " << c.secret_file << " is readable by group or others (chmod 600 " << c.secret_file << ")\n";
+    std::string secret = text->substr(0, text->find('\n'));
+    if (!secret.empty() && secret.back() == '\r') secret.pop_back();
+    secure_wipe(text->data(), text->size());
+    if (secret.empty() || secret.size() > 128)
+      throw IoError{"RADIUS secret file " + c.secret_file + ": the first line must hold 1 to 128 bytes"};
+    c.wire.radius_secret = std::move(secret);
+  } else if (link) {
+    usage_fail(c, "the AuC link speaks RADIUS here: give --radius-secret-file FILE (or --auc-link json)");
+  }
 }
 
 Bytes parse_seed(const Common& c) {
@@ -84,30 +140,6 @@ flow::Keystore load_keys(const Common& c) {
   return read_keystore_file(c, c.keys_path);
 }
 
-// Reads lines without ever holding more than kMaxLine + 1 bytes of one: a longer line is
-// truncated here and rejected as oversized by the decoder.
-class LineReader {
-public:
-  explicit LineReader(std::FILE* f) : f_(f) {}
-  bool next(std::string& line) {
-    line.clear();
-    bool any = false;
-    int ch;
-    while ((ch = std::fgetc(f_)) != EOF) {
-      any = true;
-      if (ch == '\n') break;
-      if (line.size() <= json::kMaxLine) line.push_back(static_cast<char>(ch));
-    }
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    return any;
-  }
-
-private:
-  std::FILE* f_;
-};
-
-bool blank(const std::string& s) { return s.find_first_not_of(" \t") == std::string::npos; }
-
 // One run of a role tool over its state file: load, feed lines, print, save if changed.
 class Session {
 public:
@@ -129,15 +161,25 @@ public:
       lock_ = std::make_unique<FileLock>(c.state_path);
       if (auto t = read_file(c.state_path)) text = std::move(*t);
     }
+    now_ = s.now;
     auto e = engine::make_engine(role, keys_, std::move(s), text);
     if (!e) throw IoError{"state file " + c.state_path + ": " + e.error().detail};
     engine_ = std::move(*e);
+    wire_ = std::make_unique<WireSide>(c.wire, role);
   }
 
   engine::RoleEngine& engine() { return *engine_; }
 
   void print(const engine::Outcome& o) {
-    for (const auto& l : o.lines) std::cout << l << "\n";
+    for (std::size_t i = 0; i < o.lines.size(); ++i) {
+      if (i >= o.messages.size()) {
+        std::cout << o.lines[i] << "\n";
+        continue;
+      }
+      auto out = wire_->outgoing(o.messages[i], now_);
+      if (!out) throw IoError{std::string(msg::spec_of(o.messages[i]).name) + ": cannot encode: " + out.error().detail};
+      std::cout << *out << "\n";
+    }
     if (!o.error) return;
     rejected_ = true;
     std::cerr << c_.tool << ": error: " << code_name(o.error->code);
@@ -146,16 +188,31 @@ public:
   }
 
   void feed() {
-    std::FILE* f = stdin;
-    if (c_.input != "-") {
-      f = std::fopen(c_.input.c_str(), "rb");
-      if (!f) throw IoError{"cannot open input " + c_.input};
+    Input in(c_.input, false);
+    InputItem item;
+    while (in.next(item)) {
+      std::string step;
+      if (item.kind == InputItem::Kind::line) {
+        auto m = wire_->from_line(item.line, &step);
+        print(m ? engine_->feed_message(*m) : engine_->reject(m.error(), step));
+        continue;
+      }
+      auto m = wire_->from_packet(item.packet);
+      if (!m) continue;
+      if (!*m) {
+        print(engine_->reject(m->error(), "frame " + std::to_string(item.packet.frame)));
+        continue;
+      }
+      print(engine_->feed_message(**m));
     }
-    LineReader reader(f);
-    std::string line;
-    while (reader.next(line))
-      if (!blank(line)) print(engine_->feed(line));
-    if (f != stdin) std::fclose(f);
+    if (const auto* st = in.capture_stats()) {
+      const std::uint64_t other = wire_->skipped_other_role(), foreign = wire_->skipped_foreign();
+      const std::uint64_t cut = st->truncated + st->bad_headers;
+      if (other + foreign + cut > 0 || st->packets == 0)
+        std::cerr << c_.tool << ": note: " << c_.input << ": " << st->frames << " frames; " << other
+                  << " KD messages for other roles, " << foreign << " packets not KD, " << cut
+                  << " frames truncated or damaged, skipped\n";
+    }
   }
 
   int finish() {
@@ -170,6 +227,8 @@ private:
   flow::Keystore keys_;
   std::unique_ptr<engine::RoleEngine> engine_;
   std::unique_ptr<FileLock> lock_;
+  std::unique_ptr<WireSide> wire_;
+  std::uint64_t now_ = 0;
   bool rejected_ = false;
 };
 
@@ -202,7 +261,9 @@ int term_main(int argc, char** argv) {
   start->add_option("--suite", sp.suite, "cipher suite (default KD-AES128GCM-SHA256)");
   start->add_option("--mechs", mechs, "security mechanisms with priorities, name[:q],... (q 0..1)");
   start->add_option("--contact", sp.contact, "contact address IPc (default 127.0.0.1:5060)");
+  add_wire(app, c, false);
   for (auto* sub : {start}) {
+    add_wire(*sub, c, false);
     sub->add_option("--keys", c.keys_path, "keystore file (JSON)");
     sub->add_option("--state", c.state_path, "state file");
     sub->add_option("--seed", c.seed_hex, "hex seed");
@@ -213,6 +274,7 @@ int term_main(int argc, char** argv) {
   if (int r = parse_cli(app, argc, argv)) return r < 0 ? 0 : r;
 
   return guarded(c, [&]() {
+    resolve_wire(c, false);
     Session s(c, msg::Role::term);
     if (!*start) {
       s.feed();
@@ -235,11 +297,13 @@ int proxy_main(int argc, char** argv) {
   add_chooser(app, c);
   app.add_option("--id", c.id, "this proxy's identity (IDsp)")->required();
   app.add_option("--source", source, "address the terminal's messages came from; rewrites IPc (NAT)");
+  add_wire(app, c, false);
   if (int r = parse_cli(app, argc, argv)) return r < 0 ? 0 : r;
   if (auto st = msg::check_identity("--id", c.id); !st) usage_fail(c, st.error().detail);
   if (!source.empty())
     if (auto st = msg::check_ip(source); !st) usage_fail(c, "--source: " + st.error().detail);
   return guarded(c, [&]() {
+    resolve_wire(c, false);
     Session s(c, msg::Role::proxy);
     s.engine().settings().observed_source = source;
     s.feed();
@@ -260,9 +324,11 @@ int switch_main(int argc, char** argv) {
       ->check(CLI::Range(1u, 100u));
   app.add_option("--lockout", c.policy.lockout,
                  "seconds a terminal stays locked out after --max-attempts wrong answers (default 300)");
+  add_wire(app, c, true);
   if (int r = parse_cli(app, argc, argv)) return r < 0 ? 0 : r;
   if (auto st = msg::check_identity("--id", c.id); !st) usage_fail(c, st.error().detail);
   return guarded(c, [&]() {
+    resolve_wire(c, true);
     Session s(c, msg::Role::sw);
     s.feed();
     return s.finish();
@@ -329,6 +395,7 @@ int auc_main(int argc, char** argv) {
   add_common(app, c);
   add_challenge_limits(app, c);
   app.add_option("--id", c.id, "this AuC's name, used only to seed --seed randomness (default auc)");
+  add_wire(app, c, true);
   auto* keys = app.add_subcommand("keys", "manage the keystore");
   keys->require_subcommand(1);
   std::string file, id, role, key_hex;
@@ -352,6 +419,7 @@ int auc_main(int argc, char** argv) {
   return guarded(c, [&]() {
     if (*keys) return keys_main(*keys, c, file, force, id, role, key_hex);
     if (auto st = msg::check_identity("--id", c.id); !st) usage_fail(c, st.error().detail);
+    resolve_wire(c, true);
     Session s(c, msg::Role::auc);
     s.feed();
     return s.finish();

@@ -16,5 +16,6 @@ int proxy_main(int argc, char** argv);
 int switch_main(int argc, char** argv);
 int auc_main(int argc, char** argv);
 int vectors_main(int argc, char** argv);
+int decode_main(int argc, char** argv);
 
 }  // namespace kd::cli

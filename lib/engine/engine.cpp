@@ -42,15 +42,24 @@ public:
   }
 
   Outcome feed(std::string_view line) override {
+    std::string step;
+    auto m = json::decode_message(line, &step);
+    if (!m) return reject(m.error(), step);
+    return feed_message(*m);
+  }
+
+  Outcome feed_message(const msg::Message& m) override {
     Outcome o;
-    auto m = json::decode_message(line, &o.step);
-    if (!m) {
-      fail(o, m.error());
-      return o;
-    }
-    o.step = msg::spec_of(*m).name;
-    run(o, msg::canonical(*m), Traits<State>::role == msg::Role::term ? *m->IDc : settings_.self_id,
-        [&](State& st, flow::Context& ctx) { return Traits<State>::handle(st, *m, ctx); });
+    o.step = msg::spec_of(m).name;
+    run(o, msg::canonical(m), Traits<State>::role == msg::Role::term ? *m.IDc : settings_.self_id,
+        [&](State& st, flow::Context& ctx) { return Traits<State>::handle(st, m, ctx); });
+    return o;
+  }
+
+  Outcome reject(Error e, std::string_view step) override {
+    Outcome o;
+    o.step = step;
+    fail(o, std::move(e));
     return o;
   }
 
@@ -94,6 +103,7 @@ private:
     State work = state_;
     flow::Output out = handle(work, ctx);
     for (const auto& m : out.messages) o.lines.push_back(json::encode_message(m));
+    o.messages = out.messages;
     for (const auto& e : out.events) o.lines.push_back(json::encode_event(e, settings_.show_key));
     if (out.error) fail(o, *out.error);
     if (!out.error || out.keep_state_on_error) state_ = std::move(work);

@@ -14,6 +14,7 @@
 #include "flow/policy.hpp"
 #include "flow/roles.hpp"
 #include "flow/state.hpp"
+#include "msg/message.hpp"
 
 namespace kd::engine {
 
@@ -28,6 +29,7 @@ struct Settings {
 
 struct Outcome {
   std::vector<std::string> lines;  // messages and events, one JSON line each (errors included)
+  std::vector<msg::Message> messages;  // the messages sent: lines[i] is messages[i] in JSON
   std::optional<Error> error;
   std::string step;                // the step the input named, when known
 };
@@ -36,6 +38,10 @@ class RoleEngine {
 public:
   virtual ~RoleEngine() = default;
   virtual Outcome feed(std::string_view line) = 0;
+  // A message already decoded (from a wire binding or a capture).
+  virtual Outcome feed_message(const msg::Message& m) = 0;
+  // An input refused before it reached the role (a decode error), reported as feed() reports one.
+  virtual Outcome reject(Error e, std::string_view step) = 0;
   // The terminal's first message; refused by the other roles.
   virtual Outcome start(const flow::StartParams& p) = 0;
   // The state as its file holds it.

@@ -195,6 +195,124 @@ std::optional<std::string> string_field(std::string_view line, std::string_view 
   return it->get<std::string>();
 }
 
+// ---- wire lines --------------------------------------------------------------------------------
+
+bool is_wire_line(std::string_view line) {
+  // Cheap test first: most lines are logical messages.
+  if (line.find("\"wire\"") == std::string_view::npos) return false;
+  json j = json::parse(line.begin(), line.end(), nullptr, false);
+  return j.is_object() && j.contains("wire");
+}
+
+Result<WireLine> decode_wire_line(std::string_view line) {
+  if (line.size() > 2 * kMaxLine + 256) return err(Code::oversized, "wire line exceeds the size limit");
+  json j;
+  if (auto s = parse_strict(line, j); !s) return s.error();
+  if (!j.is_object()) return err(Code::malformed, "a wire line must be a JSON object");
+  WireLine w;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& k = it.key();
+    if (!it->is_string()) return err(Code::malformed, k + " must be a string");
+    const auto& v = it->get_ref<const std::string&>();
+    if (k == "binding") w.binding = v;
+    else if (k == "step") w.step = v;
+    else if (k == "to") w.to = v;
+    else if (k == "flow") continue;  // implied by step
+    else if (k == "wire") {
+      if (v.size() > 2 * kMaxLine) return err(Code::oversized, "wire exceeds 65536 bytes");
+      auto b = from_hex(v);
+      if (!b || v.empty()) return err(Code::malformed, "wire must be non-empty hex");
+      w.wire = std::move(*b);
+    } else {
+      return err(Code::malformed, "unexpected field \"" + k + "\" in a wire line");
+    }
+  }
+  if (w.binding.empty()) return err(Code::missing_field, "a wire line needs \"binding\"");
+  if (w.wire.empty()) return err(Code::missing_field, "a wire line needs \"wire\"");
+  return w;
+}
+
+std::string encode_wire_line(std::string_view binding, const msg::StepSpec& spec, ByteView wire) {
+  ojson j;
+  j["binding"] = binding;
+  j["step"] = spec.name;
+  j["flow"] = msg::flow_name(spec.flow);
+  j["to"] = msg::role_name(spec.to);
+  j["wire"] = to_hex(wire);
+  return j.dump();
+}
+
+// ---- kd-decode ---------------------------------------------------------------------------------
+
+std::string encode_decoded(const DecodedRecord& r) {
+  ojson j;
+  j["frame"] = r.frame;
+  if (r.time) j["time"] = *r.time;
+  if (!r.src.empty()) j["src"] = r.src;
+  if (!r.dst.empty()) j["dst"] = r.dst;
+  if (!r.transport.empty()) j["transport"] = r.transport;
+  j["binding"] = r.binding;
+  if (r.message) {
+    const auto& spec = msg::spec_of(*r.message);
+    j["step"] = spec.name;
+    j["flow"] = msg::flow_name(spec.flow);
+    j["from"] = msg::role_name(spec.from);
+    j["to"] = msg::role_name(spec.to);
+    ojson fields;
+    for_each_field(*r.message, [&](msg::Field f, const auto& v) {
+      if (v) write_field(fields, f, *v);
+    });
+    j["fields"] = std::move(fields);
+  }
+  if (r.error) j["error"] = {{"code", code_name(r.error->code)}, {"detail", r.error->detail}};
+  if (r.checks && !r.checks->empty()) {
+    ojson arr = ojson::array();
+    for (const auto& c : *r.checks) {
+      ojson o;
+      o["check"] = c.name;
+      o["ok"] = c.ok;
+      if (!c.ok) o["detail"] = c.detail;
+      arr.push_back(std::move(o));
+    }
+    j["checks"] = std::move(arr);
+  }
+  return j.dump();
+}
+
+std::string encode_registration(const engine::RegistrationReport& r, bool show_key) {
+  ojson j;
+  j["flow"] = msg::flow_name(r.flow);
+  j["IDc"] = r.idc;
+  j[r.flow == msg::Flow::proxied ? "IDsp" : "IDss"] = r.peer;
+  j["suite"] = r.suite;
+  j["steps"] = r.steps;
+  j["completed"] = r.completed;
+  if (!r.mech.empty()) j["SecMech"] = r.mech;
+  if (!r.completed) {
+    j["stopped_at"] = r.stopped_at;
+    j["reason"] = r.reason;
+  }
+  if (show_key && !r.session_key.empty()) j["session_key"] = to_hex(r.session_key.view());
+  ojson out;
+  out["registration"] = std::move(j);
+  return out.dump();
+}
+
+std::string encode_summary(const DecodeSummary& s) {
+  ojson j;
+  j["frames"] = s.frames;
+  j["messages"] = s.messages;
+  j["errors"] = s.errors;
+  j["skipped"] = s.skipped;
+  j["truncated"] = s.truncated;
+  j["registrations"] = s.registrations;
+  j["completed"] = s.completed;
+  j["failed_checks"] = s.failed_checks;
+  ojson out;
+  out["summary"] = std::move(j);
+  return out.dump();
+}
+
 // ---- keystore -------------------------------------------------------------------------------
 
 Result<flow::Keystore> decode_keystore(std::string_view text) {

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "core/error.hpp"
+#include "engine/verify.hpp"
 #include "flow/roles.hpp"
 #include "flow/state.hpp"
 #include "msg/message.hpp"
@@ -24,6 +25,35 @@ std::string encode_error(const Error& e, std::string_view step);
 // The string value of a top-level key of a JSON object line, if it has one (for routing and for
 // reading events without a full decode).
 std::optional<std::string> string_field(std::string_view line, std::string_view key);
+
+// A message in a signaling binding, as the tools print it when --binding is not json:
+// {"binding":"sip","step":"s1","flow":"proxied","to":"proxy","wire":"<hex>"}. step, flow and to are
+// routing hints; the receiver decodes the wire bytes and checks that they name the same step.
+struct WireLine {
+  std::string binding, step, to;
+  Bytes wire;
+};
+bool is_wire_line(std::string_view line);  // an object with a "wire" key
+Result<WireLine> decode_wire_line(std::string_view line);
+std::string encode_wire_line(std::string_view binding, const msg::StepSpec& spec, ByteView wire);
+
+// kd-decode's output lines (kd-decode(1), OUTPUT).
+struct DecodedRecord {
+  std::uint64_t frame = 0;                 // capture frame number, or input line number
+  std::optional<std::string> time;         // "seconds.nanoseconds" of the frame, when captured
+  std::string src, dst, transport;         // "ip:port", "udp"/"tcp"; empty when not captured
+  std::string binding;                     // "json", "sip", ...
+  const msg::Message* message = nullptr;   // the decoded message, or
+  std::optional<Error> error;              // why it did not decode
+  const std::vector<engine::Check>* checks = nullptr;
+};
+std::string encode_decoded(const DecodedRecord& r);
+std::string encode_registration(const engine::RegistrationReport& r, bool show_key);
+struct DecodeSummary {
+  std::uint64_t frames = 0, messages = 0, errors = 0, skipped = 0, truncated = 0;
+  std::uint64_t registrations = 0, completed = 0, failed_checks = 0;
+};
+std::string encode_summary(const DecodeSummary& s);
 
 Result<flow::Keystore> decode_keystore(std::string_view text);
 std::string encode_keystore(const flow::Keystore& ks);

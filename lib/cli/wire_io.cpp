@@ -1,0 +1,273 @@
+#include "cli/wire_io.hpp"
+
+#include <array>
+#include <cstring>
+
+#include "cli/io.hpp"
+#include "json/codec.hpp"
+
+namespace kd::cli {
+
+namespace {
+
+bool capture_magic(const unsigned char* b, std::size_t n) {
+  if (n < 4) return false;
+  static constexpr std::array<std::array<unsigned char, 4>, 5> kMagic{{
+      {0xd4, 0xc3, 0xb2, 0xa1}, {0xa1, 0xb2, 0xc3, 0xd4},  // pcap, microseconds
+      {0x4d, 0x3c, 0xb2, 0xa1}, {0xa1, 0xb2, 0x3c, 0x4d},  // pcap, nanoseconds
+      {0x0a, 0x0d, 0x0d, 0x0a},                            // pcapng section header block
+  }};
+  for (const auto& m : kMagic)
+    if (std::memcmp(b, m.data(), 4) == 0) return true;
+  return false;
+}
+
+constexpr std::size_t kMaxRaw = 65536;
+// A wire line holds up to 65536 bytes as hex, plus its envelope.
+constexpr std::size_t kMaxWireLine = 2 * json::kMaxLine + 256;
+
+}  // namespace
+
+Input::Input(const std::string& path, bool allow_raw) : path_(path) {
+  file_ = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  if (!file_) throw IoError{"cannot open input " + path + ": " + std::strerror(errno)};
+  unsigned char head[4];
+  const std::size_t n = std::fread(head, 1, sizeof head, file_);
+  if (capture_magic(head, n)) {
+    Result<capture::Reader> r = err(Code::malformed, "");
+    if (file_ == stdin) {
+      // A pipe cannot be rewound: a capture on standard input is read whole (a file streams).
+      Bytes all(head, head + n);
+      unsigned char buf[65536];
+      std::size_t k;
+      while ((k = std::fread(buf, 1, sizeof buf, stdin)) > 0) all.insert(all.end(), buf, buf + k);
+      r = capture::Reader::from_memory(all);
+    } else {
+      std::fclose(file_);
+      file_ = nullptr;
+      r = capture::Reader::open(path);
+    }
+    if (!r) throw IoError{"capture " + path + ": " + r.error().detail};
+    reader_ = std::make_unique<capture::Reader>(std::move(*r));
+    return;
+  }
+  prefix_.assign(reinterpret_cast<const char*>(head), n);
+  if (allow_raw) {
+    std::size_t i = 0;
+    while (i < prefix_.size() && (prefix_[i] == ' ' || prefix_[i] == '\t' || prefix_[i] == '\r' || prefix_[i] == '\n')) ++i;
+    raw_ = n > 0 && (i == prefix_.size() ? false : prefix_[i] != '{');
+  }
+}
+
+Input::~Input() {
+  if (file_ && file_ != stdin) std::fclose(file_);
+}
+
+const capture::Stats* Input::capture_stats() const { return reader_ ? &reader_->stats() : nullptr; }
+
+bool Input::read_line(std::string& line) {
+  // Never holds more than kMaxWireLine + 1 bytes of one line: a longer one is truncated here and
+  // refused as oversized by the decoder (a logical line over kMaxLine is refused too).
+  line.clear();
+  bool any = false;
+  auto take = [&](int ch) {
+    any = true;
+    if (ch == '\n') return true;
+    if (line.size() <= kMaxWireLine) line.push_back(static_cast<char>(ch));
+    return false;
+  };
+  while (!prefix_.empty()) {
+    const char ch = prefix_.front();
+    prefix_.erase(0, 1);
+    if (take(static_cast<unsigned char>(ch))) goto done;
+  }
+  for (int ch; (ch = std::fgetc(file_)) != EOF;)
+    if (take(ch)) break;
+done:
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return any;
+}
+
+bool Input::next(InputItem& item) {
+  if (done_) return false;
+  if (reader_) {
+    item.kind = InputItem::Kind::packet;
+    if (reader_->next(item.packet)) return true;
+    done_ = true;
+    if (auto e = reader_->error()) throw IoError{"capture " + path_ + ": " + e->detail};
+    return false;
+  }
+  if (raw_) {
+    done_ = true;
+    item.kind = InputItem::Kind::raw;
+    item.raw.assign(prefix_.begin(), prefix_.end());
+    unsigned char buf[4096];
+    std::size_t k;
+    while ((k = std::fread(buf, 1, sizeof buf, file_)) > 0 && item.raw.size() <= kMaxRaw)
+      item.raw.insert(item.raw.end(), buf, buf + k);
+    return true;
+  }
+  item.kind = InputItem::Kind::line;
+  while (read_line(item.line))
+    if (item.line.find_first_not_of(" \t") != std::string::npos) return true;
+  done_ = true;
+  return false;
+}
+
+// ---- options ------------------------------------------------------------------------------------
+
+std::optional<std::string> parse_addr(std::string_view arg, WireOptions& o) {
+  const auto eq = arg.find('=');
+  if (eq == std::string_view::npos) return "--addr wants ROLE=IP (e.g. switch=192.0.2.30)";
+  const auto role = msg::parse_role(arg.substr(0, eq));
+  if (!role) return "--addr: unknown role \"" + std::string(arg.substr(0, eq)) + "\" (term, proxy, switch, auc)";
+  const std::string ip(arg.substr(eq + 1));
+  capture::Packet probe;
+  probe.src_ip = probe.dst_ip = ip;
+  if (!capture::build_frame(probe)) return "--addr: \"" + ip + "\" is not an IPv4 or IPv6 address";
+  o.addr[*role] = ip;
+  return std::nullopt;
+}
+
+void default_addrs(WireOptions& o) {
+  o.addr.try_emplace(msg::Role::term, "192.0.2.10");
+  o.addr.try_emplace(msg::Role::proxy, "192.0.2.20");
+  o.addr.try_emplace(msg::Role::sw, "192.0.2.30");
+  o.addr.try_emplace(msg::Role::auc, "192.0.2.40");
+}
+
+// ---- WireSide -----------------------------------------------------------------------------------
+
+WireSide::WireSide(WireOptions o, std::optional<msg::Role> self) : o_(std::move(o)), self_(self) {
+  default_addrs(o_);
+  using wire::Binding;
+  if (o_.binding != Binding::json && o_.binding != Binding::radius) {
+    signaling_.push_back(wire::make_codec(o_.binding));
+  } else {
+    // Captures are read in whatever signaling binding their ports say; output stays JSON.
+    for (auto b : {Binding::sip, Binding::mgcp, Binding::h248, Binding::h323}) signaling_.push_back(wire::make_codec(b));
+  }
+  const bool link = o_.radius_link.value_or(o_.binding != Binding::json);
+  if (link || !o_.radius_secret.empty())
+    radius_ = wire::make_codec(Binding::radius, {o_.radius_secret});
+  radius_out_ = link;
+  if (!o_.pcap_out.empty()) {
+    auto w = capture::Writer::open(o_.pcap_out);
+    if (!w) throw IoError{"--pcap-out " + o_.pcap_out + ": " + w.error().detail};
+    pcap_ = std::make_unique<capture::Writer>(std::move(*w));
+  }
+}
+
+const wire::Codec* WireSide::codec_named(std::string_view name) const {
+  const auto b = wire::parse_binding(name);
+  if (!b) return nullptr;
+  if (*b == wire::Binding::radius) return radius_.get();
+  for (const auto& c : signaling_)
+    if (c->binding() == *b) return c.get();
+  return nullptr;
+}
+
+// The codec a message leaves in: RADIUS on the AuC link when that link speaks it, else the chosen
+// signaling binding when it carries the step, else none (JSON).
+const wire::Codec* WireSide::codec_for(const msg::StepSpec& s) const {
+  if (radius_ && radius_out_ && radius_->carries(s)) return radius_.get();
+  if (o_.binding == wire::Binding::json || o_.binding == wire::Binding::radius) return nullptr;
+  const auto& c = signaling_.front();
+  return c->carries(s) ? c.get() : nullptr;
+}
+
+Result<msg::Message> WireSide::from_line(std::string_view line, std::string* step) const {
+  if (!json::is_wire_line(line)) return json::decode_message(line, step);
+  auto w = json::decode_wire_line(line);
+  if (!w) return w.error();
+  if (step) *step = w->step;
+  const wire::Codec* c = codec_named(w->binding);
+  if (!c) {
+    if (w->binding == "radius")
+      return err(Code::malformed, "a radius wire line needs the shared secret (--radius-secret-file)");
+    if (!wire::parse_binding(w->binding)) return err(Code::malformed, "unknown binding \"" + w->binding + "\"");
+    return err(Code::malformed, "this tool was started with --binding " + std::string(wire::binding_name(o_.binding)) +
+                                    " and does not read " + w->binding);
+  }
+  auto m = c->decode(w->wire);
+  if (!m) return m.error();
+  const auto& spec = msg::spec_of(*m);
+  if ((!w->step.empty() && w->step != spec.name) || (!w->to.empty() && w->to != msg::role_name(spec.to)))
+    return err(Code::malformed, "the wire line says step " + w->step + " to " + w->to + " but its bytes hold " +
+                                    std::string(spec.name) + " to " + std::string(msg::role_name(spec.to)));
+  if (step) *step = spec.name;
+  return m;
+}
+
+Result<msg::Message> WireSide::from_raw(ByteView raw, wire::Binding* used) const {
+  if (raw.size() > kMaxRaw) return err(Code::oversized, "a raw wire message exceeds 65536 bytes");
+  std::optional<Error> first;
+  auto attempt = [&](const wire::Codec& c) -> std::optional<Result<msg::Message>> {
+    auto m = c.decode(raw);
+    if (m) {
+      if (used) *used = c.binding();
+      return m;
+    }
+    if (!first || first->code == Code::unknown_step) first = m.error();
+    return std::nullopt;
+  };
+  for (const auto& c : signaling_)
+    if (auto r = attempt(*c)) return std::move(*r);
+  if (radius_)
+    if (auto r = attempt(*radius_)) return std::move(*r);
+  return first ? *first : err(Code::malformed, "not a message of any binding");
+}
+
+std::optional<Result<msg::Message>> WireSide::from_packet(const capture::Packet& p, wire::Binding* used) {
+  auto on_port = [&](const wire::Codec& c) {
+    for (const auto& s : msg::all_steps()) {
+      if (!c.carries(s)) continue;
+      const auto [a, b] = c.ports(s);
+      if (a == p.src_port || a == p.dst_port || b == p.src_port || b == p.dst_port) return true;
+    }
+    return false;
+  };
+  const wire::Codec* c = nullptr;
+  if (radius_ && on_port(*radius_)) c = radius_.get();
+  for (const auto& s : signaling_)
+    if (!c && on_port(*s)) c = s.get();
+  if (!c) {
+    ++skipped_foreign_;
+    return std::nullopt;
+  }
+  auto m = c->decode(p.payload);
+  if (!m && m.error().code == Code::unknown_step) {  // the protocol's, but not KD's
+    ++skipped_foreign_;
+    return std::nullopt;
+  }
+  if (m && self_ && msg::spec_of(*m).to != *self_) {
+    ++skipped_other_role_;
+    return std::nullopt;
+  }
+  if (used) *used = c->binding();
+  return m;
+}
+
+Result<std::string> WireSide::outgoing(const msg::Message& m, std::uint64_t now) {
+  const auto& spec = msg::spec_of(m);
+  const wire::Codec* c = codec_for(spec);
+  if (!c) {
+    if (pcap_) return err(Code::malformed, std::string(spec.name) + " has no wire binding here; --pcap-out needs one");
+    return json::encode_message(m);
+  }
+  auto bytes = c->encode(m);
+  if (!bytes) return bytes.error();
+  if (pcap_) {
+    capture::Packet p;
+    p.src_ip = o_.addr.at(spec.from);
+    p.dst_ip = o_.addr.at(spec.to);
+    std::tie(p.src_port, p.dst_port) = c->ports(spec);
+    p.ts_sec = static_cast<std::int64_t>(now);
+    p.ts_nsec = 1000u * ++frame_in_second_;  // keeps this run's frames in order within its second
+    p.payload = *bytes;
+    if (auto st = pcap_->write(p); !st) throw IoError{"--pcap-out " + o_.pcap_out + ": " + st.error().detail};
+  }
+  return json::encode_wire_line(wire::binding_name(c->binding()), spec, *bytes);
+}
+
+}  // namespace kd::cli

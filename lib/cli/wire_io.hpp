@@ -1,0 +1,103 @@
+// The tools' wire side: what they read (JSON Lines of logical messages or wire lines, pcap and
+// pcapng captures, raw wire messages) and how a message is printed and captured in the binding the
+// user chose. The role engines only ever see logical JSON lines; this layer converts at the edge.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "capture/capture.hpp"
+#include "core/bytes.hpp"
+#include "core/error.hpp"
+#include "msg/message.hpp"
+#include "wire/codec.hpp"
+
+namespace kd::cli {
+
+// One unit of input: a line of text, a captured packet, or a whole raw wire message.
+struct InputItem {
+  enum class Kind { line, packet, raw } kind = Kind::line;
+  std::string line;
+  capture::Packet packet;
+  Bytes raw;
+};
+
+// Sniffs its input (a path, or "-" for standard input): a pcap or pcapng file is read frame by
+// frame through the capture layer; anything else is JSON Lines, or, when allow_raw is set and the
+// first byte that is not white space is not '{', one raw wire message.
+class Input {
+public:
+  Input(const std::string& path, bool allow_raw);  // throws IoError
+  ~Input();
+  Input(const Input&) = delete;
+  Input& operator=(const Input&) = delete;
+  bool next(InputItem& item);  // throws IoError on a damaged capture
+  bool is_capture() const { return reader_ != nullptr; }
+  const capture::Stats* capture_stats() const;
+  const std::string& path() const { return path_; }
+
+private:
+  std::string path_;
+  std::FILE* file_ = nullptr;
+  std::string prefix_;  // bytes sniffed from standard input, to be read again
+  std::unique_ptr<capture::Reader> reader_;
+  bool raw_ = false, done_ = false;
+  bool read_line(std::string& line);
+};
+
+struct WireOptions {
+  wire::Binding binding = wire::Binding::json;  // --binding
+  std::optional<bool> radius_link;              // --auc-link radius|json; default: radius when binding != json
+  std::string radius_secret;                    // from --radius-secret-file
+  std::string pcap_out;                         // --pcap-out
+  std::map<msg::Role, std::string> addr;        // --addr ROLE=IP, defaults filled in
+};
+
+// Parses "ROLE=IP" into o.addr; a message on failure.
+std::optional<std::string> parse_addr(std::string_view arg, WireOptions& o);
+// Default addresses (TEST-NET-1) for roles the user left out.
+void default_addrs(WireOptions& o);
+
+class WireSide {
+public:
+  // self: the role of the tool (nullopt for kd-decode, which takes every step).
+  explicit WireSide(WireOptions o, std::optional<msg::Role> self);
+  bool radius_link() const { return radius_out_; }
+
+  // A line of input: a logical JSON message is passed on as it is (with its step name), a wire
+  // line is decoded in its binding. The result is the logical message.
+  Result<msg::Message> from_line(std::string_view line, std::string* step) const;
+  // A captured packet: nullopt when it is not a KD message of a binding this side speaks, or is
+  // addressed to another role (both counted).
+  std::optional<Result<msg::Message>> from_packet(const capture::Packet& p, wire::Binding* used = nullptr);
+  // A raw wire message: tried against every codec of this side.
+  Result<msg::Message> from_raw(ByteView raw, wire::Binding* used = nullptr) const;
+
+  // What the tool prints for a message it sends: a wire line when a codec of this side carries the
+  // step, else the logical JSON line. Appends the wire bytes to --pcap-out.
+  Result<std::string> outgoing(const msg::Message& m, std::uint64_t now);
+
+  std::uint64_t skipped_foreign() const { return skipped_foreign_; }
+  std::uint64_t skipped_other_role() const { return skipped_other_role_; }
+
+private:
+  const wire::Codec* codec_for(const msg::StepSpec& s) const;
+  const wire::Codec* codec_named(std::string_view binding) const;
+
+  WireOptions o_;
+  std::optional<msg::Role> self_;
+  std::vector<std::unique_ptr<wire::Codec>> signaling_;  // the chosen one, or all for pcap input under json
+  std::unique_ptr<wire::Codec> radius_;
+  std::unique_ptr<capture::Writer> pcap_;
+  bool radius_out_ = false;  // the AuC link speaks RADIUS
+  std::uint32_t frame_in_second_ = 0;
+  std::uint64_t skipped_foreign_ = 0, skipped_other_role_ = 0;
+};
+
+}  // namespace kd::cli

@@ -1,0 +1,212 @@
+#include "engine/verify.hpp"
+
+#include "crypto/protocol.hpp"
+#include "crypto/suite.hpp"
+#include "flow/policy.hpp"
+
+namespace kd::engine {
+
+namespace {
+
+// The sets of seen nonces and Rand forget their oldest entries beyond this many, so memory stays
+// flat on any capture; a replay further apart than this is not flagged.
+constexpr std::size_t kMemory = 1 << 20;
+
+// The step's position in the flow: 1 start, 2 forwarded start, 3 AuC request, 4 AuC answer,
+// 5 challenge to the proxy, 6 challenge to the terminal, 7 answer, 8 forwarded answer,
+// 9 success to the proxy, 10 success to the terminal, 11 report to the AuC. Direct steps map onto
+// the same positions (d1 1, d2 3, d3 4, d4 6, d5 7, d6 10, d7 11).
+int position(const msg::Message& m) {
+  if (m.flow == msg::Flow::proxied) return m.step;
+  static constexpr int kDirect[] = {0, 1, 3, 4, 6, 7, 10, 11};
+  return kDirect[m.step];
+}
+
+std::string peer_of(const msg::Message& m) { return m.flow == msg::Flow::proxied ? *m.IDsp : *m.IDss; }
+
+}  // namespace
+
+Verifier::Verifier(const flow::Keystore* keys, std::uint64_t skew) : keys_(keys), skew_(skew) {}
+
+bool Verifier::seen_before(std::set<Bytes>& set, std::deque<Bytes>& order, const Bytes& v) {
+  if (!set.insert(v).second) return true;
+  order.push_back(v);
+  if (order.size() > kMemory) {
+    set.erase(order.front());
+    order.pop_front();
+  }
+  return false;
+}
+
+void Verifier::fail(Reg& r, std::vector<Check>& checks, std::string name, std::string detail) {
+  if (!r.failed) {
+    r.failed = true;
+    r.report.reason = name + ": " + detail;
+  }
+  checks.push_back({std::move(name), false, std::move(detail)});
+}
+
+void Verifier::pass(std::vector<Check>& checks, std::string name) { checks.push_back({std::move(name), true, {}}); }
+
+std::vector<Check> Verifier::observe(const msg::Message& m, std::optional<std::uint64_t> time,
+                                     std::vector<RegistrationReport>& done) {
+  std::vector<Check> checks;
+  const int pos = position(m);
+  const Key key{static_cast<int>(m.flow), {*m.IDc, peer_of(m)}};
+  const auto& spec = msg::spec_of(m);
+  auto it = regs_.find(key);
+  if (pos == 1 && it != regs_.end()) {  // a new start ends the registration before it
+    Reg& old = it->second;
+    if (old.report.reason.empty()) old.report.reason = "a new registration started";
+    old.report.stopped_at = old.report.steps.empty() ? "" : old.report.steps.back();
+    done.push_back(std::move(old.report));
+    regs_.erase(it);
+    it = regs_.end();
+  }
+  if (it == regs_.end()) {
+    it = regs_.emplace(key, Reg{}).first;
+    auto& rep = it->second.report;
+    rep.flow = m.flow;
+    rep.idc = *m.IDc;
+    rep.peer = peer_of(m);
+    rep.suite = *m.suite;
+    if (pos != 1) rep.reason = "the input starts after the first message";
+  }
+  Reg& r = it->second;
+  r.report.steps.emplace_back(spec.name);
+
+  if (*m.suite != r.report.suite) fail(r, checks, "suite", "the suite changed within the registration");
+
+  auto echo = [&](std::string_view name, const std::optional<Bytes>& want, const std::optional<Bytes>& got,
+                  std::string_view field) {
+    if (!want || !got) return;
+    if (*want == *got) pass(checks, std::string(name));
+    else fail(r, checks, std::string(name), std::string(field) + " differs from the value sent earlier");
+  };
+  auto timestamp = [&](const std::optional<std::uint64_t>& ts, std::string_view field) {
+    if (!ts || !time) return;
+    if (*ts + skew_ < *time) fail(r, checks, "timestamp", std::string(field) + " is stale (older than the window)");
+    else if (*ts > flow::sat_add(*time, skew_)) fail(r, checks, "timestamp", std::string(field) + " is in the future");
+    else pass(checks, "timestamp");
+  };
+  auto fresh_nonce = [&](const Bytes& n, std::string_view field) {
+    if (seen_before(nonces_, nonce_order_, n)) fail(r, checks, "nonce_fresh", std::string(field) + " was seen before: a replay");
+    else pass(checks, "nonce_fresh");
+  };
+
+  if (m.TS1) timestamp(m.TS1, "TS1");
+  if (m.TS2) timestamp(m.TS2, "TS2");
+  if (m.TS3) timestamp(m.TS3, "TS3");
+  if (m.TS4) timestamp(m.TS4, "TS4");
+
+  switch (pos) {
+    case 1:
+      fresh_nonce(*m.N1, "N1");
+      r.n1 = m.N1;
+      break;
+    case 4:
+      if (seen_before(rands_, rand_order_, *m.Rand)) fail(r, checks, "rand_fresh", "Rand was issued before: a reused challenge");
+      else pass(checks, "rand_fresh");
+      r.rand = m.Rand;
+      r.auth_c = m.Authenticator_c;
+      break;
+    case 6:
+      echo("nonce_echo", r.n1, m.N1, "N1");
+      fresh_nonce(*m.N2, "N2");
+      r.n2 = m.N2;
+      break;
+    case 7:  // the re-registration: a fresh N1, the challenge's N2 echoed
+      fresh_nonce(*m.N1, "N1");
+      echo("nonce_echo", r.n2, m.N2, "N2");
+      r.n1 = m.N1;
+      r.list = m.SecMechList;
+      break;
+    case 8:
+      break;
+    case 10:  // the re-registration's N1 echoed, a fresh N2
+      echo("nonce_echo", r.n1, m.N1, "N1");
+      fresh_nonce(*m.N2, "N2");
+      if (r.list) {
+        if (*r.list == *m.SecMechList) pass(checks, "echoed_list");
+        else fail(r, checks, "echoed_list", "the echoed mechanism list differs from the one the terminal sent (downgrade)");
+      }
+      {
+        bool listed = false;
+        for (const auto& mech : *m.SecMechList) listed = listed || mech.name == *m.SecMech;
+        if (listed && !flow::is_forbidden(*m.SecMech)) pass(checks, "mechanism");
+        else fail(r, checks, "mechanism", "the chosen mechanism is not an acceptable entry of the list");
+      }
+      break;
+    default:
+      break;
+  }
+  if (m.Rand && pos != 4) echo("rand_echo", r.rand, m.Rand, "Rand");
+  if (pos == 7 || pos == 8) {
+    if (r.auth_c && !keys_) echo("authenticator", r.auth_c, m.Authenticator_c, "Authenticator_c");
+  }
+  if (keys_) check_keys(r, m, checks);
+
+  // The registration ends once both the success message and the report to the AuC are seen (the
+  // switch may send the report before the proxy forwards the success).
+  if (pos == 10) r.success_seen = true;
+  if (pos == 11) r.report_seen = true;
+  if (pos == 10 && m.SecMech) r.report.mech = *m.SecMech;
+  if (r.success_seen && r.report_seen) {
+    r.report.completed = !r.failed;
+    if (!r.report.completed) r.report.stopped_at = spec.name;
+    done.push_back(std::move(r.report));
+    regs_.erase(it);
+  }
+  return checks;
+}
+
+void Verifier::check_keys(Reg& r, const msg::Message& m, std::vector<Check>& checks) {
+  const crypto::Suite* suite = crypto::find_suite(*m.suite);
+  const flow::Entity* term = keys_->find(*m.IDc);
+  const int pos = position(m);
+  if (!suite) return;
+  if (!term) {
+    if (pos == 1) fail(r, checks, "keys", *m.IDc + " is not in the keystore");
+    return;
+  }
+  const std::string peer = peer_of(m);
+  auto open = [&](const Bytes& sealed, const std::string& holder, msg::Role recipient, std::string_view field) {
+    const flow::Entity* e = keys_->find(holder);
+    if (!e || !r.rand) return;  // without the holder's key or the Rand, nothing to check
+    crypto::SealBinding b{m.flow, *m.IDc, peer, *r.rand, recipient};
+    auto k = crypto::open_key(*suite, e->key.view(), b, sealed);
+    if (!k) return fail(r, checks, "seal", std::string(field) + " does not open under " + holder + "'s key");
+    if (r.ks.empty()) r.ks = std::move(*k);
+    else if (!crypto::ct_equal(r.ks.view(), k->view())) return fail(r, checks, "seal", std::string(field) + " holds another session key than the AuC issued");
+    pass(checks, "seal");
+  };
+  if (pos == 4 && m.Rand) r.rand = m.Rand;
+  if ((pos == 4 || pos == 7 || pos == 8) && r.rand && m.Authenticator_c) {
+    const Bytes want = crypto::authenticator(*suite, term->key.view(), *r.rand, *m.IDc);
+    if (crypto::ct_equal(want, *m.Authenticator_c)) pass(checks, "authenticator");
+    else fail(r, checks, "authenticator", "Authenticator_c is not f(Kc, Rand, IDc)");
+  }
+  if (m.EKc) open(*m.EKc, *m.IDc, msg::Role::term, "EKc");
+  if (m.EKsp) open(*m.EKsp, peer, msg::Role::proxy, "EKsp");
+  if (m.EKss) open(*m.EKss, peer, msg::Role::sw, "EKss");
+  if (pos == 10 && m.MAC) {
+    if (r.ks.empty()) return;
+    const Bytes want = crypto::message_mac(*suite, r.ks.view(), m);
+    if (crypto::ct_equal(want, *m.MAC)) pass(checks, "mac");
+    else fail(r, checks, "mac", "the MAC does not verify under the session key");
+  }
+  if (pos == 10 && !r.ks.empty()) r.report.session_key = r.ks;
+}
+
+std::vector<RegistrationReport> Verifier::finish() {
+  std::vector<RegistrationReport> out;
+  for (auto& [key, r] : regs_) {
+    if (r.report.reason.empty()) r.report.reason = "the input ends before the registration completes";
+    r.report.stopped_at = r.report.steps.empty() ? "" : r.report.steps.back();
+    out.push_back(std::move(r.report));
+  }
+  regs_.clear();
+  return out;
+}
+
+}  // namespace kd::engine

@@ -1,0 +1,3 @@
+#include "cli/tools.hpp"
+
+int main(int argc, char** argv) { return kd::cli::decode_main(argc, argv); }
