@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -54,6 +55,10 @@ public:
   void reset(const Setup& s) override {
     restore({});
     write_file_atomic(path("keys.json"), json::encode_keystore(s.keys));
+    if (!s.radius_secret.empty()) {
+      write_file_atomic(path("radius.secret"), s.radius_secret + "\n");
+      ::chmod(path("radius.secret").c_str(), 0600);
+    }
   }
 
   Outcome start(const Setup& s) override {
@@ -100,6 +105,10 @@ private:
   std::string common(const Setup& s, msg::Role r, const Overrides& o) const {
     std::string a = " --keys " + quote(path("keys.json")) + " --state " + quote(state(static_cast<std::size_t>(r))) +
                     " --seed " + to_hex(s.seed) + " --now " + std::to_string(o.now.value_or(s.now)) + " --show-key";
+    if (s.binding != "json") {
+      a += " --binding " + quote(s.binding);
+      if (r == msg::Role::sw || r == msg::Role::auc) a += " --radius-secret-file " + quote(path("radius.secret"));
+    }
     using vectors::override_applies;
     if (o.skew) a += " --skew " + std::to_string(*o.skew);
     if (o.challenge_ttl && override_applies("challenge_ttl", r))
@@ -112,7 +121,8 @@ private:
 
   Outcome run(const std::string& cmd) {
     Outcome o;
-    std::FILE* p = ::popen((cmd + " 2>/dev/null").c_str(), "r");
+    ::unlink(path("stderr.txt").c_str());
+    std::FILE* p = ::popen((cmd + " 2>" + quote(path("stderr.txt"))).c_str(), "r");
     if (!p) throw IoError{"cannot run " + cmd};
     std::string out;
     char buf[4096];
@@ -129,7 +139,19 @@ private:
       if (json::string_field(l, "event").value_or("") == "error") o.code = json::string_field(l, "code").value_or("?");
       o.lines.push_back(std::move(l));
     }
-    if (o.status > 1) o.code = "exit status " + std::to_string(o.status);
+    // The code must also be the one the tool names on its standard error ("kd-x: error: CODE ...").
+    std::string err_code;
+    const std::string err_text = read_file(path("stderr.txt")).value_or("");
+    if (auto e_at = err_text.find(": error: "); e_at != std::string::npos) {
+      const std::size_t from = e_at + 9;
+      std::size_t to = from;
+      while (to < err_text.size() && (std::isalnum(static_cast<unsigned char>(err_text[to])) || err_text[to] == '_')) ++to;
+      err_code = err_text.substr(from, to - from);
+    }
+    if (err_code != o.code)
+      o.code = "the event says " + (o.code.empty() ? std::string("nothing") : o.code) + ", standard error says " +
+               (err_code.empty() ? std::string("nothing") : err_code);
+    if (o.status > 1) o.code = "exit status " + std::to_string(o.status) + ": " + err_text.substr(0, 200);
     return o;
   }
 
@@ -139,6 +161,19 @@ private:
 int generate(const std::string& dir) {
   fs::create_directories(dir + "/positive");
   fs::create_directories(dir + "/negative");
+  fs::create_directories(dir + "/pcap");
+  for (const auto& s : crypto::all_suites())
+    for (auto flow : {msg::Flow::proxied, msg::Flow::direct})
+      for (const auto& b : vectors::wire_bindings()) {
+        auto v = vectors::make_wire_positive(std::string(s.name), flow, b);
+        const std::string base = std::string(s.name) + "-" + std::string(msg::flow_name(flow)) + "-" + b;
+        write_file_atomic(dir + "/positive/" + base + ".json", json::encode_positive(v));
+        if (auto st = vectors::write_pcap(v, dir + "/pcap/" + v.pcap); !st)
+          throw IoError{dir + "/pcap/" + v.pcap + ": " + st.error().detail};
+      }
+  for (const auto& b : vectors::wire_bindings())
+    write_file_atomic(dir + "/negative/wire-" + b + ".json", json::encode_negative(vectors::make_wire_negative(b)));
+  write_file_atomic(dir + "/negative/wire-radius.json", json::encode_negative(vectors::make_wire_negative("radius")));
   for (const auto& s : crypto::all_suites()) {
     for (auto flow : {msg::Flow::proxied, msg::Flow::direct}) {
       auto v = vectors::make_positive(std::string(s.name), flow);
@@ -192,6 +227,19 @@ int run_files(const std::vector<std::string>& files, const std::string& tools, b
         continue;
       }
       rep = vectors::check(*v, *d);
+      if (!v->pcap.empty()) {
+        // The capture next to the vector (../pcap/NAME) must be the one its transcript makes.
+        const std::string pcap = (fs::path(f).parent_path() / ".." / "pcap" / v->pcap).lexically_normal().string();
+        const std::string fresh = (fs::temp_directory_path() / ("kd-vectors-" + std::to_string(::getpid()) + ".pcap")).string();
+        std::string why;
+        if (auto st = vectors::write_pcap(*v, fresh); !st) why = "cannot build the capture: " + st.error().detail;
+        else if (read_file(pcap) != read_file(fresh)) why = pcap + " is missing or differs from the capture of the transcript";
+        ::unlink(fresh.c_str());
+        if (!why.empty()) {
+          rep.lines.push_back(why);
+          rep.failed = 1;
+        }
+      }
     } else {
       auto v = json::decode_negative(*text);
       if (!v) {

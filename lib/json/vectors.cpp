@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "flow/policy.hpp"
+#include "json/codec.hpp"
 
 namespace kd::json {
 
@@ -25,7 +26,8 @@ msg::Role role_of(const oj& j) {
 void put_setup(oj& j, const vectors::Setup& s) {
   j["suite"] = s.suite;
   j["flow"] = msg::flow_name(s.flow);
-  j["binding"] = "json";
+  j["binding"] = s.binding;
+  if (s.binding != "json") j["radius_secret"] = s.radius_secret;
   j["seed"] = to_hex(s.seed);
   j["now"] = s.now;
   j["identities"] = oj{{"term", s.term}, {"proxy", s.proxy}, {"switch", s.sw}, {"auc", s.auc}};
@@ -49,8 +51,15 @@ vectors::Setup get_setup(const oj& j) {
   auto flow = msg::parse_flow(j.at("flow").get<std::string>());
   if (!flow) throw std::runtime_error("bad flow");
   s.flow = *flow;
-  if (j.at("binding").get<std::string>() != "json")
-    throw std::runtime_error("binding " + j.at("binding").get<std::string>() + " is not supported by this runner yet");
+  s.binding = j.at("binding").get<std::string>();
+  if (s.binding != "json") {
+    bool known = false;
+    for (const auto& b : vectors::wire_bindings()) known = known || b == s.binding;
+    if (!known) throw std::runtime_error("unknown binding " + s.binding + " (json, sip, mgcp, h248, h323)");
+    s.radius_secret = j.at("radius_secret").get<std::string>();
+    if (s.radius_secret.empty() || s.radius_secret.size() > 128)
+      throw std::runtime_error("radius_secret must hold 1 to 128 bytes");
+  }
   s.seed = unhex(j.at("seed"));
   if (s.seed.empty() || s.seed.size() > 64) throw std::runtime_error("seed must be 1 to 64 bytes of hex");
   s.now = j.at("now").get<std::uint64_t>();
@@ -105,7 +114,8 @@ std::string encode_positive(const vectors::Positive& v) {
       e["step"] = r.step;
       e["to"] = role_str(*r.to);
       e["message"] = oj::parse(r.line);
-      e["wire"] = to_hex(to_bytes(r.line));
+      if (v.setup.binding != "json") e["binding"] = r.wire_binding;
+      e["wire"] = to_hex(r.wire_binding.empty() || r.wire_binding == "json" ? to_bytes(r.line) : r.wire);
     } else {
       e["event"] = oj::parse(r.line);
     }
@@ -113,6 +123,7 @@ std::string encode_positive(const vectors::Positive& v) {
   }
   j["transcript"] = std::move(tr);
   j["session_key"] = v.session_key;
+  if (!v.pcap.empty()) j["pcap"] = v.pcap;
   return j.dump(1) + "\n";
 }
 
@@ -128,14 +139,23 @@ Result<vectors::Positive> decode_positive(std::string_view text) {
       } else {
         r.step = e.at("step").get<std::string>();
         r.to = role_of(e.at("to"));
-        Bytes wire = unhex(e.at("wire"));
-        r.line.assign(wire.begin(), wire.end());
-        if (e.at("message").dump() != r.line)
-          throw std::runtime_error("transcript entry " + r.step + ": \"message\" and \"wire\" disagree");
+        r.wire = unhex(e.at("wire"));
+        r.wire_binding = e.value("binding", "json");
+        if (r.wire_binding == "json") {
+          r.line.assign(r.wire.begin(), r.wire.end());
+          if (e.at("message").dump() != r.line)
+            throw std::runtime_error("transcript entry " + r.step + ": \"message\" and \"wire\" disagree");
+        } else {
+          if (r.wire_binding != "radius" && r.wire_binding != v.setup.binding)
+            throw std::runtime_error("transcript entry " + r.step + ": binding " + r.wire_binding +
+                                     " is neither the vector's nor radius");
+          r.line = e.at("message").dump();
+        }
       }
       v.records.push_back(std::move(r));
     }
     v.session_key = j.at("session_key").get<std::string>();
+    v.pcap = j.value("pcap", "");
     return v;
   });
 }
@@ -166,7 +186,13 @@ std::string encode_negative(const vectors::Negative& v) {
         t["extra"] = std::move(ex);
       }
       t["target"] = role_str(c.input.target);
-      t["input"] = c.input.line;
+      if (c.is_wire()) {
+        t["step"] = c.step;
+        t["binding"] = c.wire_binding;
+        t["wire"] = to_hex(c.wire);
+      } else {
+        t["input"] = c.input.line;
+      }
       oj o = oj::object();
       if (c.overrides.now) o["now"] = *c.overrides.now;
       if (c.overrides.skew) o["skew"] = *c.overrides.skew;
@@ -208,7 +234,18 @@ Result<vectors::Negative> decode_negative(std::string_view text) {
         if (t.contains("extra"))
           for (const auto& x : t.at("extra"))
             c.extra.push_back({role_of(x.at("target")), x.at("input").get<std::string>()});
-        c.input = {role_of(t.at("target")), t.at("input").get<std::string>()};
+        if (t.contains("wire")) {
+          // A malformed encoding: delivered as the wire line a tool would print for these bytes.
+          c.step = t.at("step").get<std::string>();
+          c.wire_binding = t.at("binding").get<std::string>();
+          c.wire = unhex(t.at("wire"));
+          const msg::StepSpec* spec = msg::find_step(c.step);
+          if (!spec) throw std::runtime_error("tcId " + std::to_string(c.tc_id) + ": unknown step " + c.step);
+          if (c.wire.empty()) throw std::runtime_error("tcId " + std::to_string(c.tc_id) + ": empty wire");
+          c.input = {role_of(t.at("target")), encode_wire_line(c.wire_binding, *spec, c.wire)};
+        } else {
+          c.input = {role_of(t.at("target")), t.at("input").get<std::string>()};
+        }
         if (t.contains("overrides")) {
           const auto& o = t.at("overrides");
           if (o.contains("now")) c.overrides.now = o.at("now").get<std::uint64_t>();

@@ -4,8 +4,47 @@
 #include "flow/policy.hpp"
 #include "json/codec.hpp"
 #include "vectors/vectors.hpp"
+#include "wire/codec.hpp"
 
 namespace kd::vectors {
+
+std::vector<std::string> wire_bindings() { return {"sip", "mgcp", "h248", "h323"}; }
+
+namespace {
+
+std::unique_ptr<wire::Codec> codec_named(const Setup& s, const std::string& name) {
+  auto b = wire::parse_binding(name);
+  if (!b) return nullptr;
+  return wire::make_codec(*b, {s.radius_secret});
+}
+
+}  // namespace
+
+std::string binding_of_step(const Setup& s, const msg::StepSpec& step) {
+  if (s.binding == "json") return "json";
+  if (auto r = codec_named(s, "radius"); r && r->carries(step)) return "radius";
+  if (auto c = codec_named(s, s.binding); c && c->carries(step)) return s.binding;
+  return "json";
+}
+
+Result<Bytes> encode_wire(const Setup& s, const msg::Message& m, std::string* binding) {
+  const std::string b = binding_of_step(s, msg::spec_of(m));
+  if (binding) *binding = b;
+  if (b == "json") return to_bytes(json::encode_message(m));
+  auto c = codec_named(s, b);
+  if (!c) return err(Code::malformed, "no codec for binding " + b);
+  return c->encode(m);
+}
+
+Result<msg::Message> decode_wire(const Setup& s, const std::string& binding, ByteView wire) {
+  if (binding == "json") return json::decode_message(std::string_view(reinterpret_cast<const char*>(wire.data()), wire.size()));
+  auto c = codec_named(s, binding);
+  if (!c) {
+    if (binding == "radius") return err(Code::malformed, "a radius wire line needs the shared secret");
+    return err(Code::malformed, "unknown binding \"" + binding + "\"");
+  }
+  return c->decode(wire);
+}
 
 namespace {
 
@@ -46,9 +85,23 @@ engine::Settings settings_for(const Setup& s, msg::Role r, const Overrides& o) {
   return st;
 }
 
-Outcome from_engine(const engine::Outcome& e) {
+// What a tool prints: with a wire binding, each message sent as a wire line (as kd-term(1),
+// WIRE OPTIONS, describes), events as they are.
+Outcome from_engine(const Setup& s, const engine::Outcome& e) {
   Outcome o;
   o.lines = e.lines;
+  if (s.binding != "json")
+    for (std::size_t i = 0; i < e.messages.size() && i < o.lines.size(); ++i) {
+      std::string b;
+      auto bytes = encode_wire(s, e.messages[i], &b);
+      if (!bytes) {
+        o.lines[i] = "{\"event\":\"error\",\"code\":\"cannot encode\"}";
+        o.code = "cannot encode " + std::string(msg::spec_of(e.messages[i]).name) + ": " + bytes.error().detail;
+        o.status = 3;
+        return o;
+      }
+      o.lines[i] = b == "json" ? e.lines[i] : json::encode_wire_line(b, msg::spec_of(e.messages[i]), *bytes);
+    }
   if (e.error) {
     o.code = std::string(code_name(e.error->code));
     o.status = 1;
@@ -76,7 +129,7 @@ Outcome InProcessDriver::start(const Setup& s) {
   auto e = engine::make_engine(msg::Role::term, s.keys, settings_for(s, msg::Role::term, {}),
                                states_[0].value_or(""));
   if (!e) return Outcome{{}, "malformed", 3};
-  Outcome o = from_engine((*e)->start(start_params(s)));
+  Outcome o = from_engine(s, (*e)->start(start_params(s)));
   if ((*e)->changed()) states_[0] = (*e)->state_text();
   return o;
 }
@@ -85,7 +138,26 @@ Outcome InProcessDriver::deliver(const Setup& s, const Delivery& d, const Overri
   auto& slot = states_[index_of(d.target)];
   auto e = engine::make_engine(d.target, s.keys, settings_for(s, d.target, ov), slot.value_or(""));
   if (!e) return Outcome{{}, "malformed", 3};
-  Outcome o = from_engine((*e)->feed(d.line));
+  Outcome o;
+  if (json::is_wire_line(d.line)) {
+    // A wire line: decoded with the library codec of its binding, then fed as the tools do.
+    std::string step;
+    auto m = [&]() -> Result<msg::Message> {
+      auto w = json::decode_wire_line(d.line);
+      if (!w) return w.error();
+      step = w->step;
+      auto dm = decode_wire(s, w->binding, w->wire);
+      if (!dm) return dm.error();
+      const auto& spec = msg::spec_of(*dm);
+      if ((!w->step.empty() && w->step != spec.name) || (!w->to.empty() && w->to != msg::role_name(spec.to)))
+        return err(Code::malformed, "the wire line's hints name another step than its bytes hold");
+      step = spec.name;
+      return dm;
+    }();
+    o = from_engine(s, m ? (*e)->feed_message(*m) : (*e)->reject(m.error(), step));
+  } else {
+    o = from_engine(s, (*e)->feed(d.line));
+  }
   if ((*e)->changed()) slot = (*e)->state_text();
   return o;
 }
@@ -104,7 +176,9 @@ Run run_registration(const Setup& s, Driver& d) {
         queue.push_back({l, from});
         continue;
       }
-      Record r{"", from, std::nullopt, l};
+      Record r;
+      r.from = from;
+      r.line = l;
       run.records.push_back(r);
       auto ev = json::string_field(l, "event").value_or("");
       if (ev == "error") run.errors.push_back(l);
@@ -122,7 +196,12 @@ Run run_registration(const Setup& s, Driver& d) {
       run.errors.push_back("unroutable line: " + p.line);
       break;
     }
-    run.records.push_back({step, p.from, *to, p.line});
+    Record r;
+    r.step = step;
+    r.from = p.from;
+    r.to = *to;
+    r.line = p.line;
+    run.records.push_back(r);
     if (!run.before.count(step)) run.before[step] = d.snapshot();
     collect(d.deliver(s, {*to, p.line}, {}), *to);
   }
@@ -146,9 +225,48 @@ Report check(const Positive& v, Driver& d) {
       break;
     }
     const auto &got = run.records[i], &want = v.records[i];
-    if (got.line != want.line || got.from != want.from || got.to != want.to)
-      fails.push_back("line " + std::to_string(i + 1) + " (" + want.step + "): expected " + want.line +
-                      "\n  got " + got.line);
+    const std::string where = "line " + std::to_string(i + 1) + " (" + want.step + ")";
+    if (got.from != want.from || got.to != want.to || got.step != want.step) {
+      fails.push_back(where + ": expected a record from " + std::string(msg::role_name(want.from)) + " for step " +
+                      want.step + ", got " + got.line);
+    } else if (want.to && json::is_wire_line(got.line)) {
+      // What was sent in a wire binding: its bytes must be the vector's, byte for byte.
+      auto w = json::decode_wire_line(got.line);
+      if (!w)
+        fails.push_back(where + ": an unreadable wire line: " + w.error().detail);
+      else if (w->binding != want.wire_binding || w->wire != want.wire)
+        fails.push_back(where + ": expected " + want.wire_binding + " bytes " + to_hex(want.wire) + "\n  got " +
+                        w->binding + " bytes " + to_hex(w->wire));
+    } else if (want.to && want.wire_binding != "json" && !want.wire_binding.empty()) {
+      fails.push_back(where + ": expected a " + want.wire_binding + " wire line, got " + got.line);
+    } else if (got.line != want.line) {
+      fails.push_back(where + ": expected " + want.line + "\n  got " + got.line);
+    }
+  }
+  // The codecs in both directions, independently of the run: encode(message) == wire and
+  // decode(wire) == message for every message of the transcript.
+  for (std::size_t i = 0; i < v.records.size(); ++i) {
+    const auto& r = v.records[i];
+    if (!r.to || r.wire_binding.empty() || r.wire_binding == "json") continue;
+    const std::string where = "line " + std::to_string(i + 1) + " (" + r.step + ", " + r.wire_binding + ")";
+    auto m = json::decode_message(r.line);
+    if (!m) {
+      fails.push_back(where + ": the logical message does not decode: " + m.error().detail);
+      continue;
+    }
+    if (binding_of_step(v.setup, msg::spec_of(*m)) != r.wire_binding)
+      fails.push_back(where + ": the step travels in " + binding_of_step(v.setup, msg::spec_of(*m)) + " in this binding");
+    auto c = codec_named(v.setup, r.wire_binding);
+    if (!c) {
+      fails.push_back(where + ": no codec for binding " + r.wire_binding);
+      continue;
+    }
+    auto enc = c->encode(*m);
+    if (!enc) fails.push_back(where + ": encode fails: " + std::string(code_name(enc.error().code)) + ": " + enc.error().detail);
+    else if (*enc != r.wire) fails.push_back(where + ": encode gives " + to_hex(*enc) + "\n  the vector has " + to_hex(r.wire));
+    auto dec = c->decode(r.wire);
+    if (!dec) fails.push_back(where + ": decode fails: " + std::string(code_name(dec.error().code)) + ": " + dec.error().detail);
+    else if (!(*dec == *m)) fails.push_back(where + ": decode gives " + json::encode_message(*dec) + "\n  the vector has " + r.line);
   }
   if (run.term_key != v.session_key) fails.push_back("session key differs from the vector's");
   rep.failed = fails.empty() ? 0 : 1;
@@ -181,6 +299,14 @@ Report check(const Negative& v, Driver& d) {
       Snapshot s0 = d.snapshot();
       Outcome o = d.deliver(g.setup, c.input, c.overrides);
       Snapshot s1 = d.snapshot();
+      if (c.is_wire() && c.result == "invalid") {
+        // The library codec on its own, whatever the driver.
+        auto dm = decode_wire(g.setup, c.wire_binding, c.wire);
+        if (dm) fails.push_back(id + ": the " + c.wire_binding + " codec accepts the bytes; expected " + c.error);
+        else if (std::string(code_name(dm.error().code)) != c.error)
+          fails.push_back(id + ": the " + c.wire_binding + " codec says " + std::string(code_name(dm.error().code)) +
+                          " (" + dm.error().detail + "), expected " + c.error);
+      }
       if (c.result == "invalid") {
         if (o.code != c.error)
           fails.push_back(id + ": expected " + c.error + ", got " + (o.code.empty() ? "acceptance" : o.code));

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/bytes.hpp"
+#include "core/error.hpp"
 #include "flow/roles.hpp"
 #include "flow/state.hpp"
 #include "msg/message.hpp"
@@ -26,20 +27,38 @@ struct Setup {
   std::string mechs = "tls:0.9,ipsec-3gpp:0.5,kd-app:0.1";
   std::string contact = "192.0.2.10:5060";
   flow::Keystore keys;
+  // The signaling binding messages travel in ("json", "sip", "mgcp", "h248", "h323"); with a wire
+  // binding the AuC link speaks RADIUS under radius_secret (kd-protocol(7), BINDINGS).
+  std::string binding = "json";
+  std::string radius_secret;
 };
+
+// The RADIUS shared secret of every wire vector (documented in kd-vectors(5)).
+inline constexpr const char* kRadiusSecret = "kd-vectors-secret";
+// The wire bindings vectors exist for, besides json.
+std::vector<std::string> wire_bindings();
+// The binding a message of this setup travels in: RADIUS for the AuC link, else the setup's
+// signaling binding when it carries the step, else "json".
+std::string binding_of_step(const Setup& s, const msg::StepSpec& step);
+// The message's bytes in the binding the setup gives its step (for json: the JSON line).
+Result<Bytes> encode_wire(const Setup& s, const msg::Message& m, std::string* binding = nullptr);
+// Decodes bytes of the named binding ("json" included) with the setup's RADIUS secret.
+Result<msg::Message> decode_wire(const Setup& s, const std::string& binding, ByteView wire);
 
 struct Record {  // one line of a transcript
   std::string step;  // message step, or "" for an event
   msg::Role from = msg::Role::term;
   std::optional<msg::Role> to;  // absent for events
-  std::string line;
+  std::string line;         // the logical JSON line (message or event)
+  std::string wire_binding; // messages: the binding of wire ("json", a signaling binding, "radius")
+  Bytes wire;               // messages: the bytes in that binding
 };
 
 struct Positive {
   Setup setup;
-  std::string binding = "json";
   std::vector<Record> records;  // messages and events in delivery order
   std::string session_key;      // hex
+  std::string pcap;             // file name of the capture (testvectors/pcap/), wire bindings only
 };
 
 struct Overrides {
@@ -65,6 +84,10 @@ struct Case {
   std::string result;            // "valid", "invalid" or "acceptable"
   std::string error;             // the reason code, for "invalid"
   bool state_change = false;     // an invalid input whose rejection the protocol records
+  // A malformed encoding (wire-*.json): input.line is then the wire line of these bytes.
+  std::string step, wire_binding;
+  Bytes wire;
+  bool is_wire() const { return !wire_binding.empty(); }
 };
 
 struct Group {
@@ -150,5 +173,13 @@ flow::Keystore seeded_keys(const Setup& s);
 Positive make_positive(const std::string& suite, msg::Flow flow);
 // The negative cases of one suite, both flows; tcIds start at 1 (proxied) and 1001 (direct).
 Negative make_negative(const std::string& suite);
+// A positive vector in a wire binding: the JSON vector's transcript with each message's bytes.
+Positive make_wire_positive(const std::string& suite, msg::Flow flow, const std::string& binding);
+// The capture of a wire vector: every message as an Ethernet/IPv4/UDP frame (classic pcap).
+// Writes path afresh.
+Status write_pcap(const Positive& v, const std::string& path);
+// Malformed encodings of one binding (a signaling binding or "radius"), both flows; tcIds start
+// at 1 (proxied) and 1001 (direct).
+Negative make_wire_negative(const std::string& binding);
 
 }  // namespace kd::vectors

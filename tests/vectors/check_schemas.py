@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Validates every file of testvectors/positive and testvectors/negative against its JSON Schema
-in testvectors/schemas, and checks that each schema is itself a valid draft-07 schema."""
+in testvectors/schemas, checks that each schema is itself a valid draft-07 schema, and checks the
+captures of testvectors/pcap against the positive vectors that name them."""
 import json
 import pathlib
 import sys
@@ -27,6 +28,28 @@ for path in sorted((root / "positive").glob("*.json")) + sorted((root / "negativ
     else:
         passed += 1
         print(f"ok   {path.name}")
+# Every capture a positive vector names exists and is a classic pcap of link type Ethernet, and every
+# capture in testvectors/pcap is named by exactly one vector.
+named = {}
+for path in sorted((root / "positive").glob("*.json")):
+    doc = json.loads(path.read_text())
+    if "pcap" in doc:
+        named.setdefault(doc["pcap"], []).append(path.name)
+for name, users in sorted(named.items()):
+    pcap = root / "pcap" / name
+    head = pcap.read_bytes()[:24] if pcap.exists() else b""
+    magic_ok = head[:4] in (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4")
+    link = int.from_bytes(head[20:24], "little" if head[:1] == b"\xd4" else "big") if len(head) == 24 else -1
+    if len(users) != 1 or not magic_ok or link != 1:
+        failed += 1
+        print(f"FAIL pcap/{name}: named by {users}, exists {pcap.exists()}, classic pcap {magic_ok}, link type {link}")
+    else:
+        passed += 1
+        print(f"ok   pcap/{name}")
+for pcap in sorted((root / "pcap").glob("*")) if (root / "pcap").exists() else []:
+    if pcap.name not in named:
+        failed += 1
+        print(f"FAIL pcap/{pcap.name}: no positive vector names it")
 if passed == 0:
     print("FAIL no vector files found")
     failed += 1

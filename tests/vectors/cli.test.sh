@@ -34,5 +34,25 @@ check "numberOfTests must match" 3 "numberOfTests says 1" "$kv" run "$tmp/wrong-
 awk '/"tcId": 2,/{sub(/"tcId": 2,/,"\"tcId\": 1,")}1' "$neg" > "$tmp/dup-id.json"
 check "a tcId given twice is refused" 3 "tcId 1 appears twice" "$kv" run "$tmp/dup-id.json"
 
+# The wire bindings: bytes, secret, capture and malformed-encoding codes are all checked.
+wpos=$tv/positive/KD-SM4GCM-SM3-direct-sip.json
+wneg=$tv/negative/wire-mgcp.json
+mkdir -p "$tmp/positive" "$tmp/pcap"
+cp "$tv/pcap/KD-SM4GCM-SM3-direct-sip.pcap" "$tmp/pcap/"
+check "a wire vector with its capture passes" 0 "1 passed, 0 failed" "$kv" run "$wpos"
+sed '0,/"wire": "5245/s/"wire": "5245/"wire": "5345/' "$wpos" > "$tmp/positive/wrong-wire.json"
+check "a changed wire byte fails the positive vector" 1 "encode gives" "$kv" run "$tmp/positive/wrong-wire.json"
+sed 's/"radius_secret": "kd-vectors-secret"/"radius_secret": "another-secret"/' "$wpos" > "$tmp/positive/wrong-secret.json"
+check "another RADIUS secret fails the positive vector" 1 "expected radius bytes" "$kv" run "$tmp/positive/wrong-secret.json"
+cp "$wpos" "$tmp/positive/capture.json"
+printf 'x' >> "$tmp/pcap/KD-SM4GCM-SM3-direct-sip.pcap"
+check "a capture that differs from the transcript fails" 1 "differs from the capture" "$kv" run "$tmp/positive/capture.json"
+rm "$tmp/pcap/KD-SM4GCM-SM3-direct-sip.pcap"
+check "a missing capture fails" 1 "is missing or differs" "$kv" run "$tmp/positive/capture.json"
+sed '0,/"error": "missing_field"/s/"error": "missing_field"/"error": "malformed"/' "$wneg" > "$tmp/wrong-wire-code.json"
+check "a wrong expected code of a malformed encoding fails" 1 "the mgcp codec says missing_field" "$kv" run "$tmp/wrong-wire-code.json"
+sed 's/"binding": "mgcp",/"binding": "smtp",/' "$wneg" > "$tmp/wrong-binding.json"
+check "an unknown binding is refused" 3 "unknown binding smtp" "$kv" run "$tmp/wrong-binding.json"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
