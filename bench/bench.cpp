@@ -17,6 +17,8 @@
 #include "crypto/suite.hpp"
 #include "flow/roles.hpp"
 #include "msg/message.hpp"
+#include "capture/capture.hpp"
+#include "wire/codec.hpp"
 
 namespace {
 
@@ -29,6 +31,8 @@ struct Options {
   int identities = 1000;
   std::vector<std::string> suites;
   long profile_registrations = 0;  // > 0: run this many registrations per suite, untimed, and stop
+  std::string capture;             // write a capture of SIP messages instead of measuring
+  long capture_messages = 1000000;
 };
 
 [[noreturn]] void die(const std::string& why) {
@@ -109,7 +113,7 @@ public:
 
   // One complete registration of the next identity, s1 to s11, each message validated as a
   // receiver would. With trace, also records the primitive calls it makes.
-  void register_next(Trace* trace = nullptr) {
+  void register_next(Trace* trace = nullptr, std::vector<msg::Message>* sent = nullptr) {
     if (next_ == terms_.size()) {
       // Replay caches, used Rands and issued challenges are keyed by fresh random values; with a
       // fixed clock nothing expires, so clear every role's state once per cycle of identities.
@@ -140,6 +144,7 @@ public:
       if (auto s = msg::validate(m); !s)
         die(std::string(spec.name) + " does not validate: " + s.error().detail);
       steps_seen |= 1u << m.step;
+      if (sent) sent->push_back(m);
       const crypto::OpCounts before = crypto::op_counts();
       switch (spec.to) {
         case msg::Role::term: out = flow::term_handle(term_, m, term_ctx_); break;
@@ -372,6 +377,62 @@ int run(const Options& o) {
 
 }  // namespace
 
+// A classic pcap of Ethernet/IPv4/UDP frames holding the SIP messages of complete registrations
+// (first suite, a new identity for each), for timing decoders on a large capture.
+int write_capture(const Options& o) {
+  const crypto::Suite* suite = o.suites.empty() ? &crypto::default_suite() : crypto::find_suite(o.suites.front());
+  if (!suite) die("unknown suite " + o.suites.front());
+  Rig rig(*suite, o.identities);
+  auto codec = wire::make_codec(wire::Binding::sip);
+  std::FILE* f = std::fopen(o.capture.c_str(), "wb");
+  if (!f) die("cannot write " + o.capture);
+  std::vector<std::uint8_t> out;
+  auto le32 = [&](std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+  };
+  le32(0xa1b2c3d4);
+  out.insert(out.end(), {2, 0, 4, 0});
+  le32(0);
+  le32(0);
+  le32(262144);
+  le32(1);
+  const char* addr[] = {"192.0.2.10", "192.0.2.20", "192.0.2.30", "192.0.2.40"};
+  long written = 0;
+  std::uint64_t usec = 0;
+  std::vector<msg::Message> sent;
+  while (written < o.capture_messages) {
+    sent.clear();
+    rig.register_next(nullptr, &sent);
+    for (const auto& m : sent) {
+      const auto& spec = msg::spec_of(m);
+      if (!codec->carries(spec) || written >= o.capture_messages) continue;
+      auto bytes = codec->encode(m);
+      if (!bytes) die(std::string(spec.name) + ": " + bytes.error().detail);
+      capture::Packet p;
+      p.src_ip = addr[static_cast<int>(spec.from)];
+      p.dst_ip = addr[static_cast<int>(spec.to)];
+      std::tie(p.src_port, p.dst_port) = codec->ports(spec);
+      p.payload = std::move(*bytes);
+      auto frame = capture::build_frame(p);
+      if (!frame) die(frame.error().detail);
+      ++usec;
+      le32(static_cast<std::uint32_t>(Rig::kNow + usec / 1000000));
+      le32(static_cast<std::uint32_t>(usec % 1000000));
+      le32(static_cast<std::uint32_t>(frame->size()));
+      le32(static_cast<std::uint32_t>(frame->size()));
+      out.insert(out.end(), frame->begin(), frame->end());
+      ++written;
+    }
+    if (out.size() > (8u << 20)) {
+      if (std::fwrite(out.data(), 1, out.size(), f) != out.size()) die("write failed");
+      out.clear();
+    }
+  }
+  if (std::fwrite(out.data(), 1, out.size(), f) != out.size() || std::fclose(f) != 0) die("write failed");
+  std::printf("%ld SIP messages written to %s\n", written, o.capture.c_str());
+  return 0;
+}
+
 int main(int argc, char** argv) {
   Options o;
   CLI::App app{"kd-bench: in-process proxied registrations per second against the crypto floor"};
@@ -389,6 +450,11 @@ int main(int argc, char** argv) {
   app.add_option("--profile", o.profile_registrations,
                  "run N registrations per suite untimed and stop (for callgrind or perf)")
       ->check(CLI::PositiveNumber);
+  app.add_option("--capture", o.capture,
+                 "write a pcap of the SIP messages of complete registrations to this file and stop");
+  app.add_option("--messages", o.capture_messages, "messages in --capture (default 1000000)")
+      ->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
+  if (!o.capture.empty()) return write_capture(o);
   return run(o);
 }
