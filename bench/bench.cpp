@@ -387,11 +387,12 @@ int write_capture(const Options& o) {
   std::FILE* f = std::fopen(o.capture.c_str(), "wb");
   if (!f) die("cannot write " + o.capture);
   std::vector<std::uint8_t> out;
+  out.reserve(16u << 20);
   auto le32 = [&](std::uint32_t v) {
     for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
   };
   le32(0xa1b2c3d4);
-  out.insert(out.end(), {2, 0, 4, 0});
+  for (int b : {2, 0, 4, 0}) out.push_back(static_cast<std::uint8_t>(b));  // version 2.4
   le32(0);
   le32(0);
   le32(262144);

@@ -28,12 +28,12 @@ void put32(Bytes& b, std::uint32_t v, bool swapped) {
   if (swapped) v = bswap32(v);
   std::uint8_t raw[4];
   std::memcpy(raw, &v, 4);
-  b.insert(b.end(), raw, raw + 4);
+  for (std::uint8_t x : raw) b.push_back(x);  // push_back: GCC 12 -O3 misreads insert() here
 }
 void put16h(Bytes& b, std::uint16_t v) {
   std::uint8_t raw[2];
   std::memcpy(raw, &v, 2);
-  b.insert(b.end(), raw, raw + 2);
+  for (std::uint8_t x : raw) b.push_back(x);
 }
 
 // RFC 1071 sum of 16-bit big-endian words, not yet folded or complemented.

@@ -254,7 +254,7 @@ int decode_main(int argc, char** argv) {
             used = *b;
             return c->decode(item.raw);
           }();
-          rec.binding = wire::binding_name(used);
+          rec.binding = r || *b != wire::Binding::json ? std::string(wire::binding_name(used)) : "unknown";
           if (r) m = std::move(*r);
           else rec.error = r.error();
         } else {

@@ -69,21 +69,16 @@ bool Input::read_line(std::string& line) {
   // Never holds more than kMaxWireLine + 1 bytes of one line: a longer one is truncated here and
   // refused as oversized by the decoder (a logical line over kMaxLine is refused too).
   line.clear();
-  bool any = false;
+  bool any = false, ended = false;
   auto take = [&](int ch) {
     any = true;
-    if (ch == '\n') return true;
-    if (line.size() <= kMaxWireLine) line.push_back(static_cast<char>(ch));
-    return false;
+    if (ch == '\n') ended = true;
+    else if (line.size() <= kMaxWireLine) line.push_back(static_cast<char>(ch));
   };
-  while (!prefix_.empty()) {
-    const char ch = prefix_.front();
-    prefix_.erase(0, 1);
-    if (take(static_cast<unsigned char>(ch))) goto done;
-  }
-  for (int ch; (ch = std::fgetc(file_)) != EOF;)
-    if (take(ch)) break;
-done:
+  std::size_t used = 0;  // bytes sniffed from standard input come first
+  while (used < prefix_.size() && !ended) take(static_cast<unsigned char>(prefix_[used++]));
+  prefix_.erase(0, used);
+  for (int ch; !ended && (ch = std::fgetc(file_)) != EOF;) take(ch);
   if (!line.empty() && line.back() == '\r') line.pop_back();
   return any;
 }

@@ -1,5 +1,7 @@
 #include "engine/verify.hpp"
 
+#include <algorithm>
+
 #include "crypto/protocol.hpp"
 #include "crypto/suite.hpp"
 #include "flow/policy.hpp"
@@ -7,10 +9,6 @@
 namespace kd::engine {
 
 namespace {
-
-// The sets of seen nonces and Rand forget their oldest entries beyond this many, so memory stays
-// flat on any capture; a replay further apart than this is not flagged.
-constexpr std::size_t kMemory = 1 << 20;
 
 // The step's position in the flow: 1 start, 2 forwarded start, 3 AuC request, 4 AuC answer,
 // 5 challenge to the proxy, 6 challenge to the terminal, 7 answer, 8 forwarded answer,
@@ -28,13 +26,25 @@ std::string peer_of(const msg::Message& m) { return m.flow == msg::Flow::proxied
 
 Verifier::Verifier(const flow::Keystore* keys, std::uint64_t skew) : keys_(keys), skew_(skew) {}
 
-bool Verifier::seen_before(std::set<Bytes>& set, std::deque<Bytes>& order, const Bytes& v) {
-  if (!set.insert(v).second) return true;
-  order.push_back(v);
-  if (order.size() > kMemory) {
-    set.erase(order.front());
-    order.pop_front();
+std::size_t Verifier::Recent::Hash::operator()(const Key& k) const noexcept {
+  // Nonces and Rand are random: their first bytes are as good a hash as any.
+  std::size_t h = 0;
+  for (std::size_t i = 0; i < sizeof h; ++i) h = h << 8 | k[i];
+  return h;
+}
+
+bool Verifier::Recent::seen_before(const Bytes& v) {
+  Key k{};
+  std::copy_n(v.begin(), std::min(v.size(), k.size()), k.begin());
+  if (set_.count(k)) return true;
+  if (ring_.size() < kMemory) {
+    ring_.push_back(k);
+  } else {  // forget the oldest
+    set_.erase(ring_[next_]);
+    ring_[next_] = k;
+    next_ = (next_ + 1) % kMemory;
   }
+  set_.insert(k);
   return false;
 }
 
@@ -90,7 +100,7 @@ std::vector<Check> Verifier::observe(const msg::Message& m, std::optional<std::u
     else pass(checks, "timestamp");
   };
   auto fresh_nonce = [&](const Bytes& n, std::string_view field) {
-    if (seen_before(nonces_, nonce_order_, n)) fail(r, checks, "nonce_fresh", std::string(field) + " was seen before: a replay");
+    if (nonces_.seen_before(n)) fail(r, checks, "nonce_fresh", std::string(field) + " was seen before: a replay");
     else pass(checks, "nonce_fresh");
   };
 
@@ -105,7 +115,7 @@ std::vector<Check> Verifier::observe(const msg::Message& m, std::optional<std::u
       r.n1 = m.N1;
       break;
     case 4:
-      if (seen_before(rands_, rand_order_, *m.Rand)) fail(r, checks, "rand_fresh", "Rand was issued before: a reused challenge");
+      if (rands_.seen_before(*m.Rand)) fail(r, checks, "rand_fresh", "Rand was issued before: a reused challenge");
       else pass(checks, "rand_fresh");
       r.rand = m.Rand;
       r.auth_c = m.Authenticator_c;

@@ -4,12 +4,12 @@
 // the sealed keys and the MAC. Pure: no I/O, the time comes with each message.
 #pragma once
 
+#include <array>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "core/bytes.hpp"
@@ -61,14 +61,27 @@ private:
   void fail(Reg& r, std::vector<Check>& checks, std::string name, std::string detail);
   void pass(std::vector<Check>& checks, std::string name);
   void check_keys(Reg& r, const msg::Message& m, std::vector<Check>& checks);
-  // Remembers v in a set that forgets its oldest entries past a bound (memory stays flat).
-  static bool seen_before(std::set<Bytes>& set, std::deque<Bytes>& order, const Bytes& v);
+  // The last kMemory values of one kind (nonces, Rand), forgetting the oldest: memory stays flat.
+  class Recent {
+  public:
+    static constexpr std::size_t kMemory = 1 << 17;
+    // True when v was remembered already; remembers it otherwise.
+    bool seen_before(const Bytes& v);
+
+  private:
+    using Key = std::array<std::uint8_t, 16>;  // nonces and Rand are 16 bytes (kd-protocol(7))
+    struct Hash {
+      std::size_t operator()(const Key& k) const noexcept;
+    };
+    std::unordered_set<Key, Hash> set_;
+    std::vector<Key> ring_;  // insertion order, kMemory at most
+    std::size_t next_ = 0;
+  };
 
   const flow::Keystore* keys_;
   std::uint64_t skew_;
   std::map<Key, Reg> regs_;
-  std::set<Bytes> nonces_, rands_;
-  std::deque<Bytes> nonce_order_, rand_order_;
+  Recent nonces_, rands_;
 };
 
 }  // namespace kd::engine
