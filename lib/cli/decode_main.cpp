@@ -45,6 +45,7 @@ std::string wire_name(std::string_view binding, const msg::Message& m) {
   const int pos = m.flow == msg::Flow::proxied ? m.step : std::array{0, 1, 3, 4, 6, 7, 10, 11}[m.step];
   if (binding == "radius")
     return pos == 3 ? "Access-Req" : pos == 4 ? "Access-Chal" : "Acct-Req";
+  if (binding == "sip" && m.flow == msg::Flow::proxied && m.step == 6) return "407";  // the proxy challenges
   auto it = kNames.find(binding);
   if (it == kNames.end() || spec.from == msg::Role::auc || spec.to == msg::Role::auc) return "";
   const int kind = pos <= 2 ? 0 : pos <= 6 ? 1 : pos <= 8 ? 2 : 3;

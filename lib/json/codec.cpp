@@ -276,7 +276,7 @@ std::string encode_decoded(const DecodedRecord& r) {
     }
     j["checks"] = std::move(arr);
   }
-  return j.dump();
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);  // details may quote input
 }
 
 std::string encode_registration(const engine::RegistrationReport& r, bool show_key) {
@@ -295,7 +295,7 @@ std::string encode_registration(const engine::RegistrationReport& r, bool show_k
   if (show_key && !r.session_key.empty()) j["session_key"] = to_hex(r.session_key.view());
   ojson out;
   out["registration"] = std::move(j);
-  return out.dump();
+  return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string encode_summary(const DecodeSummary& s) {
