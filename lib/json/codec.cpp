@@ -244,7 +244,130 @@ std::string encode_wire_line(std::string_view binding, const msg::StepSpec& spec
 
 // ---- kd-decode ---------------------------------------------------------------------------------
 
+namespace {
+
+// kd-decode prints one line per message of captures with millions of them; building an ordered_json
+// per line cost more than decoding the message. This writer produces the same text as
+// ordered_json::dump() for records whose strings are all validated ASCII (a decoded message's
+// fields, check names and details, addresses); records with an error take the general path.
+class FastLine {
+public:
+  void key(std::string_view k) {
+    out_ += first_ ? '{' : ',';
+    first_ = false;
+    str(k);
+    out_ += ':';
+  }
+  void str(std::string_view v) {
+    out_ += '"';
+    for (char c : v) {
+      if (c == '"' || c == '\\') out_ += '\\';
+      out_ += c;
+    }
+    out_ += '"';
+  }
+  void num(std::uint64_t v) { out_ += std::to_string(v); }
+  void raw(std::string_view v) { out_ += v; }
+  std::string& text() { return out_; }
+  void open() { first_ = true; }
+  void close() { out_ += first_ ? "{}" : "}"; first_ = false; }
+
+private:
+  std::string out_;
+  bool first_ = true;
+};
+
+// True when every byte is printable ASCII other than nothing that needs a \u escape.
+bool plain_ascii(std::string_view s) {
+  for (char c : s)
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) return false;
+  return true;
+}
+
+bool fast_path_ok(const DecodedRecord& r) {
+  if (r.error || !r.message) return false;
+  bool ok = plain_ascii(r.src) && plain_ascii(r.dst) && plain_ascii(r.binding);
+  for_each_field(*r.message, [&](msg::Field, const auto& v) {
+    using T = std::decay_t<decltype(*v)>;
+    if constexpr (std::is_same_v<T, std::string>) {
+      if (v) ok = ok && plain_ascii(*v);
+    } else if constexpr (std::is_same_v<T, msg::MechList>) {
+      if (v)
+        for (const auto& m : *v) ok = ok && plain_ascii(m.name);
+    }
+  });
+  if (r.checks)
+    for (const auto& c : *r.checks) ok = ok && plain_ascii(c.name) && plain_ascii(c.detail);
+  return ok;
+}
+
+std::string encode_decoded_fast(const DecodedRecord& r) {
+  FastLine w;
+  w.key("frame");
+  w.num(r.frame);
+  if (r.time) { w.key("time"); w.str(*r.time); }
+  if (!r.src.empty()) { w.key("src"); w.str(r.src); }
+  if (!r.dst.empty()) { w.key("dst"); w.str(r.dst); }
+  if (!r.transport.empty()) { w.key("transport"); w.str(r.transport); }
+  w.key("binding");
+  w.str(r.binding);
+  const auto& spec = msg::spec_of(*r.message);
+  w.key("step"); w.str(spec.name);
+  w.key("flow"); w.str(msg::flow_name(spec.flow));
+  w.key("from"); w.str(msg::role_name(spec.from));
+  w.key("to"); w.str(msg::role_name(spec.to));
+  w.key("fields");
+  w.open();
+  for_each_field(*r.message, [&](msg::Field f, const auto& v) {
+    if (!v) return;
+    w.key(msg::field_name(f));
+    using T = std::decay_t<decltype(*v)>;
+    if constexpr (std::is_same_v<T, Bytes>) {
+      w.str(to_hex(*v));
+    } else if constexpr (std::is_same_v<T, msg::MechList>) {
+      w.raw("[");
+      bool first = true;
+      for (const auto& m : *v) {
+        if (!first) w.raw(",");
+        first = false;
+        w.raw("{\"name\":");
+        w.str(m.name);
+        w.raw(",\"q\":");
+        w.num(m.q);
+        w.raw("}");
+      }
+      w.raw("]");
+    } else if constexpr (std::is_same_v<T, bool>) {
+      w.raw(*v ? "true" : "false");
+    } else if constexpr (std::is_same_v<T, std::uint64_t>) {
+      w.num(*v);
+    } else {
+      w.str(*v);
+    }
+  });
+  w.close();
+  if (r.checks && !r.checks->empty()) {
+    w.raw(",\"checks\":[");
+    bool first = true;
+    for (const auto& c : *r.checks) {
+      if (!first) w.raw(",");
+      first = false;
+      w.raw("{\"check\":");
+      w.str(c.name);
+      w.raw(c.ok ? ",\"ok\":true" : ",\"ok\":false,\"detail\":");
+      if (!c.ok) w.str(c.detail);
+      w.raw("}");
+    }
+    w.raw("]");
+  }
+  w.raw("}");
+  return std::move(w.text());
+}
+
+}  // namespace
+
 std::string encode_decoded(const DecodedRecord& r) {
+  if (fast_path_ok(r)) return encode_decoded_fast(r);
   ojson j;
   j["frame"] = r.frame;
   if (r.time) j["time"] = *r.time;
