@@ -25,6 +25,33 @@ std::optional<Binding> parse_binding(std::string_view s) noexcept {
   return std::nullopt;
 }
 
+std::optional<Phase> phase_of(const msg::StepSpec& s) noexcept {
+  if (s.flow == msg::Flow::proxied) {
+    switch (s.step) {
+      case 1: case 2: return Phase::start;
+      case 5: case 6: return Phase::challenge;
+      case 7: case 8: return Phase::answer;
+      case 9: case 10: return Phase::success;
+      default: return std::nullopt;
+    }
+  }
+  switch (s.step) {
+    case 1: return Phase::start;
+    case 4: return Phase::challenge;
+    case 5: return Phase::answer;
+    case 6: return Phase::success;
+    default: return std::nullopt;
+  }
+}
+
+bool term_link(const msg::StepSpec& s) noexcept { return s.from == msg::Role::term || s.to == msg::Role::term; }
+
+bool has_field(const msg::StepSpec& s, msg::Field f) noexcept {
+  for (msg::Field g : s.fields)
+    if (g == f) return true;
+  return false;
+}
+
 std::unique_ptr<Codec> make_codec(Binding b, const CodecOptions& options) {
   switch (b) {
     case Binding::json: return nullptr;

@@ -38,6 +38,15 @@ public:
   virtual std::pair<std::uint16_t, std::uint16_t> ports(const msg::StepSpec& s) const = 0;
 };
 
+// The four phases every signaling binding maps kd's steps onto: the first registration request
+// (s1, s2, d1), the challenge (s5, s6, d4), the answer (s7, s8, d5) and the success (s9, s10, d6).
+// The AuC link (s3, s4, s11, d2, d3, d7) has none.
+enum class Phase : std::uint8_t { start, challenge, answer, success };
+std::optional<Phase> phase_of(const msg::StepSpec& s) noexcept;
+// Whether the step travels to or from the terminal (the proxied flow's outer link, or direct).
+bool term_link(const msg::StepSpec& s) noexcept;
+bool has_field(const msg::StepSpec& s, msg::Field f) noexcept;
+
 struct CodecOptions {
   std::string radius_secret;  // the RADIUS shared secret (RFC 2865 section 3); never logged
 };

@@ -21,34 +21,15 @@ using msg::StepSpec;
 namespace {
 
 // The four MEGACO commands kd's steps become.
-enum class Kind { restart, challenge, answer, success };
+enum class Kind { restart, challenge, answer, success };  // one per Phase
 
 std::optional<Kind> kind_of(const StepSpec& s) {
-  if (s.flow == Flow::proxied) {
-    switch (s.step) {
-      case 1: case 2: return Kind::restart;
-      case 5: case 6: return Kind::challenge;
-      case 7: case 8: return Kind::answer;
-      case 9: case 10: return Kind::success;
-      default: return std::nullopt;
-    }
-  }
-  switch (s.step) {
-    case 1: return Kind::restart;
-    case 4: return Kind::challenge;
-    case 5: return Kind::answer;
-    case 6: return Kind::success;
-    default: return std::nullopt;
-  }
+  const auto p = phase_of(s);
+  return p ? std::optional<Kind>(static_cast<Kind>(*p)) : std::nullopt;
 }
 
-bool has_field(const StepSpec& s, Field f) {
-  for (Field g : s.fields)
-    if (g == f) return true;
-  return false;
-}
 
-bool term_link(const StepSpec& s) { return s.from == Role::term || s.to == Role::term; }
+
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }

@@ -400,7 +400,6 @@ constexpr std::string_view kRasNames[] = {
     "disengageReject", "locationRequest", "locationConfirm", "locationReject", "infoRequest",
     "infoRequestResponse", "nonStandardMessage", "unknownMessageResponse"};
 
-bool term_link(const StepSpec& s) { return s.from == Role::term || s.to == Role::term; }
 
 // SHA-256("kd-h323 " || label || (0x00 || part)...).
 Bytes derive(std::string_view label, std::initializer_list<std::string_view> parts) {

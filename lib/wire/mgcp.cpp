@@ -21,34 +21,15 @@ namespace {
 
 // The four commands kd's steps become. Every step is a command: MGCP acknowledges each command
 // with a response ("200 <tid> OK") that carries no KD value, so those acks are no logical step.
-enum class Kind { restart, challenge, answer, success };  // RSIP, RQNT, NTFY, RQNT
+enum class Kind { restart, challenge, answer, success };  // RSIP, RQNT, NTFY, RQNT: one per Phase
 
 std::optional<Kind> kind_of(const StepSpec& s) {
-  if (s.flow == Flow::proxied) {
-    switch (s.step) {
-      case 1: case 2: return Kind::restart;
-      case 5: case 6: return Kind::challenge;
-      case 7: case 8: return Kind::answer;
-      case 9: case 10: return Kind::success;
-      default: return std::nullopt;
-    }
-  }
-  switch (s.step) {
-    case 1: return Kind::restart;
-    case 4: return Kind::challenge;
-    case 5: return Kind::answer;
-    case 6: return Kind::success;
-    default: return std::nullopt;
-  }
+  const auto p = phase_of(s);
+  return p ? std::optional<Kind>(static_cast<Kind>(*p)) : std::nullopt;
 }
 
-bool term_link(const StepSpec& s) { return s.from == Role::term || s.to == Role::term; }
 
-bool has_field(const StepSpec& s, Field f) {
-  for (Field g : s.fields)
-    if (g == f) return true;
-  return false;
-}
+
 
 // The events and signals of kd's own package "X-KD" (an experimental name, so it clashes with no
 // registered package): the call agent requests the authentication event and signals the challenge; the

@@ -203,13 +203,7 @@ std::optional<StepShape> shape_of(const StepSpec& s) {
   }
 }
 
-bool has_field(const StepSpec& s, Field f) {
-  for (Field g : s.fields)
-    if (g == f) return true;
-  return false;
-}
 
-bool term_link(const StepSpec& s) { return s.from == Role::term || s.to == Role::term; }
 
 // ---- envelope derivation ------------------------------------------------------------------
 
