@@ -167,16 +167,7 @@ int decode_main(int argc, char** argv) {
       if (!ks) throw IoError{"keystore " + keys_path + ": " + ks.error().detail};
       keys = std::move(*ks);
     }
-    if (!secret_file.empty()) {
-      auto text = read_file(secret_file);
-      if (!text) throw IoError{"RADIUS secret file " + secret_file + " does not exist"};
-      std::string secret = text->substr(0, text->find('\n'));
-      if (!secret.empty() && secret.back() == '\r') secret.pop_back();
-      secure_wipe(text->data(), text->size());
-      if (secret.empty() || secret.size() > 128)
-        throw IoError{"RADIUS secret file " + secret_file + ": the first line must hold 1 to 128 bytes"};
-      wo.radius_secret = std::move(secret);
-    }
+    if (!secret_file.empty()) wo.radius_secret = read_radius_secret(secret_file, "kd-decode");
     WireSide side(wo, std::nullopt);
     engine::Verifier verifier(keys_path.empty() ? nullptr : &keys, skew);
     json::DecodeSummary sum;

@@ -92,16 +92,7 @@ void resolve_wire(Common& c, bool radius) {
   }
   const bool link = c.wire.radius_link.value_or(*b != wire::Binding::json);
   if (!c.secret_file.empty()) {
-    auto text = read_file(c.secret_file);
-    if (!text) throw IoError{"RADIUS secret file " + c.secret_file + " does not exist"};
-    if (readable_by_others(c.secret_file))
-      std::cerr << c.tool << ": warning: " << c.secret_file << " is readable by group or others (chmod 600 " << c.secret_file << ")\n";
-    std::string secret = text->substr(0, text->find('\n'));
-    if (!secret.empty() && secret.back() == '\r') secret.pop_back();
-    secure_wipe(text->data(), text->size());
-    if (secret.empty() || secret.size() > 128)
-      throw IoError{"RADIUS secret file " + c.secret_file + ": the first line must hold 1 to 128 bytes"};
-    c.wire.radius_secret = std::move(secret);
+    c.wire.radius_secret = read_radius_secret(c.secret_file, c.tool);
   } else if (link) {
     usage_fail(c, "the AuC link speaks RADIUS here: give --radius-secret-file FILE (or --auc-link json)");
   }

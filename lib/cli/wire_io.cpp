@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstring>
+#include <iostream>
 
 #include "cli/io.hpp"
 #include "json/codec.hpp"
@@ -110,6 +111,21 @@ bool Input::next(InputItem& item) {
 }
 
 // ---- options ------------------------------------------------------------------------------------
+
+std::string read_radius_secret(const std::string& path, std::string_view tool) {
+  auto text = read_file(path);
+  if (!text) throw IoError{"RADIUS secret file " + path + " does not exist"};
+  if (readable_by_others(path))
+    std::cerr << tool << ": warning: " << path << " is readable by group or others (chmod 600 " << path << ")\n";
+  std::string secret = text->substr(0, text->find('\n'));
+  if (!secret.empty() && secret.back() == '\r') secret.pop_back();
+  secure_wipe(text->data(), text->size());
+  if (secret.empty() || secret.size() > 128) {
+    secure_wipe(secret.data(), secret.size());
+    throw IoError{"RADIUS secret file " + path + ": the first line must hold 1 to 128 bytes"};
+  }
+  return secret;
+}
 
 std::optional<std::string> parse_addr(std::string_view arg, WireOptions& o) {
   const auto eq = arg.find('=');

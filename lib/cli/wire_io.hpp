@@ -59,6 +59,11 @@ struct WireOptions {
   std::map<msg::Role, std::string> addr;        // --addr ROLE=IP, defaults filled in
 };
 
+// The RADIUS shared secret: the first line of the file (1 to 128 bytes, line end removed). Throws
+// IoError when the file is missing or the line is empty or too long; warns on stderr (naming tool)
+// when group or others may read the file. The secret itself is never printed.
+std::string read_radius_secret(const std::string& path, std::string_view tool);
+
 // Parses "ROLE=IP" into o.addr; a message on failure.
 std::optional<std::string> parse_addr(std::string_view arg, WireOptions& o);
 // Default addresses (TEST-NET-1) for roles the user left out.
