@@ -232,6 +232,10 @@ int decode_main(int argc, char** argv) {
         if (item.kind == InputItem::Kind::line) {
           rec.frame = ++line_no;
           ++sum.frames;
+          if (json::string_field(item.line, "event")) {  // a tool's event line in a transcript
+            ++sum.skipped;
+            continue;
+          }
           rec.binding = json::is_wire_line(item.line) ? json::string_field(item.line, "binding").value_or("?") : "json";
           auto r = side.from_line(item.line, nullptr);
           if (r) m = std::move(*r);

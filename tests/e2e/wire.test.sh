@@ -93,6 +93,11 @@ if [ -f "$d/flow.pcap" ]; then
     eq "$(jq -r 'select(.registration) | .registration.reason' "$OUT" | sed -n 2p | cut -d: -f1)" "nonce_fresh"
   check "decode-err-replayed-capture: the reused Rand is flagged" \
     eq "$(jq -c 'select(.checks) | .checks[] | select(.check == "rand_fresh" and (.ok | not))' "$OUT" | wc -l)" 1
+  # A whole kd-flow transcript (messages and events) is read; the events are skipped, not errors.
+  runx "$KD_BIN/kd-decode" --check --radius-secret-file "$d/radius-secret" "$d/out"
+  check "decode: a transcript with events passes --check" eq "$RC" 0
+  check "decode: its events are counted as skipped" \
+    eq "$(jq -c 'select(.summary) | .summary | [.messages, .skipped, .errors]' "$OUT")" "[11,$(grep -c '"event"' "$d/out"),0]"
   # Without --check the same findings exit 0.
   runx "$KD_BIN/kd-decode" --radius-secret-file "$d/radius-secret" "$d/flow.pcap" "$d/flow.pcap"
   check "decode: without --check findings do not change the exit status" eq "$RC" 0
