@@ -1,5 +1,7 @@
 #include "flows.hpp"
 
+#include <stdexcept>
+
 #include <deque>
 #include <map>
 
@@ -130,6 +132,23 @@ std::uint8_t host_of(Role r) {
 }
 
 }  // namespace
+
+const Message& step_message(std::string_view step) {
+  static const auto load = [](Flow f) {
+    std::string why;
+    auto msgs = run_flow(crypto::default_suite(), f, &why);
+    if (msgs.empty()) throw std::runtime_error("the seeded " + std::string(msg::flow_name(f)) + " flow failed: " + why);
+    std::map<std::string, Message, std::less<>> out;
+    for (auto& m : msgs) out.emplace(std::string(msg::spec_of(m).name), std::move(m));
+    return out;
+  };
+  static const auto proxied = load(Flow::proxied);
+  static const auto direct = load(Flow::direct);
+  const auto& map = step.starts_with('s') ? proxied : direct;
+  const auto it = map.find(step);
+  if (it == map.end()) throw std::runtime_error("no message " + std::string(step) + " in the seeded flow");
+  return it->second;
+}
 
 PcapWriter::PcapWriter() {
   le32(out_, 0xa1b2c3d4);

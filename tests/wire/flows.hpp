@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/bytes.hpp"
@@ -16,6 +17,10 @@ namespace kd::wiretest {
 // Fails (empty result, *why set) when a role refuses anything.
 std::vector<msg::Message> run_flow(const crypto::Suite& suite, msg::Flow flow, std::string* why = nullptr,
                                    const std::string& contact = "192.0.2.10:5060");
+
+// The message of one step (e.g. "s7", "d4") of the seeded registration in the default suite, each
+// flow run once and kept: the fixture every codec test starts from.
+const msg::Message& step_message(std::string_view step);
 
 // Classic pcap (microsecond, LINKTYPE_ETHERNET); each packet is one UDP datagram from one role to
 // another (192.0.2.x per role).

@@ -26,21 +26,7 @@ const kd::wire::Codec& h323() {
   return *c;
 }
 
-const Message& msg_of(std::string_view step) {
-  static const auto load = [](Flow f) {
-    std::string why;
-    auto msgs = kd::wiretest::run_flow(kd::crypto::default_suite(), f, &why);
-    EXPECT_FALSE(msgs.empty()) << why;
-    return msgs;
-  };
-  static const auto proxied = load(Flow::proxied);
-  static const auto direct = load(Flow::direct);
-  for (const auto* list : {&proxied, &direct})
-    for (const auto& m : *list)
-      if (kd::msg::spec_of(m).name == step) return m;
-  ADD_FAILURE() << "no message " << step;
-  return proxied.front();
-}
+const Message& msg_of(std::string_view step) { return kd::wiretest::step_message(step); }
 
 Bytes wire_of(std::string_view step) {
   auto b = h323().encode(msg_of(step));

@@ -27,20 +27,7 @@ const kd::wire::Codec& mgcp() {
 std::string text_of(const Bytes& b) { return std::string(b.begin(), b.end()); }
 Bytes bytes_of(const std::string& s) { return Bytes(s.begin(), s.end()); }
 
-std::map<std::string, Message> flow_messages(Flow f) {
-  std::string why;
-  auto msgs = kd::wiretest::run_flow(kd::crypto::default_suite(), f, &why);
-  EXPECT_FALSE(msgs.empty()) << why;
-  std::map<std::string, Message> out;
-  for (auto& m : msgs) out[std::string(kd::msg::spec_of(m).name)] = m;
-  return out;
-}
-
-const Message& msg_of(std::string_view step) {
-  static const auto proxied = flow_messages(Flow::proxied);
-  static const auto direct = flow_messages(Flow::direct);
-  return (step[0] == 's' ? proxied : direct).at(std::string(step));
-}
+const Message& msg_of(std::string_view step) { return kd::wiretest::step_message(step); }
 
 std::string wire_of(std::string_view step) {
   auto b = mgcp().encode(msg_of(step));

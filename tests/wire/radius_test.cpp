@@ -40,20 +40,7 @@ Bytes hex(std::string_view h) {
   return b ? *b : Bytes{};
 }
 
-std::map<std::string, Message> flow_messages(Flow f, const kd::crypto::Suite& s = kd::crypto::default_suite()) {
-  std::string why;
-  auto msgs = kd::wiretest::run_flow(s, f, &why);
-  EXPECT_FALSE(msgs.empty()) << why;
-  std::map<std::string, Message> out;
-  for (auto& m : msgs) out[std::string(kd::msg::spec_of(m).name)] = m;
-  return out;
-}
-
-const Message& msg_of(std::string_view step) {
-  static const auto proxied = flow_messages(Flow::proxied);
-  static const auto direct = flow_messages(Flow::direct);
-  return (step[0] == 's' ? proxied : direct).at(std::string(step));
-}
+const Message& msg_of(std::string_view step) { return kd::wiretest::step_message(step); }
 
 Bytes wire_of(std::string_view step) {
   auto b = rad().encode(msg_of(step));

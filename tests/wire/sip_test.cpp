@@ -26,27 +26,12 @@ const kd::wire::Codec& sip() {
 std::string text_of(const Bytes& b) { return std::string(b.begin(), b.end()); }
 Bytes bytes_of(const std::string& s) { return Bytes(s.begin(), s.end()); }
 
-// The messages of one flow in the default suite, by step name.
-std::map<std::string, Message> flow_messages(Flow f, const kd::crypto::Suite& s = kd::crypto::default_suite()) {
-  std::string why;
-  auto msgs = kd::wiretest::run_flow(s, f, &why);
-  EXPECT_FALSE(msgs.empty()) << why;
-  std::map<std::string, Message> out;
-  for (auto& m : msgs) out[std::string(kd::msg::spec_of(m).name)] = m;
-  return out;
-}
+const Message& msg_of(std::string_view step) { return kd::wiretest::step_message(step); }
 
 std::string encoded(const Message& m) {
   auto b = sip().encode(m);
   EXPECT_TRUE(b.ok()) << (b ? "" : b.error().detail);
   return b ? text_of(*b) : std::string();
-}
-
-const Message& msg_of(std::string_view step) {
-  static const auto proxied = flow_messages(Flow::proxied);
-  static const auto direct = flow_messages(Flow::direct);
-  const auto& map = step[0] == 's' ? proxied : direct;
-  return map.at(std::string(step));
 }
 
 std::string wire_of(std::string_view step) { return encoded(msg_of(step)); }
