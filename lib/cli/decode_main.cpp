@@ -1,11 +1,16 @@
 // kd-decode: prints every KD message of a capture, a JSON Lines file or a raw wire message as one
 // JSON line, and with --keys verifies the registrations it sees (kd-decode(1)).
-#include <cstdio>
-#include <fstream>
-#include <iostream>
 #include <array>
+#include <charconv>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <functional>
+#include <iostream>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 
@@ -121,9 +126,134 @@ std::string ladder_svg(const std::vector<Row>& rows, std::uint64_t more) {
   return o;
 }
 
-std::string endpoint(const std::string& ip, std::uint16_t port) {
-  return (ip.find(':') != std::string::npos ? "[" + ip + "]" : ip) + ":" + std::to_string(port);
+// "ip:port" ("[ip]:port" for IPv6) into out, reusing its buffer.
+void endpoint(std::string& out, const std::string& ip, std::uint16_t port) {
+  out.clear();
+  const bool v6 = ip.find(':') != std::string::npos;
+  if (v6) out += '[';
+  out += ip;
+  if (v6) out += ']';
+  out += ':';
+  char digits[8];
+  auto r = std::to_chars(digits, digits + sizeof digits, port);
+  out.append(digits, r.ptr);
 }
+
+// "seconds.nanoseconds" (nine digits) into out, reusing its buffer.
+void capture_time(std::string& out, std::int64_t sec, std::uint32_t nsec) {
+  char buf[40];
+  auto r = std::to_chars(buf, buf + 24, static_cast<long long>(sec));
+  *r.ptr++ = '.';
+  for (int i = 8; i >= 0; --i, nsec /= 10) r.ptr[i] = static_cast<char>('0' + nsec % 10);
+  out.assign(buf, r.ptr + 9);
+}
+
+// One input item on its way from the reading thread to the checking and printing one. A captured
+// packet is decoded by whichever thread gets to its batch first (Pipeline); lines and raw messages
+// are decoded as they are read.
+struct Item {
+  bool pending = false;     // a packet not decoded yet
+  capture::Packet packet;   // the packet, while pending (its buffers are reused)
+  bool skip = false;        // decoded: a packet of no binding kd-decode reads (counted, not printed)
+  json::DecodedRecord rec;  // rec.message and rec.checks are set by the printing thread
+  std::optional<msg::Message> m;
+  std::optional<std::uint64_t> time;  // capture time, UNIX seconds
+};
+
+// kd-decode runs in two threads: the caller's reads the input, a second one checks and prints, in
+// input order. Decoding the packets is shared: each batch is decoded by the printer when it comes
+// to it, unless the reader, which otherwise would wait for an empty batch, has already taken it.
+// Batches are reused from a bounded set, so memory stays flat however large the input, and the
+// items' strings keep their buffers from batch to batch.
+class Pipeline {
+public:
+  static constexpr std::size_t kBatch = 256, kBatches = 8;
+  struct Batch {
+    std::vector<Item> items = std::vector<Item>(kBatch);
+    std::size_t used = 0;
+    enum class State : std::uint8_t { pending, decoding, ready } state = State::ready;
+  };
+
+  explicit Pipeline(std::function<void(Batch&)> decode) : decode_(std::move(decode)) {}
+
+  // Reading side: an empty batch. While none is free it decodes a waiting batch (the newest, as
+  // the printer takes the oldest) rather than wait.
+  Batch* take_empty() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      if (!empty_.empty()) {
+        Batch* b = empty_.back();
+        empty_.pop_back();
+        b->used = 0;
+        return b;
+      }
+      if (pool_.size() < kBatches) {
+        pool_.push_back(std::make_unique<Batch>());
+        return pool_.back().get();
+      }
+      if (!help(lock)) cv_.wait(lock);
+    }
+  }
+  void push(Batch* b, bool decoded) {
+    std::lock_guard lock(mu_);
+    b->state = decoded ? Batch::State::ready : Batch::State::pending;
+    full_.push_back(b);
+    cv_.notify_all();
+  }
+  void close() {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    cv_.notify_all();
+  }
+  // Printing side: the oldest batch, decoded (by this thread if nobody has begun it), or nullptr
+  // once the reading side closed and every batch is taken.
+  Batch* take_ready() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !full_.empty() || closed_; });
+    if (full_.empty()) return nullptr;
+    Batch* b = full_.front();
+    full_.pop_front();
+    if (b->state == Batch::State::pending) {
+      b->state = Batch::State::decoding;
+      lock.unlock();
+      decode_(*b);
+      lock.lock();
+      b->state = Batch::State::ready;
+    }
+    cv_.wait(lock, [&] { return b->state == Batch::State::ready; });
+    return b;
+  }
+  void give_back(Batch* b) {
+    std::lock_guard lock(mu_);
+    empty_.push_back(b);
+    cv_.notify_all();
+  }
+
+private:
+  // Decodes the newest waiting batch, if there is one; called with the lock held, returns with it.
+  bool help(std::unique_lock<std::mutex>& lock) {
+    for (auto it = full_.rbegin(); it != full_.rend(); ++it) {
+      Batch* b = *it;
+      if (b->state != Batch::State::pending) continue;
+      b->state = Batch::State::decoding;
+      lock.unlock();
+      decode_(*b);
+      lock.lock();
+      b->state = Batch::State::ready;
+      cv_.notify_all();
+      return true;
+    }
+    return false;
+  }
+
+  std::function<void(Batch&)> decode_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Batch>> pool_;
+  std::deque<Batch*> full_;
+  std::vector<Batch*> empty_;
+  bool closed_ = false;
+};
 
 }  // namespace
 
@@ -157,6 +287,13 @@ int decode_main(int argc, char** argv) {
   wo.binding = *b;
   wo.radius_link = false;
 
+  // Output is gathered in a buffer and written in large pieces.
+  std::string out;
+  auto flush = [&out] {
+    if (!out.empty()) std::fwrite(out.data(), 1, out.size(), stdout);
+    out.clear();
+    std::fflush(stdout);
+  };
   try {
     flow::Keystore keys;
     if (!keys_path.empty()) {
@@ -170,7 +307,8 @@ int decode_main(int argc, char** argv) {
     if (!secret_file.empty()) wo.radius_secret = read_radius_secret(secret_file, "kd-decode");
     WireSide side(wo, std::nullopt);
     engine::Verifier verifier(keys_path.empty() ? nullptr : &keys, skew);
-    json::DecodeSummary sum;
+    json::DecodeSummary sum;      // the printing thread's counts
+    json::DecodeSummary decoded;  // the decoding thread's: frames and skipped
     std::vector<Row> svg_rows;
     std::uint64_t svg_more = 0;
     bool header_done = false;
@@ -179,18 +317,28 @@ int decode_main(int argc, char** argv) {
       ++sum.registrations;
       if (r.completed) ++sum.completed;
       if (ladder) {
-        std::cout << "    == " << r.idc << " (" << msg::flow_name(r.flow) << "): "
-                  << (r.completed ? "completed" : "stopped at " + r.stopped_at + ": " + r.reason) << "\n";
+        out += "    == ";
+        out += r.idc;
+        out += " (";
+        out += msg::flow_name(r.flow);
+        out += "): ";
+        out += r.completed ? "completed" : "stopped at " + r.stopped_at + ": " + r.reason;
+        out += '\n';
       } else {
-        std::cout << json::encode_registration(r, show_key) << "\n";
+        out += json::encode_registration(r, show_key);
+        out += '\n';
       }
     };
-    auto emit = [&](json::DecodedRecord& rec, std::optional<std::uint64_t> time) {
-      std::vector<engine::Check> checks;
-      std::vector<engine::RegistrationReport> done;
+    std::vector<engine::Check> checks;
+    std::vector<engine::RegistrationReport> done;
+    auto print = [&](Item& item) {
+      json::DecodedRecord& rec = item.rec;
+      checks.clear();
+      done.clear();
+      rec.message = item.m ? &*item.m : nullptr;
       if (rec.message) {
         ++sum.messages;
-        checks = verifier.observe(*rec.message, time, done);
+        verifier.observe(*rec.message, item.time, checks, done);
         for (const auto& c : checks) sum.failed_checks += c.ok ? 0 : 1;
       } else {
         ++sum.errors;
@@ -198,96 +346,171 @@ int decode_main(int argc, char** argv) {
       rec.checks = &checks;
       bool ok = true;
       for (const auto& c : checks) ok = ok && c.ok;
-      if (rec.message) {
+      if (rec.message && (ladder || !svg_path.empty())) {
         const auto& spec = msg::spec_of(*rec.message);
         std::string label = std::string(spec.name);
         if (auto n = wire_name(rec.binding, *rec.message); !n.empty()) label += " " + n;
         Row row{column(spec.from), column(spec.to), label, ok};
         if (ladder) {
-          if (!header_done) std::cout << ladder_header() << "\n";
+          if (!header_done) out += ladder_header() + "\n";
           header_done = true;
-          std::cout << ladder_line(row) << "\n";
+          out += ladder_line(row) + "\n";
           for (const auto& c : checks)
-            if (!c.ok) std::cout << "    ! " << c.name << ": " << c.detail << "\n";
+            if (!c.ok) out += "    ! " + std::string(c.name) + ": " + c.detail + "\n";
         }
         if (!svg_path.empty()) {
           if (svg_rows.size() < kSvgMaxRows) svg_rows.push_back(row);
           else ++svg_more;
         }
-      } else if (ladder) {
-        std::cout << "    ! frame " << rec.frame << ": " << code_name(rec.error->code) << ": " << rec.error->detail << "\n";
+      } else if (!rec.message && ladder) {
+        out += "    ! frame " + std::to_string(rec.frame) + ": " + std::string(code_name(rec.error->code)) + ": " +
+               rec.error->detail + "\n";
       }
-      if (!ladder) std::cout << json::encode_decoded(rec) << "\n";
+      if (!ladder) {
+        json::encode_decoded(rec, out);
+        out += '\n';
+      }
       for (const auto& r : done) report(r);
+      if (out.size() >= (1u << 16)) {
+        std::fwrite(out.data(), 1, out.size(), stdout);
+        out.clear();
+      }
     };
 
-    for (const auto& path : inputs) {
-      Input in(path, true);
-      InputItem item;
-      std::uint64_t line_no = 0;
-      while (in.next(item)) {
-        json::DecodedRecord rec;
-        std::optional<msg::Message> m;
-        std::optional<std::uint64_t> time;
-        if (item.kind == InputItem::Kind::line) {
-          rec.frame = ++line_no;
-          ++sum.frames;
-          if (json::string_field(item.line, "event")) {  // a tool's event line in a transcript
-            ++sum.skipped;
-            continue;
-          }
-          rec.binding = json::is_wire_line(item.line) ? json::string_field(item.line, "binding").value_or("?") : "json";
-          auto r = side.from_line(item.line, nullptr);
-          if (r) m = std::move(*r);
-          else rec.error = r.error();
-        } else if (item.kind == InputItem::Kind::raw) {
-          rec.frame = 1;
-          ++sum.frames;
-          wire::Binding used = wire::Binding::json;
-          auto r = *b == wire::Binding::json ? side.from_raw(item.raw, &used) : [&]() -> Result<msg::Message> {
-            auto c = wire::make_codec(*b, {wo.radius_secret});
-            if (!c) return err(Code::malformed, "--binding radius needs --radius-secret-file");
-            used = *b;
-            return c->decode(item.raw);
-          }();
-          rec.binding = r || *b != wire::Binding::json ? std::string(wire::binding_name(used)) : "unknown";
-          if (r) m = std::move(*r);
-          else rec.error = r.error();
-        } else {
-          const auto& p = item.packet;
-          wire::Binding used = wire::Binding::json;
-          auto r = side.from_packet(p, &used);
-          if (!r) continue;
-          rec.frame = p.frame;
-          char t[40];
-          std::snprintf(t, sizeof t, "%lld.%09u", static_cast<long long>(p.ts_sec), p.ts_nsec);
-          rec.time = t;
-          if (p.ts_sec >= 0) time = static_cast<std::uint64_t>(p.ts_sec);
-          rec.src = endpoint(p.src_ip, p.src_port);
-          rec.dst = endpoint(p.dst_ip, p.dst_port);
-          rec.transport = p.transport == capture::Transport::udp ? "udp" : "tcp";
-          rec.binding = wire::binding_name(used);
-          if (*r) m = std::move(**r);
-          else rec.error = r->error();
+    // A captured packet's decoding, in whichever thread gets to its batch (WireSide::decode_packet
+    // counts nothing and the codecs keep no state, so two threads may decode at once).
+    auto decode_item = [&side](Item& it) {
+      const capture::Packet& p = it.packet;
+      wire::Binding used = wire::Binding::json;
+      WireSide::Skip why = WireSide::Skip::none;
+      auto r = side.decode_packet(p, &used, &why);
+      it.pending = false;
+      if (!r) {
+        it.skip = true;
+        return;
+      }
+      it.rec.frame = p.frame;
+      if (!it.rec.time) it.rec.time.emplace();
+      capture_time(*it.rec.time, p.ts_sec, p.ts_nsec);
+      if (p.ts_sec >= 0) it.time = static_cast<std::uint64_t>(p.ts_sec);
+      endpoint(it.rec.src, p.src_ip, p.src_port);
+      endpoint(it.rec.dst, p.dst_ip, p.dst_port);
+      it.rec.transport = p.transport == capture::Transport::udp ? "udp" : "tcp";
+      it.rec.binding = wire::binding_name(used);
+      if (*r) it.m = std::move(**r);
+      else it.rec.error = r->error();
+    };
+    Pipeline pipe([&](Pipeline::Batch& bt) {
+      for (std::size_t k = 0; k < bt.used; ++k)
+        if (bt.items[k].pending) decode_item(bt.items[k]);
+    });
+    std::uint64_t foreign = 0;  // packets of no binding, counted by the printer
+    std::thread printer([&] {
+      while (auto* batch = pipe.take_ready()) {
+        for (std::size_t k = 0; k < batch->used; ++k) {
+          if (batch->items[k].skip) ++foreign;
+          else print(batch->items[k]);
         }
-        if (m) rec.message = &*m;
-        emit(rec, time);
+        pipe.give_back(batch);
       }
-      if (const auto* st = in.capture_stats()) {
-        sum.frames += st->frames;
-        sum.truncated += st->truncated;
-        sum.skipped += st->skipped_non_ip + st->skipped_transport + st->skipped_other + st->bad_headers;
+    });
+    // Whatever happens while reading, the printer first prints everything read before it.
+    Pipeline::Batch* batch = pipe.take_empty();
+    bool batch_pending = false;
+    auto finish_printer = [&] {
+      if (batch && batch->used > 0) pipe.push(batch, !batch_pending);
+      batch = nullptr;
+      pipe.close();
+      printer.join();
+    };
+    auto next_item = [&]() -> Item& {
+      if (batch->used == Pipeline::kBatch) {
+        pipe.push(batch, !batch_pending);
+        batch = pipe.take_empty();
+        batch_pending = false;
       }
+      Item& it = batch->items[batch->used];
+      it.pending = it.skip = false;
+      it.rec.time.reset();
+      it.rec.src.clear();
+      it.rec.dst.clear();
+      it.rec.transport.clear();
+      it.rec.error.reset();
+      it.rec.message = nullptr;
+      it.rec.checks = nullptr;
+      it.m.reset();
+      it.time.reset();
+      return it;
+    };
+    auto commit = [&] { ++batch->used; };
+
+    try {
+      for (const auto& path : inputs) {
+        Input in(path, true);
+        InputItem input;
+        std::uint64_t line_no = 0;
+        while (in.next(input)) {
+          if (input.kind == InputItem::Kind::line) {
+            ++line_no;
+            ++decoded.frames;
+            if (json::string_field(input.line, "event")) {  // a tool's event line in a transcript
+              ++decoded.skipped;
+              continue;
+            }
+            Item& it = next_item();
+            it.rec.frame = line_no;
+            it.rec.binding = json::is_wire_line(input.line) ? json::string_field(input.line, "binding").value_or("?") : "json";
+            auto r = side.from_line(input.line, nullptr);
+            if (r) it.m = std::move(*r);
+            else it.rec.error = r.error();
+            commit();
+          } else if (input.kind == InputItem::Kind::raw) {
+            ++decoded.frames;
+            Item& it = next_item();
+            it.rec.frame = 1;
+            wire::Binding used = wire::Binding::json;
+            auto r = *b == wire::Binding::json ? side.from_raw(input.raw, &used) : [&]() -> Result<msg::Message> {
+              auto c = wire::make_codec(*b, {wo.radius_secret});
+              if (!c) return err(Code::malformed, "--binding radius needs --radius-secret-file");
+              used = *b;
+              return c->decode(input.raw);
+            }();
+            it.rec.binding = r || *b != wire::Binding::json ? std::string(wire::binding_name(used)) : "unknown";
+            if (r) it.m = std::move(*r);
+            else it.rec.error = r.error();
+            commit();
+          } else {
+            Item& it = next_item();
+            std::swap(it.packet, input.packet);  // the reader refills the item's old buffers
+            it.pending = batch_pending = true;
+            commit();
+          }
+        }
+        if (const auto* st = in.capture_stats()) {
+          decoded.frames += st->frames;
+          decoded.truncated += st->truncated;
+          decoded.skipped += st->skipped_non_ip + st->skipped_transport + st->skipped_other + st->bad_headers;
+        }
+      }
+    } catch (...) {
+      finish_printer();
+      throw;
     }
-    sum.skipped += side.skipped_foreign();
+    finish_printer();
+    sum.frames += decoded.frames;
+    sum.truncated += decoded.truncated;
+    sum.skipped += decoded.skipped + foreign;
     for (const auto& r : verifier.finish()) report(r);
-    if (!ladder) std::cout << json::encode_summary(sum) << "\n";
-    std::cout.flush();
+    if (!ladder) {
+      out += json::encode_summary(sum);
+      out += '\n';
+    }
+    flush();
     if (!svg_path.empty()) write_file_atomic(svg_path, ladder_svg(svg_rows, svg_more));
     const bool bad = sum.errors > 0 || sum.failed_checks > 0 || sum.completed < sum.registrations;
     return check && bad ? kExitRejected : kExitOk;
   } catch (const IoError& e) {
-    std::cout.flush();
+    flush();
     std::cerr << "kd-decode: " << e.what << "\n";
     return kExitFile;
   }

@@ -1,5 +1,6 @@
 #include "cli/wire_io.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <iostream>
@@ -162,6 +163,18 @@ WireSide::WireSide(WireOptions o, std::optional<msg::Role> self) : o_(std::move(
   if (link || !o_.radius_secret.empty())
     radius_ = wire::make_codec(Binding::radius, {o_.radius_secret});
   radius_out_ = link;
+  port_codec_.assign(65536, kNoCodec);
+  auto claim = [&](const wire::Codec& c, std::uint8_t rank) {
+    for (const auto& s : msg::all_steps()) {
+      if (!c.carries(s)) continue;
+      const auto ports = c.ports(s);
+      for (const std::uint16_t port : {ports.first, ports.second})
+        port_codec_[port] = std::min(port_codec_[port], rank);
+    }
+  };
+  if (radius_) claim(*radius_, kRadiusRank);
+  for (std::size_t i = 0; i < signaling_.size(); ++i)
+    claim(*signaling_[i], static_cast<std::uint8_t>(kSignalingRank + i));
   if (!o_.pcap_out.empty()) {
     auto w = capture::Writer::open(o_.pcap_out);
     if (!w) throw IoError{"--pcap-out " + o_.pcap_out + ": " + w.error().detail};
@@ -230,29 +243,30 @@ Result<msg::Message> WireSide::from_raw(ByteView raw, wire::Binding* used) const
 }
 
 std::optional<Result<msg::Message>> WireSide::from_packet(const capture::Packet& p, wire::Binding* used) {
-  auto on_port = [&](const wire::Codec& c) {
-    for (const auto& s : msg::all_steps()) {
-      if (!c.carries(s)) continue;
-      const auto [a, b] = c.ports(s);
-      if (a == p.src_port || a == p.dst_port || b == p.src_port || b == p.dst_port) return true;
-    }
-    return false;
-  };
-  const wire::Codec* c = nullptr;
-  if (radius_ && on_port(*radius_)) c = radius_.get();
-  for (const auto& s : signaling_)
-    if (!c && on_port(*s)) c = s.get();
-  if (!c) {
-    ++skipped_foreign_;
+  Skip skip = Skip::none;
+  auto m = decode_packet(p, used, &skip);
+  if (skip == Skip::foreign) ++skipped_foreign_;
+  if (skip == Skip::other_role) ++skipped_other_role_;
+  return m;
+}
+
+std::optional<Result<msg::Message>> WireSide::decode_packet(const capture::Packet& p, wire::Binding* used,
+                                                            Skip* skip) const {
+  *skip = Skip::none;
+  // The first codec (RADIUS, then signaling_ in order) that uses either port for a step it carries.
+  const std::uint8_t rank = std::min(port_codec_[p.src_port], port_codec_[p.dst_port]);
+  if (rank == kNoCodec) {
+    *skip = Skip::foreign;
     return std::nullopt;
   }
+  const wire::Codec* c = rank == kRadiusRank ? radius_.get() : signaling_[rank - kSignalingRank].get();
   auto m = c->decode(p.payload);
   if (!m && m.error().code == Code::unknown_step) {  // the protocol's, but not KD's
-    ++skipped_foreign_;
+    *skip = Skip::foreign;
     return std::nullopt;
   }
   if (m && self_ && msg::spec_of(*m).to != *self_) {
-    ++skipped_other_role_;
+    *skip = Skip::other_role;
     return std::nullopt;
   }
   if (used) *used = c->binding();

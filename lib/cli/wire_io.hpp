@@ -81,6 +81,10 @@ public:
   // A captured packet: nullopt when it is not a KD message of a binding this side speaks, or is
   // addressed to another role (both counted).
   std::optional<Result<msg::Message>> from_packet(const capture::Packet& p, wire::Binding* used = nullptr);
+  // The same without counting, so that several threads may decode at once: *skip says why the
+  // result is nullopt.
+  enum class Skip : std::uint8_t { none, foreign, other_role };
+  std::optional<Result<msg::Message>> decode_packet(const capture::Packet& p, wire::Binding* used, Skip* skip) const;
   // A raw wire message: tried against every codec of this side.
   Result<msg::Message> from_raw(ByteView raw, wire::Binding* used = nullptr) const;
 
@@ -103,6 +107,11 @@ private:
   bool radius_out_ = false;  // the AuC link speaks RADIUS
   std::uint32_t frame_in_second_ = 0;
   std::uint64_t skipped_foreign_ = 0, skipped_other_role_ = 0;
+  // For each port, the first codec in from_packet's order (RADIUS, then signaling_ in order) that
+  // uses it for some step it carries: kRadiusRank, kSignalingRank + index, or kNoCodec. Built once,
+  // so choosing a packet's codec costs two lookups.
+  static constexpr std::uint8_t kNoCodec = 0xff, kRadiusRank = 0, kSignalingRank = 1;
+  std::vector<std::uint8_t> port_codec_;
 };
 
 }  // namespace kd::cli

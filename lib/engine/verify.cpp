@@ -1,6 +1,9 @@
 #include "engine/verify.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <functional>
+#include <tuple>
 
 #include "crypto/protocol.hpp"
 #include "crypto/suite.hpp"
@@ -20,49 +23,103 @@ int position(const msg::Message& m) {
   return kDirect[m.step];
 }
 
-std::string peer_of(const msg::Message& m) { return m.flow == msg::Flow::proxied ? *m.IDsp : *m.IDss; }
+const std::string& peer_of(const msg::Message& m) { return m.flow == msg::Flow::proxied ? *m.IDsp : *m.IDss; }
+
+// The most steps a registration has (the proxied flow's eleven).
+constexpr std::size_t kMaxSteps = 11;
 
 }  // namespace
 
 Verifier::Verifier(const flow::Keystore* keys, std::uint64_t skew) : keys_(keys), skew_(skew) {}
 
-std::size_t Verifier::Recent::Hash::operator()(const Key& k) const noexcept {
-  // Nonces and Rand are random: their first bytes are as good a hash as any.
-  std::size_t h = 0;
-  for (std::size_t i = 0; i < sizeof h; ++i) h = h << 8 | k[i];
-  return h;
+std::size_t Verifier::KeyHash::operator()(KeyView k) const noexcept {
+  const std::hash<std::string_view> h;
+  return (h(k.idc) * 31 + h(k.peer)) * 2 + static_cast<std::size_t>(k.flow);
+}
+
+std::size_t Verifier::Recent::home(const Value& v) const noexcept {
+  // Nonces and Rand are random, but a capture may not be: mix all 16 bytes (multiply, keep the
+  // high bits), so that values alike in their first bytes do not pile up in one run of slots.
+  const std::uint64_t h = (v.lo ^ (v.hi * 0x9e3779b97f4a7c15)) * 0xbf58476d1ce4e5b9;
+  return static_cast<std::size_t>(h >> 32) & (kSlots - 1);
+}
+
+bool Verifier::Recent::contains(const Value& v) const noexcept {
+  if (v.zero()) return zero_seen_;
+  if (!slots_) return false;
+  for (std::size_t i = home(v);; i = (i + 1) & (kSlots - 1)) {
+    if (slots_[i] == v) return true;
+    if (slots_[i].zero()) return false;  // the table is never full: a run ends
+  }
+}
+
+void Verifier::Recent::add(const Value& v) {
+  if (v.zero()) {
+    zero_seen_ = true;
+    return;
+  }
+  if (!slots_) slots_ = std::make_unique<Value[]>(kSlots);
+  std::size_t i = home(v);
+  while (!slots_[i].zero()) i = (i + 1) & (kSlots - 1);
+  slots_[i] = v;
+}
+
+void Verifier::Recent::remove(const Value& v) noexcept {
+  if (v.zero()) {
+    zero_seen_ = false;
+    return;
+  }
+  std::size_t hole = home(v);
+  while (!(slots_[hole] == v)) hole = (hole + 1) & (kSlots - 1);  // v is in the table
+  // Backward shift: each later value of the run whose home is not between the hole and it moves
+  // into the hole, so that no lookup stops early at the emptied slot.
+  for (std::size_t j = (hole + 1) & (kSlots - 1); !slots_[j].zero(); j = (j + 1) & (kSlots - 1)) {
+    const std::size_t from_home = (j - home(slots_[j])) & (kSlots - 1);
+    if (from_home >= ((j - hole) & (kSlots - 1))) {
+      slots_[hole] = slots_[j];
+      hole = j;
+    }
+  }
+  slots_[hole] = Value{};
 }
 
 bool Verifier::Recent::seen_before(const Bytes& v) {
-  Key k{};
-  std::copy_n(v.begin(), std::min(v.size(), k.size()), k.begin());
-  if (set_.count(k)) return true;
+  Value k;
+  if (!v.empty()) std::memcpy(&k, v.data(), std::min(v.size(), sizeof k));
+  if (contains(k)) return true;
   if (ring_.size() < kMemory) {
     ring_.push_back(k);
   } else {  // forget the oldest
-    set_.erase(ring_[next_]);
+    remove(ring_[next_]);
     ring_[next_] = k;
     next_ = (next_ + 1) % kMemory;
   }
-  set_.insert(k);
+  add(k);
   return false;
 }
 
-void Verifier::fail(Reg& r, std::vector<Check>& checks, std::string name, std::string detail) {
+void Verifier::fail(Reg& r, std::vector<Check>& checks, std::string_view name, std::string detail) {
   if (!r.failed) {
     r.failed = true;
-    r.report.reason = name + ": " + detail;
+    r.report.reason.assign(name).append(": ").append(detail);
   }
-  checks.push_back({std::move(name), false, std::move(detail)});
+  checks.push_back({name, false, std::move(detail)});
 }
 
-void Verifier::pass(std::vector<Check>& checks, std::string name) { checks.push_back({std::move(name), true, {}}); }
+void Verifier::pass(std::vector<Check>& checks, std::string_view name) { checks.push_back({name, true, {}}); }
 
 std::vector<Check> Verifier::observe(const msg::Message& m, std::optional<std::uint64_t> time,
                                      std::vector<RegistrationReport>& done) {
   std::vector<Check> checks;
+  observe(m, time, checks, done);
+  return checks;
+}
+
+void Verifier::observe(const msg::Message& m, std::optional<std::uint64_t> time, std::vector<Check>& checks,
+                       std::vector<RegistrationReport>& done) {
+  checks.clear();
   const int pos = position(m);
-  const Key key{static_cast<int>(m.flow), {*m.IDc, peer_of(m)}};
+  const KeyView key{m.flow, *m.IDc, peer_of(m)};
   const auto& spec = msg::spec_of(m);
   auto it = regs_.find(key);
   if (pos == 1 && it != regs_.end()) {  // a new start ends the registration before it
@@ -74,12 +131,13 @@ std::vector<Check> Verifier::observe(const msg::Message& m, std::optional<std::u
     it = regs_.end();
   }
   if (it == regs_.end()) {
-    it = regs_.emplace(key, Reg{}).first;
+    it = regs_.try_emplace(Key{m.flow, *m.IDc, peer_of(m)}).first;
     auto& rep = it->second.report;
     rep.flow = m.flow;
     rep.idc = *m.IDc;
     rep.peer = peer_of(m);
     rep.suite = *m.suite;
+    rep.steps.reserve(kMaxSteps);
     if (pos != 1) rep.reason = "the input starts after the first message";
   }
   Reg& r = it->second;
@@ -90,17 +148,17 @@ std::vector<Check> Verifier::observe(const msg::Message& m, std::optional<std::u
   auto echo = [&](std::string_view name, const std::optional<Bytes>& want, const std::optional<Bytes>& got,
                   std::string_view field) {
     if (!want || !got) return;
-    if (*want == *got) pass(checks, std::string(name));
-    else fail(r, checks, std::string(name), std::string(field) + " differs from the value sent earlier");
+    if (*want == *got) pass(checks, name);
+    else fail(r, checks, name, std::string(field).append(" differs from the value sent earlier"));
   };
   auto timestamp = [&](const std::optional<std::uint64_t>& ts, std::string_view field) {
     if (!ts || !time) return;
-    if (*ts + skew_ < *time) fail(r, checks, "timestamp", std::string(field) + " is stale (older than the window)");
-    else if (*ts > flow::sat_add(*time, skew_)) fail(r, checks, "timestamp", std::string(field) + " is in the future");
+    if (*ts + skew_ < *time) fail(r, checks, "timestamp", std::string(field).append(" is stale (older than the window)"));
+    else if (*ts > flow::sat_add(*time, skew_)) fail(r, checks, "timestamp", std::string(field).append(" is in the future"));
     else pass(checks, "timestamp");
   };
   auto fresh_nonce = [&](const Bytes& n, std::string_view field) {
-    if (nonces_.seen_before(n)) fail(r, checks, "nonce_fresh", std::string(field) + " was seen before: a replay");
+    if (nonces_.seen_before(n)) fail(r, checks, "nonce_fresh", std::string(field).append(" was seen before: a replay"));
     else pass(checks, "nonce_fresh");
   };
 
@@ -167,7 +225,6 @@ std::vector<Check> Verifier::observe(const msg::Message& m, std::optional<std::u
     done.push_back(std::move(r.report));
     regs_.erase(it);
   }
-  return checks;
 }
 
 void Verifier::check_keys(Reg& r, const msg::Message& m, std::vector<Check>& checks) {
@@ -179,15 +236,15 @@ void Verifier::check_keys(Reg& r, const msg::Message& m, std::vector<Check>& che
     if (pos == 1) fail(r, checks, "keys", *m.IDc + " is not in the keystore");
     return;
   }
-  const std::string peer = peer_of(m);
+  const std::string& peer = peer_of(m);
   auto open = [&](const Bytes& sealed, const std::string& holder, msg::Role recipient, std::string_view field) {
     const flow::Entity* e = keys_->find(holder);
     if (!e || !r.rand) return;  // without the holder's key or the Rand, nothing to check
     crypto::SealBinding b{m.flow, *m.IDc, peer, *r.rand, recipient};
     auto k = crypto::open_key(*suite, e->key.view(), b, sealed);
-    if (!k) return fail(r, checks, "seal", std::string(field) + " does not open under " + holder + "'s key");
+    if (!k) return fail(r, checks, "seal", std::string(field).append(" does not open under ").append(holder).append("'s key"));
     if (r.ks.empty()) r.ks = std::move(*k);
-    else if (!crypto::ct_equal(r.ks.view(), k->view())) return fail(r, checks, "seal", std::string(field) + " holds another session key than the AuC issued");
+    else if (!crypto::ct_equal(r.ks.view(), k->view())) return fail(r, checks, "seal", std::string(field).append(" holds another session key than the AuC issued"));
     pass(checks, "seal");
   };
   if (pos == 4 && m.Rand) r.rand = m.Rand;
@@ -209,11 +266,19 @@ void Verifier::check_keys(Reg& r, const msg::Message& m, std::vector<Check>& che
 }
 
 std::vector<RegistrationReport> Verifier::finish() {
+  // The table keeps no order: report by flow, IDc and peer, as an ordered map would.
+  std::vector<std::pair<const Key*, Reg*>> open;
+  open.reserve(regs_.size());
+  for (auto& entry : regs_) open.emplace_back(&entry.first, &entry.second);
+  std::sort(open.begin(), open.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.first->flow, a.first->idc, a.first->peer) < std::tie(b.first->flow, b.first->idc, b.first->peer);
+  });
   std::vector<RegistrationReport> out;
-  for (auto& [key, r] : regs_) {
-    if (r.report.reason.empty()) r.report.reason = "the input ends before the registration completes";
-    r.report.stopped_at = r.report.steps.empty() ? "" : r.report.steps.back();
-    out.push_back(std::move(r.report));
+  out.reserve(open.size());
+  for (auto& [key, r] : open) {
+    if (r->report.reason.empty()) r->report.reason = "the input ends before the registration completes";
+    r->report.stopped_at = r->report.steps.empty() ? "" : r->report.steps.back();
+    out.push_back(std::move(r->report));
   }
   regs_.clear();
   return out;

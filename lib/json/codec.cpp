@@ -1,5 +1,8 @@
 #include "json/codec.hpp"
 
+#include <array>
+#include <charconv>
+#include <cstring>
 #include <set>
 #include <vector>
 
@@ -247,62 +250,117 @@ std::string encode_wire_line(std::string_view binding, const msg::StepSpec& spec
 namespace {
 
 // kd-decode prints one line per message of captures with millions of them; building an ordered_json
-// per line cost more than decoding the message. This writer produces the same text as
-// ordered_json::dump() for records whose strings are all validated ASCII (a decoded message's
-// fields, check names and details, addresses); records with an error take the general path.
+// per line cost more than decoding the message. This writer appends to the caller's buffer the same
+// text as ordered_json::dump() for values whose strings are all printable ASCII (a decoded message's
+// fields, check names and details, addresses). A string with any other byte (which dump() would
+// escape as \u00XX, or replace when it is not UTF-8) spoils the line (finish() returns false): the
+// caller then drops what was appended and takes the general path. Keys and the names of steps,
+// flows and roles are kd's own literals, written as they are. The text goes through a buffer on the
+// stack, so that each piece costs a bounds check and a copy, not a call into std::string.
 class FastLine {
 public:
+  explicit FastLine(std::string& out) : out_(out) {}
+  FastLine(const FastLine&) = delete;
+  FastLine& operator=(const FastLine&) = delete;
+
   void key(std::string_view k) {
-    out_ += first_ ? '{' : ',';
+    put(first_ ? '{' : ',');
     first_ = false;
-    str(k);
-    out_ += ':';
+    put('"');
+    put(k);
+    put("\":");
   }
   void str(std::string_view v) {
-    out_ += '"';
-    for (char c : v) {
-      if (c == '"' || c == '\\') out_ += '\\';
-      out_ += c;
+    put('"');
+    std::size_t from = 0;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const Class c = kClass[static_cast<unsigned char>(v[i])];
+      if (c == Class::plain) continue;
+      if (c == Class::other) {
+        ok_ = false;
+        return;
+      }
+      put(v.substr(from, i - from));  // the plain run before a quote or a backslash, then its escape
+      put('\\');
+      from = i;
     }
-    out_ += '"';
+    put(v.substr(from));
+    put('"');
   }
-  void num(std::uint64_t v) { out_ += std::to_string(v); }
-  void raw(std::string_view v) { out_ += v; }
-  std::string& text() { return out_; }
+  void lit(std::string_view v) {  // a string known to need no escape
+    put('"');
+    put(v);
+    put('"');
+  }
+  void hex(ByteView v) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    put('"');
+    for (auto b : v) {
+      put(kDigits[b >> 4]);
+      put(kDigits[b & 0x0f]);
+    }
+    put('"');
+  }
+  void num(std::uint64_t v) {
+    char digits[20];
+    const auto end = std::to_chars(digits, digits + sizeof digits, v).ptr;
+    put(std::string_view(digits, static_cast<std::size_t>(end - digits)));
+  }
+  void boolean(bool v) { put(v ? std::string_view("true") : std::string_view("false")); }
+  void raw(std::string_view v) { put(v); }
   void open() { first_ = true; }
-  void close() { out_ += first_ ? "{}" : "}"; first_ = false; }
+  void close() {
+    put(first_ ? std::string_view("{}") : std::string_view("}"));
+    first_ = false;
+  }
+  // Appends what is buffered to out; true when every string could be written.
+  bool finish() {
+    flush();
+    return ok_;
+  }
 
 private:
-  std::string out_;
+  // plain: printed as it is; escaped: after a backslash; other: needs the general path.
+  enum class Class : std::uint8_t { plain, escaped, other };
+  static constexpr std::array<Class, 256> kClass = [] {
+    std::array<Class, 256> t{};
+    for (std::size_t c = 0; c < t.size(); ++c) t[c] = c < 0x20 || c >= 0x7f ? Class::other : Class::plain;
+    t['"'] = t['\\'] = Class::escaped;
+    return t;
+  }();
+  static constexpr std::size_t kBuffer = 2048;  // a typical line fits
+
+  void put(char c) {
+    if (used_ == kBuffer) flush();
+    buf_[used_++] = c;
+  }
+  void put(std::string_view v) {
+    if (v.size() > kBuffer - used_) {
+      flush();
+      if (v.size() > kBuffer) {  // longer than the buffer: straight to out
+        out_.append(v);
+        return;
+      }
+    }
+    if (!v.empty()) std::memcpy(buf_ + used_, v.data(), v.size());
+    used_ += v.size();
+  }
+  void flush() {
+    out_.append(buf_, used_);
+    used_ = 0;
+  }
+
+  std::string& out_;
+  char buf_[kBuffer];
+  std::size_t used_ = 0;
   bool first_ = true;
+  bool ok_ = true;
 };
 
-// True when every byte is printable ASCII other than nothing that needs a \u escape.
-bool plain_ascii(std::string_view s) {
-  for (char c : s)
-    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) return false;
-  return true;
-}
-
-bool fast_path_ok(const DecodedRecord& r) {
-  if (r.error || !r.message) return false;
-  bool ok = plain_ascii(r.src) && plain_ascii(r.dst) && plain_ascii(r.binding);
-  for_each_field(*r.message, [&](msg::Field, const auto& v) {
-    using T = std::decay_t<decltype(*v)>;
-    if constexpr (std::is_same_v<T, std::string>) {
-      if (v) ok = ok && plain_ascii(*v);
-    } else if constexpr (std::is_same_v<T, msg::MechList>) {
-      if (v)
-        for (const auto& m : *v) ok = ok && plain_ascii(m.name);
-    }
-  });
-  if (r.checks)
-    for (const auto& c : *r.checks) ok = ok && plain_ascii(c.name) && plain_ascii(c.detail);
-  return ok;
-}
-
-std::string encode_decoded_fast(const DecodedRecord& r) {
-  FastLine w;
+// Appends r (which has a message and no error) to out; false, with out left longer, when a string
+// needs the general path.
+bool encode_decoded_fast(const DecodedRecord& r, std::string& out) {
+  FastLine w(out);
   w.key("frame");
   w.num(r.frame);
   if (r.time) { w.key("time"); w.str(*r.time); }
@@ -312,10 +370,10 @@ std::string encode_decoded_fast(const DecodedRecord& r) {
   w.key("binding");
   w.str(r.binding);
   const auto& spec = msg::spec_of(*r.message);
-  w.key("step"); w.str(spec.name);
-  w.key("flow"); w.str(msg::flow_name(spec.flow));
-  w.key("from"); w.str(msg::role_name(spec.from));
-  w.key("to"); w.str(msg::role_name(spec.to));
+  w.key("step"); w.lit(spec.name);
+  w.key("flow"); w.lit(msg::flow_name(spec.flow));
+  w.key("from"); w.lit(msg::role_name(spec.from));
+  w.key("to"); w.lit(msg::role_name(spec.to));
   w.key("fields");
   w.open();
   for_each_field(*r.message, [&](msg::Field f, const auto& v) {
@@ -323,7 +381,7 @@ std::string encode_decoded_fast(const DecodedRecord& r) {
     w.key(msg::field_name(f));
     using T = std::decay_t<decltype(*v)>;
     if constexpr (std::is_same_v<T, Bytes>) {
-      w.str(to_hex(*v));
+      w.hex(*v);
     } else if constexpr (std::is_same_v<T, msg::MechList>) {
       w.raw("[");
       bool first = true;
@@ -338,7 +396,7 @@ std::string encode_decoded_fast(const DecodedRecord& r) {
       }
       w.raw("]");
     } else if constexpr (std::is_same_v<T, bool>) {
-      w.raw(*v ? "true" : "false");
+      w.boolean(*v);
     } else if constexpr (std::is_same_v<T, std::uint64_t>) {
       w.num(*v);
     } else {
@@ -361,13 +419,11 @@ std::string encode_decoded_fast(const DecodedRecord& r) {
     w.raw("]");
   }
   w.raw("}");
-  return std::move(w.text());
+  return w.finish();
 }
 
-}  // namespace
-
-std::string encode_decoded(const DecodedRecord& r) {
-  if (fast_path_ok(r)) return encode_decoded_fast(r);
+// The general path: any record, through ordered_json.
+std::string encode_decoded_json(const DecodedRecord& r) {
   ojson j;
   j["frame"] = r.frame;
   if (r.time) j["time"] = *r.time;
@@ -402,7 +458,35 @@ std::string encode_decoded(const DecodedRecord& r) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);  // details may quote input
 }
 
-std::string encode_registration(const engine::RegistrationReport& r, bool show_key) {
+// Appends r's line to out; false, with out left longer, when a string needs the general path.
+bool encode_registration_fast(const engine::RegistrationReport& r, bool show_key, std::string& out) {
+  FastLine w(out);
+  w.key("registration");
+  w.open();
+  w.key("flow"); w.lit(msg::flow_name(r.flow));
+  w.key("IDc"); w.str(r.idc);
+  w.key(r.flow == msg::Flow::proxied ? "IDsp" : "IDss"); w.str(r.peer);
+  w.key("suite"); w.str(r.suite);
+  w.key("steps");
+  w.raw("[");
+  for (std::size_t i = 0; i < r.steps.size(); ++i) {
+    if (i) w.raw(",");
+    w.str(r.steps[i]);
+  }
+  w.raw("]");
+  w.key("completed"); w.boolean(r.completed);
+  if (!r.mech.empty()) { w.key("SecMech"); w.str(r.mech); }
+  if (!r.completed) {
+    w.key("stopped_at"); w.str(r.stopped_at);
+    w.key("reason"); w.str(r.reason);
+  }
+  if (show_key && !r.session_key.empty()) { w.key("session_key"); w.hex(r.session_key.view()); }
+  w.close();
+  w.raw("}");
+  return w.finish();
+}
+
+std::string encode_registration_json(const engine::RegistrationReport& r, bool show_key) {
   ojson j;
   j["flow"] = msg::flow_name(r.flow);
   j["IDc"] = r.idc;
@@ -419,6 +503,36 @@ std::string encode_registration(const engine::RegistrationReport& r, bool show_k
   ojson out;
   out["registration"] = std::move(j);
   return out.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace
+
+void encode_decoded(const DecodedRecord& r, std::string& out) {
+  const std::size_t start = out.size();
+  if (!r.error && r.message) {
+    if (encode_decoded_fast(r, out)) return;
+    out.resize(start);
+  }
+  out += encode_decoded_json(r);
+}
+
+std::string encode_decoded(const DecodedRecord& r) {
+  std::string out;
+  encode_decoded(r, out);
+  return out;
+}
+
+void encode_registration(const engine::RegistrationReport& r, bool show_key, std::string& out) {
+  const std::size_t start = out.size();
+  if (encode_registration_fast(r, show_key, out)) return;
+  out.resize(start);
+  out += encode_registration_json(r, show_key);
+}
+
+std::string encode_registration(const engine::RegistrationReport& r, bool show_key) {
+  std::string out;
+  encode_registration(r, show_key, out);
+  return out;
 }
 
 std::string encode_summary(const DecodeSummary& s) {

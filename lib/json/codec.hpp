@@ -47,8 +47,12 @@ struct DecodedRecord {
   std::optional<Error> error;              // why it did not decode
   const std::vector<engine::Check>* checks = nullptr;
 };
+// One line each, without the newline. The forms taking out append to it, so that a caller can
+// reuse one buffer for many lines.
 std::string encode_decoded(const DecodedRecord& r);
+void encode_decoded(const DecodedRecord& r, std::string& out);
 std::string encode_registration(const engine::RegistrationReport& r, bool show_key);
+void encode_registration(const engine::RegistrationReport& r, bool show_key, std::string& out);
 struct DecodeSummary {
   std::uint64_t frames = 0, messages = 0, errors = 0, skipped = 0, truncated = 0;
   std::uint64_t registrations = 0, completed = 0, failed_checks = 0;

@@ -1,8 +1,14 @@
 // kd-decode's output lines: the fast writer must print exactly what nlohmann's dump() prints for the
-// same JSON (checked by parsing each line and dumping it again), for every message of both flows.
+// same JSON (checked by parsing each line and dumping it again), for every message of both flows,
+// for registration lines, and when a string sends it to the general path. And the verifier behind
+// the checks: its memory of nonces forgets the oldest first; open registrations end in key order.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <tuple>
+
+#include "engine/verify.hpp"
 #include "flows.hpp"
 #include "json/codec.hpp"
 
@@ -49,6 +55,203 @@ TEST(DecodedLine, AnErrorQuotingBadBytesIsStillOneValidLine) {
   const std::string line = kd::json::encode_decoded(r);
   const auto parsed = nlohmann::json::parse(line);
   EXPECT_EQ(parsed["error"]["code"], "malformed");
+}
+
+// A record of the default suite's s7 (it has every kind of field: strings, hex, numbers, a list).
+kd::json::DecodedRecord s7_record(const std::vector<kd::engine::Check>* checks) {
+  kd::json::DecodedRecord r;
+  r.frame = 18446744073709551615u;
+  r.time = "1700000000.000001000";
+  r.src = "192.0.2.10:5060";
+  r.dst = "192.0.2.20:5060";
+  r.transport = "tcp";
+  r.binding = "sip";
+  r.message = &kd::wiretest::step_message("s7");
+  r.checks = checks;
+  return r;
+}
+
+TEST(DecodedLine, TheAppendingFormAppendsTheSameLineWithoutANewline) {
+  const std::vector<kd::engine::Check> checks{{"nonce_fresh", true, ""}, {"nonce_echo", false, "N2 \"differs\""}};
+  const auto r = s7_record(&checks);
+  const std::string line = kd::json::encode_decoded(r);
+  std::string out = "before\n";
+  kd::json::encode_decoded(r, out);
+  EXPECT_EQ(out, "before\n" + line);
+  kd::json::encode_decoded(r, out);  // a second line right after the first: the caller adds newlines
+  EXPECT_EQ(out, "before\n" + line + line);
+  EXPECT_EQ(nlohmann::ordered_json::parse(line).dump(), line);
+}
+
+TEST(DecodedLine, StringsThatNeedEscapesTakeTheGeneralPathAndKeepWhatWasBefore) {
+  // A control character (\u0001), UTF-8 (kept as it is), a byte that is not UTF-8 (replaced), DEL.
+  for (const std::string odd : {"a\x01b", "caf\xc3\xa9", "bad \xff byte", "del\x7f", "tab\there"}) {
+    for (int where = 0; where < 4; ++where) {
+      std::vector<kd::engine::Check> checks{{"mac", false, "plain"}};
+      auto r = s7_record(&checks);
+      kd::msg::Message m = *r.message;
+      if (where == 0) checks[0].detail = odd;
+      if (where == 1) r.src = odd;
+      if (where == 2) m.IPc = odd;
+      if (where == 3) m.SecMechList->front().name = odd;
+      r.message = &m;
+      std::string out = "kept";
+      kd::json::encode_decoded(r, out);
+      ASSERT_EQ(out.rfind("kept", 0), 0u);
+      const std::string line = out.substr(4);
+      EXPECT_EQ(line, kd::json::encode_decoded(r));
+      EXPECT_EQ(line.find('\n'), std::string::npos);
+      const auto parsed = nlohmann::ordered_json::parse(line);  // one valid line
+      EXPECT_EQ(parsed.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace), line);
+    }
+  }
+}
+
+TEST(DecodedLine, LongStringsAreWrittenWhole) {
+  // Longer than the writer's buffer, with escapes spread over it.
+  std::string detail;
+  for (int i = 0; i < 1000; ++i) detail += i % 7 ? "ab" : "\"\\";
+  const std::vector<kd::engine::Check> checks{{"seal", false, detail}, {"mac", false, detail + detail}};
+  const auto r = s7_record(&checks);
+  std::string out;
+  kd::json::encode_decoded(r, out);
+  const auto parsed = nlohmann::ordered_json::parse(out);
+  EXPECT_EQ(parsed.dump(), out);
+  EXPECT_EQ(parsed["checks"][1]["detail"], detail + detail);
+}
+
+TEST(RegistrationLine, EqualsTheCanonicalDump) {
+  kd::engine::RegistrationReport done;
+  done.flow = kd::msg::Flow::proxied;
+  done.idc = "term00001@kd.example";
+  done.peer = "sp.kd.example";
+  done.suite = "KD-AES128GCM-SHA256";
+  done.steps = {"s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11"};
+  done.completed = true;
+  done.mech = "tls";
+  done.session_key = kd::Secret(kd::Bytes{0x00, 0x01, 0xab, 0xff});
+  auto stopped = done;
+  stopped.flow = kd::msg::Flow::direct;
+  stopped.steps = {"d1"};
+  stopped.completed = false;
+  stopped.mech.clear();
+  stopped.stopped_at = "d1";
+  stopped.reason = "nonce_fresh: N1 \"was\" seen before \\ a replay";
+  auto empty = stopped;
+  empty.steps.clear();
+  empty.stopped_at.clear();
+  empty.session_key = kd::Secret();
+  auto odd = stopped;
+  odd.reason = "keys: b\xc3\xa9\x01\xff is not in the keystore";  // the general path
+  for (const auto* r : {&done, &stopped, &empty, &odd}) {
+    for (bool show_key : {false, true}) {
+      const std::string line = kd::json::encode_registration(*r, show_key);
+      const auto parsed = nlohmann::ordered_json::parse(line);
+      EXPECT_EQ(parsed.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace), line);
+      EXPECT_EQ(parsed["registration"]["IDc"], r->idc);
+      EXPECT_EQ(parsed["registration"].contains("session_key"), show_key && !r->session_key.empty());
+      if (show_key && !r->session_key.empty()) {
+        EXPECT_EQ(parsed["registration"]["session_key"], "0001abff");
+      }
+      std::string out = "x";
+      kd::json::encode_registration(*r, show_key, out);
+      EXPECT_EQ(out, "x" + line);
+    }
+  }
+  EXPECT_EQ(kd::json::encode_registration(done, false),
+            "{\"registration\":{\"flow\":\"proxied\",\"IDc\":\"term00001@kd.example\",\"IDsp\":\"sp.kd.example\","
+            "\"suite\":\"KD-AES128GCM-SHA256\",\"steps\":[\"s1\",\"s2\",\"s3\",\"s4\",\"s5\",\"s6\",\"s7\",\"s8\","
+            "\"s9\",\"s10\",\"s11\"],\"completed\":true,\"SecMech\":\"tls\"}}");
+}
+
+// An s1 whose N1 is 16 bytes made from n (zero: all zero bytes).
+kd::msg::Message start_with(std::uint64_t n) {
+  kd::msg::Message m = kd::wiretest::step_message("s1");
+  kd::Bytes n1(16, 0);
+  for (int i = 0; i < 8; ++i) n1[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(n >> (8 * i));
+  m.N1 = n1;
+  return m;
+}
+
+// True when the verifier finds s1's N1 fresh.
+bool fresh(kd::engine::Verifier& v, std::uint64_t n) {
+  std::vector<kd::engine::Check> checks{{"stale", false, "left over"}};  // observe clears it
+  std::vector<kd::engine::RegistrationReport> done;
+  v.observe(start_with(n), std::nullopt, checks, done);
+  for (const auto& c : checks)
+    if (c.name == "nonce_fresh") return c.ok;
+  ADD_FAILURE() << "no nonce_fresh check";
+  return false;
+}
+
+TEST(Verifier, RemembersTheLastNoncesAndForgetsTheOldestFirst) {
+  constexpr std::uint64_t kMemory = 1 << 17;  // Verifier::Recent::kMemory
+  kd::engine::Verifier v(nullptr, 300);
+  for (std::uint64_t n = 0; n < kMemory; ++n) ASSERT_TRUE(fresh(v, n)) << n;  // 0 is the all-zero N1
+  EXPECT_FALSE(fresh(v, 0));
+  EXPECT_FALSE(fresh(v, kMemory - 1));
+  EXPECT_FALSE(fresh(v, kMemory / 2));
+  EXPECT_TRUE(fresh(v, kMemory));  // one more: 0, the oldest, is forgotten
+  EXPECT_TRUE(fresh(v, 0));        // remembered again, forgetting 1
+  EXPECT_FALSE(fresh(v, 2));
+  EXPECT_TRUE(fresh(v, 1));
+  EXPECT_FALSE(fresh(v, kMemory));
+  EXPECT_FALSE(fresh(v, 0));
+  for (std::uint64_t n = kMemory + 1; n < 2 * kMemory; ++n) ASSERT_TRUE(fresh(v, n)) << n;
+  EXPECT_TRUE(fresh(v, 3));   // long forgotten
+  EXPECT_FALSE(fresh(v, 2 * kMemory - 1));
+}
+
+TEST(Verifier, TheVectorFormAndTheReturningFormAgree) {
+  kd::engine::Verifier a(nullptr, 300), b(nullptr, 300);
+  std::vector<kd::engine::Check> checks;
+  std::vector<kd::engine::RegistrationReport> done_a, done_b;
+  for (const auto& m : kd::wiretest::run_flow(kd::crypto::all_suites().front(), kd::msg::Flow::proxied)) {
+    a.observe(m, std::nullopt, checks, done_a);
+    const auto want = b.observe(m, std::nullopt, done_b);
+    ASSERT_EQ(checks.size(), want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      EXPECT_EQ(checks[i].name, want[i].name);
+      EXPECT_EQ(checks[i].ok, want[i].ok);
+    }
+  }
+  ASSERT_EQ(done_a.size(), 1u);
+  ASSERT_EQ(done_b.size(), 1u);
+  EXPECT_TRUE(done_a[0].completed);
+}
+
+TEST(Verifier, OpenRegistrationsEndInTheOrderOfFlowIdcAndPeer) {
+  kd::engine::Verifier v(nullptr, 300);
+  std::vector<kd::engine::Check> checks;
+  std::vector<kd::engine::RegistrationReport> done;
+  std::uint64_t n = 1;
+  for (const char* idc : {"carol", "alice", "bob", "alice2", "Zed"}) {
+    for (const char* step : {"s1", "d1"}) {
+      kd::msg::Message m = kd::wiretest::step_message(step);
+      m.IDc = idc;
+      m.N1 = kd::Bytes(16, static_cast<std::uint8_t>(n++));
+      v.observe(m, std::nullopt, checks, done);
+      if (std::string(idc) == "bob") {  // a second peer for the same IDc
+        (m.IDsp ? m.IDsp : m.IDss) = "a-peer";
+        m.N1 = kd::Bytes(16, static_cast<std::uint8_t>(n++));
+        v.observe(m, std::nullopt, checks, done);
+      }
+    }
+  }
+  EXPECT_TRUE(done.empty());
+  const auto open = v.finish();
+  ASSERT_EQ(open.size(), 12u);
+  auto sorted = open;
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.flow, a.idc, a.peer) < std::tie(b.flow, b.idc, b.peer);
+  });
+  for (std::size_t i = 0; i < open.size(); ++i) {
+    EXPECT_EQ(open[i].flow, sorted[i].flow);
+    EXPECT_EQ(open[i].idc, sorted[i].idc);
+    EXPECT_EQ(open[i].peer, sorted[i].peer);
+    EXPECT_EQ(open[i].reason, "the input ends before the registration completes");
+  }
+  EXPECT_TRUE(v.finish().empty());
 }
 
 }  // namespace
