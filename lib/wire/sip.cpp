@@ -1,7 +1,8 @@
 #include "wire/sip.hpp"
 
 #include <array>
-#include <cctype>
+#include <cstring>
+#include <list>
 #include <initializer_list>
 #include <utility>
 #include <vector>
@@ -18,9 +19,9 @@ using msg::StepSpec;
 
 namespace {
 
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
+constexpr bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+constexpr bool is_digit(char c) { return c >= '0' && c <= '9'; }
+constexpr bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
 bool is_hexdig(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
 bool all_of(std::string_view s, bool (*pred)(char)) {
@@ -295,18 +296,24 @@ std::string kd_params(const Message& m, const StepSpec& spec) {
 }
 
 // ---- parsing ------------------------------------------------------------------------------
+//
+// decode() is on kd-decode's hot path (a million messages in one run), so parsing works on views
+// into the wire bytes: nothing is copied but a folded header line (rare) or a quoted value with
+// escapes, and header and parameter names are compared without lowering a copy. The error for
+// each kind of bad input, and the order in which they are found, are those of kd-protocol(7).
 
-std::string lower(std::string_view s) {
+char lower_ascii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+std::string lower(std::string_view s) {  // for error messages only
   std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : out) c = lower_ascii(c);
   return out;
 }
 
 bool iequal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
+    if (lower_ascii(a[i]) != lower_ascii(b[i])) return false;
   return true;
 }
 
@@ -318,82 +325,186 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-bool token_char(char c) {
-  return is_alnum(c) || std::string_view("-.!%*_+`'~").find(c) != std::string_view::npos;
+constexpr std::array<bool, 256> kTokenChars = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) t[static_cast<std::size_t>(c)] = is_alnum(static_cast<char>(c));
+  for (char c : std::string_view("-.!%*_+`'~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+
+bool token_char(char c) { return kTokenChars[static_cast<unsigned char>(c)]; }
+
+// The headers decode() reads; every other header is checked for syntax and skipped.
+enum class Hdr : std::uint8_t {
+  other, via, from, to, call_id, cseq, content_length, contact, require, authorization,
+  proxy_authorization, www_authenticate, proxy_authenticate, authentication_info, security_client,
+  security_verify, count_
+};
+
+constexpr std::pair<std::string_view, Hdr> kHeaderNames[] = {
+    {"via", Hdr::via},
+    {"from", Hdr::from},
+    {"to", Hdr::to},
+    {"call-id", Hdr::call_id},
+    {"cseq", Hdr::cseq},
+    {"content-length", Hdr::content_length},
+    {"contact", Hdr::contact},
+    {"require", Hdr::require},
+    {"authorization", Hdr::authorization},
+    {"proxy-authorization", Hdr::proxy_authorization},
+    {"www-authenticate", Hdr::www_authenticate},
+    {"proxy-authenticate", Hdr::proxy_authenticate},
+    {"authentication-info", Hdr::authentication_info},
+    {"security-client", Hdr::security_client},
+    {"security-verify", Hdr::security_verify},
+};
+
+std::string_view header_name(Hdr h) {
+  for (const auto& [n, id] : kHeaderNames)
+    if (id == h) return n;
+  return "?";
 }
 
-std::string long_name(std::string_view name) {
-  std::string n = lower(name);
-  if (n.size() == 1) {
-    switch (n[0]) {
-      case 'i': return "call-id";
-      case 'v': return "via";
-      case 'f': return "from";
-      case 't': return "to";
-      case 'l': return "content-length";
-      case 'm': return "contact";
-      case 'k': return "supported";
-      case 'c': return "content-type";
-      case 'e': return "content-encoding";
-      case 's': return "subject";
-      default: break;
+// A header's name, long or compact form (RFC 3261 7.3.3), in any case: looked up by its length
+// first, as most names are compared on every line of every message.
+Hdr classify(std::string_view name) {
+  if (name.size() == 1) {
+    switch (lower_ascii(name[0])) {
+      case 'i': return Hdr::call_id;
+      case 'v': return Hdr::via;
+      case 'f': return Hdr::from;
+      case 't': return Hdr::to;
+      case 'l': return Hdr::content_length;
+      case 'm': return Hdr::contact;
+      default: return Hdr::other;
     }
   }
-  return n;
+  static constexpr auto kByLength = [] {
+    std::array<std::array<std::int8_t, 3>, 20> t{};  // up to 3 names per length, index + 1
+    for (std::size_t i = 0; i < std::size(kHeaderNames); ++i)
+      for (auto& slot : t[kHeaderNames[i].first.size()])
+        if (slot == 0) {
+          slot = static_cast<std::int8_t>(i + 1);
+          break;
+        }
+    return t;
+  }();
+  if (name.size() >= kByLength.size()) return Hdr::other;
+  for (std::int8_t slot : kByLength[name.size()]) {
+    if (slot == 0) break;
+    const auto& [n, id] = kHeaderNames[static_cast<std::size_t>(slot - 1)];
+    if (iequal(name, n)) return id;
+  }
+  return Hdr::other;
 }
+
+// A vector that holds its first N elements in place: the headers and parameters of a message
+// then cost no allocation, and a message with more still parses.
+template <class T, std::size_t N>
+class SmallVec {
+public:
+  void push_back(const T& v) {
+    if (heap_.empty() && n_ < N) {
+      inline_[n_++] = v;
+      return;
+    }
+    if (heap_.empty()) heap_.assign(inline_.begin(), inline_.begin() + static_cast<std::ptrdiff_t>(n_));
+    heap_.push_back(v);
+    ++n_;
+  }
+  const T* begin() const { return heap_.empty() ? inline_.data() : heap_.data(); }
+  const T* end() const { return begin() + n_; }
+  std::size_t size() const { return n_; }
+
+private:
+  std::array<T, N> inline_{};
+  std::vector<T> heap_;
+  std::size_t n_ = 0;
+};
 
 struct SipText {
   bool request = false;
-  std::string method;
+  std::string_view method;
   int status = 0;
-  std::vector<std::pair<std::string, std::string>> headers;  // long lowercase name, value
+  struct Header {
+    Hdr id;
+    std::string_view value;  // trimmed; into the wire, or into folded
+  };
+  SmallVec<Header, 24> headers;  // the ones decode() reads, in order
+  std::array<std::uint16_t, static_cast<std::size_t>(Hdr::count_)> counts{};
+  std::list<std::string> folded;  // header lines rebuilt from folded lines (stable addresses)
 
-  std::vector<std::string_view> all(std::string_view name) const {
-    std::vector<std::string_view> out;
-    for (const auto& [n, v] : headers)
-      if (n == name) out.push_back(v);
-    return out;
+  std::size_t count(Hdr h) const { return counts[static_cast<std::size_t>(h)]; }
+  // The first value of h; count(h) must be > 0.
+  std::string_view first(Hdr h) const {
+    for (const auto& x : headers)
+      if (x.id == h) return x.value;
+    return {};
+  }
+  template <class F>
+  void each(Hdr h, F&& f) const {
+    for (const auto& x : headers)
+      if (x.id == h) f(x.value);
   }
 };
 
 Error malformed(std::string d) { return err(Code::malformed, std::move(d)); }
 
-Result<SipText> parse_text(ByteView wire) {
+// The next line of text (without its LF, nor a CR before it), or nullopt when no LF ends it.
+std::optional<std::string_view> next_line(std::string_view& text) {
+  const void* nl = std::memchr(text.data(), '\n', text.size());
+  if (!nl) return std::nullopt;
+  const auto n = static_cast<std::size_t>(static_cast<const char*>(nl) - text.data());
+  std::string_view line = text.substr(0, n);
+  text.remove_prefix(n + 1);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line;
+}
+
+Status parse_header(SipText& t, std::string_view l) {
+  std::size_t colon = l.find(':');
+  if (colon == std::string_view::npos) return malformed("a SIP header line without a colon");
+  std::string_view name = trim(l.substr(0, colon));
+  if (name.empty()) return malformed("a SIP header without a name");
+  for (char c : name)
+    if (!token_char(c)) return malformed("a SIP header name with a bad character");
+  const Hdr id = classify(name);
+  if (id == Hdr::other) return Ok{};
+  ++t.counts[static_cast<std::size_t>(id)];
+  t.headers.push_back({id, trim(l.substr(colon + 1))});
+  return Ok{};
+}
+
+Status parse_text(ByteView wire, SipText& t) {
   if (wire.size() > sip::kMaxMessage)
     return err(Code::oversized, "the SIP message exceeds " + std::to_string(sip::kMaxMessage) + " bytes");
   std::string_view text(reinterpret_cast<const char*>(wire.data()), wire.size());
   while (!text.empty() && (text.front() == '\r' || text.front() == '\n')) text.remove_prefix(1);
 
-  std::vector<std::string> lines;
+  // First the header section's lines: a NUL or a missing end is found before anything else. The
+  // line list is reused from message to message (decode runs a million times in a capture).
+  thread_local std::vector<std::string_view> lines;
+  lines.clear();
+  std::string_view rest = text;
   bool ended = false;
-  while (!text.empty()) {
-    std::size_t nl = text.find('\n');
-    if (nl == std::string_view::npos) break;  // a line without its end: truncated
-    std::string_view line = text.substr(0, nl);
-    text.remove_prefix(nl + 1);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) {
+  while (auto line = next_line(rest)) {
+    if (line->empty()) {
       ended = true;
       break;
     }
-    if (line.find('\0') != std::string_view::npos) return malformed("a NUL byte in the SIP headers");
-    if (is_lws(line.front()) && lines.size() > 1) {
-      lines.back() += ' ';
-      lines.back() += trim(line);
-    } else {
-      lines.emplace_back(line);
-    }
+    lines.push_back(*line);
   }
+  if (std::memchr(text.data(), '\0', text.size() - rest.size())) return malformed("a NUL byte in the SIP headers");
   if (!ended) return malformed("truncated SIP message: the header section has no end");
   if (lines.empty()) return malformed("empty SIP message");
+  const std::size_t body = rest.size();
 
-  SipText t;
   std::string_view start = lines[0];
   if (start.size() >= 8 && iequal(start.substr(0, 8), "SIP/2.0 ")) {
-    std::string_view rest = start.substr(8);
-    if (rest.size() < 3 || !all_of(rest.substr(0, 3), is_digit) || (rest.size() > 3 && rest[3] != ' '))
+    std::string_view r = start.substr(8);
+    if (r.size() < 3 || !all_of(r.substr(0, 3), is_digit) || (r.size() > 3 && r[3] != ' '))
       return malformed("bad SIP status line");
-    t.status = (rest[0] - '0') * 100 + (rest[1] - '0') * 10 + (rest[2] - '0');
+    t.status = (r[0] - '0') * 100 + (r[1] - '0') * 10 + (r[2] - '0');
   } else {
     std::size_t sp1 = start.find(' ');
     std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : start.find(' ', sp1 + 1);
@@ -401,41 +512,92 @@ Result<SipText> parse_text(ByteView wire) {
         !iequal(start.substr(sp2 + 1), "SIP/2.0"))
       return malformed("bad SIP request line");
     t.request = true;
-    t.method = std::string(start.substr(0, sp1));
+    t.method = start.substr(0, sp1);
     for (char c : t.method)
       if (!token_char(c)) return malformed("bad SIP method");
     std::string_view uri = start.substr(sp1 + 1, sp2 - sp1 - 1);
     if (uri.find(':') == std::string_view::npos) return malformed("bad Request-URI");
   }
 
+  // Then the headers. A line that starts with white space continues the header before it
+  // (RFC 3261 7.3.1); only then is the header line copied, to join its parts with one space.
+  std::string_view pending;  // the header line being gathered
+  std::string* joined = nullptr;
   for (std::size_t i = 1; i < lines.size(); ++i) {
-    std::string_view l = lines[i];
-    std::size_t colon = l.find(':');
-    if (colon == std::string_view::npos) return malformed("a SIP header line without a colon");
-    std::string_view name = trim(l.substr(0, colon));
-    if (name.empty()) return malformed("a SIP header without a name");
-    for (char c : name)
-      if (!token_char(c)) return malformed("a SIP header name with a bad character");
-    t.headers.emplace_back(long_name(name), std::string(trim(l.substr(colon + 1))));
+    std::string_view line = lines[i];
+    if (is_lws(line.front()) && i > 1) {
+      if (!joined) joined = &t.folded.emplace_back(pending);
+      *joined += ' ';
+      *joined += trim(line);
+      pending = *joined;
+      continue;
+    }
+    if (i > 1)
+      if (auto st = parse_header(t, pending); !st) return st;
+    pending = line;
+    joined = nullptr;
   }
+  if (lines.size() > 1)
+    if (auto st = parse_header(t, pending); !st) return st;
 
-  const std::size_t body = text.size();
-  auto cl = t.all("content-length");
-  if (cl.size() > 1) return malformed("more than one Content-Length");
-  if (cl.size() == 1) {
-    if (cl[0].empty() || cl[0].size() > 9 || !all_of(cl[0], is_digit)) return malformed("bad Content-Length");
-    if (std::stoul(std::string(cl[0])) > body) return malformed("truncated SIP message: the body is shorter than Content-Length");
+  if (t.count(Hdr::content_length) > 1) return malformed("more than one Content-Length");
+  if (t.count(Hdr::content_length) == 1) {
+    std::string_view cl = t.first(Hdr::content_length);
+    if (cl.empty() || cl.size() > 9 || !all_of(cl, is_digit)) return malformed("bad Content-Length");
+    std::size_t n = 0;
+    for (char c : cl) n = n * 10 + static_cast<std::size_t>(c - '0');
+    if (n > body) return malformed("truncated SIP message: the body is shorter than Content-Length");
   }
-  for (std::string_view h : {"via", "from", "to", "call-id", "cseq"}) {
-    auto v = t.all(h);
-    if (v.empty()) return malformed("the SIP message has no " + std::string(h) + " header");
-    if (h != "via" && v.size() > 1) return malformed("more than one " + std::string(h) + " header");
-    if (v[0].empty()) return malformed("an empty " + std::string(h) + " header");
+  for (Hdr h : {Hdr::via, Hdr::from, Hdr::to, Hdr::call_id, Hdr::cseq}) {
+    const std::string name(header_name(h));
+    if (t.count(h) == 0) return malformed("the SIP message has no " + name + " header");
+    if (h != Hdr::via && t.count(h) > 1) return malformed("more than one " + name + " header");
+    if (t.first(h).empty()) return malformed("an empty " + name + " header");
   }
-  return t;
+  return Ok{};
 }
 
-using Params = std::vector<std::pair<std::string, std::string>>;
+// Authentication parameters: names as written (compared without case), values as views into
+// the header, or into unescaped when a quoted value holds a backslash escape.
+// The authentication parameters decode() reads.
+constexpr std::string_view kKdParams[] = {"kd-flow", "kd-n1", "kd-n2", "kd-ts", "nonce",
+                                          "response", "algorithm", "username", "realm", "kd-mech",
+                                          "kd-ipc", "kd-ekc", "kd-eksp", "kd-ekss", "kd-mac"};
+consteval std::size_t kd_param(std::string_view name) {
+  for (std::size_t k = 0; k < std::size(kKdParams); ++k)
+    if (kKdParams[k] == name) return k;
+  throw "not a KD parameter";
+}
+
+
+// The index in kKdParams of a parameter name in any case, or -1.
+int kd_param_index(std::string_view name) {
+  if (name.size() < 5 || name.size() > 9) return -1;  // the names' lengths
+  char low[9];
+  for (std::size_t i = 0; i < name.size(); ++i) low[i] = lower_ascii(name[i]);
+  const std::string_view l(low, name.size());
+  for (std::size_t k = 0; k < std::size(kKdParams); ++k)
+    if (kKdParams[k] == l) return static_cast<int>(k);
+  return -1;
+}
+
+struct Params {
+  struct Param {
+    std::string_view name, value;
+    int kd = -1;  // index in kKdParams, or -1 for another parameter
+  };
+  SmallVec<Param, 16> list;
+  std::array<std::int16_t, std::size(kKdParams)> at = make_unset();  // KD parameter -> index in list
+  std::list<std::string> unescaped;
+
+  static constexpr std::array<std::int16_t, std::size(kKdParams)> make_unset() {
+    std::array<std::int16_t, std::size(kKdParams)> a{};
+    for (auto& x : a) x = -1;
+    return a;
+  }
+  // The value of the KD parameter k (kd_param()), or nullptr.
+  const std::string_view* get(std::size_t k) const { return at[k] < 0 ? nullptr : &list.begin()[at[k]].value; }
+};
 
 // auth-param *(COMMA auth-param), values as tokens or quoted strings.
 Result<Params> parse_params(std::string_view s) {
@@ -449,34 +611,47 @@ Result<Params> parse_params(std::string_view s) {
     std::size_t n0 = i;
     while (i < s.size() && token_char(s[i])) ++i;
     if (i == n0) return malformed("bad authentication parameter");
-    std::string name = lower(s.substr(n0, i - n0));
+    std::string_view name = s.substr(n0, i - n0);
     skip_lws();
-    if (i >= s.size() || s[i] != '=') return malformed("authentication parameter " + name + " has no value");
+    if (i >= s.size() || s[i] != '=') return malformed("authentication parameter " + lower(name) + " has no value");
     ++i;
     skip_lws();
-    std::string value;
+    std::string_view value;
     if (i < s.size() && s[i] == '"') {
-      ++i;
-      bool closed = false;
-      while (i < s.size()) {
-        char c = s[i++];
-        if (c == '"') { closed = true; break; }
-        if (c == '\\') {
-          if (i >= s.size()) break;
-          c = s[i++];
+      const std::size_t v0 = ++i;
+      const auto* q = static_cast<const char*>(std::memchr(s.data() + v0, '"', s.size() - v0));
+      const std::size_t close = q ? static_cast<std::size_t>(q - s.data()) : s.size();
+      if (q && !std::memchr(s.data() + v0, '\\', close - v0)) {  // no escape: the text between the quotes
+        value = s.substr(v0, close - v0);
+        i = close + 1;
+      } else {
+        std::string& u = out.unescaped.emplace_back();
+        bool closed = false;
+        while (i < s.size()) {
+          char c = s[i++];
+          if (c == '"') { closed = true; break; }
+          if (c == '\\') {
+            if (i >= s.size()) break;
+            c = s[i++];
+          }
+          u += c;
         }
-        value += c;
+        if (!closed) return malformed("unterminated quoted string in " + lower(name));
+        value = u;
       }
-      if (!closed) return malformed("unterminated quoted string in " + name);
     } else {
       std::size_t v0 = i;
       while (i < s.size() && token_char(s[i])) ++i;
-      if (i == v0) return malformed("authentication parameter " + name + " has an empty value");
-      value = std::string(s.substr(v0, i - v0));
+      if (i == v0) return malformed("authentication parameter " + lower(name) + " has an empty value");
+      value = s.substr(v0, i - v0);
     }
-    for (const auto& [n, v] : out)
-      if (n == name) return malformed("authentication parameter " + name + " appears twice");
-    out.emplace_back(std::move(name), std::move(value));
+    const int kd = kd_param_index(name);
+    bool twice = kd >= 0 && out.at[static_cast<std::size_t>(kd)] >= 0;
+    if (kd < 0)  // another party's parameter: compared with the others' (KD names were checked above)
+      for (const auto& earlier : out.list) twice = twice || (earlier.kd < 0 && iequal(earlier.name, name));
+    if (twice) return malformed("authentication parameter " + lower(name) + " appears twice");
+    if (kd >= 0) out.at[static_cast<std::size_t>(kd)] = static_cast<std::int16_t>(out.list.size());  // < 64 KiB / 4
+    out.list.push_back({name, value, kd});
     skip_lws();
     if (i < s.size() && s[i] != ',') return malformed("authentication parameters must be separated by commas");
   }
@@ -493,14 +668,15 @@ std::optional<std::string_view> kd_scheme_params(std::string_view v) {
 }
 
 // Finds the one KD value among the given headers.
-Result<std::optional<Params>> find_kd(const SipText& t, std::initializer_list<std::string_view> names,
-                                     bool schemeless) {
+Result<std::optional<Params>> find_kd(const SipText& t, std::initializer_list<Hdr> names, bool schemeless) {
   std::optional<Params> found;
-  for (std::string_view n : names) {
-    for (std::string_view v : t.all(n)) {
+  for (Hdr n : names) {
+    if (t.count(n) == 0) continue;
+    for (const auto& h : t.headers) {
+      if (h.id != n) continue;
       // Authentication-Info has no scheme (RFC 3261, RFC 7615); a leading "KD" is tolerated.
-      std::optional<std::string_view> ps = kd_scheme_params(v);
-      if (schemeless && !ps) ps = v;
+      std::optional<std::string_view> ps = kd_scheme_params(h.value);
+      if (schemeless && !ps) ps = h.value;
       if (!ps) continue;
       auto p = parse_params(*ps);
       if (!p) {
@@ -508,25 +684,37 @@ Result<std::optional<Params>> find_kd(const SipText& t, std::initializer_list<st
         if (schemeless && ps->find("kd-flow") == std::string_view::npos) continue;
         return p.error();
       }
-      if (schemeless) {
-        bool kd = false;
-        for (const auto& [pn, pv] : *p) kd = kd || pn == "kd-flow";
-        if (!kd) continue;
-      }
-      if (found) return malformed("more than one KD " + std::string(n) + " header");
+      if (schemeless && !p->get(kd_param("kd-flow"))) continue;
+      if (found) return malformed("more than one KD " + std::string(header_name(n)) + " header");
       found = std::move(*p);
     }
   }
   return found;
 }
 
+constexpr std::array<std::int8_t, 256> kLowerHex = [] {
+  std::array<std::int8_t, 256> t{};
+  for (auto& x : t) x = -1;
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - 'a' + 10);
+  return t;
+}();
+
 Result<Bytes> hex_value(std::string_view name, std::string_view v) {
+  if (v.size() % 2 == 0) {  // one pass for the good case; a bad digit shows as a negative nibble
+    Bytes out(v.size() / 2);
+    int bad = 0;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      const int hi = kLowerHex[static_cast<unsigned char>(v[2 * i])];
+      const int lo = kLowerHex[static_cast<unsigned char>(v[2 * i + 1])];
+      bad |= hi | lo;
+      out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+    }
+    if (bad >= 0) return out;
+  }
   for (char c : v)
-    if (!is_digit(c) && (c < 'a' || c > 'f'))
-      return malformed(std::string(name) + " must be lowercase hex");
-  auto b = from_hex(v);
-  if (!b) return malformed(std::string(name) + " has an odd number of hex digits");
-  return std::move(*b);
+    if (kLowerHex[static_cast<unsigned char>(c)] < 0) return malformed(std::string(name) + " must be lowercase hex");
+  return malformed(std::string(name) + " has an odd number of hex digits");
 }
 
 Result<std::uint64_t> uint_value(std::string_view name, std::string_view v) {
@@ -538,9 +726,10 @@ Result<std::uint64_t> uint_value(std::string_view name, std::string_view v) {
   return x;
 }
 
-// Splits a header value at commas outside quotes and angle brackets.
-std::vector<std::string_view> split_list(std::string_view s) {
-  std::vector<std::string_view> out;
+// Calls f with each item of a header value split at commas outside quotes and angle brackets
+// (trimmed, empty ones included); stops early when f returns false.
+template <class F>
+void each_item(std::string_view s, F&& f) {
   bool q = false;
   int angle = 0;
   std::size_t from = 0;
@@ -550,23 +739,27 @@ std::vector<std::string_view> split_list(std::string_view s) {
     else if (!q && c == '<') ++angle;
     else if (!q && c == '>' && angle > 0) --angle;
     else if (!q && angle == 0 && c == ',') {
-      out.push_back(trim(s.substr(from, i - from)));
+      if (!f(trim(s.substr(from, i - from)))) return;
       from = i + 1;
     }
   }
-  out.push_back(trim(s.substr(from)));
-  return out;
+  f(trim(s.substr(from)));
 }
 
-Result<msg::MechList> parse_mechs(const std::vector<std::string_view>& values, std::string_view header) {
+Result<msg::MechList> parse_mechs(const SipText& t, Hdr h, std::string_view header) {
   msg::MechList out;
-  for (std::string_view v : values) {
-    for (std::string_view e : split_list(v)) {
-      if (e.empty()) continue;
+  Status st = Ok{};
+  t.each(h, [&](std::string_view v) {
+    each_item(v, [&](std::string_view e) {
+      if (!st) return false;
+      if (e.empty()) return true;
       std::size_t semi = e.find(';');
       msg::Mech mech;
       mech.name = std::string(trim(e.substr(0, semi)));
-      if (mech.name.empty()) return malformed(std::string(header) + " names an empty mechanism");
+      if (mech.name.empty()) {
+        st = malformed(std::string(header) + " names an empty mechanism");
+        return false;
+      }
       bool have_q = false;
       while (semi != std::string_view::npos) {
         e.remove_prefix(semi + 1);
@@ -574,23 +767,37 @@ Result<msg::MechList> parse_mechs(const std::vector<std::string_view>& values, s
         std::string_view p = trim(e.substr(0, semi));
         std::size_t eq = p.find('=');
         if (!iequal(trim(p.substr(0, eq)), "q")) continue;
-        if (have_q) return malformed(std::string(header) + ": q appears twice for " + mech.name);
+        if (have_q) {
+          st = malformed(std::string(header) + ": q appears twice for " + mech.name);
+          return false;
+        }
         auto q = eq == std::string_view::npos ? std::nullopt : sip::parse_q(trim(p.substr(eq + 1)));
-        if (!q) return malformed(std::string(header) + ": bad q-value for " + mech.name);
+        if (!q) {
+          st = malformed(std::string(header) + ": bad q-value for " + mech.name);
+          return false;
+        }
         mech.q = *q;
         have_q = true;
       }
-      if (out.size() >= msg::kMaxMechs)
-        return err(Code::bad_length, "SecMechList must hold 1 to 16 mechanisms");
+      if (out.size() >= msg::kMaxMechs) {
+        st = err(Code::bad_length, "SecMechList must hold 1 to 16 mechanisms");
+        return false;
+      }
       out.push_back(std::move(mech));
-    }
-  }
+      return true;
+    });
+  });
+  if (!st) return st.error();
   return out;
 }
 
 // The hostport of the first Contact's URI.
 Result<std::string> contact_host(std::string_view v) {
-  std::string_view c = split_list(v)[0];
+  std::string_view c;
+  each_item(v, [&](std::string_view e) {
+    c = e;
+    return false;
+  });
   std::string_view uri;
   std::size_t lt = c.find('<');
   if (lt != std::string_view::npos) {
@@ -675,12 +882,11 @@ Result<Bytes> SipCodec::encode(const Message& m) const {
 }
 
 Result<Message> SipCodec::decode(ByteView wire) const {
-  auto parsed = parse_text(wire);
-  if (!parsed) return parsed.error();
-  const SipText& t = *parsed;
+  SipText t;
+  if (auto st = parse_text(wire, t); !st) return st.error();
 
   // CSeq: number and method.
-  std::string_view cseq = t.all("cseq")[0];
+  std::string_view cseq = t.first(Hdr::cseq);
   std::size_t sp = 0;
   while (sp < cseq.size() && is_digit(cseq[sp])) ++sp;
   if (sp == 0 || sp > 10 || sp >= cseq.size() || !is_lws(cseq[sp])) return malformed("bad CSeq");
@@ -690,7 +896,8 @@ Result<Message> SipCodec::decode(ByteView wire) const {
 
   Kind kind;
   if (t.request) {
-    if (t.method != "REGISTER") return err(Code::unknown_step, "a SIP " + t.method + " is no step of kd's flows");
+    if (t.method != "REGISTER")
+      return err(Code::unknown_step, "a SIP " + std::string(t.method) + " is no step of kd's flows");
     kind = Kind::request;
   } else {
     if (cmethod != "REGISTER")
@@ -700,11 +907,11 @@ Result<Message> SipCodec::decode(ByteView wire) const {
     else return err(Code::unknown_step, "SIP status " + std::to_string(t.status) + " is no step of kd's flows");
   }
 
-  auto creds = find_kd(t, {"authorization", "proxy-authorization"}, false);
+  auto creds = find_kd(t, {Hdr::authorization, Hdr::proxy_authorization}, false);
   if (!creds) return creds.error();
-  auto chal = find_kd(t, {"www-authenticate", "proxy-authenticate"}, false);
+  auto chal = find_kd(t, {Hdr::www_authenticate, Hdr::proxy_authenticate}, false);
   if (!chal) return chal.error();
-  auto info = find_kd(t, {"authentication-info"}, true);
+  auto info = find_kd(t, {Hdr::authentication_info}, true);
   if (!info) return info.error();
   const std::optional<Params>& mine =
       kind == Kind::request ? *creds : kind == Kind::challenge ? *chal : *info;
@@ -718,23 +925,19 @@ Result<Message> SipCodec::decode(ByteView wire) const {
     return err(Code::missing_field, std::string("the message has no ") + header_name + " header");
   }
   const Params& p = *mine;
-  auto get = [&](std::string_view n) -> const std::string* {
-    for (const auto& [pn, pv] : p)
-      if (pn == n) return &pv;
-    return nullptr;
-  };
+  auto get = [&](std::size_t k) { return p.get(k); };
 
-  const std::string* flow_s = get("kd-flow");
+  const std::string_view* flow_s = get(kd_param("kd-flow"));
   if (!flow_s) return err(Code::missing_field, std::string(header_name) + " has no kd-flow");
   auto flow = msg::parse_flow(*flow_s);
   if (!flow) return malformed("kd-flow must be proxied or direct");
 
-  const bool tl = *flow == Flow::direct || get("kd-n1") || get("kd-n2") || get("kd-ts");
+  const bool tl = *flow == Flow::direct || get(kd_param("kd-n1")) || get(kd_param("kd-n2")) || get(kd_param("kd-ts"));
   Message m;
   m.flow = *flow;
   switch (kind) {
     case Kind::request: {
-      const bool second = get("nonce") || get("response");
+      const bool second = get(kd_param("nonce")) || get(kd_param("response"));
       if (*flow == Flow::proxied) m.step = second ? (tl ? 7 : 8) : (tl ? 1 : 2);
       else m.step = second ? 5 : 1;
       break;
@@ -745,31 +948,31 @@ Result<Message> SipCodec::decode(ByteView wire) const {
   const StepSpec& spec = *msg::find_step(m.flow, m.step);
 
   Status st = Ok{};
-  auto str = [&](const char* n, std::optional<std::string>& out) {
-    if (const std::string* v = get(n)) out = *v;
+  auto str = [&](std::size_t k, std::optional<std::string>& out) {
+    if (const std::string_view* v = get(k)) out = std::string(*v);
   };
-  auto hex = [&](const char* n, std::optional<Bytes>& out) {
-    const std::string* v = get(n);
+  auto hex = [&](std::size_t k, std::optional<Bytes>& out) {
+    const std::string_view* v = get(k);
     if (!v || !st) return;
-    auto b = hex_value(n, *v);
+    auto b = hex_value(kKdParams[k], *v);
     if (!b) st = b.error();
     else out = std::move(*b);
   };
-  str("algorithm", m.suite);
-  str("username", m.IDc);
-  str("realm", *flow == Flow::proxied ? m.IDsp : m.IDss);
-  str("kd-mech", m.SecMech);
-  str("kd-ipc", m.IPc);
-  hex("nonce", m.Rand);
-  hex("response", m.Authenticator_c);
-  hex("kd-n1", m.N1);
-  hex("kd-n2", m.N2);
-  hex("kd-ekc", m.EKc);
-  hex("kd-eksp", m.EKsp);
-  hex("kd-ekss", m.EKss);
-  hex("kd-mac", m.MAC);
+  str(kd_param("algorithm"), m.suite);
+  str(kd_param("username"), m.IDc);
+  str(kd_param("realm"), *flow == Flow::proxied ? m.IDsp : m.IDss);
+  str(kd_param("kd-mech"), m.SecMech);
+  str(kd_param("kd-ipc"), m.IPc);
+  hex(kd_param("nonce"), m.Rand);
+  hex(kd_param("response"), m.Authenticator_c);
+  hex(kd_param("kd-n1"), m.N1);
+  hex(kd_param("kd-n2"), m.N2);
+  hex(kd_param("kd-ekc"), m.EKc);
+  hex(kd_param("kd-eksp"), m.EKsp);
+  hex(kd_param("kd-ekss"), m.EKss);
+  hex(kd_param("kd-mac"), m.MAC);
   if (!st) return st.error();
-  if (const std::string* ts = get("kd-ts")) {
+  if (const std::string_view* ts = get(kd_param("kd-ts"))) {
     auto v = uint_value("kd-ts", *ts);
     if (!v) return v.error();
     std::optional<std::uint64_t>* slot = nullptr;
@@ -782,25 +985,26 @@ Result<Message> SipCodec::decode(ByteView wire) const {
   }
 
   if (has_field(spec, Field::IPc) && !m.IPc) {
-    auto contacts = t.all("contact");
-    if (contacts.empty()) return err(Code::missing_field, std::string(spec.name) + " needs IPc (a Contact)");
-    auto h = contact_host(contacts[0]);
+    if (t.count(Hdr::contact) == 0) return err(Code::missing_field, std::string(spec.name) + " needs IPc (a Contact)");
+    auto h = contact_host(t.first(Hdr::contact));
     if (!h) return h.error();
     m.IPc = std::move(*h);
   }
   if (has_field(spec, Field::SecMechList)) {
-    const char* hn = kind == Kind::request ? "security-client" : "security-verify";
-    auto values = t.all(hn);
-    if (!values.empty()) {
-      auto l = parse_mechs(values, kind == Kind::request ? "Security-Client" : "Security-Verify");
+    const Hdr hn = kind == Kind::request ? Hdr::security_client : Hdr::security_verify;
+    if (t.count(hn) > 0) {
+      auto l = parse_mechs(t, hn, kind == Kind::request ? "Security-Client" : "Security-Verify");
       if (!l) return l.error();
       m.SecMechList = std::move(*l);
     }
   }
   if (has_field(spec, Field::SecMechReq)) {
-    for (std::string_view v : t.all("require"))
-      for (std::string_view tag : split_list(v))
+    t.each(Hdr::require, [&](std::string_view v) {
+      each_item(v, [&](std::string_view tag) {
         if (iequal(tag, "sec-agree")) m.SecMechReq = true;
+        return true;
+      });
+    });
   }
 
   if (auto vs = msg::validate(m); !vs) return vs.error();
