@@ -167,7 +167,7 @@ public:
         std::cout << o.lines[i] << "\n";
         continue;
       }
-      auto out = wire_->outgoing(o.messages[i], now_);
+      auto out = wire_->outgoing(o.messages[i], now_, i < o.previous.size() ? ByteView(o.previous[i]) : ByteView());
       if (!out) throw IoError{std::string(msg::spec_of(o.messages[i]).name) + ": cannot encode: " + out.error().detail};
       std::cout << *out << "\n";
     }
@@ -184,17 +184,19 @@ public:
     while (in.next(item)) {
       std::string step;
       if (item.kind == InputItem::Kind::line) {
-        auto m = wire_->from_line(item.line, &step);
-        print(m ? engine_->feed_message(*m) : engine_->reject(m.error(), step));
+        Bytes wire;
+        auto m = wire_->from_line(item.line, &step, &wire);
+        print(m ? engine_->feed_message(*m, wire) : engine_->reject(m.error(), step));
         continue;
       }
-      auto m = wire_->from_packet(item.packet);
+      wire::Binding used = wire::Binding::json;
+      auto m = wire_->from_packet(item.packet, &used);
       if (!m) continue;
       if (!*m) {
         print(engine_->reject(m->error(), "frame " + std::to_string(item.packet.frame)));
         continue;
       }
-      print(engine_->feed_message(**m));
+      print(engine_->feed_message(**m, used == wire::Binding::radius ? ByteView() : ByteView(item.packet.payload)));
     }
     if (const auto* st = in.capture_stats()) {
       const std::uint64_t other = wire_->skipped_other_role(), foreign = wire_->skipped_foreign();

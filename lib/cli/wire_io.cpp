@@ -200,7 +200,7 @@ const wire::Codec* WireSide::codec_for(const msg::StepSpec& s) const {
   return c->carries(s) ? c.get() : nullptr;
 }
 
-Result<msg::Message> WireSide::from_line(std::string_view line, std::string* step) const {
+Result<msg::Message> WireSide::from_line(std::string_view line, std::string* step, Bytes* wire) const {
   if (!json::is_wire_line(line)) return json::decode_message(line, step);
   auto w = json::decode_wire_line(line);
   if (!w) return w.error();
@@ -220,6 +220,7 @@ Result<msg::Message> WireSide::from_line(std::string_view line, std::string* ste
     return err(Code::malformed, "the wire line says step " + w->step + " to " + w->to + " but its bytes hold " +
                                     std::string(spec.name) + " to " + std::string(msg::role_name(spec.to)));
   if (step) *step = spec.name;
+  if (wire && c->binding() != wire::Binding::radius) *wire = std::move(w->wire);
   return m;
 }
 
@@ -273,14 +274,14 @@ std::optional<Result<msg::Message>> WireSide::decode_packet(const capture::Packe
   return m;
 }
 
-Result<std::string> WireSide::outgoing(const msg::Message& m, std::uint64_t now) {
+Result<std::string> WireSide::outgoing(const msg::Message& m, std::uint64_t now, ByteView previous) {
   const auto& spec = msg::spec_of(m);
   const wire::Codec* c = codec_for(spec);
   if (!c) {
     if (pcap_) return err(Code::malformed, std::string(spec.name) + " has no wire binding here; --pcap-out needs one");
     return json::encode_message(m);
   }
-  auto bytes = c->encode(m);
+  auto bytes = c->encode_after(m, previous);
   if (!bytes) return bytes.error();
   if (pcap_) {
     capture::Packet p;

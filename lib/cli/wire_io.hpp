@@ -76,8 +76,9 @@ public:
   bool radius_link() const { return radius_out_; }
 
   // A line of input: a logical JSON message is passed on as it is (with its step name), a wire
-  // line is decoded in its binding. The result is the logical message.
-  Result<msg::Message> from_line(std::string_view line, std::string* step) const;
+  // line is decoded in its binding. The result is the logical message; wire, when given, receives
+  // the bytes of a wire line of a signaling binding (left alone otherwise).
+  Result<msg::Message> from_line(std::string_view line, std::string* step, Bytes* wire = nullptr) const;
   // A captured packet: nullopt when it is not a KD message of a binding this side speaks, or is
   // addressed to another role (both counted).
   std::optional<Result<msg::Message>> from_packet(const capture::Packet& p, wire::Binding* used = nullptr);
@@ -89,8 +90,9 @@ public:
   Result<msg::Message> from_raw(ByteView raw, wire::Binding* used = nullptr) const;
 
   // What the tool prints for a message it sends: a wire line when a codec of this side carries the
-  // step, else the logical JSON line. Appends the wire bytes to --pcap-out.
-  Result<std::string> outgoing(const msg::Message& m, std::uint64_t now);
+  // step, else the logical JSON line. Appends the wire bytes to --pcap-out. previous: the wire
+  // message m answers or forwards (engine::Outcome::previous), whose transaction SIP echoes.
+  Result<std::string> outgoing(const msg::Message& m, std::uint64_t now, ByteView previous = {});
 
   std::uint64_t skipped_foreign() const { return skipped_foreign_; }
   std::uint64_t skipped_other_role() const { return skipped_other_role_; }

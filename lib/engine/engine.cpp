@@ -45,14 +45,15 @@ public:
     std::string step;
     auto m = json::decode_message(line, &step);
     if (!m) return reject(m.error(), step);
-    return feed_message(*m);
+    return feed_message(*m, {});
   }
 
-  Outcome feed_message(const msg::Message& m) override {
+  Outcome feed_message(const msg::Message& m, ByteView wire) override {
     Outcome o;
     o.step = msg::spec_of(m).name;
     run(o, msg::canonical(m), Traits<State>::role == msg::Role::term ? *m.IDc : settings_.self_id,
         [&](State& st, flow::Context& ctx) { return Traits<State>::handle(st, m, ctx); });
+    link_previous(m, wire, o);
     return o;
   }
 
@@ -107,6 +108,30 @@ private:
     for (const auto& e : out.events) o.lines.push_back(json::encode_event(e, settings_.show_key));
     if (out.error) fail(o, *out.error);
     if (!out.error || out.keep_state_on_error) state_ = std::move(work);
+  }
+
+  // Outcome::previous: what each message sent answers or forwards. The proxy answers and forwards
+  // what it has just received; the switch keeps a terminal's request (s2, s8, d1, d5) in its state,
+  // because it answers s2 and d1 only after the AuC has (s5, d4).
+  void link_previous(const msg::Message& in, ByteView wire, Outcome& o) {
+    o.previous.assign(o.messages.size(), Bytes{});
+    const msg::StepSpec& got = msg::spec_of(in);
+    if constexpr (std::is_same_v<State, flow::ProxyState>) {
+      for (std::size_t i = 0; i < o.messages.size(); ++i)
+        if (msg::previous_step(msg::spec_of(o.messages[i])) == &got) o.previous[i] = Bytes(wire.begin(), wire.end());
+    } else if constexpr (std::is_same_v<State, flow::SwitchState>) {
+      if (!o.error && got.from != msg::Role::auc) {
+        if (wire.empty()) state_.requests.erase(*in.IDc);
+        else state_.requests[*in.IDc] = Bytes(wire.begin(), wire.end());
+      }
+      for (std::size_t i = 0; i < o.messages.size(); ++i) {
+        const auto& m = o.messages[i];
+        auto it = state_.requests.find(*m.IDc);
+        if (msg::previous_step(msg::spec_of(m)) && it != state_.requests.end()) o.previous[i] = it->second;
+      }
+      // A request is kept as long as its registration is.
+      std::erase_if(state_.requests, [&](const auto& kv) { return !state_.regs.count(kv.first); });
+    }
   }
 
   void fail(Outcome& o, Error e) {

@@ -32,14 +32,19 @@ struct Outcome {
   std::vector<msg::Message> messages;  // the messages sent: lines[i] is messages[i] in JSON
   std::optional<Error> error;
   std::string step;                // the step the input named, when known
+  // For messages[i]: the wire message it answers or forwards (msg::previous_step), as the role
+  // received it, or empty. The proxy's come from its input; the switch keeps each terminal's last
+  // request in its state until it answers it. A binding that echoes transactions (SIP) uses it.
+  std::vector<Bytes> previous;
 };
 
 class RoleEngine {
 public:
   virtual ~RoleEngine() = default;
   virtual Outcome feed(std::string_view line) = 0;
-  // A message already decoded (from a wire binding or a capture).
-  virtual Outcome feed_message(const msg::Message& m) = 0;
+  // A message already decoded (from a wire binding or a capture); wire: its bytes as received,
+  // when it came in a signaling binding (empty otherwise).
+  virtual Outcome feed_message(const msg::Message& m, ByteView wire = {}) = 0;
   // An input refused before it reached the role (a decode error), reported as feed() reports one.
   virtual Outcome reject(Error e, std::string_view step) = 0;
   // The terminal's first message; refused by the other roles.

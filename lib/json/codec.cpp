@@ -789,6 +789,10 @@ Result<flow::SwitchState> decode_switch_state(std::string_view text) {
     s.failures = j.at("failures").get<std::map<std::string, flow::Failures>>();
     s.used_rands = flow::expiry_map(j.at("used_rands"));
     s.seen_n1 = j.at("seen_n1").get<flow::ReplayCache>();
+    if (j.contains("requests")) {  // only while a SIP request waits for its answer
+      if (!j.at("requests").is_object()) throw std::runtime_error("requests must be an object");
+      for (const auto& [idc, wire] : j.at("requests").items()) s.requests[idc] = flow::unhex(wire);
+    }
   });
 }
 Result<flow::AucState> decode_auc_state(std::string_view text) {
@@ -816,6 +820,11 @@ std::string encode_state(const flow::SwitchState& s) {
   j["failures"] = s.failures;
   j["used_rands"] = s.used_rands;
   j["seen_n1"] = s.seen_n1;
+  if (!s.requests.empty()) {
+    json r = json::object();
+    for (const auto& [idc, wire] : s.requests) r[idc] = to_hex(wire);
+    j["requests"] = r;
+  }
   return j.dump(1) + "\n";
 }
 std::string encode_state(const flow::AucState& s) {

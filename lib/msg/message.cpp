@@ -104,6 +104,28 @@ const StepSpec* find_step(std::string_view name) noexcept {
 
 const StepSpec& spec_of(const Message& m) { return *find_step(m.flow, m.step); }
 
+const StepSpec* previous_step(const StepSpec& s) noexcept {
+  std::uint8_t prev = 0;
+  if (s.flow == Flow::proxied) {
+    switch (s.step) {
+      case 2: prev = 1; break;
+      case 5: prev = 2; break;
+      case 6: prev = 5; break;
+      case 8: prev = 7; break;
+      case 9: prev = 8; break;
+      case 10: prev = 9; break;
+      default: return nullptr;
+    }
+  } else {
+    switch (s.step) {
+      case 4: prev = 1; break;
+      case 6: prev = 5; break;
+      default: return nullptr;
+    }
+  }
+  return find_step(s.flow, prev);
+}
+
 namespace {
 
 bool id_char(char c) {

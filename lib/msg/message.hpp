@@ -76,6 +76,11 @@ struct StepSpec {
 const StepSpec* find_step(Flow flow, std::uint8_t step) noexcept;
 const StepSpec* find_step(std::string_view name) noexcept;
 std::span<const StepSpec> all_steps() noexcept;
+// The step whose message a role has just received when it sends s, on the signaling links: s2
+// after s1, s5 after s2, s6 after s5, s8 after s7, s9 after s8, s10 after s9, d4 after d1 and d6
+// after d5 (s5 and d4 follow the AuC's answer, so the switch keeps s2 and d1 until then). nullptr
+// for the other steps.
+const StepSpec* previous_step(const StepSpec& s) noexcept;
 const StepSpec& spec_of(const Message& m);  // m must name a known step
 
 // Limits (kd-protocol(7), "Field formats").

@@ -603,13 +603,21 @@ Positive make_wire_positive(const std::string& suite, msg::Flow flow, const std:
   Positive p = make_positive(suite, flow);
   p.setup.binding = binding;
   p.setup.radius_secret = kRadiusSecret;
+  std::map<std::string, std::pair<std::string, Bytes>> sent;  // by step: binding and wire
   for (auto& r : p.records) {
     if (!r.to) continue;
     auto m = json::decode_message(r.line);
     if (!m) throw std::logic_error("positive run gave an undecodable line: " + r.line);
-    auto bytes = encode_wire(p.setup, *m, &r.wire_binding);
+    // Encoded after the message it answers or forwards, as the tools do (kd-protocol(7), SIP).
+    ByteView previous;
+    if (const auto* ps = msg::previous_step(msg::spec_of(*m)))
+      if (auto it = sent.find(std::string(ps->name));
+          it != sent.end() && it->second.first == binding_of_step(p.setup, msg::spec_of(*m)))
+        previous = it->second.second;
+    auto bytes = encode_wire(p.setup, *m, &r.wire_binding, previous);
     if (!bytes) throw std::logic_error(r.step + " does not encode in " + binding + ": " + bytes.error().detail);
     r.wire = std::move(*bytes);
+    sent[r.step] = {r.wire_binding, r.wire};
   }
   p.pcap = suite + "-" + std::string(msg::flow_name(flow)) + "-" + binding + ".pcap";
   return p;

@@ -27,13 +27,13 @@ std::string binding_of_step(const Setup& s, const msg::StepSpec& step) {
   return "json";
 }
 
-Result<Bytes> encode_wire(const Setup& s, const msg::Message& m, std::string* binding) {
+Result<Bytes> encode_wire(const Setup& s, const msg::Message& m, std::string* binding, ByteView previous) {
   const std::string b = binding_of_step(s, msg::spec_of(m));
   if (binding) *binding = b;
   if (b == "json") return to_bytes(json::encode_message(m));
   auto c = codec_named(s, b);
   if (!c) return err(Code::malformed, "no codec for binding " + b);
-  return c->encode(m);
+  return c->encode_after(m, previous);
 }
 
 Result<msg::Message> decode_wire(const Setup& s, const std::string& binding, ByteView wire) {
@@ -93,7 +93,7 @@ Outcome from_engine(const Setup& s, const engine::Outcome& e) {
   if (s.binding != "json")
     for (std::size_t i = 0; i < e.messages.size() && i < o.lines.size(); ++i) {
       std::string b;
-      auto bytes = encode_wire(s, e.messages[i], &b);
+      auto bytes = encode_wire(s, e.messages[i], &b, i < e.previous.size() ? ByteView(e.previous[i]) : ByteView());
       if (!bytes) {
         o.lines[i] = "{\"event\":\"error\",\"code\":\"cannot encode\"}";
         o.code = "cannot encode " + std::string(msg::spec_of(e.messages[i]).name) + ": " + bytes.error().detail;
@@ -142,19 +142,21 @@ Outcome InProcessDriver::deliver(const Setup& s, const Delivery& d, const Overri
   if (json::is_wire_line(d.line)) {
     // A wire line: decoded with the library codec of its binding, then fed as the tools do.
     std::string step;
+    Bytes wire;  // what the engine is given as received, as the tools do (signaling bindings)
     auto m = [&]() -> Result<msg::Message> {
       auto w = json::decode_wire_line(d.line);
       if (!w) return w.error();
       step = w->step;
       auto dm = decode_wire(s, w->binding, w->wire);
       if (!dm) return dm.error();
+      if (w->binding != "radius") wire = w->wire;
       const auto& spec = msg::spec_of(*dm);
       if ((!w->step.empty() && w->step != spec.name) || (!w->to.empty() && w->to != msg::role_name(spec.to)))
         return err(Code::malformed, "the wire line's hints name another step than its bytes hold");
       step = spec.name;
       return dm;
     }();
-    o = from_engine(s, m ? (*e)->feed_message(*m) : (*e)->reject(m.error(), step));
+    o = from_engine(s, m ? (*e)->feed_message(*m, wire) : (*e)->reject(m.error(), step));
   } else {
     o = from_engine(s, (*e)->feed(d.line));
   }
@@ -261,7 +263,15 @@ Report check(const Positive& v, Driver& d) {
       fails.push_back(where + ": no codec for binding " + r.wire_binding);
       continue;
     }
-    auto enc = c->encode(*m);
+    // A message that answers or forwards another (msg::previous_step) is encoded after it.
+    ByteView previous;
+    if (const auto* ps = msg::previous_step(msg::spec_of(*m)))
+      for (std::size_t k = i; k-- > 0;)
+        if (v.records[k].to && v.records[k].step == ps->name && v.records[k].wire_binding == r.wire_binding) {
+          previous = v.records[k].wire;
+          break;
+        }
+    auto enc = c->encode_after(*m, previous);
     if (!enc) fails.push_back(where + ": encode fails: " + std::string(code_name(enc.error().code)) + ": " + enc.error().detail);
     else if (*enc != r.wire) fails.push_back(where + ": encode gives " + to_hex(*enc) + "\n  the vector has " + to_hex(r.wire));
     auto dec = c->decode(r.wire);

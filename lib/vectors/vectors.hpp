@@ -41,7 +41,9 @@ std::vector<std::string> wire_bindings();
 // signaling binding when it carries the step, else "json".
 std::string binding_of_step(const Setup& s, const msg::StepSpec& step);
 // The message's bytes in the binding the setup gives its step (for json: the JSON line).
-Result<Bytes> encode_wire(const Setup& s, const msg::Message& m, std::string* binding = nullptr);
+// previous: the wire message m answers or forwards (engine::Outcome::previous), if any.
+Result<Bytes> encode_wire(const Setup& s, const msg::Message& m, std::string* binding = nullptr,
+                          ByteView previous = {});
 // Decodes bytes of the named binding ("json" included) with the setup's RADIUS secret.
 Result<msg::Message> decode_wire(const Setup& s, const std::string& binding, ByteView wire);
 

@@ -31,6 +31,14 @@ public:
   virtual bool carries(const msg::StepSpec& s) const noexcept = 0;
   // m has passed msg::validate().
   virtual Result<Bytes> encode(const msg::Message& m) const = 0;
+  // m as sent by a role that received previous, the wire message (in this binding) that m answers
+  // or forwards (msg::previous_step()). A binding whose responses and forwarded requests must carry the
+  // received transaction (SIP: Via, From, To, Call-ID, CSeq) takes it from previous; the others,
+  // and an empty previous or one that is not a message of this binding, give encode(m).
+  virtual Result<Bytes> encode_after(const msg::Message& m, ByteView previous) const {
+    (void)previous;
+    return encode(m);
+  }
   // Any well-formed message of the protocol, from kd or not; the result has passed msg::validate().
   virtual Result<msg::Message> decode(ByteView wire) const = 0;
   // The UDP (or TCP) ports a carried step travels between: {source, destination}, the protocol's

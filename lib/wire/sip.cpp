@@ -338,7 +338,7 @@ bool token_char(char c) { return kTokenChars[static_cast<unsigned char>(c)]; }
 enum class Hdr : std::uint8_t {
   other, via, from, to, call_id, cseq, content_length, contact, require, authorization,
   proxy_authorization, www_authenticate, proxy_authenticate, authentication_info, security_client,
-  security_verify, count_
+  security_verify, max_forwards, count_
 };
 
 constexpr std::pair<std::string_view, Hdr> kHeaderNames[] = {
@@ -357,6 +357,7 @@ constexpr std::pair<std::string_view, Hdr> kHeaderNames[] = {
     {"authentication-info", Hdr::authentication_info},
     {"security-client", Hdr::security_client},
     {"security-verify", Hdr::security_verify},
+    {"max-forwards", Hdr::max_forwards},
 };
 
 std::string_view header_name(Hdr h) {
@@ -819,17 +820,66 @@ Result<std::string> contact_host(std::string_view v) {
   return std::string(uri);
 }
 
-}  // namespace
+// The transaction a message carries when it is sent after prev, the message it answers or
+// forwards (RFC 3261 8.2.6, 16.6, 16.7): a forwarded request keeps prev's From, To, Call-ID and
+// CSeq and adds the proxy's own Via above prev's; a response echoes prev's Vias, From, Call-ID
+// and CSeq, and its To with the registrar's tag added; a forwarded response drops the top Via.
+struct Echo {
+  std::vector<std::string_view> vias;  // one via-parm each, top first
+  std::string_view from, to, call_id, cseq;
+  unsigned max_forwards = 70;
+  bool own_via = false, add_to_tag = false;
+};
 
-bool SipCodec::carries(const StepSpec& s) const noexcept { return shape_of(s).has_value(); }
+bool has_tag(std::string_view name_addr) {
+  // The tag parameter follows the URI: after its closing '>', or anywhere in a bare URI's params.
+  std::size_t gt = name_addr.rfind('>');
+  std::string_view params = gt == std::string_view::npos ? name_addr : name_addr.substr(gt + 1);
+  for (std::size_t i = 0; i + 5 <= params.size(); ++i)
+    if (params[i] == ';' && iequal(trim(params.substr(i + 1, 3)), "tag")) return true;
+  return false;
+}
 
-Result<Bytes> SipCodec::encode(const Message& m) const {
+std::optional<Echo> echo_of(const SipText& prev, Kind kind) {
+  Echo e;
+  prev.each(Hdr::via, [&](std::string_view v) {
+    each_item(v, [&](std::string_view via) {
+      if (!via.empty()) e.vias.push_back(via);
+      return true;
+    });
+  });
+  if (prev.request && kind == Kind::request) {  // a proxy forwarding the request
+    e.own_via = true;
+    if (prev.count(Hdr::max_forwards) == 1) {
+      std::string_view mf = prev.first(Hdr::max_forwards);
+      if (mf.empty() || mf.size() > 3 || !all_of(mf, is_digit)) return std::nullopt;
+      unsigned v = 0;
+      for (char c : mf) v = v * 10 + static_cast<unsigned>(c - '0');
+      e.max_forwards = v > 0 ? v - 1 : 0;
+    }
+  } else if (prev.request) {  // the registrar answering it
+    e.add_to_tag = !has_tag(prev.first(Hdr::to));
+  } else if (kind != Kind::request && e.vias.size() > 1) {  // a proxy forwarding the response
+    e.vias.erase(e.vias.begin());
+  } else {
+    return std::nullopt;
+  }
+  if (e.vias.empty()) return std::nullopt;
+  e.from = prev.first(Hdr::from);
+  e.to = prev.first(Hdr::to);
+  e.call_id = prev.first(Hdr::call_id);
+  e.cseq = prev.first(Hdr::cseq);
+  return e;
+}
+
+Result<Bytes> encode_sip(const Message& m, const SipText* prev) {
   const StepSpec* spec = msg::find_step(m.flow, m.step);
   if (!spec) return err(Code::unknown_step, "no such step");
   auto sh = shape_of(*spec);
   if (!sh) return err(Code::unknown_step, std::string(spec->name) + " does not travel over SIP");
   if (auto st = msg::validate(m); !st) return st.error();
   const Envelope e = envelope(m, *spec, *sh);
+  const std::optional<Echo> echo = prev ? echo_of(*prev, sh->kind) : std::nullopt;
   // [0140]: toward the terminal of the proxied flow it is the proxy that challenges, so s6 is a 407
   // with Proxy-Authenticate and the terminal answers (s7) with Proxy-Authorization.
   const bool by_proxy = m.flow == Flow::proxied && (m.step == 6 || m.step == 7);
@@ -847,12 +897,23 @@ Result<Bytes> SipCodec::encode(const Message& m) const {
       break;
     case Kind::success: line("SIP/2.0 200 OK"); break;
   }
-  line("Via: SIP/2.0/UDP ", e.sent_by + ";branch=" + e.branch);
-  if (sh->kind == Kind::request) line("Max-Forwards: 70");
-  line("From: <", e.aor + ">;tag=" + e.from_tag);
-  line("To: <", e.aor + (sh->kind == Kind::request ? ">" : ">;tag=" + e.to_tag));
-  line("Call-ID: ", e.call_id);
-  line("CSeq: ", std::to_string(sh->cseq) + " REGISTER");
+  if (!echo || echo->own_via) line("Via: SIP/2.0/UDP ", e.sent_by + ";branch=" + e.branch);
+  if (echo)
+    for (std::string_view via : echo->vias) line("Via: ", via);
+  if (sh->kind == Kind::request) line("Max-Forwards: ", std::to_string(echo ? echo->max_forwards : 70));
+  if (echo) {
+    line("From: ", echo->from);
+    std::string to(echo->to);
+    if (echo->add_to_tag) to += ";tag=" + e.to_tag;
+    line("To: ", to);
+    line("Call-ID: ", echo->call_id);
+    line("CSeq: ", echo->cseq);
+  } else {
+    line("From: <", e.aor + ">;tag=" + e.from_tag);
+    line("To: <", e.aor + (sh->kind == Kind::request ? ">" : ">;tag=" + e.to_tag));
+    line("Call-ID: ", e.call_id);
+    line("CSeq: ", std::to_string(sh->cseq) + " REGISTER");
+  }
   const std::string user = sip::escape_user(*m.IDc);
   const std::string params = kd_params(m, *spec);
   switch (sh->kind) {
@@ -879,6 +940,18 @@ Result<Bytes> SipCodec::encode(const Message& m) const {
   line("Content-Length: 0");
   line("");
   return Bytes(out.begin(), out.end());
+}
+
+}  // namespace
+
+bool SipCodec::carries(const StepSpec& s) const noexcept { return shape_of(s).has_value(); }
+
+Result<Bytes> SipCodec::encode(const Message& m) const { return encode_sip(m, nullptr); }
+
+Result<Bytes> SipCodec::encode_after(const Message& m, ByteView previous) const {
+  SipText prev;
+  if (previous.empty() || !parse_text(previous, prev)) return encode_sip(m, nullptr);
+  return encode_sip(m, &prev);
 }
 
 Result<Message> SipCodec::decode(ByteView wire) const {

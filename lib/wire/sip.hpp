@@ -15,6 +15,7 @@ public:
   Binding binding() const noexcept override { return Binding::sip; }
   bool carries(const msg::StepSpec& s) const noexcept override;
   Result<Bytes> encode(const msg::Message& m) const override;
+  Result<Bytes> encode_after(const msg::Message& m, ByteView previous) const override;
   Result<msg::Message> decode(ByteView wire) const override;
   std::pair<std::uint16_t, std::uint16_t> ports(const msg::StepSpec&) const override { return {5060, 5060}; }
 };

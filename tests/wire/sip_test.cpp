@@ -196,6 +196,95 @@ TEST(Sip, RequestsAndTheirResponsesShareTheTransactionAndDialogIds) {
   EXPECT_EQ(header(wire_of("s7"), "CSeq"), "2 REGISTER");
 }
 
+// ---- transactions: what a proxy forwards and a registrar answers (kd-protocol(7), SIP) ----------
+
+std::string after(std::string_view step, const std::string& previous) {
+  auto b = sip().encode_after(msg_of(step), bytes_of(previous));
+  EXPECT_TRUE(b.ok()) << (b ? "" : b.error().detail);
+  return b ? text_of(*b) : std::string();
+}
+
+// Every value of the header lines named `name`, in order.
+std::vector<std::string> headers(const std::string& text, const std::string& name) {
+  std::vector<std::string> out;
+  for (std::size_t at = text.find("\r\n" + name + ": "); at != std::string::npos;
+       at = text.find("\r\n" + name + ": ", at + 2)) {
+    const std::size_t v = at + name.size() + 4;
+    out.push_back(text.substr(v, text.find("\r\n", v) - v));
+  }
+  return out;
+}
+
+// s1 as another SIP stack writes it: two vias in one compact header, its own ids and hop count.
+std::string foreign_s1() {
+  std::string t = wire_of("s1");
+  t = replace(t, "\r\nVia: " + header(t, "Via"),
+              "\r\nv: SIP/2.0/UDP 10.0.0.7:5070;branch=z9hG4bKaaa;rport, SIP/2.0/TCP nat.example;branch=z9hG4bKbbb");
+  t = replace(t, "Max-Forwards: 70", "Max-Forwards: 12");
+  t = replace(t, "Call-ID: " + header(t, "Call-ID"), "i: 77@10.0.0.7");
+  t = replace(t, "From: " + header(t, "From"), "From: \"Alice\" <sip:alice@sbc1>;tag=zz9");
+  t = replace(t, "CSeq: 1 REGISTER", "CSeq: 4711 REGISTER");
+  return t;
+}
+
+TEST(SipTransaction, TheProxyForwardsTheRequestWithItsViaOnTop) {
+  const std::string s1 = foreign_s1(), s2 = after("s2", s1), own = header(wire_of("s2"), "Via");
+  EXPECT_EQ(headers(s2, "Via"), (std::vector<std::string>{own, "SIP/2.0/UDP 10.0.0.7:5070;branch=z9hG4bKaaa;rport",
+                                                          "SIP/2.0/TCP nat.example;branch=z9hG4bKbbb"}));
+  EXPECT_EQ(header(s2, "Max-Forwards"), "11");
+  EXPECT_EQ(header(s2, "Call-ID"), "77@10.0.0.7");
+  EXPECT_EQ(header(s2, "From"), "\"Alice\" <sip:alice@sbc1>;tag=zz9");
+  EXPECT_EQ(header(s2, "To"), header(s1, "To"));
+  EXPECT_EQ(header(s2, "CSeq"), "4711 REGISTER");
+  expect_decodes_to(s2, msg_of("s2"));  // the KD values are the step's own
+}
+
+TEST(SipTransaction, TheSwitchAnswersTheRequestItReceived) {
+  const std::string s2 = after("s2", foreign_s1()), s5 = after("s5", s2);
+  EXPECT_EQ(headers(s5, "Via"), headers(s2, "Via"));
+  EXPECT_EQ(header(s5, "Call-ID"), "77@10.0.0.7");
+  EXPECT_EQ(header(s5, "From"), header(s2, "From"));
+  EXPECT_EQ(header(s5, "CSeq"), "4711 REGISTER");
+  const std::string derived_tag = header(wire_of("s5"), "To").substr(header(wire_of("s5"), "To").find(";tag="));
+  EXPECT_EQ(header(s5, "To"), header(s2, "To") + derived_tag);
+  // A To that has a tag already keeps it as it is.
+  const std::string tagged = replace(s2, "To: " + header(s2, "To"), "To: <sip:alice@sbc1>;TAG=x1");
+  EXPECT_EQ(header(after("s5", tagged), "To"), "<sip:alice@sbc1>;TAG=x1");
+  expect_decodes_to(s5, msg_of("s5"));
+}
+
+TEST(SipTransaction, TheProxyTakesItsViaOffTheResponse) {
+  const std::string s5 = after("s5", after("s2", foreign_s1())), s6 = after("s6", s5);
+  EXPECT_EQ(headers(s6, "Via"), (std::vector<std::string>{"SIP/2.0/UDP 10.0.0.7:5070;branch=z9hG4bKaaa;rport",
+                                                          "SIP/2.0/TCP nat.example;branch=z9hG4bKbbb"}));
+  EXPECT_EQ(header(s6, "Call-ID"), "77@10.0.0.7");
+  EXPECT_EQ(header(s6, "To"), header(s5, "To"));
+  EXPECT_EQ(s6.rfind("SIP/2.0 407 ", 0), 0u);
+  expect_decodes_to(s6, msg_of("s6"));
+}
+
+TEST(SipTransaction, KdsOwnTerminalGetsTheDerivedTransactionBack) {
+  // Through kd's own roles the echoed transaction is the derived one wherever a step is not forwarded.
+  EXPECT_EQ(after("d4", wire_of("d1")), wire_of("d4"));
+  EXPECT_EQ(after("d6", wire_of("d5")), wire_of("d6"));
+  const std::string s6 = after("s6", after("s5", after("s2", wire_of("s1"))));
+  EXPECT_EQ(headers(s6, "Via"), headers(wire_of("s6"), "Via"));
+  EXPECT_EQ(header(s6, "Call-ID"), header(wire_of("s6"), "Call-ID"));
+  const std::string s10 = after("s10", after("s9", after("s8", wire_of("s7"))));
+  EXPECT_EQ(headers(s10, "Via"), headers(wire_of("s10"), "Via"));
+}
+
+TEST(SipTransaction, WhatCannotBeEchoedLeavesTheDerivedValues) {
+  EXPECT_EQ(after("s2", ""), wire_of("s2"));
+  EXPECT_EQ(after("s2", "not SIP at all"), wire_of("s2"));
+  EXPECT_EQ(after("s6", wire_of("s5")), wire_of("s6"));  // one Via only: none would be left
+  EXPECT_EQ(after("s2", replace(wire_of("s1"), "Max-Forwards: 70", "Max-Forwards: 7000")), wire_of("s2"));
+  EXPECT_EQ(header(after("s2", replace(wire_of("s1"), "Max-Forwards: 70", "Max-Forwards: 0")), "Max-Forwards"), "0");
+  // The other bindings ignore it.
+  auto mgcp = kd::wire::make_codec(kd::wire::Binding::mgcp);
+  EXPECT_EQ(*mgcp->encode_after(msg_of("s2"), bytes_of(wire_of("s1"))), *mgcp->encode(msg_of("s2")));
+}
+
 TEST(Sip, WritesTheHeadersAndValuesAsDocumented) {
   const std::string s1 = wire_of("s1");
   EXPECT_EQ(s1.substr(0, s1.find("\r\n")), "REGISTER sip:sbc1.example.org SIP/2.0");
