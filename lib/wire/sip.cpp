@@ -3,6 +3,7 @@
 #include <array>
 #include <cstring>
 #include <list>
+#include <type_traits>
 #include <initializer_list>
 #include <utility>
 #include <vector>
@@ -406,19 +407,27 @@ class SmallVec {
 public:
   void push_back(const T& v) {
     if (heap_.empty() && n_ < N) {
-      inline_[n_++] = v;
+      store_.items[n_++] = v;
       return;
     }
-    if (heap_.empty()) heap_.assign(inline_.begin(), inline_.begin() + static_cast<std::ptrdiff_t>(n_));
+    if (heap_.empty()) heap_.assign(store_.items, store_.items + n_);
     heap_.push_back(v);
     ++n_;
   }
-  const T* begin() const { return heap_.empty() ? inline_.data() : heap_.data(); }
+  const T* begin() const { return heap_.empty() ? store_.items : heap_.data(); }
   const T* end() const { return begin() + n_; }
   std::size_t size() const { return n_; }
+  void clear() {
+    heap_.clear();
+    n_ = 0;
+  }
 
 private:
-  std::array<T, N> inline_{};
+  static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>);
+  union Store {  // not initialised: only the first n_ items are ever read
+    Store() {}
+    T items[N];
+  } store_;
   std::vector<T> heap_;
   std::size_t n_ = 0;
 };
@@ -453,6 +462,7 @@ Error malformed(std::string d) { return err(Code::malformed, std::move(d)); }
 
 // The next line of text (without its LF, nor a CR before it), or nullopt when no LF ends it.
 std::optional<std::string_view> next_line(std::string_view& text) {
+  if (text.empty()) return std::nullopt;  // (memchr must not see the null data of an empty view)
   const void* nl = std::memchr(text.data(), '\n', text.size());
   if (!nl) return std::nullopt;
   const auto n = static_cast<std::size_t>(static_cast<const char*>(nl) - text.data());
@@ -495,7 +505,8 @@ Status parse_text(ByteView wire, SipText& t) {
     }
     lines.push_back(*line);
   }
-  if (std::memchr(text.data(), '\0', text.size() - rest.size())) return malformed("a NUL byte in the SIP headers");
+  if (rest.size() < text.size() && std::memchr(text.data(), '\0', text.size() - rest.size()))
+    return malformed("a NUL byte in the SIP headers");
   if (!ended) return malformed("truncated SIP message: the header section has no end");
   if (lines.empty()) return malformed("empty SIP message");
   const std::size_t body = rest.size();
@@ -596,13 +607,18 @@ struct Params {
     for (auto& x : a) x = -1;
     return a;
   }
+  void clear() {
+    list.clear();
+    at = make_unset();
+    unescaped.clear();
+  }
   // The value of the KD parameter k (kd_param()), or nullptr.
   const std::string_view* get(std::size_t k) const { return at[k] < 0 ? nullptr : &list.begin()[at[k]].value; }
 };
 
-// auth-param *(COMMA auth-param), values as tokens or quoted strings.
-Result<Params> parse_params(std::string_view s) {
-  Params out;
+// auth-param *(COMMA auth-param), values as tokens or quoted strings, into out (cleared first).
+Status parse_params(std::string_view s, Params& out) {
+  out.clear();
   std::size_t i = 0;
   auto skip_lws = [&] { while (i < s.size() && is_lws(s[i])) ++i; };
   while (true) {
@@ -656,7 +672,7 @@ Result<Params> parse_params(std::string_view s) {
     skip_lws();
     if (i < s.size() && s[i] != ',') return malformed("authentication parameters must be separated by commas");
   }
-  return out;
+  return Ok{};
 }
 
 // The parameters of a "KD ..." challenge or credentials value; nullopt when the scheme is another.
@@ -669,8 +685,10 @@ std::optional<std::string_view> kd_scheme_params(std::string_view v) {
 }
 
 // Finds the one KD value among the given headers.
-Result<std::optional<Params>> find_kd(const SipText& t, std::initializer_list<Hdr> names, bool schemeless) {
-  std::optional<Params> found;
+// Finds the one KD value among the given headers, parsed into out: false when there is none.
+Result<bool> find_kd(const SipText& t, std::initializer_list<Hdr> names, bool schemeless, Params& out) {
+  bool found = false;
+  std::optional<Params> second;  // a candidate after the first one found, parsed to tell whether it is KD's
   for (Hdr n : names) {
     if (t.count(n) == 0) continue;
     for (const auto& h : t.headers) {
@@ -679,17 +697,18 @@ Result<std::optional<Params>> find_kd(const SipText& t, std::initializer_list<Hd
       std::optional<std::string_view> ps = kd_scheme_params(h.value);
       if (schemeless && !ps) ps = h.value;
       if (!ps) continue;
-      auto p = parse_params(*ps);
-      if (!p) {
+      Params& p = found ? second.emplace() : out;
+      if (auto st = parse_params(*ps, p); !st) {
         // Someone else's Authentication-Info is skipped; one that names kd-flow is ours and broken.
         if (schemeless && ps->find("kd-flow") == std::string_view::npos) continue;
-        return p.error();
+        return st.error();
       }
-      if (schemeless && !p->get(kd_param("kd-flow"))) continue;
+      if (schemeless && !p.get(kd_param("kd-flow"))) continue;
       if (found) return malformed("more than one KD " + std::string(header_name(n)) + " header");
-      found = std::move(*p);
+      found = true;
     }
   }
+  if (!found) out.clear();
   return found;
 }
 
@@ -980,24 +999,24 @@ Result<Message> SipCodec::decode(ByteView wire) const {
     else return err(Code::unknown_step, "SIP status " + std::to_string(t.status) + " is no step of kd's flows");
   }
 
-  auto creds = find_kd(t, {Hdr::authorization, Hdr::proxy_authorization}, false);
+  Params creds_p, chal_p, info_p;
+  auto creds = find_kd(t, {Hdr::authorization, Hdr::proxy_authorization}, false, creds_p);
   if (!creds) return creds.error();
-  auto chal = find_kd(t, {Hdr::www_authenticate, Hdr::proxy_authenticate}, false);
+  auto chal = find_kd(t, {Hdr::www_authenticate, Hdr::proxy_authenticate}, false, chal_p);
   if (!chal) return chal.error();
-  auto info = find_kd(t, {Hdr::authentication_info}, true);
+  auto info = find_kd(t, {Hdr::authentication_info}, true, info_p);
   if (!info) return info.error();
-  const std::optional<Params>& mine =
-      kind == Kind::request ? *creds : kind == Kind::challenge ? *chal : *info;
+  const bool have = kind == Kind::request ? *creds : kind == Kind::challenge ? *chal : *info;
   const char* header_name = kind == Kind::request     ? "Authorization: KD"
                             : kind == Kind::challenge ? "WWW-Authenticate: KD"
                                                       : "Authentication-Info with kd-flow";
-  if (!mine) {
+  if (!have) {
     if (*creds || *chal || *info)
       return err(Code::unknown_step, std::string(t.request ? "a REGISTER" : "SIP " + std::to_string(t.status)) +
                                          " carrying another kind of KD header is no step of kd's flows");
     return err(Code::missing_field, std::string("the message has no ") + header_name + " header");
   }
-  const Params& p = *mine;
+  const Params& p = kind == Kind::request ? creds_p : kind == Kind::challenge ? chal_p : info_p;
   auto get = [&](std::size_t k) { return p.get(k); };
 
   const std::string_view* flow_s = get(kd_param("kd-flow"));
