@@ -242,7 +242,10 @@ Bytes mac_by_hand(const kd::crypto::Suite& s, const Secret& k, const Message& m)
 }
 
 Bytes lp16(const Bytes& b) {
-  Bytes out{static_cast<std::uint8_t>(b.size() >> 8), static_cast<std::uint8_t>(b.size())};
+  Bytes out;  // pushed, not braced: GCC 12 -O3 gives a false -Werror=restrict on the braced form
+  out.reserve(b.size() + 2);
+  out.push_back(static_cast<std::uint8_t>(b.size() >> 8));
+  out.push_back(static_cast<std::uint8_t>(b.size()));
   out.insert(out.end(), b.begin(), b.end());
   return out;
 }

@@ -292,7 +292,12 @@ TEST(JsonMessage, MechanismListShapes) {
   EXPECT_DECODE_FAILS(replaced(kS7, list, R"([{"name":"tls","q":1001}])"), Code::bad_length);
   EXPECT_DECODE_FAILS(replaced(kS7, list, R"([{"name":"tls","q":1},{"name":"tls","q":2}])"), Code::malformed);
   std::string seventeen = "[";
-  for (int i = 0; i < 17; ++i) seventeen += (i ? "," : "") + std::string(R"({"name":"m)") + std::to_string(i) + R"(","q":1})";
+  for (int i = 0; i < 17; ++i) {  // appended, not added: GCC 12 -O3 false -Werror=restrict
+    if (i) seventeen += ',';
+    seventeen += R"({"name":"m)";
+    seventeen += std::to_string(i);
+    seventeen += R"(","q":1})";
+  }
   seventeen += "]";
   EXPECT_DECODE_FAILS(replaced(kS7, list, seventeen), Code::bad_length);
 }

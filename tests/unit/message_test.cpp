@@ -326,7 +326,11 @@ TEST(Validate, DuplicateMechanismIsMalformed) {
 TEST(Validate, SixteenMechanismsPassSeventeenAreBadLength) {
   Message m = valid(row("s7"));
   kd::msg::MechList l;
-  for (int i = 0; i < 16; ++i) l.push_back({"m" + std::to_string(i), 500});
+  for (int i = 0; i < 16; ++i) {  // appended, not added: GCC 12 -O3 false -Werror=restrict
+    std::string name = "m";
+    name += std::to_string(i);
+    l.push_back({name, 500});
+  }
   m.SecMechList = l;
   EXPECT_TRUE(kd::msg::validate(m).ok());
   l.push_back({"m16", 500});

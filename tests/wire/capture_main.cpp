@@ -48,7 +48,13 @@ int main(int argc, char** argv) {
         pcap.add(spec.from, spec.to, *bytes, sport, dport);
         steps += std::string(spec.name) + "\n";
         const std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
-        expected += text.starts_with("REGISTER") ? "REGISTER\t\n" : "\t" + std::string(text.substr(8, 3)) + "\n";
+        if (text.starts_with("REGISTER")) {
+          expected += "REGISTER\t\n";
+        } else {  // appended, not added: GCC 12 -O3 gives a false -Werror=restrict on "\t" + string
+          expected += '\t';
+          expected += text.substr(8, 3);
+          expected += '\n';
+        }
       }
     }
     const std::string base = dir + "/" + argv[1] + "-" + std::string(kd::msg::flow_name(flow));
