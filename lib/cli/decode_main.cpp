@@ -383,7 +383,8 @@ int decode_main(int argc, char** argv) {
       const capture::Packet& p = it.packet;
       wire::Binding used = wire::Binding::json;
       WireSide::Skip why = WireSide::Skip::none;
-      auto r = side.decode_packet(p, &used, &why);
+      if (!it.m) it.m.emplace();  // decoded into the Message the item had: its buffers are reused
+      auto r = side.decode_packet_into(p, *it.m, &used, &why);
       it.pending = false;
       if (!r) {
         it.skip = true;
@@ -397,8 +398,10 @@ int decode_main(int argc, char** argv) {
       endpoint(it.rec.dst, p.dst_ip, p.dst_port);
       it.rec.transport = p.transport == capture::Transport::udp ? "udp" : "tcp";
       it.rec.binding = wire::binding_name(used);
-      if (*r) it.m = std::move(**r);
-      else it.rec.error = r->error();
+      if (!*r) {
+        it.m.reset();
+        it.rec.error = r->error();
+      }
     };
     Pipeline pipe([&](Pipeline::Batch& bt) {
       for (std::size_t k = 0; k < bt.used; ++k)
@@ -438,8 +441,7 @@ int decode_main(int argc, char** argv) {
       it.rec.error.reset();
       it.rec.message = nullptr;
       it.rec.checks = nullptr;
-      it.m.reset();
-      it.time.reset();
+      it.time.reset();  // it.m is set by whoever decodes the item (a packet's is decoded into)
       return it;
     };
     auto commit = [&] { ++batch->used; };
@@ -461,8 +463,12 @@ int decode_main(int argc, char** argv) {
             it.rec.frame = line_no;
             it.rec.binding = json::is_wire_line(input.line) ? json::string_field(input.line, "binding").value_or("?") : "json";
             auto r = side.from_line(input.line, nullptr);
-            if (r) it.m = std::move(*r);
-            else it.rec.error = r.error();
+            if (r) {
+              it.m = std::move(*r);
+            } else {
+              it.m.reset();
+              it.rec.error = r.error();
+            }
             commit();
           } else if (input.kind == InputItem::Kind::raw) {
             ++decoded.frames;
@@ -476,8 +482,12 @@ int decode_main(int argc, char** argv) {
               return c->decode(input.raw);
             }();
             it.rec.binding = r || *b != wire::Binding::json ? std::string(wire::binding_name(used)) : "unknown";
-            if (r) it.m = std::move(*r);
-            else it.rec.error = r.error();
+            if (r) {
+              it.m = std::move(*r);
+            } else {
+              it.m.reset();
+              it.rec.error = r.error();
+            }
             commit();
           } else {
             Item& it = next_item();

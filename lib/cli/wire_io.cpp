@@ -253,6 +253,15 @@ std::optional<Result<msg::Message>> WireSide::from_packet(const capture::Packet&
 
 std::optional<Result<msg::Message>> WireSide::decode_packet(const capture::Packet& p, wire::Binding* used,
                                                             Skip* skip) const {
+  msg::Message m;
+  auto st = decode_packet_into(p, m, used, skip);
+  if (!st) return std::nullopt;
+  if (!*st) return st->error();
+  return m;
+}
+
+std::optional<Status> WireSide::decode_packet_into(const capture::Packet& p, msg::Message& m, wire::Binding* used,
+                                                   Skip* skip) const {
   *skip = Skip::none;
   // The first codec (RADIUS, then signaling_ in order) that uses either port for a step it carries.
   const std::uint8_t rank = std::min(port_codec_[p.src_port], port_codec_[p.dst_port]);
@@ -261,17 +270,17 @@ std::optional<Result<msg::Message>> WireSide::decode_packet(const capture::Packe
     return std::nullopt;
   }
   const wire::Codec* c = rank == kRadiusRank ? radius_.get() : signaling_[rank - kSignalingRank].get();
-  auto m = c->decode(p.payload);
-  if (!m && m.error().code == Code::unknown_step) {  // the protocol's, but not KD's
+  auto st = c->decode_into(p.payload, m);
+  if (!st && st.error().code == Code::unknown_step) {  // the protocol's, but not KD's
     *skip = Skip::foreign;
     return std::nullopt;
   }
-  if (m && self_ && msg::spec_of(*m).to != *self_) {
+  if (st && self_ && msg::spec_of(m).to != *self_) {
     *skip = Skip::other_role;
     return std::nullopt;
   }
   if (used) *used = c->binding();
-  return m;
+  return st;
 }
 
 Result<std::string> WireSide::outgoing(const msg::Message& m, std::uint64_t now, ByteView previous) {

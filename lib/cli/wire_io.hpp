@@ -86,6 +86,9 @@ public:
   // result is nullopt.
   enum class Skip : std::uint8_t { none, foreign, other_role };
   std::optional<Result<msg::Message>> decode_packet(const capture::Packet& p, wire::Binding* used, Skip* skip) const;
+  // The same into m, reusing its buffers (Codec::decode_into): nullopt when skipped, else the status.
+  std::optional<Status> decode_packet_into(const capture::Packet& p, msg::Message& m, wire::Binding* used,
+                                           Skip* skip) const;
   // A raw wire message: tried against every codec of this side.
   Result<msg::Message> from_raw(ByteView raw, wire::Binding* used = nullptr) const;
 

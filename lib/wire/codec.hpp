@@ -41,6 +41,14 @@ public:
   }
   // Any well-formed message of the protocol, from kd or not; the result has passed msg::validate().
   virtual Result<msg::Message> decode(ByteView wire) const = 0;
+  // The same into m, which a binding may reuse the buffers of (kd-decode's hot path); on error m
+  // holds no particular message.
+  virtual Status decode_into(ByteView wire, msg::Message& m) const {
+    auto r = decode(wire);
+    if (!r) return r.error();
+    m = std::move(*r);
+    return Ok{};
+  }
   // The UDP (or TCP) ports a carried step travels between: {source, destination}, the protocol's
   // registered ports (kd-protocol(7), each binding's section).
   virtual std::pair<std::uint16_t, std::uint16_t> ports(const msg::StepSpec& s) const = 0;

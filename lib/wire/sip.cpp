@@ -720,9 +720,10 @@ constexpr std::array<std::int8_t, 256> kLowerHex = [] {
   return t;
 }();
 
-Result<Bytes> hex_value(std::string_view name, std::string_view v) {
+// v as bytes into out (its buffer reused).
+Status hex_value(std::string_view name, std::string_view v, Bytes& out) {
   if (v.size() % 2 == 0) {  // one pass for the good case; a bad digit shows as a negative nibble
-    Bytes out(v.size() / 2);
+    out.resize(v.size() / 2);
     int bad = 0;
     for (std::size_t i = 0; i < out.size(); ++i) {
       const int hi = kLowerHex[static_cast<unsigned char>(v[2 * i])];
@@ -730,7 +731,7 @@ Result<Bytes> hex_value(std::string_view name, std::string_view v) {
       bad |= hi | lo;
       out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
     }
-    if (bad >= 0) return out;
+    if (bad >= 0) return Ok{};
   }
   for (char c : v)
     if (kLowerHex[static_cast<unsigned char>(c)] < 0) return malformed(std::string(name) + " must be lowercase hex");
@@ -974,6 +975,15 @@ Result<Bytes> SipCodec::encode_after(const Message& m, ByteView previous) const 
 }
 
 Result<Message> SipCodec::decode(ByteView wire) const {
+  Message m;
+  if (auto st = decode_into(wire, m); !st) return st.error();
+  return m;
+}
+
+// Decodes into m, reusing the buffers of the fields it had (kd-decode decodes a million messages
+// into a few thousand Messages): each field is assigned in place, and every field the message does
+// not carry is cleared at the end. On error m holds no particular message.
+Status SipCodec::decode_into(ByteView wire, Message& m) const {
   SipText t;
   if (auto st = parse_text(wire, t); !st) return st.error();
 
@@ -1025,7 +1035,8 @@ Result<Message> SipCodec::decode(ByteView wire) const {
   if (!flow) return malformed("kd-flow must be proxied or direct");
 
   const bool tl = *flow == Flow::direct || get(kd_param("kd-n1")) || get(kd_param("kd-n2")) || get(kd_param("kd-ts"));
-  Message m;
+  std::array<bool, msg::kFieldCount + 1> set{};  // the fields this message carries
+  auto mark = [&](Field fl) { set[static_cast<std::size_t>(fl)] = true; };
   m.flow = *flow;
   switch (kind) {
     case Kind::request: {
@@ -1040,47 +1051,55 @@ Result<Message> SipCodec::decode(ByteView wire) const {
   const StepSpec& spec = *msg::find_step(m.flow, m.step);
 
   Status st = Ok{};
-  auto str = [&](std::size_t k, std::optional<std::string>& out) {
-    if (const std::string_view* v = get(k)) out = std::string(*v);
+  auto str = [&](std::size_t k, Field fl, std::optional<std::string>& out) {
+    const std::string_view* v = get(k);
+    if (!v) return;
+    if (out) out->assign(*v);
+    else out.emplace(*v);
+    mark(fl);
   };
-  auto hex = [&](std::size_t k, std::optional<Bytes>& out) {
+  auto hex = [&](std::size_t k, Field fl, std::optional<Bytes>& out) {
     const std::string_view* v = get(k);
     if (!v || !st) return;
-    auto b = hex_value(kKdParams[k], *v);
-    if (!b) st = b.error();
-    else out = std::move(*b);
+    if (!out) out.emplace();
+    if (auto h = hex_value(kKdParams[k], *v, *out); !h) st = h.error();
+    mark(fl);
   };
-  str(kd_param("algorithm"), m.suite);
-  str(kd_param("username"), m.IDc);
-  str(kd_param("realm"), *flow == Flow::proxied ? m.IDsp : m.IDss);
-  str(kd_param("kd-mech"), m.SecMech);
-  str(kd_param("kd-ipc"), m.IPc);
-  hex(kd_param("nonce"), m.Rand);
-  hex(kd_param("response"), m.Authenticator_c);
-  hex(kd_param("kd-n1"), m.N1);
-  hex(kd_param("kd-n2"), m.N2);
-  hex(kd_param("kd-ekc"), m.EKc);
-  hex(kd_param("kd-eksp"), m.EKsp);
-  hex(kd_param("kd-ekss"), m.EKss);
-  hex(kd_param("kd-mac"), m.MAC);
+  str(kd_param("algorithm"), Field::suite, m.suite);
+  str(kd_param("username"), Field::IDc, m.IDc);
+  if (*flow == Flow::proxied) str(kd_param("realm"), Field::IDsp, m.IDsp);
+  else str(kd_param("realm"), Field::IDss, m.IDss);
+  str(kd_param("kd-mech"), Field::SecMech, m.SecMech);
+  str(kd_param("kd-ipc"), Field::IPc, m.IPc);
+  hex(kd_param("nonce"), Field::Rand, m.Rand);
+  hex(kd_param("response"), Field::Authenticator_c, m.Authenticator_c);
+  hex(kd_param("kd-n1"), Field::N1, m.N1);
+  hex(kd_param("kd-n2"), Field::N2, m.N2);
+  hex(kd_param("kd-ekc"), Field::EKc, m.EKc);
+  hex(kd_param("kd-eksp"), Field::EKsp, m.EKsp);
+  hex(kd_param("kd-ekss"), Field::EKss, m.EKss);
+  hex(kd_param("kd-mac"), Field::MAC, m.MAC);
   if (!st) return st.error();
   if (const std::string_view* ts = get(kd_param("kd-ts"))) {
     auto v = uint_value("kd-ts", *ts);
     if (!v) return v.error();
     std::optional<std::uint64_t>* slot = nullptr;
+    Field which = Field::TS1;
     if (has_field(spec, Field::TS1)) slot = &m.TS1;
-    else if (has_field(spec, Field::TS2)) slot = &m.TS2;
-    else if (has_field(spec, Field::TS3)) slot = &m.TS3;
-    else if (has_field(spec, Field::TS4)) slot = &m.TS4;
+    else if (has_field(spec, Field::TS2)) slot = &m.TS2, which = Field::TS2;
+    else if (has_field(spec, Field::TS3)) slot = &m.TS3, which = Field::TS3;
+    else if (has_field(spec, Field::TS4)) slot = &m.TS4, which = Field::TS4;
     if (!slot) return malformed(std::string("kd-ts does not belong in ") + std::string(spec.name));
     *slot = *v;
+    mark(which);
   }
 
-  if (has_field(spec, Field::IPc) && !m.IPc) {
+  if (has_field(spec, Field::IPc) && !set[static_cast<std::size_t>(Field::IPc)]) {
     if (t.count(Hdr::contact) == 0) return err(Code::missing_field, std::string(spec.name) + " needs IPc (a Contact)");
     auto h = contact_host(t.first(Hdr::contact));
     if (!h) return h.error();
     m.IPc = std::move(*h);
+    mark(Field::IPc);
   }
   if (has_field(spec, Field::SecMechList)) {
     const Hdr hn = kind == Kind::request ? Hdr::security_client : Hdr::security_verify;
@@ -1088,19 +1107,26 @@ Result<Message> SipCodec::decode(ByteView wire) const {
       auto l = parse_mechs(t, hn, kind == Kind::request ? "Security-Client" : "Security-Verify");
       if (!l) return l.error();
       m.SecMechList = std::move(*l);
+      mark(Field::SecMechList);
     }
   }
   if (has_field(spec, Field::SecMechReq)) {
     t.each(Hdr::require, [&](std::string_view v) {
       each_item(v, [&](std::string_view tag) {
-        if (iequal(tag, "sec-agree")) m.SecMechReq = true;
+        if (iequal(tag, "sec-agree")) {
+          m.SecMechReq = true;
+          mark(Field::SecMechReq);
+        }
         return true;
       });
     });
   }
 
+  msg::for_each_field(m, [&](Field fl, auto& value) {
+    if (!set[static_cast<std::size_t>(fl)]) value.reset();
+  });
   if (auto vs = msg::validate(m); !vs) return vs.error();
-  return m;
+  return Ok{};
 }
 
 }  // namespace kd::wire

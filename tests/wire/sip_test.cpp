@@ -285,6 +285,20 @@ TEST(SipTransaction, WhatCannotBeEchoedLeavesTheDerivedValues) {
   EXPECT_EQ(*mgcp->encode_after(msg_of("s2"), bytes_of(wire_of("s1"))), *mgcp->encode(msg_of("s2")));
 }
 
+TEST(Sip, DecodingIntoAUsedMessageGivesWhatDecodeGives) {
+  // kd-decode decodes into the Messages of earlier packets: nothing of the earlier one may remain.
+  Message m;
+  for (const char* step : {"s7", "s1", "s10", "s6", "d5", "s9", "d1", "s2", "d6", "s5", "s8", "d4"}) {
+    const Bytes wire = bytes_of(wire_of(step));
+    ASSERT_TRUE(sip().decode_into(wire, m).ok()) << step;
+    EXPECT_EQ(m, msg_of(step)) << step;
+  }
+  // A message that does not decode leaves m unusable, and the next decode is whole again.
+  EXPECT_FALSE(sip().decode_into(bytes_of("REGISTER sip:x SIP/2.0\r\n\r\n"), m).ok());
+  ASSERT_TRUE(sip().decode_into(bytes_of(wire_of("s6")), m).ok());
+  EXPECT_EQ(m, msg_of("s6"));
+}
+
 TEST(Sip, WritesTheHeadersAndValuesAsDocumented) {
   const std::string s1 = wire_of("s1");
   EXPECT_EQ(s1.substr(0, s1.find("\r\n")), "REGISTER sip:sbc1.example.org SIP/2.0");
