@@ -606,6 +606,24 @@ TEST(JsonState, SwitchAndAucRecordsWithBadFieldsAreErrors) {
       R"({"kd_state":1,"role":"auc","issued":{"00":{"idc":"a","peer":"b","suite":"s","flow":"proxied","expires":"soon","answered":false}},"registered":{}})"));
 }
 
+// The SIP REGISTER the switch keeps until it answers (kd-switch(1), STATE FILE): written only when
+// there is one, read back byte for byte, and damage in it refuses the file.
+TEST(JsonState, SwitchKeepsTheRequestItMustAnswer) {
+  kd::flow::SwitchState st = sample_switch_state();
+  EXPECT_EQ(kd::json::encode_state(st).find("\"requests\""), std::string::npos);
+  st.requests["alice"] = kd::to_bytes("REGISTER sip:sbc1 SIP/2.0\r\n");
+  const std::string text = kd::json::encode_state(st);
+  EXPECT_NE(text.find("\"requests\""), std::string::npos);
+  auto back = kd::json::decode_switch_state(text);
+  ASSERT_TRUE(back.ok()) << back.error().detail;
+  EXPECT_EQ(*back, st);
+  const std::string empty = R"({"kd_state":1,"role":"switch","registrations":{},"failures":{},"used_rands":{},"seen_n1":{})";
+  ASSERT_TRUE(kd::json::decode_switch_state(empty + "}").ok());
+  EXPECT_STATE_FAILS(kd::json::decode_switch_state(empty + R"(,"requests":["00"]})"));
+  EXPECT_STATE_FAILS(kd::json::decode_switch_state(empty + R"(,"requests":{"alice":"xyz"}})"));
+  EXPECT_STATE_FAILS(kd::json::decode_switch_state(empty + R"(,"requests":{"alice":7}})"));
+}
+
 // A negative number where a state file holds a time or a count is damage, not a value: read as
 // an unsigned integer it would wrap to a challenge that never expires or a nonce kept forever.
 TEST(JsonState, NegativeOrOutOfRangeNumberIsAnError) {
