@@ -1,7 +1,8 @@
 #include "msg/message.hpp"
 
 #include <array>
-#include <set>
+#include <bit>
+#include <cstdint>
 
 #include "crypto/suite.hpp"
 
@@ -128,9 +129,43 @@ const StepSpec* previous_step(const StepSpec& s) noexcept {
 
 namespace {
 
-bool id_char(char c) {
+// validate() runs on every message kd-decode reads, so each check first asks a yes/no question
+// without building a Status, and builds the error only for a message that fails it.
+
+constexpr std::array<bool, 256> char_table(bool (*pred)(char)) {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) t[static_cast<std::size_t>(c)] = pred(static_cast<char>(c));
+  return t;
+}
+
+constexpr auto kIdChars = char_table([](char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
          c == '_' || c == '@' || c == '+' || c == '-';
+});
+constexpr auto kMechChars = char_table([](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
+constexpr auto kIpChars = char_table([](char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '.' || c == ':' ||
+         c == '[' || c == ']';
+});
+
+bool all_in(const std::array<bool, 256>& table, std::string_view s) {
+  bool ok = true;
+  for (char c : s) ok &= table[static_cast<unsigned char>(c)];
+  return ok;
+}
+
+bool identity_ok(std::string_view id) { return !id.empty() && id.size() <= kMaxIdLen && all_in(kIdChars, id); }
+bool mech_name_ok(std::string_view n) { return !n.empty() && n.size() <= kMaxMechName && all_in(kMechChars, n); }
+bool ip_ok(std::string_view ip) { return !ip.empty() && ip.size() <= kMaxIpLen && all_in(kIpChars, ip); }
+
+bool mech_list_ok(const MechList& list) {
+  if (list.empty() || list.size() > kMaxMechs) return false;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    if (!mech_name_ok(list[i].name) || list[i].q > 1000) return false;
+    for (std::size_t j = 0; j < i; ++j)  // at most 16 names: comparing pairs beats building a set
+      if (list[j].name == list[i].name) return false;
+  }
+  return true;
 }
 
 Status length_is(Field f, const Bytes& b, std::size_t want) {
@@ -143,42 +178,35 @@ Status length_is(Field f, const Bytes& b, std::size_t want) {
 }  // namespace
 
 Status check_identity(std::string_view what, std::string_view id) {
+  if (identity_ok(id)) return Ok{};
   if (id.empty() || id.size() > kMaxIdLen)
     return err(Code::bad_length, std::string(what) + " must be 1 to 64 characters");
-  for (char c : id)
-    if (!id_char(c))
-      return err(Code::malformed, std::string(what) + " may hold only letters, digits and ._@+-");
-  return Ok{};
+  return err(Code::malformed, std::string(what) + " may hold only letters, digits and ._@+-");
 }
 
 Status check_mech_name(std::string_view name) {
+  if (mech_name_ok(name)) return Ok{};
   if (name.empty() || name.size() > kMaxMechName)
     return err(Code::bad_length, "a mechanism name must be 1 to 32 characters");
-  for (char c : name)
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
-      return err(Code::malformed, "a mechanism name may hold only a-z, 0-9 and -");
-  return Ok{};
+  return err(Code::malformed, "a mechanism name may hold only a-z, 0-9 and -");
 }
 
 Status check_ip(std::string_view ip) {
-  if (ip.empty() || ip.size() > kMaxIpLen)
-    return err(Code::bad_length, "IPc must be 1 to 64 characters");
-  for (char c : ip)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '.' ||
-          c == ':' || c == '[' || c == ']'))
-      return err(Code::malformed, "IPc must be an IPv4 or IPv6 address, optionally with a port");
-  return Ok{};
+  if (ip_ok(ip)) return Ok{};
+  if (ip.empty() || ip.size() > kMaxIpLen) return err(Code::bad_length, "IPc must be 1 to 64 characters");
+  return err(Code::malformed, "IPc must be an IPv4 or IPv6 address, optionally with a port");
 }
 
 Status check_mech_list(const MechList& list) {
+  if (mech_list_ok(list)) return Ok{};
   if (list.empty() || list.size() > kMaxMechs)
     return err(Code::bad_length, "SecMechList must hold 1 to 16 mechanisms");
-  std::set<std::string_view> seen;
-  for (const auto& m : list) {
+  for (std::size_t i = 0; i < list.size(); ++i) {  // the first fault, in list order
+    const Mech& m = list[i];
     if (auto s = check_mech_name(m.name); !s) return s;
     if (m.q > 1000) return err(Code::bad_length, "a mechanism's q must be 0 to 1000");
-    if (!seen.insert(m.name).second)
-      return err(Code::malformed, "SecMechList names " + m.name + " twice");
+    for (std::size_t j = 0; j < i; ++j)
+      if (list[j].name == m.name) return err(Code::malformed, "SecMechList names " + m.name + " twice");
   }
   return Ok{};
 }
@@ -187,44 +215,45 @@ Status validate(const Message& m) {
   const StepSpec* spec = find_step(m.flow, m.step);
   if (!spec) return err(Code::unknown_step, "no such step in this flow");
 
-  bool want[kFieldCount + 1] = {};
-  for (Field f : spec->fields) want[static_cast<int>(f)] = true;
-  Status st = Ok{};
-  for_each_field(m, [&](Field f, const auto& v) {
-    if (!st) return;
-    bool has = v.has_value();
-    if (has && !want[static_cast<int>(f)])
-      st = err(Code::malformed, std::string(field_name(f)) + " does not belong in " +
-                                    std::string(spec->name));
-    else if (!has && want[static_cast<int>(f)])
-      st = err(Code::missing_field, std::string(spec->name) + " needs " +
-                                        std::string(field_name(f)));
-  });
-  if (!st) return st;
+  // Exactly the step's fields: compared as two bit sets, and the first difference named.
+  std::uint32_t want = 0, have = 0;
+  for (Field f : spec->fields) want |= 1u << static_cast<int>(f);
+  for_each_field(m, [&](Field f, const auto& v) { have |= static_cast<std::uint32_t>(v.has_value()) << static_cast<int>(f); });
+  if (have != want) {
+    const int f = std::countr_zero(have ^ want);  // fields in for_each_field order, which is enum order
+    const Field fl = static_cast<Field>(f);
+    if (have & (1u << f))
+      return err(Code::malformed, std::string(field_name(fl)) + " does not belong in " + std::string(spec->name));
+    return err(Code::missing_field, std::string(spec->name) + " needs " + std::string(field_name(fl)));
+  }
 
   const crypto::Suite* suite = crypto::find_suite(*m.suite);
   if (!suite) return err(Code::unknown_suite, "unknown suite \"" + *m.suite + "\"");
   const std::size_t sealed_len = crypto::kAeadNonceLen + suite->key_len + crypto::kAeadTagLen;
 
-  auto check = [&](Status s) { if (st && !s) st = s; };
-  if (m.IDc) check(check_identity("IDc", *m.IDc));
-  if (m.IDsp) check(check_identity("IDsp", *m.IDsp));
-  if (m.IDss) check(check_identity("IDss", *m.IDss));
-  if (m.N1) check(length_is(Field::N1, *m.N1, kNonceLen));
-  if (m.N2) check(length_is(Field::N2, *m.N2, kNonceLen));
-  if (m.Rand) check(length_is(Field::Rand, *m.Rand, kRandLen));
-  if (m.Authenticator_c) check(length_is(Field::Authenticator_c, *m.Authenticator_c, suite->auth_len));
-  if (m.EKc) check(length_is(Field::EKc, *m.EKc, sealed_len));
-  if (m.EKsp) check(length_is(Field::EKsp, *m.EKsp, sealed_len));
-  if (m.EKss) check(length_is(Field::EKss, *m.EKss, sealed_len));
-  if (m.MAC) check(length_is(Field::MAC, *m.MAC, suite->mac_len));
-  if (m.SecMechReq && !*m.SecMechReq) check(err(Code::malformed, "SecMechReq must be true"));
-  if (m.SecMechList) check(check_mech_list(*m.SecMechList));
-  if (m.SecMech) check(check_mech_name(*m.SecMech));
-  if (m.IPc) check(check_ip(*m.IPc));
+  // The checks in a fixed order; the first that fails names the error.
+  if (m.IDc && !identity_ok(*m.IDc)) return check_identity("IDc", *m.IDc);
+  if (m.IDsp && !identity_ok(*m.IDsp)) return check_identity("IDsp", *m.IDsp);
+  if (m.IDss && !identity_ok(*m.IDss)) return check_identity("IDss", *m.IDss);
+  const std::pair<const std::optional<Bytes>*, std::pair<Field, std::size_t>> lengths[] = {
+      {&m.N1, {Field::N1, kNonceLen}},
+      {&m.N2, {Field::N2, kNonceLen}},
+      {&m.Rand, {Field::Rand, kRandLen}},
+      {&m.Authenticator_c, {Field::Authenticator_c, suite->auth_len}},
+      {&m.EKc, {Field::EKc, sealed_len}},
+      {&m.EKsp, {Field::EKsp, sealed_len}},
+      {&m.EKss, {Field::EKss, sealed_len}},
+      {&m.MAC, {Field::MAC, suite->mac_len}},
+  };
+  for (const auto& [value, rule] : lengths)
+    if (*value && (*value)->size() != rule.second) return length_is(rule.first, **value, rule.second);
+  if (m.SecMechReq && !*m.SecMechReq) return err(Code::malformed, "SecMechReq must be true");
+  if (m.SecMechList && !mech_list_ok(*m.SecMechList)) return check_mech_list(*m.SecMechList);
+  if (m.SecMech && !mech_name_ok(*m.SecMech)) return check_mech_name(*m.SecMech);
+  if (m.IPc && !ip_ok(*m.IPc)) return check_ip(*m.IPc);
   for (const auto* ts : {&m.TS1, &m.TS2, &m.TS3, &m.TS4})
-    if (*ts && **ts > 0x7fffffffffffffffULL) check(err(Code::bad_length, "timestamp out of range"));
-  return st;
+    if (*ts && **ts > 0x7fffffffffffffffULL) return err(Code::bad_length, "timestamp out of range");
+  return Ok{};
 }
 
 namespace {

@@ -1,12 +1,19 @@
 #include "wire/sip.hpp"
 
 #include <array>
+#include <bit>
+#include <cstdint>
 #include <cstring>
 #include <list>
+#include <memory>
 #include <type_traits>
 #include <initializer_list>
 #include <utility>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "crypto/suite.hpp"
 
@@ -318,12 +325,26 @@ bool iequal(std::string_view a, std::string_view b) {
   return true;
 }
 
-bool is_lws(char c) { return c == ' ' || c == '\t'; }
+// iequal for a name made only of token characters (checked before) and a lowercase name of
+// letters, digits and '-': setting bit 5 lowers a letter, and maps no other token character onto
+// a letter, a digit or '-', so one OR per character does.
+bool token_iequal(std::string_view token, std::string_view lower_name) {
+  if (token.size() != lower_name.size()) return false;
+  if (!token.empty() && (token[0] | 0x20) != lower_name[0]) return false;  // most misses end here
+  unsigned diff = 0;
+  for (std::size_t i = 0; i < token.size(); ++i)
+    diff |= static_cast<unsigned char>(token[i] | 0x20) ^ static_cast<unsigned char>(lower_name[i]);
+  return diff == 0;
+}
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (is_lws(s.front()) || s.front() == '\r' || s.front() == '\n')) s.remove_prefix(1);
-  while (!s.empty() && (is_lws(s.back()) || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
-  return s;
+bool is_lws(char c) { return c == ' ' || c == '\t'; }
+bool is_trimmed(char c) { return is_lws(c) || c == '\r' || c == '\n'; }
+
+[[gnu::always_inline]] inline std::string_view trim(std::string_view s) {
+  std::size_t b = 0, e = s.size();
+  while (b < e && is_trimmed(s[b])) ++b;
+  while (e > b && is_trimmed(s[e - 1])) --e;
+  return s.substr(b, e - b);
 }
 
 constexpr std::array<bool, 256> kTokenChars = [] {
@@ -367,8 +388,8 @@ std::string_view header_name(Hdr h) {
   return "?";
 }
 
-// A header's name, long or compact form (RFC 3261 7.3.3), in any case: looked up by its length
-// first, as most names are compared on every line of every message.
+// A header's name (token characters only), long or compact form (RFC 3261 7.3.3), in any case:
+// looked up by its length first, as most names are compared on every line of every message.
 Hdr classify(std::string_view name) {
   if (name.size() == 1) {
     switch (lower_ascii(name[0])) {
@@ -395,7 +416,7 @@ Hdr classify(std::string_view name) {
   for (std::int8_t slot : kByLength[name.size()]) {
     if (slot == 0) break;
     const auto& [n, id] = kHeaderNames[static_cast<std::size_t>(slot - 1)];
-    if (iequal(name, n)) return id;
+    if (token_iequal(name, n)) return id;
   }
   return Hdr::other;
 }
@@ -460,30 +481,66 @@ struct SipText {
 
 Error malformed(std::string d) { return err(Code::malformed, std::move(d)); }
 
-// The next line of text (without its LF, nor a CR before it), or nullopt when no LF ends it.
-std::optional<std::string_view> next_line(std::string_view& text) {
-  if (text.empty()) return std::nullopt;  // (memchr must not see the null data of an empty view)
-  const void* nl = std::memchr(text.data(), '\n', text.size());
-  if (!nl) return std::nullopt;
-  const auto n = static_cast<std::size_t>(static_cast<const char*>(nl) - text.data());
-  std::string_view line = text.substr(0, n);
-  text.remove_prefix(n + 1);
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  return line;
+// The header section of text split into lines (each without its LF, nor a CR before it), up to
+// the first empty line. Lines are short, so rather than a memchr per line one pass tests sixteen
+// bytes at a time for LF and NUL where SSE2 is there (all x86-64), a byte at a time elsewhere.
+struct HeaderSection {
+  std::size_t end;  // just past the empty line's LF; without one, past the last LF
+  bool ended;       // the empty line was found
+  bool nul;         // a NUL byte comes before end
+};
+
+HeaderSection split_lines(std::string_view text, std::vector<std::string_view>& lines) {
+  constexpr std::size_t npos = std::string_view::npos;
+  std::size_t line_start = 0, first_nul = npos;
+  auto at_lf = [&](std::size_t lf) {  // true at the empty line
+    std::size_t end = lf;
+    if (end > line_start && text[end - 1] == '\r') --end;
+    if (end == line_start) return true;
+    lines.push_back(text.substr(line_start, end - line_start));
+    line_start = lf + 1;
+    return false;
+  };
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i lf = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+  for (; i + 16 <= text.size(); i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
+    auto lfs = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf)));
+    const auto nuls = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)));
+    if (nuls && first_nul == npos) first_nul = i + static_cast<std::size_t>(std::countr_zero(nuls));
+    for (; lfs; lfs &= lfs - 1) {
+      const std::size_t at = i + static_cast<std::size_t>(std::countr_zero(lfs));
+      if (at_lf(at)) return {at + 1, true, first_nul <= at};
+    }
+  }
+#endif
+  for (; i < text.size(); ++i) {
+    if (text[i] == '\0' && first_nul == npos) first_nul = i;
+    if (text[i] == '\n' && at_lf(i)) return {i + 1, true, first_nul <= i};
+  }
+  return {line_start, false, first_nul < line_start};
 }
 
-Status parse_header(SipText& t, std::string_view l) {
-  std::size_t colon = l.find(':');
-  if (colon == std::string_view::npos) return malformed("a SIP header line without a colon");
-  std::string_view name = trim(l.substr(0, colon));
-  if (name.empty()) return malformed("a SIP header without a name");
-  for (char c : name)
-    if (!token_char(c)) return malformed("a SIP header name with a bad character");
+// One header line into t; the error's text, or nullptr. A name of token characters right before
+// the colon is the usual form, read in one scan; anything else takes the general path.
+const char* parse_header(SipText& t, std::string_view l) {
+  std::size_t colon = 0;
+  while (colon < l.size() && token_char(l[colon])) ++colon;
+  std::string_view name = l.substr(0, colon);
+  if (colon == 0 || colon == l.size() || l[colon] != ':') {  // white space around the name, or worse
+    colon = l.find(':');
+    if (colon == std::string_view::npos) return "a SIP header line without a colon";
+    name = trim(l.substr(0, colon));
+    if (name.empty()) return "a SIP header without a name";
+    for (char c : name)
+      if (!token_char(c)) return "a SIP header name with a bad character";
+  }
   const Hdr id = classify(name);
-  if (id == Hdr::other) return Ok{};
+  if (id == Hdr::other) return nullptr;
   ++t.counts[static_cast<std::size_t>(id)];
   t.headers.push_back({id, trim(l.substr(colon + 1))});
-  return Ok{};
+  return nullptr;
 }
 
 Status parse_text(ByteView wire, SipText& t) {
@@ -496,23 +553,14 @@ Status parse_text(ByteView wire, SipText& t) {
   // line list is reused from message to message (decode runs a million times in a capture).
   thread_local std::vector<std::string_view> lines;
   lines.clear();
-  std::string_view rest = text;
-  bool ended = false;
-  while (auto line = next_line(rest)) {
-    if (line->empty()) {
-      ended = true;
-      break;
-    }
-    lines.push_back(*line);
-  }
-  if (rest.size() < text.size() && std::memchr(text.data(), '\0', text.size() - rest.size()))
-    return malformed("a NUL byte in the SIP headers");
-  if (!ended) return malformed("truncated SIP message: the header section has no end");
+  const HeaderSection section = split_lines(text, lines);
+  if (section.nul) return malformed("a NUL byte in the SIP headers");
+  if (!section.ended) return malformed("truncated SIP message: the header section has no end");
   if (lines.empty()) return malformed("empty SIP message");
-  const std::size_t body = rest.size();
+  const std::size_t body = text.size() - section.end;
 
   std::string_view start = lines[0];
-  if (start.size() >= 8 && iequal(start.substr(0, 8), "SIP/2.0 ")) {
+  if (start.size() >= 8 && (start.starts_with("SIP/2.0 ") || iequal(start.substr(0, 8), "SIP/2.0 "))) {
     std::string_view r = start.substr(8);
     if (r.size() < 3 || !all_of(r.substr(0, 3), is_digit) || (r.size() > 3 && r[3] != ' '))
       return malformed("bad SIP status line");
@@ -521,7 +569,7 @@ Status parse_text(ByteView wire, SipText& t) {
     std::size_t sp1 = start.find(' ');
     std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : start.find(' ', sp1 + 1);
     if (sp2 == std::string_view::npos || sp1 == 0 || sp2 == sp1 + 1 ||
-        !iequal(start.substr(sp2 + 1), "SIP/2.0"))
+        (start.substr(sp2 + 1) != "SIP/2.0" && !iequal(start.substr(sp2 + 1), "SIP/2.0")))
       return malformed("bad SIP request line");
     t.request = true;
     t.method = start.substr(0, sp1);
@@ -545,12 +593,12 @@ Status parse_text(ByteView wire, SipText& t) {
       continue;
     }
     if (i > 1)
-      if (auto st = parse_header(t, pending); !st) return st;
+      if (const char* e = parse_header(t, pending)) return malformed(e);
     pending = line;
     joined = nullptr;
   }
   if (lines.size() > 1)
-    if (auto st = parse_header(t, pending); !st) return st;
+    if (const char* e = parse_header(t, pending)) return malformed(e);
 
   if (t.count(Hdr::content_length) > 1) return malformed("more than one Content-Length");
   if (t.count(Hdr::content_length) == 1) {
@@ -561,10 +609,10 @@ Status parse_text(ByteView wire, SipText& t) {
     if (n > body) return malformed("truncated SIP message: the body is shorter than Content-Length");
   }
   for (Hdr h : {Hdr::via, Hdr::from, Hdr::to, Hdr::call_id, Hdr::cseq}) {
-    const std::string name(header_name(h));
-    if (t.count(h) == 0) return malformed("the SIP message has no " + name + " header");
-    if (h != Hdr::via && t.count(h) > 1) return malformed("more than one " + name + " header");
-    if (t.first(h).empty()) return malformed("an empty " + name + " header");
+    const auto name = [h] { return std::string(header_name(h)); };
+    if (t.count(h) == 0) return malformed("the SIP message has no " + name() + " header");
+    if (h != Hdr::via && t.count(h) > 1) return malformed("more than one " + name() + " header");
+    if (t.first(h).empty()) return malformed("an empty " + name() + " header");
   }
   return Ok{};
 }
@@ -582,14 +630,23 @@ consteval std::size_t kd_param(std::string_view name) {
 }
 
 
-// The index in kKdParams of a parameter name in any case, or -1.
+// The index in kKdParams of a parameter name (token characters only) in any case, or -1.
 int kd_param_index(std::string_view name) {
-  if (name.size() < 5 || name.size() > 9) return -1;  // the names' lengths
-  char low[9];
-  for (std::size_t i = 0; i < name.size(); ++i) low[i] = lower_ascii(name[i]);
-  const std::string_view l(low, name.size());
-  for (std::size_t k = 0; k < std::size(kKdParams); ++k)
-    if (kKdParams[k] == l) return static_cast<int>(k);
+  static constexpr auto kByLength = [] {  // index + 1 of each name, by length (5 to 9)
+    std::array<std::array<std::int8_t, 6>, 10> t{};
+    for (std::size_t k = 0; k < std::size(kKdParams); ++k)
+      for (auto& slot : t[kKdParams[k].size()])
+        if (slot == 0) {
+          slot = static_cast<std::int8_t>(k + 1);
+          break;
+        }
+    return t;
+  }();
+  if (name.size() >= kByLength.size()) return -1;
+  for (std::int8_t slot : kByLength[name.size()]) {
+    if (slot == 0) break;
+    if (token_iequal(name, kKdParams[static_cast<std::size_t>(slot - 1)])) return slot - 1;
+  }
   return -1;
 }
 
@@ -616,6 +673,21 @@ struct Params {
   const std::string_view* get(std::size_t k) const { return at[k] < 0 ? nullptr : &list.begin()[at[k]].value; }
 };
 
+// The index of the first '"' or '\\' in s from i on, or s.size(). Quoted values here are mostly
+// long hex strings, so sixteen bytes are tested at a time where SSE2 is there (all x86-64).
+std::size_t quote_or_backslash(std::string_view s, std::size_t i) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+  for (; i + 16 <= s.size(); i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    const auto hit = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash))));
+    if (hit) return i + static_cast<std::size_t>(std::countr_zero(hit));
+  }
+#endif
+  while (i < s.size() && s[i] != '"' && s[i] != '\\') ++i;
+  return i;
+}
+
 // auth-param *(COMMA auth-param), values as tokens or quoted strings, into out (cleared first).
 Status parse_params(std::string_view s, Params& out) {
   out.clear();
@@ -636,11 +708,10 @@ Status parse_params(std::string_view s, Params& out) {
     std::string_view value;
     if (i < s.size() && s[i] == '"') {
       const std::size_t v0 = ++i;
-      const auto* q = static_cast<const char*>(std::memchr(s.data() + v0, '"', s.size() - v0));
-      const std::size_t close = q ? static_cast<std::size_t>(q - s.data()) : s.size();
-      if (q && !std::memchr(s.data() + v0, '\\', close - v0)) {  // no escape: the text between the quotes
-        value = s.substr(v0, close - v0);
-        i = close + 1;
+      const std::size_t stop = quote_or_backslash(s, v0);
+      if (stop < s.size() && s[stop] == '"') {  // no escape: the text between the quotes
+        value = s.substr(v0, stop - v0);
+        i = stop + 1;
       } else {
         std::string& u = out.unescaped.emplace_back();
         bool closed = false;
@@ -688,7 +759,7 @@ std::optional<std::string_view> kd_scheme_params(std::string_view v) {
 // Finds the one KD value among the given headers, parsed into out: false when there is none.
 Result<bool> find_kd(const SipText& t, std::initializer_list<Hdr> names, bool schemeless, Params& out) {
   bool found = false;
-  std::optional<Params> second;  // a candidate after the first one found, parsed to tell whether it is KD's
+  std::unique_ptr<Params> second;  // a candidate after the first one found, parsed to tell whether it is KD's
   for (Hdr n : names) {
     if (t.count(n) == 0) continue;
     for (const auto& h : t.headers) {
@@ -697,7 +768,8 @@ Result<bool> find_kd(const SipText& t, std::initializer_list<Hdr> names, bool sc
       std::optional<std::string_view> ps = kd_scheme_params(h.value);
       if (schemeless && !ps) ps = h.value;
       if (!ps) continue;
-      Params& p = found ? second.emplace() : out;
+      if (found && !second) second = std::make_unique<Params>();
+      Params& p = found ? *second : out;
       if (auto st = parse_params(*ps, p); !st) {
         // Someone else's Authentication-Info is skipped; one that names kd-flow is ours and broken.
         if (schemeless && ps->find("kd-flow") == std::string_view::npos) continue;

@@ -323,6 +323,40 @@ TEST(Validate, DuplicateMechanismIsMalformed) {
   EXPECT_CODE(kd::msg::validate(m), Code::malformed);
 }
 
+// With several faults, the one named is the first in the documented order: fields in table
+// order (suite, IDc, ..., MAC), then the values in the order of kd-protocol(7), and in a
+// mechanism list the first bad entry.
+TEST(Validate, TheFirstFaultInOrderIsTheOneNamed) {
+  auto detail = [](const Message& m) {
+    auto st = kd::msg::validate(m);
+    return st ? std::string("valid") : st.error().detail;
+  };
+  Message m = valid(row("s7"));
+  clear_field(m, F::IPc);
+  clear_field(m, F::N2);
+  EXPECT_EQ(detail(m), "s7 needs N2");
+  m = valid(row("s7"));
+  clear_field(m, F::IPc);
+  m.EKc = Bytes(44, 1);
+  EXPECT_EQ(detail(m), "EKc does not belong in s7");
+  m = valid(row("s7"));
+  m.IDsp = "bad id";
+  m.N1 = Bytes(3, 1);
+  m.IPc = "x";
+  EXPECT_EQ(detail(m), "IDsp may hold only letters, digits and ._@+-");
+  m.IDsp = "sbc1";
+  EXPECT_EQ(detail(m), "N1 is 3 bytes, expected 16");
+  m.N1 = Bytes(16, 1);
+  m.SecMechList = kd::msg::MechList{{"tls", 1000}, {"tls", 5}, {"Bad", 1001}};
+  EXPECT_EQ(detail(m), "SecMechList names tls twice");
+  m.SecMechList = kd::msg::MechList{{"tls", 1000}, {"ike", 1001}, {"tls", 5}};
+  EXPECT_EQ(detail(m), "a mechanism's q must be 0 to 1000");
+  m.SecMechList = kd::msg::MechList{{"tls", 1000}, {"ike", 100}};
+  EXPECT_EQ(detail(m), "IPc must be an IPv4 or IPv6 address, optionally with a port");
+  m.IPc = "192.0.2.1";
+  EXPECT_EQ(detail(m), "valid");
+}
+
 TEST(Validate, SixteenMechanismsPassSeventeenAreBadLength) {
   Message m = valid(row("s7"));
   kd::msg::MechList l;

@@ -432,6 +432,56 @@ TEST(SipDecode, LeadingBlankLinesAndABody) {
   expect_decodes_to(t, msg_of("s2"));
 }
 
+// The decoder scans the header section sixteen bytes at a time for line ends, NUL bytes and the
+// ends of quoted values: what it finds must not depend on where a block boundary falls.
+TEST(SipDecode, LineEndsNulBytesAndQuotesAtEveryOffset) {
+  const std::string s10 = wire_of("s10");
+  for (std::size_t pad = 0; pad < 17; ++pad) {  // moves every byte across a block boundary
+    const std::string lead = std::string(pad % 2 ? "\n" : "\r\n") + std::string(pad / 2, '\n');
+    expect_decodes_to(lead + s10, msg_of("s10"));
+    expect_decodes_to(lead + replace_all(s10, "\r\n", "\n"), msg_of("s10"));
+    const std::string body = replace(s10, "Content-Length: 0", "Content-Length: " + std::to_string(pad + 1)) +
+                             std::string(pad, 'x') + '\0';
+    expect_decodes_to(lead + body, msg_of("s10"));  // a NUL in the body is the body's business
+  }
+  const std::size_t end = s10.find("\r\n\r\n");
+  for (std::size_t i = 0; i < end; ++i) {  // a NUL anywhere in the headers, whatever else it breaks
+    std::string t = s10;
+    t[i] = '\0';
+    auto r = sip().decode(bytes_of(t));
+    ASSERT_FALSE(r.ok()) << "NUL at " << i;
+    EXPECT_EQ(r.error().detail, "a NUL byte in the SIP headers") << "NUL at " << i;
+  }
+  // A quoted value with an escape, at each offset, decodes to the same bytes as the plain one.
+  const std::string ekc = kd::to_hex(*msg_of("s10").EKc);
+  for (std::size_t i = 0; i < ekc.size(); i += 5) {
+    std::string escaped = ekc;
+    escaped.insert(i, "\\");
+    expect_decodes_to(replace(s10, "\"" + ekc + "\"", "\"" + escaped + "\""), msg_of("s10"));
+  }
+  EXPECT_EQ(decode_code(replace(s10, "\"" + ekc + "\"", "\"" + ekc)), Code::malformed);  // unterminated
+}
+
+TEST(SipDecode, NamesInAnyCaseAndWithSpaceBeforeTheColon) {
+  std::string t = wire_of("s7");
+  t = replace(t, "kd-n1=", "KD-N1=");
+  t = replace(t, "response=", "Response=");
+  t = replace(t, "\r\nCall-ID: ", "\r\nCALL-id \t: ");
+  t = replace(t, "\r\nCSeq: ", "\r\nCSeq:");
+  expect_decodes_to(t, msg_of("s7"));
+  auto detail = [](const std::string& text) {
+    auto r = sip().decode(bytes_of(text));
+    return r ? std::string("decoded") : r.error().detail;
+  };
+  EXPECT_EQ(detail(replace(wire_of("s7"), "\r\nCSeq: ", "\r\nC@Seq: ")), "a SIP header name with a bad character");
+  EXPECT_EQ(detail(replace(wire_of("s7"), "\r\nCSeq: ", "\r\n\r : ")), "a SIP header without a name");
+  EXPECT_EQ(detail(replace(wire_of("s7"), "\r\nCSeq: ", "\r\nCSeq ")), "a SIP header line without a colon");
+  // A name that differs from a known one only in a character that case folding could confuse.
+  EXPECT_EQ(detail(replace(wire_of("s7"), "\r\nCSeq: ", "\r\nCSeq\r: ")), "decoded");
+  EXPECT_EQ(detail(replace(wire_of("s7"), "\r\nCall-ID: ", "\r\nCall\rID: ")), "a SIP header name with a bad character");
+  EXPECT_EQ(detail(replace(wire_of("s7"), "kd-n1=", "kd\rn1=")), "authentication parameter kd has no value");
+}
+
 // ---- rejections ----------------------------------------------------------------------------------
 
 TEST(SipDecodeErr, Truncated) {
