@@ -839,8 +839,9 @@ void each_item(std::string_view s, F&& f) {
   f(trim(s.substr(from)));
 }
 
-Result<msg::MechList> parse_mechs(const SipText& t, Hdr h, std::string_view header) {
-  msg::MechList out;
+// The mechanisms of every h header, into out (cleared first; its buffer is reused).
+Status parse_mechs(const SipText& t, Hdr h, std::string_view header, msg::MechList& out) {
+  out.clear();
   Status st = Ok{};
   t.each(h, [&](std::string_view v) {
     each_item(v, [&](std::string_view e) {
@@ -880,8 +881,7 @@ Result<msg::MechList> parse_mechs(const SipText& t, Hdr h, std::string_view head
       return true;
     });
   });
-  if (!st) return st.error();
-  return out;
+  return st;
 }
 
 // The hostport of the first Contact's URI.
@@ -1052,6 +1052,52 @@ Result<Message> SipCodec::decode(ByteView wire) const {
   return m;
 }
 
+namespace {
+
+// The buffers of the fields that a reused Message no longer carries, kept for the next message
+// that does (kd-decode decodes a million messages into a few thousand Messages, and each step
+// carries other fields): without them most fields of most messages would be allocated anew.
+// One set per decoding thread, of a bounded size.
+class FieldBuffers {
+public:
+  // Makes out hold a value, with a kept buffer when there is one.
+  template <class T>
+  void fill(std::optional<T>& out) {
+    if (out) return;
+    std::vector<T>& kept = pool<T>();
+    if (kept.empty()) {
+      out.emplace();
+    } else {
+      out.emplace(std::move(kept.back()));
+      kept.pop_back();
+    }
+  }
+  // Empties value, keeping its buffer when it is a string, bytes or a list.
+  template <class T>
+  void take(std::optional<T>& value) {
+    if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, Bytes> || std::is_same_v<T, msg::MechList>) {
+      std::vector<T>& kept = pool<T>();
+      if (value && kept.size() < kMax) kept.push_back(std::move(*value));
+    }
+    value.reset();
+  }
+
+private:
+  static constexpr std::size_t kMax = 64;
+  template <class T>
+  std::vector<T>& pool() {
+    if constexpr (std::is_same_v<T, std::string>) return strings_;
+    else if constexpr (std::is_same_v<T, Bytes>) return bytes_;
+    else return lists_;
+  }
+  std::vector<std::string> strings_;
+  std::vector<Bytes> bytes_;
+  std::vector<msg::MechList> lists_;
+};
+thread_local FieldBuffers field_buffers;
+
+}  // namespace
+
 // Decodes into m, reusing the buffers of the fields it had (kd-decode decodes a million messages
 // into a few thousand Messages): each field is assigned in place, and every field the message does
 // not carry is cleared at the end. On error m holds no particular message.
@@ -1123,17 +1169,18 @@ Status SipCodec::decode_into(ByteView wire, Message& m) const {
   const StepSpec& spec = *msg::find_step(m.flow, m.step);
 
   Status st = Ok{};
+  FieldBuffers& spare = field_buffers;
   auto str = [&](std::size_t k, Field fl, std::optional<std::string>& out) {
     const std::string_view* v = get(k);
     if (!v) return;
-    if (out) out->assign(*v);
-    else out.emplace(*v);
+    spare.fill(out);
+    out->assign(*v);
     mark(fl);
   };
   auto hex = [&](std::size_t k, Field fl, std::optional<Bytes>& out) {
     const std::string_view* v = get(k);
     if (!v || !st) return;
-    if (!out) out.emplace();
+    spare.fill(out);
     if (auto h = hex_value(kKdParams[k], *v, *out); !h) st = h.error();
     mark(fl);
   };
@@ -1176,9 +1223,9 @@ Status SipCodec::decode_into(ByteView wire, Message& m) const {
   if (has_field(spec, Field::SecMechList)) {
     const Hdr hn = kind == Kind::request ? Hdr::security_client : Hdr::security_verify;
     if (t.count(hn) > 0) {
-      auto l = parse_mechs(t, hn, kind == Kind::request ? "Security-Client" : "Security-Verify");
+      spare.fill(m.SecMechList);
+      auto l = parse_mechs(t, hn, kind == Kind::request ? "Security-Client" : "Security-Verify", *m.SecMechList);
       if (!l) return l.error();
-      m.SecMechList = std::move(*l);
       mark(Field::SecMechList);
     }
   }
@@ -1195,7 +1242,7 @@ Status SipCodec::decode_into(ByteView wire, Message& m) const {
   }
 
   msg::for_each_field(m, [&](Field fl, auto& value) {
-    if (!set[static_cast<std::size_t>(fl)]) value.reset();
+    if (!set[static_cast<std::size_t>(fl)]) spare.take(value);
   });
   if (auto vs = msg::validate(m); !vs) return vs.error();
   return Ok{};
