@@ -1,9 +1,13 @@
-// Reading captures: libpcap for the file formats, then link layer, IPv4/IPv6 (with fragment
-// reassembly), UDP and TCP, one frame at a time so memory stays flat.
+// Reading captures: libpcap for the file formats (classic pcap records are read here in the common
+// case, see PcapRecords), then link layer, IPv4/IPv6 (with fragment reassembly), UDP and TCP, one
+// frame at a time so memory stays flat.
 #include <arpa/inet.h>
 #include <pcap/pcap.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 
@@ -94,6 +98,105 @@ struct Reassembly {
   }
 };
 
+// The records of a classic pcap file, read without libpcap. pcap_next_ex copies each record twice
+// before we see it (the kernel into stdio's buffer, stdio into libpcap's) and costs a chain of
+// calls per record; here the kernel copies into one large buffer (or the capture is already in
+// memory) and records are parsed where they lie. Only what libpcap reads plainly is taken: a
+// version 2.4 file with the standard or nanosecond magic, each record whole and within the
+// snapshot length. Anything else (the end of the file, a cut record, a capture length libpcap
+// would cut or refuse, a read error) stops next() at that record's offset, and libpcap reads on
+// from there, so it reports the end or the damage in its own words, exactly as before.
+class PcapRecords {
+public:
+  // Reads with pread() from fd (the file libpcap has open; its own position is left alone).
+  PcapRecords(int fd, pcap_t* pc) : fd_(fd), buf_(std::make_unique_for_overwrite<std::uint8_t[]>(kBuffer)) {
+    setup(pc);
+  }
+  // Reads from a capture in memory, which must outlive this.
+  PcapRecords(ByteView mem, pcap_t* pc) : data_(mem.data()), end_(mem.size()), at_(mem.size()) { setup(pc); }
+
+  // Whether the capture is one this class reads (decided once, from libpcap's view of its header).
+  bool usable() const { return usable_; }
+  // The file offset of the next record: where libpcap takes over once next() has said no.
+  std::uint64_t offset() const { return at_ - (end_ - pos_); }
+
+  // The next record, as pcap_next_ex would return it; false for a record left to libpcap.
+  bool next(pcap_pkthdr& h, const std::uint8_t*& bytes) {
+    if (!have(16)) return false;
+    std::uint32_t w[4];  // seconds, micro- or nanoseconds, captured length, original length
+    std::memcpy(w, data_ + pos_, sizeof w);
+    if (swapped_)
+      for (auto& v : w) v = __builtin_bswap32(v);
+    if (w[2] > max_caplen_ || !have(16 + std::size_t{w[2]})) return false;
+    // The same conversions as libpcap's: 32-bit signed fields, microseconds scaled to nanoseconds.
+    h.ts.tv_sec = static_cast<std::int32_t>(w[0]);
+    h.ts.tv_usec = static_cast<std::int32_t>(w[1]);
+    if (!nano_) h.ts.tv_usec *= 1000;
+    h.caplen = w[2];
+    h.len = w[3];
+    bytes = data_ + pos_ + 16;
+    pos_ += 16 + std::size_t{w[2]};
+    return true;
+  }
+
+private:
+  // 1 MiB reads: fewer system calls than smaller ones, and every record (at most 256 KiB and its
+  // header) fits.
+  static constexpr std::size_t kBuffer = 1 << 20;
+  static constexpr std::uint32_t kMaxSnaplen = 262144;  // libpcap's largest for the usual link types
+  static constexpr std::size_t kFileHeader = 24;
+
+  void setup(pcap_t* pc) {
+    std::uint8_t magic[4];
+    if (fd_ >= 0) {
+      if (::pread(fd_, magic, sizeof magic, 0) != static_cast<ssize_t>(sizeof magic)) return;
+      at_ = kFileHeader;
+    } else {
+      if (end_ < kFileHeader) return;
+      std::memcpy(magic, data_, sizeof magic);
+      pos_ = kFileHeader;
+    }
+    std::uint32_t m;
+    std::memcpy(&m, magic, sizeof m);
+    if (pcap_is_swapped(pc)) m = __builtin_bswap32(m);
+    // Not the patched (Kuznetzov) magic, whose records are longer; not the older versions, whose
+    // length fields may be swapped.
+    if (m != 0xa1b2c3d4 && m != 0xa1b23c4d) return;
+    if (pcap_major_version(pc) != 2 || pcap_minor_version(pc) != 4 || pcap_snapshot(pc) <= 0) return;
+    swapped_ = pcap_is_swapped(pc);
+    nano_ = m == 0xa1b23c4d;
+    max_caplen_ = std::min(static_cast<std::uint32_t>(pcap_snapshot(pc)), kMaxSnaplen);
+    usable_ = true;
+  }
+
+  // Whether n bytes from pos_ are available, reading more of the file as needed.
+  bool have(std::size_t n) {
+    if (end_ - pos_ >= n) return true;
+    if (fd_ < 0) return false;  // the whole capture is in memory
+    std::uint8_t* buf = buf_.get();
+    std::memmove(buf, buf + pos_, end_ - pos_);  // the start of a record cut by the last read
+    end_ -= pos_;
+    pos_ = 0;
+    data_ = buf;
+    while (end_ - pos_ < n) {
+      const ssize_t k = ::pread(fd_, buf + end_, kBuffer - end_, static_cast<off_t>(at_));
+      if (k < 0 && errno == EINTR) continue;
+      if (k <= 0) return false;  // the end of the file, or an error libpcap will meet and report
+      end_ += static_cast<std::size_t>(k);
+      at_ += static_cast<std::uint64_t>(k);
+    }
+    return true;
+  }
+
+  int fd_ = -1;
+  std::unique_ptr<std::uint8_t[]> buf_;
+  const std::uint8_t* data_ = nullptr;  // the buffer, or the capture in memory
+  std::size_t pos_ = 0, end_ = 0;        // the next record, the end of the bytes held, in data_
+  std::uint64_t at_ = 0;                 // the file offset of data_[end_]
+  bool usable_ = false, swapped_ = false, nano_ = false;
+  std::uint32_t max_caplen_ = 0;
+};
+
 }  // namespace
 
 struct Reader::Impl {
@@ -114,11 +217,14 @@ struct Reader::Impl {
   detail::TcpStreams tcp{opt, stats};
   Ipv6Texts ipv6_texts;
   std::string tcp_src, tcp_dst;  // address texts handed to the TCP layer, kept to reuse their storage
-  // stdio's default 4 KiB buffer costs a read() every few records; a file opened here gets this
-  // one, small enough to stay in cache between the kernel's copy and libpcap's (64 KiB measured
-  // fastest: 4 KiB and 1 MiB are both about 20% slower).
+  // For what libpcap reads (pcapng; classic pcap once PcapRecords has stopped): stdio's default
+  // 4 KiB buffer costs a read() every few records; a file opened here gets this one, small enough
+  // to stay in cache between the kernel's copy and libpcap's (64 KiB measured fastest: 4 KiB and
+  // 1 MiB are both about 20% slower).
   static constexpr std::size_t kFileBuffer = 64 << 10;
   std::unique_ptr<char[]> file_buffer;
+  // Classic pcap records read without libpcap until it has to take over (then reset).
+  std::unique_ptr<PcapRecords> records;
 
   Impl(Options o) : opt(std::move(o)) {}
   ~Impl() {
@@ -126,6 +232,10 @@ struct Reader::Impl {
   }
 
   bool read_one();
+  // PcapRecords hands over timestamps in nanoseconds, as libpcap does when asked for them.
+  void use_records(std::unique_ptr<PcapRecords> r) {
+    if (nano && r->usable()) records = std::move(r);
+  }
   void frame(const pcap_pkthdr& h, const std::uint8_t* bytes);
   void ipv4(ByteView d, bool cut, const FrameInfo& fi);
   void ipv6(ByteView d, bool cut, const FrameInfo& fi);
@@ -382,6 +492,28 @@ void Reader::Impl::transport(int proto, int family, const std::uint8_t* src, con
 
 // Reads one record; false at the end or at an error.
 bool Reader::Impl::read_one() {
+  if (records) {
+    pcap_pkthdr rh;
+    const std::uint8_t* rb = nullptr;
+    if (records->next(rh, rb)) {
+      ++stats.frames;
+      frame(rh, rb);
+      return true;
+    }
+    // libpcap reads on from the record PcapRecords left (it has read nothing past the header).
+    const std::uint64_t at = records->offset();
+    records.reset();
+    if (fseeko(pcap_file(pc), static_cast<off_t>(at), SEEK_SET) != 0) {
+      error = err(Code::malformed, std::string("corrupt capture at frame ")
+                                       .append(std::to_string(stats.frames + 1))
+                                       .append(" (cannot seek: ")
+                                       .append(std::strerror(errno))
+                                       .append(")"));
+      done = true;
+      finish();
+      return false;
+    }
+  }
   pcap_pkthdr* h = nullptr;
   const u_char* bytes = nullptr;
   const int rc = pcap_next_ex(pc, &h, &bytes);
@@ -428,6 +560,10 @@ Result<Reader> Reader::open(const std::string& path, Options options) {
   impl->pc = pc;
   impl->link = pcap_datalink(pc);
   impl->nano = pcap_get_tstamp_precision(pc) == PCAP_TSTAMP_PRECISION_NANO;
+  // Records of a regular file are read at offsets (pread); a pipe or terminal stays with libpcap.
+  struct stat st;
+  if (f && ::fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode))
+    impl->use_records(std::make_unique<PcapRecords>(fileno(f), pc));
   return Reader(std::move(impl));
 }
 
@@ -446,6 +582,7 @@ Result<Reader> Reader::from_memory(ByteView capture, Options options) {
   impl->pc = pc;
   impl->link = pcap_datalink(pc);
   impl->nano = pcap_get_tstamp_precision(pc) == PCAP_TSTAMP_PRECISION_NANO;
+  impl->use_records(std::make_unique<PcapRecords>(impl->mem, pc));
   return Reader(std::move(impl));
 }
 

@@ -350,6 +350,212 @@ TEST(CaptureTruncation, NotACaptureIsAClearError) {
   EXPECT_NE(missing.error().detail.find("/nonexistent/x.pcap"), std::string::npos);
 }
 
+// ---- Classic pcap files: every byte order, resolution and damage reads as libpcap reads it ----
+
+// A classic pcap file in any of its variants (the builders' pcap_file is the little-endian
+// microsecond 2.4 one).
+struct PcapFormat {
+  bool big_endian = false;
+  bool nano = false;
+  std::uint16_t minor = 4;
+  std::uint32_t snaplen = 262144;
+};
+
+Bytes pcap_variant(const PcapFormat& f, const std::vector<Rec>& recs) {
+  Bytes b;
+  auto u32 = [&](std::uint32_t v) { f.big_endian ? be32(b, v) : le32(b, v); };
+  auto u16 = [&](std::uint16_t v) { f.big_endian ? put_u16(b, v) : le16(b, v); };
+  u32(f.nano ? 0xa1b23c4d : 0xa1b2c3d4);
+  u16(2);
+  u16(f.minor);
+  u32(0);
+  u32(0);
+  u32(f.snaplen);
+  u32(1);  // Ethernet
+  for (const auto& r : recs) {
+    u32(r.sec);
+    u32(r.usec);
+    u32(static_cast<std::uint32_t>(r.frame.size()));
+    u32(r.orig_len ? r.orig_len : static_cast<std::uint32_t>(r.frame.size()));
+    b = cat(b, r.frame);
+  }
+  return b;
+}
+
+// Reads a capture both ways a tool does: from memory (standard input) and as a file.
+std::pair<Drained, Drained> read_both(const Bytes& file, const std::string& name) {
+  Drained mem = read_all(file);
+  const std::string path = temp_path(name);
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(file.data()), static_cast<std::streamsize>(file.size()));
+  Drained disk;
+  if (auto r = Reader::open(path)) disk = drain(*r);
+  else disk.error = r.error();
+  std::filesystem::remove(path);
+  return {mem, disk};
+}
+
+Bytes udp_frame(const std::string& body, std::uint16_t port = 5060) {
+  return eth(0x0800, ipv4("10.0.0.1", "10.0.0.2", 17, udp(port, 5060, s(body))));
+}
+
+TEST(CaptureFile, ByteOrdersAndResolutions) {
+  const std::vector<Rec> recs{{udp_frame("one"), 1700000000, 123456, 0},
+                              {udp_frame("two"), 0x80000001u, 999999, 0},  // seconds past 2038 read as libpcap's (signed)
+                              {udp_frame("three"), 1700000002, 7, 0}};
+  for (bool big : {false, true}) {
+    for (bool nano : {false, true}) {
+      SCOPED_TRACE(std::string(big ? "big" : "little") + (nano ? " nano" : " micro"));
+      auto [mem, disk] = read_both(pcap_variant({big, nano}, recs), "order.pcap");
+      for (const Drained* d : {&mem, &disk}) {
+        EXPECT_FALSE(d->error);
+        ASSERT_EQ(d->packets.size(), 3u);
+        EXPECT_EQ(text(d->packets[0].payload), "one");
+        EXPECT_EQ(d->packets[0].ts_sec, 1700000000);
+        EXPECT_EQ(d->packets[0].ts_nsec, nano ? 123456u : 123456000u);
+        EXPECT_EQ(d->packets[1].ts_sec, -2147483647);
+        EXPECT_EQ(d->packets[1].ts_nsec, nano ? 999999u : 999999000u);
+        EXPECT_EQ(text(d->packets[2].payload), "three");
+        EXPECT_EQ(d->packets[2].frame, 3u);
+        EXPECT_EQ(d->packets[2].ts_nsec, nano ? 7u : 7000u);
+      }
+    }
+  }
+}
+
+// Each damaged file gives libpcap's words, from memory and from a file, after the frames before.
+void expect_damage(const Bytes& file, std::size_t packets, const std::string& error) {
+  auto [mem, disk] = read_both(file, "damaged.pcap");
+  for (const Drained* d : {&mem, &disk}) {
+    EXPECT_EQ(d->packets.size(), packets);
+    ASSERT_TRUE(d->error);
+    EXPECT_EQ(d->error->code, Code::malformed);
+    EXPECT_EQ(d->error->detail, error);
+  }
+}
+
+TEST(CaptureFile, DamagedRecordsGiveLibpcapsReasons) {
+  const Bytes f = udp_frame("hello");  // 14 + 20 + 8 + 5 = 47 bytes
+  const Bytes two = eth_file({f, f});
+  Bytes cut_header = two;
+  cut_header.insert(cut_header.end(), {1, 2, 3, 4, 5, 6, 7});
+  expect_damage(cut_header, 2, "truncated capture record at frame 3 (truncated dump file; tried to read 16 header bytes, only got 7)");
+  Bytes cut_packet = two;
+  cut_packet.resize(cut_packet.size() - 10);
+  expect_damage(cut_packet, 1, "truncated capture record at frame 2 (truncated dump file; tried to read 47 captured bytes, only got 37)");
+  for (std::uint32_t caplen : {0xffffffffu, 0x7fffffffu, 262145u}) {
+    Bytes absurd = two;
+    const std::size_t second = 24 + 16 + f.size();
+    for (int i = 0; i < 4; ++i) absurd[second + 8 + i] = static_cast<std::uint8_t>(caplen >> (8 * i));
+    expect_damage(absurd, 1, std::string("corrupt capture at frame 2 (invalid packet capture length ")
+                                 .append(std::to_string(caplen))
+                                 .append(", bigger than snaplen of 262144)"));
+  }
+  // Big-endian: the lengths libpcap names are the swapped ones.
+  Bytes big = pcap_variant({true, false}, {{f}, {f}});
+  big.resize(big.size() - 1);
+  expect_damage(big, 1, "truncated capture record at frame 2 (truncated dump file; tried to read 47 captured bytes, only got 46)");
+  Bytes bad_magic = eth_file({f});
+  bad_magic[3] = 0xa0;
+  auto bad = Reader::from_memory(bad_magic);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().detail, "capture in memory: unknown file format");
+}
+
+TEST(CaptureFile, RecordsOverTheSnaplenAreCutAsLibpcapCutsThem) {
+  const Bytes big = udp_frame(std::string(300, 'x'));
+  const Bytes small = udp_frame("ok");  // 44 bytes, within the snapshot length
+  auto [mem, disk] = read_both(pcap_variant({false, false, 4, 100}, {{small}, {big}, {small, 1700000000, 5}}), "snap.pcap");
+  for (const Drained* d : {&mem, &disk}) {
+    EXPECT_FALSE(d->error);
+    ASSERT_EQ(d->packets.size(), 2u);
+    EXPECT_EQ(d->packets[1].frame, 3u);
+    EXPECT_EQ(d->packets[1].ts_nsec, 5000u);
+    EXPECT_EQ(d->stats.truncated, 1u);  // libpcap hands over 100 bytes of the 342
+  }
+  // A record over the snapshot length that the file does not hold whole: libpcap's reason.
+  Bytes cut = pcap_variant({false, false, 4, 100}, {{small}, {big}});
+  cut.resize(cut.size() - 50);
+  expect_damage(cut, 1, "truncated capture record at frame 2 (truncated dump file; tried to read 342 captured bytes, only got 292)");
+}
+
+TEST(CaptureFile, OlderVersionsKeepTheirSwappedLengths) {
+  // Version 2.3 files may hold the original length first: libpcap swaps when the first is larger.
+  const Bytes whole = udp_frame(std::string(300, 'x'));
+  Bytes cut(whole.begin(), whole.begin() + 96);
+  std::vector<Rec> recs{{udp_frame("a")}, {cut}};
+  for (int i = 0; i < 8; ++i) recs.push_back({udp_frame("b")});  // more than the 342 bytes claimed
+  Bytes file = pcap_variant({false, false, 3}, recs);
+  const std::size_t second = 24 + 16 + udp_frame("a").size();
+  for (int i = 0; i < 4; ++i) {
+    file[second + 8 + i] = static_cast<std::uint8_t>(whole.size() >> (8 * i));  // "captured": 342
+    file[second + 12 + i] = static_cast<std::uint8_t>(cut.size() >> (8 * i));   // "original": 96
+  }
+  auto [mem, disk] = read_both(file, "v23.pcap");
+  for (const Drained* d : {&mem, &disk}) {
+    EXPECT_FALSE(d->error);
+    ASSERT_EQ(d->packets.size(), 9u);
+    EXPECT_EQ(text(d->packets[8].payload), "b");
+    EXPECT_EQ(d->packets[8].frame, 10u);
+    EXPECT_EQ(d->stats.truncated, 1u);
+  }
+}
+
+// Many records, some at the largest captured length, so that records cross every boundary of the
+// reader's buffer; then the same file cut inside a record far into it.
+TEST(CaptureFile, LargeFileReadsWholeAndStopsWhereItIsCut) {
+  std::vector<Rec> recs;
+  std::vector<std::string> bodies;
+  std::uint32_t n = 0;
+  for (std::size_t size = 0; size < (5u << 20); ++n) {
+    Bytes frame;
+    if (n % 97 == 5) {
+      bodies.push_back(std::string("big").append(std::to_string(n)));
+      frame = udp_frame(bodies.back());
+      frame.resize(262144, 0xee);  // padding after the datagram: the largest record libpcap reads
+    } else {
+      bodies.push_back(std::string(n * 37 % 1400, static_cast<char>('a' + n % 26)) + std::to_string(n));
+      frame = udp_frame(bodies.back());
+    }
+    size += 16 + frame.size();
+    recs.push_back(Rec{frame, 1700000000 + n, n % 1000000, 0});
+  }
+  const Bytes file = pcap_variant({true, true}, recs);
+  auto check = [&](const Drained& d, std::size_t count) {
+    ASSERT_EQ(d.packets.size(), count);
+    for (std::size_t i = 0; i < count; ++i) {
+      ASSERT_EQ(d.packets[i].frame, i + 1);
+      ASSERT_EQ(d.packets[i].ts_sec, 1700000000 + static_cast<std::int64_t>(i));
+      ASSERT_EQ(d.packets[i].ts_nsec, i % 1000000);
+      ASSERT_EQ(text(d.packets[i].payload), bodies[i]) << "frame " << i + 1;
+    }
+  };
+  auto [mem, disk] = read_both(file, "large.pcap");
+  for (const Drained* d : {&mem, &disk}) {
+    EXPECT_FALSE(d->error);
+    check(*d, n);
+  }
+  // Cut 3 MiB in: find the record that holds that offset.
+  std::size_t at = 24, k = 0;
+  while (at + 16 + recs[k].frame.size() <= (3u << 20)) at += 16 + recs[k++].frame.size();
+  Bytes cut(file.begin(), file.begin() + (3 << 20));
+  auto [cmem, cdisk] = read_both(cut, "large-cut.pcap");
+  const std::size_t got = (3u << 20) - at;
+  const std::string why = got < 16 ? std::string("tried to read 16 header bytes, only got ").append(std::to_string(got))
+                                   : std::string("tried to read ")
+                                         .append(std::to_string(recs[k].frame.size()))
+                                         .append(" captured bytes, only got ")
+                                         .append(std::to_string(got - 16));
+  for (const Drained* d : {&cmem, &cdisk}) {
+    check(*d, k);
+    ASSERT_TRUE(d->error);
+    EXPECT_EQ(d->error->detail, std::string("truncated capture record at frame ")
+                                    .append(std::to_string(k + 1))
+                                    .append(" (truncated dump file; ")
+                                    .append(why)
+                                    .append(")"));
+  }
+}
+
 // ---- pcapng ----
 
 Bytes block(std::uint32_t type, const Bytes& body) {
