@@ -32,69 +32,98 @@ constexpr std::size_t kMaxSteps = 11;
 
 Verifier::Verifier(const flow::Keystore* keys, std::uint64_t skew) : keys_(keys), skew_(skew) {}
 
-std::size_t Verifier::KeyHash::operator()(KeyView k) const noexcept {
-  const std::hash<std::string_view> h;
-  return (h(k.idc) * 31 + h(k.peer)) * 2 + static_cast<std::size_t>(k.flow);
+namespace {
+
+// Mixes s into h eight bytes at a time (std::hash of a string_view costs several times more on
+// the short identities of a registration's key). Loads overlap rather than copy a tail.
+std::uint64_t mix(std::uint64_t h, std::string_view s) noexcept {
+  constexpr std::uint64_t kMul = 0x9e3779b97f4a7c15;
+  auto step = [&](std::uint64_t w) {
+    h = (h ^ w) * kMul;
+    h ^= h >> 29;
+  };
+  auto load = [&](std::size_t at, std::size_t size) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, s.data() + at, size);
+    return w;
+  };
+  const std::size_t n = s.size();
+  step(n);
+  if (n >= 8) {
+    for (std::size_t i = 0; i + 8 < n; i += 8) step(load(i, 8));
+    step(load(n - 8, 8));
+  } else if (n >= 4) {
+    step(load(0, 4) | load(n - 4, 4) << 32);
+  } else if (n) {
+    step(load(0, 1) | load(n / 2, 1) << 8 | load(n - 1, 1) << 16);
+  }
+  return h;
 }
 
-std::size_t Verifier::Recent::home(const Value& v) const noexcept {
+}  // namespace
+
+std::size_t Verifier::KeyHash::operator()(KeyView k) const noexcept {
+  const std::uint64_t h = mix(mix(static_cast<std::uint64_t>(k.flow), k.idc), k.peer);
+  return static_cast<std::size_t>(h ^ (h >> 32));
+}
+
+Verifier::Recent::Value Verifier::Recent::value_of(const Bytes& v) noexcept {
+  Value k;
+  if (!v.empty()) std::memcpy(&k, v.data(), std::min(v.size(), sizeof k));
+  return k;
+}
+
+std::uint32_t Verifier::Recent::tag_of(const Value& v) noexcept {
   // Nonces and Rand are random, but a capture may not be: mix all 16 bytes (multiply, keep the
   // high bits), so that values alike in their first bytes do not pile up in one run of slots.
   const std::uint64_t h = (v.lo ^ (v.hi * 0x9e3779b97f4a7c15)) * 0xbf58476d1ce4e5b9;
-  return static_cast<std::size_t>(h >> 32) & (kSlots - 1);
+  return static_cast<std::uint32_t>(h >> 32);
 }
 
-bool Verifier::Recent::contains(const Value& v) const noexcept {
-  if (v.zero()) return zero_seen_;
-  if (!slots_) return false;
-  for (std::size_t i = home(v);; i = (i + 1) & (kSlots - 1)) {
-    if (slots_[i] == v) return true;
-    if (slots_[i].zero()) return false;  // the table is never full: a run ends
-  }
+void Verifier::Recent::prefetch(const Bytes& v) const noexcept {
+  if (slots_) __builtin_prefetch(&slots_[home(tag_of(value_of(v)))]);
 }
 
-void Verifier::Recent::add(const Value& v) {
-  if (v.zero()) {
-    zero_seen_ = true;
-    return;
-  }
-  if (!slots_) slots_ = std::make_unique<Value[]>(kSlots);
-  std::size_t i = home(v);
-  while (!slots_[i].zero()) i = (i + 1) & (kSlots - 1);
-  slots_[i] = v;
+void Verifier::Recent::add(std::uint32_t tag, std::uint32_t at) noexcept {
+  std::size_t i = home(tag);
+  while (slots_[i].at) i = (i + 1) & (kSlots - 1);  // the table is never full: a run ends
+  slots_[i] = {tag, at};
 }
 
-void Verifier::Recent::remove(const Value& v) noexcept {
-  if (v.zero()) {
-    zero_seen_ = false;
-    return;
-  }
-  std::size_t hole = home(v);
-  while (!(slots_[hole] == v)) hole = (hole + 1) & (kSlots - 1);  // v is in the table
-  // Backward shift: each later value of the run whose home is not between the hole and it moves
+void Verifier::Recent::remove(std::size_t place) noexcept {
+  const auto at = static_cast<std::uint32_t>(place + 1);
+  std::size_t hole = home(tag_of(ring_[place]));
+  while (slots_[hole].at != at) hole = (hole + 1) & (kSlots - 1);  // the value is in the table
+  // Backward shift: each later slot of the run whose home is not between the hole and it moves
   // into the hole, so that no lookup stops early at the emptied slot.
-  for (std::size_t j = (hole + 1) & (kSlots - 1); !slots_[j].zero(); j = (j + 1) & (kSlots - 1)) {
-    const std::size_t from_home = (j - home(slots_[j])) & (kSlots - 1);
+  for (std::size_t j = (hole + 1) & (kSlots - 1); slots_[j].at; j = (j + 1) & (kSlots - 1)) {
+    const std::size_t from_home = (j - home(slots_[j].tag)) & (kSlots - 1);
     if (from_home >= ((j - hole) & (kSlots - 1))) {
       slots_[hole] = slots_[j];
       hole = j;
     }
   }
-  slots_[hole] = Value{};
+  slots_[hole] = Slot{};
 }
 
 bool Verifier::Recent::seen_before(const Bytes& v) {
-  Value k;
-  if (!v.empty()) std::memcpy(&k, v.data(), std::min(v.size(), sizeof k));
-  if (contains(k)) return true;
-  if (ring_.size() < kMemory) {
+  const Value k = value_of(v);
+  const std::uint32_t tag = tag_of(k);
+  if (!slots_) slots_ = std::make_unique<Slot[]>(kSlots);
+  for (std::size_t i = home(tag); slots_[i].at; i = (i + 1) & (kSlots - 1))
+    if (slots_[i].tag == tag && ring_[slots_[i].at - 1] == k) return true;
+  std::size_t place = ring_.size();
+  if (place < kMemory) {
     ring_.push_back(k);
   } else {  // forget the oldest
-    remove(ring_[next_]);
-    ring_[next_] = k;
+    place = next_;
+    remove(place);
+    ring_[place] = k;
     next_ = (next_ + 1) % kMemory;
+    // The next value to forget is known: start loading its slot for the next call.
+    __builtin_prefetch(&slots_[home(tag_of(ring_[next_]))]);
   }
-  add(k);
+  add(tag, static_cast<std::uint32_t>(place + 1));
   return false;
 }
 
@@ -120,6 +149,13 @@ void Verifier::observe(const msg::Message& m, std::optional<std::uint64_t> time,
   checks.clear();
   const int pos = position(m);
   const KeyView key{m.flow, *m.IDc, peer_of(m)};
+  // Start loading the table slot the freshness check below reads while the registration is found.
+  switch (pos) {
+    case 1: case 7: if (m.N1) nonces_.prefetch(*m.N1); break;
+    case 6: case 10: if (m.N2) nonces_.prefetch(*m.N2); break;
+    case 4: if (m.Rand) rands_.prefetch(*m.Rand); break;
+    default: break;
+  }
   const auto& spec = msg::spec_of(m);
   auto it = regs_.find(key);
   if (pos == 1 && it != regs_.end()) {  // a new start ends the registration before it
@@ -127,11 +163,11 @@ void Verifier::observe(const msg::Message& m, std::optional<std::uint64_t> time,
     if (old.report.reason.empty()) old.report.reason = "a new registration started";
     old.report.stopped_at = old.report.steps.empty() ? "" : old.report.steps.back();
     done.push_back(std::move(old.report));
-    regs_.erase(it);
+    close_reg(it);
     it = regs_.end();
   }
   if (it == regs_.end()) {
-    it = regs_.try_emplace(Key{m.flow, *m.IDc, peer_of(m)}).first;
+    it = open_reg(m);
     auto& rep = it->second.report;
     rep.flow = m.flow;
     rep.idc = *m.IDc;
@@ -223,8 +259,22 @@ void Verifier::observe(const msg::Message& m, std::optional<std::uint64_t> time,
     r.report.completed = !r.failed;
     if (!r.report.completed) r.report.stopped_at = spec.name;
     done.push_back(std::move(r.report));
-    regs_.erase(it);
+    close_reg(it);
   }
+}
+
+Verifier::Regs::iterator Verifier::open_reg(const msg::Message& m) {
+  if (spare_.empty()) return regs_.try_emplace(Key{m.flow, *m.IDc, peer_of(m)}).first;
+  Key& k = spare_.key();  // the strings keep their buffers
+  k.flow = m.flow;
+  k.idc.assign(*m.IDc);
+  k.peer.assign(peer_of(m));
+  return regs_.insert(std::move(spare_)).position;
+}
+
+void Verifier::close_reg(Regs::iterator it) {
+  spare_ = regs_.extract(it);
+  spare_.mapped() = Reg{};  // now, not at its reuse: the session key is wiped as it was by erase
 }
 
 void Verifier::check_keys(Reg& r, const msg::Message& m, std::vector<Check>& checks) {

@@ -87,38 +87,51 @@ private:
   void pass(std::vector<Check>& checks, std::string_view name);
   void check_keys(Reg& r, const msg::Message& m, std::vector<Check>& checks);
   // The last kMemory values of one kind (nonces, Rand), forgetting the oldest: memory stays flat.
-  // An open-addressing table of fixed size (linear probing, at most half full, deletion by
-  // backward shift) beside a ring of the values in insertion order: no rehash, no allocation
-  // per value.
+  // The values sit in a ring in insertion order; an open-addressing table of fixed size (linear
+  // probing, at most half full, deletion by backward shift) finds them by hash. A slot holds 8
+  // bytes, not the value: its hash's upper half and its place in the ring, so that the table is
+  // half the size and a lookup of a fresh value, the common case, reads the ring only when the
+  // hashes agree. No rehash, no allocation per value.
   class Recent {
   public:
     static constexpr std::size_t kMemory = 1 << 17;
     // True when v was remembered already; remembers it otherwise. Values are taken as 16 bytes
     // (nonces and Rand are 16 bytes, kd-protocol(7)): cut to 16, or padded with zeros.
     bool seen_before(const Bytes& v);
+    // Starts loading the slot where a lookup of v begins, so that the miss overlaps other work.
+    void prefetch(const Bytes& v) const noexcept;
 
   private:
     struct Value {
       std::uint64_t lo = 0, hi = 0;
-      bool zero() const noexcept { return (lo | hi) == 0; }
       bool operator==(const Value&) const = default;
     };
+    struct Slot {
+      std::uint32_t tag = 0;  // the upper half of the value's hash; its low bits are the home slot
+      std::uint32_t at = 0;   // 1 + the value's place in the ring; 0: the slot is empty
+    };
     static constexpr std::size_t kSlots = 2 * kMemory;  // a power of two
-    std::size_t home(const Value& v) const noexcept;
-    bool contains(const Value& v) const noexcept;
-    void add(const Value& v);
-    void remove(const Value& v) noexcept;
+    static Value value_of(const Bytes& v) noexcept;
+    static std::uint32_t tag_of(const Value& v) noexcept;
+    static std::size_t home(std::uint32_t tag) noexcept { return tag & (kSlots - 1); }
+    void add(std::uint32_t tag, std::uint32_t at) noexcept;
+    void remove(std::size_t place) noexcept;  // forgets ring_[place]
 
-    // The table marks empty slots with the all-zero value, so that value is remembered apart.
-    std::unique_ptr<Value[]> slots_;  // kSlots, allocated with the first value
-    bool zero_seen_ = false;
-    std::vector<Value> ring_;  // insertion order, kMemory at most
-    std::size_t next_ = 0;     // the oldest, once the ring is full
+    std::unique_ptr<Slot[]> slots_;  // kSlots, allocated with the first value
+    std::vector<Value> ring_;        // insertion order, kMemory at most
+    std::size_t next_ = 0;           // the oldest, once the ring is full
   };
 
   const flow::Keystore* keys_;
   std::uint64_t skew_;
-  std::unordered_map<Key, Reg, KeyHash, KeyEqual> regs_;
+  using Regs = std::unordered_map<Key, Reg, KeyHash, KeyEqual>;
+  // Opens the registration of m (not in regs_), in the node of the last one ended if there is one.
+  Regs::iterator open_reg(const msg::Message& m);
+  // Takes a finished registration out of regs_, keeping its node (cleared) for the next one.
+  void close_reg(Regs::iterator it);
+
+  Regs regs_;
+  Regs::node_type spare_;  // a registration ends about as often as one starts: no allocation each
   Recent nonces_, rands_;
 };
 
