@@ -256,7 +256,8 @@ namespace {
 // escape as \u00XX, or replace when it is not UTF-8) spoils the line (finish() returns false): the
 // caller then drops what was appended and takes the general path. Keys and the names of steps,
 // flows and roles are kd's own literals, written as they are. The text goes through a buffer on the
-// stack, so that each piece costs a bounds check and a copy, not a call into std::string.
+// stack: each piece asks once for room and is then copied without further checks (the small
+// methods inline, so a literal's copy is a few moves), not a call into std::string.
 class FastLine {
 public:
   explicit FastLine(std::string& out) : out_(out) {}
@@ -264,28 +265,30 @@ public:
   FastLine& operator=(const FastLine&) = delete;
 
   void key(std::string_view k) {
-    put(first_ ? '{' : ',');
+    char* p = room(k.size() + 4);
+    if (!p) {  // longer than the buffer: not one of kd's keys, but still right
+      put(first_ ? "{\"" : ",\"");
+      put(k);
+      put("\":");
+    } else {
+      p[0] = first_ ? '{' : ',';
+      p[1] = '"';
+      copy(p + 2, k.data(), k.size());
+      p[k.size() + 2] = '"';
+      p[k.size() + 3] = ':';
+      used_ += k.size() + 4;
+    }
     first_ = false;
-    put('"');
-    put(k);
-    put("\":");
   }
   void str(std::string_view v) {
-    put('"');
-    std::size_t from = 0;
-    for (std::size_t i = 0; i < v.size(); ++i) {
-      const Class c = kClass[static_cast<unsigned char>(v[i])];
-      if (c == Class::plain) continue;
-      if (c == Class::other) {
-        ok_ = false;
-        return;
-      }
-      put(v.substr(from, i - from));  // the plain run before a quote or a backslash, then its escape
-      put('\\');
-      from = i;
+    // Most strings need no escape: copied as they are, scanned on the way.
+    if (char* p = room(v.size() + 2); p && copy_plain(p + 1, v)) {
+      p[0] = '"';
+      p[v.size() + 1] = '"';
+      used_ += v.size() + 2;
+      return;
     }
-    put(v.substr(from));
-    put('"');
+    str_escaped(v);  // what was copied is written over
   }
   void lit(std::string_view v) {  // a string known to need no escape
     put('"');
@@ -293,18 +296,19 @@ public:
     put('"');
   }
   void hex(ByteView v) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    put('"');
+    char* p = room(2 * v.size() + 2);
+    if (!p) return hex_long(v);
+    *p++ = '"';
     for (auto b : v) {
-      put(kDigits[b >> 4]);
-      put(kDigits[b & 0x0f]);
+      std::memcpy(p, &kHexPairs[2 * b], 2);
+      p += 2;
     }
-    put('"');
+    *p = '"';
+    used_ += 2 * v.size() + 2;
   }
   void num(std::uint64_t v) {
-    char digits[20];
-    const auto end = std::to_chars(digits, digits + sizeof digits, v).ptr;
-    put(std::string_view(digits, static_cast<std::size_t>(end - digits)));
+    char* p = room(20);  // the most digits of a 64-bit number
+    used_ += static_cast<std::size_t>(std::to_chars(p, p + 20, v).ptr - p);
   }
   void boolean(bool v) { put(v ? std::string_view("true") : std::string_view("false")); }
   void raw(std::string_view v) { put(v); }
@@ -328,22 +332,136 @@ private:
     t['"'] = t['\\'] = Class::escaped;
     return t;
   }();
+  // Each byte's two hex digits, side by side.
+  static constexpr std::array<char, 512> kHexPairs = [] {
+    constexpr char kDigits[] = "0123456789abcdef";
+    std::array<char, 512> t{};
+    for (std::size_t b = 0; b < 256; ++b) {
+      t[2 * b] = kDigits[b >> 4];
+      t[2 * b + 1] = kDigits[b & 0x0f];
+    }
+    return t;
+  }();
   static constexpr std::size_t kBuffer = 2048;  // a typical line fits
 
+  // The copies below move the short pieces a line is made of in two overlapping words, not a call.
+  template <class Word>
+  static Word load(const char* s) noexcept {
+    Word w;
+    std::memcpy(&w, s, sizeof w);
+    return w;
+  }
+  template <class Word>
+  static void store(char* d, Word w) noexcept {
+    std::memcpy(d, &w, sizeof w);
+  }
+  static void copy(char* d, const char* s, std::size_t n) noexcept {
+    if (n > 16) {
+      std::memcpy(d, s, n);
+    } else if (n >= 8) {
+      const auto a = load<std::uint64_t>(s), b = load<std::uint64_t>(s + n - 8);
+      store(d, a);
+      store(d + n - 8, b);
+    } else if (n >= 4) {
+      const auto a = load<std::uint32_t>(s), b = load<std::uint32_t>(s + n - 4);
+      store(d, a);
+      store(d + n - 4, b);
+    } else if (n) {
+      const char a = s[0], b = s[n / 2], c = s[n - 1];
+      d[0] = a;
+      d[n / 2] = b;
+      d[n - 1] = c;
+    }
+  }
+  // Nonzero when a byte of x is not plain (kClass): a byte below 0x20, at or above 0x7f, a quote
+  // or a backslash sets the high bit of its lane in one of the masks.
+  static std::uint64_t special(std::uint64_t x) noexcept {
+    constexpr std::uint64_t kOnes = 0x0101010101010101, kHigh = 0x8080808080808080;
+    auto zero_lane = [](std::uint64_t y) { return (y - kOnes) & ~y & kHigh; };  // a lane of y is 0
+    const std::uint64_t control = (x - 0x20 * kOnes) & ~x & kHigh;               // a lane < 0x20
+    const std::uint64_t high = (x | ((x & ~kHigh) + kOnes)) & kHigh;             // a lane >= 0x7f
+    return control | high | zero_lane(x ^ ('"' * kOnes)) | zero_lane(x ^ ('\\' * kOnes));
+  }
+  // Copies v to d eight bytes at a time (the last word overlapping the one before), testing each
+  // word on the way; true when every byte is plain.
+  static bool copy_plain(char* d, std::string_view v) noexcept {
+    const char* s = v.data();
+    const std::size_t n = v.size();
+    std::uint64_t bad = 0;
+    if (n >= 8) {
+      for (std::size_t i = 0; i + 8 < n; i += 8) {
+        const auto x = load<std::uint64_t>(s + i);
+        bad |= special(x);
+        store(d + i, x);
+      }
+      const auto x = load<std::uint64_t>(s + n - 8);
+      bad |= special(x);
+      store(d + n - 8, x);
+    } else if (n >= 4) {
+      const auto a = load<std::uint32_t>(s), b = load<std::uint32_t>(s + n - 4);
+      bad = special(a | std::uint64_t{b} << 32);
+      store(d, a);
+      store(d + n - 4, b);
+    } else if (n) {
+      const auto a = static_cast<unsigned char>(s[0]), b = static_cast<unsigned char>(s[n / 2]),
+                 c = static_cast<unsigned char>(s[n - 1]);
+      bad = special(0x2020202020000000 | a | b << 8 | std::uint64_t{c} << 16);  // padded with spaces
+      d[0] = s[0];
+      d[n / 2] = s[n / 2];
+      d[n - 1] = s[n - 1];
+    }
+    return bad == 0;
+  }
+
+  // Room for n more bytes, flushing the buffer first when needed; nullptr when n is more than the
+  // whole buffer holds.
+  char* room(std::size_t n) {
+    if (n > kBuffer - used_) [[unlikely]] {
+      flush();
+      if (n > kBuffer) return nullptr;
+    }
+    return buf_ + used_;
+  }
   void put(char c) {
-    if (used_ == kBuffer) flush();
+    if (used_ == kBuffer) [[unlikely]] flush();
     buf_[used_++] = c;
   }
   void put(std::string_view v) {
-    if (v.size() > kBuffer - used_) {
-      flush();
-      if (v.size() > kBuffer) {  // longer than the buffer: straight to out
-        out_.append(v);
+    if (v.size() > kBuffer - used_) [[unlikely]] return put_long(v);
+    std::memcpy(buf_ + used_, v.data(), v.size());
+    used_ += v.size();
+  }
+  [[gnu::noinline]] void put_long(std::string_view v) {
+    flush();
+    if (v.size() > kBuffer) {  // longer than the buffer: straight to out
+      out_.append(v);
+      return;
+    }
+    std::memcpy(buf_, v.data(), v.size());
+    used_ = v.size();
+  }
+  // A string with escapes, or longer than the buffer, piece by piece.
+  [[gnu::noinline]] void str_escaped(std::string_view v) {
+    put('"');
+    std::size_t from = 0;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const Class c = kClass[static_cast<unsigned char>(v[i])];
+      if (c == Class::plain) continue;
+      if (c == Class::other) {
+        ok_ = false;
         return;
       }
+      put(v.substr(from, i - from));  // the plain run before a quote or a backslash, then its escape
+      put('\\');
+      from = i;
     }
-    if (!v.empty()) std::memcpy(buf_ + used_, v.data(), v.size());
-    used_ += v.size();
+    put(v.substr(from));
+    put('"');
+  }
+  [[gnu::noinline]] void hex_long(ByteView v) {
+    put('"');
+    for (auto b : v) put(std::string_view(&kHexPairs[2 * b], 2));
+    put('"');
   }
   void flush() {
     out_.append(buf_, used_);
@@ -357,6 +475,25 @@ private:
   bool ok_ = true;
 };
 
+// `,"step":"s1","flow":"proxied","from":"term","to":"proxy"`: the same for every message of a
+// step, so made once for each, indexed by flow and step number (and no search for the spec).
+std::string_view step_keys(const msg::Message& m) {
+  static const std::array<std::string, 2 * 256> kTable = [] {
+    std::array<std::string, 2 * 256> t;
+    for (const auto& spec : msg::all_steps()) {
+      std::string& k = t[(static_cast<std::size_t>(spec.flow) - 1) * 256 + spec.step];
+      k.append(",\"step\":\"").append(spec.name);
+      k.append("\",\"flow\":\"").append(msg::flow_name(spec.flow));
+      k.append("\",\"from\":\"").append(msg::role_name(spec.from));
+      k.append("\",\"to\":\"").append(msg::role_name(spec.to)).append("\"");
+    }
+    return t;
+  }();
+  static_assert(static_cast<int>(msg::Flow::proxied) == 1 && static_cast<int>(msg::Flow::direct) == 2);
+  const std::size_t flow = static_cast<std::size_t>(m.flow) - 1;
+  return flow < 2 ? kTable[flow * 256 + m.step] : std::string_view();
+}
+
 // Appends r (which has a message and no error) to out; false, with out left longer, when a string
 // needs the general path.
 bool encode_decoded_fast(const DecodedRecord& r, std::string& out) {
@@ -369,11 +506,7 @@ bool encode_decoded_fast(const DecodedRecord& r, std::string& out) {
   if (!r.transport.empty()) { w.key("transport"); w.str(r.transport); }
   w.key("binding");
   w.str(r.binding);
-  const auto& spec = msg::spec_of(*r.message);
-  w.key("step"); w.lit(spec.name);
-  w.key("flow"); w.lit(msg::flow_name(spec.flow));
-  w.key("from"); w.lit(msg::role_name(spec.from));
-  w.key("to"); w.lit(msg::role_name(spec.to));
+  w.raw(step_keys(*r.message));
   w.key("fields");
   w.open();
   for_each_field(*r.message, [&](msg::Field f, const auto& v) {

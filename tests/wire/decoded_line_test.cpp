@@ -6,6 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <deque>
+#include <random>
+#include <set>
 #include <tuple>
 
 #include "engine/verify.hpp"
@@ -107,6 +110,27 @@ TEST(DecodedLine, StringsThatNeedEscapesTakeTheGeneralPathAndKeepWhatWasBefore) 
   }
 }
 
+TEST(DecodedLine, EveryByteAtEveryPlaceOfShortStringsIsWrittenAsDumpWritesIt) {
+  // The writer tests strings several bytes at a time: each byte value, at each place of strings of
+  // 1 to 24 bytes, must come out as dump() writes it (escaped, or the line sent to the general path).
+  std::vector<kd::engine::Check> checks;
+  auto r = s7_record(&checks);
+  for (std::size_t len = 1; len <= 24; ++len) {
+    for (std::size_t at = 0; at < len; ++at) {
+      for (int b = 0; b < 256; ++b) {
+        std::string s(len, 'a');
+        s[at] = static_cast<char>(b);
+        r.src = s;
+        const std::string line = kd::json::encode_decoded(r);
+        const std::string want =
+            "\"src\":" + nlohmann::ordered_json(s).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+        ASSERT_NE(line.find(want), std::string::npos) << "byte " << b << " at " << at << " of " << len << ": " << line;
+        ASSERT_EQ(line.find('\n'), std::string::npos);
+      }
+    }
+  }
+}
+
 TEST(DecodedLine, LongStringsAreWrittenWhole) {
   // Longer than the writer's buffer, with escapes spread over it.
   std::string detail;
@@ -200,6 +224,63 @@ TEST(Verifier, RemembersTheLastNoncesAndForgetsTheOldestFirst) {
   for (std::uint64_t n = kMemory + 1; n < 2 * kMemory; ++n) ASSERT_TRUE(fresh(v, n)) << n;
   EXPECT_TRUE(fresh(v, 3));   // long forgotten
   EXPECT_FALSE(fresh(v, 2 * kMemory - 1));
+}
+
+TEST(Verifier, AnswersAsAMemoryOfTheLastValuesWould) {
+  // Against the plain model (the last kMemory values, the oldest forgotten first), with values
+  // drawn so that many repeat, some within the memory and some after they are forgotten.
+  constexpr std::uint64_t kMemory = 1 << 17;  // Verifier::Recent::kMemory
+  kd::engine::Verifier v(nullptr, 300);
+  std::deque<std::uint64_t> order;
+  std::multiset<std::uint64_t> held;
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<std::uint64_t> pick(0, 3 * kMemory);
+  for (std::uint64_t i = 0; i < 2 * kMemory + kMemory / 2; ++i) {
+    const std::uint64_t n = pick(rng);
+    const bool want = held.count(n) == 0;
+    ASSERT_EQ(fresh(v, n), want) << "value " << n << " at " << i;
+    if (!want) continue;
+    order.push_back(n);
+    held.insert(n);
+    if (order.size() > kMemory) {
+      held.erase(held.find(order.front()));
+      order.pop_front();
+    }
+  }
+}
+
+TEST(Verifier, FindsEachRegistrationWhateverTheLengthsOfItsNames) {
+  // Names of 0 to 40 bytes, cut at every place between IDc and peer: each one its own registration,
+  // found again by its next message.
+  kd::engine::Verifier v(nullptr, 300);
+  std::vector<kd::engine::Check> checks;
+  std::vector<kd::engine::RegistrationReport> done;
+  const std::string text = "abcdefghijklmnopqrstuvwxyz0123456789ABCD";
+  std::uint64_t n = 1;
+  std::size_t opened = 0;
+  for (std::size_t len = 0; len <= text.size(); ++len) {
+    for (std::size_t cut = 0; cut <= len; ++cut) {
+      kd::msg::Message m = kd::wiretest::step_message("s1");
+      m.IDc = text.substr(0, cut);
+      m.IDsp = text.substr(cut, len - cut);
+      m.N1 = kd::Bytes(16, 0);
+      for (int i = 0; i < 8; ++i) (*m.N1)[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(n >> (8 * i));
+      ++n;
+      v.observe(m, std::nullopt, checks, done);
+      ++opened;
+      kd::msg::Message next = kd::wiretest::step_message("s2");
+      next.IDc = m.IDc;
+      next.IDsp = m.IDsp;
+      v.observe(next, std::nullopt, checks, done);
+    }
+  }
+  EXPECT_TRUE(done.empty());  // no s2 was taken for the start of another registration
+  const auto open = v.finish();
+  ASSERT_EQ(open.size(), opened);
+  for (const auto& r : open) {
+    ASSERT_EQ(r.steps, (std::vector<std::string>{"s1", "s2"})) << r.idc << " / " << r.peer;
+    EXPECT_EQ(r.reason, "the input ends before the registration completes");
+  }
 }
 
 TEST(Verifier, TheVectorFormAndTheReturningFormAgree) {
