@@ -329,10 +329,25 @@ bool iequal(std::string_view a, std::string_view b) {
 // letters, digits and '-': setting bit 5 lowers a letter, and maps no other token character onto
 // a letter, a digit or '-', so one OR per character does.
 bool token_iequal(std::string_view token, std::string_view lower_name) {
-  if (token.size() != lower_name.size()) return false;
-  if (!token.empty() && (token[0] | 0x20) != lower_name[0]) return false;  // most misses end here
+  const std::size_t n = token.size();
+  if (n != lower_name.size()) return false;
+  if (n == 0) return true;
+  if ((token[0] | 0x20) != lower_name[0]) return false;  // most misses end here
+  // Whole words at a time (overlapping at the end rather than a byte loop for the tail).
+  auto differs = [&]<class W>(std::size_t at, W) {
+    W a, b;
+    std::memcpy(&a, token.data() + at, sizeof a);
+    std::memcpy(&b, lower_name.data() + at, sizeof b);
+    return ((a | static_cast<W>(0x2020202020202020ULL)) ^ b) != 0;
+  };
+  if (n >= 8) {
+    for (std::size_t i = 0; i + 8 < n; i += 8)
+      if (differs(i, std::uint64_t{})) return false;
+    return !differs(n - 8, std::uint64_t{});
+  }
+  if (n >= 4) return !differs(0, std::uint32_t{}) && !differs(n - 4, std::uint32_t{});
   unsigned diff = 0;
-  for (std::size_t i = 0; i < token.size(); ++i)
+  for (std::size_t i = 1; i < n; ++i)
     diff |= static_cast<unsigned char>(token[i] | 0x20) ^ static_cast<unsigned char>(lower_name[i]);
   return diff == 0;
 }
