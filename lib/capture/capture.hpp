@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -98,6 +99,9 @@ public:
   static Result<Reader> open(const std::string& path, Options options = {});
   // Copies the bytes (for tests and fuzzing).
   static Result<Reader> from_memory(ByteView capture, Options options = {});
+  // Streams from f, which the Reader then owns and closes (standard input, after its first bytes
+  // were read to tell a capture from text); name is for error messages.
+  static Result<Reader> from_stream(std::FILE* f, const std::string& name, Options options = {});
 
   Reader(Reader&&) noexcept;
   Reader& operator=(Reader&&) noexcept;

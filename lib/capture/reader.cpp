@@ -567,6 +567,20 @@ Result<Reader> Reader::open(const std::string& path, Options options) {
   return Reader(std::move(impl));
 }
 
+Result<Reader> Reader::from_stream(std::FILE* f, const std::string& name, Options options) {
+  auto impl = std::make_unique<Impl>(std::move(options));
+  char errbuf[PCAP_ERRBUF_SIZE] = {};
+  pcap_t* pc = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+  if (!pc) {
+    std::fclose(f);  // libpcap leaves a stream it was handed to its caller on failure
+    return err(Code::malformed, name + ": " + errbuf);
+  }
+  impl->pc = pc;  // libpcap reads the stream record by record (a pipe is never read whole)
+  impl->link = pcap_datalink(pc);
+  impl->nano = pcap_get_tstamp_precision(pc) == PCAP_TSTAMP_PRECISION_NANO;
+  return Reader(std::move(impl));
+}
+
 Result<Reader> Reader::from_memory(ByteView capture, Options options) {
   if (capture.empty()) return err(Code::malformed, "empty capture");
   auto impl = std::make_unique<Impl>(std::move(options));

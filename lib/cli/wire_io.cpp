@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <iostream>
 
@@ -24,6 +26,40 @@ bool capture_magic(const unsigned char* b, std::size_t n) {
   return false;
 }
 
+// A stdio stream that yields the n bytes of head, then what is left of rest (which it does not
+// close): standard input with the bytes read to recognise a capture put back.
+struct Replay {
+  unsigned char head[4];
+  std::size_t n, used;
+  std::FILE* rest;
+};
+
+ssize_t replay_read(void* cookie, char* buf, std::size_t size) {
+  auto* r = static_cast<Replay*>(cookie);
+  if (r->used < r->n) {
+    const std::size_t k = std::min(size, r->n - r->used);
+    std::memcpy(buf, r->head + r->used, k);
+    r->used += k;
+    return static_cast<ssize_t>(k);
+  }
+  const std::size_t k = std::fread(buf, 1, size, r->rest);
+  if (k == 0 && std::ferror(r->rest)) return -1;
+  return static_cast<ssize_t>(k);
+}
+
+int replay_close(void* cookie) {
+  delete static_cast<Replay*>(cookie);
+  return 0;
+}
+
+std::FILE* replay_then(const unsigned char* head, std::size_t n, std::FILE* rest) {
+  auto* r = new Replay{{}, std::min(n, sizeof Replay::head), 0, rest};
+  std::memcpy(r->head, head, r->n);
+  std::FILE* f = fopencookie(r, "rb", cookie_io_functions_t{replay_read, nullptr, nullptr, replay_close});
+  if (!f) delete r;
+  return f;
+}
+
 constexpr std::size_t kMaxRaw = 65536;
 // A wire line holds up to 65536 bytes as hex, plus its envelope.
 constexpr std::size_t kMaxWireLine = 2 * json::kMaxLine + 256;
@@ -38,12 +74,11 @@ Input::Input(const std::string& path, bool allow_raw) : path_(path) {
   if (capture_magic(head, n)) {
     Result<capture::Reader> r = err(Code::malformed, "");
     if (file_ == stdin) {
-      // A pipe cannot be rewound: a capture on standard input is read whole (a file streams).
-      Bytes all(head, head + n);
-      unsigned char buf[65536];
-      std::size_t k;
-      while ((k = std::fread(buf, 1, sizeof buf, stdin)) > 0) all.insert(all.end(), buf, buf + k);
-      r = capture::Reader::from_memory(all);
+      // A pipe cannot be rewound: libpcap reads a stream that gives the sniffed bytes again and
+      // then the rest of standard input, record by record, so a live capture streams too.
+      std::FILE* replay = replay_then(head, n, stdin);
+      if (!replay) throw IoError{"cannot read standard input: " + std::string(std::strerror(errno))};
+      r = capture::Reader::from_stream(replay, "standard input");
     } else {
       std::fclose(file_);
       file_ = nullptr;

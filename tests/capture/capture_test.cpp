@@ -461,6 +461,41 @@ TEST(CaptureFile, DamagedRecordsGiveLibpcapsReasons) {
   EXPECT_EQ(bad.error().detail, "capture in memory: unknown file format");
 }
 
+// A stream (standard input, replayed after its first bytes were sniffed) reads as the same bytes
+// in memory do, damage included, and the Reader closes it.
+TEST(CaptureFile, AStreamReadsAsTheSameBytesInMemory) {
+  const std::vector<Rec> recs{{udp_frame("one"), 1700000000, 1, 0}, {udp_frame("two"), 1700000001, 2, 0}};
+  for (bool cut : {false, true}) {
+    Bytes file = pcap_variant({}, recs);
+    if (cut) file.resize(file.size() - 2);
+    SCOPED_TRACE(cut ? "cut" : "whole");
+    Bytes copy = file;  // fmemopen needs a writable buffer
+    std::FILE* f = fmemopen(copy.data(), copy.size(), "rb");
+    ASSERT_NE(f, nullptr);
+    auto r = Reader::from_stream(f, "standard input");
+    ASSERT_TRUE(r.ok()) << r.error().detail;
+    const Drained streamed = drain(*r);
+    const Drained mem = read_all(file);
+    ASSERT_EQ(streamed.packets.size(), mem.packets.size());
+    for (std::size_t i = 0; i < streamed.packets.size(); ++i) {
+      EXPECT_EQ(streamed.packets[i].payload, mem.packets[i].payload);
+      EXPECT_EQ(streamed.packets[i].ts_nsec, mem.packets[i].ts_nsec);
+    }
+    EXPECT_EQ(streamed.packets.size(), cut ? 1u : 2u);
+    ASSERT_EQ(streamed.error.has_value(), cut);
+    ASSERT_EQ(mem.error.has_value(), cut);
+    if (cut) {
+      EXPECT_EQ(streamed.error->detail, mem.error->detail);
+    }
+  }
+  Bytes junk = s("not a capture at all");
+  std::FILE* f = fmemopen(junk.data(), junk.size(), "rb");
+  ASSERT_NE(f, nullptr);
+  auto bad = Reader::from_stream(f, "standard input");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().detail, "standard input: unknown file format");
+}
+
 TEST(CaptureFile, RecordsOverTheSnaplenAreCutAsLibpcapCutsThem) {
   const Bytes big = udp_frame(std::string(300, 'x'));
   const Bytes small = udp_frame("ok");  // 44 bytes, within the snapshot length

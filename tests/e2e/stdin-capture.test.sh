@@ -1,0 +1,59 @@
+#!/bin/bash
+# A capture on standard input streams: kd-decode and the role tools read it record by record, as
+# they read a file, instead of holding it whole. A capture of about 100 MB (a vector's proxied SIP
+# registration, repeated) is decoded from a file and from a pipe: the output must be the same, and
+# the pipe's peak memory must stay within a few megabytes of the file's, far below the capture's
+# size. (The role tools read their input through the same code.)
+source "$(dirname "$0")/lib.sh"
+command -v python3 >/dev/null || { echo "FAIL: python3 is required"; exit 1; }
+
+V=$KD_ROOT/testvectors/pcap/KD-AES128GCM-SHA256-proxied-sip.pcap
+D=$TMP/stdin
+mkdir -p "$D"
+# ASan keeps freed memory in quarantine (256 MB by default), which would hide the difference.
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8
+
+# The vector's records, repeated to about 100 MB.
+python3 - "$V" "$D/big.pcap" <<'PY'
+import sys
+data = open(sys.argv[1], "rb").read()
+header, records = data[:24], data[24:]
+with open(sys.argv[2], "wb") as out:
+    out.write(header)
+    for _ in range(100_000_000 // len(records) + 1):
+        out.write(records)
+PY
+size_mb=$(( $(stat -c %s "$D/big.pcap") / 1000000 ))
+check "the repeated capture is about 100 MB" eq "$((size_mb >= 100))" 1
+
+# Runs a command with stdin from a file (or "-" for none), stdout to a file; prints its peak RSS in MB.
+peak_mb() {  # IN OUT CMD...
+  python3 - "$@" <<'PY'
+import os, resource, sys
+inp, out, cmd = sys.argv[1], sys.argv[2], sys.argv[3:]
+pid = os.fork()
+if pid == 0:
+    if inp != "-":
+        os.dup2(os.open(inp, os.O_RDONLY), 0)
+    os.dup2(os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 1)
+    os.execvp(cmd[0], cmd)
+_, status, usage = os.wait4(pid, 0)
+print(usage.ru_maxrss // 1024 if status == 0 else -1)
+PY
+}
+
+file_mb=$(peak_mb - "$D/from-file" "$KD_BIN/kd-decode" "$D/big.pcap")
+# Through a pipe (cat), as from tcpdump -w -: nothing can be mapped or rewound.
+mkfifo "$D/pipe"
+cat "$D/big.pcap" >"$D/pipe" &
+pipe_mb=$(peak_mb "$D/pipe" "$D/from-pipe" "$KD_BIN/kd-decode" -)
+wait
+check "kd-decode reads the capture from a file" ne "$file_mb" -1
+check "kd-decode reads the capture from a pipe on standard input" ne "$pipe_mb" -1
+check "the same lines from the pipe as from the file" same_file "$D/from-pipe" "$D/from-file"
+check "every message of the repeated capture is decoded" \
+  eq "$(tail -1 "$D/from-pipe" | jq '.summary.messages')" "$(( $(grep -c '"step"' "$D/from-file") ))"
+check "peak memory from the pipe (${pipe_mb} MB) stays within 16 MB of the file's (${file_mb} MB), far below the ${size_mb} MB capture" \
+  eq "$(( pipe_mb <= file_mb + 16 ))" 1
+
+finish
