@@ -434,7 +434,7 @@ int decode_main(int argc, char** argv) {
       }
       Item& it = batch->items[batch->used];
       it.pending = it.skip = false;
-      it.rec.time.reset();
+      // (rec.time keeps its buffer: a packet's decoding sets it, a line or a raw message clears it)
       it.rec.src.clear();
       it.rec.dst.clear();
       it.rec.transport.clear();
@@ -460,6 +460,7 @@ int decode_main(int argc, char** argv) {
               continue;
             }
             Item& it = next_item();
+            it.rec.time.reset();
             it.rec.frame = line_no;
             it.rec.binding = json::is_wire_line(input.line) ? json::string_field(input.line, "binding").value_or("?") : "json";
             auto r = side.from_line(input.line, nullptr);
@@ -473,6 +474,7 @@ int decode_main(int argc, char** argv) {
           } else if (input.kind == InputItem::Kind::raw) {
             ++decoded.frames;
             Item& it = next_item();
+            it.rec.time.reset();
             it.rec.frame = 1;
             wire::Binding used = wire::Binding::json;
             auto r = *b == wire::Binding::json ? side.from_raw(input.raw, &used) : [&]() -> Result<msg::Message> {
