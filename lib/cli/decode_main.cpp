@@ -445,6 +445,17 @@ int decode_main(int argc, char** argv) {
       return it;
     };
     auto commit = [&] { ++batch->used; };
+    // A line's or a raw message's item, decoded here: no capture time; the message or the error.
+    auto commit_decoded = [&](Item& it, Result<msg::Message> r) {
+      it.rec.time.reset();
+      if (r) {
+        it.m = std::move(*r);
+      } else {
+        it.m.reset();
+        it.rec.error = r.error();
+      }
+      commit();
+    };
 
     try {
       for (const auto& path : inputs) {
@@ -460,21 +471,12 @@ int decode_main(int argc, char** argv) {
               continue;
             }
             Item& it = next_item();
-            it.rec.time.reset();
             it.rec.frame = line_no;
             it.rec.binding = json::is_wire_line(input.line) ? json::string_field(input.line, "binding").value_or("?") : "json";
-            auto r = side.from_line(input.line, nullptr);
-            if (r) {
-              it.m = std::move(*r);
-            } else {
-              it.m.reset();
-              it.rec.error = r.error();
-            }
-            commit();
+            commit_decoded(it, side.from_line(input.line, nullptr));
           } else if (input.kind == InputItem::Kind::raw) {
             ++decoded.frames;
             Item& it = next_item();
-            it.rec.time.reset();
             it.rec.frame = 1;
             wire::Binding used = wire::Binding::json;
             auto r = *b == wire::Binding::json ? side.from_raw(input.raw, &used) : [&]() -> Result<msg::Message> {
@@ -484,13 +486,7 @@ int decode_main(int argc, char** argv) {
               return c->decode(input.raw);
             }();
             it.rec.binding = r || *b != wire::Binding::json ? std::string(wire::binding_name(used)) : "unknown";
-            if (r) {
-              it.m = std::move(*r);
-            } else {
-              it.m.reset();
-              it.rec.error = r.error();
-            }
-            commit();
+            commit_decoded(it, std::move(r));
           } else {
             Item& it = next_item();
             std::swap(it.packet, input.packet);  // the reader refills the item's old buffers
