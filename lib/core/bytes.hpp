@@ -56,6 +56,13 @@ std::optional<Bytes> from_hex(std::string_view s);
 
 inline Bytes to_bytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
 
+// Text that did not come from kd (a step name, an identity, a detail quoting input), made safe for
+// a terminal or a log line: a backslash becomes \\, TAB, LF and CR become \t, \n and \r, any
+// other C0 or C1 control character, DEL and every byte that is not part of well-formed UTF-8
+// become \xHH (C1 characters encoded in UTF-8 as \u00HH). Printable ASCII and well-formed UTF-8
+// pass unchanged.
+std::string printable(std::string_view s);
+
 // Appends for canonical encodings (all integers big-endian).
 void put_u8(Bytes& out, std::uint8_t v);
 void put_u16(Bytes& out, std::uint16_t v);

@@ -1,0 +1,30 @@
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/bytes.hpp"
+
+using kd::printable;
+
+TEST(Printable, PlainTextAndUtf8PassUnchanged) {
+  EXPECT_EQ(printable("alice@example.com s1"), "alice@example.com s1");
+  EXPECT_EQ(printable("\xc3\xa9t\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x94\x91"), "\xc3\xa9t\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x94\x91");
+}
+
+TEST(Printable, LineEndsAndEscapeAreEscaped) {
+  EXPECT_EQ(printable("s1\nkd-term: error"), "s1\\nkd-term: error");
+  EXPECT_EQ(printable("a\r\tb"), "a\\r\\tb");
+  EXPECT_EQ(printable("\x1b[31mred"), "\\x1b[31mred");
+  EXPECT_EQ(printable(std::string("a\0b", 3)), "a\\x00b");
+  EXPECT_EQ(printable("\x7f"), "\\x7f");
+  EXPECT_EQ(printable("back\\slash"), "back\\\\slash");  // so an escape in the input cannot pass for ours
+}
+
+TEST(Printable, C1ControlsAndBadUtf8AreEscaped) {
+  EXPECT_EQ(printable("\xc2\x9b" "31m"), "\\u009b31m");  // CSI as a C1 character
+  EXPECT_EQ(printable("\x9b"), "\\x9b");                 // a lone continuation byte
+  EXPECT_EQ(printable("\xc3"), "\\xc3");                 // a cut sequence
+  EXPECT_EQ(printable("\xc0\xaf"), "\\xc0\\xaf");        // overlong '/'
+  EXPECT_EQ(printable("\xed\xa0\x80"), "\\xed\\xa0\\x80");  // a surrogate
+  EXPECT_EQ(printable("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");  // above U+10FFFF
+}
