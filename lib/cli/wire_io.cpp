@@ -235,8 +235,35 @@ const wire::Codec* WireSide::codec_for(const msg::StepSpec& s) const {
   return c->carries(s) ? c.get() : nullptr;
 }
 
+// A role tool reads each step only in the form it would print that step (codec_for): a JSON line
+// cannot stand in for a RADIUS packet on an authenticated AuC link, nor a wire line of one binding
+// for a tool started with another. kd-decode (no self) reads every form.
+Status WireSide::check_form(const msg::StepSpec& s, const wire::Codec* got) const {
+  if (!self_) return Ok{};
+  const wire::Codec* want = codec_for(s);
+  if (got == want) return Ok{};
+  const std::string step(s.name);
+  if (want && want->binding() == wire::Binding::radius)
+    return err(Code::malformed, step + " travels on the AuC link, which speaks RADIUS here: it is read only as a radius "
+                                       "wire line, whose authenticators the shared secret checks");
+  if (want)
+    return err(Code::malformed, "this tool was started with --binding " + std::string(wire::binding_name(want->binding())) +
+                                    ": it reads " + step + " only as a " + std::string(wire::binding_name(want->binding())) +
+                                    " wire line");
+  return err(Code::malformed, "this tool prints " + step + " as a JSON line (" +
+                                  (s.from == msg::Role::auc || s.to == msg::Role::auc ? "--auc-link json"
+                                                                                       : "--binding json") +
+                                  ") and reads it only as one, not as a " + std::string(wire::binding_name(got->binding())) +
+                                  " wire line");
+}
+
 Result<msg::Message> WireSide::from_line(std::string_view line, std::string* step, Bytes* wire) const {
-  if (!json::is_wire_line(line)) return json::decode_message(line, step);
+  if (!json::is_wire_line(line)) {
+    auto m = json::decode_message(line, step);
+    if (!m) return m;
+    if (auto st = check_form(msg::spec_of(*m), nullptr); !st) return st.error();
+    return m;
+  }
   auto w = json::decode_wire_line(line);
   if (!w) return w.error();
   if (step) *step = w->step;
@@ -255,6 +282,7 @@ Result<msg::Message> WireSide::from_line(std::string_view line, std::string* ste
     return err(Code::malformed, "the wire line says step " + w->step + " to " + w->to + " but its bytes hold " +
                                     std::string(spec.name) + " to " + std::string(msg::role_name(spec.to)));
   if (step) *step = spec.name;
+  if (auto st = check_form(spec, c); !st) return st.error();
   if (wire && c->binding() != wire::Binding::radius) *wire = std::move(w->wire);
   return m;
 }

@@ -102,6 +102,7 @@ public:
 
 private:
   const wire::Codec* codec_for(const msg::StepSpec& s) const;
+  Status check_form(const msg::StepSpec& s, const wire::Codec* got) const;
   const wire::Codec* codec_named(std::string_view binding) const;
 
   WireOptions o_;
