@@ -88,16 +88,48 @@ bool readable_by_others(const std::string& path) {
   return (st.st_mode & 077) != 0;
 }
 
+void check_replaceable(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return;
+    throw sys_error("cannot examine", path);
+  }
+  if (S_ISLNK(st.st_mode))
+    throw IoError{path + " is a symbolic link: name the file itself (kd locks and replaces this file, and a second "
+                         "name for it would be a second lock)"};
+  if (S_ISDIR(st.st_mode)) throw IoError{path + " is a directory, not a file"};
+  if (!S_ISREG(st.st_mode)) throw IoError{path + " is not a regular file"};
+  if (st.st_nlink > 1)
+    throw IoError{path + " has " + std::to_string(st.st_nlink) +
+                  " hard links: kd locks and replaces this file, and a second name for it would be a second lock"};
+}
+
 FileLock::FileLock(const std::string& path) {
+  check_replaceable(path);
   std::string lock = path + ".lock";
-  fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd_ < 0) throw sys_error("cannot open lock file", lock);
+  fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd_ < 0) {
+    if (errno == ELOOP) throw IoError{"lock file " + lock + " is a symbolic link: remove it"};
+    throw sys_error("cannot open lock file", lock);
+  }
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd_);
+    throw IoError{"lock file " + lock + " is not a regular file"};
+  }
   while (::flock(fd_, LOCK_EX) != 0) {
     if (errno != EINTR) {
       IoError e = sys_error("cannot lock", lock);
       ::close(fd_);
       throw e;
     }
+  }
+  // Another run may have replaced the file by a link while this one waited for the lock.
+  try {
+    check_replaceable(path);
+  } catch (...) {
+    ::close(fd_);
+    throw;
   }
 }
 

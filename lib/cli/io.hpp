@@ -19,9 +19,16 @@ struct IoError {
   std::string what;
 };
 
+// A file kd locks and replaces (a state file, a keystore being changed) must be a regular file
+// with one name, or absent: a symbolic link or a second hard link would be read through one name
+// and locked through another, so one input could be accepted twice. Throws IoError otherwise.
+void check_replaceable(const std::string& path);
+
 class FileLock {
 public:
-  explicit FileLock(const std::string& path);  // locks path + ".lock"
+  // Locks path + ".lock" (created mode 0600; a symbolic link there is refused), after
+  // check_replaceable(path), which it repeats once the lock is held.
+  explicit FileLock(const std::string& path);
   ~FileLock();
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;

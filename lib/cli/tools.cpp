@@ -63,8 +63,15 @@ void add_challenge_limits(CLI::App& app, Common& c) {
   app.add_option("--challenge-ttl", c.policy.challenge_ttl, "lifetime of a challenge in seconds (default 60)");
 }
 
+// An event or error line a tool printed ({"event":...} without "to"): output, which every tool
+// skips when a pipeline hands it back. A message that carries an "event" member is still a message.
+bool is_event_line(std::string_view line) {
+  return line.find("\"event\"") != std::string_view::npos && json::string_field(line, "event") &&
+         !json::string_field(line, "to");
+}
+
 [[noreturn]] void usage_fail(const Common& c, const std::string& what) {
-  std::cerr << c.tool << ": " << what << "\n";
+  std::cerr << c.tool << ": " << printable(what) << "\n";
   std::exit(kExitUsage);
 }
 
@@ -151,6 +158,10 @@ public:
     if (!c.state_path.empty()) {
       lock_ = std::make_unique<FileLock>(c.state_path);
       if (auto t = read_file(c.state_path)) text = std::move(*t);
+      // The switch's holds expected verification words, every role's its exchanges under way.
+      if (!text.empty() && readable_by_others(c.state_path))
+        std::cerr << c.tool << ": warning: state file " << printable(c.state_path)
+                  << " is readable by group or others (chmod 600 " << printable(c.state_path) << ")\n";
     }
     now_ = s.now;
     auto e = engine::make_engine(role, keys_, std::move(s), text);
@@ -161,29 +172,67 @@ public:
 
   engine::RoleEngine& engine() { return *engine_; }
 
+  // Queues what o says for printing (commit prints it once the state it depends on is durable);
+  // an error goes to standard error at once.
   void print(const engine::Outcome& o) {
     for (std::size_t i = 0; i < o.lines.size(); ++i) {
       if (i >= o.messages.size()) {
-        std::cout << o.lines[i] << "\n";
+        out_ += o.lines[i];
+        out_ += '\n';
         continue;
       }
       auto out = wire_->outgoing(o.messages[i], now_, i < o.previous.size() ? ByteView(o.previous[i]) : ByteView());
       if (!out) throw IoError{std::string(msg::spec_of(o.messages[i]).name) + ": cannot encode: " + out.error().detail};
-      std::cout << *out << "\n";
+      out_ += *out;
+      out_ += '\n';
     }
     if (!o.error) return;
     rejected_ = true;
     std::cerr << c_.tool << ": error: " << code_name(o.error->code);
-    if (!o.step.empty()) std::cerr << " (" << o.step << ")";
-    std::cerr << ": " << o.error->detail << "\n";
+    if (!o.step.empty()) std::cerr << " (" << printable(o.step) << ")";
+    std::cerr << ": " << printable(o.error->detail) << "\n";
+  }
+
+  // Makes the state durable, then prints what waited for it. When the state cannot be saved,
+  // nothing that depends on it is printed (write_file_atomic throws).
+  void commit() {
+    if (!c_.state_path.empty() && engine_->changed()) {
+      write_file_atomic(c_.state_path, engine_->state_text());
+      engine_->mark_saved();
+    }
+    std::cout << out_ << std::flush;
+    out_.clear();
   }
 
   void feed() {
     Input in(c_.input, false);
     InputItem item;
-    while (in.next(item)) {
+    try {
+      feed_from(in, item);
+    } catch (const IoError&) {
+      commit();  // what the items before the damage did is kept, and its answers printed
+      throw;
+    }
+    if (const auto* st = in.capture_stats()) {
+      const std::uint64_t other = wire_->skipped_other_role(), foreign = wire_->skipped_foreign();
+      const std::uint64_t cut = st->truncated + st->bad_headers;
+      if (other + foreign + cut > 0 || st->packets == 0)
+        std::cerr << c_.tool << ": note: " << printable(c_.input) << ": " << st->frames << " frames; " << other
+                  << " KD messages for other roles, " << foreign << " packets not KD, " << cut
+                  << " frames truncated or damaged, skipped\n";
+    }
+  }
+
+  void feed_from(Input& in, InputItem& item) {
+    // Answers wait for their state change to be durable: one save per batch, and one before the
+    // tool would wait for more input (a script that feeds a line and reads the answer).
+    constexpr std::size_t kBatch = 1 << 20;
+    for (;;) {
+      if (out_.size() >= kBatch || !in.ready()) commit();
+      if (!in.next(item)) break;
       std::string step;
       if (item.kind == InputItem::Kind::line) {
+        if (is_event_line(item.line)) continue;
         Bytes wire;
         auto m = wire_->from_line(item.line, &step, &wire);
         print(m ? engine_->feed_message(*m, wire) : engine_->reject(m.error(), step));
@@ -198,20 +247,10 @@ public:
       }
       print(engine_->feed_message(**m, used == wire::Binding::radius ? ByteView() : ByteView(item.packet.payload)));
     }
-    if (const auto* st = in.capture_stats()) {
-      const std::uint64_t other = wire_->skipped_other_role(), foreign = wire_->skipped_foreign();
-      const std::uint64_t cut = st->truncated + st->bad_headers;
-      if (other + foreign + cut > 0 || st->packets == 0)
-        std::cerr << c_.tool << ": note: " << c_.input << ": " << st->frames << " frames; " << other
-                  << " KD messages for other roles, " << foreign << " packets not KD, " << cut
-                  << " frames truncated or damaged, skipped\n";
-    }
   }
 
   int finish() {
-    std::cout.flush();
-    if (!c_.state_path.empty() && engine_->changed())
-      write_file_atomic(c_.state_path, engine_->state_text());
+    commit();
     return rejected_ ? kExitRejected : kExitOk;
   }
 
@@ -223,6 +262,7 @@ private:
   std::unique_ptr<WireSide> wire_;
   std::uint64_t now_ = 0;
   bool rejected_ = false;
+  std::string out_;  // lines to print once the state they depend on is durable
 };
 
 // Runs body, turning file errors into exit status 3.
@@ -231,7 +271,7 @@ int guarded(const Common& c, F&& body) {
   try {
     return body();
   } catch (const IoError& e) {
-    std::cerr << c.tool << ": " << e.what << "\n";
+    std::cerr << c.tool << ": " << printable(e.what) << "\n";
     return kExitFile;
   }
 }

@@ -7,6 +7,9 @@
 #include <cstring>
 #include <iostream>
 
+#include <poll.h>
+#include <sys/stat.h>
+
 #include "cli/io.hpp"
 #include "json/codec.hpp"
 
@@ -98,6 +101,17 @@ Input::Input(const std::string& path, bool allow_raw) : path_(path) {
 
 Input::~Input() {
   if (file_ && file_ != stdin) std::fclose(file_);
+}
+
+bool Input::ready() const {
+  if (reader_ || raw_ || done_ || !prefix_.empty()) return true;
+#ifdef __GLIBC__
+  if (file_->_IO_read_ptr < file_->_IO_read_end) return true;  // read ahead into stdio's buffer
+#endif
+  struct stat st {};
+  if (::fstat(::fileno(file_), &st) == 0 && S_ISREG(st.st_mode)) return true;
+  pollfd p{::fileno(file_), POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0;
 }
 
 const capture::Stats* Input::capture_stats() const { return reader_ ? &reader_->stats() : nullptr; }

@@ -38,6 +38,9 @@ public:
   Input(const Input&) = delete;
   Input& operator=(const Input&) = delete;
   bool next(InputItem& item);  // throws IoError on a damaged capture
+  // True when the next line can be read without waiting for a writer: a regular file, or bytes
+  // already read ahead. A tool makes its state durable and prints its answers before it waits.
+  bool ready() const;
   bool is_capture() const { return reader_ != nullptr; }
   const capture::Stats* capture_stats() const;
   const std::string& path() const { return path_; }

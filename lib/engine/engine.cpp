@@ -87,6 +87,7 @@ public:
 
   std::string state_text() const override { return json::encode_state(state_); }
   bool changed() const override { return !(state_ == loaded_); }
+  void mark_saved() override { loaded_ = state_; }
 
 private:
   template <class F>

@@ -51,8 +51,11 @@ public:
   virtual Outcome start(const flow::StartParams& p) = 0;
   // The state as its file holds it.
   virtual std::string state_text() const = 0;
-  // True once an accepted input (or a rejection that the protocol counts) changed the state.
+  // True once an accepted input (or a rejection that the protocol counts) changed the state since
+  // it was loaded or last marked saved.
   virtual bool changed() const = 0;
+  // The state as it is now has been made durable: changed() is false until the next change.
+  virtual void mark_saved() = 0;
   Settings& settings() { return settings_; }
 
 protected:
