@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Text from the input never reaches standard error raw (issue 10, item 6): a step or member name
+# with a line end or an escape sequence is printed escaped, on the tool's one error line.
+. "$(dirname "$0")/lib.sh"
+
+check "proxied run to take messages from completes" world_run "$TMP/p" proxied KD-AES128GCM-SHA256
+P=$W
+esc=$'\x1b'
+one_clean_line() {  # the run's stderr is one line, without ESC or other control bytes
+  [ "$(wc -l <"$ERR")" = 1 ] || { WHY="$(wc -l <"$ERR") lines: $(cat -v "$ERR")"; return 1; }
+  ! LC_ALL=C grep -q '[[:cntrl:]]' <(tr -d '\n' <"$ERR") || { WHY="control bytes: $(cat -v "$ERR")"; return 1; }
+}
+# A step name holding ESC [31m, a line end and a fake tool line.
+printf '%s\n' '{"step":"s1\u001b[31m\nkd-term: error: fake","flow":"proxied","to":"proxy"}' >"$TMP/l1"
+for r in term proxy switch auc; do
+  run "$r" "" "$TMP/l1"
+  check "kd-$r: a step name with ESC and a line end: one escaped stderr line" one_clean_line
+  check "kd-$r: ... which shows the escapes" grep -qF '\x1b[31m\nkd-term: error: fake' "$ERR"
+done
+# A member name holding them.
+sed 's/"IDc"/"ID\\u001b]0;pwned\\u0007\\nc"/' "$P/s1.json" >"$TMP/l2"
+run proxy "" "$TMP/l2"
+check "kd-proxy: a member name with OSC and a line end: one escaped stderr line" one_clean_line
+# A bad byte sequence that is not UTF-8 (raw in the line).
+printf '{"step":"s1\x9b31m","flow":"proxied","to":"proxy"}\n' >"$TMP/l3"
+run proxy "" "$TMP/l3"
+check "kd-proxy: a C1 CSI byte in the input: one escaped stderr line" one_clean_line
+finish
