@@ -259,6 +259,7 @@ private:
 
 int decode_main(int argc, char** argv) {
   CLI::App app{"kd-decode: decode and verify KD messages in captures, JSON Lines or raw wire messages"};
+  init_app(app);
   std::vector<std::string> inputs;
   std::string binding = "json", keys_path, secret_file, svg_path;
   std::uint64_t skew = 300;
@@ -272,11 +273,7 @@ int decode_main(int argc, char** argv) {
   app.add_flag("--ladder", ladder, "print a text sequence diagram instead of JSON lines");
   app.add_option("--ladder-svg", svg_path, "write the sequence diagram as an SVG picture to this file");
   app.add_flag("--show-key", show_key, "print recovered session keys in registration lines (with --keys)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? kExitOk : kExitUsage;
-  }
+  if (int r = parse_command_line(app, "kd-decode", argc, argv)) return r < 0 ? kExitOk : r;
   if (inputs.empty()) inputs.push_back("-");
   WireOptions wo;
   auto b = wire::parse_binding(binding);

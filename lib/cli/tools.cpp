@@ -33,12 +33,15 @@ struct Common {
 };
 
 void add_common(CLI::App& app, Common& c) {
-  app.add_option("input", c.input, "JSON Lines input file ('-' or none: standard input)");
+  app.add_option("input", c.input,
+                 "input: JSON Lines (messages or wire lines) or a pcap/pcapng capture ('-' or none: standard input)");
   app.add_option("--keys", c.keys_path, "keystore file (JSON)");
   app.add_option("--state", c.state_path, "state file; created when absent, replaced atomically");
   app.add_option("--seed", c.seed_hex, "hex seed: makes all randomness deterministic");
   app.add_option("--now", c.now, "fix the clock (UNIX seconds)");
-  app.add_flag("--show-key", c.show_key, "print the session key on success events");
+  app.add_flag("--show-key", c.show_key,
+               c.tool == "kd-auc" ? "accepted for symmetry with the other roles: the AuC's events carry no session key"
+                                  : "print the session key on success events");
   app.add_option("--skew", c.policy.skew, "timestamp window in seconds (default 300)");
 }
 
@@ -78,7 +81,9 @@ bool is_event_line(std::string_view line) {
 // Checks the wire options once the command line is parsed, and reads the RADIUS secret.
 void resolve_wire(Common& c, bool radius) {
   auto b = wire::parse_binding(c.binding);
-  if (!b) usage_fail(c, "--binding: unknown binding \"" + c.binding + "\" (json, sip, mgcp, h248, h323)");
+  if (!b)
+    usage_fail(c, "--binding: unknown binding \"" + c.binding + "\" (" +
+                      (c.tool == "kd-auc" ? "json or radius" : "json, sip, mgcp, h248, h323") + ")");
   if (c.tool == "kd-auc") {
     if (*b != wire::Binding::json) b = wire::Binding::radius;
   } else if (*b == wire::Binding::radius) {
@@ -112,14 +117,8 @@ Bytes parse_seed(const Common& c) {
   return *b;
 }
 
-int parse_cli(CLI::App& app, int argc, char** argv) {
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int r = app.exit(e);
-    return r == 0 ? -1 : kExitUsage;  // -1: help was printed, exit 0
-  }
-  return 0;
+int parse_cli(CLI::App& app, const Common& c, int argc, char** argv) {
+  return parse_command_line(app, c.tool, argc, argv);
 }
 
 flow::Keystore read_keystore_file(const Common& c, const std::string& path) {
@@ -276,24 +275,74 @@ int guarded(const Common& c, F&& body) {
   }
 }
 
+// The option of one of app's subcommands that an extra argument names, as "--via is an option of
+// start", or empty.
+std::string misplaced_option_hint(const CLI::App& app, const std::vector<std::string>& extras) {
+  for (const auto& x : extras) {
+    if (x.size() < 2 || x[0] != '-') continue;
+    const std::string name = x.substr(0, x.find('='));
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+      if (sub->get_option_no_throw(name))
+        return name + " is an option of " + sub->get_name() + ": give it after " + sub->get_name() + " (" +
+               app.get_name() + " " + sub->get_name() + " " + name + " ...)";
+  }
+  return {};
+}
+
+// Where a terminal listens in its binding: SIP's 5060 (also for JSON), an MGCP gateway's 2427, an
+// H.248 media gateway's 2944, H.323 call signalling's 1720.
+std::string default_contact(wire::Binding b) {
+  switch (b) {
+    case wire::Binding::mgcp: return "127.0.0.1:2427";
+    case wire::Binding::h248: return "127.0.0.1:2944";
+    case wire::Binding::h323: return "127.0.0.1:1720";
+    default: return "127.0.0.1:5060";
+  }
+}
+
 }  // namespace
+
+void init_app(CLI::App& app) {
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+}
+
+int parse_command_line(CLI::App& app, std::string_view tool, int argc, char** argv) {
+  app.name(std::string(tool));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) {  // --help
+      app.exit(e);
+      return -1;
+    }
+    std::cerr << tool << ": " << printable(e.what()) << "\n";
+    if (auto hint = misplaced_option_hint(app, app.remaining(true)); !hint.empty())
+      std::cerr << tool << ": " << printable(hint) << "\n";
+    std::cerr << tool << ": run '" << tool << " --help' for the options\n";
+    return kExitUsage;
+  }
+  return 0;
+}
 
 int term_main(int argc, char** argv) {
   Common c;
   c.tool = "kd-term";
   CLI::App app{"kd-term: the terminal role of kd (registration-time key distribution)"};
+  init_app(app);
   add_common(app, c);
   flow::StartParams sp;
   std::string mechs = "tls:0.9,ipsec-3gpp:0.5,kd-app:0.1";
   sp.suite = std::string(crypto::default_suite().name);
-  sp.contact = "127.0.0.1:5060";
+
   auto* start = app.add_subcommand("start", "print the first message of a registration");
   start->add_option("--id", sp.idc, "this terminal's identity (IDc)")->required();
   start->add_option("--via", sp.via, "the signaling proxy's identity (IDsp): proxied flow");
   start->add_option("--switch", sp.sw, "the soft switch's identity (IDss)")->required();
   start->add_option("--suite", sp.suite, "cipher suite (default KD-AES128GCM-SHA256)");
   start->add_option("--mechs", mechs, "security mechanisms with priorities, name[:q],... (q 0..1)");
-  start->add_option("--contact", sp.contact, "contact address IPc (default 127.0.0.1:5060)");
+  auto* contact = start->add_option("--contact", sp.contact,
+                                    "contact address IPc (default 127.0.0.1 at the binding's port: 5060 for json "
+                                    "and sip, 2427 mgcp, 2944 h248, 1720 h323)");
   add_wire(app, c, false);
   for (auto* sub : {start}) {
     add_wire(*sub, c, false);
@@ -304,7 +353,7 @@ int term_main(int argc, char** argv) {
     sub->add_flag("--show-key", c.show_key, "accepted for symmetry; start prints no key");
     sub->add_option("--skew", c.policy.skew, "timestamp window in seconds (default 300)");
   }
-  if (int r = parse_cli(app, argc, argv)) return r < 0 ? 0 : r;
+  if (int r = parse_cli(app, c, argc, argv)) return r < 0 ? 0 : r;
 
   return guarded(c, [&]() {
     resolve_wire(c, false);
@@ -313,6 +362,7 @@ int term_main(int argc, char** argv) {
       s.feed();
       return s.finish();
     }
+    if (!contact->count()) sp.contact = default_contact(c.wire.binding);
     auto list = flow::parse_mech_arg(mechs);
     if (!list) usage_fail(c, "--mechs: " + list.error().detail);
     sp.mechs = *list;
@@ -326,12 +376,13 @@ int proxy_main(int argc, char** argv) {
   c.tool = "kd-proxy";
   std::string source;
   CLI::App app{"kd-proxy: the signaling proxy (SBC) role of kd"};
+  init_app(app);
   add_common(app, c);
   add_chooser(app, c);
   app.add_option("--id", c.id, "this proxy's identity (IDsp)")->required();
   app.add_option("--source", source, "address the terminal's messages came from; rewrites IPc (NAT)");
   add_wire(app, c, false);
-  if (int r = parse_cli(app, argc, argv)) return r < 0 ? 0 : r;
+  if (int r = parse_cli(app, c, argc, argv)) return r < 0 ? 0 : r;
   if (auto st = msg::check_identity("--id", c.id); !st) usage_fail(c, st.error().detail);
   if (!source.empty())
     if (auto st = msg::check_ip(source); !st) usage_fail(c, "--source: " + st.error().detail);
@@ -348,6 +399,7 @@ int switch_main(int argc, char** argv) {
   Common c;
   c.tool = "kd-switch";
   CLI::App app{"kd-switch: the soft switch role of kd"};
+  init_app(app);
   add_common(app, c);
   add_chooser(app, c);
   add_challenge_limits(app, c);
@@ -358,7 +410,7 @@ int switch_main(int argc, char** argv) {
   app.add_option("--lockout", c.policy.lockout,
                  "seconds a terminal stays locked out after --max-attempts wrong answers (default 300)");
   add_wire(app, c, true);
-  if (int r = parse_cli(app, argc, argv)) return r < 0 ? 0 : r;
+  if (int r = parse_cli(app, c, argc, argv)) return r < 0 ? 0 : r;
   if (auto st = msg::check_identity("--id", c.id); !st) usage_fail(c, st.error().detail);
   return guarded(c, [&]() {
     resolve_wire(c, true);
@@ -425,12 +477,13 @@ int auc_main(int argc, char** argv) {
   c.tool = "kd-auc";
   c.id = "auc";
   CLI::App app{"kd-auc: the authentication center role of kd, and its keystore"};
+  init_app(app);
   add_common(app, c);
   add_challenge_limits(app, c);
   app.add_option("--id", c.id, "this AuC's name, used only to seed --seed randomness (default auc)");
   add_wire(app, c, true);
-  auto* keys = app.add_subcommand("keys", "manage the keystore");
-  keys->require_subcommand(1);
+  auto* keys = app.add_subcommand("keys", "manage the keystore: init, add, export or list");
+  keys->allow_extras();  // an unknown subcommand is named below
   std::string file, id, role, key_hex;
   bool force = false;
   auto* init = keys->add_subcommand("init", "create an empty keystore");
@@ -447,8 +500,13 @@ int auc_main(int argc, char** argv) {
   exp->add_option("--id", id, "the entity to export")->required();
   auto* list = keys->add_subcommand("list", "print each entity's identity and role (no keys)");
   list->add_option("file", file, "keystore file")->required();
-  if (int r = parse_cli(app, argc, argv)) return r < 0 ? 0 : r;
+  if (int r = parse_cli(app, c, argc, argv)) return r < 0 ? 0 : r;
 
+  if (*keys && keys->get_subcommands().empty()) {
+    const auto extra = keys->remaining();
+    usage_fail(c, extra.empty() ? std::string("keys: name a subcommand: init, add, export or list")
+                                : "keys: unknown subcommand \"" + extra.front() + "\" (init, add, export or list)");
+  }
   return guarded(c, [&]() {
     if (*keys) return keys_main(*keys, c, file, force, id, role, key_hex);
     if (auto st = msg::check_identity("--id", c.id); !st) usage_fail(c, st.error().detail);

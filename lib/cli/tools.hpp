@@ -1,6 +1,12 @@
 // The tools' entry points: each binary's main() is one call to one of these.
 #pragma once
 
+#include <string_view>
+
+namespace CLI {
+class App;
+}
+
 namespace kd::cli {
 
 // Exit statuses, the same for every tool (documented in each man page).
@@ -10,6 +16,14 @@ enum Exit : int {
   kExitUsage = 2,     // bad command line
   kExitFile = 3,      // a file could not be read, parsed or written (keystore, state, input)
 };
+
+// The command-line conventions every tool shares: an option given more than once takes its last
+// value (repeatable ones, such as --addr, keep every value); a parse error is one line on stderr
+// prefixed with the tool's name, with a hint when a subcommand's option came before the
+// subcommand. Call init_app before adding options. parse_command_line returns 0 to go on, -1 after
+// printing the help (exit 0), or kExitUsage.
+void init_app(CLI::App& app);
+int parse_command_line(CLI::App& app, std::string_view tool, int argc, char** argv);
 
 int term_main(int argc, char** argv);
 int proxy_main(int argc, char** argv);

@@ -263,6 +263,7 @@ int run_files(const std::vector<std::string>& files, const std::string& tools, b
 
 int vectors_main(int argc, char** argv) {
   CLI::App app{"kd-vectors: generate kd's conformance vectors, and check vector files against the library or the tools"};
+  init_app(app);
   app.require_subcommand(1);
   std::vector<std::string> files;
   std::string tools, dir;
@@ -273,11 +274,7 @@ int vectors_main(int argc, char** argv) {
   run->add_flag("-v,--verbose", verbose, "say ok for each file that passes");
   auto* gen = app.add_subcommand("generate", "write every vector file, deterministically");
   gen->add_option("dir", dir, "output directory (testvectors)")->required();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? kExitOk : kExitUsage;
-  }
+  if (int r = parse_command_line(app, "kd-vectors", argc, argv)) return r < 0 ? kExitOk : r;
   try {
     if (*gen) return generate(dir);
     return run_files(files, tools, verbose);

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The command line of every tool (issue 10, item 20): errors carry the tool's name and exit 2; an
+# option given twice takes its last value; a subcommand's option before the subcommand gets a
+# hint; --help and the pages agree on what INPUT is and on every option.
+. "$(dirname "$0")/lib.sh"
+[ -x "$KD_BIN/kd-decode" ] || { echo "$KD_BIN/kd-decode is missing"; exit 1; }
+
+usage_err() {  # EXPECTED-PREFIX: the last run exited 2 and its first stderr line starts with it
+  eq "$RC" 2 || return 1
+  local first; first=$(head -n 1 "$ERR")
+  [[ $first == "$1"* ]] || { WHY="stderr: $first"; return 1; }
+}
+for t in term proxy switch auc; do
+  runx "$KD_BIN/kd-$t" --now abc </dev/null
+  check "kd-$t --now abc: exit 2, the error begins with kd-$t:" usage_err "kd-$t: "
+  runx "$KD_BIN/kd-$t" --no-such-option </dev/null
+  check "kd-$t --no-such-option: exit 2, the error begins with kd-$t:" usage_err "kd-$t: "
+done
+runx "$KD_BIN/kd-decode" --no-such-option </dev/null
+check "kd-decode --no-such-option: exit 2, the error begins with kd-decode:" usage_err "kd-decode: "
+runx "$KD_BIN/kd-vectors"
+check "kd-vectors without a subcommand: exit 2, the error begins with kd-vectors:" usage_err "kd-vectors: "
+
+# An option given twice takes its last value.
+new_world "$TMP/w" >/dev/null 2>&1
+runx "$KD_BIN/kd-term" start --id alice --switch ss1 --now 5 --now "$NOW" --seed 01 --keys "$W/alice.keys"
+check "kd-term start --now 5 --now NOW: exit 0" eq "$RC" 0
+check "... and TS1 is the last --now" eq "$(jq -r .TS1 "$OUT")" "$NOW"
+runx "$KD_BIN/kd-proxy" --id x --id sbc1 --keys "$W/sbc1.keys" </dev/null
+check "kd-proxy --id x --id sbc1: exit 0" eq "$RC" 0
+
+# A start option before start.
+runx "$KD_BIN/kd-term" --via sbc1 start --id alice --switch ss1
+check "kd-term --via sbc1 start: exit 2" eq "$RC" 2
+check "... with a hint to put --via after start" grep -q "after start" "$ERR"
+
+# kd-auc keys with an unknown subcommand.
+runx "$KD_BIN/kd-auc" keys bogus
+check "kd-auc keys bogus: exit 2" eq "$RC" 2
+check "... naming the unknown subcommand and the known ones" \
+  eval 'grep -q "bogus" "$ERR" && grep -q "init" "$ERR" && grep -q "list" "$ERR"'
+runx "$KD_BIN/kd-auc" --binding xx </dev/null
+check "kd-auc --binding xx: exit 2, the accepted values include radius" eval 'eq "$RC" 2 && grep -q radius "$ERR"'
+
+# The default contact is the binding's own port (H.323's call signalling at 1720, not SIP's 5060).
+for bp in json:5060 sip:5060 mgcp:2427 h248:2944 h323:1720; do
+  b=${bp%%:*} port=${bp#*:}
+  "$KD_BIN/kd-term" start --id alice --switch ss1 --seed 01 --now "$NOW" --keys "$W/alice.keys" --binding "$b" \
+    >"$TMP/start.$b" 2>"$TMP/start.err"
+  ipc=$("$KD_BIN/kd-decode" "$TMP/start.$b" 2>/dev/null | jq -r 'select(.step) | .fields.IPc')
+  check "kd-term start --binding $b: the default IPc is 127.0.0.1:$port" eq "$ipc" "127.0.0.1:$port"
+done
+
+# --help describes INPUT as it is: lines or a capture.
+for t in term proxy switch auc; do
+  "$KD_BIN/kd-$t" --help >"$TMP/help" 2>&1
+  check "kd-$t --help: INPUT may be a capture" grep -q "capture" "$TMP/help"
+done
+
+# Every long option --help lists is in the page, and the page's OPTIONS name no option --help lacks.
+options_of_help() { grep -oE -- '--[a-z][a-z0-9-]+' "$1" | sort -u; }
+options_of_page() { man -l "$1" 2>/dev/null | col -b | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u; }
+if command -v man >/dev/null && man -l "$KD_ROOT/man/kd-term.1" >/dev/null 2>&1; then
+  for t in term proxy switch auc decode; do
+    { "$KD_BIN/kd-$t" --help; for s in start keys; do "$KD_BIN/kd-$t" $s --help 2>/dev/null; done
+      for s in init add export list; do "$KD_BIN/kd-$t" keys $s --help 2>/dev/null; done; } >"$TMP/help"
+    options_of_help "$TMP/help" | grep -v -- '--help' >"$TMP/h.opts"
+    options_of_page "$KD_ROOT/man/kd-$t.1" >"$TMP/p.opts"
+    missing=$(comm -23 "$TMP/h.opts" "$TMP/p.opts" | tr '\n' ' ')
+    check "kd-$t: every option of --help is in kd-$t(1)" eq "$missing" ""
+  done
+fi
+finish
