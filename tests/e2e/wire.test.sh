@@ -12,8 +12,9 @@ FLOW_TOOL=$KD_ROOT/scripts/kd-flow
 flow() {
   local dir=$1 binding=$2 f=$3; shift 3
   mkdir -p "$dir"
+  # One contact for every binding, so that each run carries the JSON run's messages.
   "$FLOW_TOOL" --bin "$KD_BIN" --dir "$dir" --binding "$binding" --flow "$f" --seed "$SEED" --now "$NOW" \
-    --show-key "$@" >"$dir/out" 2>"$dir/err"
+    --contact 127.0.0.1:5060 --show-key "$@" >"$dir/out" 2>"$dir/err"
 }
 
 tshark_clean() {  # PCAP
