@@ -15,6 +15,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/io.hpp"
+#include "cli/options.hpp"
 #include "cli/tools.hpp"
 #include "cli/wire_io.hpp"
 #include "engine/verify.hpp"
@@ -267,7 +268,7 @@ int decode_main(int argc, char** argv) {
   app.add_option("--binding", binding, "the binding of a raw wire message (default: each binding is tried)");
   app.add_option("--keys", keys_path, "keystore (JSON): verify verification words, sealed keys and MACs");
   app.add_option("--radius-secret-file", secret_file, "RADIUS shared secret: decode and verify the AuC link");
-  app.add_option("--skew", skew, "timestamp window in seconds for the checks (default 300)");
+  add_number(app, "kd-decode", "--skew", skew, {}, "timestamp window in seconds for the checks (default 300)");
   app.add_flag("--check", check, "exit 1 when a message does not decode, a check fails or a registration is incomplete");
   app.add_flag("--ladder", ladder, "print a text sequence diagram instead of JSON lines");
   app.add_option("--ladder-svg", svg_path, "write the sequence diagram as an SVG picture to this file");

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/io.hpp"
+#include "cli/options.hpp"
 #include "cli/wire_io.hpp"
 #include "crypto/suite.hpp"
 #include "flow/roles.hpp"
@@ -24,7 +25,7 @@ struct Common {
   std::optional<std::uint64_t> now;
   bool show_key = false;
   std::string id;
-  std::string support;
+  std::optional<std::string> support;  // set when --support was given, even empty
   flow::Policy policy;
   // The wire side (--binding and friends).
   std::string binding = "json", auc_link, secret_file;
@@ -37,9 +38,9 @@ void add_common(CLI::App& app, Common& c) {
   app.add_option("--keys", c.keys_path, "keystore file (JSON)");
   app.add_option("--state", c.state_path, "state file; created when absent, replaced atomically");
   app.add_option("--seed", c.seed_hex, "hex seed: makes all randomness deterministic");
-  app.add_option("--now", c.now, "fix the clock (UNIX seconds)");
+  add_number(app, c.tool, "--now", c.now, {0, kMaxNow}, "fix the clock (UNIX seconds)");
   app.add_flag("--show-key", c.show_key, "print the session key on success events");
-  app.add_option("--skew", c.policy.skew, "timestamp window in seconds (default 300)");
+  add_number(app, c.tool, "--skew", c.policy.skew, {}, "timestamp window in seconds (default 300)");
 }
 
 // The wire options. radius: the tool speaks the AuC link (kd-switch, kd-auc).
@@ -60,7 +61,7 @@ void add_chooser(CLI::App& app, Common& c) {
 }
 
 void add_challenge_limits(CLI::App& app, Common& c) {
-  app.add_option("--challenge-ttl", c.policy.challenge_ttl, "lifetime of a challenge in seconds (default 60)");
+  add_number(app, c.tool, "--challenge-ttl", c.policy.challenge_ttl, {}, "lifetime of a challenge in seconds (default 60)");
 }
 
 [[noreturn]] void usage_fail(const Common& c, const std::string& what) {
@@ -137,8 +138,9 @@ public:
   Session(Common& c, msg::Role role) : c_(c) {
     engine::Settings s;
     s.seed = parse_seed(c);
-    if (!c.support.empty()) {
-      auto names = flow::parse_name_list(c.support);
+    if (c.support) {
+      if (c.support->empty()) usage_fail(c, "--support: the list is empty (name at least one mechanism)");
+      auto names = flow::parse_name_list(*c.support);
       if (!names) usage_fail(c, "--support: " + names.error().detail);
       c.policy.supported = *names;
     }
@@ -260,9 +262,9 @@ int term_main(int argc, char** argv) {
     sub->add_option("--keys", c.keys_path, "keystore file (JSON)");
     sub->add_option("--state", c.state_path, "state file");
     sub->add_option("--seed", c.seed_hex, "hex seed");
-    sub->add_option("--now", c.now, "fix the clock (UNIX seconds)");
+    add_number(*sub, c.tool, "--now", c.now, {0, kMaxNow}, "fix the clock (UNIX seconds)");
     sub->add_flag("--show-key", c.show_key, "accepted for symmetry; start prints no key");
-    sub->add_option("--skew", c.policy.skew, "timestamp window in seconds (default 300)");
+    add_number(*sub, c.tool, "--skew", c.policy.skew, {}, "timestamp window in seconds (default 300)");
   }
   if (int r = parse_cli(app, argc, argv)) return r < 0 ? 0 : r;
 
@@ -312,11 +314,10 @@ int switch_main(int argc, char** argv) {
   add_chooser(app, c);
   add_challenge_limits(app, c);
   app.add_option("--id", c.id, "this switch's identity (IDss)")->required();
-  app.add_option("--max-attempts", c.policy.max_attempts,
-                 "wrong verification words before a terminal is locked out (default 3)")
-      ->check(CLI::Range(1u, 100u));
-  app.add_option("--lockout", c.policy.lockout,
-                 "seconds a terminal stays locked out after --max-attempts wrong answers (default 300)");
+  add_number(app, c.tool, "--max-attempts", c.policy.max_attempts, {1, 100},
+             "wrong verification words before a terminal is locked out (default 3)");
+  add_number(app, c.tool, "--lockout", c.policy.lockout, {},
+             "seconds a terminal stays locked out after --max-attempts wrong answers (default 300)");
   add_wire(app, c, true);
   if (int r = parse_cli(app, argc, argv)) return r < 0 ? 0 : r;
   if (auto st = msg::check_identity("--id", c.id); !st) usage_fail(c, st.error().detail);
