@@ -298,7 +298,7 @@ int decode_main(int argc, char** argv) {
   try {
     flow::Keystore keys;
     if (!keys_path.empty()) {
-      auto text = read_file(keys_path);
+      auto text = read_file(keys_path, "keystore");
       if (!text) throw IoError{"keystore " + keys_path + " does not exist"};
       auto ks = json::decode_keystore(*text);
       secure_wipe(text->data(), text->size());

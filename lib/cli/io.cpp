@@ -15,13 +15,28 @@ namespace {
 IoError sys_error(const std::string& what, const std::string& path) {
   return IoError{what + " " + path + ": " + std::strerror(errno)};
 }
+
+std::string label(std::string_view what, const std::string& path) {
+  return what.empty() ? path : std::string(what) + " " + path;
+}
 }  // namespace
 
-std::optional<std::string> read_file(const std::string& path) {
+void check_readable(const std::string& path, std::string_view what) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return;
+  const mode_t m = st.st_mode;
+  if (S_ISREG(m) || S_ISFIFO(m) || S_ISCHR(m)) return;
+  const char* kind = S_ISDIR(m) ? "a directory" : S_ISSOCK(m) ? "a socket" : S_ISBLK(m) ? "a block device" : "not a file";
+  throw IoError{"cannot read " + label(what, path) + ": it is " + std::string(kind) +
+                " (a regular file, a pipe or a character device is read)"};
+}
+
+std::optional<std::string> read_file(const std::string& path, std::string_view what) {
+  check_readable(path, what);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return std::nullopt;
-    throw sys_error("cannot open", path);
+    throw sys_error("cannot open", label(what, path));
   }
   std::string out;
   char buf[65536];
@@ -29,7 +44,7 @@ std::optional<std::string> read_file(const std::string& path) {
     ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
-      IoError e = sys_error("cannot read", path);
+      IoError e = sys_error("cannot read", label(what, path));
       ::close(fd);
       throw e;
     }

@@ -4,11 +4,18 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace kd::cli {
 
-// nullopt when the file does not exist; throws IoError on any other failure.
-std::optional<std::string> read_file(const std::string& path);
+// nullopt when the file does not exist; throws IoError on any other failure, naming the file as
+// "WHAT PATH" (what: "keystore", "state file"...; empty: the path alone).
+std::optional<std::string> read_file(const std::string& path, std::string_view what = {});
+// Throws IoError ("cannot read WHAT PATH: it is a directory") when path names something the tools
+// do not read: they read regular files, pipes and character devices (/dev/null, a terminal) only;
+// a directory would read as empty, with no error. A path that does not exist passes (opening it
+// says so).
+void check_readable(const std::string& path, std::string_view what);
 // Writes to a temporary file beside path (mode 0600), fsyncs it, renames it over path and fsyncs
 // the directory: a reader sees the old file or the new one, never a mixture.
 void write_file_atomic(const std::string& path, const std::string& data);

@@ -117,7 +117,7 @@ int parse_cli(CLI::App& app, int argc, char** argv) {
 }
 
 flow::Keystore read_keystore_file(const Common& c, const std::string& path) {
-  auto text = read_file(path);
+  auto text = read_file(path, "keystore");
   if (!text) throw IoError{"keystore " + path + " does not exist (create it with kd-auc keys init)"};
   if (readable_by_others(path))
     std::cerr << c.tool << ": warning: keystore " << path << " is readable by group or others (chmod 600 " << path << ")\n";
@@ -152,7 +152,7 @@ public:
     std::string text;
     if (!c.state_path.empty()) {
       lock_ = std::make_unique<FileLock>(c.state_path);
-      if (auto t = read_file(c.state_path)) text = std::move(*t);
+      if (auto t = read_file(c.state_path, "state file")) text = std::move(*t);
     }
     now_ = s.now;
     auto e = engine::make_engine(role, keys_, std::move(s), text);
@@ -339,7 +339,7 @@ int keys_main(CLI::App& keys, const Common& c, const std::string& file, bool for
   };
   FileLock lock(file);  // two concurrent adds must not lose an entity
   if (keys.got_subcommand("init")) {
-    if (!force && read_file(file)) return refuse(file + " exists; use --force to replace it");
+    if (!force && read_file(file, "keystore")) return refuse(file + " exists; use --force to replace it");
     write_file_atomic(file, json::encode_keystore({}));
     return kExitOk;
   }

@@ -49,6 +49,7 @@ private:
   std::unique_ptr<capture::Reader> reader_;
   bool raw_ = false, done_ = false;
   bool read_line(std::string& line);
+  void throw_if_failed() const;
 };
 
 struct WireOptions {
