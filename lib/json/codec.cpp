@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <cstring>
+#include <limits>
 #include <set>
 #include <vector>
 
@@ -15,22 +16,47 @@ using ojson = nlohmann::ordered_json;
 
 namespace {
 
-// Parses text into j, refusing duplicate keys (nlohmann would silently keep the last).
-Status parse_strict(std::string_view text, json& j) {
-  std::vector<std::set<std::string>> keys;
-  std::string dup;
-  auto cb = [&](int, json::parse_event_t ev, json& parsed) {
-    if (ev == json::parse_event_t::object_start) keys.emplace_back();
-    else if (ev == json::parse_event_t::object_end) keys.pop_back();
-    else if (ev == json::parse_event_t::key && !keys.empty() && dup.empty()) {
-      const auto& k = parsed.get_ref<const std::string&>();
-      if (!keys.back().insert(k).second) dup = k;
-    }
-    return true;
-  };
-  j = json::parse(text.begin(), text.end(), cb, false);
-  if (j.is_discarded()) return err(Code::malformed, "not valid JSON");
-  if (!dup.empty()) return err(Code::malformed, "key \"" + dup + "\" appears twice");
+// nlohmann's own DOM builder, and also: the first key that appears twice in an object (nlohmann would
+// silently keep the last); and, with saturate, an integer written beyond 2^64-1 kept as 2^64-1
+// rather than as the floating-point number nlohmann makes of it, so that it reads as an integer
+// above its range (bad_length), not as a fraction (malformed).
+class StrictDom : public nlohmann::detail::json_sax_dom_parser<json> {
+public:
+  using Base = nlohmann::detail::json_sax_dom_parser<json>;
+  StrictDom(json& j, bool saturate) : Base(j, false), saturate_(saturate) {}
+  bool start_object(std::size_t n) {
+    keys_.emplace_back();
+    return Base::start_object(n);
+  }
+  bool end_object() {
+    keys_.pop_back();
+    return Base::end_object();
+  }
+  bool key(string_t& k) {
+    if (dup_.empty() && !keys_.empty() && !keys_.back().insert(k).second) dup_ = k;
+    return Base::key(k);
+  }
+  bool number_float(number_float_t v, const string_t& text) {
+    // The lexer makes a float of an integer literal only when it does not fit in 64 bits; a
+    // negative one keeps its sign and stays a float (a negative number is malformed anyway).
+    if (saturate_ && text.find_first_not_of("0123456789") == string_t::npos)
+      return Base::number_unsigned(std::numeric_limits<number_unsigned_t>::max());
+    return Base::number_float(v, text);
+  }
+  const std::string& duplicate() const { return dup_; }
+
+private:
+  bool saturate_;
+  std::vector<std::set<std::string>> keys_;
+  std::string dup_;
+};
+
+// Parses text into j, refusing duplicate keys. saturate: see StrictDom (message lines only: a state
+// file or a keystore holding such a number is damaged, and refused as a float is).
+Status parse_strict(std::string_view text, json& j, bool saturate = false) {
+  StrictDom dom(j, saturate);
+  if (!json::sax_parse(text.begin(), text.end(), &dom) || dom.is_errored()) return err(Code::malformed, "not valid JSON");
+  if (!dom.duplicate().empty()) return err(Code::malformed, "key \"" + dom.duplicate() + "\" appears twice");
   return Ok{};
 }
 
@@ -117,7 +143,7 @@ Result<msg::Message> decode_message(std::string_view line, std::string* step_nam
   if (line.size() > kMaxLine)
     return err(Code::oversized, "message longer than " + std::to_string(kMaxLine) + " bytes");
   json j;
-  if (auto s = parse_strict(line, j); !s) return s.error();
+  if (auto s = parse_strict(line, j, true); !s) return s.error();
   if (!j.is_object()) return err(Code::malformed, "a message must be a JSON object");
   for (const char* k : {"step", "flow", "to"})
     if (!j.contains(k) || !j[k].is_string())

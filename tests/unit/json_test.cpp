@@ -197,6 +197,20 @@ TEST(JsonMessage, TimestampAboveInt64MaxIsBadLength) {
   EXPECT_DECODE_FAILS(replaced(kS6, "1700000000", "18446744073709551615"), Code::bad_length);
 }
 
+// An integer beyond 2^64-1 is still an integer above the range (kd-protocol(7): bad_length), though
+// the JSON parser holds it as a floating-point number; a fraction or an exponent stays malformed,
+// and so does a negative integer of any size.
+TEST(JsonMessage, IntegerBeyond64BitsIsBadLengthNotMalformed) {
+  EXPECT_DECODE_FAILS(replaced(kS6, "1700000000", "18446744073709551616"), Code::bad_length);
+  EXPECT_DECODE_FAILS(replaced(kS6, "1700000000", "100000000000000000000000000000000000000"), Code::bad_length);
+  const std::string q = R"({"name":"tls","q":1000})";
+  EXPECT_DECODE_FAILS(replaced(kS7, q, R"({"name":"tls","q":18446744073709551617})"), Code::bad_length);
+  EXPECT_DECODE_FAILS(replaced(kS6, "1700000000", "18446744073709551616.0"), Code::malformed);
+  EXPECT_DECODE_FAILS(replaced(kS6, "1700000000", "1e30"), Code::malformed);
+  EXPECT_DECODE_FAILS(replaced(kS6, "1700000000", "-18446744073709551616"), Code::malformed);
+  EXPECT_DECODE_FAILS(replaced(kS7, q, R"({"name":"tls","q":1e30})"), Code::malformed);
+}
+
 TEST(JsonMessage, UppercaseHexIsMalformed) {
   EXPECT_DECODE_FAILS(replaced(kS6, kN1, "000102030405060708090A0B0C0D0E0F"), Code::malformed);
 }
