@@ -297,14 +297,7 @@ int decode_main(int argc, char** argv) {
   };
   try {
     flow::Keystore keys;
-    if (!keys_path.empty()) {
-      auto text = read_file(keys_path, "keystore");
-      if (!text) throw IoError{"keystore " + keys_path + " does not exist"};
-      auto ks = json::decode_keystore(*text);
-      secure_wipe(text->data(), text->size());
-      if (!ks) throw IoError{"keystore " + keys_path + ": " + ks.error().detail};
-      keys = std::move(*ks);
-    }
+    if (!keys_path.empty()) keys = read_keystore(keys_path, "kd-decode");
     if (!secret_file.empty()) wo.radius_secret = read_radius_secret(secret_file, "kd-decode");
     WireSide side(wo, std::nullopt);
     engine::Verifier verifier(keys_path.empty() ? nullptr : &keys, skew);

@@ -116,16 +116,7 @@ int parse_cli(CLI::App& app, int argc, char** argv) {
   return 0;
 }
 
-flow::Keystore read_keystore_file(const Common& c, const std::string& path) {
-  auto text = read_file(path, "keystore");
-  if (!text) throw IoError{"keystore " + path + " does not exist (create it with kd-auc keys init)"};
-  if (readable_by_others(path))
-    std::cerr << c.tool << ": warning: keystore " << path << " is readable by group or others (chmod 600 " << path << ")\n";
-  auto ks = json::decode_keystore(*text);
-  secure_wipe(text->data(), text->size());
-  if (!ks) throw IoError{"keystore " + path + ": " + ks.error().detail};
-  return std::move(*ks);
-}
+flow::Keystore read_keystore_file(const Common& c, const std::string& path) { return read_keystore(path, c.tool); }
 
 flow::Keystore load_keys(const Common& c) {
   if (c.keys_path.empty()) return {};

@@ -173,6 +173,17 @@ std::string read_radius_secret(const std::string& path, std::string_view tool) {
   return secret;
 }
 
+flow::Keystore read_keystore(const std::string& path, std::string_view tool) {
+  auto text = read_file(path, "keystore");
+  if (!text) throw IoError{"keystore " + path + " does not exist (create it with kd-auc keys init)"};
+  if (readable_by_others(path))
+    std::cerr << tool << ": warning: keystore " << path << " is readable by group or others (chmod 600 " << path << ")\n";
+  auto ks = json::decode_keystore(*text);
+  secure_wipe(text->data(), text->size());
+  if (!ks) throw IoError{"keystore " + path + ": " + ks.error().detail};
+  return std::move(*ks);
+}
+
 std::optional<std::string> parse_addr(std::string_view arg, WireOptions& o) {
   const auto eq = arg.find('=');
   if (eq == std::string_view::npos) return "--addr wants ROLE=IP (e.g. switch=192.0.2.30)";

@@ -1,5 +1,6 @@
 #include "json/codec.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstring>
@@ -714,17 +715,30 @@ std::string encode_summary(const DecodeSummary& s) {
 Result<flow::Keystore> decode_keystore(std::string_view text) {
   json j;
   if (auto s = parse_strict(text, j); !s) return s.error();
-  if (!j.is_object() || j.size() != 2 || !j.contains("kd_keystore") || j["kd_keystore"] != 1 ||
+  // Members kd does not know are refused, not ignored: one may mean something this version cannot
+  // honour (a newer format changes kd_keystore), and keys add would drop it in rewriting the file.
+  auto unknown = [](const json& o, std::initializer_list<std::string_view> known, const std::string& where) {
+    std::optional<Error> e;
+    for (auto it = o.begin(); it != o.end() && !e; ++it)
+      if (std::find(known.begin(), known.end(), it.key()) == known.end())
+        e = err(Code::malformed, where + "unknown member \"" + printable(it.key()) + "\"");
+    return e;
+  };
+  if (j.is_object())
+    if (auto e = unknown(j, {"kd_keystore", "entities"}, "")) return *e;
+  if (!j.is_object() || !j.contains("kd_keystore") || j["kd_keystore"] != 1 ||
       !j.contains("entities") || !j["entities"].is_array())
     return err(Code::malformed, "not a kd keystore (want {\"kd_keystore\":1,\"entities\":[...]})");
   flow::Keystore ks;
   for (const auto& e : j["entities"]) {
-    if (!e.is_object() || e.size() != 3 || !e.contains("id") || !e["id"].is_string() ||
-        !e.contains("role") || !e["role"].is_string() || !e.contains("key"))
+    if (!e.is_object() || !e.contains("id") || !e["id"].is_string())
       return err(Code::malformed, "each entity must be {\"id\":..., \"role\":..., \"key\":...}");
     flow::Entity ent;
     ent.id = e["id"].get<std::string>();
     if (auto s = msg::check_identity("id", ent.id); !s) return s.error();
+    if (auto u = unknown(e, {"id", "role", "key"}, "entity " + ent.id + ": ")) return *u;
+    if (!e.contains("role") || !e["role"].is_string() || !e.contains("key"))
+      return err(Code::malformed, "entity " + ent.id + " must be {\"id\":..., \"role\":..., \"key\":...}");
     auto role = msg::parse_role(e["role"].get<std::string>());
     if (!role || *role == msg::Role::auc)
       return err(Code::malformed, "entity " + ent.id + ": role must be term, proxy or switch");

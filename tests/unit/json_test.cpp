@@ -455,6 +455,26 @@ TEST(JsonKeystore, KeyNotLowercaseHexIsMalformed) {
   EXPECT_KEYSTORE_FAILS(keystore(R"({"id":"x","role":"term","key":16})"), Code::malformed);
 }
 
+// A member kd does not know is refused, not ignored (kd-auc(1), KEYSTORE): it may mean something
+// this version cannot honour (a newer format changes kd_keystore), and keys add would drop it when it
+// rewrites the file. The error names it, and the entity it is in.
+TEST(JsonKeystore, UnknownMemberIsRefusedAndNamed) {
+  auto top = decode_ks(keystore(kThree, R"("kd_keystore":1,"comment":"lab keys")"));
+  ASSERT_FALSE(top.ok());
+  EXPECT_EQ(kd::code_name(top.error().code), "malformed");
+  EXPECT_NE(top.error().detail.find("unknown member \"comment\""), std::string::npos) << top.error().detail;
+  auto in_entity = decode_ks(keystore(entity("alice", "term", kKeyA) + "," +
+                                      R"({"id":"sbc1","role":"proxy","key":")" + kKeyP + R"(","revoked":true})"));
+  ASSERT_FALSE(in_entity.ok());
+  EXPECT_EQ(kd::code_name(in_entity.error().code), "malformed");
+  EXPECT_NE(in_entity.error().detail.find("entity sbc1: unknown member \"revoked\""), std::string::npos)
+      << in_entity.error().detail;
+  // A misspelt key is a missing key, named as such.
+  auto misspelt = decode_ks(keystore(R"({"id":"x","role":"term","kye":")" + kKeyA + R"("})"));
+  ASSERT_FALSE(misspelt.ok());
+  EXPECT_NE(misspelt.error().detail.find("unknown member \"kye\""), std::string::npos) << misspelt.error().detail;
+}
+
 TEST(JsonKeystore, DuplicateIdIsMalformed) {
   EXPECT_KEYSTORE_FAILS(keystore(entity("alice", "term", kKeyA) + "," + entity("alice", "proxy", kKeyP)),
                         Code::malformed);
