@@ -15,6 +15,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/io.hpp"
+#include "cli/options.hpp"
 #include "cli/tools.hpp"
 #include "cli/wire_io.hpp"
 #include "engine/verify.hpp"
@@ -268,7 +269,7 @@ int decode_main(int argc, char** argv) {
   app.add_option("--binding", binding, "the binding of a raw wire message (default: each binding is tried)");
   app.add_option("--keys", keys_path, "keystore (JSON): verify verification words, sealed keys and MACs");
   app.add_option("--radius-secret-file", secret_file, "RADIUS shared secret: decode and verify the AuC link");
-  app.add_option("--skew", skew, "timestamp window in seconds for the checks (default 300)");
+  add_number(app, "kd-decode", "--skew", skew, {}, "timestamp window in seconds for the checks (default 300)");
   app.add_flag("--check", check, "exit 1 when a message does not decode, a check fails or a registration is incomplete");
   app.add_flag("--ladder", ladder, "print a text sequence diagram instead of JSON lines");
   app.add_option("--ladder-svg", svg_path, "write the sequence diagram as an SVG picture to this file");
@@ -293,14 +294,7 @@ int decode_main(int argc, char** argv) {
   };
   try {
     flow::Keystore keys;
-    if (!keys_path.empty()) {
-      auto text = read_file(keys_path);
-      if (!text) throw IoError{"keystore " + keys_path + " does not exist"};
-      auto ks = json::decode_keystore(*text);
-      secure_wipe(text->data(), text->size());
-      if (!ks) throw IoError{"keystore " + keys_path + ": " + ks.error().detail};
-      keys = std::move(*ks);
-    }
+    if (!keys_path.empty()) keys = read_keystore(keys_path, "kd-decode");
     if (!secret_file.empty()) wo.radius_secret = read_radius_secret(secret_file, "kd-decode");
     WireSide side(wo, std::nullopt);
     engine::Verifier verifier(keys_path.empty() ? nullptr : &keys, skew);

@@ -15,13 +15,28 @@ namespace {
 IoError sys_error(const std::string& what, const std::string& path) {
   return IoError{what + " " + path + ": " + std::strerror(errno)};
 }
+
+std::string label(std::string_view what, const std::string& path) {
+  return what.empty() ? path : std::string(what) + " " + path;
+}
 }  // namespace
 
-std::optional<std::string> read_file(const std::string& path) {
+void check_readable(const std::string& path, std::string_view what) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return;
+  const mode_t m = st.st_mode;
+  if (S_ISREG(m) || S_ISFIFO(m) || S_ISCHR(m)) return;
+  const char* kind = S_ISDIR(m) ? "a directory" : S_ISSOCK(m) ? "a socket" : S_ISBLK(m) ? "a block device" : "not a file";
+  throw IoError{"cannot read " + label(what, path) + ": it is " + std::string(kind) +
+                " (a regular file, a pipe or a character device is read)"};
+}
+
+std::optional<std::string> read_file(const std::string& path, std::string_view what) {
+  check_readable(path, what);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return std::nullopt;
-    throw sys_error("cannot open", path);
+    throw sys_error("cannot open", label(what, path));
   }
   std::string out;
   char buf[65536];
@@ -29,7 +44,7 @@ std::optional<std::string> read_file(const std::string& path) {
     ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
-      IoError e = sys_error("cannot read", path);
+      IoError e = sys_error("cannot read", label(what, path));
       ::close(fd);
       throw e;
     }
@@ -88,24 +103,25 @@ bool readable_by_others(const std::string& path) {
   return (st.st_mode & 077) != 0;
 }
 
-void check_replaceable(const std::string& path) {
+void check_replaceable(const std::string& path, std::string_view what) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return;
-    throw sys_error("cannot examine", path);
+    throw sys_error("cannot examine", label(what, path));
   }
+  const std::string name = label(what, path);
   if (S_ISLNK(st.st_mode))
-    throw IoError{path + " is a symbolic link: name the file itself (kd locks and replaces this file, and a second "
+    throw IoError{name + " is a symbolic link: name the file itself (kd locks and replaces this file, and a second "
                          "name for it would be a second lock)"};
-  if (S_ISDIR(st.st_mode)) throw IoError{path + " is a directory, not a file"};
-  if (!S_ISREG(st.st_mode)) throw IoError{path + " is not a regular file"};
+  if (S_ISDIR(st.st_mode)) throw IoError{"cannot use " + name + ": it is a directory, not a file"};
+  if (!S_ISREG(st.st_mode)) throw IoError{"cannot use " + name + ": it is not a regular file"};
   if (st.st_nlink > 1)
-    throw IoError{path + " has " + std::to_string(st.st_nlink) +
+    throw IoError{name + " has " + std::to_string(st.st_nlink) +
                   " hard links: kd locks and replaces this file, and a second name for it would be a second lock"};
 }
 
-FileLock::FileLock(const std::string& path) {
-  check_replaceable(path);
+FileLock::FileLock(const std::string& path, std::string_view what) {
+  check_replaceable(path, what);
   std::string lock = path + ".lock";
   fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd_ < 0) {
@@ -126,7 +142,7 @@ FileLock::FileLock(const std::string& path) {
   }
   // Another run may have replaced the file by a link while this one waited for the lock.
   try {
-    check_replaceable(path);
+    check_replaceable(path, what);
   } catch (...) {
     ::close(fd_);
     throw;

@@ -4,11 +4,18 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace kd::cli {
 
-// nullopt when the file does not exist; throws IoError on any other failure.
-std::optional<std::string> read_file(const std::string& path);
+// nullopt when the file does not exist; throws IoError on any other failure, naming the file as
+// "WHAT PATH" (what: "keystore", "state file"...; empty: the path alone).
+std::optional<std::string> read_file(const std::string& path, std::string_view what = {});
+// Throws IoError ("cannot read WHAT PATH: it is a directory") when path names something the tools
+// do not read: they read regular files, pipes and character devices (/dev/null, a terminal) only;
+// a directory would read as empty, with no error. A path that does not exist passes (opening it
+// says so).
+void check_readable(const std::string& path, std::string_view what);
 // Writes to a temporary file beside path (mode 0600), fsyncs it, renames it over path and fsyncs
 // the directory: a reader sees the old file or the new one, never a mixture.
 void write_file_atomic(const std::string& path, const std::string& data);
@@ -22,13 +29,14 @@ struct IoError {
 // A file kd locks and replaces (a state file, a keystore being changed) must be a regular file
 // with one name, or absent: a symbolic link or a second hard link would be read through one name
 // and locked through another, so one input could be accepted twice. Throws IoError otherwise.
-void check_replaceable(const std::string& path);
+void check_replaceable(const std::string& path, std::string_view what);
 
 class FileLock {
 public:
   // Locks path + ".lock" (created mode 0600; a symbolic link there is refused), after
   // check_replaceable(path), which it repeats once the lock is held.
-  explicit FileLock(const std::string& path);
+  // what names the file in messages ("state file", "keystore").
+  FileLock(const std::string& path, std::string_view what);
   ~FileLock();
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/io.hpp"
+#include "cli/options.hpp"
 #include "cli/wire_io.hpp"
 #include "crypto/suite.hpp"
 #include "flow/roles.hpp"
@@ -24,7 +25,7 @@ struct Common {
   std::optional<std::uint64_t> now;
   bool show_key = false;
   std::string id;
-  std::string support;
+  std::optional<std::string> support;  // set when --support was given, even empty
   flow::Policy policy;
   // The wire side (--binding and friends).
   std::string binding = "json", auc_link, secret_file;
@@ -38,11 +39,11 @@ void add_common(CLI::App& app, Common& c) {
   app.add_option("--keys", c.keys_path, "keystore file (JSON)");
   app.add_option("--state", c.state_path, "state file; created when absent, replaced atomically");
   app.add_option("--seed", c.seed_hex, "hex seed: makes all randomness deterministic");
-  app.add_option("--now", c.now, "fix the clock (UNIX seconds)");
+  add_number(app, c.tool, "--now", c.now, {0, kMaxNow}, "fix the clock (UNIX seconds)");
   app.add_flag("--show-key", c.show_key,
                c.tool == "kd-auc" ? "accepted for symmetry with the other roles: the AuC's events carry no session key"
                                   : "print the session key on success events");
-  app.add_option("--skew", c.policy.skew, "timestamp window in seconds (default 300)");
+  add_number(app, c.tool, "--skew", c.policy.skew, {}, "timestamp window in seconds (default 300)");
 }
 
 // The wire options. radius: the tool speaks the AuC link (kd-switch, kd-auc).
@@ -63,7 +64,7 @@ void add_chooser(CLI::App& app, Common& c) {
 }
 
 void add_challenge_limits(CLI::App& app, Common& c) {
-  app.add_option("--challenge-ttl", c.policy.challenge_ttl, "lifetime of a challenge in seconds (default 60)");
+  add_number(app, c.tool, "--challenge-ttl", c.policy.challenge_ttl, {}, "lifetime of a challenge in seconds (default 60)");
 }
 
 // An event or error line a tool printed ({"event":...} without "to"): output, which every tool
@@ -121,16 +122,7 @@ int parse_cli(CLI::App& app, const Common& c, int argc, char** argv) {
   return parse_command_line(app, c.tool, argc, argv);
 }
 
-flow::Keystore read_keystore_file(const Common& c, const std::string& path) {
-  auto text = read_file(path);
-  if (!text) throw IoError{"keystore " + path + " does not exist (create it with kd-auc keys init)"};
-  if (readable_by_others(path))
-    std::cerr << c.tool << ": warning: keystore " << path << " is readable by group or others (chmod 600 " << path << ")\n";
-  auto ks = json::decode_keystore(*text);
-  secure_wipe(text->data(), text->size());
-  if (!ks) throw IoError{"keystore " + path + ": " + ks.error().detail};
-  return std::move(*ks);
-}
+flow::Keystore read_keystore_file(const Common& c, const std::string& path) { return read_keystore(path, c.tool); }
 
 flow::Keystore load_keys(const Common& c) {
   if (c.keys_path.empty()) return {};
@@ -143,8 +135,9 @@ public:
   Session(Common& c, msg::Role role) : c_(c) {
     engine::Settings s;
     s.seed = parse_seed(c);
-    if (!c.support.empty()) {
-      auto names = flow::parse_name_list(c.support);
+    if (c.support) {
+      if (c.support->empty()) usage_fail(c, "--support: the list is empty (name at least one mechanism)");
+      auto names = flow::parse_name_list(*c.support);
       if (!names) usage_fail(c, "--support: " + names.error().detail);
       c.policy.supported = *names;
     }
@@ -155,8 +148,8 @@ public:
     keys_ = load_keys(c);
     std::string text;
     if (!c.state_path.empty()) {
-      lock_ = std::make_unique<FileLock>(c.state_path);
-      if (auto t = read_file(c.state_path)) text = std::move(*t);
+      lock_ = std::make_unique<FileLock>(c.state_path, "state file");
+      if (auto t = read_file(c.state_path, "state file")) text = std::move(*t);
       // The switch's holds expected verification words, every role's its exchanges under way.
       if (!text.empty() && readable_by_others(c.state_path))
         std::cerr << c.tool << ": warning: state file " << printable(c.state_path)
@@ -349,9 +342,9 @@ int term_main(int argc, char** argv) {
     sub->add_option("--keys", c.keys_path, "keystore file (JSON)");
     sub->add_option("--state", c.state_path, "state file");
     sub->add_option("--seed", c.seed_hex, "hex seed");
-    sub->add_option("--now", c.now, "fix the clock (UNIX seconds)");
+    add_number(*sub, c.tool, "--now", c.now, {0, kMaxNow}, "fix the clock (UNIX seconds)");
     sub->add_flag("--show-key", c.show_key, "accepted for symmetry; start prints no key");
-    sub->add_option("--skew", c.policy.skew, "timestamp window in seconds (default 300)");
+    add_number(*sub, c.tool, "--skew", c.policy.skew, {}, "timestamp window in seconds (default 300)");
   }
   if (int r = parse_cli(app, c, argc, argv)) return r < 0 ? 0 : r;
 
@@ -404,11 +397,10 @@ int switch_main(int argc, char** argv) {
   add_chooser(app, c);
   add_challenge_limits(app, c);
   app.add_option("--id", c.id, "this switch's identity (IDss)")->required();
-  app.add_option("--max-attempts", c.policy.max_attempts,
-                 "wrong verification words before a terminal is locked out (default 3)")
-      ->check(CLI::Range(1u, 100u));
-  app.add_option("--lockout", c.policy.lockout,
-                 "seconds a terminal stays locked out after --max-attempts wrong answers (default 300)");
+  add_number(app, c.tool, "--max-attempts", c.policy.max_attempts, {1, 100},
+             "wrong verification words before a terminal is locked out (default 3)");
+  add_number(app, c.tool, "--lockout", c.policy.lockout, {},
+             "seconds a terminal stays locked out after --max-attempts wrong answers (default 300)");
   add_wire(app, c, true);
   if (int r = parse_cli(app, c, argc, argv)) return r < 0 ? 0 : r;
   if (auto st = msg::check_identity("--id", c.id); !st) usage_fail(c, st.error().detail);
@@ -428,9 +420,9 @@ int keys_main(CLI::App& keys, const Common& c, const std::string& file, bool for
     std::cerr << c.tool << ": error: " << what << "\n";
     return kExitRejected;
   };
-  FileLock lock(file);  // two concurrent adds must not lose an entity
+  FileLock lock(file, "keystore");  // two concurrent adds must not lose an entity
   if (keys.got_subcommand("init")) {
-    if (!force && read_file(file)) return refuse(file + " exists; use --force to replace it");
+    if (!force && read_file(file, "keystore")) return refuse(file + " exists; use --force to replace it");
     write_file_atomic(file, json::encode_keystore({}));
     return kExitOk;
   }

@@ -70,6 +70,7 @@ constexpr std::size_t kMaxWireLine = 2 * json::kMaxLine + 256;
 }  // namespace
 
 Input::Input(const std::string& path, bool allow_raw) : path_(path) {
+  if (path != "-") check_readable(path, "input");
   file_ = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
   if (!file_) throw IoError{"cannot open input " + path + ": " + std::strerror(errno)};
   unsigned char head[4];
@@ -116,6 +117,13 @@ bool Input::ready() const {
 
 const capture::Stats* Input::capture_stats() const { return reader_ ? &reader_->stats() : nullptr; }
 
+// A read error ends the input as the end of the file does: it must not pass for one.
+void Input::throw_if_failed() const {
+  if (file_ && std::ferror(file_))
+    throw IoError{"cannot read input " + (path_ == "-" ? std::string("(standard input)") : path_) + ": " +
+                  std::strerror(errno)};
+}
+
 bool Input::read_line(std::string& line) {
   // Never holds more than kMaxWireLine + 1 bytes of one line: a longer one is truncated here and
   // refused as oversized by the decoder (a logical line over kMaxLine is refused too).
@@ -151,19 +159,21 @@ bool Input::next(InputItem& item) {
     std::size_t k;
     while ((k = std::fread(buf, 1, sizeof buf, file_)) > 0 && item.raw.size() <= kMaxRaw)
       item.raw.insert(item.raw.end(), buf, buf + k);
+    throw_if_failed();
     return true;
   }
   item.kind = InputItem::Kind::line;
   while (read_line(item.line))
     if (item.line.find_first_not_of(" \t") != std::string::npos) return true;
   done_ = true;
+  throw_if_failed();
   return false;
 }
 
 // ---- options ------------------------------------------------------------------------------------
 
 std::string read_radius_secret(const std::string& path, std::string_view tool) {
-  auto text = read_file(path);
+  auto text = read_file(path, "RADIUS secret file");
   if (!text) throw IoError{"RADIUS secret file " + path + " does not exist"};
   if (readable_by_others(path))
     std::cerr << tool << ": warning: " << path << " is readable by group or others (chmod 600 " << path << ")\n";
@@ -175,6 +185,17 @@ std::string read_radius_secret(const std::string& path, std::string_view tool) {
     throw IoError{"RADIUS secret file " + path + ": the first line must hold 1 to 128 bytes"};
   }
   return secret;
+}
+
+flow::Keystore read_keystore(const std::string& path, std::string_view tool) {
+  auto text = read_file(path, "keystore");
+  if (!text) throw IoError{"keystore " + path + " does not exist (create it with kd-auc keys init)"};
+  if (readable_by_others(path))
+    std::cerr << tool << ": warning: keystore " << path << " is readable by group or others (chmod 600 " << path << ")\n";
+  auto ks = json::decode_keystore(*text);
+  secure_wipe(text->data(), text->size());
+  if (!ks) throw IoError{"keystore " + path + ": " + ks.error().detail};
+  return std::move(*ks);
 }
 
 std::optional<std::string> parse_addr(std::string_view arg, WireOptions& o) {

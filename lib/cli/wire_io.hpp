@@ -15,6 +15,7 @@
 #include "capture/capture.hpp"
 #include "core/bytes.hpp"
 #include "core/error.hpp"
+#include "flow/state.hpp"
 #include "msg/message.hpp"
 #include "wire/codec.hpp"
 
@@ -52,6 +53,7 @@ private:
   std::unique_ptr<capture::Reader> reader_;
   bool raw_ = false, done_ = false;
   bool read_line(std::string& line);
+  void throw_if_failed() const;
 };
 
 struct WireOptions {
@@ -66,6 +68,11 @@ struct WireOptions {
 // IoError when the file is missing or the line is empty or too long; warns on stderr (naming tool)
 // when group or others may read the file. The secret itself is never printed.
 std::string read_radius_secret(const std::string& path, std::string_view tool);
+
+// A keystore file (kd-auc(1), KEYSTORE), for every tool that reads one: throws IoError when it is
+// missing, unreadable or refused by json::decode_keystore; warns on stderr (naming tool) when group
+// or others may read it.
+flow::Keystore read_keystore(const std::string& path, std::string_view tool);
 
 // Parses "ROLE=IP" into o.addr; a message on failure.
 std::optional<std::string> parse_addr(std::string_view arg, WireOptions& o);

@@ -189,7 +189,7 @@ void Verifier::observe(const msg::Message& m, std::optional<std::uint64_t> time,
   };
   auto timestamp = [&](const std::optional<std::uint64_t>& ts, std::string_view field) {
     if (!ts || !time) return;
-    if (*ts + skew_ < *time) fail(r, checks, "timestamp", std::string(field).append(" is stale (older than the window)"));
+    if (flow::sat_add(*ts, skew_) < *time) fail(r, checks, "timestamp", std::string(field).append(" is stale (older than the window)"));
     else if (*ts > flow::sat_add(*time, skew_)) fail(r, checks, "timestamp", std::string(field).append(" is in the future"));
     else pass(checks, "timestamp");
   };

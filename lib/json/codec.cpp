@@ -1,8 +1,10 @@
 #include "json/codec.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstring>
+#include <limits>
 #include <set>
 #include <vector>
 
@@ -15,22 +17,47 @@ using ojson = nlohmann::ordered_json;
 
 namespace {
 
-// Parses text into j, refusing duplicate keys (nlohmann would silently keep the last).
-Status parse_strict(std::string_view text, json& j) {
-  std::vector<std::set<std::string>> keys;
-  std::string dup;
-  auto cb = [&](int, json::parse_event_t ev, json& parsed) {
-    if (ev == json::parse_event_t::object_start) keys.emplace_back();
-    else if (ev == json::parse_event_t::object_end) keys.pop_back();
-    else if (ev == json::parse_event_t::key && !keys.empty() && dup.empty()) {
-      const auto& k = parsed.get_ref<const std::string&>();
-      if (!keys.back().insert(k).second) dup = k;
-    }
-    return true;
-  };
-  j = json::parse(text.begin(), text.end(), cb, false);
-  if (j.is_discarded()) return err(Code::malformed, "not valid JSON");
-  if (!dup.empty()) return err(Code::malformed, "key \"" + dup + "\" appears twice");
+// nlohmann's own DOM builder, and also: the first key that appears twice in an object (nlohmann would
+// silently keep the last); and, with saturate, an integer written beyond 2^64-1 kept as 2^64-1
+// rather than as the floating-point number nlohmann makes of it, so that it reads as an integer
+// above its range (bad_length), not as a fraction (malformed).
+class StrictDom : public nlohmann::detail::json_sax_dom_parser<json> {
+public:
+  using Base = nlohmann::detail::json_sax_dom_parser<json>;
+  StrictDom(json& j, bool saturate) : Base(j, false), saturate_(saturate) {}
+  bool start_object(std::size_t n) {
+    keys_.emplace_back();
+    return Base::start_object(n);
+  }
+  bool end_object() {
+    keys_.pop_back();
+    return Base::end_object();
+  }
+  bool key(string_t& k) {
+    if (dup_.empty() && !keys_.empty() && !keys_.back().insert(k).second) dup_ = k;
+    return Base::key(k);
+  }
+  bool number_float(number_float_t v, const string_t& text) {
+    // The lexer makes a float of an integer literal only when it does not fit in 64 bits; a
+    // negative one keeps its sign and stays a float (a negative number is malformed anyway).
+    if (saturate_ && text.find_first_not_of("0123456789") == string_t::npos)
+      return Base::number_unsigned(std::numeric_limits<number_unsigned_t>::max());
+    return Base::number_float(v, text);
+  }
+  const std::string& duplicate() const { return dup_; }
+
+private:
+  bool saturate_;
+  std::vector<std::set<std::string>> keys_;
+  std::string dup_;
+};
+
+// Parses text into j, refusing duplicate keys. saturate: see StrictDom (message lines only: a state
+// file or a keystore holding such a number is damaged, and refused as a float is).
+Status parse_strict(std::string_view text, json& j, bool saturate = false) {
+  StrictDom dom(j, saturate);
+  if (!json::sax_parse(text.begin(), text.end(), &dom) || dom.is_errored()) return err(Code::malformed, "not valid JSON");
+  if (!dom.duplicate().empty()) return err(Code::malformed, "key \"" + dom.duplicate() + "\" appears twice");
   return Ok{};
 }
 
@@ -117,7 +144,7 @@ Result<msg::Message> decode_message(std::string_view line, std::string* step_nam
   if (line.size() > kMaxLine)
     return err(Code::oversized, "message longer than " + std::to_string(kMaxLine) + " bytes");
   json j;
-  if (auto s = parse_strict(line, j); !s) return s.error();
+  if (auto s = parse_strict(line, j, true); !s) return s.error();
   if (!j.is_object()) return err(Code::malformed, "a message must be a JSON object");
   for (const char* k : {"step", "flow", "to"})
     if (!j.contains(k) || !j[k].is_string())
@@ -688,17 +715,30 @@ std::string encode_summary(const DecodeSummary& s) {
 Result<flow::Keystore> decode_keystore(std::string_view text) {
   json j;
   if (auto s = parse_strict(text, j); !s) return s.error();
-  if (!j.is_object() || j.size() != 2 || !j.contains("kd_keystore") || j["kd_keystore"] != 1 ||
+  // Members kd does not know are refused, not ignored: one may mean something this version cannot
+  // honour (a newer format changes kd_keystore), and keys add would drop it in rewriting the file.
+  auto unknown = [](const json& o, std::initializer_list<std::string_view> known, const std::string& where) {
+    std::optional<Error> e;
+    for (auto it = o.begin(); it != o.end() && !e; ++it)
+      if (std::find(known.begin(), known.end(), it.key()) == known.end())
+        e = err(Code::malformed, where + "unknown member \"" + printable(it.key()) + "\"");
+    return e;
+  };
+  if (j.is_object())
+    if (auto e = unknown(j, {"kd_keystore", "entities"}, "")) return *e;
+  if (!j.is_object() || !j.contains("kd_keystore") || j["kd_keystore"] != 1 ||
       !j.contains("entities") || !j["entities"].is_array())
     return err(Code::malformed, "not a kd keystore (want {\"kd_keystore\":1,\"entities\":[...]})");
   flow::Keystore ks;
   for (const auto& e : j["entities"]) {
-    if (!e.is_object() || e.size() != 3 || !e.contains("id") || !e["id"].is_string() ||
-        !e.contains("role") || !e["role"].is_string() || !e.contains("key"))
+    if (!e.is_object() || !e.contains("id") || !e["id"].is_string())
       return err(Code::malformed, "each entity must be {\"id\":..., \"role\":..., \"key\":...}");
     flow::Entity ent;
     ent.id = e["id"].get<std::string>();
     if (auto s = msg::check_identity("id", ent.id); !s) return s.error();
+    if (auto u = unknown(e, {"id", "role", "key"}, "entity " + ent.id + ": ")) return *u;
+    if (!e.contains("role") || !e["role"].is_string() || !e.contains("key"))
+      return err(Code::malformed, "entity " + ent.id + " must be {\"id\":..., \"role\":..., \"key\":...}");
     auto role = msg::parse_role(e["role"].get<std::string>());
     if (!role || *role == msg::Role::auc)
       return err(Code::malformed, "entity " + ent.id + ": role must be term, proxy or switch");

@@ -514,6 +514,21 @@ void json_cases(Builder& b) {
   b.bad(b.chal(), c, "bad_length", "Rand of 17 bytes", {"BadLength"});
 }
 
+// Integers written beyond 2^64-1 are integers above their range (bad_length), not malformed: catches
+// a parser that turns them into floating-point numbers and calls them fractions.
+void json_number_cases(Builder& b) {
+  auto widen = [](std::string line, const std::string& key, const std::string& digits) {
+    const auto at = line.find("\"" + key + "\":");
+    if (at == std::string::npos) throw std::logic_error("no " + key + " in " + line);
+    const auto from = at + key.size() + 3, to = line.find_first_not_of("0123456789", from);
+    return line.replace(from, to - from, digits);
+  };
+  b.bad_raw(b.reg(), widen(b.line(b.reg()), "TS1", "18446744073709551616"), "bad_length",
+            "TS1 of 2^64, an integer beyond 64 bits", {"BadLength"});
+  b.bad_raw(b.ans(), widen(b.line(b.ans()), "q", "18446744073709551617"), "bad_length",
+            "a q of 2^64 + 1, an integer beyond 64 bits", {"BadLength"});
+}
+
 }  // namespace
 
 flow::Keystore seeded_keys(const Setup& s) {
@@ -590,7 +605,10 @@ Negative make_negative(const std::string& suite_name) {
       mechanism_cases(b);
       freshness_cases(b);
       exchange_cases(b);
-      if (suite.code == crypto::default_suite().code) json_cases(b);
+      if (suite.code == crypto::default_suite().code) {
+        json_cases(b);
+        json_number_cases(b);
+      }
       n.groups.push_back(std::move(g));
     }
   }

@@ -81,6 +81,26 @@ for sub in "add $TMP/none.json --id x --role term" "export $TMP/none.json --id x
   check "keys ${sub%% *} on a missing keystore: exit 3 with a message" eval 'exit_is 3 && [ -s "$ERR" ] && [ ! -e "$TMP/none.json" ]'
 done
 
+# (K is empty here, after keys init --force.) A member kd does not know is refused by every loader (the role tools, kd-decode, the keys
+# subcommands), naming it, and the file is left as it was (kd-auc(1), KEYSTORE).
+jq '.comment = "lab keys"' "$K" >"$TMP/extra.json"
+jq '.entities = [{id: "alice", role: "term", key: "00112233445566778899aabbccddeeff", revoked: true}]' "$K" \
+  >"$TMP/extra-entity.json"
+cp -p "$TMP/extra.json" "$TMP/extra.orig"
+for f in extra extra-entity; do
+  want='unknown member "comment"'
+  [ $f = extra-entity ] && want='entity alice: unknown member "revoked"'
+  runx "$KD_BIN/kd-proxy" --id sbc1 --keys "$TMP/$f.json" /dev/null
+  check "kd-proxy --keys $f.json: exit 3 naming the member" eval 'exit_is 3 && grep -qF "$want" "$ERR"'
+  if [ -x "$KD_BIN/kd-decode" ]; then
+    runx "$KD_BIN/kd-decode" --keys "$TMP/$f.json" /dev/null
+    check "kd-decode --keys $f.json: exit 3 naming the member" eval 'exit_is 3 && grep -qF "$want" "$ERR"'
+  fi
+done
+runx "$AUC" keys add "$TMP/extra.json" --id dave --role term
+check "keys add on a keystore with an unknown member: exit 3 naming it, file unchanged" \
+  eval 'exit_is 3 && grep -qF "unknown member \"comment\"" "$ERR" && same_file "$TMP/extra.json" "$TMP/extra.orig"'
+
 # A keystore readable by group or others: every tool warns, once, and goes on.
 new_world "$TMP/w" >/dev/null 2>&1
 (umask 022 && "$AUC" keys init "$TMP/umask.json" && "$AUC" keys add "$TMP/umask.json" --id x --role term)
@@ -101,6 +121,10 @@ warns kd-switch
 out_step s3 >"$TMP/s3.json"
 run auc "" "$TMP/s3.json"
 warns kd-auc
+if [ -x "$KD_BIN/kd-decode" ]; then  # the same loader as the role tools
+  runx "$KD_BIN/kd-decode" --keys "$W/auc.keys" /dev/null
+  warns kd-decode
+fi
 chmod 640 "$W/auc.keys"
 run auc "" "$TMP/s3.json"
 check "kd-auc with a keystore of mode 0640 (group): the warning too" grep -q "readable by group or others" "$ERR"

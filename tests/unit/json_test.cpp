@@ -197,6 +197,20 @@ TEST(JsonMessage, TimestampAboveInt64MaxIsBadLength) {
   EXPECT_DECODE_FAILS(replaced(kS6, "1700000000", "18446744073709551615"), Code::bad_length);
 }
 
+// An integer beyond 2^64-1 is still an integer above the range (kd-protocol(7): bad_length), though
+// the JSON parser holds it as a floating-point number; a fraction or an exponent stays malformed,
+// and so does a negative integer of any size.
+TEST(JsonMessage, IntegerBeyond64BitsIsBadLengthNotMalformed) {
+  EXPECT_DECODE_FAILS(replaced(kS6, "1700000000", "18446744073709551616"), Code::bad_length);
+  EXPECT_DECODE_FAILS(replaced(kS6, "1700000000", "100000000000000000000000000000000000000"), Code::bad_length);
+  const std::string q = R"({"name":"tls","q":1000})";
+  EXPECT_DECODE_FAILS(replaced(kS7, q, R"({"name":"tls","q":18446744073709551617})"), Code::bad_length);
+  EXPECT_DECODE_FAILS(replaced(kS6, "1700000000", "18446744073709551616.0"), Code::malformed);
+  EXPECT_DECODE_FAILS(replaced(kS6, "1700000000", "1e30"), Code::malformed);
+  EXPECT_DECODE_FAILS(replaced(kS6, "1700000000", "-18446744073709551616"), Code::malformed);
+  EXPECT_DECODE_FAILS(replaced(kS7, q, R"({"name":"tls","q":1e30})"), Code::malformed);
+}
+
 TEST(JsonMessage, UppercaseHexIsMalformed) {
   EXPECT_DECODE_FAILS(replaced(kS6, kN1, "000102030405060708090A0B0C0D0E0F"), Code::malformed);
 }
@@ -439,6 +453,26 @@ TEST(JsonKeystore, KeyNotLowercaseHexIsMalformed) {
   EXPECT_KEYSTORE_FAILS(keystore(entity("x", "term", rep("AB", 16))), Code::malformed);
   EXPECT_KEYSTORE_FAILS(keystore(entity("x", "term", rep("01", 16) + "0")), Code::malformed);
   EXPECT_KEYSTORE_FAILS(keystore(R"({"id":"x","role":"term","key":16})"), Code::malformed);
+}
+
+// A member kd does not know is refused, not ignored (kd-auc(1), KEYSTORE): it may mean something
+// this version cannot honour (a newer format changes kd_keystore), and keys add would drop it when it
+// rewrites the file. The error names it, and the entity it is in.
+TEST(JsonKeystore, UnknownMemberIsRefusedAndNamed) {
+  auto top = decode_ks(keystore(kThree, R"("kd_keystore":1,"comment":"lab keys")"));
+  ASSERT_FALSE(top.ok());
+  EXPECT_EQ(kd::code_name(top.error().code), "malformed");
+  EXPECT_NE(top.error().detail.find("unknown member \"comment\""), std::string::npos) << top.error().detail;
+  auto in_entity = decode_ks(keystore(entity("alice", "term", kKeyA) + "," +
+                                      R"({"id":"sbc1","role":"proxy","key":")" + kKeyP + R"(","revoked":true})"));
+  ASSERT_FALSE(in_entity.ok());
+  EXPECT_EQ(kd::code_name(in_entity.error().code), "malformed");
+  EXPECT_NE(in_entity.error().detail.find("entity sbc1: unknown member \"revoked\""), std::string::npos)
+      << in_entity.error().detail;
+  // A misspelt key is a missing key, named as such.
+  auto misspelt = decode_ks(keystore(R"({"id":"x","role":"term","kye":")" + kKeyA + R"("})"));
+  ASSERT_FALSE(misspelt.ok());
+  EXPECT_NE(misspelt.error().detail.find("unknown member \"kye\""), std::string::npos) << misspelt.error().detail;
 }
 
 TEST(JsonKeystore, DuplicateIdIsMalformed) {

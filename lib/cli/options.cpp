@@ -1,0 +1,65 @@
+#include "cli/options.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/tools.hpp"
+#include "core/bytes.hpp"
+
+namespace kd::cli {
+
+Result<std::uint64_t> parse_number(std::string_view text, NumberRange range) {
+  const std::string want = "must be a whole number from " + std::to_string(range.lo) + " to " + std::to_string(range.hi);
+  if (text.empty()) return err(Code::malformed, "no value: " + want);
+  std::uint64_t v = 0;
+  bool overflow = false;
+  for (char ch : text) {
+    if (ch < '0' || ch > '9') return err(Code::malformed, "\"" + printable(text) + "\" " + want + " (decimal digits only)");
+    const auto d = static_cast<std::uint64_t>(ch - '0');
+    if (v > (std::numeric_limits<std::uint64_t>::max() - d) / 10) overflow = true;
+    else v = v * 10 + d;
+  }
+  if (overflow || v > range.hi) return err(Code::bad_length, printable(text) + " is too large: " + want);
+  if (v < range.lo) return err(Code::bad_length, printable(text) + " is too small: " + want);
+  return v;
+}
+
+namespace {
+
+CLI::Option* add(CLI::App& app, std::string_view tool, const std::string& name, NumberRange range,
+                 const std::string& help, std::function<void(std::uint64_t)> set) {
+  auto store = [tool = std::string(tool), name, range, set = std::move(set)](const std::string& text) {
+    auto v = parse_number(text, range);
+    if (!v) {
+      // Exits from within the parse, as the tools' other usage errors do once it is over.
+      std::cerr << tool << ": " << name << ": " << v.error().detail << "\n";
+      std::exit(kExitUsage);
+    }
+    set(*v);
+  };
+  return app.add_option_function<std::string>(name, store, help)->type_name("UINT");
+}
+
+}  // namespace
+
+CLI::Option* add_number(CLI::App& app, std::string_view tool, const std::string& name, std::uint64_t& into,
+                        NumberRange range, const std::string& help) {
+  return add(app, tool, name, range, help, [&into](std::uint64_t v) { into = v; });
+}
+
+CLI::Option* add_number(CLI::App& app, std::string_view tool, const std::string& name, std::uint32_t& into,
+                        NumberRange range, const std::string& help) {
+  range.hi = std::min<std::uint64_t>(range.hi, std::numeric_limits<std::uint32_t>::max());
+  return add(app, tool, name, range, help, [&into](std::uint64_t v) { into = static_cast<std::uint32_t>(v); });
+}
+
+CLI::Option* add_number(CLI::App& app, std::string_view tool, const std::string& name,
+                        std::optional<std::uint64_t>& into, NumberRange range, const std::string& help) {
+  return add(app, tool, name, range, help, [&into](std::uint64_t v) { into = v; });
+}
+
+}  // namespace kd::cli

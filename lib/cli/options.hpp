@@ -1,0 +1,42 @@
+// Numeric command-line options, parsed strictly and the same way in every tool.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/error.hpp"
+
+namespace CLI {
+class App;
+class Option;
+}  // namespace CLI
+
+namespace kd::cli {
+
+// The values a numeric option accepts, both ends included.
+struct NumberRange {
+  std::uint64_t lo = 0, hi = std::numeric_limits<std::uint64_t>::max();
+};
+
+// The largest UNIX time a tool may be set to: the largest timestamp a message may carry
+// (kd-protocol(7), TS1..TS4).
+inline constexpr std::uint64_t kMaxNow = std::numeric_limits<std::int64_t>::max();
+
+// A decimal number of the range: digits only (no sign, space, "0x" or exponent, which CLI11 would
+// take, wrapping "-1" to 2^64-1 and capping what is above 2^64-1), and no overflow. The error says
+// what was wrong and the range.
+Result<std::uint64_t> parse_number(std::string_view text, NumberRange range);
+
+// Adds a numeric option to app whose value goes through parse_number. A bad value is a usage error:
+// "TOOL: NAME: ..." on standard error (naming the range), exit status 2.
+CLI::Option* add_number(CLI::App& app, std::string_view tool, const std::string& name, std::uint64_t& into,
+                        NumberRange range, const std::string& help);
+CLI::Option* add_number(CLI::App& app, std::string_view tool, const std::string& name, std::uint32_t& into,
+                        NumberRange range, const std::string& help);
+CLI::Option* add_number(CLI::App& app, std::string_view tool, const std::string& name,
+                        std::optional<std::uint64_t>& into, NumberRange range, const std::string& help);
+
+}  // namespace kd::cli
