@@ -272,6 +272,10 @@ int decode_main(int argc, char** argv) {
   app.add_flag("--ladder", ladder, "print a text sequence diagram instead of JSON lines");
   app.add_option("--ladder-svg", svg_path, "write the sequence diagram as an SVG picture to this file");
   app.add_flag("--show-key", show_key, "print recovered session keys in registration lines (with --keys)");
+  std::vector<std::string> decode_as;
+  app.add_option("--decode-as", decode_as,
+                 "in captures, read this port as this binding: udp.port==PORT,BINDING or tcp.port==... (repeatable)")
+      ->allow_extra_args(false);  // one mapping per --decode-as: the input file is not a mapping
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -286,6 +290,11 @@ int decode_main(int argc, char** argv) {
   }
   wo.binding = *b;
   wo.radius_link = false;
+  for (const auto& d : decode_as)
+    if (auto why = parse_decode_as(d, wo)) {
+      std::cerr << "kd-decode: " << *why << "\n";
+      return kExitUsage;
+    }
 
   // Output is gathered in a buffer and written in large pieces.
   std::string out;
@@ -305,6 +314,10 @@ int decode_main(int argc, char** argv) {
       keys = std::move(*ks);
     }
     if (!secret_file.empty()) wo.radius_secret = read_radius_secret(secret_file, "kd-decode");
+    if (auto why = check_decode_as(wo, "kd-decode", true)) {
+      std::cerr << "kd-decode: " << *why << "\n";
+      return kExitUsage;
+    }
     WireSide side(wo, std::nullopt);
     engine::Verifier verifier(keys_path.empty() ? nullptr : &keys, skew);
     json::DecodeSummary sum;      // the printing thread's counts
@@ -459,7 +472,7 @@ int decode_main(int argc, char** argv) {
 
     try {
       for (const auto& path : inputs) {
-        Input in(path, true);
+        Input in(path, true, capture_options(wo));
         InputItem input;
         std::uint64_t line_no = 0;
         while (in.next(input)) {

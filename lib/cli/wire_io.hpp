@@ -33,7 +33,8 @@ struct InputItem {
 // first byte that is not white space is not '{', one raw wire message.
 class Input {
 public:
-  Input(const std::string& path, bool allow_raw);  // throws IoError
+  // options: how the capture layer reads a capture (capture_options() below).
+  Input(const std::string& path, bool allow_raw, capture::Options options = {});  // throws IoError
   ~Input();
   Input(const Input&) = delete;
   Input& operator=(const Input&) = delete;
@@ -51,12 +52,20 @@ private:
   bool read_line(std::string& line);
 };
 
+// --decode-as: the binding a UDP or TCP port carries, as tshark's -d udp.port==5080,sip.
+struct DecodeAs {
+  capture::Transport transport = capture::Transport::udp;
+  std::uint16_t port = 0;
+  wire::Binding binding = wire::Binding::sip;
+};
+
 struct WireOptions {
   wire::Binding binding = wire::Binding::json;  // --binding
   std::optional<bool> radius_link;              // --auc-link radius|json; default: radius when binding != json
   std::string radius_secret;                    // from --radius-secret-file
   std::string pcap_out;                         // --pcap-out
   std::map<msg::Role, std::string> addr;        // --addr ROLE=IP, defaults filled in
+  std::vector<DecodeAs> decode_as;              // --decode-as, beating the registered ports
 };
 
 // The RADIUS shared secret: the first line of the file (1 to 128 bytes, line end removed). Throws
@@ -66,6 +75,14 @@ std::string read_radius_secret(const std::string& path, std::string_view tool);
 
 // Parses "ROLE=IP" into o.addr; a message on failure.
 std::optional<std::string> parse_addr(std::string_view arg, WireOptions& o);
+// Parses "udp.port==PORT,BINDING" (or tcp.port) into o.decode_as; a message on failure.
+std::optional<std::string> parse_decode_as(std::string_view arg, WireOptions& o);
+// Once the other wire options are resolved: why a mapping names a binding that tool (speaking the
+// AuC link or not) does not read with these options, or nullopt.
+std::optional<std::string> check_decode_as(const WireOptions& o, std::string_view tool, bool auc_link);
+// How a capture is read under o: a TCP stream on a mapped port is framed as its binding is
+// (SIP by Content-Length, H.248 by TPKT).
+capture::Options capture_options(const WireOptions& o);
 // Default addresses (TEST-NET-1) for roles the user left out.
 void default_addrs(WireOptions& o);
 
@@ -117,6 +134,8 @@ private:
   // so choosing a packet's codec costs two lookups.
   static constexpr std::uint8_t kNoCodec = 0xff, kRadiusRank = 0, kSignalingRank = 1;
   std::vector<std::uint8_t> port_codec_;
+  // The same for --decode-as, per transport (UDP, TCP), consulted first; empty when none is mapped.
+  std::vector<std::uint8_t> mapped_codec_[2];
 };
 
 }  // namespace kd::cli
