@@ -48,7 +48,8 @@ void add_wire(CLI::App& app, Common& c, bool radius) {
                  radius && c.tool == "kd-auc" ? "json (default), or radius (any other binding name also means radius)"
                                               : "signaling binding of the messages printed: json (default), sip, mgcp, h248, h323");
   app.add_option("--pcap-out", c.wire.pcap_out, "append every message sent to this pcap file (needs a wire binding)");
-  app.add_option("--addr", c.addrs, "IP address of a role in --pcap-out frames, ROLE=IP (repeatable)");
+  app.add_option("--addr", c.addrs, "IP address of a role in --pcap-out frames, ROLE=IP (repeatable)")
+      ->allow_extra_args(false);  // one address per --addr: the input file is not an address
   app.add_option("--decode-as", c.decode_as,
                  "in captures, read this port as this binding: udp.port==PORT,BINDING or tcp.port==... (repeatable)")
       ->allow_extra_args(false);  // one mapping per --decode-as: the input file is not a mapping

@@ -82,6 +82,9 @@ run auc "$W/auc.state" "$TMP/w/radius11812.pcap" --binding radius --radius-secre
   --decode-as udp.port==11812,radius
 check "kd-auc --decode-as udp.port==11812,radius: answers s4 in RADIUS" \
   eq "$RC:$(jq -r '[.binding, .step] | join(" ")' "$OUT")" "0:radius s4"
+run proxy "$W/proxy2.state" "" --binding sip --addr proxy=192.0.2.2 "$TMP/w/udp5080.pcap" --decode-as udp.port==5080,sip
+check "kd-proxy: --addr (repeatable) before INPUT leaves INPUT the input" \
+  eq "$RC:$(jq -r '[.binding, .step] | join(" ")' "$OUT")" "0:sip s2"
 run term "$W/term.state" "" --decode-as udp.port==5080,sip
 check "kd-term accepts --decode-as" eq "$RC" 0
 run switch "$W/switch.state" "" --binding sip --radius-secret-file "$W/secret" --decode-as udp.port==11812,radius \
