@@ -14,6 +14,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/encode.hpp"
 #include "cli/io.hpp"
 #include "cli/tools.hpp"
 #include "cli/wire_io.hpp"
@@ -276,10 +277,23 @@ int decode_main(int argc, char** argv) {
   app.add_option("--decode-as", decode_as,
                  "in captures, read this port as this binding: udp.port==PORT,BINDING or tcp.port==... (repeatable)")
       ->allow_extra_args(false);  // one mapping per --decode-as: the input file is not a mapping
+  EncodeOptions enc;  // the other direction (kd-decode(1), ENCODING)
+  app.add_option("--encode", enc.binding, "encode JSON messages into wire lines of this binding (sip, mgcp, h248, h323, radius)");
+  app.add_option("--pcap-out", enc.pcap_out, "with --encode: append a frame per encoded message to this pcap file");
+  app.add_option("--addr", enc.addrs, "with --encode: IP address of a role in --pcap-out frames, ROLE=IP (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--now", enc.now, "with --encode: the frames' time, UNIX seconds (default: the clock)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? kExitOk : kExitUsage;
+  }
+  if (!enc.binding.empty() || !enc.pcap_out.empty() || !enc.addrs.empty() || enc.now) {
+    for (const char* name : {"--check", "--ladder", "--ladder-svg", "--keys", "--show-key", "--skew", "--binding", "--decode-as"})
+      if (app.count(name) > 0) enc.conflicts.emplace_back(name);
+    enc.inputs = inputs;
+    enc.secret_file = secret_file;
+    return encode_main(enc);
   }
   if (inputs.empty()) inputs.push_back("-");
   WireOptions wo;

@@ -403,7 +403,7 @@ std::optional<Status> WireSide::decode_packet_into(const capture::Packet& p, msg
   return st;
 }
 
-Result<std::string> WireSide::outgoing(const msg::Message& m, std::uint64_t now, ByteView previous) {
+Result<std::string> WireSide::outgoing(const msg::Message& m, std::uint64_t now, ByteView previous, Bytes* wire) {
   const auto& spec = msg::spec_of(m);
   const wire::Codec* c = codec_for(spec);
   if (!c) {
@@ -422,7 +422,9 @@ Result<std::string> WireSide::outgoing(const msg::Message& m, std::uint64_t now,
     p.payload = *bytes;
     if (auto st = pcap_->write(p); !st) throw IoError{"--pcap-out " + o_.pcap_out + ": " + st.error().detail};
   }
-  return json::encode_wire_line(wire::binding_name(c->binding()), spec, *bytes);
+  auto line = json::encode_wire_line(wire::binding_name(c->binding()), spec, *bytes);
+  if (wire) *wire = std::move(*bytes);
+  return line;
 }
 
 }  // namespace kd::cli

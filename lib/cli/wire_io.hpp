@@ -112,7 +112,11 @@ public:
   // What the tool prints for a message it sends: a wire line when a codec of this side carries the
   // step, else the logical JSON line. Appends the wire bytes to --pcap-out. previous: the wire
   // message m answers or forwards (engine::Outcome::previous), whose transaction SIP echoes.
-  Result<std::string> outgoing(const msg::Message& m, std::uint64_t now, ByteView previous = {});
+  // wire, when given, receives the wire bytes (left alone for a JSON line).
+  Result<std::string> outgoing(const msg::Message& m, std::uint64_t now, ByteView previous = {},
+                               Bytes* wire = nullptr);
+  // Whether outgoing() prints the step as a wire line (a codec of this side carries it).
+  bool sends_wire(const msg::StepSpec& s) const { return codec_for(s) != nullptr; }
 
   std::uint64_t skipped_foreign() const { return skipped_foreign_; }
   std::uint64_t skipped_other_role() const { return skipped_other_role_; }
