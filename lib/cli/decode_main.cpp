@@ -14,6 +14,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/encode.hpp"
 #include "cli/io.hpp"
 #include "cli/options.hpp"
 #include "cli/tools.hpp"
@@ -274,7 +275,24 @@ int decode_main(int argc, char** argv) {
   app.add_flag("--ladder", ladder, "print a text sequence diagram instead of JSON lines");
   app.add_option("--ladder-svg", svg_path, "write the sequence diagram as an SVG picture to this file");
   app.add_flag("--show-key", show_key, "print recovered session keys in registration lines (with --keys)");
+  std::vector<std::string> decode_as;
+  app.add_option("--decode-as", decode_as,
+                 "in captures, read this port as this binding: udp.port==PORT,BINDING or tcp.port==... (repeatable)")
+      ->allow_extra_args(false);  // one mapping per --decode-as: the input file is not a mapping
+  EncodeOptions enc;  // the other direction (kd-decode(1), ENCODING)
+  app.add_option("--encode", enc.binding, "encode JSON messages into wire lines of this binding (sip, mgcp, h248, h323, radius)");
+  app.add_option("--pcap-out", enc.pcap_out, "with --encode: append a frame per encoded message to this pcap file");
+  app.add_option("--addr", enc.addrs, "with --encode: IP address of a role in --pcap-out frames, ROLE=IP (repeatable)")
+      ->allow_extra_args(false);
+  add_number(app, "kd-decode", "--now", enc.now, {0, kMaxNow}, "with --encode: the frames' time, UNIX seconds (default: the clock)");
   if (int r = parse_command_line(app, "kd-decode", argc, argv)) return r < 0 ? kExitOk : r;
+  if (!enc.binding.empty() || !enc.pcap_out.empty() || !enc.addrs.empty() || enc.now) {
+    for (const char* name : {"--check", "--ladder", "--ladder-svg", "--keys", "--show-key", "--skew", "--binding", "--decode-as"})
+      if (app.count(name) > 0) enc.conflicts.emplace_back(name);
+    enc.inputs = inputs;
+    enc.secret_file = secret_file;
+    return encode_main(enc);
+  }
   if (inputs.empty()) inputs.push_back("-");
   WireOptions wo;
   auto b = wire::parse_binding(binding);
@@ -284,6 +302,11 @@ int decode_main(int argc, char** argv) {
   }
   wo.binding = *b;
   wo.radius_link = false;
+  for (const auto& d : decode_as)
+    if (auto why = parse_decode_as(d, wo)) {
+      std::cerr << "kd-decode: " << *why << "\n";
+      return kExitUsage;
+    }
 
   // Output is gathered in a buffer and written in large pieces.
   std::string out;
@@ -296,6 +319,10 @@ int decode_main(int argc, char** argv) {
     flow::Keystore keys;
     if (!keys_path.empty()) keys = read_keystore(keys_path, "kd-decode");
     if (!secret_file.empty()) wo.radius_secret = read_radius_secret(secret_file, "kd-decode");
+    if (auto why = check_decode_as(wo, "kd-decode", true)) {
+      std::cerr << "kd-decode: " << *why << "\n";
+      return kExitUsage;
+    }
     WireSide side(wo, std::nullopt);
     engine::Verifier verifier(keys_path.empty() ? nullptr : &keys, skew);
     json::DecodeSummary sum;      // the printing thread's counts
@@ -450,7 +477,7 @@ int decode_main(int argc, char** argv) {
 
     try {
       for (const auto& path : inputs) {
-        Input in(path, true);
+        Input in(path, true, capture_options(wo));
         InputItem input;
         std::uint64_t line_no = 0;
         while (in.next(input)) {

@@ -29,7 +29,7 @@ struct Common {
   flow::Policy policy;
   // The wire side (--binding and friends).
   std::string binding = "json", auc_link, secret_file;
-  std::vector<std::string> addrs;
+  std::vector<std::string> addrs, decode_as;
   WireOptions wire;
 };
 
@@ -52,7 +52,11 @@ void add_wire(CLI::App& app, Common& c, bool radius) {
                  radius && c.tool == "kd-auc" ? "json (default), or radius (any other binding name also means radius)"
                                               : "signaling binding of the messages printed: json (default), sip, mgcp, h248, h323");
   app.add_option("--pcap-out", c.wire.pcap_out, "append every message sent to this pcap file (needs a wire binding)");
-  app.add_option("--addr", c.addrs, "IP address of a role in --pcap-out frames, ROLE=IP (repeatable)");
+  app.add_option("--addr", c.addrs, "IP address of a role in --pcap-out frames, ROLE=IP (repeatable)")
+      ->allow_extra_args(false);  // one address per --addr: the input file is not an address
+  app.add_option("--decode-as", c.decode_as,
+                 "in captures, read this port as this binding: udp.port==PORT,BINDING or tcp.port==... (repeatable)")
+      ->allow_extra_args(false);  // one mapping per --decode-as: the input file is not a mapping
   if (!radius) return;
   app.add_option("--auc-link", c.auc_link, "the AuC link: radius (default with a signaling binding) or json");
   app.add_option("--radius-secret-file", c.secret_file, "file holding the RADIUS shared secret (first line)");
@@ -94,11 +98,16 @@ void resolve_wire(Common& c, bool radius) {
   c.wire.binding = *b;
   for (const auto& a : c.addrs)
     if (auto why = parse_addr(a, c.wire)) usage_fail(c, *why);
+  for (const auto& d : c.decode_as)
+    if (auto why = parse_decode_as(d, c.wire)) usage_fail(c, *why);
   if (c.wire.pcap_out == "-") usage_fail(c, "--pcap-out -: the standard output carries the JSON lines; name a file");
   if (!c.wire.pcap_out.empty() && *b == wire::Binding::json && c.auc_link != "radius")
     usage_fail(c, "--pcap-out needs a wire binding (--binding sip, mgcp, h248 or h323" +
                       std::string(radius ? ", or --auc-link radius)" : ")"));
-  if (!radius) return;
+  if (!radius) {
+    if (auto why = check_decode_as(c.wire, c.tool, false)) usage_fail(c, *why);
+    return;
+  }
   if (!c.auc_link.empty()) {
     if (c.auc_link != "radius" && c.auc_link != "json") usage_fail(c, "--auc-link must be radius or json");
     c.wire.radius_link = c.auc_link == "radius";
@@ -109,6 +118,7 @@ void resolve_wire(Common& c, bool radius) {
   } else if (link) {
     usage_fail(c, "the AuC link speaks RADIUS here: give --radius-secret-file FILE (or --auc-link json)");
   }
+  if (auto why = check_decode_as(c.wire, c.tool, true)) usage_fail(c, *why);
 }
 
 Bytes parse_seed(const Common& c) {
@@ -197,7 +207,7 @@ public:
   }
 
   void feed() {
-    Input in(c_.input, false);
+    Input in(c_.input, false, capture_options(c_.wire));
     InputItem item;
     try {
       feed_from(in, item);

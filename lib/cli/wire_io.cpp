@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -67,9 +68,14 @@ constexpr std::size_t kMaxRaw = 65536;
 // A wire line holds up to 65536 bytes as hex, plus its envelope.
 constexpr std::size_t kMaxWireLine = 2 * json::kMaxLine + 256;
 
+// Captures are read in every signaling binding unless one was chosen.
+bool all_signaling(const WireOptions& o) {
+  return o.binding == wire::Binding::json || o.binding == wire::Binding::radius;
+}
+
 }  // namespace
 
-Input::Input(const std::string& path, bool allow_raw) : path_(path) {
+Input::Input(const std::string& path, bool allow_raw, capture::Options options) : path_(path) {
   if (path != "-") check_readable(path, "input");
   file_ = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
   if (!file_) throw IoError{"cannot open input " + path + ": " + std::strerror(errno)};
@@ -82,11 +88,11 @@ Input::Input(const std::string& path, bool allow_raw) : path_(path) {
       // then the rest of standard input, record by record, so a live capture streams too.
       std::FILE* replay = replay_then(head, n, stdin);
       if (!replay) throw IoError{"cannot read standard input: " + std::string(std::strerror(errno))};
-      r = capture::Reader::from_stream(replay, "standard input");
+      r = capture::Reader::from_stream(replay, "standard input", std::move(options));
     } else {
       std::fclose(file_);
       file_ = nullptr;
-      r = capture::Reader::open(path);
+      r = capture::Reader::open(path, std::move(options));
     }
     if (!r) throw IoError{"capture " + path + ": " + r.error().detail};
     reader_ = std::make_unique<capture::Reader>(std::move(*r));
@@ -211,6 +217,70 @@ std::optional<std::string> parse_addr(std::string_view arg, WireOptions& o) {
   return std::nullopt;
 }
 
+std::optional<std::string> parse_decode_as(std::string_view arg, WireOptions& o) {
+  const auto eq = arg.find("==");
+  const auto comma = eq == std::string_view::npos ? eq : arg.find(',', eq);
+  if (comma == std::string_view::npos)
+    return "--decode-as wants udp.port==PORT,BINDING or tcp.port==PORT,BINDING (e.g. udp.port==5080,sip), not \"" +
+           printable(arg) + "\"";
+  const std::string what = "--decode-as " + printable(arg) + ": ";
+  DecodeAs d;
+  const auto field = arg.substr(0, eq);
+  if (field == "tcp.port") d.transport = capture::Transport::tcp;
+  else if (field != "udp.port") return what + "the field must be udp.port or tcp.port";
+  const auto digits = arg.substr(eq + 2, comma - eq - 2);
+  unsigned port = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size() || port == 0 || port > 65535)
+    return what + "the port must be 1 to 65535";
+  d.port = static_cast<std::uint16_t>(port);
+  const auto name = arg.substr(comma + 1);
+  const auto b = wire::parse_binding(name);
+  if (!b || *b == wire::Binding::json)
+    return what + "unknown binding \"" + printable(name) + "\" (sip, mgcp, h248, h323, radius)";
+  d.binding = *b;
+  // RADIUS over TCP (RFC 6613) and RAS over TCP are not what kd speaks or frames.
+  if (d.transport == capture::Transport::tcp && (*b == wire::Binding::radius || *b == wire::Binding::h323))
+    return what + std::string(wire::binding_name(*b)) + " travels over UDP only";
+  for (const auto& e : o.decode_as)
+    if (e.transport == d.transport && e.port == d.port)
+      return what + std::string(field) + "==" + std::to_string(port) + " is mapped twice";
+  o.decode_as.push_back(d);
+  return std::nullopt;
+}
+
+std::optional<std::string> check_decode_as(const WireOptions& o, std::string_view tool, bool auc_link) {
+  for (const auto& d : o.decode_as) {
+    const std::string what = "--decode-as " + std::string(d.transport == capture::Transport::tcp ? "tcp" : "udp") +
+                             ".port==" + std::to_string(d.port) + "," + std::string(wire::binding_name(d.binding)) + ": ";
+    if (d.binding == wire::Binding::radius) {
+      if (!auc_link) return what + std::string(tool) + " does not read radius (only the AuC link speaks it)";
+      if (o.radius_secret.empty()) return what + "reading RADIUS needs the shared secret (--radius-secret-file)";
+    } else if (!all_signaling(o) && d.binding != o.binding) {
+      return what + std::string(tool) + " does not read " + std::string(wire::binding_name(d.binding)) +
+             " (--binding " + std::string(wire::binding_name(o.binding)) + ")";
+    }
+  }
+  return std::nullopt;
+}
+
+capture::Options capture_options(const WireOptions& o) {
+  capture::Options options;
+  std::map<std::uint16_t, wire::Binding> tcp;
+  for (const auto& d : o.decode_as)
+    if (d.transport == capture::Transport::tcp) tcp[d.port] = d.binding;
+  if (tcp.empty()) return options;
+  options.framer = [tcp](std::uint16_t src, std::uint16_t dst) -> std::unique_ptr<capture::Framer> {
+    auto it = tcp.find(std::min(src, dst));  // the lower port first, as for the codec
+    if (it == tcp.end()) it = tcp.find(std::max(src, dst));
+    if (it == tcp.end()) return capture::default_framer(src, dst);
+    if (it->second == wire::Binding::sip) return capture::make_sip_framer();
+    if (it->second == wire::Binding::h248) return capture::make_tpkt_framer();
+    return capture::make_raw_framer();
+  };
+  return options;
+}
+
 void default_addrs(WireOptions& o) {
   o.addr.try_emplace(msg::Role::term, "192.0.2.10");
   o.addr.try_emplace(msg::Role::proxy, "192.0.2.20");
@@ -223,7 +293,7 @@ void default_addrs(WireOptions& o) {
 WireSide::WireSide(WireOptions o, std::optional<msg::Role> self) : o_(std::move(o)), self_(self) {
   default_addrs(o_);
   using wire::Binding;
-  if (o_.binding != Binding::json && o_.binding != Binding::radius) {
+  if (!all_signaling(o_)) {
     signaling_.push_back(wire::make_codec(o_.binding));
   } else {
     // Captures are read in whatever signaling binding their ports say; output stays JSON.
@@ -245,6 +315,15 @@ WireSide::WireSide(WireOptions o, std::optional<msg::Role> self) : o_(std::move(
   if (radius_) claim(*radius_, kRadiusRank);
   for (std::size_t i = 0; i < signaling_.size(); ++i)
     claim(*signaling_[i], static_cast<std::uint8_t>(kSignalingRank + i));
+  for (const auto& d : o_.decode_as) {
+    // A binding this side does not read (check_decode_as refused it on the command line) maps to none.
+    std::uint8_t rank = d.binding == Binding::radius && radius_ ? kRadiusRank : kNoCodec;
+    for (std::size_t i = 0; i < signaling_.size(); ++i)
+      if (signaling_[i]->binding() == d.binding) rank = static_cast<std::uint8_t>(kSignalingRank + i);
+    auto& table = mapped_codec_[d.transport == capture::Transport::tcp ? 1 : 0];
+    if (table.empty()) table.assign(65536, kNoCodec);
+    table[d.port] = rank;
+  }
   if (!o_.pcap_out.empty()) {
     auto w = capture::Writer::open(o_.pcap_out);
     if (!w) throw IoError{"--pcap-out " + o_.pcap_out + ": " + w.error().detail};
@@ -361,8 +440,14 @@ std::optional<Result<msg::Message>> WireSide::decode_packet(const capture::Packe
 std::optional<Status> WireSide::decode_packet_into(const capture::Packet& p, msg::Message& m, wire::Binding* used,
                                                    Skip* skip) const {
   *skip = Skip::none;
-  // The first codec (RADIUS, then signaling_ in order) that uses either port for a step it carries.
-  const std::uint8_t rank = std::min(port_codec_[p.src_port], port_codec_[p.dst_port]);
+  // A --decode-as mapping of either port (the lower one first, as tshark tries it), else the first
+  // codec (RADIUS, then signaling_ in order) that uses either port for a step it carries.
+  std::uint8_t rank = kNoCodec;
+  if (const auto& mapped = mapped_codec_[p.transport == capture::Transport::tcp ? 1 : 0]; !mapped.empty()) {
+    const std::uint16_t lo = std::min(p.src_port, p.dst_port), hi = std::max(p.src_port, p.dst_port);
+    rank = mapped[lo] != kNoCodec ? mapped[lo] : mapped[hi];
+  }
+  if (rank == kNoCodec) rank = std::min(port_codec_[p.src_port], port_codec_[p.dst_port]);
   if (rank == kNoCodec) {
     *skip = Skip::foreign;
     return std::nullopt;
@@ -381,7 +466,7 @@ std::optional<Status> WireSide::decode_packet_into(const capture::Packet& p, msg
   return st;
 }
 
-Result<std::string> WireSide::outgoing(const msg::Message& m, std::uint64_t now, ByteView previous) {
+Result<std::string> WireSide::outgoing(const msg::Message& m, std::uint64_t now, ByteView previous, Bytes* wire) {
   const auto& spec = msg::spec_of(m);
   const wire::Codec* c = codec_for(spec);
   if (!c) {
@@ -400,7 +485,9 @@ Result<std::string> WireSide::outgoing(const msg::Message& m, std::uint64_t now,
     p.payload = *bytes;
     if (auto st = pcap_->write(p); !st) throw IoError{"--pcap-out " + o_.pcap_out + ": " + st.error().detail};
   }
-  return json::encode_wire_line(wire::binding_name(c->binding()), spec, *bytes);
+  auto line = json::encode_wire_line(wire::binding_name(c->binding()), spec, *bytes);
+  if (wire) *wire = std::move(*bytes);
+  return line;
 }
 
 }  // namespace kd::cli

@@ -34,7 +34,8 @@ struct InputItem {
 // first byte that is not white space is not '{', one raw wire message.
 class Input {
 public:
-  Input(const std::string& path, bool allow_raw);  // throws IoError
+  // options: how the capture layer reads a capture (capture_options() below).
+  Input(const std::string& path, bool allow_raw, capture::Options options = {});  // throws IoError
   ~Input();
   Input(const Input&) = delete;
   Input& operator=(const Input&) = delete;
@@ -56,12 +57,20 @@ private:
   void throw_if_failed() const;
 };
 
+// --decode-as: the binding a UDP or TCP port carries, as tshark's -d udp.port==5080,sip.
+struct DecodeAs {
+  capture::Transport transport = capture::Transport::udp;
+  std::uint16_t port = 0;
+  wire::Binding binding = wire::Binding::sip;
+};
+
 struct WireOptions {
   wire::Binding binding = wire::Binding::json;  // --binding
   std::optional<bool> radius_link;              // --auc-link radius|json; default: radius when binding != json
   std::string radius_secret;                    // from --radius-secret-file
   std::string pcap_out;                         // --pcap-out
   std::map<msg::Role, std::string> addr;        // --addr ROLE=IP, defaults filled in
+  std::vector<DecodeAs> decode_as;              // --decode-as, beating the registered ports
 };
 
 // The RADIUS shared secret: the first line of the file (1 to 128 bytes, line end removed). Throws
@@ -76,6 +85,14 @@ flow::Keystore read_keystore(const std::string& path, std::string_view tool);
 
 // Parses "ROLE=IP" into o.addr; a message on failure.
 std::optional<std::string> parse_addr(std::string_view arg, WireOptions& o);
+// Parses "udp.port==PORT,BINDING" (or tcp.port) into o.decode_as; a message on failure.
+std::optional<std::string> parse_decode_as(std::string_view arg, WireOptions& o);
+// Once the other wire options are resolved: why a mapping names a binding that tool (speaking the
+// AuC link or not) does not read with these options, or nullopt.
+std::optional<std::string> check_decode_as(const WireOptions& o, std::string_view tool, bool auc_link);
+// How a capture is read under o: a TCP stream on a mapped port is framed as its binding is
+// (SIP by Content-Length, H.248 by TPKT).
+capture::Options capture_options(const WireOptions& o);
 // Default addresses (TEST-NET-1) for roles the user left out.
 void default_addrs(WireOptions& o);
 
@@ -105,7 +122,11 @@ public:
   // What the tool prints for a message it sends: a wire line when a codec of this side carries the
   // step, else the logical JSON line. Appends the wire bytes to --pcap-out. previous: the wire
   // message m answers or forwards (engine::Outcome::previous), whose transaction SIP echoes.
-  Result<std::string> outgoing(const msg::Message& m, std::uint64_t now, ByteView previous = {});
+  // wire, when given, receives the wire bytes (left alone for a JSON line).
+  Result<std::string> outgoing(const msg::Message& m, std::uint64_t now, ByteView previous = {},
+                               Bytes* wire = nullptr);
+  // Whether outgoing() prints the step as a wire line (a codec of this side carries it).
+  bool sends_wire(const msg::StepSpec& s) const { return codec_for(s) != nullptr; }
 
   std::uint64_t skipped_foreign() const { return skipped_foreign_; }
   std::uint64_t skipped_other_role() const { return skipped_other_role_; }
@@ -128,6 +149,8 @@ private:
   // so choosing a packet's codec costs two lookups.
   static constexpr std::uint8_t kNoCodec = 0xff, kRadiusRank = 0, kSignalingRank = 1;
   std::vector<std::uint8_t> port_codec_;
+  // The same for --decode-as, per transport (UDP, TCP), consulted first; empty when none is mapped.
+  std::vector<std::uint8_t> mapped_codec_[2];
 };
 
 }  // namespace kd::cli

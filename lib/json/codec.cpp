@@ -140,11 +140,10 @@ void write_field(ojson& j, msg::Field f, const T& v) {
 
 }  // namespace
 
-Result<msg::Message> decode_message(std::string_view line, std::string* step_name) {
-  if (line.size() > kMaxLine)
-    return err(Code::oversized, "message longer than " + std::to_string(kMaxLine) + " bytes");
-  json j;
-  if (auto s = parse_strict(line, j, true); !s) return s.error();
+namespace {
+
+// A message from the JSON object j of the message line form.
+Result<msg::Message> message_of(const json& j, std::string* step_name, msg::Sizes sizes) {
   if (!j.is_object()) return err(Code::malformed, "a message must be a JSON object");
   for (const char* k : {"step", "flow", "to"})
     if (!j.contains(k) || !j[k].is_string())
@@ -175,8 +174,46 @@ Result<msg::Message> decode_message(std::string_view line, std::string* step_nam
     });
     if (!st) return st.error();
   }
-  if (auto s = msg::validate(m); !s) return s.error();
+  if (auto s = msg::validate(m, sizes); !s) return s.error();
   return m;
+}
+
+}  // namespace
+
+Result<msg::Message> decode_message(std::string_view line, std::string* step_name, msg::Sizes sizes) {
+  if (line.size() > kMaxLine)
+    return err(Code::oversized, "message longer than " + std::to_string(kMaxLine) + " bytes");
+  json j;
+  if (auto s = parse_strict(line, j, true); !s) return s.error();
+  return message_of(j, step_name, sizes);
+}
+
+Result<msg::Message> decode_record(std::string_view line, std::string* step_name, msg::Sizes sizes) {
+  if (line.size() > kMaxLine)
+    return err(Code::oversized, "line longer than " + std::to_string(kMaxLine) + " bytes");
+  json r;
+  if (auto s = parse_strict(line, r, true); !s) return s.error();
+  if (!r.is_object()) return err(Code::malformed, "a kd-decode line must be a JSON object");
+  if (r.contains("error")) return err(Code::malformed, "a kd-decode line of a message that did not decode");
+  json j = json::object();
+  for (const char* k : {"step", "flow", "to"})
+    if (r.contains(k)) j[k] = r[k];
+  const auto fields = r.find("fields");
+  if (fields == r.end() || !fields->is_object()) return err(Code::malformed, "\"fields\" must be an object");
+  for (auto it = fields->begin(); it != fields->end(); ++it) {
+    if (j.contains(it.key())) return err(Code::malformed, "unexpected field \"" + it.key() + "\"");
+    j[it.key()] = *it;
+  }
+  return message_of(j, step_name, sizes);
+}
+
+LineKind line_kind(std::string_view line) {
+  json j = json::parse(line.begin(), line.end(), nullptr, false);
+  if (!j.is_object()) return LineKind::message;
+  if (j.contains("wire")) return LineKind::wire;
+  if (j.contains("event") || j.contains("registration") || j.contains("summary")) return LineKind::report;
+  if (j.contains("fields") || (j.contains("error") && j.contains("frame"))) return LineKind::record;
+  return LineKind::message;
 }
 
 std::string encode_message(const msg::Message& m) {

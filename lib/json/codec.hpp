@@ -16,8 +16,20 @@ namespace kd::json {
 inline constexpr std::size_t kMaxLine = 65536;
 
 // Decodes and validates one message line. On failure, *step_name gets the "step" the line claimed,
-// when it could be read, so that the error can name it.
-Result<msg::Message> decode_message(std::string_view line, std::string* step_name = nullptr);
+// when it could be read, so that the error can name it. sizes: msg::validate()'s (loose for a
+// message to be encoded as it is, tampered sizes included).
+Result<msg::Message> decode_message(std::string_view line, std::string* step_name = nullptr,
+                                    msg::Sizes sizes = msg::Sizes::exact);
+// The same from one of kd-decode's message lines (kd-decode(1), OUTPUT): step, flow and to, and the
+// fields under "fields"; the capture details and checks are ignored.
+Result<msg::Message> decode_record(std::string_view line, std::string* step_name = nullptr,
+                                   msg::Sizes sizes = msg::Sizes::exact);
+// What a line of JSON Lines holds, for a reader of the tools' and kd-decode's output: a wire line
+// (a "wire" member), one of kd-decode's message lines ("fields", or "error" beside "frame"), a
+// report (a tool's "event", kd-decode's "registration" or "summary"), or else, also when it is not
+// JSON at all, a message.
+enum class LineKind : std::uint8_t { message, wire, record, report };
+LineKind line_kind(std::string_view line);
 std::string encode_message(const msg::Message& m);
 std::string encode_event(const flow::Event& e, bool show_key);
 std::string encode_error(const Error& e, std::string_view step);

@@ -211,7 +211,7 @@ Status check_mech_list(const MechList& list) {
   return Ok{};
 }
 
-Status validate(const Message& m) {
+Status validate(const Message& m, Sizes sizes) {
   const StepSpec* spec = find_step(m.flow, m.step);
   if (!spec) return err(Code::unknown_step, "no such step in this flow");
 
@@ -245,8 +245,14 @@ Status validate(const Message& m) {
       {&m.EKss, {Field::EKss, sealed_len}},
       {&m.MAC, {Field::MAC, suite->mac_len}},
   };
-  for (const auto& [value, rule] : lengths)
-    if (*value && (*value)->size() != rule.second) return length_is(rule.first, **value, rule.second);
+  for (const auto& [value, rule] : lengths) {
+    if (!*value) continue;
+    const std::size_t n = (*value)->size();
+    if (sizes == Sizes::exact && n != rule.second) return length_is(rule.first, **value, rule.second);
+    if (sizes == Sizes::loose && (n == 0 || n > kMaxLooseBytes))
+      return err(Code::bad_length, std::string(field_name(rule.first)) + " is " + std::to_string(n) +
+                                       " bytes; an encoder takes 1 to " + std::to_string(kMaxLooseBytes));
+  }
   if (m.SecMechReq && !*m.SecMechReq) return err(Code::malformed, "SecMechReq must be true");
   if (m.SecMechList && !mech_list_ok(*m.SecMechList)) return check_mech_list(*m.SecMechList);
   if (m.SecMech && !mech_name_ok(*m.SecMech)) return check_mech_name(*m.SecMech);

@@ -91,9 +91,16 @@ inline constexpr std::size_t kMaxIpLen = 64;
 inline constexpr std::size_t kMaxMechName = 32;
 inline constexpr std::size_t kMaxMechs = 16;
 
-// Checks that exactly the step's fields are present, each of its size and form, and that the suite
-// is known. Every decoder runs it, whatever the format.
-Status validate(const Message& m);
+// How validate() treats the sizes of the byte fields (N1, N2, Rand, Authenticator_c, EKc, EKsp,
+// EKss, MAC): exact, the sizes of kd-protocol(7), which every decoder demands; or loose, any size
+// from 1 to kMaxLooseBytes, which every encoder accepts, so that a tampered size can be put on the
+// wire (kd-decode --encode) for its recipient to refuse.
+enum class Sizes : std::uint8_t { exact, loose };
+inline constexpr std::size_t kMaxLooseBytes = 64;
+
+// Checks that exactly the step's fields are present, each of its size (see Sizes) and form, and
+// that the suite is known. Every decoder runs it, whatever the format.
+Status validate(const Message& m, Sizes sizes = Sizes::exact);
 
 // Validation pieces the tools reuse for their own arguments.
 Status check_identity(std::string_view what, std::string_view id);

@@ -29,7 +29,8 @@ public:
   // Whether this binding carries the step (signaling bindings carry the terminal-proxy-switch
   // steps; RADIUS carries the AuC link).
   virtual bool carries(const msg::StepSpec& s) const noexcept = 0;
-  // m has passed msg::validate().
+  // m as it is, when it passes msg::validate(m, msg::Sizes::loose) (checked here): a byte field of a
+  // tampered size travels, for its recipient's decoder to refuse.
   virtual Result<Bytes> encode(const msg::Message& m) const = 0;
   // m as sent by a role that received previous, the wire message (in this binding) that m answers
   // or forwards (msg::previous_step()). A binding whose responses and forwarded requests must carry the

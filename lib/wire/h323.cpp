@@ -629,7 +629,7 @@ Result<Bytes> H323Codec::encode(const Message& m) const {
   if (!spec) return err(Code::unknown_step, "h323: no such step");
   const auto ras = ras_of(*spec);
   if (!ras) return err(Code::unknown_step, "h323: " + std::string(spec->name) + " is not a RAS message");
-  if (auto st = msg::validate(m); !st) return st.error();  // the envelope reads IDc and the registrar
+  if (auto st = msg::validate(m, msg::Sizes::loose); !st) return st.error();  // the envelope reads IDc and the registrar
   const Bytes data = msg::canonical(m);
   if (data.size() > h323::kMaxNonStandardData)
     return err(Code::oversized, "h323: the KD data exceeds " + std::to_string(h323::kMaxNonStandardData) + " octets");

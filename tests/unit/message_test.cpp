@@ -261,6 +261,27 @@ TEST(Validate, MacShorterThanTheSuitesIsBadLength) {
   EXPECT_CODE(kd::msg::validate(m), Code::bad_length);
 }
 
+// What an encoder takes (kd-decode --encode): a byte field of any size from 1 to 64 bytes, so a
+// tampered size reaches the wire; 0 and 65 bytes are still bad_length, and everything else is checked.
+TEST(Validate, LooseSizesTakeOneTo64BytesAndCheckTheRest) {
+  using kd::msg::Sizes;
+  Message m = valid(row("s10"));
+  for (std::size_t n : {1u, 8u, 17u, 64u}) {
+    m.MAC = Bytes(n, 0x88);
+    EXPECT_CODE(kd::msg::validate(m), Code::bad_length);
+    EXPECT_TRUE(kd::msg::validate(m, Sizes::loose).ok()) << n;
+  }
+  for (std::size_t n : {0u, 65u}) {
+    m.MAC = Bytes(n, 0x88);
+    EXPECT_CODE(kd::msg::validate(m, Sizes::loose), Code::bad_length);
+  }
+  Message s = valid(row("s1"));
+  s.N1 = Bytes(15, 1);
+  EXPECT_TRUE(kd::msg::validate(s, Sizes::loose).ok());
+  s.IDc = "al ice";
+  EXPECT_CODE(kd::msg::validate(s, Sizes::loose), Code::malformed);
+}
+
 TEST(Validate, TimestampAboveInt64MaxIsBadLength) {
   Message m = valid(row("s1"));
   m.TS1 = 0x7fffffffffffffffULL;

@@ -99,10 +99,21 @@ TEST(Mgcp, RefusesToEncodeTheAucLink) {
 
 TEST(Mgcp, RefusesToEncodeAnInvalidMessage) {
   Message m = msg_of("s1");
-  m.N1->pop_back();
+  m.N1->clear();  // any other size is what a tampering test may send (msg::Sizes::loose)
   auto r = mgcp().encode(m);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Code::bad_length);
+}
+
+// A field of a tampered size travels, and the receiving decoder refuses it (kd-decode --encode).
+TEST(Mgcp, EncodesATamperedSizeThatTheDecoderRefuses) {
+  Message m = msg_of("s1");
+  m.N1->pop_back();
+  auto r = mgcp().encode(m);
+  ASSERT_TRUE(r.ok()) << r.error().detail;
+  auto d = mgcp().decode(*r);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.error().code, Code::bad_length);
 }
 
 TEST(Mgcp, PortsAreTheGatewayAndCallAgentPorts) {
