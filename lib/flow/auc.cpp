@@ -25,12 +25,18 @@ Output on_request(AucState& st, const msg::Message& m, Context& ctx) {  // s3 / 
   if (!other) return Output::fail(other.error());
   const auto& suite = *crypto::find_suite(*m.suite);
 
-  // Draw order is part of the protocol (kd-protocol(7)): Rand, K, then the two seal nonces. A Rand
-  // the AuC still remembers issuing is drawn again: with --seed, a repeated request (a re-challenge
-  // after a wrong answer) would otherwise draw the same Rand from the same input.
-  Bytes rand = ctx.rng->draw(msg::kRandLen);
-  while (st.issued.count(to_hex(rand))) rand = ctx.rng->draw(msg::kRandLen);
-  Secret k = ctx.rng->draw_secret(suite.key_len);
+  // Draw order is part of the protocol (kd-protocol(7)): Rand, K, then the two seal nonces, each
+  // from its purpose's stream. With --seed a repeated request (a re-challenge after a wrong answer)
+  // starts the same streams again, so an attempt whose Rand the AuC still holds is dropped whole:
+  // its K and its two seal nonces are skipped with it, and no K or nonce comes back either.
+  Bytes rand;
+  Secret k;
+  for (;;) {
+    rand = ctx.rng->draw(Purpose::rand, msg::kRandLen);
+    k = ctx.rng->draw_secret(Purpose::session_key, suite.key_len);
+    if (!st.issued.count(to_hex(rand))) break;
+    ctx.rng->draw(Purpose::seal_nonce, 2 * crypto::kAeadNonceLen);
+  }
   msg::Message out = make(m.flow, proxied ? 4 : 3, *m.suite, *m.IDc, peer);
   out.Rand = rand;
   out.Authenticator_c = crypto::authenticator(suite, (*term)->key.view(), rand, *m.IDc);
