@@ -1,9 +1,11 @@
 #include "json/codec.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstring>
 #include <set>
+#include <tuple>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -15,22 +17,54 @@ using ojson = nlohmann::ordered_json;
 
 namespace {
 
-// Parses text into j, refusing duplicate keys (nlohmann would silently keep the last).
-Status parse_strict(std::string_view text, json& j) {
-  std::vector<std::set<std::string>> keys;
-  std::string dup;
-  auto cb = [&](int, json::parse_event_t ev, json& parsed) {
-    if (ev == json::parse_event_t::object_start) keys.emplace_back();
-    else if (ev == json::parse_event_t::object_end) keys.pop_back();
-    else if (ev == json::parse_event_t::key && !keys.empty() && dup.empty()) {
-      const auto& k = parsed.get_ref<const std::string&>();
-      if (!keys.back().insert(k).second) dup = k;
+// nlohmann's DOM builder with a check for duplicate keys (nlohmann would silently keep the last).
+// Not json::parse with a callback: that one walks a parent's members after each child object
+// ends, so a state file with n challenges took n^2 to read (3.7 MB: seconds).
+class StrictDom {
+public:
+  explicit StrictDom(json& j) : dom_(j, false) {}
+  bool null() { return dom_.null(); }
+  bool boolean(bool v) { return dom_.boolean(v); }
+  bool number_integer(json::number_integer_t v) { return dom_.number_integer(v); }
+  bool number_unsigned(json::number_unsigned_t v) { return dom_.number_unsigned(v); }
+  bool number_float(json::number_float_t v, const json::string_t& s) { return dom_.number_float(v, s); }
+  bool string(json::string_t& v) { return dom_.string(v); }
+  bool binary(json::binary_t& v) { return dom_.binary(v); }
+  bool start_object(std::size_t n) {
+    keys_.emplace_back();
+    return dom_.start_object(n);
+  }
+  bool key(json::string_t& k) {
+    if (!keys_.back().insert(k).second) {
+      dup_ = k;
+      return false;
     }
-    return true;
-  };
-  j = json::parse(text.begin(), text.end(), cb, false);
-  if (j.is_discarded()) return err(Code::malformed, "not valid JSON");
-  if (!dup.empty()) return err(Code::malformed, "key \"" + dup + "\" appears twice");
+    return dom_.key(k);
+  }
+  bool end_object() {
+    keys_.pop_back();
+    return dom_.end_object();
+  }
+  bool start_array(std::size_t n) { return dom_.start_array(n); }
+  bool end_array() { return dom_.end_array(); }
+  template <class Exception>
+  bool parse_error(std::size_t pos, const std::string& token, const Exception& e) {
+    return dom_.parse_error(pos, token, e);
+  }
+  const std::string& duplicate() const { return dup_; }
+
+private:
+  nlohmann::detail::json_sax_dom_parser<json> dom_;
+  std::vector<std::set<std::string>> keys_;
+  std::string dup_;
+};
+
+// Parses text into j, refusing duplicate keys.
+Status parse_strict(std::string_view text, json& j) {
+  StrictDom sax(j);
+  const bool ok = json::sax_parse(text.begin(), text.end(), &sax);
+  if (!sax.duplicate().empty()) return err(Code::malformed, "key \"" + sax.duplicate() + "\" appears twice");
+  if (!ok) return err(Code::malformed, "not valid JSON");
   return Ok{};
 }
 
@@ -742,6 +776,7 @@ static std::uint64_t u64(const json& j, std::uint64_t max = UINT64_MAX) {
     throw std::runtime_error("a number out of range: " + j.dump());
   return j.get<std::uint64_t>();
 }
+constexpr std::uint64_t kMaxSeq = std::uint64_t{1} << 62;  // so that the next number never wraps
 static std::map<std::string, std::uint64_t> expiry_map(const json& j) {
   if (!j.is_object()) throw std::runtime_error("an expiry map must be an object: " + j.dump());
   std::map<std::string, std::uint64_t> m;
@@ -853,7 +888,7 @@ void from_json(const json& j, Failures& f) {
 
 void to_json(json& j, const IssuedChallenge& c) {
   j = {{"idc", c.idc}, {"peer", c.peer}, {"suite", c.suite}, {"flow", flow_json(c.flow)},
-       {"expires", c.expires}, {"answered", c.answered}};
+       {"expires", c.expires}, {"answered", c.answered}, {"seq", c.seq}};
 }
 void from_json(const json& j, IssuedChallenge& c) {
   c.idc = j.at("idc").get<std::string>();
@@ -862,6 +897,9 @@ void from_json(const json& j, IssuedChallenge& c) {
   c.flow = flow_from(j.at("flow"));
   c.expires = u64(j.at("expires"));
   c.answered = j.at("answered").get<bool>();
+  // Absent from files written before challenges were numbered: decode_auc_state numbers them.
+  c.seq = j.contains("seq") ? u64(j.at("seq"), kMaxSeq) : 0;
+  if (j.contains("seq") && c.seq == 0) throw std::runtime_error("seq 0 in state");
 }
 
 void to_json(json& j, const AucRecord& r) {
@@ -930,7 +968,15 @@ Result<flow::SwitchState> decode_switch_state(std::string_view text) {
 }
 Result<flow::AucState> decode_auc_state(std::string_view text) {
   return decode_state<flow::AucState>(text, "auc", [](const json& j, flow::AucState& s) {
-    s.issued = j.at("issued").get<std::map<std::string, flow::IssuedChallenge>>();
+    // Numbered challenges in issue order, then those of a file written before challenges were
+    // numbered, oldest expiry first (ties by Rand); add() numbers these and applies the bound.
+    std::vector<std::pair<std::string, flow::IssuedChallenge>> all;
+    for (auto& [rand, c] : j.at("issued").get<std::map<std::string, flow::IssuedChallenge>>()) all.emplace_back(rand, c);
+    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+      return std::tuple(a.second.seq == 0, a.second.seq, a.second.expires, a.first) <
+             std::tuple(b.second.seq == 0, b.second.seq, b.second.expires, b.first);
+    });
+    for (auto& [rand, c] : all) s.issued.add(rand, std::move(c));
     s.registered = j.at("registered").get<std::map<std::string, flow::AucRecord>>();
   });
 }
@@ -962,7 +1008,7 @@ std::string encode_state(const flow::SwitchState& s) {
 }
 std::string encode_state(const flow::AucState& s) {
   json j = state_head("auc");
-  j["issued"] = s.issued;
+  j["issued"] = s.issued.all();
   j["registered"] = s.registered;
   return j.dump(1) + "\n";
 }

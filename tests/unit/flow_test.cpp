@@ -1217,4 +1217,107 @@ TEST(SeededEngines, ARepeatedRequestNeverShowsAnEarlierKeyAsRandNorReusesAKeyOrN
   }
 }
 
+// ---- the AuC's challenges: bounded per terminal (issue 10 item 8) ------------------------
+
+struct AucRig {
+  kd::flow::Keystore keys;
+  std::unique_ptr<kd::engine::RoleEngine> auc;
+  explicit AucRig(std::uint64_t now = kNow, const std::string& state = "") {
+    add(keys, kIdc, Role::term, kTermKey);
+    add(keys, "bob@example.org", Role::term, kSwitchKey);
+    add(keys, kProxy, Role::proxy, kProxyKey);
+    kd::engine::Settings set;  // the operating system's randomness
+    set.now = now;
+    set.self_id = kAuc;
+    auto e = kd::engine::make_engine(Role::auc, keys, set, state);
+    EXPECT_TRUE(e.ok());
+    auc = std::move(*e);
+  }
+  static std::string line(int step, const std::string& idc, const std::optional<Bytes>& rand = {}) {
+    Message m;
+    m.step = static_cast<std::uint8_t>(step);
+    m.flow = Flow::proxied;
+    m.suite = "KD-AES128GCM-SHA256";
+    m.IDc = idc;
+    m.IDsp = kProxy;
+    if (rand) {
+      m.Rand = *rand;
+      m.IPc = kContact;
+    }
+    return kd::json::encode_message(m);
+  }
+  Bytes challenge(const std::string& idc) {
+    auto o = auc->feed(line(3, idc));
+    EXPECT_FALSE(o.error);
+    return o.messages.empty() ? Bytes{} : *o.messages.at(0).Rand;
+  }
+  kd::engine::Outcome report(const std::string& idc, const Bytes& rand) { return auc->feed(line(11, idc, rand)); }
+  std::size_t held() const {
+    const std::string t = auc->state_text();
+    std::size_t n = 0;
+    for (auto at = t.find("\"idc\":"); at != std::string::npos; at = t.find("\"idc\":", at + 1)) ++n;
+    return n;
+  }
+};
+
+TEST(AucBound, ATerminalHoldsAtMostEightChallengesAndItsOldestIsRefused) {
+  AucRig rig;
+  const Bytes bobs = rig.challenge("bob@example.org");
+  std::vector<Bytes> rands;
+  for (int i = 0; i < 30; ++i) rands.push_back(rig.challenge(kIdc));
+  EXPECT_EQ(rig.held(), 8u + 1u) << "alice's 8 newest and bob's one (kd-auc(1): 8 per terminal)";
+  // The 22 oldest were superseded: their reports name a challenge the AuC no longer holds.
+  for (int i : {0, 1, 21}) {
+    auto o = rig.report(kIdc, rands[static_cast<std::size_t>(i)]);
+    ASSERT_TRUE(o.error) << "challenge " << i;
+    EXPECT_EQ(kd::code_name(o.error->code), "unknown_challenge");
+  }
+  EXPECT_FALSE(rig.report(kIdc, rands[22]).error) << "the oldest of the 8 held";
+  EXPECT_FALSE(rig.report(kIdc, rands.back()).error);
+  EXPECT_FALSE(rig.report("bob@example.org", bobs).error) << "another terminal's challenge is not evicted";
+}
+
+TEST(AucBound, TheBoundAndTheOrderSurviveTheStateFile) {
+  std::vector<Bytes> rands;
+  std::string text;
+  {
+    AucRig rig;
+    for (int i = 0; i < 8; ++i) rands.push_back(rig.challenge(kIdc));
+    text = rig.auc->state_text();
+  }
+  AucRig again(kNow, text);  // same second: only the issue order tells the oldest
+  rands.push_back(again.challenge(kIdc));
+  EXPECT_EQ(again.held(), 8u);
+  auto o = again.report(kIdc, rands[0]);
+  ASSERT_TRUE(o.error);
+  EXPECT_EQ(kd::code_name(o.error->code), "unknown_challenge");
+  EXPECT_FALSE(again.report(kIdc, rands[1]).error);
+}
+
+// The AuC's state is changed in place (a copy per input would cost time in proportion to the
+// state): whatever it refuses leaves it as it was, expired challenges included.
+TEST(AucBound, ARefusedInputLeavesTheStateAsItWasEvenWhenChallengesExpired) {
+  std::string text;
+  Bytes rand;
+  {
+    AucRig rig;
+    rand = rig.challenge(kIdc);
+    ASSERT_FALSE(rig.report(kIdc, rand).error);
+    text = rig.auc->state_text();
+  }
+  AucRig later(kNow + 100000, text);
+  for (const std::string& l : {AucRig::line(3, "nobody"), AucRig::line(11, kIdc, rand), AucRig::line(11, kIdc, Bytes(16, 7)),
+                               AucRig::line(4, kIdc, Bytes(16, 7))}) {
+    auto o = later.auc->feed(l);
+    EXPECT_TRUE(o.error) << l;
+    EXPECT_FALSE(later.auc->changed()) << l;
+    EXPECT_EQ(later.auc->state_text(), text) << l;
+  }
+  // The same report at a time the challenge is still held is a reuse.
+  AucRig same(kNow, text);
+  auto o = same.report(kIdc, rand);
+  ASSERT_TRUE(o.error);
+  EXPECT_EQ(kd::code_name(o.error->code), "reused_challenge");
+}
+
 }  // namespace
