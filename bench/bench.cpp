@@ -45,7 +45,7 @@ struct Options {
 class FastRandom final : public RandomSource {
 public:
   explicit FastRandom(std::uint64_t seed) : x_(seed) {}
-  void fill(std::span<std::uint8_t> out) override {
+  void fill(Purpose, std::span<std::uint8_t> out) override {
     std::size_t i = 0;
     while (i < out.size()) {
       std::uint64_t z = (x_ += 0x9e3779b97f4a7c15ULL);
@@ -83,7 +83,7 @@ public:
 
   Rig(const crypto::Suite& suite, int identities) : suite_(suite), rng_(0x6b64626563680001ULL) {
     auto add = [&](const std::string& id, msg::Role role) {
-      keys_.entities[id] = flow::Entity{id, role, rng_.draw_secret(32)};
+      keys_.entities[id] = flow::Entity{id, role, rng_.draw_secret(Purpose::long_term_key, 32)};
     };
     for (int i = 0; i < identities; ++i) {
       char id[32];
@@ -262,7 +262,8 @@ struct FloorItem {
 
 std::vector<FloorItem> price_floor(const crypto::Suite& s, const Trace& t, const Options& o) {
   FastRandom rng(0x6b64666c6f6f7201ULL);
-  const Bytes ikm = rng.draw(32);
+  // FastRandom ignores the purpose: these are only inputs of the right sizes.
+  const Bytes ikm = rng.draw(Purpose::nonce, 32);
   const Bytes salt = to_bytes("kd1");
   auto info = [&](std::string_view label) {
     Bytes b = to_bytes("kd1 ");
@@ -272,9 +273,9 @@ std::vector<FloorItem> price_floor(const crypto::Suite& s, const Trace& t, const
     return b;
   };
   const Bytes info_auth = info("auth"), info_seal = info("seal");
-  const Bytes hkey = rng.draw(s.hash_len), auth_in = rng.draw(t.auth_input), mac_in = rng.draw(t.mac_input);
-  const Bytes ckey = rng.draw(s.key_len), nonce = rng.draw(crypto::kAeadNonceLen), aad = rng.draw(t.aad);
-  const Bytes pt = rng.draw(s.key_len);
+  const Bytes hkey = rng.draw(Purpose::nonce, s.hash_len), auth_in = rng.draw(Purpose::nonce, t.auth_input), mac_in = rng.draw(Purpose::nonce, t.mac_input);
+  const Bytes ckey = rng.draw(Purpose::nonce, s.key_len), nonce = rng.draw(Purpose::nonce, crypto::kAeadNonceLen), aad = rng.draw(Purpose::nonce, t.aad);
+  const Bytes pt = rng.draw(Purpose::nonce, s.key_len);
   const Bytes sealed = crypto::gcm_seal(s.cipher, ckey, nonce, aad, pt);
 
   const std::uint64_t key_derivations = t.total.seal + t.total.open;  // one per seal or open

@@ -462,10 +462,10 @@ int keys_main(CLI::App& keys, const Common& c, const std::string& file, bool for
     secure_wipe(b->data(), b->size());
   } else if (!c.seed_hex.empty()) {
     crypto::SeededRandom rng(parse_seed(c), "keystore", id, to_bytes(role));
-    e.key = rng.draw_secret(32);
+    e.key = rng.draw_secret(Purpose::long_term_key, 32);
   } else {
     crypto::OsRandom rng;
-    e.key = rng.draw_secret(32);
+    e.key = rng.draw_secret(Purpose::long_term_key, 32);
   }
   ks.entities.emplace(id, std::move(e));
   write_file_atomic(file, json::encode_keystore(ks));

@@ -36,7 +36,7 @@ Bytes seal_aad(const Suite& s, const SealBinding& b) {
 Bytes seal_key(const Suite& s, ByteView long_term_key, const SealBinding& b, ByteView session_key,
                RandomSource& rng) {
   Secret k = derive(s, long_term_key, "seal", s.key_len);
-  Bytes out = rng.draw(kAeadNonceLen);
+  Bytes out = rng.draw(Purpose::seal_nonce, kAeadNonceLen);
   Bytes ct = gcm_seal(s.cipher, k.view(), out, seal_aad(s, b), session_key);
   put_bytes(out, ct);
   return out;

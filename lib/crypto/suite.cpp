@@ -139,30 +139,34 @@ bool ct_equal(ByteView a, ByteView b) noexcept {
 
 OpCounts& op_counts() noexcept { return t_counts; }
 
-void OsRandom::fill(std::span<std::uint8_t> out) {
+void OsRandom::fill(Purpose, std::span<std::uint8_t> out) {
   CryptoPP::OS_GenerateRandomBlock(false, out.data(), out.size());
 }
 
-SeededRandom::SeededRandom(ByteView seed, std::string_view role, std::string_view id,
-                           ByteView input) {
-  Bytes info = to_bytes("kd1 rng");
-  put_u8(info, 0);
-  put_lp16(info, role);
-  put_lp16(info, id);
-  Bytes digest = hash(HashId::sha256, input);
-  put_bytes(info, digest);
-  key_ = hkdf(HashId::sha256, seed, {}, info, 32);
+SeededRandom::SeededRandom(ByteView seed, std::string_view role, std::string_view id, ByteView input)
+    : seed_(seed) {
+  info_ = to_bytes("kd1 rng");
+  put_u8(info_, 0);
+  put_lp16(info_, role);
+  put_lp16(info_, id);
+  put_bytes(info_, hash(HashId::sha256, input));
 }
 
-void SeededRandom::fill(std::span<std::uint8_t> out) {
+void SeededRandom::fill(Purpose p, std::span<std::uint8_t> out) {
+  Stream& st = streams_.at(static_cast<std::size_t>(p));
+  if (st.key.empty()) {  // a purpose that is never drawn costs no HKDF
+    Bytes info = info_;
+    put_lp16(info, purpose_label(p));
+    st.key = hkdf(HashId::sha256, seed_.view(), {}, info, 32);
+  }
   for (auto& b : out) {
-    if (used_ == block_.size()) {
+    if (st.used == st.block.size()) {
       Bytes ctr;
-      put_u64(ctr, counter_++);
-      block_ = hmac(HashId::sha256, key_.view(), ctr);
-      used_ = 0;
+      put_u64(ctr, st.counter++);
+      st.block = hmac(HashId::sha256, st.key.view(), ctr);
+      st.used = 0;
     }
-    b = block_[used_++];
+    b = st.block[st.used++];
   }
 }
 

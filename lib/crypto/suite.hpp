@@ -1,6 +1,7 @@
 // The named cipher suites and the primitives they are built from. Crypto++ stays inside crypto/.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -54,24 +55,29 @@ struct OpCounts {
 };
 OpCounts& op_counts() noexcept;
 
-// The operating system's random source.
+// The operating system's random source; the purpose changes nothing.
 class OsRandom final : public RandomSource {
 public:
-  void fill(std::span<std::uint8_t> out) override;
+  void fill(Purpose p, std::span<std::uint8_t> out) override;
 };
 
-// Deterministic stream for --seed: HMAC-SHA256 in counter mode under a key bound to
-// (seed, role, identity, input). See kd-protocol(7), "Deterministic randomness".
+// Deterministic streams for --seed: one per purpose, each HMAC-SHA256 in counter mode under a key
+// bound to (seed, role, identity, input, purpose). See kd-protocol(7), "Deterministic randomness".
 class SeededRandom final : public RandomSource {
 public:
   SeededRandom(ByteView seed, std::string_view role, std::string_view id, ByteView input);
-  void fill(std::span<std::uint8_t> out) override;
+  void fill(Purpose p, std::span<std::uint8_t> out) override;
 
 private:
-  Secret key_;
-  std::uint64_t counter_ = 0;
-  Bytes block_;
-  std::size_t used_ = 0;
+  struct Stream {
+    Secret key;  // empty until the purpose's first draw
+    std::uint64_t counter = 0;
+    Bytes block;
+    std::size_t used = 0;
+  };
+  Secret seed_;
+  Bytes info_;  // the HKDF info without the purpose
+  std::array<Stream, kPurposeCount> streams_;
 };
 
 }  // namespace kd::crypto

@@ -1,7 +1,38 @@
+#include <algorithm>
+
 #include "crypto/protocol.hpp"
 #include "flow/edge.hpp"
 
 namespace kd::flow {
+
+void IssuedChallenges::add(const std::string& rand, IssuedChallenge c) {
+  if (auto old = by_rand_.find(rand); old != by_rand_.end()) erase(old);
+  if (c.seq == 0) c.seq = next_seq_;
+  next_seq_ = std::max(next_seq_, c.seq + 1);
+  by_expiry_.emplace(c.expires, rand);
+  auto& mine = by_idc_[c.idc];
+  mine.emplace(c.seq, rand);
+  by_rand_.emplace(rand, std::move(c));
+  while (mine.size() > kMaxChallengesPerTerminal) erase(by_rand_.find(mine.begin()->second));
+}
+
+void IssuedChallenges::mark_answered(const std::string& rand) {
+  if (auto it = by_rand_.find(rand); it != by_rand_.end()) it->second.answered = true;
+}
+
+void IssuedChallenges::prune(std::uint64_t now, std::uint64_t skew) {
+  while (!by_expiry_.empty() && sat_add(by_expiry_.begin()->first, skew) < now)
+    erase(by_rand_.find(by_expiry_.begin()->second));
+}
+
+void IssuedChallenges::erase(Map::iterator it) {
+  const IssuedChallenge& c = it->second;
+  by_expiry_.erase({c.expires, it->first});
+  auto mine = by_idc_.find(c.idc);
+  mine->second.erase({c.seq, it->first});
+  if (mine->second.empty()) by_idc_.erase(mine);
+  by_rand_.erase(it);
+}
 
 namespace {
 
@@ -25,12 +56,20 @@ Output on_request(AucState& st, const msg::Message& m, Context& ctx) {  // s3 / 
   if (!other) return Output::fail(other.error());
   const auto& suite = *crypto::find_suite(*m.suite);
 
-  // Draw order is part of the protocol (kd-protocol(7)): Rand, K, then the two seal nonces. A Rand
-  // the AuC still remembers issuing is drawn again: with --seed, a repeated request (a re-challenge
-  // after a wrong answer) would otherwise draw the same Rand from the same input.
-  Bytes rand = ctx.rng->draw(msg::kRandLen);
-  while (st.issued.count(to_hex(rand))) rand = ctx.rng->draw(msg::kRandLen);
-  Secret k = ctx.rng->draw_secret(suite.key_len);
+  // Only an accepted request changes the state: the engine hands the AuC its state itself.
+  st.issued.prune(ctx.now, ctx.policy->skew);
+  // Draw order is part of the protocol (kd-protocol(7)): Rand, K, then the two seal nonces, each
+  // from its purpose's stream. With --seed a repeated request (a re-challenge after a wrong answer)
+  // starts the same streams again, so an attempt whose Rand the AuC still holds is dropped whole:
+  // its K and its two seal nonces are skipped with it, and no K or nonce comes back either.
+  Bytes rand;
+  Secret k;
+  for (;;) {
+    rand = ctx.rng->draw(Purpose::rand, msg::kRandLen);
+    k = ctx.rng->draw_secret(Purpose::session_key, suite.key_len);
+    if (!st.issued.find(to_hex(rand))) break;
+    ctx.rng->draw(Purpose::seal_nonce, 2 * crypto::kAeadNonceLen);
+  }
   msg::Message out = make(m.flow, proxied ? 4 : 3, *m.suite, *m.IDc, peer);
   out.Rand = rand;
   out.Authenticator_c = crypto::authenticator(suite, (*term)->key.view(), rand, *m.IDc);
@@ -45,20 +84,24 @@ Output on_request(AucState& st, const msg::Message& m, Context& ctx) {  // s3 / 
   ic.suite = *m.suite;
   ic.flow = m.flow;
   ic.expires = sat_add(ctx.now, ctx.policy->challenge_ttl);
-  st.issued[to_hex(rand)] = std::move(ic);
+  st.issued.add(to_hex(rand), std::move(ic));
   Output o;
   o.messages.push_back(std::move(out));
   return o;
 }
 
 Output on_report(AucState& st, const msg::Message& m, Context& ctx) {  // s11 / d7
-  auto it = st.issued.find(to_hex(*m.Rand));
-  if (it == st.issued.end() || it->second.idc != *m.IDc || it->second.peer != *peer_of(m) ||
-      it->second.flow != m.flow || it->second.suite != *m.suite)
+  // Issued challenges are kept one window past their lifetime so a late report is still matched;
+  // one past that is as unknown as one never issued, pruned or not.
+  const std::string rand = to_hex(*m.Rand);
+  const IssuedChallenge* c = st.issued.find(rand);
+  if (!c || sat_add(c->expires, ctx.policy->skew) < ctx.now || c->idc != *m.IDc || c->peer != *peer_of(m) ||
+      c->flow != m.flow || c->suite != *m.suite)
     return Output::fail(err(Code::unknown_challenge, "no challenge with this Rand was issued for " + *m.IDc));
-  if (it->second.answered)
+  if (c->answered)
     return Output::fail(err(Code::reused_challenge, "this challenge was already reported"));
-  it->second.answered = true;
+  st.issued.prune(ctx.now, ctx.policy->skew);
+  st.issued.mark_answered(rand);
   AucRecord rec{*peer_of(m), *m.IPc, *m.suite, m.flow, ctx.now};
   st.registered[*m.IDc] = rec;
   Output o;
@@ -68,11 +111,9 @@ Output on_report(AucState& st, const msg::Message& m, Context& ctx) {  // s11 / 
 
 }  // namespace
 
+// Changes st only when it accepts the message (the engine does not copy the AuC's state).
 Output auc_handle(AucState& st, const msg::Message& m, Context& ctx) {
   if (auto s = check_recipient(m, msg::Role::auc); !s) return Output::fail(s.error());
-  // Issued challenges are kept one window past their lifetime so a late report is still matched.
-  if (st.pruned.due(ctx.now))
-    std::erase_if(st.issued, [&](const auto& kv) { return sat_add(kv.second.expires, ctx.policy->skew) < ctx.now; });
   if (m.Rand) return on_report(st, m, ctx);
   return on_request(st, m, ctx);
 }

@@ -73,7 +73,7 @@ msg::Message edge_challenge(EdgeExchange& ex, const msg::Message& m, const Bytes
   msg::Message out = make(m.flow, m.flow == msg::Flow::proxied ? 6 : 4, ex.suite, *m.IDc,
                           *peer_of(m));
   out.N1 = ex.term_n1;
-  out.N2 = ctx.rng->draw(msg::kNonceLen);
+  out.N2 = ctx.rng->draw(Purpose::nonce, msg::kNonceLen);
   out.TS2 = ctx.now;
   out.Rand = rand;
   out.SecMechReq = true;
@@ -111,7 +111,7 @@ msg::Message edge_success(const EdgeExchange& ex, const msg::Message& m, const B
   msg::Message out = make(m.flow, m.flow == msg::Flow::proxied ? 10 : 6, ex.suite, *m.IDc,
                           *peer_of(m));
   out.N1 = ex.term_n1;
-  out.N2 = ctx.rng->draw(msg::kNonceLen);
+  out.N2 = ctx.rng->draw(Purpose::nonce, msg::kNonceLen);
   out.TS4 = ctx.now;
   out.EKc = ekc;
   out.SecMechList = ex.mechs;

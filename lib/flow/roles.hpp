@@ -60,6 +60,8 @@ Output term_start(TermState& st, const StartParams& p, Context& ctx);
 Output term_handle(TermState& st, const msg::Message& m, Context& ctx);
 Output proxy_handle(ProxyState& st, const msg::Message& m, Context& ctx);
 Output switch_handle(SwitchState& st, const msg::Message& m, Context& ctx);
+// Unlike the other roles, the AuC changes st only when it accepts m (the engine does not copy its
+// state per input).
 Output auc_handle(AucState& st, const msg::Message& m, Context& ctx);
 
 // The message a start would send, without the nonce: the input that seeds --seed randomness for

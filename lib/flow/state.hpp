@@ -2,10 +2,13 @@
 // core: the core only transforms a State given to it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <utility>
 
 #include "core/bytes.hpp"
 #include "msg/message.hpp"
@@ -137,7 +140,39 @@ struct IssuedChallenge {
   msg::Flow flow = msg::Flow::proxied;
   std::uint64_t expires = 0;
   bool answered = false;
+  std::uint64_t seq = 0;  // issue order at this AuC: the oldest of a terminal is evicted first
   bool operator==(const IssuedChallenge&) const = default;
+};
+
+// How many challenges the AuC holds for one terminal (IDc); a new one evicts the oldest
+// (kd-auc(1)). Without a bound a terminal that asks again and again grows the state for ever.
+inline constexpr std::size_t kMaxChallengesPerTerminal = 8;
+
+// The challenges the AuC holds, by hex Rand, with an index by expiry and one by terminal and issue
+// order, so that lookup, insertion, eviction and pruning cost O(log n) each: a walk over all of
+// them per message made a run of n requests cost n^2.
+class IssuedChallenges {
+public:
+  using Map = std::map<std::string, IssuedChallenge>;
+  const Map& all() const { return by_rand_; }
+  const IssuedChallenge* find(const std::string& rand) const {
+    auto it = by_rand_.find(rand);
+    return it == by_rand_.end() ? nullptr : &it->second;
+  }
+  // Records c under rand, giving it the next issue number unless it has one (c.seq 0), and evicts
+  // the terminal's oldest challenges beyond kMaxChallengesPerTerminal.
+  void add(const std::string& rand, IssuedChallenge c);
+  void mark_answered(const std::string& rand);
+  // Drops every challenge with expires + skew < now.
+  void prune(std::uint64_t now, std::uint64_t skew);
+  bool operator==(const IssuedChallenges& o) const { return by_rand_ == o.by_rand_; }
+
+private:
+  void erase(Map::iterator it);
+  Map by_rand_;
+  std::set<std::pair<std::uint64_t, std::string>> by_expiry_;                   // (expires, Rand)
+  std::map<std::string, std::set<std::pair<std::uint64_t, std::string>>> by_idc_;  // (seq, Rand)
+  std::uint64_t next_seq_ = 1;
 };
 
 struct AucRecord {
@@ -148,9 +183,8 @@ struct AucRecord {
 };
 
 struct AucState {
-  std::map<std::string, IssuedChallenge> issued;  // by hex Rand
-  std::map<std::string, AucRecord> registered;    // by IDc
-  PruneClock pruned;
+  IssuedChallenges issued;
+  std::map<std::string, AucRecord> registered;  // by IDc
   bool operator==(const AucState&) const = default;
 };
 

@@ -49,7 +49,7 @@ Output on_challenge(TermState& st, const msg::Message& m, Context& ctx) {
   const auto& suite = *crypto::find_suite(reg.suite);
 
   msg::Message out = make(m.flow, m.flow == msg::Flow::proxied ? 7 : 5, reg.suite, *m.IDc, reg.peer);
-  out.N1 = ctx.rng->draw(msg::kNonceLen);
+  out.N1 = ctx.rng->draw(Purpose::nonce, msg::kNonceLen);
   out.N2 = m.N2;
   out.TS3 = ctx.now;
   out.Rand = m.Rand;
@@ -106,7 +106,7 @@ Output term_start(TermState& st, const StartParams& p, Context& ctx) {
   if (!tmpl) return Output::fail(tmpl.error());
   if (auto key = own_key(ctx, p.idc); !key) return Output::fail(key.error());
   msg::Message out = std::move(*tmpl);
-  out.N1 = ctx.rng->draw(msg::kNonceLen);
+  out.N1 = ctx.rng->draw(Purpose::nonce, msg::kNonceLen);
 
   TermRegistration reg;
   reg.flow = out.flow;

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 #include <set>
+#include <tuple>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +18,8 @@ using ojson = nlohmann::ordered_json;
 
 namespace {
 
+// Not json::parse with a callback: that one walks a parent's members after each child object ends,
+// so a state file with n challenges took n^2 to read (3.7 MB: seconds). This is
 // nlohmann's own DOM builder, and also: the first key that appears twice in an object (nlohmann would
 // silently keep the last); and, with saturate, an integer written beyond 2^64-1 kept as 2^64-1
 // rather than as the floating-point number nlohmann makes of it, so that it reads as an integer
@@ -819,6 +822,7 @@ static std::uint64_t u64(const json& j, std::uint64_t max = UINT64_MAX) {
     throw std::runtime_error("a number out of range: " + j.dump());
   return j.get<std::uint64_t>();
 }
+constexpr std::uint64_t kMaxSeq = std::uint64_t{1} << 62;  // so that the next number never wraps
 static std::map<std::string, std::uint64_t> expiry_map(const json& j) {
   if (!j.is_object()) throw std::runtime_error("an expiry map must be an object: " + j.dump());
   std::map<std::string, std::uint64_t> m;
@@ -930,7 +934,7 @@ void from_json(const json& j, Failures& f) {
 
 void to_json(json& j, const IssuedChallenge& c) {
   j = {{"idc", c.idc}, {"peer", c.peer}, {"suite", c.suite}, {"flow", flow_json(c.flow)},
-       {"expires", c.expires}, {"answered", c.answered}};
+       {"expires", c.expires}, {"answered", c.answered}, {"seq", c.seq}};
 }
 void from_json(const json& j, IssuedChallenge& c) {
   c.idc = j.at("idc").get<std::string>();
@@ -939,6 +943,9 @@ void from_json(const json& j, IssuedChallenge& c) {
   c.flow = flow_from(j.at("flow"));
   c.expires = u64(j.at("expires"));
   c.answered = j.at("answered").get<bool>();
+  // Absent from files written before challenges were numbered: decode_auc_state numbers them.
+  c.seq = j.contains("seq") ? u64(j.at("seq"), kMaxSeq) : 0;
+  if (j.contains("seq") && c.seq == 0) throw std::runtime_error("seq 0 in state");
 }
 
 void to_json(json& j, const AucRecord& r) {
@@ -1007,7 +1014,15 @@ Result<flow::SwitchState> decode_switch_state(std::string_view text) {
 }
 Result<flow::AucState> decode_auc_state(std::string_view text) {
   return decode_state<flow::AucState>(text, "auc", [](const json& j, flow::AucState& s) {
-    s.issued = j.at("issued").get<std::map<std::string, flow::IssuedChallenge>>();
+    // Numbered challenges in issue order, then those of a file written before challenges were
+    // numbered, oldest expiry first (ties by Rand); add() numbers these and applies the bound.
+    std::vector<std::pair<std::string, flow::IssuedChallenge>> all;
+    for (auto& [rand, c] : j.at("issued").get<std::map<std::string, flow::IssuedChallenge>>()) all.emplace_back(rand, c);
+    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+      return std::tuple(a.second.seq == 0, a.second.seq, a.second.expires, a.first) <
+             std::tuple(b.second.seq == 0, b.second.seq, b.second.expires, b.first);
+    });
+    for (auto& [rand, c] : all) s.issued.add(rand, std::move(c));
     s.registered = j.at("registered").get<std::map<std::string, flow::AucRecord>>();
   });
 }
@@ -1039,7 +1054,7 @@ std::string encode_state(const flow::SwitchState& s) {
 }
 std::string encode_state(const flow::AucState& s) {
   json j = state_head("auc");
-  j["issued"] = s.issued;
+  j["issued"] = s.issued.all();
   j["registered"] = s.registered;
   return j.dump(1) + "\n";
 }

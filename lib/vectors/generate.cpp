@@ -535,7 +535,7 @@ flow::Keystore seeded_keys(const Setup& s) {
   flow::Keystore ks;
   for (auto [id, role] : {std::pair{s.term, R::term}, std::pair{s.proxy, R::proxy}, std::pair{s.sw, R::sw}}) {
     crypto::SeededRandom rng(s.seed, "keystore", id, to_bytes(msg::role_name(role)));
-    ks.entities.emplace(id, flow::Entity{id, role, rng.draw_secret(32)});
+    ks.entities.emplace(id, flow::Entity{id, role, rng.draw_secret(Purpose::long_term_key, 32)});
   }
   return ks;
 }

@@ -52,12 +52,13 @@ runx "$KD_BIN/kd-term" --keys "$W/$TERM_ID.keys" --now "$NOW" start --id "$TERM_
 check "without --seed two starts draw different N1" ne "$(field "$TMP/os-1" N1)" "$(field "$OUT" N1)"
 
 # The worked example of kd-protocol(7): kd-flow --seed 01 --now 1700000000, keys added with --seed 01.
+# The values were recomputed from the page's formulas with Python's hashlib, hmac and cryptography.
 check "worked example: Kc of alice from keys add --seed 01" \
-  eq "$(jq -r '.entities[] | select(.id == "alice") | .key' "$W/auc.keys")" 014b9a6128879986d3f0f8d5d8d240124dd4634be985dcf4ebe28035d5f1ea4a
-check "worked example: N1 of s1" eq "$(field "$W/s1.json" N1)" 26a6bfd1473741e9c479d9489f19f196
-check "worked example: Rand of s4" eq "$(field "$W/s4.json" Rand)" 5ceb92fbaa731a94a13d10fd8d5f9592
+  eq "$(jq -r '.entities[] | select(.id == "alice") | .key' "$W/auc.keys")" 18ac85711f1683b98892aef0cf49cce3384a773783545d4ef11fb782b15363be
+check "worked example: N1 of s1" eq "$(field "$W/s1.json" N1)" 424e748f197126394febf82cff0d7061
+check "worked example: Rand of s4" eq "$(field "$W/s4.json" Rand)" 14dcac2cadd70594d357eb75ac6c0b3a
 check "worked example: the s6 line" eq "$(<"$W/s6.json")" \
-  '{"step":"s6","flow":"proxied","to":"term","suite":"KD-AES128GCM-SHA256","IDc":"alice","IDsp":"sbc1","N1":"26a6bfd1473741e9c479d9489f19f196","N2":"4cdad0b88ab33de01dcf6febb82ee28b","TS2":1700000000,"Rand":"5ceb92fbaa731a94a13d10fd8d5f9592","SecMechReq":true}'
-check "worked example: the session key K" eq "$(field "$W/ev-term.json" session_key)" d9aeadd302737b11b19a3f053a4b3850
+  '{"step":"s6","flow":"proxied","to":"term","suite":"KD-AES128GCM-SHA256","IDc":"alice","IDsp":"sbc1","N1":"424e748f197126394febf82cff0d7061","N2":"c253d286946fa988f2182ef997e46983","TS2":1700000000,"Rand":"14dcac2cadd70594d357eb75ac6c0b3a","SecMechReq":true}'
+check "worked example: the session key K" eq "$(field "$W/ev-term.json" session_key)" 9404301a4f874d88bf58c51012285426
 
 finish

@@ -440,22 +440,51 @@ TEST(Suites, ThreeNamedSuitesWithTheirSizes) {
 
 // ---- deterministic randomness and the AuC's draws -----------------------------------------
 
-// Stream of kd-protocol(7) "Deterministic randomness", computed with python3 (hmac, hashlib):
-// key = HKDF-SHA256(ikm=seed, salt="", info="kd1 rng" 00 lp16(role) lp16(id) SHA256(input), 32),
-// stream = HMAC-SHA256(key, u64be(0)) || HMAC-SHA256(key, u64be(1)) || ...
-TEST(SeededRandom, StreamMatchesIndependentComputation) {
+// Streams of kd-protocol(7) "Deterministic randomness", computed with python3 (hmac, hashlib):
+// key(purpose) = HKDF-SHA256(ikm=seed, salt="",
+//                            info="kd1 rng" 00 lp16(role) lp16(id) SHA256(input) lp16(purpose), 32),
+// stream(purpose) = HMAC-SHA256(key, u64be(0)) || HMAC-SHA256(key, u64be(1)) || ...
+TEST(SeededRandom, StreamsMatchIndependentComputation) {
+  using kd::Purpose;
   kd::crypto::SeededRandom a(kSeed, "auc", kAuc, {});
-  EXPECT_EQ(kd::to_hex(a.draw(48)),
-            "e9209a16bc59339a92fc3eee2248f3fb09224e9c7ff29ae830ddbac44a4c9252"
-            "1eb68d2abdbccf1f3768b0f030c7237e");
+  EXPECT_EQ(kd::to_hex(a.draw(Purpose::rand, 48)),
+            "96cf7a70ba1b289c41ca7205c8533dcd69ebc9602bec235fc8cd5343ae7b4ab1"
+            "f233c84ab0082fca008bc57d409705d5");
+  EXPECT_EQ(kd::to_hex(a.draw(Purpose::session_key, 16)), "fd6e551af33d87060218c399c9354a5a");
+  EXPECT_EQ(kd::to_hex(a.draw(Purpose::seal_nonce, 24)), "66fd0c354d820c7dc9aba0af96a104ddf0738c97682581f5");
+  EXPECT_EQ(kd::to_hex(a.draw(Purpose::session_key, 16)), "35a286e4e3dbe488262f6517330bb8a7");  // continues
+  EXPECT_EQ(kd::to_hex(a.draw(Purpose::long_term_key, 32)),
+            "2de639fc3a30fd095bdd4ebbe9f1aa8a9bea964e811a8faeaf216dc83f63618b");
   kd::crypto::SeededRandom b(kSeed, "term", kIdc, kd::to_bytes("abc"));
-  Bytes first = b.draw(7);
-  Bytes rest = b.draw(13);  // draws continue the stream, whatever their sizes
+  Bytes first = b.draw(Purpose::nonce, 7);
+  Bytes rest = b.draw(Purpose::nonce, 13);  // draws continue the stream, whatever their sizes
   append(first, rest);
-  EXPECT_EQ(kd::to_hex(first), "2c8b15a852f7fc325e86d0e1cd5906f61390148f");
+  EXPECT_EQ(kd::to_hex(first), "5b9175160fb708afcecd55d3c1a68d704998f34d");
 }
 
-TEST(AucVector, DrawsRandThenKThenTheTwoSealNoncesAndSealsAsDocumented) {
+// Issue 10 item 2: each purpose has its own stream, so what one purpose draws never shows up in
+// another's, however the draws interleave.
+TEST(SeededRandom, PurposesDrawUnrelatedStreams) {
+  using kd::Purpose;
+  const Purpose all[] = {Purpose::nonce, Purpose::rand, Purpose::session_key, Purpose::seal_nonce,
+                         Purpose::long_term_key};
+  kd::crypto::SeededRandom src(kSeed, "auc", kAuc, kd::to_bytes("input"));
+  std::map<Purpose, std::string> drawn;
+  for (int round = 0; round < 8; ++round)
+    for (Purpose p : all) drawn[p] += kd::to_hex(src.draw(p, 16));
+  for (Purpose p : all)
+    for (Purpose q : all) {
+      if (p == q) continue;
+      for (std::size_t i = 0; i + 32 <= drawn[p].size(); i += 32)  // every 16-byte draw of p
+        EXPECT_EQ(drawn[q].find(drawn[p].substr(i, 32)), std::string::npos)
+            << kd::purpose_label(p) << " draw " << i / 32 << " appears in " << kd::purpose_label(q);
+    }
+  // A purpose's stream does not depend on what the others drew before it.
+  kd::crypto::SeededRandom fresh(kSeed, "auc", kAuc, kd::to_bytes("input"));
+  EXPECT_EQ(kd::to_hex(fresh.draw(Purpose::session_key, 128)), drawn[Purpose::session_key]);
+}
+
+TEST(AucVector, DrawsRandKAndTheTwoSealNoncesFromTheirStreamsAndSealsAsDocumented) {
   for (Flow f : {Flow::proxied, Flow::direct}) {
     for (const auto& s : kd::crypto::all_suites()) {
       SCOPED_TRACE(std::string(s.name) + (f == Flow::proxied ? " proxied" : " direct"));
@@ -467,10 +496,10 @@ TEST(AucVector, DrawsRandThenKThenTheTwoSealNoncesAndSealsAsDocumented) {
       ASSERT_FALSE(o.error);
       ASSERT_EQ(o.messages.size(), 1u);
       const Message& v = o.messages[0];
-      const Bytes rand = mirror.draw(16);
-      const Bytes k = mirror.draw(s.key_len);
-      const Bytes nonce_c = mirror.draw(12);
-      const Bytes nonce_p = mirror.draw(12);
+      const Bytes rand = mirror.draw(kd::Purpose::rand, 16);
+      const Bytes k = mirror.draw(kd::Purpose::session_key, s.key_len);
+      const Bytes nonce_c = mirror.draw(kd::Purpose::seal_nonce, 12);
+      const Bytes nonce_p = mirror.draw(kd::Purpose::seal_nonce, 12);
       EXPECT_EQ(*v.Rand, rand);
 
       Secret sk_c = derive_by_hand(s, kTermKey, "seal", s.key_len);
@@ -1137,6 +1166,158 @@ TEST(SeededEngines, RetryAfterAWrongVerificationWordGetsAFreshChallengeAndComple
   bool registered = false;
   for (const auto& ev : e.events) registered |= ev.find(R"("event":"registered")") != std::string::npos;
   EXPECT_TRUE(registered);
+}
+
+// Issue 10 item 2: under --seed the same request to the AuC starts the same input's streams again.
+// Whatever it redraws, no Rand (which travels in clear) may equal a session key it issued, and no
+// session key or seal nonce (under the same long-term key) may come back.
+TEST(SeededEngines, ARepeatedRequestNeverShowsAnEarlierKeyAsRandNorReusesAKeyOrNonce) {
+  for (const auto& s : kd::crypto::all_suites()) {
+    SCOPED_TRACE(std::string(s.name));
+    kd::flow::Keystore keys;
+    add(keys, kIdc, Role::term, kTermKey);
+    add(keys, kProxy, Role::proxy, kProxyKey);
+    kd::engine::Settings set;
+    set.seed = kSeed;
+    set.now = kNow;
+    set.self_id = kAuc;
+    auto auc = kd::engine::make_engine(Role::auc, keys, set, "");
+    ASSERT_TRUE(auc.ok());
+    Message s3;
+    s3.step = 3;
+    s3.flow = Flow::proxied;
+    s3.suite = std::string(s.name);
+    s3.IDc = kIdc;
+    s3.IDsp = kProxy;
+    const std::string line = kd::json::encode_message(s3);
+    std::vector<std::string> rands, keys_hex, nonces;
+    for (int i = 0; i < 4; ++i) {
+      auto o = (*auc)->feed(line);
+      ASSERT_FALSE(o.error) << o.lines.front();
+      ASSERT_EQ(o.messages.size(), 1u);
+      const Message& v = o.messages[0];
+      kd::crypto::SealBinding b{Flow::proxied, kIdc, kProxy, *v.Rand, Role::term};
+      auto k = kd::crypto::open_key(s, kTermKey, b, *v.EKc);
+      ASSERT_TRUE(k);
+      rands.push_back(kd::to_hex(*v.Rand));
+      keys_hex.push_back(kd::to_hex(Bytes(k->view().begin(), k->view().end())));
+      nonces.push_back(kd::to_hex(Bytes(v.EKc->begin(), v.EKc->begin() + 12)));
+      nonces.push_back(kd::to_hex(Bytes(v.EKsp->begin(), v.EKsp->begin() + 12)));
+    }
+    for (std::size_t i = 0; i < rands.size(); ++i) {
+      for (std::size_t j = 0; j < keys_hex.size(); ++j)
+        EXPECT_EQ(keys_hex[j].find(rands[i]), std::string::npos) << "Rand " << i << " is inside K " << j;
+      for (std::size_t j = 0; j < i; ++j) {
+        EXPECT_NE(rands[i], rands[j]);
+        EXPECT_NE(keys_hex[i], keys_hex[j]) << "the session key of request " << j << " came back";
+      }
+    }
+    for (std::size_t i = 0; i < nonces.size(); ++i)
+      for (std::size_t j = 0; j < i; ++j) EXPECT_NE(nonces[i], nonces[j]) << "seal nonce " << i << " repeats " << j;
+  }
+}
+
+// ---- the AuC's challenges: bounded per terminal (issue 10 item 8) ------------------------
+
+struct AucRig {
+  kd::flow::Keystore keys;
+  std::unique_ptr<kd::engine::RoleEngine> auc;
+  explicit AucRig(std::uint64_t now = kNow, const std::string& state = "") {
+    add(keys, kIdc, Role::term, kTermKey);
+    add(keys, "bob@example.org", Role::term, kSwitchKey);
+    add(keys, kProxy, Role::proxy, kProxyKey);
+    kd::engine::Settings set;  // the operating system's randomness
+    set.now = now;
+    set.self_id = kAuc;
+    auto e = kd::engine::make_engine(Role::auc, keys, set, state);
+    EXPECT_TRUE(e.ok());
+    auc = std::move(*e);
+  }
+  static std::string line(int step, const std::string& idc, const std::optional<Bytes>& rand = {}) {
+    Message m;
+    m.step = static_cast<std::uint8_t>(step);
+    m.flow = Flow::proxied;
+    m.suite = "KD-AES128GCM-SHA256";
+    m.IDc = idc;
+    m.IDsp = kProxy;
+    if (rand) {
+      m.Rand = *rand;
+      m.IPc = kContact;
+    }
+    return kd::json::encode_message(m);
+  }
+  Bytes challenge(const std::string& idc) {
+    auto o = auc->feed(line(3, idc));
+    EXPECT_FALSE(o.error);
+    return o.messages.empty() ? Bytes{} : *o.messages.at(0).Rand;
+  }
+  kd::engine::Outcome report(const std::string& idc, const Bytes& rand) { return auc->feed(line(11, idc, rand)); }
+  std::size_t held() const {
+    const std::string t = auc->state_text();
+    std::size_t n = 0;
+    for (auto at = t.find("\"idc\":"); at != std::string::npos; at = t.find("\"idc\":", at + 1)) ++n;
+    return n;
+  }
+};
+
+TEST(AucBound, ATerminalHoldsAtMostEightChallengesAndItsOldestIsRefused) {
+  AucRig rig;
+  const Bytes bobs = rig.challenge("bob@example.org");
+  std::vector<Bytes> rands;
+  for (int i = 0; i < 30; ++i) rands.push_back(rig.challenge(kIdc));
+  EXPECT_EQ(rig.held(), 8u + 1u) << "alice's 8 newest and bob's one (kd-auc(1): 8 per terminal)";
+  // The 22 oldest were superseded: their reports name a challenge the AuC no longer holds.
+  for (int i : {0, 1, 21}) {
+    auto o = rig.report(kIdc, rands[static_cast<std::size_t>(i)]);
+    ASSERT_TRUE(o.error) << "challenge " << i;
+    EXPECT_EQ(kd::code_name(o.error->code), "unknown_challenge");
+  }
+  EXPECT_FALSE(rig.report(kIdc, rands[22]).error) << "the oldest of the 8 held";
+  EXPECT_FALSE(rig.report(kIdc, rands.back()).error);
+  EXPECT_FALSE(rig.report("bob@example.org", bobs).error) << "another terminal's challenge is not evicted";
+}
+
+TEST(AucBound, TheBoundAndTheOrderSurviveTheStateFile) {
+  std::vector<Bytes> rands;
+  std::string text;
+  {
+    AucRig rig;
+    for (int i = 0; i < 8; ++i) rands.push_back(rig.challenge(kIdc));
+    text = rig.auc->state_text();
+  }
+  AucRig again(kNow, text);  // same second: only the issue order tells the oldest
+  rands.push_back(again.challenge(kIdc));
+  EXPECT_EQ(again.held(), 8u);
+  auto o = again.report(kIdc, rands[0]);
+  ASSERT_TRUE(o.error);
+  EXPECT_EQ(kd::code_name(o.error->code), "unknown_challenge");
+  EXPECT_FALSE(again.report(kIdc, rands[1]).error);
+}
+
+// The AuC's state is changed in place (a copy per input would cost time in proportion to the
+// state): whatever it refuses leaves it as it was, expired challenges included.
+TEST(AucBound, ARefusedInputLeavesTheStateAsItWasEvenWhenChallengesExpired) {
+  std::string text;
+  Bytes rand;
+  {
+    AucRig rig;
+    rand = rig.challenge(kIdc);
+    ASSERT_FALSE(rig.report(kIdc, rand).error);
+    text = rig.auc->state_text();
+  }
+  AucRig later(kNow + 100000, text);
+  for (const std::string& l : {AucRig::line(3, "nobody"), AucRig::line(11, kIdc, rand), AucRig::line(11, kIdc, Bytes(16, 7)),
+                               AucRig::line(4, kIdc, Bytes(16, 7))}) {
+    auto o = later.auc->feed(l);
+    EXPECT_TRUE(o.error) << l;
+    EXPECT_FALSE(later.auc->changed()) << l;
+    EXPECT_EQ(later.auc->state_text(), text) << l;
+  }
+  // The same report at a time the challenge is still held is a reuse.
+  AucRig same(kNow, text);
+  auto o = same.report(kIdc, rand);
+  ASSERT_TRUE(o.error);
+  EXPECT_EQ(kd::code_name(o.error->code), "reused_challenge");
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // keystores and state files. Every line here is written by hand.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 
 #include "json/codec.hpp"
@@ -559,8 +560,8 @@ kd::flow::SwitchState sample_switch_state() {
 
 kd::flow::AucState sample_auc_state() {
   kd::flow::AucState s;
-  s.issued["0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f"] =
-      kd::flow::IssuedChallenge{"alice", "sbc1", "KD-AES128GCM-SHA256", Flow::proxied, 1700000060, true};
+  s.issued.add("0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f",
+                kd::flow::IssuedChallenge{"alice", "sbc1", "KD-AES128GCM-SHA256", Flow::proxied, 1700000060, true});
   s.registered["alice"] = kd::flow::AucRecord{"sbc1", "192.0.2.10:5060", "KD-AES128GCM-SHA256", Flow::proxied, 1700000001};
   return s;
 }
@@ -642,6 +643,34 @@ TEST(JsonState, SwitchAndAucRecordsWithBadFieldsAreErrors) {
 
 // The SIP REGISTER the switch keeps until it answers (kd-switch(1), STATE FILE): written only when
 // there is one, read back byte for byte, and damage in it refuses the file.
+// Issue 10 item 8: challenges carry their issue number; a file written before they did still
+// loads, numbered by expiry, and keeps a terminal's 8 newest.
+TEST(JsonState, AucFileWithoutIssueNumbersLoadsNumberedByExpiryAndBounded) {
+  std::string issued;
+  for (int i = 0; i < 10; ++i) {
+    char rand[33];
+    std::snprintf(rand, sizeof rand, "%032x", 100 - i);  // Rand order opposite to expiry order
+    issued += std::string(i ? "," : "") + "\"" + rand + R"(":{"idc":"alice","peer":"sbc1","suite":"KD-AES128GCM-SHA256","flow":"proxied","expires":)" +
+              std::to_string(1700000000 + i) + R"(,"answered":false})";
+  }
+  auto a = kd::json::decode_auc_state(R"({"kd_state":1,"role":"auc","issued":{)" + issued + R"(},"registered":{}})");
+  ASSERT_TRUE(a.ok()) << a.error().detail;
+  ASSERT_EQ(a->issued.all().size(), 8u);
+  char oldest[33], kept[33];
+  std::snprintf(oldest, sizeof oldest, "%032x", 99);  // expires 1700000001: evicted
+  std::snprintf(kept, sizeof kept, "%032x", 98);      // expires 1700000002: the oldest kept
+  EXPECT_EQ(a->issued.find(oldest), nullptr);
+  ASSERT_NE(a->issued.find(kept), nullptr);
+  EXPECT_EQ(a->issued.find(kept)->seq, 3u);
+  // What it writes back carries the numbers and reads back equal.
+  auto again = kd::json::decode_auc_state(kd::json::encode_state(*a));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *a);
+  EXPECT_NE(kd::json::encode_state(*a).find("\"seq\""), std::string::npos);
+  EXPECT_STATE_FAILS(kd::json::decode_auc_state(
+      R"({"kd_state":1,"role":"auc","issued":{"00":{"idc":"a","peer":"b","suite":"s","flow":"proxied","expires":1,"answered":false,"seq":0}},"registered":{}})"));
+}
+
 TEST(JsonState, SwitchKeepsTheRequestItMustAnswer) {
   kd::flow::SwitchState st = sample_switch_state();
   EXPECT_EQ(kd::json::encode_state(st).find("\"requests\""), std::string::npos);
