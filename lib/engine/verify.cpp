@@ -8,6 +8,7 @@
 #include "crypto/protocol.hpp"
 #include "crypto/suite.hpp"
 #include "flow/policy.hpp"
+#include "flow/roles.hpp"
 
 namespace kd::engine {
 
@@ -189,8 +190,8 @@ void Verifier::observe(const msg::Message& m, std::optional<std::uint64_t> time,
   };
   auto timestamp = [&](const std::optional<std::uint64_t>& ts, std::string_view field) {
     if (!ts || !time) return;
-    if (*ts + skew_ < *time) fail(r, checks, "timestamp", std::string(field).append(" is stale (older than the window)"));
-    else if (*ts > flow::sat_add(*time, skew_)) fail(r, checks, "timestamp", std::string(field).append(" is in the future"));
+    // The roles' own window, so that an observer and a role never disagree on a timestamp.
+    if (auto st = flow::check_timestamp(*ts, *time, skew_, field); !st) fail(r, checks, "timestamp", st.error().detail);
     else pass(checks, "timestamp");
   };
   auto fresh_nonce = [&](const Bytes& n, std::string_view field) {
