@@ -516,7 +516,14 @@ int decode_main(int argc, char** argv) {
     flush();
     if (!svg_path.empty()) write_file_atomic(svg_path, ladder_svg(svg_rows, svg_more));
     const bool bad = sum.errors > 0 || sum.failed_checks > 0 || sum.completed < sum.registrations;
-    return check && bad ? kExitRejected : kExitOk;
+    if (check && bad) return kExitRejected;
+    if (check && sum.messages == 0 && sum.errors == 0) {
+      // Passing would vouch for a capture of the wrong port, link type or snapshot length.
+      std::cerr << "kd-decode: --check: nothing was verified: no KD message in the input (" << sum.frames
+                << " frames or lines, " << sum.skipped << " skipped, " << sum.truncated << " truncated)\n";
+      return kExitNothingVerified;
+    }
+    return kExitOk;
   } catch (const IoError& e) {
     flush();
     std::cerr << "kd-decode: " << e.what << "\n";
