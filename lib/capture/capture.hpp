@@ -51,6 +51,11 @@ struct Stats {
   std::uint64_t framing_errors = 0;     // times a framer could not cut the stream (bad TPKT, huge SIP header); bytes in tcp_bytes_dropped
 };
 
+// What the reader gave up that may have held messages, for a tool's note on standard error: each
+// count that is not zero, as "1 IP datagram never reassembled, 2 TCP holes given up, ..."; empty
+// when nothing was lost. (Truncated and damaged frames are counted apart, by every tool.)
+std::string describe_losses(const Stats& s);
+
 // Cuts an in-order TCP byte stream (one direction) into messages.
 class Framer {
 public:

@@ -498,6 +498,8 @@ int decode_main(int argc, char** argv) {
           decoded.frames += st->frames;
           decoded.truncated += st->truncated;
           decoded.skipped += st->skipped_non_ip + st->skipped_transport + st->skipped_other + st->bad_headers;
+          if (const std::string lost = capture::describe_losses(*st); !lost.empty())
+            std::cerr << "kd-decode: note: " << printable(path) << ": lost: " << lost << "\n";
         }
       }
     } catch (...) {
