@@ -19,6 +19,7 @@
 #include "cli/wire_io.hpp"
 #include "engine/verify.hpp"
 #include "json/codec.hpp"
+#include "wire/radius.hpp"
 
 namespace kd::cli {
 
@@ -286,6 +287,7 @@ int decode_main(int argc, char** argv) {
   }
   wo.binding = *b;
   wo.radius_link = false;
+  wo.radius_unverified = true;  // without the secret RADIUS is still decoded, its authenticators unverified
 
   // Output is gathered in a buffer and written in large pieces.
   std::string out;
@@ -305,6 +307,7 @@ int decode_main(int argc, char** argv) {
       keys = std::move(*ks);
     }
     if (!secret_file.empty()) wo.radius_secret = read_radius_secret(secret_file, "kd-decode");
+    const bool no_secret = wo.radius_secret.empty();
     WireSide side(wo, std::nullopt);
     engine::Verifier verifier(keys_path.empty() ? nullptr : &keys, skew);
     json::DecodeSummary sum;      // the printing thread's counts
@@ -323,6 +326,10 @@ int decode_main(int argc, char** argv) {
         out += msg::flow_name(r.flow);
         out += "): ";
         out += r.completed ? "completed" : "stopped at " + r.stopped_at + ": " + r.reason;
+        for (std::size_t i = 0; i < r.unverified.size(); ++i) {
+          out += i ? ", " : "; unverified: ";
+          out += r.unverified[i];
+        }
         out += '\n';
       } else {
         out += json::encode_registration(r, show_key);
@@ -336,9 +343,13 @@ int decode_main(int argc, char** argv) {
       checks.clear();
       done.clear();
       rec.message = item.m ? &*item.m : nullptr;
+      rec.unverified = {};
+      if (rec.message && no_secret && rec.binding == "radius")
+        rec.unverified = wire::radius::unverified_without_secret(msg::spec_of(*rec.message));
       if (rec.message) {
         ++sum.messages;
-        verifier.observe(*rec.message, item.time, checks, done);
+        if (!rec.unverified.empty()) ++sum.unverified;
+        verifier.observe(*rec.message, item.time, checks, done, rec.unverified);
         for (const auto& c : checks) sum.failed_checks += c.ok ? 0 : 1;
       } else {
         ++sum.errors;
@@ -480,8 +491,8 @@ int decode_main(int argc, char** argv) {
             it.rec.frame = 1;
             wire::Binding used = wire::Binding::json;
             auto r = *b == wire::Binding::json ? side.from_raw(input.raw, &used) : [&]() -> Result<msg::Message> {
-              auto c = wire::make_codec(*b, {wo.radius_secret});
-              if (!c) return err(Code::malformed, "--binding radius needs --radius-secret-file");
+              auto c = wire::make_codec(*b, {wo.radius_secret, wo.radius_unverified});
+              if (!c) return err(Code::malformed, "--binding json is not a wire binding");
               used = *b;
               return c->decode(input.raw);
             }();

@@ -195,8 +195,8 @@ WireSide::WireSide(WireOptions o, std::optional<msg::Role> self) : o_(std::move(
     for (auto b : {Binding::sip, Binding::mgcp, Binding::h248, Binding::h323}) signaling_.push_back(wire::make_codec(b));
   }
   const bool link = o_.radius_link.value_or(o_.binding != Binding::json);
-  if (link || !o_.radius_secret.empty())
-    radius_ = wire::make_codec(Binding::radius, {o_.radius_secret});
+  if (link || !o_.radius_secret.empty() || o_.radius_unverified)
+    radius_ = wire::make_codec(Binding::radius, {o_.radius_secret, o_.radius_unverified});
   radius_out_ = link;
   port_codec_.assign(65536, kNoCodec);
   auto claim = [&](const wire::Codec& c, std::uint8_t rank) {

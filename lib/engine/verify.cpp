@@ -146,7 +146,7 @@ std::vector<Check> Verifier::observe(const msg::Message& m, std::optional<std::u
 }
 
 void Verifier::observe(const msg::Message& m, std::optional<std::uint64_t> time, std::vector<Check>& checks,
-                       std::vector<RegistrationReport>& done) {
+                       std::vector<RegistrationReport>& done, std::span<const std::string_view> unverified) {
   checks.clear();
   const int pos = position(m);
   const KeyView key{m.flow, *m.IDc, peer_of(m)};
@@ -179,6 +179,9 @@ void Verifier::observe(const msg::Message& m, std::optional<std::uint64_t> time,
   }
   Reg& r = it->second;
   r.report.steps.emplace_back(spec.name);
+  for (const auto what : unverified)
+    if (std::find(r.report.unverified.begin(), r.report.unverified.end(), what) == r.report.unverified.end())
+      r.report.unverified.emplace_back(what);
 
   if (*m.suite != r.report.suite) fail(r, checks, "suite", "the suite changed within the registration");
 
