@@ -152,12 +152,16 @@ public:
   // leaves half a record that parses as a record. Uses p.frame for nothing, p.ts_* as the timestamp.
   Status write(const Packet& p);
   Resolution resolution() const { return resolution_; }
+  // The latest timestamp of the records in the file (those it held when opened and those written
+  // since), in nanoseconds; nullopt while there is none. Lets a caller keep appended frames in order.
+  std::optional<std::pair<std::int64_t, std::uint32_t>> latest() const { return latest_; }
 
 private:
   Writer(int fd, bool swapped, Resolution resolution) : fd_(fd), swapped_(swapped), resolution_(resolution) {}
   int fd_ = -1;
   bool swapped_ = false;  // the file's byte order is not the host's
   Resolution resolution_ = Resolution::micro;
+  std::optional<std::pair<std::int64_t, std::uint32_t>> latest_;
 };
 
 }  // namespace kd::capture

@@ -334,6 +334,11 @@ Result<std::string> WireSide::outgoing(const msg::Message& m, std::uint64_t now,
     std::tie(p.src_port, p.dst_port) = c->ports(spec);
     p.ts_sec = static_cast<std::int64_t>(now);
     p.ts_nsec = 1000u * ++frame_in_second_;  // keeps this run's frames in order within its second
+    if (const auto last = pcap_->latest(); last && std::pair{p.ts_sec, p.ts_nsec} <= *last) {
+      // An earlier run appended with the same clock: go on 1 µs after its last frame instead.
+      p.ts_sec = last->first + (last->second + 1000u) / 1000000000u;
+      p.ts_nsec = (last->second + 1000u) % 1000000000u;
+    }
     p.payload = *bytes;
     if (auto st = pcap_->write(p); !st) throw IoError{"--pcap-out " + o_.pcap_out + ": " + st.error().detail};
   }
