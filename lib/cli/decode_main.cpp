@@ -15,6 +15,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/io.hpp"
+#include "cli/ladder.hpp"
 #include "cli/tools.hpp"
 #include "cli/wire_io.hpp"
 #include "engine/verify.hpp"
@@ -24,108 +25,6 @@
 namespace kd::cli {
 
 namespace {
-
-constexpr std::size_t kSvgMaxRows = 5000;
-
-// Positions of the four roles in the ladder.
-int column(msg::Role r) {
-  switch (r) {
-    case msg::Role::term: return 0;
-    case msg::Role::proxy: return 1;
-    case msg::Role::sw: return 2;
-    case msg::Role::auc: return 3;
-  }
-  return 0;
-}
-
-// What the message is called in its binding, for the ladder.
-std::string wire_name(std::string_view binding, const msg::Message& m) {
-  static const std::map<std::string_view, std::array<std::string_view, 4>> kNames{
-      // start, challenge, answer, success
-      {"sip", {"REGISTER", "401", "REGISTER", "200 OK"}},
-      {"mgcp", {"RSIP", "RQNT", "NTFY", "RQNT"}},
-      {"h248", {"ServiceChange", "Modify", "Notify", "Modify"}},
-      {"h323", {"GRQ", "GRJ", "RRQ", "RCF"}},
-  };
-  const auto& spec = msg::spec_of(m);
-  const int pos = m.flow == msg::Flow::proxied ? m.step : std::array{0, 1, 3, 4, 6, 7, 10, 11}[m.step];
-  if (binding == "radius")
-    return pos == 3 ? "Access-Req" : pos == 4 ? "Access-Chal" : "Acct-Req";
-  if (binding == "sip" && m.flow == msg::Flow::proxied && m.step == 6) return "407";  // the proxy challenges
-  auto it = kNames.find(binding);
-  if (it == kNames.end() || spec.from == msg::Role::auc || spec.to == msg::Role::auc) return "";
-  const int kind = pos <= 2 ? 0 : pos <= 6 ? 1 : pos <= 8 ? 2 : 3;
-  return std::string(it->second[static_cast<std::size_t>(kind)]);
-}
-
-struct Row {
-  int from, to;
-  std::string label;
-  bool ok;
-};
-
-std::string ladder_line(const Row& r) {
-  constexpr int kWidth = 22, kMargin = 4;
-  std::string line(kMargin + 3 * kWidth + 1, ' ');
-  for (int c = 0; c < 4; ++c) line[static_cast<std::size_t>(kMargin + c * kWidth)] = '|';
-  const int a = kMargin + std::min(r.from, r.to) * kWidth, b = kMargin + std::max(r.from, r.to) * kWidth;
-  for (int x = a + 1; x < b; ++x) line[static_cast<std::size_t>(x)] = '-';
-  if (r.to > r.from) line[static_cast<std::size_t>(b - 1)] = '>';
-  else line[static_cast<std::size_t>(a + 1)] = '<';
-  std::string label = " " + r.label + (r.ok ? " " : " ! ");
-  const int room = b - a - 3;
-  if (static_cast<int>(label.size()) > room) label = label.substr(0, static_cast<std::size_t>(std::max(room, 0)));
-  const int at = a + 2 + (room - static_cast<int>(label.size())) / 2;
-  line.replace(static_cast<std::size_t>(at), label.size(), label);
-  return line;
-}
-
-std::string ladder_header() {
-  return "    term                  proxy                 switch                auc";
-}
-
-std::string xml_escape(std::string_view s) {
-  std::string o;
-  for (char ch : s) {
-    if (ch == '<') o += "&lt;";
-    else if (ch == '>') o += "&gt;";
-    else if (ch == '&') o += "&amp;";
-    else o += ch;
-  }
-  return o;
-}
-
-std::string ladder_svg(const std::vector<Row>& rows, std::uint64_t more) {
-  constexpr int kCol = 180, kLeft = 90, kTop = 50, kStep = 34;
-  const int height = kTop + static_cast<int>(rows.size()) * kStep + (more ? 40 : 20);
-  const int width = kLeft * 2 + 3 * kCol;
-  std::string o = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" +
-                  std::to_string(width) + "\" height=\"" + std::to_string(height) + "\" font-family=\"monospace\" font-size=\"12\">\n";
-  o += "<defs><marker id=\"a\" markerWidth=\"10\" markerHeight=\"8\" refX=\"10\" refY=\"4\" orient=\"auto\">"
-       "<path d=\"M0,0 L10,4 L0,8 z\"/></marker></defs>\n";
-  const char* names[] = {"term", "proxy", "switch", "auc"};
-  for (int c = 0; c < 4; ++c) {
-    const int x = kLeft + c * kCol;
-    o += "<text x=\"" + std::to_string(x) + "\" y=\"24\" text-anchor=\"middle\" font-weight=\"bold\">" + names[c] + "</text>\n";
-    o += "<line x1=\"" + std::to_string(x) + "\" y1=\"32\" x2=\"" + std::to_string(x) + "\" y2=\"" +
-         std::to_string(height - 10) + "\" stroke=\"#888\"/>\n";
-  }
-  int y = kTop;
-  for (const auto& r : rows) {
-    const int x1 = kLeft + r.from * kCol, x2 = kLeft + r.to * kCol;
-    const char* colour = r.ok ? "#000" : "#c00";
-    o += "<line x1=\"" + std::to_string(x1) + "\" y1=\"" + std::to_string(y) + "\" x2=\"" + std::to_string(x2) +
-         "\" y2=\"" + std::to_string(y) + "\" stroke=\"" + colour + "\" marker-end=\"url(#a)\"/>\n";
-    o += "<text x=\"" + std::to_string((x1 + x2) / 2) + "\" y=\"" + std::to_string(y - 5) +
-         "\" text-anchor=\"middle\" fill=\"" + colour + "\">" + xml_escape(r.label) + (r.ok ? "" : " !") + "</text>\n";
-    y += kStep;
-  }
-  if (more)
-    o += "<text x=\"" + std::to_string(kLeft) + "\" y=\"" + std::to_string(y) + "\">(" + std::to_string(more) +
-         " more messages not drawn)</text>\n";
-  o += "</svg>\n";
-  return o;
-}
 
 // "ip:port" ("[ip]:port" for IPv6) into out, reusing its buffer.
 void endpoint(std::string& out, const std::string& ip, std::uint16_t port) {
@@ -159,6 +58,7 @@ struct Item {
   json::DecodedRecord rec;  // rec.message and rec.checks are set by the printing thread
   std::optional<msg::Message> m;
   std::optional<std::uint64_t> time;  // capture time, UNIX seconds
+  std::string event;        // an event line of a tool's transcript, for the ladder (counted as skipped)
 };
 
 // kd-decode runs in two threads: the caller's reads the input, a second one checks and prints, in
@@ -312,26 +212,13 @@ int decode_main(int argc, char** argv) {
     engine::Verifier verifier(keys_path.empty() ? nullptr : &keys, skew);
     json::DecodeSummary sum;      // the printing thread's counts
     json::DecodeSummary decoded;  // the decoding thread's: frames and skipped
-    std::vector<Row> svg_rows;
-    std::uint64_t svg_more = 0;
-    bool header_done = false;
+    Ladder drawing(ladder ? &out : nullptr, !svg_path.empty());
 
     auto report = [&](const engine::RegistrationReport& r) {
       ++sum.registrations;
       if (r.completed) ++sum.completed;
-      if (ladder) {
-        out += "    == ";
-        out += r.idc;
-        out += " (";
-        out += msg::flow_name(r.flow);
-        out += "): ";
-        out += r.completed ? "completed" : "stopped at " + r.stopped_at + ": " + r.reason;
-        for (std::size_t i = 0; i < r.unverified.size(); ++i) {
-          out += i ? ", " : "; unverified: ";
-          out += r.unverified[i];
-        }
-        out += '\n';
-      } else {
+      if (ladder || !svg_path.empty()) drawing.registration(r);
+      if (!ladder) {
         out += json::encode_registration(r, show_key);
         out += '\n';
       }
@@ -339,6 +226,7 @@ int decode_main(int argc, char** argv) {
     std::vector<engine::Check> checks;
     std::vector<engine::RegistrationReport> done;
     auto print = [&](Item& item) {
+      if (!item.event.empty()) return drawing.event(item.event);
       json::DecodedRecord& rec = item.rec;
       checks.clear();
       done.clear();
@@ -355,27 +243,9 @@ int decode_main(int argc, char** argv) {
         ++sum.errors;
       }
       rec.checks = &checks;
-      bool ok = true;
-      for (const auto& c : checks) ok = ok && c.ok;
-      if (rec.message && (ladder || !svg_path.empty())) {
-        const auto& spec = msg::spec_of(*rec.message);
-        std::string label = std::string(spec.name);
-        if (auto n = wire_name(rec.binding, *rec.message); !n.empty()) label += " " + n;
-        Row row{column(spec.from), column(spec.to), label, ok};
-        if (ladder) {
-          if (!header_done) out += ladder_header() + "\n";
-          header_done = true;
-          out += ladder_line(row) + "\n";
-          for (const auto& c : checks)
-            if (!c.ok) out += "    ! " + std::string(c.name) + ": " + c.detail + "\n";
-        }
-        if (!svg_path.empty()) {
-          if (svg_rows.size() < kSvgMaxRows) svg_rows.push_back(row);
-          else ++svg_more;
-        }
-      } else if (!rec.message && ladder) {
-        out += "    ! frame " + std::to_string(rec.frame) + ": " + std::string(code_name(rec.error->code)) + ": " +
-               rec.error->detail + "\n";
+      if (ladder || !svg_path.empty()) {
+        if (rec.message) drawing.message(*rec.message, rec.binding, checks);
+        else drawing.error(rec.frame, *rec.error);
       }
       if (!ladder) {
         json::encode_decoded(rec, out);
@@ -445,6 +315,7 @@ int decode_main(int argc, char** argv) {
       }
       Item& it = batch->items[batch->used];
       it.pending = it.skip = false;
+      it.event.clear();
       // (rec.time keeps its buffer: a packet's decoding sets it, a line or a raw message clears it)
       it.rec.src.clear();
       it.rec.dst.clear();
@@ -479,6 +350,10 @@ int decode_main(int argc, char** argv) {
             ++decoded.frames;
             if (json::string_field(input.line, "event")) {  // a tool's event line in a transcript
               ++decoded.skipped;
+              if (ladder || !svg_path.empty()) {  // drawn under the tool that printed it
+                next_item().event = input.line;
+                commit();
+              }
               continue;
             }
             Item& it = next_item();
@@ -522,12 +397,13 @@ int decode_main(int argc, char** argv) {
     sum.truncated += decoded.truncated;
     sum.skipped += decoded.skipped + foreign;
     for (const auto& r : verifier.finish()) report(r);
+    drawing.finish();
     if (!ladder) {
       out += json::encode_summary(sum);
       out += '\n';
     }
     flush();
-    if (!svg_path.empty()) write_file_atomic(svg_path, ladder_svg(svg_rows, svg_more));
+    if (!svg_path.empty()) write_file_atomic(svg_path, drawing.svg());
     const bool bad = sum.errors > 0 || sum.failed_checks > 0 || sum.completed < sum.registrations;
     if (check && bad) return kExitRejected;
     if (check && sum.messages == 0 && sum.errors == 0) {
@@ -539,7 +415,7 @@ int decode_main(int argc, char** argv) {
     return kExitOk;
   } catch (const IoError& e) {
     flush();
-    std::cerr << "kd-decode: " << e.what << "\n";
+    std::cerr << "kd-decode: " << printable(e.what) << "\n";
     return kExitFile;
   }
 }

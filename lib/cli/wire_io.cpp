@@ -152,7 +152,8 @@ std::string read_radius_secret(const std::string& path, std::string_view tool) {
   auto text = read_file(path);
   if (!text) throw IoError{"RADIUS secret file " + path + " does not exist"};
   if (readable_by_others(path))
-    std::cerr << tool << ": warning: " << path << " is readable by group or others (chmod 600 " << path << ")\n";
+    std::cerr << tool << ": warning: " << printable(path) << " is readable by group or others (chmod 600 "
+              << printable(path) << ")\n";
   std::string secret = text->substr(0, text->find('\n'));
   if (!secret.empty() && secret.back() == '\r') secret.pop_back();
   secure_wipe(text->data(), text->size());
