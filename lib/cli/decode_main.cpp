@@ -167,9 +167,9 @@ int decode_main(int argc, char** argv) {
   app.add_option("input", inputs, "pcap, pcapng, JSON Lines or raw wire message files ('-': standard input, the default)");
   app.add_option("--binding", binding, "the binding of a raw wire message (default: each binding is tried)");
   app.add_option("--keys", keys_path, "keystore (JSON): verify verification words, sealed keys and MACs");
-  app.add_option("--radius-secret-file", secret_file, "RADIUS shared secret: decode and verify the AuC link");
+  app.add_option("--radius-secret-file", secret_file, "RADIUS shared secret: verify the AuC link (without it RADIUS is decoded unverified)");
   app.add_option("--skew", skew, "timestamp window in seconds for the checks (default 300)");
-  app.add_flag("--check", check, "exit 1 when a message does not decode, a check fails or a registration is incomplete");
+  app.add_flag("--check", check, "exit 1 when a message does not decode, a check fails or a registration is incomplete; 4 when no KD message was found");
   app.add_flag("--ladder", ladder, "print a text sequence diagram instead of JSON lines");
   app.add_option("--ladder-svg", svg_path, "write the sequence diagram as an SVG picture to this file");
   app.add_flag("--show-key", show_key, "print recovered session keys in registration lines (with --keys)");
