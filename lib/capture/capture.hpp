@@ -51,6 +51,11 @@ struct Stats {
   std::uint64_t framing_errors = 0;     // times a framer could not cut the stream (bad TPKT, huge SIP header); bytes in tcp_bytes_dropped
 };
 
+// What the reader gave up that may have held messages, for a tool's note on standard error: each
+// count that is not zero, as "1 IP datagram never reassembled, 2 TCP holes given up, ..."; empty
+// when nothing was lost. (Truncated and damaged frames are counted apart, by every tool.)
+std::string describe_losses(const Stats& s);
+
 // Cuts an in-order TCP byte stream (one direction) into messages.
 class Framer {
 public:
@@ -147,12 +152,16 @@ public:
   // leaves half a record that parses as a record. Uses p.frame for nothing, p.ts_* as the timestamp.
   Status write(const Packet& p);
   Resolution resolution() const { return resolution_; }
+  // The latest timestamp of the records in the file (those it held when opened and those written
+  // since), in nanoseconds; nullopt while there is none. Lets a caller keep appended frames in order.
+  std::optional<std::pair<std::int64_t, std::uint32_t>> latest() const { return latest_; }
 
 private:
   Writer(int fd, bool swapped, Resolution resolution) : fd_(fd), swapped_(swapped), resolution_(resolution) {}
   int fd_ = -1;
   bool swapped_ = false;  // the file's byte order is not the host's
   Resolution resolution_ = Resolution::micro;
+  std::optional<std::pair<std::int64_t, std::uint32_t>> latest_;
 };
 
 }  // namespace kd::capture

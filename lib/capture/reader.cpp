@@ -628,4 +628,21 @@ const Stats& Reader::stats() const {
 std::optional<Error> Reader::error() const { return impl_ ? impl_->error : std::nullopt; }
 int Reader::link_type() const { return impl_ ? impl_->link : -1; }
 
+std::string describe_losses(const Stats& s) {
+  std::string out;
+  auto add = [&](std::uint64_t n, const char* one, const char* many) {
+    if (n == 0) return;
+    if (!out.empty()) out += ", ";
+    out += std::to_string(n);
+    out += n == 1 ? one : many;
+  };
+  add(s.reassembly_dropped, " IP datagram never reassembled", " IP datagrams never reassembled");
+  add(s.tcp_gaps, " TCP hole given up", " TCP holes given up");
+  add(s.framing_errors, " TCP stream framing error (a SIP header block over 64 KiB, a bad Content-Length, a bad TPKT header)",
+      " TCP stream framing errors (a SIP header block over 64 KiB, a bad Content-Length, a bad TPKT header)");
+  add(s.tcp_streams_dropped, " TCP stream evicted (too many streams or bytes held)", " TCP streams evicted (too many streams or bytes held)");
+  add(s.tcp_bytes_dropped, " TCP byte dropped", " TCP bytes dropped");
+  return out;
+}
+
 }  // namespace kd::capture

@@ -179,16 +179,31 @@ Result<Writer> Writer::open(const std::string& path, Resolution resolution) {
     return err(Code::malformed, path + ": link type " + std::to_string(link & 0xffff) + ", not Ethernet (1); not appending");
   w.swapped_ = swapped;
   w.resolution_ = magic == kMagicNano ? Resolution::nano : Resolution::micro;
+  // The latest timestamp already in the file, record header by record header (a cut last record
+  // still has its time).
+  const auto get = [&](const std::uint8_t* b) {
+    std::uint32_t v;
+    std::memcpy(&v, b, 4);
+    return swapped ? bswap32(v) : v;
+  };
+  std::uint8_t rh[16];
+  for (off_t at = 24; at + 16 <= st.st_size && ::pread(fd, rh, 16, at) == 16; at += 16 + static_cast<off_t>(get(rh + 8))) {
+    const std::pair<std::int64_t, std::uint32_t> t{get(rh), w.resolution_ == Resolution::nano ? get(rh + 4) : get(rh + 4) * 1000u};
+    if (!w.latest_ || t > *w.latest_) w.latest_ = t;
+  }
   return w;
 }
 
-Writer::Writer(Writer&& o) noexcept : fd_(o.fd_), swapped_(o.swapped_), resolution_(o.resolution_) { o.fd_ = -1; }
+Writer::Writer(Writer&& o) noexcept : fd_(o.fd_), swapped_(o.swapped_), resolution_(o.resolution_), latest_(o.latest_) {
+  o.fd_ = -1;
+}
 Writer& Writer::operator=(Writer&& o) noexcept {
   if (this != &o) {
     if (fd_ >= 0) ::close(fd_);
     fd_ = o.fd_;
     swapped_ = o.swapped_;
     resolution_ = o.resolution_;
+    latest_ = o.latest_;
     o.fd_ = -1;
   }
   return *this;
@@ -212,7 +227,11 @@ Status Writer::write(const Packet& p) {
   put32(rec, len, swapped_);
   put32(rec, len, swapped_);
   rec.insert(rec.end(), frame->begin(), frame->end());
-  return write_all_once(fd_, rec, "pcap record");
+  if (auto st = write_all_once(fd_, rec, "pcap record"); !st) return st;
+  // As the file holds it (microseconds lose the rest).
+  const std::pair<std::int64_t, std::uint32_t> t{p.ts_sec, resolution_ == Resolution::nano ? p.ts_nsec : p.ts_nsec / 1000 * 1000};
+  if (!latest_ || t > *latest_) latest_ = t;
+  return Ok{};
 }
 
 }  // namespace kd::capture

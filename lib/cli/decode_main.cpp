@@ -16,117 +16,17 @@
 
 #include "cli/encode.hpp"
 #include "cli/io.hpp"
+#include "cli/ladder.hpp"
 #include "cli/options.hpp"
 #include "cli/tools.hpp"
 #include "cli/wire_io.hpp"
 #include "engine/verify.hpp"
 #include "json/codec.hpp"
+#include "wire/radius.hpp"
 
 namespace kd::cli {
 
 namespace {
-
-constexpr std::size_t kSvgMaxRows = 5000;
-
-// Positions of the four roles in the ladder.
-int column(msg::Role r) {
-  switch (r) {
-    case msg::Role::term: return 0;
-    case msg::Role::proxy: return 1;
-    case msg::Role::sw: return 2;
-    case msg::Role::auc: return 3;
-  }
-  return 0;
-}
-
-// What the message is called in its binding, for the ladder.
-std::string wire_name(std::string_view binding, const msg::Message& m) {
-  static const std::map<std::string_view, std::array<std::string_view, 4>> kNames{
-      // start, challenge, answer, success
-      {"sip", {"REGISTER", "401", "REGISTER", "200 OK"}},
-      {"mgcp", {"RSIP", "RQNT", "NTFY", "RQNT"}},
-      {"h248", {"ServiceChange", "Modify", "Notify", "Modify"}},
-      {"h323", {"GRQ", "GRJ", "RRQ", "RCF"}},
-  };
-  const auto& spec = msg::spec_of(m);
-  const int pos = m.flow == msg::Flow::proxied ? m.step : std::array{0, 1, 3, 4, 6, 7, 10, 11}[m.step];
-  if (binding == "radius")
-    return pos == 3 ? "Access-Req" : pos == 4 ? "Access-Chal" : "Acct-Req";
-  if (binding == "sip" && m.flow == msg::Flow::proxied && m.step == 6) return "407";  // the proxy challenges
-  auto it = kNames.find(binding);
-  if (it == kNames.end() || spec.from == msg::Role::auc || spec.to == msg::Role::auc) return "";
-  const int kind = pos <= 2 ? 0 : pos <= 6 ? 1 : pos <= 8 ? 2 : 3;
-  return std::string(it->second[static_cast<std::size_t>(kind)]);
-}
-
-struct Row {
-  int from, to;
-  std::string label;
-  bool ok;
-};
-
-std::string ladder_line(const Row& r) {
-  constexpr int kWidth = 22, kMargin = 4;
-  std::string line(kMargin + 3 * kWidth + 1, ' ');
-  for (int c = 0; c < 4; ++c) line[static_cast<std::size_t>(kMargin + c * kWidth)] = '|';
-  const int a = kMargin + std::min(r.from, r.to) * kWidth, b = kMargin + std::max(r.from, r.to) * kWidth;
-  for (int x = a + 1; x < b; ++x) line[static_cast<std::size_t>(x)] = '-';
-  if (r.to > r.from) line[static_cast<std::size_t>(b - 1)] = '>';
-  else line[static_cast<std::size_t>(a + 1)] = '<';
-  std::string label = " " + r.label + (r.ok ? " " : " ! ");
-  const int room = b - a - 3;
-  if (static_cast<int>(label.size()) > room) label = label.substr(0, static_cast<std::size_t>(std::max(room, 0)));
-  const int at = a + 2 + (room - static_cast<int>(label.size())) / 2;
-  line.replace(static_cast<std::size_t>(at), label.size(), label);
-  return line;
-}
-
-std::string ladder_header() {
-  return "    term                  proxy                 switch                auc";
-}
-
-std::string xml_escape(std::string_view s) {
-  std::string o;
-  for (char ch : s) {
-    if (ch == '<') o += "&lt;";
-    else if (ch == '>') o += "&gt;";
-    else if (ch == '&') o += "&amp;";
-    else o += ch;
-  }
-  return o;
-}
-
-std::string ladder_svg(const std::vector<Row>& rows, std::uint64_t more) {
-  constexpr int kCol = 180, kLeft = 90, kTop = 50, kStep = 34;
-  const int height = kTop + static_cast<int>(rows.size()) * kStep + (more ? 40 : 20);
-  const int width = kLeft * 2 + 3 * kCol;
-  std::string o = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" +
-                  std::to_string(width) + "\" height=\"" + std::to_string(height) + "\" font-family=\"monospace\" font-size=\"12\">\n";
-  o += "<defs><marker id=\"a\" markerWidth=\"10\" markerHeight=\"8\" refX=\"10\" refY=\"4\" orient=\"auto\">"
-       "<path d=\"M0,0 L10,4 L0,8 z\"/></marker></defs>\n";
-  const char* names[] = {"term", "proxy", "switch", "auc"};
-  for (int c = 0; c < 4; ++c) {
-    const int x = kLeft + c * kCol;
-    o += "<text x=\"" + std::to_string(x) + "\" y=\"24\" text-anchor=\"middle\" font-weight=\"bold\">" + names[c] + "</text>\n";
-    o += "<line x1=\"" + std::to_string(x) + "\" y1=\"32\" x2=\"" + std::to_string(x) + "\" y2=\"" +
-         std::to_string(height - 10) + "\" stroke=\"#888\"/>\n";
-  }
-  int y = kTop;
-  for (const auto& r : rows) {
-    const int x1 = kLeft + r.from * kCol, x2 = kLeft + r.to * kCol;
-    const char* colour = r.ok ? "#000" : "#c00";
-    o += "<line x1=\"" + std::to_string(x1) + "\" y1=\"" + std::to_string(y) + "\" x2=\"" + std::to_string(x2) +
-         "\" y2=\"" + std::to_string(y) + "\" stroke=\"" + colour + "\" marker-end=\"url(#a)\"/>\n";
-    o += "<text x=\"" + std::to_string((x1 + x2) / 2) + "\" y=\"" + std::to_string(y - 5) +
-         "\" text-anchor=\"middle\" fill=\"" + colour + "\">" + xml_escape(r.label) + (r.ok ? "" : " !") + "</text>\n";
-    y += kStep;
-  }
-  if (more)
-    o += "<text x=\"" + std::to_string(kLeft) + "\" y=\"" + std::to_string(y) + "\">(" + std::to_string(more) +
-         " more messages not drawn)</text>\n";
-  o += "</svg>\n";
-  return o;
-}
 
 // "ip:port" ("[ip]:port" for IPv6) into out, reusing its buffer.
 void endpoint(std::string& out, const std::string& ip, std::uint16_t port) {
@@ -160,6 +60,7 @@ struct Item {
   json::DecodedRecord rec;  // rec.message and rec.checks are set by the printing thread
   std::optional<msg::Message> m;
   std::optional<std::uint64_t> time;  // capture time, UNIX seconds
+  std::string event;        // an event line of a tool's transcript, for the ladder (counted as skipped)
 };
 
 // kd-decode runs in two threads: the caller's reads the input, a second one checks and prints, in
@@ -269,9 +170,9 @@ int decode_main(int argc, char** argv) {
   app.add_option("input", inputs, "pcap, pcapng, JSON Lines or raw wire message files ('-': standard input, the default)");
   app.add_option("--binding", binding, "the binding of a raw wire message (default: each binding is tried)");
   app.add_option("--keys", keys_path, "keystore (JSON): verify verification words, sealed keys and MACs");
-  app.add_option("--radius-secret-file", secret_file, "RADIUS shared secret: decode and verify the AuC link");
+  app.add_option("--radius-secret-file", secret_file, "RADIUS shared secret: verify the AuC link (without it RADIUS is decoded unverified)");
   add_number(app, "kd-decode", "--skew", skew, {}, "timestamp window in seconds for the checks (default 300)");
-  app.add_flag("--check", check, "exit 1 when a message does not decode, a check fails or a registration is incomplete");
+  app.add_flag("--check", check, "exit 1 when a message does not decode, a check fails or a registration is incomplete; 4 when no KD message was found");
   app.add_flag("--ladder", ladder, "print a text sequence diagram instead of JSON lines");
   app.add_option("--ladder-svg", svg_path, "write the sequence diagram as an SVG picture to this file");
   app.add_flag("--show-key", show_key, "print recovered session keys in registration lines (with --keys)");
@@ -307,6 +208,7 @@ int decode_main(int argc, char** argv) {
       std::cerr << "kd-decode: " << *why << "\n";
       return kExitUsage;
     }
+  wo.radius_unverified = true;  // without the secret RADIUS is still decoded, its authenticators unverified
 
   // Output is gathered in a buffer and written in large pieces.
   std::string out;
@@ -323,26 +225,18 @@ int decode_main(int argc, char** argv) {
       std::cerr << "kd-decode: " << *why << "\n";
       return kExitUsage;
     }
+    const bool no_secret = wo.radius_secret.empty();
     WireSide side(wo, std::nullopt);
     engine::Verifier verifier(keys_path.empty() ? nullptr : &keys, skew);
     json::DecodeSummary sum;      // the printing thread's counts
     json::DecodeSummary decoded;  // the decoding thread's: frames and skipped
-    std::vector<Row> svg_rows;
-    std::uint64_t svg_more = 0;
-    bool header_done = false;
+    Ladder drawing(ladder ? &out : nullptr, !svg_path.empty());
 
     auto report = [&](const engine::RegistrationReport& r) {
       ++sum.registrations;
       if (r.completed) ++sum.completed;
-      if (ladder) {
-        out += "    == ";
-        out += r.idc;
-        out += " (";
-        out += msg::flow_name(r.flow);
-        out += "): ";
-        out += r.completed ? "completed" : "stopped at " + r.stopped_at + ": " + r.reason;
-        out += '\n';
-      } else {
+      if (ladder || !svg_path.empty()) drawing.registration(r);
+      if (!ladder) {
         out += json::encode_registration(r, show_key);
         out += '\n';
       }
@@ -350,39 +244,26 @@ int decode_main(int argc, char** argv) {
     std::vector<engine::Check> checks;
     std::vector<engine::RegistrationReport> done;
     auto print = [&](Item& item) {
+      if (!item.event.empty()) return drawing.event(item.event);
       json::DecodedRecord& rec = item.rec;
       checks.clear();
       done.clear();
       rec.message = item.m ? &*item.m : nullptr;
+      rec.unverified = {};
+      if (rec.message && no_secret && rec.binding == "radius")
+        rec.unverified = wire::radius::unverified_without_secret(msg::spec_of(*rec.message));
       if (rec.message) {
         ++sum.messages;
-        verifier.observe(*rec.message, item.time, checks, done);
+        if (!rec.unverified.empty()) ++sum.unverified;
+        verifier.observe(*rec.message, item.time, checks, done, rec.unverified);
         for (const auto& c : checks) sum.failed_checks += c.ok ? 0 : 1;
       } else {
         ++sum.errors;
       }
       rec.checks = &checks;
-      bool ok = true;
-      for (const auto& c : checks) ok = ok && c.ok;
-      if (rec.message && (ladder || !svg_path.empty())) {
-        const auto& spec = msg::spec_of(*rec.message);
-        std::string label = std::string(spec.name);
-        if (auto n = wire_name(rec.binding, *rec.message); !n.empty()) label += " " + n;
-        Row row{column(spec.from), column(spec.to), label, ok};
-        if (ladder) {
-          if (!header_done) out += ladder_header() + "\n";
-          header_done = true;
-          out += ladder_line(row) + "\n";
-          for (const auto& c : checks)
-            if (!c.ok) out += "    ! " + std::string(c.name) + ": " + c.detail + "\n";
-        }
-        if (!svg_path.empty()) {
-          if (svg_rows.size() < kSvgMaxRows) svg_rows.push_back(row);
-          else ++svg_more;
-        }
-      } else if (!rec.message && ladder) {
-        out += "    ! frame " + std::to_string(rec.frame) + ": " + std::string(code_name(rec.error->code)) + ": " +
-               rec.error->detail + "\n";
+      if (ladder || !svg_path.empty()) {
+        if (rec.message) drawing.message(*rec.message, rec.binding, checks);
+        else drawing.error(rec.frame, *rec.error);
       }
       if (!ladder) {
         json::encode_decoded(rec, out);
@@ -452,6 +333,7 @@ int decode_main(int argc, char** argv) {
       }
       Item& it = batch->items[batch->used];
       it.pending = it.skip = false;
+      it.event.clear();
       // (rec.time keeps its buffer: a packet's decoding sets it, a line or a raw message clears it)
       it.rec.src.clear();
       it.rec.dst.clear();
@@ -486,6 +368,10 @@ int decode_main(int argc, char** argv) {
             ++decoded.frames;
             if (json::string_field(input.line, "event")) {  // a tool's event line in a transcript
               ++decoded.skipped;
+              if (ladder || !svg_path.empty()) {  // drawn under the tool that printed it
+                next_item().event = input.line;
+                commit();
+              }
               continue;
             }
             Item& it = next_item();
@@ -498,8 +384,8 @@ int decode_main(int argc, char** argv) {
             it.rec.frame = 1;
             wire::Binding used = wire::Binding::json;
             auto r = *b == wire::Binding::json ? side.from_raw(input.raw, &used) : [&]() -> Result<msg::Message> {
-              auto c = wire::make_codec(*b, {wo.radius_secret});
-              if (!c) return err(Code::malformed, "--binding radius needs --radius-secret-file");
+              auto c = wire::make_codec(*b, {wo.radius_secret, wo.radius_unverified});
+              if (!c) return err(Code::malformed, "--binding json is not a wire binding");
               used = *b;
               return c->decode(input.raw);
             }();
@@ -516,6 +402,8 @@ int decode_main(int argc, char** argv) {
           decoded.frames += st->frames;
           decoded.truncated += st->truncated;
           decoded.skipped += st->skipped_non_ip + st->skipped_transport + st->skipped_other + st->bad_headers;
+          if (const std::string lost = capture::describe_losses(*st); !lost.empty())
+            std::cerr << "kd-decode: note: " << printable(path) << ": lost: " << lost << "\n";
         }
       }
     } catch (...) {
@@ -527,17 +415,25 @@ int decode_main(int argc, char** argv) {
     sum.truncated += decoded.truncated;
     sum.skipped += decoded.skipped + foreign;
     for (const auto& r : verifier.finish()) report(r);
+    drawing.finish();
     if (!ladder) {
       out += json::encode_summary(sum);
       out += '\n';
     }
     flush();
-    if (!svg_path.empty()) write_file_atomic(svg_path, ladder_svg(svg_rows, svg_more));
+    if (!svg_path.empty()) write_file_atomic(svg_path, drawing.svg());
     const bool bad = sum.errors > 0 || sum.failed_checks > 0 || sum.completed < sum.registrations;
-    return check && bad ? kExitRejected : kExitOk;
+    if (check && bad) return kExitRejected;
+    if (check && sum.messages == 0 && sum.errors == 0) {
+      // Passing would vouch for a capture of the wrong port, link type or snapshot length.
+      std::cerr << "kd-decode: --check: nothing was verified: no KD message in the input (" << sum.frames
+                << " frames or lines, " << sum.skipped << " skipped, " << sum.truncated << " truncated)\n";
+      return kExitNothingVerified;
+    }
+    return kExitOk;
   } catch (const IoError& e) {
     flush();
-    std::cerr << "kd-decode: " << e.what << "\n";
+    std::cerr << "kd-decode: " << printable(e.what) << "\n";
     return kExitFile;
   }
 }

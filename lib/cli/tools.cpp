@@ -218,10 +218,11 @@ public:
     if (const auto* st = in.capture_stats()) {
       const std::uint64_t other = wire_->skipped_other_role(), foreign = wire_->skipped_foreign();
       const std::uint64_t cut = st->truncated + st->bad_headers;
-      if (other + foreign + cut > 0 || st->packets == 0)
+      const std::string lost = capture::describe_losses(*st);
+      if (other + foreign + cut > 0 || st->packets == 0 || !lost.empty())
         std::cerr << c_.tool << ": note: " << printable(c_.input) << ": " << st->frames << " frames; " << other
                   << " KD messages for other roles, " << foreign << " packets not KD, " << cut
-                  << " frames truncated or damaged, skipped\n";
+                  << " frames truncated or damaged, skipped" << (lost.empty() ? "" : "; lost: ") << lost << "\n";
     }
   }
 

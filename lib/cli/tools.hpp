@@ -15,6 +15,7 @@ enum Exit : int {
   kExitRejected = 1,  // an input message (or a keystore operation) was refused
   kExitUsage = 2,     // bad command line
   kExitFile = 3,      // a file could not be read, parsed or written (keystore, state, input)
+  kExitNothingVerified = 4,  // kd-decode --check: the input held no KD message, so nothing was verified
 };
 
 // The command-line conventions every tool shares: an option given more than once takes its last

@@ -182,7 +182,8 @@ std::string read_radius_secret(const std::string& path, std::string_view tool) {
   auto text = read_file(path, "RADIUS secret file");
   if (!text) throw IoError{"RADIUS secret file " + path + " does not exist"};
   if (readable_by_others(path))
-    std::cerr << tool << ": warning: " << path << " is readable by group or others (chmod 600 " << path << ")\n";
+    std::cerr << tool << ": warning: " << printable(path) << " is readable by group or others (chmod 600 "
+              << printable(path) << ")\n";
   std::string secret = text->substr(0, text->find('\n'));
   if (!secret.empty() && secret.back() == '\r') secret.pop_back();
   secure_wipe(text->data(), text->size());
@@ -255,7 +256,8 @@ std::optional<std::string> check_decode_as(const WireOptions& o, std::string_vie
                              ".port==" + std::to_string(d.port) + "," + std::string(wire::binding_name(d.binding)) + ": ";
     if (d.binding == wire::Binding::radius) {
       if (!auc_link) return what + std::string(tool) + " does not read radius (only the AuC link speaks it)";
-      if (o.radius_secret.empty()) return what + "reading RADIUS needs the shared secret (--radius-secret-file)";
+      if (o.radius_secret.empty() && !o.radius_unverified)
+        return what + "reading RADIUS needs the shared secret (--radius-secret-file)";
     } else if (!all_signaling(o) && d.binding != o.binding) {
       return what + std::string(tool) + " does not read " + std::string(wire::binding_name(d.binding)) +
              " (--binding " + std::string(wire::binding_name(o.binding)) + ")";
@@ -300,8 +302,8 @@ WireSide::WireSide(WireOptions o, std::optional<msg::Role> self) : o_(std::move(
     for (auto b : {Binding::sip, Binding::mgcp, Binding::h248, Binding::h323}) signaling_.push_back(wire::make_codec(b));
   }
   const bool link = o_.radius_link.value_or(o_.binding != Binding::json);
-  if (link || !o_.radius_secret.empty())
-    radius_ = wire::make_codec(Binding::radius, {o_.radius_secret});
+  if (link || !o_.radius_secret.empty() || o_.radius_unverified)
+    radius_ = wire::make_codec(Binding::radius, {o_.radius_secret, o_.radius_unverified});
   radius_out_ = link;
   port_codec_.assign(65536, kNoCodec);
   auto claim = [&](const wire::Codec& c, std::uint8_t rank) {
@@ -482,6 +484,11 @@ Result<std::string> WireSide::outgoing(const msg::Message& m, std::uint64_t now,
     std::tie(p.src_port, p.dst_port) = c->ports(spec);
     p.ts_sec = static_cast<std::int64_t>(now);
     p.ts_nsec = 1000u * ++frame_in_second_;  // keeps this run's frames in order within its second
+    if (const auto last = pcap_->latest(); last && std::pair{p.ts_sec, p.ts_nsec} <= *last) {
+      // An earlier run appended with the same clock: go on 1 µs after its last frame instead.
+      p.ts_sec = last->first + (last->second + 1000u) / 1000000000u;
+      p.ts_nsec = (last->second + 1000u) % 1000000000u;
+    }
     p.payload = *bytes;
     if (auto st = pcap_->write(p); !st) throw IoError{"--pcap-out " + o_.pcap_out + ": " + st.error().detail};
   }

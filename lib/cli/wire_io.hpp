@@ -68,6 +68,7 @@ struct WireOptions {
   wire::Binding binding = wire::Binding::json;  // --binding
   std::optional<bool> radius_link;              // --auc-link radius|json; default: radius when binding != json
   std::string radius_secret;                    // from --radius-secret-file
+  bool radius_unverified = false;               // kd-decode: without a secret, read RADIUS verifying nothing
   std::string pcap_out;                         // --pcap-out
   std::map<msg::Role, std::string> addr;        // --addr ROLE=IP, defaults filled in
   std::vector<DecodeAs> decode_as;              // --decode-as, beating the registered ports

@@ -8,6 +8,7 @@
 #include "crypto/protocol.hpp"
 #include "crypto/suite.hpp"
 #include "flow/policy.hpp"
+#include "flow/roles.hpp"
 
 namespace kd::engine {
 
@@ -145,7 +146,7 @@ std::vector<Check> Verifier::observe(const msg::Message& m, std::optional<std::u
 }
 
 void Verifier::observe(const msg::Message& m, std::optional<std::uint64_t> time, std::vector<Check>& checks,
-                       std::vector<RegistrationReport>& done) {
+                       std::vector<RegistrationReport>& done, std::span<const std::string_view> unverified) {
   checks.clear();
   const int pos = position(m);
   const KeyView key{m.flow, *m.IDc, peer_of(m)};
@@ -178,6 +179,9 @@ void Verifier::observe(const msg::Message& m, std::optional<std::uint64_t> time,
   }
   Reg& r = it->second;
   r.report.steps.emplace_back(spec.name);
+  for (const auto what : unverified)
+    if (std::find(r.report.unverified.begin(), r.report.unverified.end(), what) == r.report.unverified.end())
+      r.report.unverified.emplace_back(what);
 
   if (*m.suite != r.report.suite) fail(r, checks, "suite", "the suite changed within the registration");
 
@@ -189,8 +193,8 @@ void Verifier::observe(const msg::Message& m, std::optional<std::uint64_t> time,
   };
   auto timestamp = [&](const std::optional<std::uint64_t>& ts, std::string_view field) {
     if (!ts || !time) return;
-    if (flow::sat_add(*ts, skew_) < *time) fail(r, checks, "timestamp", std::string(field).append(" is stale (older than the window)"));
-    else if (*ts > flow::sat_add(*time, skew_)) fail(r, checks, "timestamp", std::string(field).append(" is in the future"));
+    // The roles' own window, so that an observer and a role never disagree on a timestamp.
+    if (auto st = flow::check_timestamp(*ts, *time, skew_, field); !st) fail(r, checks, "timestamp", st.error().detail);
     else pass(checks, "timestamp");
   };
   auto fresh_nonce = [&](const Bytes& n, std::string_view field) {

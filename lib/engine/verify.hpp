@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -32,6 +33,7 @@ struct RegistrationReport {
   std::string stopped_at;          // the last step seen when not completed
   std::string reason;              // the first failed check, or what is missing
   std::string mech;                // the chosen mechanism, once known
+  std::vector<std::string> unverified;  // what its messages could not have verified, in the order first met
   Secret session_key;              // recovered with the keystore; printed only with --show-key
 };
 
@@ -42,9 +44,11 @@ public:
 
   // Checks one message; time: when it was captured (UNIX seconds), if known. checks is cleared, then
   // gets the message's checks (a caller reusing one vector keeps its capacity). Reports of the
-  // registrations this message finished are appended to done.
+  // registrations this message finished are appended to done. unverified: what the decoder could
+  // not verify in m (RADIUS without the secret): carried to its registration's report, never
+  // counted as a check.
   void observe(const msg::Message& m, std::optional<std::uint64_t> time, std::vector<Check>& checks,
-               std::vector<RegistrationReport>& done);
+               std::vector<RegistrationReport>& done, std::span<const std::string_view> unverified = {});
   // The same, returning the checks.
   std::vector<Check> observe(const msg::Message& m, std::optional<std::uint64_t> time,
                              std::vector<RegistrationReport>& done);

@@ -604,6 +604,15 @@ bool encode_decoded_fast(const DecodedRecord& r, std::string& out) {
     }
   });
   w.close();
+  if (!r.unverified.empty()) {
+    w.key("unverified");
+    w.raw("[");
+    for (std::size_t i = 0; i < r.unverified.size(); ++i) {
+      if (i) w.raw(",");
+      w.str(r.unverified[i]);
+    }
+    w.raw("]");
+  }
   if (r.checks && !r.checks->empty()) {
     w.raw(",\"checks\":[");
     bool first = true;
@@ -643,6 +652,7 @@ std::string encode_decoded_json(const DecodedRecord& r) {
     });
     j["fields"] = std::move(fields);
   }
+  if (!r.unverified.empty()) j["unverified"] = std::vector<std::string>(r.unverified.begin(), r.unverified.end());
   if (r.error) j["error"] = {{"code", code_name(r.error->code)}, {"detail", r.error->detail}};
   if (r.checks && !r.checks->empty()) {
     ojson arr = ojson::array();
@@ -676,6 +686,15 @@ bool encode_registration_fast(const engine::RegistrationReport& r, bool show_key
   w.raw("]");
   w.key("completed"); w.boolean(r.completed);
   if (!r.mech.empty()) { w.key("SecMech"); w.str(r.mech); }
+  if (!r.unverified.empty()) {
+    w.key("unverified");
+    w.raw("[");
+    for (std::size_t i = 0; i < r.unverified.size(); ++i) {
+      if (i) w.raw(",");
+      w.str(r.unverified[i]);
+    }
+    w.raw("]");
+  }
   if (!r.completed) {
     w.key("stopped_at"); w.str(r.stopped_at);
     w.key("reason"); w.str(r.reason);
@@ -695,6 +714,7 @@ std::string encode_registration_json(const engine::RegistrationReport& r, bool s
   j["steps"] = r.steps;
   j["completed"] = r.completed;
   if (!r.mech.empty()) j["SecMech"] = r.mech;
+  if (!r.unverified.empty()) j["unverified"] = r.unverified;
   if (!r.completed) {
     j["stopped_at"] = r.stopped_at;
     j["reason"] = r.reason;
@@ -745,6 +765,7 @@ std::string encode_summary(const DecodeSummary& s) {
   j["registrations"] = s.registrations;
   j["completed"] = s.completed;
   j["failed_checks"] = s.failed_checks;
+  j["unverified"] = s.unverified;
   ojson out;
   out["summary"] = std::move(j);
   return out.dump();

@@ -2,6 +2,7 @@
 // nlohmann/json stays inside json/.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -58,6 +59,7 @@ struct DecodedRecord {
   const msg::Message* message = nullptr;   // the decoded message, or
   std::optional<Error> error;              // why it did not decode
   const std::vector<engine::Check>* checks = nullptr;
+  std::span<const std::string_view> unverified;  // what could not be verified (RADIUS without the secret)
 };
 // One line each, without the newline. The forms taking out append to it, so that a caller can
 // reuse one buffer for many lines.
@@ -68,6 +70,7 @@ void encode_registration(const engine::RegistrationReport& r, bool show_key, std
 struct DecodeSummary {
   std::uint64_t frames = 0, messages = 0, errors = 0, skipped = 0, truncated = 0;
   std::uint64_t registrations = 0, completed = 0, failed_checks = 0;
+  std::uint64_t unverified = 0;  // messages with something that could not be verified
 };
 std::string encode_summary(const DecodeSummary& s);
 

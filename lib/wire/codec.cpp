@@ -60,7 +60,8 @@ std::unique_ptr<Codec> make_codec(Binding b, const CodecOptions& options) {
     case Binding::h248: return std::make_unique<H248Codec>();
     case Binding::h323: return std::make_unique<H323Codec>();
     case Binding::radius:
-      if (options.radius_secret.empty()) return nullptr;
+      if (options.radius_secret.empty())
+        return options.radius_unverified ? std::make_unique<RadiusCodec>("", true) : nullptr;
       return std::make_unique<RadiusCodec>(options.radius_secret);
   }
   return nullptr;

@@ -66,9 +66,12 @@ bool has_field(const msg::StepSpec& s, msg::Field f) noexcept;
 
 struct CodecOptions {
   std::string radius_secret;  // the RADIUS shared secret (RFC 2865 section 3); never logged
+  // radius without a secret: decode what can be read without it and verify nothing, as an observer
+  // without the secret must (kd-decode only; such a codec encodes nothing).
+  bool radius_unverified = false;
 };
 
-// nullptr for json (not a wire codec) and for radius without a secret.
+// nullptr for json (not a wire codec) and for radius without a secret, unless radius_unverified.
 std::unique_ptr<Codec> make_codec(Binding b, const CodecOptions& options = {});
 
 }  // namespace kd::wire

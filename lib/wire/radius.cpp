@@ -199,6 +199,17 @@ const Bytes kZero16(16, 0);
 
 bool RadiusCodec::carries(const StepSpec& s) const noexcept { return kind_of(s).has_value(); }
 
+namespace radius {
+
+std::span<const std::string_view> unverified_without_secret(const StepSpec& s) noexcept {
+  static constexpr std::string_view kAll[] = {"radius_authenticators", "Authenticator_c"};
+  const auto k = kind_of(s);
+  if (!k) return {};
+  return std::span<const std::string_view>(kAll).first(*k == Kind::challenge ? 2 : 1);
+}
+
+}  // namespace radius
+
 std::pair<std::uint16_t, std::uint16_t> RadiusCodec::ports(const StepSpec& s) const {
   const auto k = kind_of(s);
   if (!k) return {0, 0};
@@ -214,6 +225,7 @@ Result<Bytes> RadiusCodec::encode(const Message& m) const {
   const StepSpec* spec = msg::find_step(m.flow, m.step);
   const auto kind = spec ? kind_of(*spec) : std::nullopt;
   if (!kind) return err(Code::unknown_step, "radius: the binding carries only s3, s4, s11, d2, d3 and d7");
+  if (unverified_) return err(Code::malformed, "radius: cannot encode without the shared secret");
   // Bounds every value (identities, IPc and, loosely, the byte fields up to 64 bytes), so each fits
   // its attribute and the packet stays far below 4096 bytes.
   if (auto s = msg::validate(m, msg::Sizes::loose); !s) return err(s.error().code, std::string("radius: ") + s.error().detail);
@@ -403,6 +415,7 @@ Result<Message> RadiusCodec::decode(ByteView wire) const {
     case Kind::request: {
       m.step = m.flow == Flow::proxied ? 3 : 2;
       req_auth.assign(packet_auth.begin(), packet_auth.end());  // any: chosen by the client
+      if (unverified_) break;
       if (!crypto::ct_equal(compute_ma(secret_, p.packet, *p.ma_at, req_auth),
                             ByteView(p.packet.data() + *p.ma_at, 16)))
         return err(Code::bad_mac, kBadMac);
@@ -410,6 +423,7 @@ Result<Message> RadiusCodec::decode(ByteView wire) const {
     }
     case Kind::challenge: {
       m.step = m.flow == Flow::proxied ? 4 : 3;
+      if (unverified_) break;
       auto [derived, id] = request_authenticator(secret_, m.flow, suite, *p.user_name, registrar);
       req_auth = derived;
       if (!crypto::ct_equal(packet_md5(secret_, p.packet, req_auth), packet_auth))
@@ -424,11 +438,11 @@ Result<Message> RadiusCodec::decode(ByteView wire) const {
     }
     case Kind::accounting: {
       m.step = m.flow == Flow::proxied ? 11 : 7;
-      if (!crypto::ct_equal(packet_md5(secret_, p.packet, kZero16), packet_auth))
+      if (!unverified_ && !crypto::ct_equal(packet_md5(secret_, p.packet, kZero16), packet_auth))
         return err(Code::bad_mac, "radius: the Accounting-Request's Request Authenticator does not verify (wrong "
                                   "shared secret or altered packet; RFC 2866 section 3)");
-      if (!crypto::ct_equal(compute_ma(secret_, p.packet, *p.ma_at, kZero16),
-                            ByteView(p.packet.data() + *p.ma_at, 16)))
+      if (!unverified_ && !crypto::ct_equal(compute_ma(secret_, p.packet, *p.ma_at, kZero16),
+                                            ByteView(p.packet.data() + *p.ma_at, 16)))
         return err(Code::bad_mac, kBadMac);
       if (!p.acct_status) return err(Code::missing_field, "radius: an Accounting-Request without Acct-Status-Type");
       if (*p.acct_status != kAcctStart)
@@ -446,8 +460,14 @@ Result<Message> RadiusCodec::decode(ByteView wire) const {
       case kd_authenticator_c: {
         if (kind != Kind::challenge)
           return err(Code::malformed, "radius: KD-Authenticator-C travels only in an Access-Challenge");
+        const char* bad_form = "radius: KD-Authenticator-C is not a well-formed hidden value (RFC 2868 section 3.5)";
+        if (unverified_) {  // hidden under the secret: only its form is checked, the value left out
+          if (value.size() < 2 + 16 || (value.size() - 2) % 16 != 0 || !(value[0] & 0x80))
+            return err(Code::malformed, bad_form);
+          break;
+        }
         auto plain = unhide(secret_, req_auth, value);
-        if (!plain) return err(Code::malformed, "radius: KD-Authenticator-C is not a well-formed hidden value (RFC 2868 section 3.5)");
+        if (!plain) return err(Code::malformed, bad_form);
         m.Authenticator_c = std::move(*plain);
         break;
       }
@@ -457,6 +477,16 @@ Result<Message> RadiusCodec::decode(ByteView wire) const {
       case kd_ipc: m.IPc = str_of(value); break;
       default: break;  // suite and identities above
     }
+  }
+  if (unverified_ && kind == Kind::challenge && p.kd.contains(kd_authenticator_c)) {
+    // The step needs Authenticator_c, which only the secret unhides: everything else is validated
+    // against a stand-in of the suite's length, and the message leaves without it.
+    const crypto::Suite* s = crypto::find_suite(suite);
+    m.Authenticator_c = Bytes(s ? s->auth_len : 0);
+    auto st = msg::validate(m);
+    m.Authenticator_c.reset();
+    if (!st) return err(st.error().code, std::string("radius: ") + st.error().detail);
+    return m;
   }
   if (auto s = msg::validate(m); !s) return err(s.error().code, std::string("radius: ") + s.error().detail);
   return m;

@@ -8,7 +8,9 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "wire/codec.hpp"
@@ -17,7 +19,11 @@ namespace kd::wire {
 
 class RadiusCodec final : public Codec {
 public:
-  explicit RadiusCodec(std::string secret) : secret_(std::move(secret)) {}
+  // unverified: there is no secret (secret is empty). decode() then checks no authenticator, leaves
+  // the hidden Authenticator_c out (its step lacks it: unverified_without_secret() says what was
+  // not verified), and encode() refuses.
+  explicit RadiusCodec(std::string secret, bool unverified = false)
+      : secret_(std::move(secret)), unverified_(unverified) {}
   Binding binding() const noexcept override { return Binding::radius; }
   bool carries(const msg::StepSpec& s) const noexcept override;
   Result<Bytes> encode(const msg::Message& m) const override;
@@ -26,6 +32,7 @@ public:
 
 private:
   std::string secret_;
+  bool unverified_ = false;
 };
 
 namespace radius {
@@ -57,6 +64,12 @@ enum KdAttr : std::uint8_t {
   kd_suite = 1, kd_idsp = 2, kd_idss = 3, kd_rand = 4, kd_authenticator_c = 5, kd_ekc = 6,
   kd_eksp = 7, kd_ekss = 8, kd_ipc = 9,
 };
+
+// What a RadiusCodec without the secret does not verify in a message of step s, as kd-decode names
+// it (kd-decode(1)): "radius_authenticators" (the Message-Authenticator, and the Response or
+// Accounting Request Authenticator and Identifier the secret keys) for every step of the link, and
+// "Authenticator_c" (hidden, so neither shown nor compared) for s4 and d3. Empty for other steps.
+std::span<const std::string_view> unverified_without_secret(const msg::StepSpec& s) noexcept;
 
 // Primitives, exposed for the known-answer tests.
 Bytes md5(ByteView msg);

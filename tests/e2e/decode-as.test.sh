@@ -109,7 +109,10 @@ bad "no binding" 'udp.port==PORT,BINDING' "$DECODE" --decode-as udp.port==5080
 bad "twice" 'udp.port==5080 is mapped twice' "$DECODE" --decode-as udp.port==5080,sip --decode-as udp.port==5080,mgcp
 bad "radius over tcp" 'UDP only' "$DECODE" --radius-secret-file "$W/secret" --decode-as tcp.port==1645,radius
 bad "h323 over tcp" 'UDP only' "$DECODE" --decode-as tcp.port==1720,h323
-bad "radius without a secret" 'radius-secret-file' "$DECODE" --decode-as udp.port==1645,radius
+bad "radius without a secret (kd-switch)" 'radius-secret-file' "$KD_BIN/kd-switch" --id ss1 --decode-as udp.port==1645,radius
+# kd-decode reads RADIUS without the secret, unverified: the mapping is fine there.
+runx "$DECODE" --decode-as udp.port==1645,radius /dev/null
+check "kd-decode --decode-as udp.port==1645,radius without a secret: accepted (RADIUS read unverified)" eq "$RC" 0
 bad "kd-proxy radius" 'kd-proxy does not read radius' "$KD_BIN/kd-proxy" --id sbc1 --decode-as udp.port==1645,radius
 bad "kd-proxy another binding" 'kd-proxy does not read mgcp \(--binding sip\)' \
   "$KD_BIN/kd-proxy" --id sbc1 --binding sip --decode-as udp.port==2728,mgcp

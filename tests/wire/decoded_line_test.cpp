@@ -335,4 +335,47 @@ TEST(Verifier, OpenRegistrationsEndInTheOrderOfFlowIdcAndPeer) {
   EXPECT_TRUE(v.finish().empty());
 }
 
+// The timestamp check of the verifier is the roles' window (issue 10 item 12): a window of 2^64-1
+// seconds holds every timestamp, it does not wrap around to mark them stale.
+TEST(Verifier, TheWidestWindowHoldsEveryTimestamp) {
+  kd::engine::Verifier v(nullptr, UINT64_MAX);
+  std::vector<kd::engine::Check> checks;
+  std::vector<kd::engine::RegistrationReport> done;
+  kd::msg::Message m = start_with(42);
+  ASSERT_TRUE(m.TS1);
+  for (const std::uint64_t now : {*m.TS1, *m.TS1 + 1000, std::uint64_t{0}, UINT64_MAX}) {
+    m.N1 = start_with(now ^ 0x5a5a).N1;  // a fresh nonce each time
+    v.observe(m, now, checks, done);
+    int seen = 0;
+    for (const auto& c : checks)
+      if (c.name == "timestamp") {
+        ++seen;
+        EXPECT_TRUE(c.ok) << "now " << now << ": " << c.detail;
+      }
+    EXPECT_EQ(seen, 1) << "now " << now;
+  }
+}
+
+// The same window as the roles, edge for edge: a timestamp exactly skew seconds old or ahead is in.
+TEST(Verifier, TheWindowIsTheRolesWindow) {
+  kd::engine::Verifier v(nullptr, 300);
+  std::vector<kd::engine::Check> checks;
+  std::vector<kd::engine::RegistrationReport> done;
+  kd::msg::Message m = start_with(43);
+  const std::uint64_t ts = *m.TS1;
+  const std::pair<std::uint64_t, bool> cases[] = {{ts + 300, true}, {ts + 301, false}, {ts - 300, true}, {ts - 301, false}};
+  std::uint64_t n = 100;
+  for (const auto& [now, ok] : cases) {
+    m.N1 = start_with(++n).N1;
+    v.observe(m, now, checks, done);
+    bool found = false;
+    for (const auto& c : checks)
+      if (c.name == "timestamp") {
+        found = true;
+        EXPECT_EQ(c.ok, ok) << "now " << now << ": " << c.detail;
+      }
+    EXPECT_TRUE(found);
+  }
+}
+
 }  // namespace
