@@ -1,5 +1,6 @@
 #include "json/vectors.hpp"
 
+#include <limits>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -12,6 +13,16 @@ namespace kd::json {
 using oj = nlohmann::ordered_json;
 
 namespace {
+
+// A number of a vector file, as strict as the tools' options: a whole number in [lo, hi] (nlohmann
+// would wrap a negative one and truncate a fraction).
+std::uint64_t whole(const oj& j, const std::string& name, std::uint64_t lo,
+                    std::uint64_t hi = std::numeric_limits<std::uint64_t>::max()) {
+  if (!j.is_number_unsigned() || j.get<std::uint64_t>() < lo || j.get<std::uint64_t>() > hi)
+    throw std::runtime_error(name + " must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
+  return j.get<std::uint64_t>();
+}
+
 
 const char* kPositiveSchema = "kd_positive.schema.json";
 const char* kNegativeSchema = "kd_negative.schema.json";
@@ -62,7 +73,7 @@ vectors::Setup get_setup(const oj& j) {
   }
   s.seed = unhex(j.at("seed"));
   if (s.seed.empty() || s.seed.size() > 64) throw std::runtime_error("seed must be 1 to 64 bytes of hex");
-  s.now = j.at("now").get<std::uint64_t>();
+  s.now = whole(j.at("now"), "now", 0, std::numeric_limits<std::int64_t>::max());
   const auto& ids = j.at("identities");
   s.term = ids.at("term").get<std::string>();
   s.proxy = ids.at("proxy").get<std::string>();
@@ -224,7 +235,7 @@ Result<vectors::Negative> decode_negative(std::string_view text) {
       g.setup = get_setup(gj);
       for (const auto& t : gj.at("tests")) {
         vectors::Case c;
-        c.tc_id = t.at("tcId").get<int>();
+        c.tc_id = static_cast<int>(whole(t.at("tcId"), "tcId", 1, std::numeric_limits<int>::max()));
         if (!ids.insert(c.tc_id).second) throw std::runtime_error("tcId " + std::to_string(c.tc_id) + " appears twice");
         c.comment = t.at("comment").get<std::string>();
         c.flags = t.at("flags").get<std::vector<std::string>>();
@@ -248,11 +259,14 @@ Result<vectors::Negative> decode_negative(std::string_view text) {
         }
         if (t.contains("overrides")) {
           const auto& o = t.at("overrides");
-          if (o.contains("now")) c.overrides.now = o.at("now").get<std::uint64_t>();
-          if (o.contains("skew")) c.overrides.skew = o.at("skew").get<std::uint64_t>();
-          if (o.contains("challenge_ttl")) c.overrides.challenge_ttl = o.at("challenge_ttl").get<std::uint64_t>();
-          if (o.contains("lockout")) c.overrides.lockout = o.at("lockout").get<std::uint64_t>();
-          if (o.contains("max_attempts")) c.overrides.max_attempts = o.at("max_attempts").get<std::uint32_t>();
+          const std::string tc = "tcId " + std::to_string(c.tc_id) + ": ";
+          if (o.contains("now"))
+            c.overrides.now = whole(o.at("now"), tc + "now", 0, std::numeric_limits<std::int64_t>::max());
+          if (o.contains("skew")) c.overrides.skew = whole(o.at("skew"), tc + "skew", 0);
+          if (o.contains("challenge_ttl")) c.overrides.challenge_ttl = whole(o.at("challenge_ttl"), tc + "challenge_ttl", 0);
+          if (o.contains("lockout")) c.overrides.lockout = whole(o.at("lockout"), tc + "lockout", 0);
+          if (o.contains("max_attempts"))
+            c.overrides.max_attempts = static_cast<std::uint32_t>(whole(o.at("max_attempts"), tc + "max_attempts", 1, 100));
           if (o.contains("support")) {
             c.overrides.support = o.at("support").get<std::string>();
             if (!flow::parse_name_list(*c.overrides.support))

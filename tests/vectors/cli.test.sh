@@ -31,6 +31,13 @@ sed 's/"session_key": "[0-9a-f]*"/"session_key": "00"/' "$pos" > "$tmp/wrong-key
 check "a wrong session key fails the positive vector" 1 "session key differs" "$kv" run "$tmp/wrong-key.json"
 sed 's/"numberOfTests": [0-9]*/"numberOfTests": 1/' "$neg" > "$tmp/wrong-count.json"
 check "numberOfTests must match" 3 "numberOfTests says 1" "$kv" run "$tmp/wrong-count.json"
+# Numbers of a vector file: whole, not negative, in range (as the tools' options are).
+sed 's/"now": 1700000000/"now": -1/' "$pos" > "$tmp/now-negative.json"
+check "a negative now is refused, not wrapped" 3 'now must be a whole number' "$kv" run "$tmp/now-negative.json"
+sed 's/"now": 1700000000/"now": 1700000000.5/' "$pos" > "$tmp/now-fraction.json"
+check "a fractional now is refused, not truncated" 3 'now must be a whole number' "$kv" run "$tmp/now-fraction.json"
+sed '0,/"max_attempts": 1/s/"max_attempts": 1/"max_attempts": 4294967297/' "$neg" > "$tmp/attempts-huge.json"
+check "max_attempts beyond its range is refused, not truncated" 3 'max_attempts must be a whole number from 1 to 100' "$kv" run "$tmp/attempts-huge.json"
 awk '/"tcId": 2,/{sub(/"tcId": 2,/,"\"tcId\": 1,")}1' "$neg" > "$tmp/dup-id.json"
 check "a tcId given twice is refused" 3 "tcId 1 appears twice" "$kv" run "$tmp/dup-id.json"
 
