@@ -158,10 +158,13 @@ public:
 
 private:
   Writer(int fd, bool swapped, Resolution resolution) : fd_(fd), swapped_(swapped), resolution_(resolution) {}
+  void close() noexcept;
   int fd_ = -1;
   bool swapped_ = false;  // the file's byte order is not the host's
   Resolution resolution_ = Resolution::micro;
   std::optional<std::pair<std::int64_t, std::uint32_t>> latest_;
+  bool header_pending_ = false;  // an empty file: the first record brings the file header
+  std::string created_;          // the path, when open() created the file (removed if left empty)
 };
 
 }  // namespace kd::capture

@@ -259,8 +259,13 @@ struct Reader::Impl {
 void Reader::Impl::frame(const pcap_pkthdr& h, const std::uint8_t* bytes) {
   FrameInfo fi;
   fi.frame = stats.frames;
-  fi.ts_sec = static_cast<std::int64_t>(h.ts.tv_sec);
-  fi.ts_nsec = static_cast<std::uint32_t>(nano ? h.ts.tv_usec : h.ts.tv_usec * 1000);
+  // A record's sub-second field may hold a second or more (or, read as libpcap reads it, be
+  // negative): carried into the seconds in 64 bits, so the time never wraps.
+  constexpr std::int64_t kNs = 1000000000;
+  const std::int64_t sub = static_cast<std::int64_t>(h.ts.tv_usec) * (nano ? 1 : 1000);
+  const std::int64_t carry = sub >= 0 ? sub / kNs : -((-sub + kNs - 1) / kNs);
+  fi.ts_sec = static_cast<std::int64_t>(h.ts.tv_sec) + carry;
+  fi.ts_nsec = static_cast<std::uint32_t>(sub - carry * kNs);
   const bool cut = h.caplen < h.len;
   ByteView d(bytes, h.caplen);
 

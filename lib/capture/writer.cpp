@@ -149,13 +149,17 @@ Result<Writer> Writer::open(const std::string& path, Resolution resolution) {
     if (auto st = write_all_once(fd, file_header(resolution), "standard output"); !st) return st.error();
     return w;
   }
+  struct stat st {};
+  const bool existed = ::stat(path.c_str(), &st) == 0;
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return err(Code::malformed, path + ": " + std::strerror(errno));
   Writer w(fd, false, resolution);  // closes fd on every error path below
-  struct stat st {};
   if (::fstat(fd, &st) != 0) return err(Code::malformed, path + ": " + std::strerror(errno));
   if (st.st_size == 0) {
-    if (auto s = write_all_once(fd, file_header(resolution), path); !s) return s.error();
+    // The header goes out with the first record, in its write(); a file this writer created and
+    // never wrote to is removed again, so a run that records nothing leaves the capture as it was.
+    w.header_pending_ = true;
+    if (!existed) w.created_ = path;
     return w;
   }
   std::uint8_t h[24];
@@ -194,22 +198,34 @@ Result<Writer> Writer::open(const std::string& path, Resolution resolution) {
   return w;
 }
 
-Writer::Writer(Writer&& o) noexcept : fd_(o.fd_), swapped_(o.swapped_), resolution_(o.resolution_), latest_(o.latest_) {
+Writer::Writer(Writer&& o) noexcept
+    : fd_(o.fd_), swapped_(o.swapped_), resolution_(o.resolution_), latest_(o.latest_),
+      header_pending_(o.header_pending_), created_(std::move(o.created_)) {
   o.fd_ = -1;
+  o.created_.clear();
 }
 Writer& Writer::operator=(Writer&& o) noexcept {
   if (this != &o) {
-    if (fd_ >= 0) ::close(fd_);
+    close();
     fd_ = o.fd_;
     swapped_ = o.swapped_;
     resolution_ = o.resolution_;
     latest_ = o.latest_;
+    header_pending_ = o.header_pending_;
+    created_ = std::move(o.created_);
     o.fd_ = -1;
+    o.created_.clear();
   }
   return *this;
 }
-Writer::~Writer() {
-  if (fd_ >= 0) ::close(fd_);
+Writer::~Writer() { close(); }
+
+void Writer::close() noexcept {
+  if (fd_ < 0) return;
+  struct stat st {};
+  if (header_pending_ && !created_.empty() && ::fstat(fd_, &st) == 0 && st.st_size == 0) ::unlink(created_.c_str());
+  ::close(fd_);
+  fd_ = -1;
 }
 
 Status Writer::write(const Packet& p) {
@@ -221,13 +237,16 @@ Status Writer::write(const Packet& p) {
   if (!frame) return frame.error();
   const auto len = static_cast<std::uint32_t>(frame->size());
   Bytes rec;
-  rec.reserve(16 + len);
+  struct stat st {};
+  if (header_pending_ && ::fstat(fd_, &st) == 0 && st.st_size == 0) rec = file_header(resolution_);
+  rec.reserve(rec.size() + 16 + len);
   put32(rec, static_cast<std::uint32_t>(p.ts_sec), swapped_);
   put32(rec, resolution_ == Resolution::nano ? p.ts_nsec : p.ts_nsec / 1000, swapped_);
   put32(rec, len, swapped_);
   put32(rec, len, swapped_);
   rec.insert(rec.end(), frame->begin(), frame->end());
-  if (auto st = write_all_once(fd_, rec, "pcap record"); !st) return st;
+  if (auto w = write_all_once(fd_, rec, "pcap record"); !w) return w;
+  header_pending_ = false;
   // As the file holds it (microseconds lose the rest).
   const std::pair<std::int64_t, std::uint32_t> t{p.ts_sec, resolution_ == Resolution::nano ? p.ts_nsec : p.ts_nsec / 1000 * 1000};
   if (!latest_ || t > *latest_) latest_ = t;

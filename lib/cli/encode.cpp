@@ -50,12 +50,13 @@ int encode_main(const EncodeOptions& o) {
   wo.pcap_out = o.pcap_out;
   for (const auto& a : o.addrs)
     if (auto why = parse_addr(a, wo)) return usage(*why);
+  const std::uint64_t now = o.now.value_or(static_cast<std::uint64_t>(std::time(nullptr)));
+  if (auto why = check_pcap_out(wo, now)) return usage(*why);
 
   try {
     if (!o.secret_file.empty()) wo.radius_secret = read_radius_secret(o.secret_file, "kd-decode");
     wo.radius_link = !wo.radius_secret.empty();  // the AuC link in RADIUS whenever it can be
     WireSide side(wo, std::nullopt);
-    const std::uint64_t now = o.now.value_or(static_cast<std::uint64_t>(std::time(nullptr)));
     // The wire bytes last encoded for each step: a response or a forwarded request is encoded after
     // the message it answers (msg::previous_step), as its sender would, so SIP echoes its transaction.
     std::map<const msg::StepSpec*, Bytes> sent;
@@ -87,6 +88,7 @@ int encode_main(const EncodeOptions& o) {
           Bytes wire;
           auto out = side.outgoing(*m, now, it == sent.end() ? ByteView() : ByteView(it->second), &wire);
           if (out) {
+            side.flush_frames();
             std::cout << *out << "\n";
             sent[&spec] = std::move(wire);
             continue;

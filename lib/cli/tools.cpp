@@ -33,12 +33,22 @@ struct Common {
   WireOptions wire;
 };
 
+// --seed: 1 to 64 bytes of hex, checked as the command line is read (an empty one too).
+CLI::Validator seed_hex() {
+  return CLI::Validator(
+      [](const std::string& v) {
+        auto b = from_hex(v);
+        return b && !b->empty() && b->size() <= 64 ? std::string() : std::string("must be 1 to 64 bytes of hex");
+      },
+      "HEX");
+}
+
 void add_common(CLI::App& app, Common& c) {
   app.add_option("input", c.input,
                  "input: JSON Lines (messages or wire lines) or a pcap/pcapng capture ('-' or none: standard input)");
   app.add_option("--keys", c.keys_path, "keystore file (JSON)");
   app.add_option("--state", c.state_path, "state file; created when absent, replaced atomically");
-  app.add_option("--seed", c.seed_hex, "hex seed: makes all randomness deterministic");
+  app.add_option("--seed", c.seed_hex, "hex seed: makes all randomness deterministic")->check(seed_hex());
   add_number(app, c.tool, "--now", c.now, {0, kMaxNow}, "fix the clock (UNIX seconds)");
   app.add_flag("--show-key", c.show_key,
                c.tool == "kd-auc" ? "accepted for symmetry with the other roles: the AuC's events carry no session key"
@@ -98,6 +108,8 @@ void resolve_wire(Common& c, bool radius) {
   c.wire.binding = *b;
   for (const auto& a : c.addrs)
     if (auto why = parse_addr(a, c.wire)) usage_fail(c, *why);
+  if (auto why = check_pcap_out(c.wire, c.now.value_or(static_cast<std::uint64_t>(std::time(nullptr)))))
+    usage_fail(c, *why);
   for (const auto& d : c.decode_as)
     if (auto why = parse_decode_as(d, c.wire)) usage_fail(c, *why);
   if (c.wire.pcap_out == "-") usage_fail(c, "--pcap-out -: the standard output carries the JSON lines; name a file");
@@ -202,6 +214,7 @@ public:
       write_file_atomic(c_.state_path, engine_->state_text());
       engine_->mark_saved();
     }
+    wire_->flush_frames();
     std::cout << out_ << std::flush;
     out_.clear();
   }
@@ -209,19 +222,16 @@ public:
   void feed() {
     Input in(c_.input, false, capture_options(c_.wire));
     InputItem item;
-    try {
-      feed_from(in, item);
-    } catch (const IoError&) {
-      commit();  // what the items before the damage did is kept, and its answers printed
-      throw;
-    }
+    feed_from(in, item);
     if (const auto* st = in.capture_stats()) {
       const std::uint64_t other = wire_->skipped_other_role(), foreign = wire_->skipped_foreign();
       const std::uint64_t cut = st->truncated + st->bad_headers;
+      const std::uint64_t not_ip = st->skipped_non_ip + st->skipped_transport + st->skipped_other;
       const std::string lost = capture::describe_losses(*st);
-      if (other + foreign + cut > 0 || st->packets == 0 || !lost.empty())
+      if (other + foreign + not_ip + cut > 0 || st->packets == 0 || !lost.empty())
         std::cerr << c_.tool << ": note: " << printable(c_.input) << ": " << st->frames << " frames; " << other
-                  << " KD messages for other roles, " << foreign << " packets not KD, " << cut
+                  << " KD messages for other roles, " << foreign << " packets not KD, " << not_ip
+                  << " frames not UDP or TCP over IP or of a link type kd does not read, " << cut
                   << " frames truncated or damaged, skipped" << (lost.empty() ? "" : "; lost: ") << lost << "\n";
     }
   }
@@ -232,7 +242,7 @@ public:
     constexpr std::size_t kBatch = 1 << 20;
     for (;;) {
       if (out_.size() >= kBatch || !in.ready()) commit();
-      if (!in.next(item)) break;
+      if (!next_input(in, item)) break;
       std::string step;
       if (item.kind == InputItem::Kind::line) {
         if (is_event_line(item.line)) continue;
@@ -244,11 +254,24 @@ public:
       wire::Binding used = wire::Binding::json;
       auto m = wire_->from_packet(item.packet, &used);
       if (!m) continue;
-      if (!*m) {
-        print(engine_->reject(m->error(), "frame " + std::to_string(item.packet.frame)));
+      if (!*m) {  // the step is not known: the frame is named in the detail
+        Error e = m->error();
+        e.detail = "frame " + std::to_string(item.packet.frame) + ": " + e.detail;
+        print(engine_->reject(std::move(e), ""));
         continue;
       }
       print(engine_->feed_message(**m, used == wire::Binding::radius ? ByteView() : ByteView(item.packet.payload)));
+    }
+  }
+
+  // A damaged input (a capture cut mid-record) ends the run after what the items before the damage
+  // did is kept and its answers printed. Any other failure commits nothing of the batch.
+  bool next_input(Input& in, InputItem& item) {
+    try {
+      return in.next(item);
+    } catch (const IoError&) {
+      commit();
+      throw;
     }
   }
 
@@ -352,7 +375,7 @@ int term_main(int argc, char** argv) {
     add_wire(*sub, c, false);
     sub->add_option("--keys", c.keys_path, "keystore file (JSON)");
     sub->add_option("--state", c.state_path, "state file");
-    sub->add_option("--seed", c.seed_hex, "hex seed");
+    sub->add_option("--seed", c.seed_hex, "hex seed")->check(seed_hex());
     add_number(*sub, c.tool, "--now", c.now, {0, kMaxNow}, "fix the clock (UNIX seconds)");
     sub->add_flag("--show-key", c.show_key, "accepted for symmetry; start prints no key");
     add_number(*sub, c.tool, "--skew", c.policy.skew, {}, "timestamp window in seconds (default 300)");
@@ -497,12 +520,13 @@ int auc_main(int argc, char** argv) {
   add->add_option("--id", id, "the entity's identity")->required();
   add->add_option("--role", role, "term, proxy or switch")->required();
   add->add_option("--key", key_hex, "use this key (hex, 16 to 64 bytes) instead of a fresh one");
-  add->add_option("--seed", c.seed_hex, "derive the key from this hex seed (tests and demos only)");
+  add->add_option("--seed", c.seed_hex, "derive the key from this hex seed (tests and demos only)")->check(seed_hex());
   auto* exp = keys->add_subcommand("export", "print a keystore holding only one entity");
   exp->add_option("file", file, "keystore file")->required();
   exp->add_option("--id", id, "the entity to export")->required();
   auto* list = keys->add_subcommand("list", "print each entity's identity and role (no keys)");
   list->add_option("file", file, "keystore file")->required();
+  for (auto* sub : {init, add, exp, list}) sub->allow_extras(false);  // keys allows them, to name a bad subcommand
   if (int r = parse_cli(app, c, argc, argv)) return r < 0 ? 0 : r;
 
   if (*keys && keys->get_subcommands().empty()) {

@@ -7,12 +7,14 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <limits>
 
 #include <poll.h>
 #include <sys/stat.h>
 
 #include "cli/io.hpp"
 #include "json/codec.hpp"
+#include "wire/radius.hpp"
 
 namespace kd::cli {
 
@@ -198,7 +200,8 @@ flow::Keystore read_keystore(const std::string& path, std::string_view tool) {
   auto text = read_file(path, "keystore");
   if (!text) throw IoError{"keystore " + path + " does not exist (create it with kd-auc keys init)"};
   if (readable_by_others(path))
-    std::cerr << tool << ": warning: keystore " << path << " is readable by group or others (chmod 600 " << path << ")\n";
+    std::cerr << tool << ": warning: keystore " << printable(path) << " is readable by group or others (chmod 600 "
+              << printable(path) << ")\n";
   auto ks = json::decode_keystore(*text);
   secure_wipe(text->data(), text->size());
   if (!ks) throw IoError{"keystore " + path + ": " + ks.error().detail};
@@ -283,11 +286,31 @@ capture::Options capture_options(const WireOptions& o) {
   return options;
 }
 
+namespace {
+bool is_v6(const std::string& ip) { return ip.find(':') != std::string::npos; }
+}  // namespace
+
 void default_addrs(WireOptions& o) {
-  o.addr.try_emplace(msg::Role::term, "192.0.2.10");
-  o.addr.try_emplace(msg::Role::proxy, "192.0.2.20");
-  o.addr.try_emplace(msg::Role::sw, "192.0.2.30");
-  o.addr.try_emplace(msg::Role::auc, "192.0.2.40");
+  const bool v6 = !o.addr.empty() && std::all_of(o.addr.begin(), o.addr.end(), [](const auto& kv) { return is_v6(kv.second); });
+  o.addr.try_emplace(msg::Role::term, v6 ? "2001:db8::10" : "192.0.2.10");
+  o.addr.try_emplace(msg::Role::proxy, v6 ? "2001:db8::20" : "192.0.2.20");
+  o.addr.try_emplace(msg::Role::sw, v6 ? "2001:db8::30" : "192.0.2.30");
+  o.addr.try_emplace(msg::Role::auc, v6 ? "2001:db8::40" : "192.0.2.40");
+}
+
+std::optional<std::string> check_pcap_out(WireOptions& o, std::uint64_t now) {
+  if (o.pcap_out.empty()) return std::nullopt;
+  for (const auto& [role, ip] : o.addr)
+    if (is_v6(ip) != is_v6(o.addr.begin()->second))
+      return "--addr: " + std::string(msg::role_name(o.addr.begin()->first)) + "=" + o.addr.begin()->second + " and " +
+             std::string(msg::role_name(role)) + "=" + ip +
+             " are of two families; a --pcap-out frame goes between two addresses of one family";
+  default_addrs(o);
+  // A run's frames may go a few seconds past now (one microsecond each); leave room for them.
+  if (now > std::numeric_limits<std::uint32_t>::max() - 3600)
+    return "--pcap-out: a classic pcap record holds times up to 4294967295 s; the clock (" + std::to_string(now) +
+           ") is too late for it";
+  return std::nullopt;
 }
 
 // ---- WireSide -----------------------------------------------------------------------------------
@@ -455,6 +478,13 @@ std::optional<Status> WireSide::decode_packet_into(const capture::Packet& p, msg
     return std::nullopt;
   }
   const wire::Codec* c = rank == kRadiusRank ? radius_.get() : signaling_[rank - kSignalingRank].get();
+  // A RADIUS packet says by its code alone whom it is for: one for the other end of the AuC link is
+  // skipped before its authenticators are checked (they are the other end's to check).
+  if (self_ && rank == kRadiusRank)
+    if (const auto to = wire::radius::recipient(p.payload); to && *to != *self_) {
+      *skip = Skip::other_role;
+      return std::nullopt;
+    }
   auto st = c->decode_into(p.payload, m);
   if (!st && st.error().code == Code::unknown_step) {  // the protocol's, but not KD's
     *skip = Skip::foreign;
@@ -484,17 +514,28 @@ Result<std::string> WireSide::outgoing(const msg::Message& m, std::uint64_t now,
     std::tie(p.src_port, p.dst_port) = c->ports(spec);
     p.ts_sec = static_cast<std::int64_t>(now);
     p.ts_nsec = 1000u * ++frame_in_second_;  // keeps this run's frames in order within its second
-    if (const auto last = pcap_->latest(); last && std::pair{p.ts_sec, p.ts_nsec} <= *last) {
+    const auto last = frames_.empty() ? pcap_->latest()
+                                      : std::optional(std::pair{frames_.back().ts_sec, frames_.back().ts_nsec});
+    if (last && std::pair{p.ts_sec, p.ts_nsec} <= *last) {
       // An earlier run appended with the same clock: go on 1 µs after its last frame instead.
       p.ts_sec = last->first + (last->second + 1000u) / 1000000000u;
       p.ts_nsec = (last->second + 1000u) % 1000000000u;
     }
     p.payload = *bytes;
-    if (auto st = pcap_->write(p); !st) throw IoError{"--pcap-out " + o_.pcap_out + ": " + st.error().detail};
+    frames_.push_back(std::move(p));
   }
   auto line = json::encode_wire_line(wire::binding_name(c->binding()), spec, *bytes);
   if (wire) *wire = std::move(*bytes);
   return line;
+}
+
+void WireSide::flush_frames() {
+  for (const auto& p : frames_)
+    if (auto st = pcap_->write(p); !st) {
+      frames_.clear();
+      throw IoError{"--pcap-out " + o_.pcap_out + ": " + st.error().detail};
+    }
+  frames_.clear();
 }
 
 }  // namespace kd::cli

@@ -94,8 +94,12 @@ std::optional<std::string> check_decode_as(const WireOptions& o, std::string_vie
 // How a capture is read under o: a TCP stream on a mapped port is framed as its binding is
 // (SIP by Content-Length, H.248 by TPKT).
 capture::Options capture_options(const WireOptions& o);
-// Default addresses (TEST-NET-1) for roles the user left out.
+// Default addresses for roles the user left out: TEST-NET-1 (192.0.2.10, .20, .30, .40), or the
+// IPv6 documentation prefix (2001:db8::10, ::20, ::30, ::40) when the addresses given are IPv6.
 void default_addrs(WireOptions& o);
+// Before anything is read: why --pcap-out cannot record this run (addresses of both families; a
+// clock beyond a classic pcap record's 32-bit seconds), or nullopt. Fills in the default addresses.
+std::optional<std::string> check_pcap_out(WireOptions& o, std::uint64_t now);
 
 class WireSide {
 public:
@@ -121,11 +125,14 @@ public:
   Result<msg::Message> from_raw(ByteView raw, wire::Binding* used = nullptr) const;
 
   // What the tool prints for a message it sends: a wire line when a codec of this side carries the
-  // step, else the logical JSON line. Appends the wire bytes to --pcap-out. previous: the wire
+  // step, else the logical JSON line. Queues its frame for --pcap-out, written by flush_frames():
+  // a role tool writes them once the state they depend on is saved. previous: the wire
   // message m answers or forwards (engine::Outcome::previous), whose transaction SIP echoes.
   // wire, when given, receives the wire bytes (left alone for a JSON line).
   Result<std::string> outgoing(const msg::Message& m, std::uint64_t now, ByteView previous = {},
                                Bytes* wire = nullptr);
+  // Appends the frames outgoing() queued to --pcap-out; throws IoError.
+  void flush_frames();
   // Whether outgoing() prints the step as a wire line (a codec of this side carries it).
   bool sends_wire(const msg::StepSpec& s) const { return codec_for(s) != nullptr; }
 
@@ -144,6 +151,7 @@ private:
   std::unique_ptr<capture::Writer> pcap_;
   bool radius_out_ = false;  // the AuC link speaks RADIUS
   std::uint32_t frame_in_second_ = 0;
+  std::vector<capture::Packet> frames_;  // queued for flush_frames()
   std::uint64_t skipped_foreign_ = 0, skipped_other_role_ = 0;
   // For each port, the first codec in from_packet's order (RADIUS, then signaling_ in order) that
   // uses it for some step it carries: kRadiusRank, kSignalingRank + index, or kNoCodec. Built once,

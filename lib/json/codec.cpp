@@ -57,7 +57,15 @@ private:
 
 // Parses text into j, refusing duplicate keys. saturate: see StrictDom (message lines only: a state
 // file or a keystore holding such a number is damaged, and refused as a float is).
+// For a quick look at a line's kind: a discarded value when it is not JSON (a NUL byte included).
+json parse_or_discard(std::string_view text) {
+  if (text.find('\0') != std::string_view::npos) return json(json::value_t::discarded);
+  return json::parse(text.begin(), text.end(), nullptr, false);
+}
+
 Status parse_strict(std::string_view text, json& j, bool saturate = false) {
+  // nlohmann takes a NUL byte for the end of its input: what follows it would go unread.
+  if (text.find('\0') != std::string_view::npos) return err(Code::malformed, "not valid JSON: a NUL byte");
   StrictDom dom(j, saturate);
   if (!json::sax_parse(text.begin(), text.end(), &dom) || dom.is_errored()) return err(Code::malformed, "not valid JSON");
   if (!dom.duplicate().empty()) return err(Code::malformed, "key \"" + dom.duplicate() + "\" appears twice");
@@ -211,7 +219,7 @@ Result<msg::Message> decode_record(std::string_view line, std::string* step_name
 }
 
 LineKind line_kind(std::string_view line) {
-  json j = json::parse(line.begin(), line.end(), nullptr, false);
+  json j = parse_or_discard(line);
   if (!j.is_object()) return LineKind::message;
   if (j.contains("wire")) return LineKind::wire;
   if (j.contains("event") || j.contains("registration") || j.contains("summary")) return LineKind::report;
@@ -258,7 +266,7 @@ std::string encode_error(const Error& e, std::string_view step) {
 }
 
 std::optional<std::string> string_field(std::string_view line, std::string_view key) {
-  json j = json::parse(line.begin(), line.end(), nullptr, false);
+  json j = parse_or_discard(line);
   if (!j.is_object()) return std::nullopt;
   auto it = j.find(std::string(key));
   if (it == j.end() || !it->is_string()) return std::nullopt;
@@ -270,7 +278,7 @@ std::optional<std::string> string_field(std::string_view line, std::string_view 
 bool is_wire_line(std::string_view line) {
   // Cheap test first: most lines are logical messages.
   if (line.find("\"wire\"") == std::string_view::npos) return false;
-  json j = json::parse(line.begin(), line.end(), nullptr, false);
+  json j = parse_or_discard(line);
   return j.is_object() && j.contains("wire");
 }
 
@@ -782,7 +790,7 @@ Result<flow::Keystore> decode_keystore(std::string_view text) {
     std::optional<Error> e;
     for (auto it = o.begin(); it != o.end() && !e; ++it)
       if (std::find(known.begin(), known.end(), it.key()) == known.end())
-        e = err(Code::malformed, where + "unknown member \"" + printable(it.key()) + "\"");
+        e = err(Code::malformed, where + "unknown member \"" + it.key() + "\"");  // escaped where printed
     return e;
   };
   if (j.is_object())

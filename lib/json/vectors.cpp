@@ -90,6 +90,8 @@ vectors::Setup get_setup(const oj& j) {
 
 template <class F>
 auto guarded(std::string_view text, F&& f) -> decltype(f(std::declval<const oj&>())) {
+  // nlohmann takes a NUL byte for the end of its input: what follows it would go unread.
+  if (text.find('\0') != std::string_view::npos) return err(Code::malformed, "not valid JSON: a NUL byte");
   oj j = oj::parse(text.begin(), text.end(), nullptr, false);
   if (j.is_discarded()) return err(Code::malformed, "not valid JSON");
   try {

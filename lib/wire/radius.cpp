@@ -208,6 +208,19 @@ std::span<const std::string_view> unverified_without_secret(const StepSpec& s) n
   return std::span<const std::string_view>(kAll).first(*k == Kind::challenge ? 2 : 1);
 }
 
+std::optional<msg::Role> recipient(ByteView packet) {
+  if (packet.empty()) return std::nullopt;
+  switch (packet[0]) {
+    case access_request:
+    case accounting_request: return msg::Role::auc;
+    case access_challenge:
+    case access_accept:
+    case access_reject:
+    case accounting_response: return msg::Role::sw;
+    default: return std::nullopt;
+  }
+}
+
 }  // namespace radius
 
 std::pair<std::uint16_t, std::uint16_t> RadiusCodec::ports(const StepSpec& s) const {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -50,6 +51,11 @@ enum PacketCode : std::uint8_t {
   access_request = 1, access_accept = 2, access_reject = 3, accounting_request = 4,
   accounting_response = 5, access_challenge = 11,
 };
+
+// The role a packet is for, by its code alone: a request (Access-Request, Accounting-Request) is
+// the AuC's, an answer (Access-Challenge, -Accept, -Reject, Accounting-Response) the switch's;
+// nullopt for anything else, or a packet too short to have a code.
+std::optional<msg::Role> recipient(ByteView packet);
 
 // Standard attribute types kd writes or reads.
 enum AttrType : std::uint8_t {

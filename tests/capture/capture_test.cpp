@@ -206,7 +206,38 @@ TEST(CaptureWriter, RejectsTimestampsAPcapRecordCannotHold) {
   EXPECT_EQ(w->write(pkt("10.0.0.1", 1, "10.0.0.2", 2, "x", -1)).error().code, Code::bad_length);
   EXPECT_EQ(w->write(pkt("10.0.0.1", 1, "10.0.0.2", 2, "x", 1LL << 32)).error().code, Code::bad_length);
   EXPECT_EQ(w->write(pkt("10.0.0.1", 1, "10.0.0.2", 2, "x", 0, 1000000000)).error().code, Code::bad_length);
-  EXPECT_EQ(std::filesystem::file_size(path), 24u);  // nothing half-written
+  EXPECT_EQ(std::filesystem::file_size(path), 0u);  // nothing half-written, not even the header
+  std::filesystem::remove(path);
+}
+
+TEST(CaptureWriter, AFileItCreatedAndNeverWroteIsRemoved) {
+  const std::string path = temp_path("never.pcap");
+  std::filesystem::remove(path);
+  {
+    auto w = Writer::open(path);
+    ASSERT_TRUE(w.ok());
+    EXPECT_TRUE(std::filesystem::exists(path));  // opened early, so a bad path fails before any work
+    EXPECT_FALSE(w->write(pkt("10.0.0.1", 1, "10.0.0.2", 2, "x", -1)).ok());
+  }
+  EXPECT_FALSE(std::filesystem::exists(path));
+  {
+    auto w = Writer::open(path);
+    ASSERT_TRUE(w.ok());
+    EXPECT_TRUE(w->write(pkt("10.0.0.1", 1, "10.0.0.2", 2, "x", 5)).ok());
+  }
+  ASSERT_TRUE(std::filesystem::exists(path));
+  auto d = read_all(slurp(path));
+  EXPECT_FALSE(d.error);
+  EXPECT_EQ(d.packets.size(), 1u);  // the header went out with the first record
+  std::filesystem::remove(path);
+}
+
+TEST(CaptureWriter, AnEmptyFileThatExistedStays) {
+  const std::string path = temp_path("empty.pcap");
+  std::filesystem::remove(path);
+  { std::FILE* f = std::fopen(path.c_str(), "w"); ASSERT_NE(f, nullptr); std::fclose(f); }
+  { auto w = Writer::open(path); ASSERT_TRUE(w.ok()); }
+  EXPECT_TRUE(std::filesystem::exists(path));
   std::filesystem::remove(path);
 }
 

@@ -39,6 +39,20 @@ runx "$KD_BIN/kd-auc" keys bogus
 check "kd-auc keys bogus: exit 2" eq "$RC" 2
 check "... naming the unknown subcommand and the known ones" \
   eval 'grep -q "bogus" "$ERR" && grep -q "init" "$ERR" && grep -q "list" "$ERR"'
+cp "$W/auc.keys" "$TMP/k.json"; cp "$TMP/k.json" "$TMP/k.before"
+for args in "add $TMP/k.json --id kk --role term --kye 000102030405060708090a0b0c0d0e0f" \
+            "add $TMP/k.json --id zed --role term extra" "list $TMP/k.json extra" \
+            "export $TMP/k.json --id alice --frob" "init $TMP/new.json --bogus"; do
+  runx "$KD_BIN/kd-auc" keys $args
+  check "kd-auc keys $args: exit 2 (unknown option or extra argument), keystore unchanged" \
+    eval 'eq "$RC" 2 && same_file "$TMP/k.before" "$TMP/k.json" && [ ! -e "$TMP/new.json" ]'
+done
+runx "$KD_BIN/kd-auc" keys add "$TMP/k.json" --id bob --role term --seed ''
+check "kd-auc keys add --seed '': exit 2, keystore unchanged" eval 'eq "$RC" 2 && same_file "$TMP/k.before" "$TMP/k.json"'
+runx "$KD_BIN/kd-term" --seed '' start --id alice --switch ss1 --keys "$W/alice.keys"
+check "kd-term --seed '': exit 2" usage_err "kd-term: "
+runx "$KD_BIN/kd-proxy" --id sbc1 --seed '' </dev/null
+check "kd-proxy --seed '': exit 2" usage_err "kd-proxy: "
 runx "$KD_BIN/kd-auc" --binding xx </dev/null
 check "kd-auc --binding xx: exit 2, the accepted values include radius" eval 'eq "$RC" 2 && grep -q radius "$ERR"'
 

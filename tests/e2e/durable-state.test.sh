@@ -25,6 +25,33 @@ check "unwritable state: the state is unchanged" same_file "$TMP/long.before" "$
 run switch "$long" "$P/s8.json"
 check "unwritable state, again: still nothing printed" eq "$(msgs)" 0
 
+# ---- --pcap-out: a frame is written only after the state it depends on is saved ------------
+rm -f "$TMP/long.pcap"
+cp -p "$TMP/long.before" "$long"
+XSWITCH=(--binding sip --radius-secret-file "$TMP/secret")
+printf 'durable-test-secret\n' >"$TMP/secret"
+"$KD_BIN/kd-decode" --encode sip "$P/s8.json" >"$TMP/s8.sip" 2>/dev/null
+run switch "$long" "$TMP/s8.sip" --pcap-out "$TMP/long.pcap"
+check "unwritable state with --pcap-out: exit 3, nothing printed" eval 'eq "$RC" 3 && eq "$(grep -c wire "$OUT")" 0'
+check "unwritable state with --pcap-out: no capture was written" test ! -e "$TMP/long.pcap"
+XSWITCH=()
+# Options that --pcap-out cannot honour are refused before anything is read or saved.
+rm -f "$TMP/mixed.state" "$TMP/mixed.pcap"
+XPROXY=(--binding sip)
+"$KD_BIN/kd-decode" --encode sip "$P/s1.json" >"$TMP/s1.sip" 2>/dev/null
+run proxy "$TMP/mixed.state" "$TMP/s1.sip" --addr proxy=::1 --addr switch=192.0.2.30 --pcap-out "$TMP/mixed.pcap"
+check "--addr of two families with --pcap-out: exit 2, no state, no capture" \
+  eval 'eq "$RC" 2 && [ ! -e "$TMP/mixed.state" ] && [ ! -e "$TMP/mixed.pcap" ]'
+rm -f "$TMP/mixed.state"
+run proxy "$TMP/mixed.state" "$TMP/s1.sip" --addr proxy=::1 --pcap-out "$TMP/v6.pcap"
+check "IPv6 --addr alone: the other roles default to IPv6 and the frame is written" \
+  eval 'eq "$RC" 0 && [ -s "$TMP/v6.pcap" ]'
+rm -f "$TMP/mixed.state"
+KNOW=5000000000 run proxy "$TMP/mixed.state" "$TMP/s1.sip" --pcap-out "$TMP/late.pcap"
+check "a clock beyond a pcap record's seconds with --pcap-out: exit 2, no state, no capture" \
+  eval 'eq "$RC" 2 && [ ! -e "$TMP/mixed.state" ] && [ ! -e "$TMP/late.pcap" ]'
+XPROXY=()
+
 # ---- a capture cut mid-record: the answers printed are those whose state was saved ------------
 mkdir -p "$TMP/cut"
 "$KD_BIN/kd-term" --keys "$P/alice.keys" --seed 02 --now "$NOW" start --id alice --via sbc1 --switch ss1 \

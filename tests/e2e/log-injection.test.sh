@@ -25,4 +25,10 @@ check "kd-proxy: a member name with OSC and a line end: one escaped stderr line"
 printf '{"step":"s1\x9b31m","flow":"proxied","to":"proxy"}\n' >"$TMP/l3"
 run proxy "" "$TMP/l3"
 check "kd-proxy: a C1 CSI byte in the input: one escaped stderr line" one_clean_line
+# A file name with an escape sequence in the keystore warning.
+n="$TMP/k"$'\x1b]0;x\x07'".json"
+cp "$P/alice.keys" "$n"; chmod 644 "$n"
+runx "$KD_BIN/kd-term" --keys "$n" start --id alice --switch ss1
+check "kd-term: a keystore name with OSC in the permission warning: escaped" \
+  eval '! LC_ALL=C grep -q "[[:cntrl:]]" <(tr -d "\n" <"$ERR") && grep -qF "\x1b]0;x\x07" "$ERR"'
 finish

@@ -129,6 +129,15 @@ TEST(JsonMessage, NotJsonIsMalformed) {
     EXPECT_DECODE_FAILS(line, Code::malformed);
 }
 
+// nlohmann stops at a NUL byte as at the end of its input: what follows must not go unread.
+TEST(JsonMessage, ANulByteIsMalformedWhateverFollowsIt) {
+  EXPECT_DECODE_FAILS(std::string(kS3) + std::string("\0garbage", 8), Code::malformed);
+  EXPECT_DECODE_FAILS(std::string(kS3) + std::string(1, '\0'), Code::malformed);
+  EXPECT_FALSE(kd::json::decode_keystore(kd::json::encode_keystore({}) + std::string("\0x", 2)).ok());
+  EXPECT_FALSE(kd::json::decode_proxy_state(kd::json::encode_state(kd::flow::ProxyState{}) + std::string("\0x", 2)).ok());
+  EXPECT_FALSE(kd::json::string_field(R"({"event":"x"})" + std::string("\0x", 2), "event").has_value());
+}
+
 TEST(JsonMessage, NotAnObjectIsMalformed) {
   for (const char* line : {"[]", R"(["s3"])", R"("s3")", "42", "null", "true"})
     EXPECT_DECODE_FAILS(line, Code::malformed);
