@@ -7,6 +7,8 @@
 #include <cryptopp/gcm.h>
 #include <cryptopp/hkdf.h>
 #include <cryptopp/hmac.h>
+#define CRYPTOPP_ENABLE_NAMESPACE_WEAK 1
+#include <cryptopp/md5.h>
 #include <cryptopp/osrng.h>
 #include <cryptopp/sha.h>
 #include <cryptopp/sm3.h>
@@ -74,6 +76,22 @@ Bytes hmac(HashId h, ByteView key, ByteView msg) {
     mac.CalculateDigest(out.data(), msg.data(), msg.size());
     return out;
   });
+}
+
+Bytes md5(ByteView msg) {
+  CryptoPP::Weak::MD5 h;
+  Bytes out(CryptoPP::Weak::MD5::DIGESTSIZE);
+  h.Update(msg.data(), msg.size());
+  h.Final(out.data());
+  return out;
+}
+
+Bytes hmac_md5(ByteView key, ByteView msg) {
+  CryptoPP::HMAC<CryptoPP::Weak::MD5> h(key.data(), key.size());
+  Bytes out(CryptoPP::Weak::MD5::DIGESTSIZE);
+  h.Update(msg.data(), msg.size());
+  h.Final(out.data());
+  return out;
 }
 
 Secret hkdf(HashId h, ByteView ikm, ByteView salt, ByteView info, std::size_t len) {

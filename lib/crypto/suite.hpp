@@ -46,6 +46,11 @@ std::optional<Secret> gcm_open(CipherId c, ByteView key, ByteView nonce, ByteVie
 // One raw block, for the SM4 known-answer test.
 Bytes block_encrypt(CipherId c, ByteView key, ByteView block);
 
+// MD5 and HMAC-MD5, for RADIUS (RFC 2865, RFC 3579) only: no suite uses them, and they are not
+// counted in op_counts().
+Bytes md5(ByteView msg);
+Bytes hmac_md5(ByteView key, ByteView msg);
+
 // Constant-time comparison; different lengths compare unequal (the length is not secret).
 bool ct_equal(ByteView a, ByteView b) noexcept;
 
