@@ -20,7 +20,7 @@
 #include "cli/options.hpp"
 #include "cli/tools.hpp"
 #include "cli/wire_io.hpp"
-#include "engine/verify.hpp"
+#include "verify/verifier.hpp"
 #include "json/codec.hpp"
 #include "wire/radius.hpp"
 
@@ -227,12 +227,12 @@ int decode_main(int argc, char** argv) {
     }
     const bool no_secret = wo.radius_secret.empty();
     WireSide side(wo, std::nullopt);
-    engine::Verifier verifier(keys_path.empty() ? nullptr : &keys, skew);
+    verify::Verifier verifier(keys_path.empty() ? nullptr : &keys, skew);
     json::DecodeSummary sum;      // the printing thread's counts
     json::DecodeSummary decoded;  // the decoding thread's: frames and skipped
     Ladder drawing(ladder ? &out : nullptr, !svg_path.empty());
 
-    auto report = [&](const engine::RegistrationReport& r) {
+    auto report = [&](const verify::RegistrationReport& r) {
       ++sum.registrations;
       if (r.completed) ++sum.completed;
       if (ladder || !svg_path.empty()) drawing.registration(r);
@@ -241,8 +241,8 @@ int decode_main(int argc, char** argv) {
         out += '\n';
       }
     };
-    std::vector<engine::Check> checks;
-    std::vector<engine::RegistrationReport> done;
+    std::vector<verify::Check> checks;
+    std::vector<verify::RegistrationReport> done;
     auto print = [&](Item& item) {
       if (!item.event.empty()) return drawing.event(item.event);
       json::DecodedRecord& rec = item.rec;

@@ -138,7 +138,7 @@ void Ladder::add(Row row) {
   else ++more_;
 }
 
-void Ladder::message(const msg::Message& m, std::string_view binding, const std::vector<engine::Check>& checks) {
+void Ladder::message(const msg::Message& m, std::string_view binding, const std::vector<verify::Check>& checks) {
   use_layout({m.flow, *m.IDc, m.flow == msg::Flow::proxied ? *m.IDsp : *m.IDss});
   const auto& spec = msg::spec_of(m);
   Row r;
@@ -194,7 +194,7 @@ void Ladder::event(std::string_view line) {
   add(std::move(r));
 }
 
-void Ladder::registration(const engine::RegistrationReport& r) {
+void Ladder::registration(const verify::RegistrationReport& r) {
   Row n;
   n.text = "== " + printable(r.idc) + " (" + std::string(msg::flow_name(r.flow)) + "): ";
   n.text += r.completed ? "completed" : "stopped at " + printable(r.stopped_at) + ": " + printable(r.reason);

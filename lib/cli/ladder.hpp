@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "engine/verify.hpp"
+#include "verify/verifier.hpp"
 #include "msg/message.hpp"
 
 namespace kd::cli {
@@ -24,10 +24,10 @@ public:
   // text: where the text rows go as they are drawn (nullptr: none); svg: keep rows for svg().
   Ladder(std::string* text, bool svg) : text_(text), svg_(svg) {}
 
-  void message(const msg::Message& m, std::string_view binding, const std::vector<engine::Check>& checks);
+  void message(const msg::Message& m, std::string_view binding, const std::vector<verify::Check>& checks);
   void error(std::uint64_t frame, const Error& e);      // a message that did not decode
   void event(std::string_view line);                   // an event line of a tool's transcript
-  void registration(const engine::RegistrationReport& r);
+  void registration(const verify::RegistrationReport& r);
   // At the end of the input: says so when nothing at all was drawn.
   void finish();
   // The picture of the first kSvgMaxRows rows, and how many more there were.

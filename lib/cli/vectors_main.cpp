@@ -16,7 +16,7 @@
 #include "cli/tools.hpp"
 #include "crypto/suite.hpp"
 #include "json/codec.hpp"
-#include "json/vectors.hpp"
+#include "vectors/files.hpp"
 #include "vectors/vectors.hpp"
 
 namespace kd::cli {
@@ -167,21 +167,21 @@ int generate(const std::string& dir) {
       for (const auto& b : vectors::wire_bindings()) {
         auto v = vectors::make_wire_positive(std::string(s.name), flow, b);
         const std::string base = std::string(s.name) + "-" + std::string(msg::flow_name(flow)) + "-" + b;
-        write_file_atomic(dir + "/positive/" + base + ".json", json::encode_positive(v));
+        write_file_atomic(dir + "/positive/" + base + ".json", vectors::encode_positive(v));
         if (auto st = vectors::write_pcap(v, dir + "/pcap/" + v.pcap); !st)
           throw IoError{dir + "/pcap/" + v.pcap + ": " + st.error().detail};
       }
   for (const auto& b : vectors::wire_bindings())
-    write_file_atomic(dir + "/negative/wire-" + b + ".json", json::encode_negative(vectors::make_wire_negative(b)));
-  write_file_atomic(dir + "/negative/wire-radius.json", json::encode_negative(vectors::make_wire_negative("radius")));
+    write_file_atomic(dir + "/negative/wire-" + b + ".json", vectors::encode_negative(vectors::make_wire_negative(b)));
+  write_file_atomic(dir + "/negative/wire-radius.json", vectors::encode_negative(vectors::make_wire_negative("radius")));
   for (const auto& s : crypto::all_suites()) {
     for (auto flow : {msg::Flow::proxied, msg::Flow::direct}) {
       auto v = vectors::make_positive(std::string(s.name), flow);
       write_file_atomic(dir + "/positive/" + std::string(s.name) + "-" + std::string(msg::flow_name(flow)) + "-json.json",
-                        json::encode_positive(v));
+                        vectors::encode_positive(v));
     }
     write_file_atomic(dir + "/negative/" + std::string(s.name) + "-json.json",
-                      json::encode_negative(vectors::make_negative(std::string(s.name))));
+                      vectors::encode_negative(vectors::make_negative(std::string(s.name))));
   }
   return kExitOk;
 }
@@ -211,7 +211,7 @@ int run_files(const std::vector<std::string>& files, const std::string& tools, b
       bad_file(f, "no such file");
       continue;
     }
-    auto type = json::vector_type(*text);
+    auto type = vectors::vector_type(*text);
     if (!type) {
       bad_file(f, type.error().detail);
       continue;
@@ -221,7 +221,7 @@ int run_files(const std::vector<std::string>& files, const std::string& tools, b
     else d = std::make_unique<ToolsDriver>(tools);
     vectors::Report rep;
     if (*type == "positive") {
-      auto v = json::decode_positive(*text);
+      auto v = vectors::decode_positive(*text);
       if (!v) {
         bad_file(f, v.error().detail);
         continue;
@@ -241,7 +241,7 @@ int run_files(const std::vector<std::string>& files, const std::string& tools, b
         }
       }
     } else {
-      auto v = json::decode_negative(*text);
+      auto v = vectors::decode_negative(*text);
       if (!v) {
         bad_file(f, v.error().detail);
         continue;

@@ -7,6 +7,8 @@
 #include <cryptopp/gcm.h>
 #include <cryptopp/hkdf.h>
 #include <cryptopp/hmac.h>
+#define CRYPTOPP_ENABLE_NAMESPACE_WEAK 1
+#include <cryptopp/md5.h>
 #include <cryptopp/osrng.h>
 #include <cryptopp/sha.h>
 #include <cryptopp/sm3.h>
@@ -15,12 +17,6 @@
 namespace kd::crypto {
 
 namespace {
-
-constexpr std::array<Suite, 3> kSuites{{
-    {1, "KD-AES128GCM-SHA256", CipherId::aes, 16, HashId::sha256, 32, 16, 16},
-    {2, "KD-AES256GCM-SHA384", CipherId::aes, 32, HashId::sha384, 48, 24, 24},
-    {3, "KD-SM4GCM-SM3", CipherId::sm4, 16, HashId::sm3, 32, 16, 16},
-}};
 
 template <class F>
 decltype(auto) with_hash(HashId h, F&& f) {
@@ -45,16 +41,6 @@ thread_local OpCounts t_counts;
 
 }  // namespace
 
-std::span<const Suite> all_suites() noexcept { return kSuites; }
-
-const Suite* find_suite(std::string_view name) noexcept {
-  for (const auto& s : kSuites)
-    if (s.name == name) return &s;
-  return nullptr;
-}
-
-const Suite& default_suite() noexcept { return kSuites[0]; }
-
 Bytes hash(HashId h, ByteView msg) {
   return with_hash(h, [&](auto tag) {
     using H = decltype(tag);
@@ -74,6 +60,22 @@ Bytes hmac(HashId h, ByteView key, ByteView msg) {
     mac.CalculateDigest(out.data(), msg.data(), msg.size());
     return out;
   });
+}
+
+Bytes md5(ByteView msg) {
+  CryptoPP::Weak::MD5 h;
+  Bytes out(CryptoPP::Weak::MD5::DIGESTSIZE);
+  h.Update(msg.data(), msg.size());
+  h.Final(out.data());
+  return out;
+}
+
+Bytes hmac_md5(ByteView key, ByteView msg) {
+  CryptoPP::HMAC<CryptoPP::Weak::MD5> h(key.data(), key.size());
+  Bytes out(CryptoPP::Weak::MD5::DIGESTSIZE);
+  h.Update(msg.data(), msg.size());
+  h.Final(out.data());
+  return out;
 }
 
 Secret hkdf(HashId h, ByteView ikm, ByteView salt, ByteView info, std::size_t len) {

@@ -1,4 +1,4 @@
-// The named cipher suites and the primitives they are built from. Crypto++ stays inside crypto/.
+// The primitives the named cipher suites are built from. Crypto++ stays inside crypto/.
 #pragma once
 
 #include <array>
@@ -11,29 +11,19 @@
 
 #include "core/bytes.hpp"
 #include "core/random.hpp"
+#include "msg/suite.hpp"
 
 namespace kd::crypto {
 
-enum class HashId : std::uint8_t { sha256, sha384, sm3 };
-enum class CipherId : std::uint8_t { aes, sm4 };
-
-struct Suite {
-  std::uint8_t code;          // catalogue number (kd-protocol(7)); messages name the suite
-  std::string_view name;      // e.g. "KD-AES128GCM-SHA256"
-  CipherId cipher;
-  std::size_t key_len;        // AEAD key and session key length
-  HashId hash;
-  std::size_t hash_len;       // digest length of the suite's hash
-  std::size_t auth_len;       // length of Authenticator_c
-  std::size_t mac_len;        // length of the MAC on the success message
-};
-
-inline constexpr std::size_t kAeadNonceLen = 12;
-inline constexpr std::size_t kAeadTagLen = 16;
-
-std::span<const Suite> all_suites() noexcept;
-const Suite* find_suite(std::string_view name) noexcept;
-const Suite& default_suite() noexcept;
+// The catalogue is the message model's (msg/suite.hpp); crypto implements what it names.
+using msg::all_suites;
+using msg::CipherId;
+using msg::default_suite;
+using msg::find_suite;
+using msg::HashId;
+using msg::kAeadNonceLen;
+using msg::kAeadTagLen;
+using msg::Suite;
 
 // Generic primitives, parameterised by hash or cipher so the known-answer tests reach them directly.
 Bytes hash(HashId h, ByteView msg);
@@ -45,6 +35,11 @@ Bytes gcm_seal(CipherId c, ByteView key, ByteView nonce, ByteView aad, ByteView 
 std::optional<Secret> gcm_open(CipherId c, ByteView key, ByteView nonce, ByteView aad, ByteView ct_tag);
 // One raw block, for the SM4 known-answer test.
 Bytes block_encrypt(CipherId c, ByteView key, ByteView block);
+
+// MD5 and HMAC-MD5, for RADIUS (RFC 2865, RFC 3579) only: no suite uses them, and they are not
+// counted in op_counts().
+Bytes md5(ByteView msg);
+Bytes hmac_md5(ByteView key, ByteView msg);
 
 // Constant-time comparison; different lengths compare unequal (the length is not secret).
 bool ct_equal(ByteView a, ByteView b) noexcept;

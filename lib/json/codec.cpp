@@ -677,7 +677,7 @@ std::string encode_decoded_json(const DecodedRecord& r) {
 }
 
 // Appends r's line to out; false, with out left longer, when a string needs the general path.
-bool encode_registration_fast(const engine::RegistrationReport& r, bool show_key, std::string& out) {
+bool encode_registration_fast(const RegistrationReport& r, bool show_key, std::string& out) {
   FastLine w(out);
   w.key("registration");
   w.open();
@@ -713,7 +713,7 @@ bool encode_registration_fast(const engine::RegistrationReport& r, bool show_key
   return w.finish();
 }
 
-std::string encode_registration_json(const engine::RegistrationReport& r, bool show_key) {
+std::string encode_registration_json(const RegistrationReport& r, bool show_key) {
   ojson j;
   j["flow"] = msg::flow_name(r.flow);
   j["IDc"] = r.idc;
@@ -750,14 +750,14 @@ std::string encode_decoded(const DecodedRecord& r) {
   return out;
 }
 
-void encode_registration(const engine::RegistrationReport& r, bool show_key, std::string& out) {
+void encode_registration(const RegistrationReport& r, bool show_key, std::string& out) {
   const std::size_t start = out.size();
   if (encode_registration_fast(r, show_key, out)) return;
   out.resize(start);
   out += encode_registration_json(r, show_key);
 }
 
-std::string encode_registration(const engine::RegistrationReport& r, bool show_key) {
+std::string encode_registration(const RegistrationReport& r, bool show_key) {
   std::string out;
   encode_registration(r, show_key, out);
   return out;

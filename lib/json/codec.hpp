@@ -7,9 +7,9 @@
 #include <string_view>
 
 #include "core/error.hpp"
-#include "engine/verify.hpp"
 #include "flow/roles.hpp"
 #include "flow/state.hpp"
+#include "json/decoded.hpp"
 #include "msg/message.hpp"
 
 namespace kd::json {
@@ -58,15 +58,15 @@ struct DecodedRecord {
   std::string binding;                     // "json", "sip", ...
   const msg::Message* message = nullptr;   // the decoded message, or
   std::optional<Error> error;              // why it did not decode
-  const std::vector<engine::Check>* checks = nullptr;
+  const std::vector<Check>* checks = nullptr;
   std::span<const std::string_view> unverified;  // what could not be verified (RADIUS without the secret)
 };
 // One line each, without the newline. The forms taking out append to it, so that a caller can
 // reuse one buffer for many lines.
 std::string encode_decoded(const DecodedRecord& r);
 void encode_decoded(const DecodedRecord& r, std::string& out);
-std::string encode_registration(const engine::RegistrationReport& r, bool show_key);
-void encode_registration(const engine::RegistrationReport& r, bool show_key, std::string& out);
+std::string encode_registration(const RegistrationReport& r, bool show_key);
+void encode_registration(const RegistrationReport& r, bool show_key, std::string& out);
 struct DecodeSummary {
   std::uint64_t frames = 0, messages = 0, errors = 0, skipped = 0, truncated = 0;
   std::uint64_t registrations = 0, completed = 0, failed_checks = 0;

@@ -4,7 +4,7 @@
 #include <bit>
 #include <cstdint>
 
-#include "crypto/suite.hpp"
+#include "msg/suite.hpp"
 
 namespace kd::msg {
 
@@ -227,9 +227,9 @@ Status validate(const Message& m, Sizes sizes) {
     return err(Code::missing_field, std::string(spec->name) + " needs " + std::string(field_name(fl)));
   }
 
-  const crypto::Suite* suite = crypto::find_suite(*m.suite);
+  const Suite* suite = find_suite(*m.suite);
   if (!suite) return err(Code::unknown_suite, "unknown suite \"" + *m.suite + "\"");
-  const std::size_t sealed_len = crypto::kAeadNonceLen + suite->key_len + crypto::kAeadTagLen;
+  const std::size_t sealed_len = kAeadNonceLen + suite->key_len + kAeadTagLen;
 
   // The checks in a fixed order; the first that fails names the error.
   if (m.IDc && !identity_ok(*m.IDc)) return check_identity("IDc", *m.IDc);

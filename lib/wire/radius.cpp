@@ -4,10 +4,6 @@
 #include <map>
 #include <optional>
 
-#define CRYPTOPP_ENABLE_NAMESPACE_WEAK 1
-#include <cryptopp/hmac.h>
-#include <cryptopp/md5.h>
-
 #include "crypto/suite.hpp"
 
 namespace kd::wire {
@@ -18,22 +14,6 @@ using msg::Message;
 using msg::StepSpec;
 
 namespace radius {
-
-Bytes md5(ByteView msg) {
-  CryptoPP::Weak::MD5 h;
-  Bytes out(CryptoPP::Weak::MD5::DIGESTSIZE);
-  h.Update(msg.data(), msg.size());
-  h.Final(out.data());
-  return out;
-}
-
-Bytes hmac_md5(ByteView key, ByteView msg) {
-  CryptoPP::HMAC<CryptoPP::Weak::MD5> h(key.data(), key.size());
-  Bytes out(CryptoPP::Weak::MD5::DIGESTSIZE);
-  h.Update(msg.data(), msg.size());
-  h.Final(out.data());
-  return out;
-}
 
 namespace {
 
@@ -75,7 +55,7 @@ Bytes hide(std::string_view secret, ByteView request_auth, std::uint16_t salt, B
   for (std::size_t at = 0; at < plain.size(); at += 16) {
     Bytes in = to_bytes(secret);
     put_bytes(in, prev);
-    const Bytes b = md5(in);
+    const Bytes b = crypto::md5(in);
     secure_wipe(in.data(), in.size());
     Bytes c(16);
     for (std::size_t i = 0; i < 16; ++i) c[i] = static_cast<std::uint8_t>(plain[at + i] ^ b[i]);
@@ -93,7 +73,7 @@ std::optional<Bytes> unhide(std::string_view secret, ByteView request_auth, Byte
   for (std::size_t at = 2; at < hidden.size(); at += 16) {
     Bytes in = to_bytes(secret);
     put_bytes(in, prev);
-    const Bytes b = md5(in);
+    const Bytes b = crypto::md5(in);
     secure_wipe(in.data(), in.size());
     for (std::size_t i = 0; i < 16; ++i) plain.push_back(static_cast<std::uint8_t>(hidden[at + i] ^ b[i]));
     prev.assign(hidden.begin() + static_cast<std::ptrdiff_t>(at),
@@ -179,7 +159,7 @@ void put_authenticator(Bytes& p, ByteView a) {
 Bytes compute_ma(std::string_view secret, Bytes p, std::size_t ma_at, ByteView auth) {
   put_authenticator(p, auth);
   for (std::size_t i = 0; i < 16; ++i) p[ma_at + i] = 0;
-  return hmac_md5(view_of(secret), p);
+  return crypto::hmac_md5(view_of(secret), p);
 }
 
 // MD5(Code + Identifier + Length + auth + Attributes + secret): the Response Authenticator (RFC 2865
@@ -188,7 +168,7 @@ Bytes compute_ma(std::string_view secret, Bytes p, std::size_t ma_at, ByteView a
 Bytes packet_md5(std::string_view secret, Bytes p, ByteView auth) {
   put_authenticator(p, auth);
   put_str(p, secret);
-  Bytes out = md5(p);
+  Bytes out = crypto::md5(p);
   secure_wipe(p.data(), p.size());  // it holds the secret
   return out;
 }

@@ -77,10 +77,6 @@ enum KdAttr : std::uint8_t {
 // "Authenticator_c" (hidden, so neither shown nor compared) for s4 and d3. Empty for other steps.
 std::span<const std::string_view> unverified_without_secret(const msg::StepSpec& s) noexcept;
 
-// Primitives, exposed for the known-answer tests.
-Bytes md5(ByteView msg);
-Bytes hmac_md5(ByteView key, ByteView msg);
-
 // The derived Request Authenticator (16 bytes) and Identifier of the Access-Request of an s3/d2 (or
 // of the s4/d3 answering it): HMAC-SHA-256(secret, "kd1 radius request" || flow || lp16(suite) ||
 // lp16(IDc) || lp16(IDsp or IDss)), bytes 0..15 and byte 16.

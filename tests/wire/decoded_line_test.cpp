@@ -11,7 +11,7 @@
 #include <set>
 #include <tuple>
 
-#include "engine/verify.hpp"
+#include "verify/verifier.hpp"
 #include "flows.hpp"
 #include "json/codec.hpp"
 
@@ -23,7 +23,7 @@ TEST(DecodedLine, EqualsTheCanonicalDumpForEveryStep) {
       auto msgs = kd::wiretest::run_flow(suite, flow);
       ASSERT_FALSE(msgs.empty());
       for (const auto& m : msgs) {
-        std::vector<kd::engine::Check> checks{{"nonce_echo", true, ""},
+        std::vector<kd::verify::Check> checks{{"nonce_echo", true, ""},
                                               {"mac", false, "the MAC does not \"verify\" \\ here"}};
         kd::json::DecodedRecord r;
         r.frame = 7;
@@ -61,7 +61,7 @@ TEST(DecodedLine, AnErrorQuotingBadBytesIsStillOneValidLine) {
 }
 
 // A record of the default suite's s7 (it has every kind of field: strings, hex, numbers, a list).
-kd::json::DecodedRecord s7_record(const std::vector<kd::engine::Check>* checks) {
+kd::json::DecodedRecord s7_record(const std::vector<kd::verify::Check>* checks) {
   kd::json::DecodedRecord r;
   r.frame = 18446744073709551615u;
   r.time = "1700000000.000001000";
@@ -75,7 +75,7 @@ kd::json::DecodedRecord s7_record(const std::vector<kd::engine::Check>* checks) 
 }
 
 TEST(DecodedLine, TheAppendingFormAppendsTheSameLineWithoutANewline) {
-  const std::vector<kd::engine::Check> checks{{"nonce_fresh", true, ""}, {"nonce_echo", false, "N2 \"differs\""}};
+  const std::vector<kd::verify::Check> checks{{"nonce_fresh", true, ""}, {"nonce_echo", false, "N2 \"differs\""}};
   const auto r = s7_record(&checks);
   const std::string line = kd::json::encode_decoded(r);
   std::string out = "before\n";
@@ -90,7 +90,7 @@ TEST(DecodedLine, StringsThatNeedEscapesTakeTheGeneralPathAndKeepWhatWasBefore) 
   // A control character (\u0001), UTF-8 (kept as it is), a byte that is not UTF-8 (replaced), DEL.
   for (const std::string odd : {"a\x01b", "caf\xc3\xa9", "bad \xff byte", "del\x7f", "tab\there"}) {
     for (int where = 0; where < 4; ++where) {
-      std::vector<kd::engine::Check> checks{{"mac", false, "plain"}};
+      std::vector<kd::verify::Check> checks{{"mac", false, "plain"}};
       auto r = s7_record(&checks);
       kd::msg::Message m = *r.message;
       if (where == 0) checks[0].detail = odd;
@@ -113,7 +113,7 @@ TEST(DecodedLine, StringsThatNeedEscapesTakeTheGeneralPathAndKeepWhatWasBefore) 
 TEST(DecodedLine, EveryByteAtEveryPlaceOfShortStringsIsWrittenAsDumpWritesIt) {
   // The writer tests strings several bytes at a time: each byte value, at each place of strings of
   // 1 to 24 bytes, must come out as dump() writes it (escaped, or the line sent to the general path).
-  std::vector<kd::engine::Check> checks;
+  std::vector<kd::verify::Check> checks;
   auto r = s7_record(&checks);
   for (std::size_t len = 1; len <= 24; ++len) {
     for (std::size_t at = 0; at < len; ++at) {
@@ -135,7 +135,7 @@ TEST(DecodedLine, LongStringsAreWrittenWhole) {
   // Longer than the writer's buffer, with escapes spread over it.
   std::string detail;
   for (int i = 0; i < 1000; ++i) detail += i % 7 ? "ab" : "\"\\";
-  const std::vector<kd::engine::Check> checks{{"seal", false, detail}, {"mac", false, detail + detail}};
+  const std::vector<kd::verify::Check> checks{{"seal", false, detail}, {"mac", false, detail + detail}};
   const auto r = s7_record(&checks);
   std::string out;
   kd::json::encode_decoded(r, out);
@@ -145,7 +145,7 @@ TEST(DecodedLine, LongStringsAreWrittenWhole) {
 }
 
 TEST(RegistrationLine, EqualsTheCanonicalDump) {
-  kd::engine::RegistrationReport done;
+  kd::verify::RegistrationReport done;
   done.flow = kd::msg::Flow::proxied;
   done.idc = "term00001@kd.example";
   done.peer = "sp.kd.example";
@@ -198,9 +198,9 @@ kd::msg::Message start_with(std::uint64_t n) {
 }
 
 // True when the verifier finds s1's N1 fresh.
-bool fresh(kd::engine::Verifier& v, std::uint64_t n) {
-  std::vector<kd::engine::Check> checks{{"stale", false, "left over"}};  // observe clears it
-  std::vector<kd::engine::RegistrationReport> done;
+bool fresh(kd::verify::Verifier& v, std::uint64_t n) {
+  std::vector<kd::verify::Check> checks{{"stale", false, "left over"}};  // observe clears it
+  std::vector<kd::verify::RegistrationReport> done;
   v.observe(start_with(n), std::nullopt, checks, done);
   for (const auto& c : checks)
     if (c.name == "nonce_fresh") return c.ok;
@@ -209,8 +209,8 @@ bool fresh(kd::engine::Verifier& v, std::uint64_t n) {
 }
 
 TEST(Verifier, RemembersTheLastNoncesAndForgetsTheOldestFirst) {
-  constexpr std::uint64_t kMemory = 1 << 17;  // Verifier::Recent::kMemory
-  kd::engine::Verifier v(nullptr, 300);
+  constexpr std::uint64_t kMemory = 1 << 17;  // kd::Recent::kMemory, the Verifier's memory
+  kd::verify::Verifier v(nullptr, 300);
   for (std::uint64_t n = 0; n < kMemory; ++n) ASSERT_TRUE(fresh(v, n)) << n;  // 0 is the all-zero N1
   EXPECT_FALSE(fresh(v, 0));
   EXPECT_FALSE(fresh(v, kMemory - 1));
@@ -229,8 +229,8 @@ TEST(Verifier, RemembersTheLastNoncesAndForgetsTheOldestFirst) {
 TEST(Verifier, AnswersAsAMemoryOfTheLastValuesWould) {
   // Against the plain model (the last kMemory values, the oldest forgotten first), with values
   // drawn so that many repeat, some within the memory and some after they are forgotten.
-  constexpr std::uint64_t kMemory = 1 << 17;  // Verifier::Recent::kMemory
-  kd::engine::Verifier v(nullptr, 300);
+  constexpr std::uint64_t kMemory = 1 << 17;  // kd::Recent::kMemory, the Verifier's memory
+  kd::verify::Verifier v(nullptr, 300);
   std::deque<std::uint64_t> order;
   std::multiset<std::uint64_t> held;
   std::mt19937_64 rng(7);
@@ -252,9 +252,9 @@ TEST(Verifier, AnswersAsAMemoryOfTheLastValuesWould) {
 TEST(Verifier, FindsEachRegistrationWhateverTheLengthsOfItsNames) {
   // Names of 0 to 40 bytes, cut at every place between IDc and peer: each one its own registration,
   // found again by its next message.
-  kd::engine::Verifier v(nullptr, 300);
-  std::vector<kd::engine::Check> checks;
-  std::vector<kd::engine::RegistrationReport> done;
+  kd::verify::Verifier v(nullptr, 300);
+  std::vector<kd::verify::Check> checks;
+  std::vector<kd::verify::RegistrationReport> done;
   const std::string text = "abcdefghijklmnopqrstuvwxyz0123456789ABCD";
   std::uint64_t n = 1;
   std::size_t opened = 0;
@@ -284,9 +284,9 @@ TEST(Verifier, FindsEachRegistrationWhateverTheLengthsOfItsNames) {
 }
 
 TEST(Verifier, TheVectorFormAndTheReturningFormAgree) {
-  kd::engine::Verifier a(nullptr, 300), b(nullptr, 300);
-  std::vector<kd::engine::Check> checks;
-  std::vector<kd::engine::RegistrationReport> done_a, done_b;
+  kd::verify::Verifier a(nullptr, 300), b(nullptr, 300);
+  std::vector<kd::verify::Check> checks;
+  std::vector<kd::verify::RegistrationReport> done_a, done_b;
   for (const auto& m : kd::wiretest::run_flow(kd::crypto::all_suites().front(), kd::msg::Flow::proxied)) {
     a.observe(m, std::nullopt, checks, done_a);
     const auto want = b.observe(m, std::nullopt, done_b);
@@ -302,9 +302,9 @@ TEST(Verifier, TheVectorFormAndTheReturningFormAgree) {
 }
 
 TEST(Verifier, OpenRegistrationsEndInTheOrderOfFlowIdcAndPeer) {
-  kd::engine::Verifier v(nullptr, 300);
-  std::vector<kd::engine::Check> checks;
-  std::vector<kd::engine::RegistrationReport> done;
+  kd::verify::Verifier v(nullptr, 300);
+  std::vector<kd::verify::Check> checks;
+  std::vector<kd::verify::RegistrationReport> done;
   std::uint64_t n = 1;
   for (const char* idc : {"carol", "alice", "bob", "alice2", "Zed"}) {
     for (const char* step : {"s1", "d1"}) {
@@ -338,9 +338,9 @@ TEST(Verifier, OpenRegistrationsEndInTheOrderOfFlowIdcAndPeer) {
 // The timestamp check of the verifier is the roles' window (issue 10 item 12): a window of 2^64-1
 // seconds holds every timestamp, it does not wrap around to mark them stale.
 TEST(Verifier, TheWidestWindowHoldsEveryTimestamp) {
-  kd::engine::Verifier v(nullptr, UINT64_MAX);
-  std::vector<kd::engine::Check> checks;
-  std::vector<kd::engine::RegistrationReport> done;
+  kd::verify::Verifier v(nullptr, UINT64_MAX);
+  std::vector<kd::verify::Check> checks;
+  std::vector<kd::verify::RegistrationReport> done;
   kd::msg::Message m = start_with(42);
   ASSERT_TRUE(m.TS1);
   for (const std::uint64_t now : {*m.TS1, *m.TS1 + 1000, std::uint64_t{0}, UINT64_MAX}) {
@@ -358,9 +358,9 @@ TEST(Verifier, TheWidestWindowHoldsEveryTimestamp) {
 
 // The same window as the roles, edge for edge: a timestamp exactly skew seconds old or ahead is in.
 TEST(Verifier, TheWindowIsTheRolesWindow) {
-  kd::engine::Verifier v(nullptr, 300);
-  std::vector<kd::engine::Check> checks;
-  std::vector<kd::engine::RegistrationReport> done;
+  kd::verify::Verifier v(nullptr, 300);
+  std::vector<kd::verify::Check> checks;
+  std::vector<kd::verify::RegistrationReport> done;
   kd::msg::Message m = start_with(43);
   const std::uint64_t ts = *m.TS1;
   const std::pair<std::uint64_t, bool> cases[] = {{ts + 300, true}, {ts + 301, false}, {ts - 300, true}, {ts - 301, false}};

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "crypto/suite.hpp"
 #include "flows.hpp"
 #include "wire/codec.hpp"
 #include "wire/radius.hpp"
@@ -191,10 +192,10 @@ TEST(Radius, SecretNeverAppearsInErrors) {
 
 TEST(RadiusKat, Md5AndHmacMd5) {
   // RFC 1321 appendix A.5 and RFC 2104 appendix (test 1 and 2).
-  EXPECT_EQ(kd::to_hex(radius::md5(kd::to_bytes("abc"))), "900150983cd24fb0d6963f7d28e17f72");
-  EXPECT_EQ(kd::to_hex(radius::hmac_md5(Bytes(16, 0x0b), kd::to_bytes("Hi There"))),
+  EXPECT_EQ(kd::to_hex(kd::crypto::md5(kd::to_bytes("abc"))), "900150983cd24fb0d6963f7d28e17f72");
+  EXPECT_EQ(kd::to_hex(kd::crypto::hmac_md5(Bytes(16, 0x0b), kd::to_bytes("Hi There"))),
             "9294727a3638bb1c13f48ef8158bfc9d");
-  EXPECT_EQ(kd::to_hex(radius::hmac_md5(kd::to_bytes("Jefe"), kd::to_bytes("what do ya want for nothing?"))),
+  EXPECT_EQ(kd::to_hex(kd::crypto::hmac_md5(kd::to_bytes("Jefe"), kd::to_bytes("what do ya want for nothing?"))),
             "750c783e6ab0b503eaa86e310a5db738");
 }
 
@@ -327,7 +328,7 @@ TEST(RadiusDecodeErr, AnyRequestAuthenticatorIsAccepted) {
   Bytes b = wire_of("s3");
   for (std::size_t i = 4; i < 20; ++i) b[i] = static_cast<std::uint8_t>(0x55 + i);
   for (std::size_t i = 22; i < 38; ++i) b[i] = 0;
-  const Bytes ma = radius::hmac_md5(kd::to_bytes(kSecret), b);
+  const Bytes ma = kd::crypto::hmac_md5(kd::to_bytes(kSecret), b);
   std::copy(ma.begin(), ma.end(), b.begin() + 22);
   auto r = rad().decode(b);
   ASSERT_TRUE(r.ok()) << r.error().detail;
@@ -405,12 +406,12 @@ Bytes build(std::uint8_t code, const Bytes& attrs, bool accounting = false) {
   kd::put_bytes(p, attrs);
   p[2] = static_cast<std::uint8_t>(p.size() >> 8);
   p[3] = static_cast<std::uint8_t>(p.size());
-  const Bytes ma = radius::hmac_md5(kd::to_bytes(kSecret), p);
+  const Bytes ma = kd::crypto::hmac_md5(kd::to_bytes(kSecret), p);
   std::copy(ma.begin(), ma.end(), p.begin() + 22);
   if (accounting) {
     Bytes all = p;
     kd::put_str(all, kSecret);
-    const Bytes ra = radius::md5(all);
+    const Bytes ra = kd::crypto::md5(all);
     std::copy(ra.begin(), ra.end(), p.begin() + 4);
   }
   return p;

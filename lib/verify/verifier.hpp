@@ -14,28 +14,15 @@
 #include <vector>
 
 #include "core/bytes.hpp"
+#include "core/recent.hpp"
 #include "flow/state.hpp"
+#include "json/decoded.hpp"
 #include "msg/message.hpp"
 
-namespace kd::engine {
+namespace kd::verify {
 
-struct Check {
-  std::string_view name;  // "nonce_echo", "authenticator", "mac", ... (kd-decode(1), CHECKS): a literal
-  bool ok = true;
-  std::string detail;     // why it failed; never a key
-};
-
-struct RegistrationReport {
-  msg::Flow flow = msg::Flow::proxied;
-  std::string idc, peer, suite;
-  std::vector<std::string> steps;  // in the order seen
-  bool completed = false;          // the success message verified (or, without keys, was seen) and reported
-  std::string stopped_at;          // the last step seen when not completed
-  std::string reason;              // the first failed check, or what is missing
-  std::string mech;                // the chosen mechanism, once known
-  std::vector<std::string> unverified;  // what its messages could not have verified, in the order first met
-  Secret session_key;              // recovered with the keystore; printed only with --show-key
-};
+using json::Check;
+using json::RegistrationReport;
 
 class Verifier {
 public:
@@ -90,42 +77,6 @@ private:
   void fail(Reg& r, std::vector<Check>& checks, std::string_view name, std::string detail);
   void pass(std::vector<Check>& checks, std::string_view name);
   void check_keys(Reg& r, const msg::Message& m, std::vector<Check>& checks);
-  // The last kMemory values of one kind (nonces, Rand), forgetting the oldest: memory stays flat.
-  // The values sit in a ring in insertion order; an open-addressing table of fixed size (linear
-  // probing, at most half full, deletion by backward shift) finds them by hash. A slot holds 8
-  // bytes, not the value: its hash's upper half and its place in the ring, so that the table is
-  // half the size and a lookup of a fresh value, the common case, reads the ring only when the
-  // hashes agree. No rehash, no allocation per value.
-  class Recent {
-  public:
-    static constexpr std::size_t kMemory = 1 << 17;
-    // True when v was remembered already; remembers it otherwise. Values are taken as 16 bytes
-    // (nonces and Rand are 16 bytes, kd-protocol(7)): cut to 16, or padded with zeros.
-    bool seen_before(const Bytes& v);
-    // Starts loading the slot where a lookup of v begins, so that the miss overlaps other work.
-    void prefetch(const Bytes& v) const noexcept;
-
-  private:
-    struct Value {
-      std::uint64_t lo = 0, hi = 0;
-      bool operator==(const Value&) const = default;
-    };
-    struct Slot {
-      std::uint32_t tag = 0;  // the upper half of the value's hash; its low bits are the home slot
-      std::uint32_t at = 0;   // 1 + the value's place in the ring; 0: the slot is empty
-    };
-    static constexpr std::size_t kSlots = 2 * kMemory;  // a power of two
-    static Value value_of(const Bytes& v) noexcept;
-    static std::uint32_t tag_of(const Value& v) noexcept;
-    static std::size_t home(std::uint32_t tag) noexcept { return tag & (kSlots - 1); }
-    void add(std::uint32_t tag, std::uint32_t at) noexcept;
-    void remove(std::size_t place) noexcept;  // forgets ring_[place]
-
-    std::unique_ptr<Slot[]> slots_;  // kSlots, allocated with the first value
-    std::vector<Value> ring_;        // insertion order, kMemory at most
-    std::size_t next_ = 0;           // the oldest, once the ring is full
-  };
-
   const flow::Keystore* keys_;
   std::uint64_t skew_;
   using Regs = std::unordered_map<Key, Reg, KeyHash, KeyEqual>;
@@ -139,4 +90,4 @@ private:
   Recent nonces_, rands_;
 };
 
-}  // namespace kd::engine
+}  // namespace kd::verify

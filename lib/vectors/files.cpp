@@ -1,4 +1,4 @@
-#include "json/vectors.hpp"
+#include "vectors/files.hpp"
 
 #include <limits>
 #include <set>
@@ -8,7 +8,7 @@
 #include "flow/policy.hpp"
 #include "json/codec.hpp"
 
-namespace kd::json {
+namespace kd::vectors {
 
 using oj = nlohmann::ordered_json;
 
@@ -34,7 +34,7 @@ msg::Role role_of(const oj& j) {
   return *r;
 }
 
-void put_setup(oj& j, const vectors::Setup& s) {
+void put_setup(oj& j, const Setup& s) {
   j["suite"] = s.suite;
   j["flow"] = msg::flow_name(s.flow);
   j["binding"] = s.binding;
@@ -56,8 +56,8 @@ Bytes unhex(const oj& j) {
   return *b;
 }
 
-vectors::Setup get_setup(const oj& j) {
-  vectors::Setup s;
+Setup get_setup(const oj& j) {
+  Setup s;
   s.suite = j.at("suite").get<std::string>();
   auto flow = msg::parse_flow(j.at("flow").get<std::string>());
   if (!flow) throw std::runtime_error("bad flow");
@@ -65,7 +65,7 @@ vectors::Setup get_setup(const oj& j) {
   s.binding = j.at("binding").get<std::string>();
   if (s.binding != "json") {
     bool known = false;
-    for (const auto& b : vectors::wire_bindings()) known = known || b == s.binding;
+    for (const auto& b : wire_bindings()) known = known || b == s.binding;
     if (!known) throw std::runtime_error("unknown binding " + s.binding + " (json, sip, mgcp, h248, h323)");
     s.radius_secret = j.at("radius_secret").get<std::string>();
     if (s.radius_secret.empty() || s.radius_secret.size() > 128)
@@ -113,7 +113,7 @@ Result<std::string> vector_type(std::string_view text) {
   });
 }
 
-std::string encode_positive(const vectors::Positive& v) {
+std::string encode_positive(const Positive& v) {
   oj j;
   j["kd_vectors"] = 1;
   j["type"] = "positive";
@@ -140,12 +140,12 @@ std::string encode_positive(const vectors::Positive& v) {
   return j.dump(1) + "\n";
 }
 
-Result<vectors::Positive> decode_positive(std::string_view text) {
-  return guarded(text, [](const oj& j) -> Result<vectors::Positive> {
-    vectors::Positive v;
+Result<Positive> decode_positive(std::string_view text) {
+  return guarded(text, [](const oj& j) -> Result<Positive> {
+    Positive v;
     v.setup = get_setup(j);
     for (const auto& e : j.at("transcript")) {
-      vectors::Record r;
+      Record r;
       r.from = role_of(e.at("from"));
       if (e.contains("event")) {
         r.line = e.at("event").dump();
@@ -173,7 +173,7 @@ Result<vectors::Positive> decode_positive(std::string_view text) {
   });
 }
 
-std::string encode_negative(const vectors::Negative& v) {
+std::string encode_negative(const Negative& v) {
   oj j;
   j["kd_vectors"] = 1;
   j["type"] = "negative";
@@ -226,17 +226,17 @@ std::string encode_negative(const vectors::Negative& v) {
   return j.dump(1) + "\n";
 }
 
-Result<vectors::Negative> decode_negative(std::string_view text) {
-  return guarded(text, [](const oj& j) -> Result<vectors::Negative> {
-    vectors::Negative v;
+Result<Negative> decode_negative(std::string_view text) {
+  return guarded(text, [](const oj& j) -> Result<Negative> {
+    Negative v;
     std::set<int> ids;
     for (const auto& [flag, n] : j.at("notes").items())
       v.notes[flag] = {n.at("bugType").get<std::string>(), n.at("description").get<std::string>()};
     for (const auto& gj : j.at("testGroups")) {
-      vectors::Group g;
+      Group g;
       g.setup = get_setup(gj);
       for (const auto& t : gj.at("tests")) {
-        vectors::Case c;
+        Case c;
         c.tc_id = static_cast<int>(whole(t.at("tcId"), "tcId", 1, std::numeric_limits<int>::max()));
         if (!ids.insert(c.tc_id).second) throw std::runtime_error("tcId " + std::to_string(c.tc_id) + " appears twice");
         c.comment = t.at("comment").get<std::string>();
@@ -255,7 +255,7 @@ Result<vectors::Negative> decode_negative(std::string_view text) {
           const msg::StepSpec* spec = msg::find_step(c.step);
           if (!spec) throw std::runtime_error("tcId " + std::to_string(c.tc_id) + ": unknown step " + c.step);
           if (c.wire.empty()) throw std::runtime_error("tcId " + std::to_string(c.tc_id) + ": empty wire");
-          c.input = {role_of(t.at("target")), encode_wire_line(c.wire_binding, *spec, c.wire)};
+          c.input = {role_of(t.at("target")), json::encode_wire_line(c.wire_binding, *spec, c.wire)};
         } else {
           c.input = {role_of(t.at("target")), t.at("input").get<std::string>()};
         }
@@ -293,4 +293,4 @@ Result<vectors::Negative> decode_negative(std::string_view text) {
   });
 }
 
-}  // namespace kd::json
+}  // namespace kd::vectors
