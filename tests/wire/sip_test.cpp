@@ -181,6 +181,8 @@ TEST(Sip, RequestsAndTheirResponsesShareTheTransactionAndDialogIds) {
     const std::string q = wire_of(req), r = wire_of(resp);
     EXPECT_EQ(branch(q), branch(r)) << req << "/" << resp;
     EXPECT_EQ(branch(q).rfind("z9hG4bK", 0), 0u);
+    for (const char* h : {"Via", "Call-ID", "From", "To", "CSeq"})  // else the equalities below hold vacuously
+      EXPECT_NE(header(q, h), "") << req << " has no " << h;
     EXPECT_EQ(header(q, "Via"), header(r, "Via"));
     EXPECT_EQ(header(q, "Call-ID"), header(r, "Call-ID"));
     EXPECT_EQ(header(q, "From"), header(r, "From"));
