@@ -28,7 +28,7 @@ for f in proxied direct; do
   check "$f: the signaling messages have nothing unverified" \
     eq "$(jq -c 'select(.binding == "sip") | select(has("unverified"))' "$OUT" | wc -l)" 0
   # The other fields are those the secret gives (the decoding with the secret is checked against
-  # the JSON run in wire.test.sh).
+  # the JSON run in wire-flows-sip.test.sh).
   "$KD_BIN/kd-decode" --radius-secret-file "$D/radius-secret" "$D/flow.pcap" |
     jq -c 'select(.binding == "radius") | {step, fields: (.fields | del(.Authenticator_c))}' >"$D/with-secret"
   jq -c 'select(.binding == "radius") | {step, fields}' "$OUT" >"$D/without-secret"

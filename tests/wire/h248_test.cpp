@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "flows.hpp"
+#include "round_trip.hpp"
 #include "wire/codec.hpp"
 #include "wire/h248.hpp"
 
@@ -408,11 +409,7 @@ TEST(H248Decode, RandomMutationsNeverCrashAndWhatDecodesIsValid) {
     if (!r) continue;
     ++decoded;
     EXPECT_TRUE(kd::msg::validate(*r).ok()) << t;
-    auto again = h248().encode(*r);
-    ASSERT_TRUE(again.ok()) << t;
-    auto back = h248().decode(*again);
-    ASSERT_TRUE(back.ok()) << text_of(*again);
-    EXPECT_EQ(*back, *r);
+    EXPECT_TRUE(kd::wiretest::round_trips(h248(), *r)) << t;
   }
   EXPECT_GT(decoded, 0);  // some mutations (white space, comments) keep the message
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "flows.hpp"
+#include "round_trip.hpp"
 #include "wire/codec.hpp"
 #include "wire/h323.hpp"
 
@@ -476,6 +477,7 @@ TEST(H323Decode, FlippedBitsAndGarbageNeverCrash) {
       auto r = h323().decode(w);
       if (r.ok()) {
         EXPECT_TRUE(kd::msg::validate(*r).ok()) << step << " bit " << i;
+        EXPECT_TRUE(kd::wiretest::round_trips(h323(), *r)) << step << " bit " << i;
       }
     }
   }
@@ -490,6 +492,7 @@ TEST(H323Decode, FlippedBitsAndGarbageNeverCrash) {
       auto r = h323().decode(w);
       if (r.ok()) {
         EXPECT_TRUE(kd::msg::validate(*r).ok()) << step;
+        EXPECT_TRUE(kd::wiretest::round_trips(h323(), *r)) << step;
       }
     }
   }
@@ -500,6 +503,7 @@ TEST(H323Decode, FlippedBitsAndGarbageNeverCrash) {
     auto r = h323().decode(w);
     if (r.ok()) {
       EXPECT_TRUE(kd::msg::validate(*r).ok());
+      EXPECT_TRUE(kd::wiretest::round_trips(h323(), *r));
     }
   }
 }

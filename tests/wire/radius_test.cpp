@@ -15,6 +15,7 @@
 
 #include "crypto/suite.hpp"
 #include "flows.hpp"
+#include "round_trip.hpp"
 #include "wire/codec.hpp"
 #include "wire/radius.hpp"
 
@@ -539,7 +540,11 @@ TEST(RadiusDecodeErr, NoCrashOnRandomDamage) {
         b[i] = static_cast<std::uint8_t>(next() >> 16);
       }
       if (next() % 4 == 0) b.resize(next() % (b.size() + 8));
-      (void)rad().decode(b);  // any result, no crash, no hang
+      auto r = rad().decode(b);  // any result, no crash, no hang
+      if (r) {
+        EXPECT_TRUE(kd::msg::validate(*r).ok()) << step;
+        EXPECT_TRUE(kd::wiretest::round_trips(rad(), *r)) << step;
+      }
     }
   }
 }

@@ -1,0 +1,34 @@
+#!/bin/bash
+# The role tools' wire options: kd-switch in a signaling binding needs the RADIUS secret (unless the
+# AuC link is JSON), a missing or empty secret file is a file error, one others can read is used
+# with a warning that does not print it; --pcap-out without a binding, an unknown binding and bad
+# --addr values are usage errors.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/wire-lib.sh"
+
+W=$TMP/bad
+new_world "$W"
+run switch "$W/switch.state" "" --binding sip
+check "usage-err-no-radius-secret: kd-switch --binding sip without a secret is a usage error" eq "$RC" 2
+check "usage-err-no-radius-secret: the message names the option" grep -q -- "--radius-secret-file" "$ERR"
+run switch "$W/switch.state" "" --binding sip --auc-link json
+check "usage: --auc-link json needs no secret" eq "$RC" 0
+run switch "$W/switch.state" "" --binding sip --radius-secret-file "$W/no-such-secret"
+check "secret-err-missing: a missing secret file is a file error (exit 3)" eq "$RC" 3
+: >"$W/empty-secret"
+run switch "$W/switch.state" "" --binding sip --radius-secret-file "$W/empty-secret"
+check "secret-err-empty: an empty secret is a file error (exit 3)" eq "$RC:$(grep -c '1 to 128 bytes' "$ERR")" "3:1"
+printf 'visible-secret\n' >"$W/open-secret" && chmod 644 "$W/open-secret"
+run switch "$W/switch.state" "" --binding sip --radius-secret-file "$W/open-secret"
+check "secret: a secret file others can read is used, with a warning" eq "$RC:$(grep -c 'readable by group or others' "$ERR")" "0:1"
+check "secret: the warning does not print the secret" not_contains "$ERR" "visible-secret"
+run proxy "$W/proxy.state" "" --pcap-out "$W/x.pcap"
+check "usage-err-pcap-out-json: --pcap-out without a wire binding is a usage error" eq "$RC" 2
+run proxy "$W/proxy.state" "" --binding smtp
+check "usage-err-unknown-binding: exit 2" eq "$RC" 2
+run proxy "$W/proxy.state" "" --binding sip --addr nobody=1.2.3.4
+check "usage-err-addr-role: exit 2" eq "$RC" 2
+run proxy "$W/proxy.state" "" --binding sip --addr proxy=1.2.3
+check "usage-err-addr-ip: exit 2" eq "$RC" 2
+
+finish
