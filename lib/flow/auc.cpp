@@ -70,7 +70,7 @@ Output on_request(AucState& st, const msg::Message& m, Context& ctx) {  // s3 / 
     if (!st.issued.find(to_hex(rand))) break;
     ctx.rng->draw(Purpose::seal_nonce, 2 * crypto::kAeadNonceLen);
   }
-  msg::Message out = make(m.flow, proxied ? 4 : 3, *m.suite, *m.IDc, peer);
+  msg::Message out = make_message(m.flow, proxied ? 4 : 3, *m.suite, *m.IDc, peer);
   out.Rand = rand;
   out.Authenticator_c = crypto::authenticator(suite, (*term)->key.view(), rand, *m.IDc);
   crypto::SealBinding bc{m.flow, *m.IDc, peer, rand, msg::Role::term};

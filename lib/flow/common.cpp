@@ -32,7 +32,7 @@ void set_peer(msg::Message& m, std::string peer) {
   (m.flow == msg::Flow::proxied ? m.IDsp : m.IDss) = std::move(peer);
 }
 
-msg::Message make(msg::Flow flow, std::uint8_t step, const std::string& suite,
+msg::Message make_message(msg::Flow flow, std::uint8_t step, const std::string& suite,
                   const std::string& idc, const std::string& peer) {
   msg::Message m;
   m.flow = flow;
@@ -45,7 +45,7 @@ msg::Message make(msg::Flow flow, std::uint8_t step, const std::string& suite,
 
 Result<msg::Message> start_template(const StartParams& p, std::uint64_t now) {
   auto flow = p.via ? msg::Flow::proxied : msg::Flow::direct;
-  msg::Message m = make(flow, 1, p.suite, p.idc, p.via ? *p.via : p.sw);
+  msg::Message m = make_message(flow, 1, p.suite, p.idc, p.via ? *p.via : p.sw);
   m.N1 = Bytes(msg::kNonceLen, 0);  // placeholder so validation sees the full shape
   m.TS1 = now;
   m.IPc = p.contact;
@@ -70,7 +70,7 @@ Status edge_accept_register(EdgeExchange& ex, ReplayCache& seen, const msg::Mess
 
 msg::Message edge_challenge(EdgeExchange& ex, const msg::Message& m, const Bytes& rand,
                             Context& ctx) {
-  msg::Message out = make(m.flow, m.flow == msg::Flow::proxied ? 6 : 4, ex.suite, *m.IDc,
+  msg::Message out = make_message(m.flow, m.flow == msg::Flow::proxied ? 6 : 4, ex.suite, *m.IDc,
                           *peer_of(m));
   out.N1 = ex.term_n1;
   out.N2 = ctx.rng->draw(Purpose::nonce, msg::kNonceLen);
@@ -108,7 +108,7 @@ Status edge_accept_answer(EdgeExchange& ex, ReplayCache& seen, const msg::Messag
 msg::Message edge_success(const EdgeExchange& ex, const msg::Message& m, const Bytes& ekc,
                           const Secret& session_key, Context& ctx) {
   const auto& suite = *crypto::find_suite(ex.suite);
-  msg::Message out = make(m.flow, m.flow == msg::Flow::proxied ? 10 : 6, ex.suite, *m.IDc,
+  msg::Message out = make_message(m.flow, m.flow == msg::Flow::proxied ? 10 : 6, ex.suite, *m.IDc,
                           *peer_of(m));
   out.N1 = ex.term_n1;
   out.N2 = ctx.rng->draw(Purpose::nonce, msg::kNonceLen);

@@ -8,7 +8,9 @@ namespace kd::flow {
 
 const std::optional<std::string>& peer_of(const msg::Message& m);
 void set_peer(msg::Message& m, std::string peer);
-msg::Message make(msg::Flow flow, std::uint8_t step, const std::string& suite,
+// A message of the given step with the fields every step carries: suite, IDc and the peer (IDsp in
+// the proxied flow, IDss in the direct one).
+msg::Message make_message(msg::Flow flow, std::uint8_t step, const std::string& suite,
                   const std::string& idc, const std::string& peer);
 
 // s1 / d1: a fresh registration request. Starts a new exchange in ex.

@@ -19,7 +19,7 @@ Result<EdgeExchange*> find_exchange(ProxyState& st, const msg::Message& m) {
 Output on_register(ProxyState& st, const msg::Message& m, Context& ctx) {  // s1
   EdgeExchange ex;
   if (auto s = edge_accept_register(ex, st.seen_n1, m, ctx); !s) return Output::fail(s.error());
-  msg::Message out = make(m.flow, 2, *m.suite, *m.IDc, ctx.self_id);
+  msg::Message out = make_message(m.flow, 2, *m.suite, *m.IDc, ctx.self_id);
   out.IPc = ex.ipc;
   st.exchanges[*m.IDc] = std::move(ex);
   Output o;
@@ -27,7 +27,7 @@ Output on_register(ProxyState& st, const msg::Message& m, Context& ctx) {  // s1
   return o;
 }
 
-Output on_failure(ProxyState& st, const msg::Message& m, Context& ctx) {  // s5
+Output on_challenge(ProxyState& st, const msg::Message& m, Context& ctx) {  // s5: the 401 with the challenge
   auto ex = find_exchange(st, m);
   if (!ex) return Output::fail(ex.error());
   if ((*ex)->phase == Phase::awaiting_answer)
@@ -41,7 +41,7 @@ Output on_answer(ProxyState& st, const msg::Message& m, Context& ctx) {  // s7
   auto ex = find_exchange(st, m);
   if (!ex) return Output::fail(ex.error());
   if (auto s = edge_accept_answer(**ex, st.seen_n1, m, ctx); !s) return Output::fail(s.error());
-  msg::Message out = make(m.flow, 8, *m.suite, *m.IDc, ctx.self_id);
+  msg::Message out = make_message(m.flow, 8, *m.suite, *m.IDc, ctx.self_id);
   out.Rand = m.Rand;
   out.Authenticator_c = m.Authenticator_c;
   out.IPc = (*ex)->ipc;
@@ -80,7 +80,7 @@ Output proxy_handle(ProxyState& st, const msg::Message& m, Context& ctx) {
   if (st.pruned.due(ctx.now)) st.seen_n1.prune(ctx.now);
   switch (m.step) {
     case 1: return on_register(st, m, ctx);
-    case 5: return on_failure(st, m, ctx);
+    case 5: return on_challenge(st, m, ctx);
     case 7: return on_answer(st, m, ctx);
     default: return on_success(st, m, ctx);  // 9
   }

@@ -22,7 +22,7 @@ Result<SwitchRegistration*> find_reg(SwitchState& st, const msg::Message& m) {
 }
 
 msg::Message auth_request(const SwitchRegistration& r, const std::string& idc) {  // s3 / d2
-  return make(r.flow, r.flow == msg::Flow::proxied ? 3 : 2, r.suite, idc, r.peer);
+  return make_message(r.flow, r.flow == msg::Flow::proxied ? 3 : 2, r.suite, idc, r.peer);
 }
 
 Output on_register(SwitchState& st, const msg::Message& m, Context& ctx) {  // s2 / d1
@@ -63,7 +63,7 @@ Output on_vector(SwitchState& st, const msg::Message& m, Context& ctx) {  // s4 
   reg.challenge = std::move(c);
   Output o;
   if (proxied(m)) {
-    msg::Message out = make(m.flow, 5, reg.suite, *m.IDc, reg.peer);
+    msg::Message out = make_message(m.flow, 5, reg.suite, *m.IDc, reg.peer);
     out.Rand = m.Rand;
     o.messages.push_back(std::move(out));
   } else {
@@ -115,11 +115,11 @@ Output on_answer(SwitchState& st, const msg::Message& m, Context& ctx) {  // s8 
   }
   st.failures.erase(*m.IDc);
 
-  msg::Message report = make(m.flow, proxied(m) ? 11 : 7, reg.suite, *m.IDc, reg.peer);
+  msg::Message report = make_message(m.flow, proxied(m) ? 11 : 7, reg.suite, *m.IDc, reg.peer);
   report.Rand = c.rand;
   report.IPc = proxied(m) ? reg.ipc : reg.edge.ipc;
   if (proxied(m)) {
-    msg::Message out = make(m.flow, 9, reg.suite, *m.IDc, reg.peer);
+    msg::Message out = make_message(m.flow, 9, reg.suite, *m.IDc, reg.peer);
     out.EKc = c.ekc;
     out.EKsp = c.ekpeer;
     o.messages.push_back(std::move(out));

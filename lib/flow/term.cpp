@@ -48,7 +48,7 @@ Output on_challenge(TermState& st, const msg::Message& m, Context& ctx) {
   if (!key) return Output::fail(key.error());
   const auto& suite = *crypto::find_suite(reg.suite);
 
-  msg::Message out = make(m.flow, m.flow == msg::Flow::proxied ? 7 : 5, reg.suite, *m.IDc, reg.peer);
+  msg::Message out = make_message(m.flow, m.flow == msg::Flow::proxied ? 7 : 5, reg.suite, *m.IDc, reg.peer);
   out.N1 = ctx.rng->draw(Purpose::nonce, msg::kNonceLen);
   out.N2 = m.N2;
   out.TS3 = ctx.now;

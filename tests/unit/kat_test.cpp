@@ -72,6 +72,8 @@ std::vector<HmacCase> rfc4231_cases() {
   };
 }
 
+TEST(Suites, DefaultIsAes128) { EXPECT_EQ(kd::crypto::default_suite().name, "KD-AES128GCM-SHA256"); }
+
 TEST(KatHmac, Rfc4231Sha256Cases1To4And6And7) {
   for (const auto& c : rfc4231_cases())
     EXPECT_EQ(hmac_hex(HashId::sha256, c.key, c.data), c.sha256) << "RFC 4231 test case " << c.number;
