@@ -1,14 +1,15 @@
 #include "wire/h248.hpp"
 
 #include <array>
-#include <cctype>
 #include <initializer_list>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
-#include "crypto/suite.hpp"
-#include "wire/sip.hpp"
+#include "wire/envelope_id.hpp"
+#include "wire/h248_fields.hpp"
+#include "wire/host.hpp"
+#include "wire/text.hpp"
 
 namespace kd::wire {
 
@@ -17,6 +18,12 @@ using msg::Flow;
 using msg::Message;
 using msg::Role;
 using msg::StepSpec;
+using text::iequal;
+using text::is_alpha;
+using text::is_digit;
+using text::lower;
+using text::malformed;
+using text::quoted;
 
 namespace {
 
@@ -28,85 +35,27 @@ std::optional<Kind> kind_of(const StepSpec& s) {
   return p ? std::optional<Kind>(static_cast<Kind>(*p)) : std::nullopt;
 }
 
-
-
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-
-char lower_char(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = lower_char(c);
-  return out;
-}
-
-bool iequal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower_char(a[i]) != lower_char(b[i])) return false;
-  return true;
-}
-
 // A token in its long or short form (RFC 3525 B.2), case-insensitive.
 bool is_token(std::string_view s, std::string_view long_form, std::string_view short_form) {
   return iequal(s, long_form) || iequal(s, short_form);
 }
 
-Error malformed(std::string d) { return err(Code::malformed, std::move(d)); }
+// ---- the KD package (h248_fields.hpp) ---------------------------------------------------------
 
-// ---- the KD package --------------------------------------------------------------------------
-// Every KD value has one item name: a property kd/<name> of a termination, a parameter <name> of
-// the event kd/auth, or the extension X-<NAME> of a ServiceChange (whose names RFC 3525 caps at
-// six characters, hence the short names).
-
-enum class Form { text, hex, decimal, onoff, mechs };
-
-struct Item {
-  std::string_view name;
-  Form form;
-};
-
-Item item_of(Field f) {
-  switch (f) {
-    case Field::suite: return {"suite", Form::text};
-    case Field::IDc: return {"idc", Form::text};
-    case Field::IDsp: return {"idsp", Form::text};
-    case Field::IDss: return {"idss", Form::text};
-    case Field::N1: return {"n1", Form::hex};
-    case Field::N2: return {"n2", Form::hex};
-    case Field::TS1: case Field::TS2: case Field::TS3: case Field::TS4: return {"ts", Form::decimal};
-    case Field::Rand: return {"rand", Form::hex};
-    case Field::Authenticator_c: return {"authc", Form::hex};
-    case Field::EKc: return {"ekc", Form::hex};
-    case Field::EKsp: return {"eksp", Form::hex};
-    case Field::EKss: return {"ekss", Form::hex};
-    case Field::SecMechReq: return {"smreq", Form::onoff};
-    case Field::SecMechList: return {"mechs", Form::mechs};
-    case Field::SecMech: return {"mech", Form::text};
-    case Field::IPc: return {"ipc", Form::text};
-    case Field::MAC: return {"mac", Form::hex};
-  }
-  return {"?", Form::text};
+// The entry of a field (for TS2..TS4, its own entry of "ts").
+const FieldEntry& item_of(Field f) {
+  for (const FieldEntry& e : h248::kFields)
+    if (e.field == f) return e;
+  return h248::kFields[0];  // not reached: every field has an entry
 }
 
 bool known_item(std::string_view name) {
-  for (int f = 1; f <= msg::kFieldCount; ++f)
-    if (item_of(static_cast<Field>(f)).name == name) return true;
+  for (const FieldEntry& e : h248::kFields)
+    if (e.element == name) return true;
   return false;
 }
 
 // ---- encoding --------------------------------------------------------------------------------
-
-std::string quoted(std::string_view s) {
-  std::string out;  // appended, not added: GCC 12 -O3 reports a false -Werror=restrict on "x" + y
-  out.reserve(s.size() + 2);
-  out += '"';
-  out += s;
-  out += '"';
-  return out;
-}
 
 // Values as MEGACO text: strings as quotedString (IPc holds ':' and '[', which VALUE cannot),
 // hex and numbers as bare VALUE, the list as "[...]" of quoted "name;q=x" (RFC 3329 form).
@@ -118,26 +67,19 @@ std::string value_text(const msg::MechList& l) {
   std::string out = "[";
   for (const auto& mech : l) {
     if (out.size() > 1) out += ", ";
-    out += quoted(mech.name + ";q=" + sip::q_text(mech.q));
+    out += quoted(mech.name + ";q=" + text::q_text(mech.q));
   }
   return out + "]";
 }
 
-// Lowercase hex of SHA-256("kd-h248 " || label || 0x00 part1 || 0x00 part2 ...), cut to n digits.
-std::string derive(std::string_view label, std::initializer_list<std::string_view> parts, std::size_t n) {
-  Bytes in = to_bytes("kd-h248 ");
-  put_str(in, label);
-  for (auto p : parts) {
-    put_u8(in, 0);
-    put_str(in, p);
-  }
-  return to_hex(crypto::hash(crypto::HashId::sha256, in)).substr(0, n);
+std::string envelope_value(std::string_view label, std::initializer_list<std::string_view> parts, std::size_t n) {
+  return envelope_hex("kd-h248 ", label, parts, n);
 }
 
-// A UINT32 in 1..2^31-1 from 8 derived hex digits (0 is avoided: some stacks reserve it).
-std::string derive_id(std::string_view label, std::initializer_list<std::string_view> parts) {
+// A UINT32 in 1..2^31-1 from 8 envelope hex digits (0 is avoided: some stacks reserve it).
+std::string envelope_uint32(std::string_view label, std::initializer_list<std::string_view> parts) {
   std::uint32_t v = 0;
-  for (char c : derive(label, parts, 8)) v = v * 16 + static_cast<std::uint32_t>(is_digit(c) ? c - '0' : c - 'a' + 10);
+  for (char c : envelope_value(label, parts, 8)) v = v * 16 + static_cast<std::uint32_t>(is_digit(c) ? c - '0' : c - 'a' + 10);
   return std::to_string(1 + v % 0x7fffffffU);
 }
 
@@ -156,10 +98,10 @@ Envelope envelope(const Message& m, const StepSpec& spec) {
     // The proxied flow's messages do not name the switch: an RFC 2606 name stands in.
     default: e.mid = m.IDss ? h248::mid_for(*m.IDss) : "<switch.invalid>:2944"; break;
   }
-  e.transaction = derive_id("transaction", {to_hex(msg::canonical(m))});
-  e.termination = "kd/" + derive("termination", {flow, link, *m.suite, *m.IDc, reg}, 12);
+  e.transaction = envelope_uint32("transaction", {to_hex(msg::canonical(m))});
+  e.termination = "kd/" + envelope_value("termination", {flow, link, *m.suite, *m.IDc, reg}, 12);
   // The challenge's Events and the answer's ObservedEvents share the RequestID: both hold Rand.
-  if (m.Rand) e.request_id = derive_id("request-id", {flow, link, *m.suite, *m.IDc, reg, to_hex(*m.Rand)});
+  if (m.Rand) e.request_id = envelope_uint32("request-id", {flow, link, *m.suite, *m.IDc, reg, to_hex(*m.Rand)});
   return e;
 }
 
@@ -468,25 +410,6 @@ Result<std::string_view> single(const Node& n, std::string_view name) {
   return n.values[0].text;
 }
 
-Result<Bytes> hex_value(std::string_view name, std::string_view v) {
-  for (char c : v)
-    if (!is_digit(c) && (c < 'a' || c > 'f')) return malformed(std::string(name) + " must be lowercase hex");
-  auto b = from_hex(v);
-  if (!b) return malformed(std::string(name) + " has an odd number of hex digits");
-  return std::move(*b);
-}
-
-Result<std::uint64_t> uint_value(std::string_view name, std::string_view v) {
-  for (char c : v)
-    if (!is_digit(c)) return malformed(std::string(name) + " must be a decimal number without leading zeros");
-  if (v.empty() || (v.size() > 1 && v[0] == '0'))
-    return malformed(std::string(name) + " must be a decimal number without leading zeros");
-  if (v.size() > 19) return err(Code::bad_length, std::string(name) + " is out of range");
-  std::uint64_t x = 0;
-  for (char c : v) x = x * 10 + static_cast<std::uint64_t>(c - '0');
-  return x;
-}
-
 Result<msg::MechList> mech_values(const Node& n) {
   if (n.op != '=') return malformed("KD item mechs must be given with =");
   if (n.values.size() > msg::kMaxMechs) return err(Code::bad_length, "SecMechList must hold 1 to 16 mechanisms");
@@ -498,8 +421,8 @@ Result<msg::MechList> mech_values(const Node& n) {
     mech.name = std::string(e.substr(0, semi));
     if (semi != std::string_view::npos) {
       std::string_view q = e.substr(semi + 1);
-      if (q.size() < 2 || lower_char(q[0]) != 'q' || q[1] != '=') return malformed("mechs: bad parameter for " + mech.name);
-      auto qv = sip::parse_q(q.substr(2));
+      if (q.size() < 2 || text::lower_ascii(q[0]) != 'q' || q[1] != '=') return malformed("mechs: bad parameter for " + mech.name);
+      auto qv = text::parse_q(q.substr(2));
       if (!qv) return malformed("mechs: bad q-value for " + mech.name);
       mech.q = *qv;
     }
@@ -516,9 +439,9 @@ Status fill(Message& m, const Items& items) {
     const auto& name = item.name;
     const auto& node = item.node;
     Field field = Field::suite;
-    for (int f = 1; f <= msg::kFieldCount; ++f)
-      if (item_of(static_cast<Field>(f)).name == name) {
-        field = static_cast<Field>(f);
+    for (const FieldEntry& e : h248::kFields)
+      if (e.element == name) {
+        field = e.field;
         break;
       }
     if (name == "ts") {
@@ -526,7 +449,7 @@ Status fill(Message& m, const Items& items) {
             : has_field(spec, Field::TS3) ? Field::TS3 : Field::TS4;
       if (!has_field(spec, field)) return malformed("ts does not belong in " + std::string(spec.name));
     }
-    if (item_of(field).form == Form::mechs) {
+    if (item_of(field).form == Form::quoted_mech_list) {
       auto l = mech_values(*node);
       if (!l) return l.error();
       m.SecMechList = std::move(*l);
@@ -541,11 +464,11 @@ Status fill(Message& m, const Items& items) {
       if constexpr (std::is_same_v<T, std::string>) {
         slot = std::string(*v);
       } else if constexpr (std::is_same_v<T, Bytes>) {
-        auto b = hex_value(name, *v);
+        auto b = text::hex_value(name, *v);
         if (!b) st = b.error();
         else slot = std::move(*b);
       } else if constexpr (std::is_same_v<T, std::uint64_t>) {
-        auto x = uint_value(name, *v);
+        auto x = text::uint_value(name, *v);
         if (!x) st = x.error();
         else slot = *x;
       } else if constexpr (std::is_same_v<T, bool>) {
@@ -611,7 +534,7 @@ Result<const Node*> the_command(const std::vector<Node>& top) {
 namespace h248 {
 
 std::string mid_for(std::string_view id) {
-  const std::string host = sip::host_for(id);
+  const std::string host = host_for(id);
   // host_for gives a host name (its last label starts with a letter), an IPv4 address or "invalid".
   bool v4 = !host.empty();
   for (char c : host) v4 = v4 && (is_digit(c) || c == '.');
@@ -632,7 +555,7 @@ Result<Bytes> H248Codec::encode(const Message& m) const {
 
   std::vector<std::pair<std::string, std::string>> kd;  // item name, value text, in tag order
   for_each_field(m, [&](Field f, const auto& v) {
-    if (v) kd.emplace_back(item_of(f).name, value_text(*v));
+    if (v) kd.emplace_back(item_of(f).element, value_text(*v));
   });
 
   std::string out;
@@ -649,7 +572,7 @@ Result<Bytes> H248Codec::encode(const Message& m) const {
     for (std::size_t k = 0; k < kd.size(); ++k) {
       std::string name = kd[k].first;
       if (upper)
-        for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        name = text::upper(name);
       line(std::string(prefix) + name + " = " + kd[k].second + (k + 1 < kd.size() ? "," : ""));
     }
   };

@@ -13,7 +13,7 @@
 #include <optional>
 #include <utility>
 
-#include "crypto/suite.hpp"
+#include "wire/envelope_id.hpp"
 
 namespace kd::wire {
 
@@ -401,15 +401,8 @@ constexpr std::string_view kRasNames[] = {
     "infoRequestResponse", "nonStandardMessage", "unknownMessageResponse"};
 
 
-// SHA-256("kd-h323 " || label || (0x00 || part)...).
-Bytes derive(std::string_view label, std::initializer_list<std::string_view> parts) {
-  Bytes in = to_bytes("kd-h323 ");
-  put_str(in, label);
-  for (auto p : parts) {
-    put_u8(in, 0);
-    put_str(in, p);
-  }
-  return crypto::hash(crypto::HashId::sha256, in);
+Bytes envelope_value(std::string_view label, std::initializer_list<std::string_view> parts) {
+  return envelope_digest("kd-h323 ", label, parts);
 }
 
 const std::string& registrar(const Message& m) { return m.flow == Flow::proxied ? *m.IDsp : *m.IDss; }
@@ -604,14 +597,14 @@ std::uint16_t request_seq_num(const Message& m) {
   const auto ras = ras_of(spec);
   const bool registration = ras == Ras::rrq || ras == Ras::rcf;
   const bool term = term_link(spec);
-  const Bytes h = derive("seq", {msg::flow_name(m.flow), term ? "term" : "core", *m.suite, *m.IDc, registrar(m),
+  const Bytes h = envelope_value("seq", {msg::flow_name(m.flow), term ? "term" : "core", *m.suite, *m.IDc, registrar(m),
                                  registration ? "2" : "1", term ? to_hex(*m.N1) : std::string()});
   return static_cast<std::uint16_t>(1 + (h[0] << 8 | h[1]) % 65535);
 }
 
 std::string endpoint_identifier(const Message& m) {
   const StepSpec& spec = msg::spec_of(m);
-  return to_hex(derive("endpoint-id", {msg::flow_name(m.flow), term_link(spec) ? "term" : "core", *m.suite,
+  return to_hex(envelope_value("endpoint-id", {msg::flow_name(m.flow), term_link(spec) ? "term" : "core", *m.suite,
                                        *m.IDc, registrar(m)}))
       .substr(0, 16);
 }

@@ -6,8 +6,10 @@
 #include <utility>
 #include <vector>
 
-#include "crypto/suite.hpp"
-#include "wire/sip.hpp"
+#include "wire/envelope_id.hpp"
+#include "wire/host.hpp"
+#include "wire/mgcp_fields.hpp"
+#include "wire/text.hpp"
 
 namespace kd::wire {
 
@@ -16,6 +18,18 @@ using msg::Flow;
 using msg::Message;
 using msg::Role;
 using msg::StepSpec;
+using mgcp::kFields;
+using mgcp::kParams;
+using text::all_of;
+using text::iequal;
+using text::is_alnum;
+using text::is_alpha;
+using text::is_digit;
+using text::is_hexdig;
+using text::is_wsp;
+using text::malformed;
+using text::trim;
+using text::upper;
 
 namespace {
 
@@ -28,9 +42,6 @@ std::optional<Kind> kind_of(const StepSpec& s) {
   return p ? std::optional<Kind>(static_cast<Kind>(*p)) : std::nullopt;
 }
 
-
-
-
 // The events and signals of kd's own package "X-KD" (an experimental name, so it clashes with no
 // registered package): the call agent requests the authentication event and signals the challenge; the
 // gateway notifies the event with its answer; the call agent signals the completed registration.
@@ -38,35 +49,8 @@ constexpr std::string_view kAuthEvent = "X-KD/auth";
 constexpr std::string_view kChallengeSignal = "X-KD/chal";
 constexpr std::string_view kRegisteredSignal = "X-KD/reg";
 
-// The KD extension parameters. RFC 3435's grammar allows "X-" and at most six letters or digits,
-// and Wireshark reads exactly that, so the names are short.
-enum class P { flow, suite, idc, idsp, idss, n1, n2, ts, rand, auth, ekc, eksp, ekss, mreq, mlist, mech, ipc, mac };
-struct KdParam {
-  std::string_view name;
-  P p;
-};
-constexpr KdParam kParams[] = {
-    {"X-KDFLOW", P::flow}, {"X-KDSUIT", P::suite}, {"X-KDIDC", P::idc},   {"X-KDIDSP", P::idsp},
-    {"X-KDIDSS", P::idss}, {"X-KDN1", P::n1},      {"X-KDN2", P::n2},     {"X-KDTS", P::ts},
-    {"X-KDRAND", P::rand}, {"X-KDAUTH", P::auth},  {"X-KDEKC", P::ekc},   {"X-KDEKSP", P::eksp},
-    {"X-KDEKSS", P::ekss}, {"X-KDMREQ", P::mreq},  {"X-KDMLST", P::mlist}, {"X-KDMECH", P::mech},
-    {"X-KDIPC", P::ipc},   {"X-KDMAC", P::mac},
-};
-constexpr std::size_t kParamCount = sizeof kParams / sizeof kParams[0];
-
-// Lowercase hex of SHA-256("kd-mgcp " || label || (0x00 || part)...), cut to n digits.
-Bytes digest(std::string_view label, std::initializer_list<std::string_view> parts) {
-  Bytes in = to_bytes("kd-mgcp ");
-  put_str(in, label);
-  for (auto p : parts) {
-    put_u8(in, 0);
-    put_str(in, p);
-  }
-  return crypto::hash(crypto::HashId::sha256, in);
-}
-
-std::string derive(std::string_view label, std::initializer_list<std::string_view> parts, std::size_t n) {
-  return to_hex(digest(label, parts)).substr(0, n);
+std::string envelope_value(std::string_view label, std::initializer_list<std::string_view> parts, std::size_t n) {
+  return envelope_hex("kd-mgcp ", label, parts, n);
 }
 
 // RequestIdentifier (X:): the challenge RQNT and the NTFY answering it share one (keyed by Rand);
@@ -75,54 +59,11 @@ std::string request_id(const Message& m, const StepSpec& spec, Kind k) {
   const std::string flow(msg::flow_name(m.flow));
   const std::string link = term_link(spec) ? "term" : "core";
   const std::string& reg = m.flow == Flow::proxied ? *m.IDsp : *m.IDss;
-  if (k == Kind::success) return derive("request-id", {flow, link, *m.suite, *m.IDc, reg, "registered", to_hex(*m.EKc)}, 16);
-  return derive("request-id", {flow, link, *m.suite, *m.IDc, reg, to_hex(*m.Rand)}, 16);
-}
-
-std::string mech_list_text(const msg::MechList& l) {
-  std::string out;
-  for (const auto& mech : l) {
-    if (!out.empty()) out += ",";
-    out += mech.name + ";q=" + sip::q_text(mech.q);
-  }
-  return out;
+  if (k == Kind::success) return envelope_value("request-id", {flow, link, *m.suite, *m.IDc, reg, "registered", to_hex(*m.EKc)}, 16);
+  return envelope_value("request-id", {flow, link, *m.suite, *m.IDc, reg, to_hex(*m.Rand)}, 16);
 }
 
 // ---- parsing ------------------------------------------------------------------------------
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
-bool is_hexdig(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-bool is_wsp(char c) { return c == ' ' || c == '\t'; }
-char upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = upper(c);
-  return out;
-}
-
-bool iequal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (upper(a[i]) != upper(b[i])) return false;
-  return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_wsp(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_wsp(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-bool all_of(std::string_view s, bool (*pred)(char)) {
-  for (char c : s)
-    if (!pred(c)) return false;
-  return true;
-}
-
-Error malformed(std::string d) { return err(Code::malformed, std::move(d)); }
 
 struct MgcpText {
   std::string verb;  // uppercase
@@ -214,23 +155,6 @@ bool names_event(std::string_view list, std::string_view event) {
   return false;
 }
 
-Result<Bytes> hex_value(std::string_view name, std::string_view v) {
-  for (char c : v)
-    if (!is_digit(c) && (c < 'a' || c > 'f')) return malformed(std::string(name) + " must be lowercase hex");
-  auto b = from_hex(v);
-  if (!b) return malformed(std::string(name) + " has an odd number of hex digits");
-  return std::move(*b);
-}
-
-Result<std::uint64_t> uint_value(std::string_view name, std::string_view v) {
-  if (v.empty() || !all_of(v, is_digit) || (v.size() > 1 && v[0] == '0'))
-    return malformed(std::string(name) + " must be a decimal number without leading zeros");
-  if (v.size() > 19) return err(Code::bad_length, std::string(name) + " is out of range");
-  std::uint64_t x = 0;
-  for (char c : v) x = x * 10 + static_cast<std::uint64_t>(c - '0');
-  return x;
-}
-
 // "tls;q=0.9,ipsec-3gpp;q=0.5": RFC 3329 entries; other entry parameters are ignored, a missing q is 1.
 Result<msg::MechList> parse_mechs(std::string_view v) {
   msg::MechList out;
@@ -239,22 +163,8 @@ Result<msg::MechList> parse_mechs(std::string_view v) {
     std::string_view e = trim(v.substr(0, comma));
     if (e.empty()) return malformed("X-KDMLST names an empty mechanism");
     if (out.size() >= msg::kMaxMechs) return err(Code::bad_length, "SecMechList must hold 1 to 16 mechanisms");
-    std::size_t semi = e.find(';');
     msg::Mech mech;
-    mech.name = std::string(trim(e.substr(0, semi)));
-    bool have_q = false;
-    while (semi != std::string_view::npos) {
-      e.remove_prefix(semi + 1);
-      semi = e.find(';');
-      const std::string_view p = trim(e.substr(0, semi));
-      const std::size_t eq = p.find('=');
-      if (!iequal(trim(p.substr(0, eq)), "q")) continue;
-      if (have_q) return malformed("X-KDMLST: q appears twice for " + mech.name);
-      auto q = eq == std::string_view::npos ? std::nullopt : sip::parse_q(trim(p.substr(eq + 1)));
-      if (!q) return malformed("X-KDMLST: bad q-value for " + mech.name);
-      mech.q = *q;
-      have_q = true;
-    }
+    if (auto st = text::mech_entry(e, "X-KDMLST", false, mech); !st) return st.error();
     out.push_back(std::move(mech));
     if (comma == std::string_view::npos) break;
     v.remove_prefix(comma + 1);
@@ -262,15 +172,65 @@ Result<msg::MechList> parse_mechs(std::string_view v) {
   return out;
 }
 
+// The index in kParams of a KD parameter's name, at compile time.
+consteval std::size_t kd_param(std::string_view name) {
+  for (std::size_t k = 0; k < kParams.count; ++k)
+    if (kParams.names[k] == name) return k;
+  throw "not a KD parameter";
+}
+
+// The fields the KD parameters (kd, by their index in kParams) carry, as kFields maps them: the
+// text and hex values first (a bad hex value is reported first, in table order), then the others
+// in table order.
+Status read_fields(const std::array<std::optional<std::string_view>, kParams.count>& kd, const StepSpec& spec,
+                   Message& m) {
+  for (std::size_t k = 0; k < kParams.count; ++k) {
+    if (!kd[k]) continue;
+    const FieldEntry& f = kFields[kParams.first[k]];
+    if (f.form == Form::token) *string_slot(m, f.field) = std::string(*kd[k]);
+    if (f.form != Form::hex) continue;
+    auto b = text::hex_value(f.element, *kd[k]);
+    if (!b) return b.error();
+    *bytes_slot(m, f.field) = std::move(*b);
+  }
+  for (std::size_t k = 0; k < kParams.count; ++k) {
+    if (!kd[k]) continue;
+    const std::string_view v = *kd[k], name = kParams.names[k];
+    switch (kFields[kParams.first[k]].form) {
+      case Form::decimal: {
+        auto n = text::uint_value(name, v);
+        if (!n) return n.error();
+        const FieldEntry* f = entry_for_step(kFields, kParams, k, spec);
+        if (!f) return malformed(std::string(name) + " does not belong in " + std::string(spec.name));
+        *number_slot(m, f->field) = *n;
+        break;
+      }
+      case Form::true_flag:
+        if (v == "true") m.SecMechReq = true;
+        else if (v == "false") m.SecMechReq = false;  // validate() names the fault
+        else return malformed(std::string(name) + " must be true");
+        break;
+      case Form::mech_list: {
+        auto l = parse_mechs(v);
+        if (!l) return l.error();
+        m.SecMechList = std::move(*l);
+        break;
+      }
+      default: break;
+    }
+  }
+  return Ok{};
+}
+
 }  // namespace
 
 namespace mgcp {
 
-std::string endpoint_for(std::string_view idc) { return "aaln/1@" + sip::host_for(idc); }
+std::string endpoint_for(std::string_view idc) { return "aaln/1@" + host_for(idc); }
 
 std::uint32_t transaction_id(const Message& m) {
   const Bytes c = msg::canonical(m);
-  const Bytes d = digest("transaction-id", {std::string_view(reinterpret_cast<const char*>(c.data()), c.size())});
+  const Bytes d = envelope_digest("kd-mgcp ", "transaction-id", {std::string_view(reinterpret_cast<const char*>(c.data()), c.size())});
   std::uint64_t x = 0;
   for (int i = 0; i < 8; ++i) x = x << 8 | d[static_cast<std::size_t>(i)];
   return static_cast<std::uint32_t>(x % 999999999u + 1);
@@ -318,25 +278,28 @@ Result<Bytes> MgcpCodec::encode(const Message& m) const {
       line("S: ", kRegisteredSignal);
       break;
   }
-  line("X-KDFLOW: ", msg::flow_name(m.flow));
-  line("X-KDSUIT: ", *m.suite);
-  line("X-KDIDC: ", *m.IDc);
-  if (m.IDsp) line("X-KDIDSP: ", *m.IDsp);
-  if (m.IDss) line("X-KDIDSS: ", *m.IDss);
-  if (m.N1) line("X-KDN1: ", to_hex(*m.N1));
-  if (m.N2) line("X-KDN2: ", to_hex(*m.N2));
-  for (const auto* ts : {&m.TS1, &m.TS2, &m.TS3, &m.TS4})
-    if (*ts) line("X-KDTS: ", std::to_string(**ts));
-  if (m.Rand) line("X-KDRAND: ", to_hex(*m.Rand));
-  if (m.Authenticator_c) line("X-KDAUTH: ", to_hex(*m.Authenticator_c));
-  if (m.EKc) line("X-KDEKC: ", to_hex(*m.EKc));
-  if (m.EKsp) line("X-KDEKSP: ", to_hex(*m.EKsp));
-  if (m.EKss) line("X-KDEKSS: ", to_hex(*m.EKss));
-  if (m.SecMechReq) line("X-KDMREQ: ", "true");
-  if (m.SecMechList) line("X-KDMLST: ", mech_list_text(*m.SecMechList));
-  if (m.SecMech) line("X-KDMECH: ", *m.SecMech);
-  if (m.IPc) line("X-KDIPC: ", *m.IPc);
-  if (m.MAC) line("X-KDMAC: ", to_hex(*m.MAC));
+  for (const FieldEntry& f : kFields) {
+    auto kd = [&](std::string_view value) { line(std::string(f.element) + ": ", value); };
+    switch (f.form) {
+      case Form::flow: kd(msg::flow_name(m.flow)); break;
+      case Form::token:
+        if (const auto& v = *string_slot(m, f.field)) kd(*v);
+        break;
+      case Form::hex:
+        if (const auto& v = *bytes_slot(m, f.field)) kd(to_hex(*v));
+        break;
+      case Form::decimal:
+        if (const auto& v = *number_slot(m, f.field)) kd(std::to_string(*v));
+        break;
+      case Form::true_flag:
+        if (m.SecMechReq) kd("true");
+        break;
+      case Form::mech_list:
+        if (m.SecMechList) kd(text::mech_list_text(*m.SecMechList, ","));
+        break;
+      default: break;  // no other form in MGCP's table
+    }
+  }
   return Bytes(out.begin(), out.end());
 }
 
@@ -347,7 +310,7 @@ Result<Message> MgcpCodec::decode(ByteView wire) const {
 
   // The standard parameters kd reads, and the KD ones; each at most once.
   std::optional<std::string_view> rm, reqid, requested, signals, observed;
-  std::array<std::optional<std::string_view>, kParamCount> kd;
+  std::array<std::optional<std::string_view>, kParams.count> kd;
   for (const auto& [name, value] : t.params) {
     std::optional<std::string_view>* slot = nullptr;
     if (name == "RM") slot = &rm;
@@ -356,8 +319,8 @@ Result<Message> MgcpCodec::decode(ByteView wire) const {
     else if (name == "S") slot = &signals;
     else if (name == "O") slot = &observed;
     else if (name.starts_with("X-KD")) {
-      for (std::size_t i = 0; i < kParamCount; ++i)
-        if (name == kParams[i].name) slot = &kd[i];
+      for (std::size_t k = 0; k < kParams.count; ++k)
+        if (name == kParams.names[k]) slot = &kd[k];
       if (!slot) return malformed("unknown KD parameter " + name);
       if (value.empty()) return malformed(name + " has an empty value");
     }
@@ -389,13 +352,13 @@ Result<Message> MgcpCodec::decode(ByteView wire) const {
   if (kind != Kind::restart && (reqid->empty() || reqid->size() > 32 || !all_of(*reqid, is_hexdig)))
     return malformed("the RequestIdentifier (X) must be 1 to 32 hex digits");
 
-  auto get = [&](P p) -> std::optional<std::string_view> { return kd[static_cast<std::size_t>(p)]; };
-  const auto flow_s = get(P::flow);
+  auto get = [&](std::size_t k) { return kd[k]; };
+  const auto flow_s = get(kd_param("X-KDFLOW"));
   if (!flow_s) return err(Code::missing_field, "the message has no X-KDFLOW parameter");
   const auto flow = msg::parse_flow(*flow_s);
   if (!flow) return malformed("X-KDFLOW must be proxied or direct");
 
-  const bool tl = *flow == Flow::direct || get(P::n1) || get(P::n2) || get(P::ts);
+  const bool tl = *flow == Flow::direct || get(kd_param("X-KDN1")) || get(kd_param("X-KDN2")) || get(kd_param("X-KDTS"));
   Message m;
   m.flow = *flow;
   const bool px = *flow == Flow::proxied;
@@ -405,55 +368,7 @@ Result<Message> MgcpCodec::decode(ByteView wire) const {
     case Kind::answer: m.step = px ? (tl ? 7 : 8) : 5; break;
     case Kind::success: m.step = px ? (tl ? 10 : 9) : 6; break;
   }
-  const StepSpec& spec = *msg::find_step(m.flow, m.step);
-
-  Status st = Ok{};
-  auto str = [&](P p, std::optional<std::string>& out) {
-    if (auto v = get(p)) out = std::string(*v);
-  };
-  auto hex = [&](P p, std::optional<Bytes>& out) {
-    auto v = get(p);
-    if (!v || !st) return;
-    auto b = hex_value(kParams[static_cast<std::size_t>(p)].name, *v);
-    if (!b) st = b.error();
-    else out = std::move(*b);
-  };
-  str(P::suite, m.suite);
-  str(P::idc, m.IDc);
-  str(P::idsp, m.IDsp);
-  str(P::idss, m.IDss);
-  str(P::mech, m.SecMech);
-  str(P::ipc, m.IPc);
-  hex(P::n1, m.N1);
-  hex(P::n2, m.N2);
-  hex(P::rand, m.Rand);
-  hex(P::auth, m.Authenticator_c);
-  hex(P::ekc, m.EKc);
-  hex(P::eksp, m.EKsp);
-  hex(P::ekss, m.EKss);
-  hex(P::mac, m.MAC);
-  if (!st) return st.error();
-  if (auto ts = get(P::ts)) {
-    auto v = uint_value("X-KDTS", *ts);
-    if (!v) return v.error();
-    std::optional<std::uint64_t>* slot = nullptr;
-    if (has_field(spec, Field::TS1)) slot = &m.TS1;
-    else if (has_field(spec, Field::TS2)) slot = &m.TS2;
-    else if (has_field(spec, Field::TS3)) slot = &m.TS3;
-    else if (has_field(spec, Field::TS4)) slot = &m.TS4;
-    if (!slot) return malformed("X-KDTS does not belong in " + std::string(spec.name));
-    *slot = *v;
-  }
-  if (auto v = get(P::mreq)) {
-    if (*v == "true") m.SecMechReq = true;
-    else if (*v == "false") m.SecMechReq = false;  // validate() names the fault
-    else return malformed("X-KDMREQ must be true");
-  }
-  if (auto v = get(P::mlist)) {
-    auto l = parse_mechs(*v);
-    if (!l) return l.error();
-    m.SecMechList = std::move(*l);
-  }
+  if (auto st = read_fields(kd, msg::spec_of(m), m); !st) return st.error();
   if (auto vs = msg::validate(m); !vs) return vs.error();
   return m;
 }

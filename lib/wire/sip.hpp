@@ -25,15 +25,10 @@ namespace sip {
 
 inline constexpr std::size_t kMaxMessage = 65536;
 
-// Envelope pieces, exposed for the tests and for anyone reproducing kd's bytes.
-// A SIP host for an identity: the identity itself when it is an RFC 3261 hostname or IPv4 address,
-// else the part after its last '@' when that is one, else "invalid" (RFC 2606).
-std::string host_for(std::string_view id);
+// Envelope pieces, exposed for the tests and for anyone reproducing kd's bytes (the host of an
+// identity is wire/host.hpp's host_for, the q-values wire/text.hpp's).
 // The RFC 3261 user part for an identity ('@' and anything outside the user grammar %-escaped).
 std::string escape_user(std::string_view id);
-// RFC 3329 q-value text for a priority in thousandths ("1", "0", "0.5", "0.125"), and back.
-std::string q_text(std::uint16_t q);
-std::optional<std::uint16_t> parse_q(std::string_view s);
 
 }  // namespace sip
 }  // namespace kd::wire

@@ -10,7 +10,9 @@
 #include "flows.hpp"
 #include "round_trip.hpp"
 #include "wire/codec.hpp"
+#include "wire/host.hpp"
 #include "wire/sip.hpp"
+#include "wire/text.hpp"
 
 namespace {
 
@@ -348,6 +350,9 @@ TEST(Sip, WritesTheHeadersAndValuesAsDocumented) {
 
 TEST(Sip, EnvelopeHelpers) {
   using namespace kd::wire::sip;
+  using kd::wire::host_for;
+  using kd::wire::text::parse_q;
+  using kd::wire::text::q_text;
   EXPECT_EQ(host_for("ss1.example.org"), "ss1.example.org");
   EXPECT_EQ(host_for("alice@example.org"), "example.org");
   EXPECT_EQ(host_for("192.0.2.1"), "192.0.2.1");

@@ -1,0 +1,175 @@
+// SIP encoding: the envelope derived from the logical fields (or echoed from the message answered
+// or forwarded), the KD parameters from the field table.
+#include "wire/envelope_id.hpp"
+#include "wire/host.hpp"
+#include "wire/sip.hpp"
+#include "wire/sip_text.hpp"
+
+namespace kd::wire {
+
+std::string sip::escape_user(std::string_view id) {
+  static constexpr std::string_view kUnreservedMarks = "-_.!~*'()&=+$,;?/";
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : id) {
+    if (text::is_alnum(c) || kUnreservedMarks.find(c) != std::string_view::npos) {
+      out += c;
+    } else {
+      const auto u = static_cast<unsigned char>(c);
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    }
+  }
+  return out;
+}
+
+namespace sip::detail {
+
+using msg::Field;
+using msg::Flow;
+using msg::Message;
+using msg::StepSpec;
+
+namespace {
+
+struct Envelope {
+  std::string call_id, from_tag, to_tag, branch, sent_by, aor, request_uri;
+};
+
+std::string envelope_value(std::string_view label, std::initializer_list<std::string_view> parts, std::size_t n) {
+  return envelope_hex("kd-sip ", label, parts, n);
+}
+
+Envelope envelope(const Message& m, const StepSpec& spec, const StepShape& sh) {
+  const std::string& reg = m.flow == Flow::proxied ? *m.IDsp : *m.IDss;
+  const std::string flow(msg::flow_name(m.flow));
+  const std::string link = term_link(spec) ? "term" : "core";
+  const std::string& suite = *m.suite;
+  const std::string& idc = *m.IDc;
+  const std::string cseq = std::to_string(sh.cseq);
+  const std::string n1 = term_link(spec) ? to_hex(*m.N1) : std::string();
+  const std::string host = host_for(reg);
+  Envelope e;
+  e.call_id = envelope_value("call-id", {flow, link, suite, idc, reg}, 32);
+  e.from_tag = envelope_value("from-tag", {flow, link, suite, idc, reg}, 16);
+  e.to_tag = envelope_value("to-tag", {flow, link, suite, idc, reg}, 16);
+  e.branch = "z9hG4bK" + envelope_value("branch", {flow, link, suite, idc, reg, cseq, n1}, 24);
+  e.sent_by = host_for(term_link(spec) ? idc : *m.IDsp);
+  e.aor = std::string("sip:") + escape_user(idc) + "@" + host;
+  e.request_uri = std::string("sip:") + host;
+  return e;
+}
+
+// The KD authentication parameters, as kFields lists them.
+std::string kd_params(const Message& m) {
+  std::string out;
+  auto add = [&](std::string_view name, std::string_view value, bool quote) {
+    if (!out.empty()) out += ", ";
+    out += name;
+    out += '=';
+    if (quote) out += '"';
+    out += value;
+    if (quote) out += '"';
+  };
+  for (const FieldEntry& f : kFields) {
+    if (f.place != Place::param) continue;
+    switch (f.form) {
+      case Form::flow: add(f.element, msg::flow_name(m.flow), false); break;
+      case Form::token:
+      case Form::quoted:
+        if (const auto& v = *string_slot(m, f.field); v && (!f.fallback || contact_hostport(*v) != *v))
+          add(f.element, *v, f.form == Form::quoted);
+        break;
+      case Form::quoted_hex:
+        if (const auto& v = *bytes_slot(m, f.field)) add(f.element, to_hex(*v), true);
+        break;
+      case Form::decimal:
+        if (const auto& v = *number_slot(m, f.field)) add(f.element, std::to_string(*v), false);
+        break;
+      default: break;  // no other form among SIP's parameters
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string contact_hostport(const std::string& ipc) {
+  if (is_hostport(ipc)) return ipc;
+  if (is_ipv6(ipc)) return "[" + ipc + "]";
+  return "invalid";
+}
+
+Result<Bytes> encode(const Message& m, const SipText* prev) {
+  const StepSpec* spec = msg::find_step(m.flow, m.step);
+  if (!spec) return err(Code::unknown_step, "no such step");
+  auto sh = shape_of(*spec);
+  if (!sh) return err(Code::unknown_step, std::string(spec->name) + " does not travel over SIP");
+  if (auto st = msg::validate(m, msg::Sizes::loose); !st) return st.error();
+  const Envelope e = envelope(m, *spec, *sh);
+  const std::optional<Echo> echo = prev ? echo_of(*prev, sh->kind) : std::nullopt;
+  // [0140]: toward the terminal of the proxied flow it is the proxy that challenges, so s6 is a 407
+  // with Proxy-Authenticate and the terminal answers (s7) with Proxy-Authorization.
+  const bool by_proxy = m.flow == Flow::proxied && (m.step == 6 || m.step == 7);
+
+  std::string out;
+  auto line = [&](std::string_view a, std::string_view b = {}) {
+    out += a;
+    out += b;
+    out += "\r\n";
+  };
+  switch (sh->kind) {
+    case Kind::request: line("REGISTER ", e.request_uri + " SIP/2.0"); break;
+    case Kind::challenge:
+      line(by_proxy ? "SIP/2.0 407 Proxy Authentication Required" : "SIP/2.0 401 Unauthorized");
+      break;
+    case Kind::success: line("SIP/2.0 200 OK"); break;
+  }
+  if (!echo || echo->own_via) line("Via: SIP/2.0/UDP ", e.sent_by + ";branch=" + e.branch);
+  if (echo)
+    for (std::string_view via : echo->vias) line("Via: ", via);
+  if (sh->kind == Kind::request) line("Max-Forwards: ", std::to_string(echo ? echo->max_forwards : 70));
+  if (echo) {
+    line("From: ", echo->from);
+    std::string to(echo->to);
+    if (echo->add_to_tag) to += ";tag=" + e.to_tag;
+    line("To: ", to);
+    line("Call-ID: ", echo->call_id);
+    line("CSeq: ", echo->cseq);
+  } else {
+    line("From: <", e.aor + ">;tag=" + e.from_tag);
+    line("To: <", e.aor + (sh->kind == Kind::request ? ">" : ">;tag=" + e.to_tag));
+    line("Call-ID: ", e.call_id);
+    line("CSeq: ", std::to_string(sh->cseq) + " REGISTER");
+  }
+  const std::string user = escape_user(*m.IDc);
+  const std::string params = kd_params(m);
+  switch (sh->kind) {
+    case Kind::request:
+      line("Contact: <sip:", user + "@" + contact_hostport(*m.IPc) + ">");
+      line("Expires: 3600");
+      line(by_proxy ? "Proxy-Authorization: KD " : "Authorization: KD ", params);
+      if (m.SecMechList) {
+        line("Security-Client: ", text::mech_list_text(*m.SecMechList, ", "));
+        line("Require: sec-agree");
+        line("Proxy-Require: sec-agree");
+      }
+      break;
+    case Kind::challenge:
+      line(by_proxy ? "Proxy-Authenticate: KD " : "WWW-Authenticate: KD ", params);
+      if (m.SecMechReq) line("Require: sec-agree");
+      break;
+    case Kind::success:
+      line("Contact: <", e.aor + ">;expires=3600");
+      line("Authentication-Info: ", params);
+      if (m.SecMechList) line("Security-Verify: ", text::mech_list_text(*m.SecMechList, ", "));
+      break;
+  }
+  line("Content-Length: 0");
+  line("");
+  return Bytes(out.begin(), out.end());
+}
+
+}  // namespace sip::detail
+}  // namespace kd::wire
