@@ -10,6 +10,13 @@
 
 namespace kd::capture::detail {
 
+// Big-endian (network order) fields of the headers the reader walks.
+inline std::uint16_t be16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
+inline std::uint32_t be32(const std::uint8_t* p) {
+  return static_cast<std::uint32_t>(p[0]) << 24 | static_cast<std::uint32_t>(p[1]) << 16 |
+         static_cast<std::uint32_t>(p[2]) << 8 | p[3];
+}
+
 // The frame being decoded: what every Packet it completes carries.
 struct FrameInfo {
   std::uint64_t frame = 0;

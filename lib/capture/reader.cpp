@@ -15,6 +15,8 @@
 
 namespace kd::capture {
 
+using detail::be16;
+using detail::be32;
 using detail::FrameInfo;
 
 namespace {
@@ -27,12 +29,6 @@ constexpr int kMaxIpv6Headers = 16;
 // Distinct pieces one datagram may be in at once; real senders use a few dozen, and the bound keeps
 // the per-fragment work small for a hostile capture.
 constexpr std::size_t kMaxPieces = 512;
-
-std::uint16_t be16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
-std::uint32_t be32(const std::uint8_t* p) {
-  return static_cast<std::uint32_t>(p[0]) << 24 | static_cast<std::uint32_t>(p[1]) << 16 |
-         static_cast<std::uint32_t>(p[2]) << 8 | p[3];
-}
 
 // Dotted decimal, as inet_ntop writes it, into out's own storage (15 characters at most: no
 // allocation). inet_ntop goes through sprintf and was the reader's largest cost.

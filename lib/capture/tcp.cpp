@@ -9,12 +9,6 @@ namespace {
 
 constexpr std::uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04;
 
-std::uint16_t be16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
-std::uint32_t be32(const std::uint8_t* p) {
-  return static_cast<std::uint32_t>(p[0]) << 24 | static_cast<std::uint32_t>(p[1]) << 16 |
-         static_cast<std::uint32_t>(p[2]) << 8 | p[3];
-}
-
 std::string key_of(const std::string& src, const std::string& dst, std::uint16_t sport, std::uint16_t dport) {
   return src + '|' + dst + '|' + std::to_string(sport) + '|' + std::to_string(dport);
 }
