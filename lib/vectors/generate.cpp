@@ -14,7 +14,8 @@
 #include "crypto/suite.hpp"
 #include "wire/h323.hpp"
 #include "wire/radius.hpp"
-#include "json/codec.hpp"
+#include "json/line.hpp"
+#include "json/message.hpp"
 #include "vectors/vectors.hpp"
 #include "wire/codec.hpp"
 

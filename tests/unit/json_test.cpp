@@ -5,7 +5,11 @@
 #include <cstdio>
 #include <string>
 
-#include "json/codec.hpp"
+#include "json/event.hpp"
+#include "json/keystore.hpp"
+#include "json/line.hpp"
+#include "json/message.hpp"
+#include "json/state.hpp"
 
 namespace {
 
