@@ -7,8 +7,8 @@
 namespace kd::vectors::cases {
 
 // Encoding errors of the JSON binding, on the flow's first message and its answer.
-void json_cases(Builder& b) {
-  const auto reg = b.reg();
+void json_cases(CaseBuilder& b) {
+  const auto reg = b.registration_step();
   const std::string line = b.line(reg);
   auto replace = [&](std::string s, const std::string& from, const std::string& to) {
     auto at = s.find(from);
@@ -16,7 +16,7 @@ void json_cases(Builder& b) {
     return s.replace(at, from.size(), to);
   };
   const std::string ts = std::string("\"TS1\":") + std::to_string(kNow);
-  const M m = b.msg(reg);
+  const M m = b.message(reg);
   const std::string n1 = to_hex(*m.N1);
   struct Raw {
     std::string text, code, comment, flag;
@@ -46,53 +46,53 @@ void json_cases(Builder& b) {
       {replace(line, "\"flow\":\"" + std::string(msg::flow_name(b.setup().flow)) + "\"",
                std::string("\"flow\":\"") + (b.proxied() ? "direct" : "proxied") + "\""),
        "unknown_step", "the step of the other flow", "MalformedJson"},
-      {replace(line, "\"to\":\"" + std::string(msg::role_name(b.edge())) + "\"", "\"to\":\"auc\""), "malformed",
+      {replace(line, "\"to\":\"" + std::string(msg::role_name(b.edge_role())) + "\"", "\"to\":\"auc\""), "malformed",
        "\"to\" disagrees with the step", "MalformedJson"},
   };
-  for (const auto& r : raws) b.bad_raw(reg, r.text, r.code, r.comment, {r.flag});
+  for (const auto& r : raws) b.invalid_line(reg, r.text, r.code, r.comment, {r.flag});
   M x = m;
   x.N1.reset();
-  b.bad(reg, x, "missing_field", "N1 missing", {"MissingField"});
+  b.invalid(reg, x, "missing_field", "N1 missing", {"MissingField"});
 
-  const auto ans = b.ans();
-  M a = b.msg(ans);
+  const auto ans = b.answer_step();
+  M a = b.message(ans);
   M y = a;
   y.SecMechList = msg::MechList{};
-  b.bad(ans, y, "bad_length", "an empty SecMechList", {"BadLength"});
+  b.invalid(ans, y, "bad_length", "an empty SecMechList", {"BadLength"});
   y = a;
   y.SecMechList = msg::MechList{};
   for (int i = 0; i < 17; ++i) y.SecMechList->push_back({std::string("m") + std::to_string(i), 500});
-  b.bad(ans, y, "bad_length", "17 mechanisms", {"BadLength"});
+  b.invalid(ans, y, "bad_length", "17 mechanisms", {"BadLength"});
   y = a;
   y.SecMechList->push_back((*a.SecMechList)[0]);
-  b.bad(ans, y, "malformed", "a mechanism listed twice", {"DuplicateField"});
+  b.invalid(ans, y, "malformed", "a mechanism listed twice", {"DuplicateField"});
   y = a;
   (*y.SecMechList)[0].q = 1001;
-  b.bad(ans, y, "bad_length", "q of 1001", {"BadLength"});
+  b.invalid(ans, y, "bad_length", "q of 1001", {"BadLength"});
   y = a;
   (*y.SecMechList)[0].name = "TLS";
-  b.bad(ans, y, "malformed", "a mechanism name in uppercase", {"MalformedJson"});
-  M c = b.msg(b.chal());
+  b.invalid(ans, y, "malformed", "a mechanism name in uppercase", {"MalformedJson"});
+  M c = b.message(b.challenge_step());
   c.SecMechReq = false;
-  b.bad(b.chal(), c, "malformed", "SecMechReq false", {"MalformedJson"});
-  c = b.msg(b.chal());
+  b.invalid(b.challenge_step(), c, "malformed", "SecMechReq false", {"MalformedJson"});
+  c = b.message(b.challenge_step());
   c.Rand->push_back(0);
-  b.bad(b.chal(), c, "bad_length", "Rand of 17 bytes", {"BadLength"});
+  b.invalid(b.challenge_step(), c, "bad_length", "Rand of 17 bytes", {"BadLength"});
 }
 
 // Integers written beyond 2^64-1 are integers above their range (bad_length), not malformed: catches
 // a parser that turns them into floating-point numbers and calls them fractions.
-void json_number_cases(Builder& b) {
+void json_number_cases(CaseBuilder& b) {
   auto widen = [](std::string line, const std::string& key, const std::string& digits) {
     const auto at = line.find("\"" + key + "\":");
     if (at == std::string::npos) throw std::logic_error("no " + key + " in " + line);
     const auto from = at + key.size() + 3, to = line.find_first_not_of("0123456789", from);
     return line.replace(from, to - from, digits);
   };
-  b.bad_raw(b.reg(), widen(b.line(b.reg()), "TS1", "18446744073709551616"), "bad_length",
-            "TS1 of 2^64, an integer beyond 64 bits", {"BadLength"});
-  b.bad_raw(b.ans(), widen(b.line(b.ans()), "q", "18446744073709551617"), "bad_length",
-            "a q of 2^64 + 1, an integer beyond 64 bits", {"BadLength"});
+  b.invalid_line(b.registration_step(), widen(b.line(b.registration_step()), "TS1", "18446744073709551616"), "bad_length",
+                 "TS1 of 2^64, an integer beyond 64 bits", {"BadLength"});
+  b.invalid_line(b.answer_step(), widen(b.line(b.answer_step()), "q", "18446744073709551617"), "bad_length",
+                 "a q of 2^64 + 1, an integer beyond 64 bits", {"BadLength"});
 }
 
 }  // namespace kd::vectors::cases

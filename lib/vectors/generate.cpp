@@ -97,7 +97,7 @@ Negative make_negative(const std::string& suite_name) {
       int next = flow == msg::Flow::proxied ? 1 : 1001;
       Group g;
       g.setup = base_setup(std::string(suite.name), flow);
-      Builder b(g, next);
+      CaseBuilder b(g, next);
       authenticator_cases(b);
       seal_cases(b);
       mac_cases(b);

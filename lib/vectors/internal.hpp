@@ -28,9 +28,9 @@ Bytes flip(Bytes b, std::size_t i);
 using R = msg::Role;
 using M = msg::Message;
 
-class Builder {
+class CaseBuilder {
 public:
-  Builder(Group& g, int& next_id) : g_(g), next_(next_id), run_(run_registration(g.setup, drv_)) {
+  CaseBuilder(Group& g, int& next_id) : g_(g), next_(next_id), run_(run_registration(g.setup, drv_)) {
     proxied_ = g.setup.flow == msg::Flow::proxied;
     suite_ = crypto::find_suite(g.setup.suite);
     key_ = Secret(*from_hex(run_.term_key));
@@ -41,16 +41,16 @@ public:
   const Secret& session_key() const { return key_; }
   const Setup& setup() const { return g_.setup; }
 
-  // Step names of this flow.
-  std::string reg() const { return proxied_ ? "s1" : "d1"; }
-  std::string req() const { return proxied_ ? "s3" : "d2"; }
-  std::string vec() const { return proxied_ ? "s4" : "d3"; }
-  std::string chal() const { return proxied_ ? "s6" : "d4"; }
-  std::string ans() const { return proxied_ ? "s7" : "d5"; }
-  std::string sw_ans() const { return proxied_ ? "s8" : "d5"; }
-  std::string succ() const { return proxied_ ? "s10" : "d6"; }
-  std::string rep() const { return proxied_ ? "s11" : "d7"; }
-  R edge() const { return proxied_ ? R::proxy : R::sw; }  // who faces the terminal
+  // The steps of this flow, by what they carry (kd-protocol(7), THE TWO FLOWS).
+  std::string registration_step() const { return proxied_ ? "s1" : "d1"; }   // the terminal registers
+  std::string auc_request_step() const { return proxied_ ? "s3" : "d2"; }    // the switch asks the AuC
+  std::string auc_answer_step() const { return proxied_ ? "s4" : "d3"; }     // Rand, sealed keys
+  std::string challenge_step() const { return proxied_ ? "s6" : "d4"; }      // to the terminal
+  std::string answer_step() const { return proxied_ ? "s7" : "d5"; }         // the terminal's answer
+  std::string switch_answer_step() const { return proxied_ ? "s8" : "d5"; }  // that answer at the switch
+  std::string success_step() const { return proxied_ ? "s10" : "d6"; }       // to the terminal, under the MAC
+  std::string report_step() const { return proxied_ ? "s11" : "d7"; }       // the success report to the AuC
+  R edge_role() const { return proxied_ ? R::proxy : R::sw; }  // who faces the terminal
   std::string next_of(const std::string& step) const {
     // the step delivered right after `step` in this flow's transcript
     bool seen = false;
@@ -67,11 +67,12 @@ public:
       if (r.step == step) return r.line;
     throw std::logic_error("no step " + step);
   }
-  M msg(const std::string& step) const { return *json::decode_message(line(step)); }
-  static std::string enc(const M& m) { return json::encode_message(m); }
+  M message(const std::string& step) const { return *json::decode_message(line(step)); }  // of the run
+  static std::string encode(const M& m) { return json::encode_message(m); }
   R target_of(const std::string& step) const { return msg::find_step(step)->to; }
 
-  M remac(M m) const {
+  // m with its MAC recomputed under the session key, so that only the change under test is wrong.
+  M with_new_mac(M m) const {
     m.MAC = crypto::message_mac(*suite_, key_.view(), m);
     return m;
   }
@@ -93,17 +94,19 @@ public:
     g_.tests.push_back(std::move(c));
   }
   // An invalid message delivered just before its own step would be.
-  void bad(const std::string& step, const M& m, const std::string& error, const std::string& comment,
-           std::vector<std::string> flags, Overrides o = {}) {
-    add(step, target_of(step), enc(m), "invalid", error, comment, std::move(flags), o);
+  void invalid(const std::string& step, const M& m, const std::string& error, const std::string& comment,
+               std::vector<std::string> flags, Overrides o = {}) {
+    add(step, target_of(step), encode(m), "invalid", error, comment, std::move(flags), o);
   }
-  void bad_raw(const std::string& step, std::string raw, const std::string& error,
-               const std::string& comment, std::vector<std::string> flags) {
+  // The same with a line that is no encoded message (raw JSON text).
+  void invalid_line(const std::string& step, std::string raw, const std::string& error,
+                    const std::string& comment, std::vector<std::string> flags) {
     add(step, target_of(step), std::move(raw), "invalid", error, comment, std::move(flags));
   }
-  void good(const std::string& step, const M& m, const std::string& comment,
-            std::vector<std::string> flags, Overrides o = {}, const std::string& result = "valid") {
-    add(step, target_of(step), enc(m), result, "", comment, std::move(flags), o);
+  // A message that must be accepted ("valid", or "acceptable"), delivered just before its own step.
+  void accepted(const std::string& step, const M& m, const std::string& comment,
+                std::vector<std::string> flags, Overrides o = {}, const std::string& result = "valid") {
+    add(step, target_of(step), encode(m), result, "", comment, std::move(flags), o);
   }
 
   // Delivers `first` in the state before `before`, routes what follows, and returns the
@@ -142,13 +145,13 @@ private:
 };
 
 // The case families of make_negative(), in the order their cases take tcIds.
-void authenticator_cases(Builder& b);
-void seal_cases(Builder& b);
-void mac_cases(Builder& b);
-void mechanism_cases(Builder& b);
-void freshness_cases(Builder& b);
-void exchange_cases(Builder& b);
-void json_cases(Builder& b);
-void json_number_cases(Builder& b);
+void authenticator_cases(CaseBuilder& b);
+void seal_cases(CaseBuilder& b);
+void mac_cases(CaseBuilder& b);
+void mechanism_cases(CaseBuilder& b);
+void freshness_cases(CaseBuilder& b);
+void exchange_cases(CaseBuilder& b);
+void json_cases(CaseBuilder& b);
+void json_number_cases(CaseBuilder& b);
 
 }  // namespace kd::vectors::cases
