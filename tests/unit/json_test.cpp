@@ -1,4 +1,4 @@
-// The JSON codec: message lines (byte-exact round trip, and each rejection with its exact code),
+// json/: message lines (byte-exact round trip, and each rejection with its exact code), events,
 // keystores and state files. Every line here is written by hand.
 #include <gtest/gtest.h>
 
