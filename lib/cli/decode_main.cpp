@@ -21,7 +21,9 @@
 #include "cli/tools.hpp"
 #include "cli/wire_io.hpp"
 #include "verify/verifier.hpp"
-#include "json/codec.hpp"
+#include "json/line.hpp"
+#include "json/message.hpp"
+#include "json/record.hpp"
 #include "wire/radius.hpp"
 
 namespace kd::cli {

@@ -7,7 +7,10 @@
 #include "cli/io.hpp"
 #include "cli/tools.hpp"
 #include "cli/wire_io.hpp"
-#include "json/codec.hpp"
+#include "json/event.hpp"
+#include "json/line.hpp"
+#include "json/message.hpp"
+#include "json/record.hpp"
 
 namespace kd::cli {
 

@@ -4,7 +4,7 @@
 #include <array>
 #include <map>
 
-#include "json/codec.hpp"
+#include "json/line.hpp"
 
 namespace kd::cli {
 

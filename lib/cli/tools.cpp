@@ -13,7 +13,8 @@
 #include "crypto/suite.hpp"
 #include "flow/roles.hpp"
 #include "engine/engine.hpp"
-#include "json/codec.hpp"
+#include "json/keystore.hpp"
+#include "json/line.hpp"
 
 namespace kd::cli {
 

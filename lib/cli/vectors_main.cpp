@@ -15,7 +15,8 @@
 #include "cli/io.hpp"
 #include "cli/tools.hpp"
 #include "crypto/suite.hpp"
-#include "json/codec.hpp"
+#include "json/keystore.hpp"
+#include "json/line.hpp"
 #include "vectors/files.hpp"
 #include "vectors/vectors.hpp"
 

@@ -13,7 +13,8 @@
 #include <sys/stat.h>
 
 #include "cli/io.hpp"
-#include "json/codec.hpp"
+#include "json/keystore.hpp"
+#include "json/message.hpp"
 #include "wire/radius.hpp"
 
 namespace kd::cli {

@@ -1,7 +1,9 @@
 #include "engine/engine.hpp"
 
 #include "crypto/suite.hpp"
-#include "json/codec.hpp"
+#include "json/event.hpp"
+#include "json/message.hpp"
+#include "json/state.hpp"
 
 namespace kd::engine {
 

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "flow/policy.hpp"
-#include "json/codec.hpp"
+#include "json/message.hpp"
 
 namespace kd::vectors {
 

@@ -2,7 +2,8 @@
 
 #include "engine/engine.hpp"
 #include "flow/policy.hpp"
-#include "json/codec.hpp"
+#include "json/line.hpp"
+#include "json/message.hpp"
 #include "vectors/vectors.hpp"
 #include "wire/codec.hpp"
 

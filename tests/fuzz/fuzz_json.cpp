@@ -6,7 +6,9 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "json/codec.hpp"
+#include "json/keystore.hpp"
+#include "json/message.hpp"
+#include "json/state.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -7,7 +7,9 @@
 Each directory of lib/ is a part. MANIFEST, written by lib/CMakeLists.txt at configure time, has
 one line per part: "part layer=n public=a,b private=c third=x,y". A part links only parts of a lower
 layer (DESIGN.md, "Layers"). A file of a part may include its own part and the parts it links, and a third-party header only when its part links that library (all
-third-party libraries link PRIVATE, so a part's headers may include none). Also refused: a link the
+third-party libraries link PRIVATE, so a part's headers may include none). A part's internal.hpp is
+what its sources share among themselves, which no other part includes: it counts as a source (it
+may include the part's third-party library and the parts it links PRIVATE). Also refused: a link the
 sources do not use, a PUBLIC link no header needs or a PRIVATE one a header needs (a dependent's
 headers would then not compile), and a cycle.
 """
@@ -46,6 +48,20 @@ def scan(lib):
                         deps.append(("third", THIRD_PARTY[head]))
                 files[os.path.relpath(path, lib)] = deps
     return parts
+
+
+def foreign_internals(lib):
+    """(file, include) for each include of another part's internal.hpp."""
+    out = []
+    for root, _, names in os.walk(lib):
+        for name in sorted(names):
+            if name.endswith((".hpp", ".cpp", ".h")):
+                path = os.path.join(root, name)
+                part = os.path.relpath(path, lib).split(os.sep)[0]
+                with open(path, encoding="utf-8") as f:
+                    out += [(os.path.relpath(path, lib), inc) for delim, inc in INCLUDE.findall(f.read())
+                            if delim == '"' and os.path.basename(inc) == "internal.hpp" and inc.split("/")[0] != part]
+    return sorted(out)
 
 
 def graph(parts):
@@ -133,7 +149,7 @@ def check(lib, manifest):
                                 "a link goes down only")
         used, used_by_headers, third_used = set(), set(), set()
         for path, deps in sorted(files.items()):
-            header = path.endswith((".hpp", ".h"))
+            header = path.endswith((".hpp", ".h")) and os.path.basename(path) != "internal.hpp"
             for kind, dep in deps:
                 if kind == "part":
                     if dep == part:
@@ -157,6 +173,8 @@ def check(lib, manifest):
             problems.append(f"a header of lib/{part}/ includes {dep}/ but kd_{part} links kd_{dep} PRIVATE (make it PUBLIC)")
         for dep in sorted(m[part]["third"] - third_used):
             problems.append(f"kd_{part} links {dep} but includes nothing of it")
+    for path, inc in foreign_internals(lib):
+        problems.append(f"lib/{path} includes {inc}, which is internal to its part")
     cyc = cycles({p: e["public"] | e["private"] for p, e in m.items()})
     for c in cyc:
         problems.append("the links form a cycle: " + " <-> ".join("kd_" + p for p in c))

@@ -18,7 +18,7 @@
 #include "crypto/suite.hpp"
 #include "engine/engine.hpp"
 #include "flow/roles.hpp"
-#include "json/codec.hpp"
+#include "json/message.hpp"
 
 namespace {
 

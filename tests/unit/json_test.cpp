@@ -1,11 +1,15 @@
-// The JSON codec: message lines (byte-exact round trip, and each rejection with its exact code),
+// json/: message lines (byte-exact round trip, and each rejection with its exact code), events,
 // keystores and state files. Every line here is written by hand.
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <string>
 
-#include "json/codec.hpp"
+#include "json/event.hpp"
+#include "json/keystore.hpp"
+#include "json/line.hpp"
+#include "json/message.hpp"
+#include "json/state.hpp"
 
 namespace {
 

@@ -13,7 +13,8 @@
 
 #include "verify/verifier.hpp"
 #include "flows.hpp"
-#include "json/codec.hpp"
+#include "json/message.hpp"
+#include "json/record.hpp"
 
 namespace {
 

@@ -1,0 +1,259 @@
+// The role state files (state.hpp): written with nlohmann's ADL hooks; read through them inside a
+// try block, since a state file that does not parse is reported, not thrown.
+#include "json/state.hpp"
+
+#include <algorithm>
+#include <tuple>
+#include <vector>
+
+#include "json/internal.hpp"
+
+namespace kd::flow {
+
+using nlohmann::json;
+
+// Numbers of a state file: non-negative integers within range, or the file is damaged (nlohmann's
+// get<unsigned>() would wrap -5 to 2^64-5, a challenge that never expires).
+static std::uint64_t u64(const json& j, std::uint64_t max = UINT64_MAX) {
+  if (!j.is_number_unsigned() || j.get<std::uint64_t>() > max)
+    throw std::runtime_error("a number out of range: " + j.dump());
+  return j.get<std::uint64_t>();
+}
+constexpr std::uint64_t kMaxSeq = std::uint64_t{1} << 62;  // so that the next number never wraps
+static std::map<std::string, std::uint64_t> expiry_map(const json& j) {
+  if (!j.is_object()) throw std::runtime_error("an expiry map must be an object: " + j.dump());
+  std::map<std::string, std::uint64_t> m;
+  for (const auto& [k, v] : j.items()) m[k] = u64(v);
+  return m;
+}
+
+static json hex(const Bytes& b) { return to_hex(b); }
+static Bytes unhex(const json& j) {
+  auto b = from_hex(j.get<std::string>());
+  if (!b) throw std::runtime_error("bad hex in state");
+  return *b;
+}
+static json opt_hex(const std::optional<Bytes>& b) { return b ? json(to_hex(*b)) : json(nullptr); }
+static std::optional<Bytes> opt_unhex(const json& j) {
+  if (j.is_null()) return std::nullopt;
+  return unhex(j);
+}
+
+static json mechs_json(const msg::MechList& l) {
+  json a = json::array();
+  for (const auto& m : l) a.push_back({{"name", m.name}, {"q", m.q}});
+  return a;
+}
+static msg::MechList mechs_from(const json& a) {
+  msg::MechList l;
+  for (const auto& m : a) l.push_back({m.at("name").get<std::string>(), static_cast<std::uint16_t>(u64(m.at("q"), 1000))});
+  return l;
+}
+static json flow_json(msg::Flow f) { return msg::flow_name(f); }
+static msg::Flow flow_from(const json& j) {
+  auto f = msg::parse_flow(j.get<std::string>());
+  if (!f) throw std::runtime_error("bad flow in state");
+  return *f;
+}
+
+void to_json(json& j, const ReplayCache& c) { j = c.expiry; }
+void from_json(const json& j, ReplayCache& c) { c.expiry = expiry_map(j); }
+
+void to_json(json& j, const EdgeExchange& e) {
+  j = {{"phase", static_cast<int>(e.phase)}, {"suite", e.suite}, {"ipc", e.ipc},
+       {"term_n1", hex(e.term_n1)}, {"n2", opt_hex(e.n2)}, {"rand", opt_hex(e.rand)},
+       {"mechs", mechs_json(e.mechs)}, {"chosen", e.chosen}};
+}
+void from_json(const json& j, EdgeExchange& e) {
+  int phase = static_cast<int>(u64(j.at("phase"), 2));
+  if (phase < 0 || phase > 2) throw std::runtime_error("bad phase in state");
+  e.phase = static_cast<EdgeExchange::Phase>(phase);
+  e.suite = j.at("suite").get<std::string>();
+  e.ipc = j.at("ipc").get<std::string>();
+  e.term_n1 = unhex(j.at("term_n1"));
+  e.n2 = opt_unhex(j.at("n2"));
+  e.rand = opt_unhex(j.at("rand"));
+  e.mechs = mechs_from(j.at("mechs"));
+  e.chosen = j.at("chosen").get<std::string>();
+}
+
+void to_json(json& j, const TermRegistration& r) {
+  j = {{"phase", static_cast<int>(r.phase)}, {"flow", flow_json(r.flow)}, {"suite", r.suite},
+       {"peer", r.peer}, {"contact", r.contact}, {"mechs", mechs_json(r.mechs)}, {"n1", hex(r.n1)},
+       {"rand", opt_hex(r.rand)}, {"chosen", r.chosen}, {"registered_at", r.registered_at}};
+}
+void from_json(const json& j, TermRegistration& r) {
+  int phase = static_cast<int>(u64(j.at("phase"), 2));
+  if (phase < 0 || phase > 2) throw std::runtime_error("bad phase in state");
+  r.phase = static_cast<TermRegistration::Phase>(phase);
+  r.flow = flow_from(j.at("flow"));
+  r.suite = j.at("suite").get<std::string>();
+  r.peer = j.at("peer").get<std::string>();
+  r.contact = j.at("contact").get<std::string>();
+  r.mechs = mechs_from(j.at("mechs"));
+  r.n1 = unhex(j.at("n1"));
+  r.rand = opt_unhex(j.at("rand"));
+  r.chosen = j.at("chosen").get<std::string>();
+  r.registered_at = u64(j.at("registered_at"));
+}
+
+void to_json(json& j, const Challenge& c) {
+  j = {{"rand", hex(c.rand)}, {"authenticator", hex(c.authenticator)}, {"ekc", hex(c.ekc)},
+       {"ekpeer", hex(c.ekpeer)}, {"expires", c.expires}};
+}
+void from_json(const json& j, Challenge& c) {
+  c.rand = unhex(j.at("rand"));
+  c.authenticator = unhex(j.at("authenticator"));
+  c.ekc = unhex(j.at("ekc"));
+  c.ekpeer = unhex(j.at("ekpeer"));
+  c.expires = u64(j.at("expires"));
+}
+
+void to_json(json& j, const SwitchRegistration& r) {
+  j = {{"flow", flow_json(r.flow)}, {"suite", r.suite}, {"peer", r.peer}, {"ipc", r.ipc},
+       {"challenge", r.challenge ? json(*r.challenge) : json(nullptr)},
+       {"edge", r.edge}};
+}
+void from_json(const json& j, SwitchRegistration& r) {
+  r.flow = flow_from(j.at("flow"));
+  r.suite = j.at("suite").get<std::string>();
+  r.peer = j.at("peer").get<std::string>();
+  r.ipc = j.at("ipc").get<std::string>();
+  if (!j.at("challenge").is_null()) r.challenge = j.at("challenge").get<Challenge>();
+  r.edge = j.at("edge").get<EdgeExchange>();
+}
+
+void to_json(json& j, const Failures& f) { j = {{"count", f.count}, {"until", f.until}}; }
+void from_json(const json& j, Failures& f) {
+  f.count = static_cast<std::uint32_t>(u64(j.at("count"), UINT32_MAX));
+  f.until = u64(j.at("until"));
+}
+
+void to_json(json& j, const IssuedChallenge& c) {
+  j = {{"idc", c.idc}, {"peer", c.peer}, {"suite", c.suite}, {"flow", flow_json(c.flow)},
+       {"expires", c.expires}, {"answered", c.answered}, {"seq", c.seq}};
+}
+void from_json(const json& j, IssuedChallenge& c) {
+  c.idc = j.at("idc").get<std::string>();
+  c.peer = j.at("peer").get<std::string>();
+  c.suite = j.at("suite").get<std::string>();
+  c.flow = flow_from(j.at("flow"));
+  c.expires = u64(j.at("expires"));
+  c.answered = j.at("answered").get<bool>();
+  // Absent from files written before challenges were numbered: decode_auc_state numbers them.
+  c.seq = j.contains("seq") ? u64(j.at("seq"), kMaxSeq) : 0;
+  if (j.contains("seq") && c.seq == 0) throw std::runtime_error("seq 0 in state");
+}
+
+void to_json(json& j, const AucRecord& r) {
+  j = {{"peer", r.peer}, {"ipc", r.ipc}, {"suite", r.suite}, {"flow", flow_json(r.flow)}, {"at", r.at}};
+}
+void from_json(const json& j, AucRecord& r) {
+  r.peer = j.at("peer").get<std::string>();
+  r.ipc = j.at("ipc").get<std::string>();
+  r.suite = j.at("suite").get<std::string>();
+  r.flow = flow_from(j.at("flow"));
+  r.at = u64(j.at("at"));
+}
+
+}  // namespace kd::flow
+
+namespace kd::json {
+
+namespace {
+
+template <class State>
+Result<State> decode_state(std::string_view text, std::string_view role,
+                           void (*fill)(const json&, State&)) {
+  json j;
+  if (auto s = parse_strict(text, j); !s) return s.error();
+  try {
+    if (!j.is_object() || !j.contains("kd_state") || j["kd_state"] != 1)
+      return err(Code::malformed, "not a kd state file (want {\"kd_state\":1,...})");
+    if (!j.contains("role") || j["role"] != role)
+      return err(Code::malformed, "this state file belongs to the " + j.value("role", std::string("?")) +
+                                      ", not the " + std::string(role));
+    State s;
+    fill(j, s);
+    return s;
+  } catch (const std::exception& e) {
+    return err(Code::malformed, std::string("state file is damaged: ") + e.what());
+  }
+}
+
+json state_head(std::string_view role) { return json{{"kd_state", 1}, {"role", role}}; }
+
+}  // namespace
+
+Result<flow::TermState> decode_term_state(std::string_view text) {
+  return decode_state<flow::TermState>(text, "term", [](const json& j, flow::TermState& s) {
+    s.regs = j.at("registrations").get<std::map<std::string, flow::TermRegistration>>();
+    s.seen_n2 = j.at("seen_n2").get<flow::ReplayCache>();
+  });
+}
+Result<flow::ProxyState> decode_proxy_state(std::string_view text) {
+  return decode_state<flow::ProxyState>(text, "proxy", [](const json& j, flow::ProxyState& s) {
+    s.exchanges = j.at("exchanges").get<std::map<std::string, flow::EdgeExchange>>();
+    s.seen_n1 = j.at("seen_n1").get<flow::ReplayCache>();
+  });
+}
+Result<flow::SwitchState> decode_switch_state(std::string_view text) {
+  return decode_state<flow::SwitchState>(text, "switch", [](const json& j, flow::SwitchState& s) {
+    s.regs = j.at("registrations").get<std::map<std::string, flow::SwitchRegistration>>();
+    s.failures = j.at("failures").get<std::map<std::string, flow::Failures>>();
+    s.used_rands = flow::expiry_map(j.at("used_rands"));
+    s.seen_n1 = j.at("seen_n1").get<flow::ReplayCache>();
+    if (j.contains("requests")) {  // only while a SIP request waits for its answer
+      if (!j.at("requests").is_object()) throw std::runtime_error("requests must be an object");
+      for (const auto& [idc, wire] : j.at("requests").items()) s.requests[idc] = flow::unhex(wire);
+    }
+  });
+}
+Result<flow::AucState> decode_auc_state(std::string_view text) {
+  return decode_state<flow::AucState>(text, "auc", [](const json& j, flow::AucState& s) {
+    // Numbered challenges in issue order, then those of a file written before challenges were
+    // numbered, oldest expiry first (ties by Rand); add() numbers these and applies the bound.
+    std::vector<std::pair<std::string, flow::IssuedChallenge>> all;
+    for (auto& [rand, c] : j.at("issued").get<std::map<std::string, flow::IssuedChallenge>>()) all.emplace_back(rand, c);
+    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+      return std::tuple(a.second.seq == 0, a.second.seq, a.second.expires, a.first) <
+             std::tuple(b.second.seq == 0, b.second.seq, b.second.expires, b.first);
+    });
+    for (auto& [rand, c] : all) s.issued.add(rand, std::move(c));
+    s.registered = j.at("registered").get<std::map<std::string, flow::AucRecord>>();
+  });
+}
+
+std::string encode_state(const flow::TermState& s) {
+  json j = state_head("term");
+  j["registrations"] = s.regs;
+  j["seen_n2"] = s.seen_n2;
+  return j.dump(1) + "\n";
+}
+std::string encode_state(const flow::ProxyState& s) {
+  json j = state_head("proxy");
+  j["exchanges"] = s.exchanges;
+  j["seen_n1"] = s.seen_n1;
+  return j.dump(1) + "\n";
+}
+std::string encode_state(const flow::SwitchState& s) {
+  json j = state_head("switch");
+  j["registrations"] = s.regs;
+  j["failures"] = s.failures;
+  j["used_rands"] = s.used_rands;
+  j["seen_n1"] = s.seen_n1;
+  if (!s.requests.empty()) {
+    json r = json::object();
+    for (const auto& [idc, wire] : s.requests) r[idc] = to_hex(wire);
+    j["requests"] = r;
+  }
+  return j.dump(1) + "\n";
+}
+std::string encode_state(const flow::AucState& s) {
+  json j = state_head("auc");
+  j["issued"] = s.issued.all();
+  j["registered"] = s.registered;
+  return j.dump(1) + "\n";
+}
+
+}  // namespace kd::json
