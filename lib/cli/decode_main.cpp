@@ -171,7 +171,7 @@ int decode_main(int argc, char** argv) {
   app.add_option("--binding", binding, "the binding of a raw wire message (default: each binding is tried)");
   app.add_option("--keys", keys_path, "keystore (JSON): verify verification words, sealed keys and MACs");
   app.add_option("--radius-secret-file", secret_file, "RADIUS shared secret: verify the AuC link (without it RADIUS is decoded unverified)");
-  add_number(app, "kd-decode", "--skew", skew, {}, "timestamp window in seconds for the checks (default 300)");
+  add_number(app, "--skew", skew, {}, "timestamp window in seconds for the checks (default 300)");
   app.add_flag("--check", check, "exit 1 when a message does not decode, a check fails or a registration is incomplete; 4 when no KD message was found");
   app.add_flag("--ladder", ladder, "print a text sequence diagram instead of JSON lines");
   app.add_option("--ladder-svg", svg_path, "write the sequence diagram as an SVG picture to this file");
@@ -185,8 +185,8 @@ int decode_main(int argc, char** argv) {
   app.add_option("--pcap-out", enc.pcap_out, "with --encode: append a frame per encoded message to this pcap file");
   app.add_option("--addr", enc.addrs, "with --encode: IP address of a role in --pcap-out frames, ROLE=IP (repeatable)")
       ->allow_extra_args(false);
-  add_number(app, "kd-decode", "--now", enc.now, {0, kMaxNow}, "with --encode: the frames' time, UNIX seconds (default: the clock)");
-  if (int r = parse_command_line(app, "kd-decode", argc, argv)) return r < 0 ? kExitOk : r;
+  add_number(app, "--now", enc.now, {0, kMaxNow}, "with --encode: the frames' time, UNIX seconds (default: the clock)");
+  if (!parse_command_line(app, "kd-decode", argc, argv)) return kExitOk;
   if (!enc.binding.empty() || !enc.pcap_out.empty() || !enc.addrs.empty() || enc.now) {
     for (const char* name : {"--check", "--ladder", "--ladder-svg", "--keys", "--show-key", "--skew", "--binding", "--decode-as"})
       if (app.count(name) > 0) enc.conflicts.emplace_back(name);
@@ -197,17 +197,11 @@ int decode_main(int argc, char** argv) {
   if (inputs.empty()) inputs.push_back("-");
   WireOptions wo;
   auto b = wire::parse_binding(binding);
-  if (!b) {
-    std::cerr << "kd-decode: --binding: unknown binding \"" << binding << "\" (json, sip, mgcp, h248, h323, radius)\n";
-    return kExitUsage;
-  }
+  if (!b) throw UsageError("--binding: unknown binding \"" + binding + "\" (json, sip, mgcp, h248, h323, radius)");
   wo.binding = *b;
   wo.radius_link = false;
   for (const auto& d : decode_as)
-    if (auto why = parse_decode_as(d, wo)) {
-      std::cerr << "kd-decode: " << *why << "\n";
-      return kExitUsage;
-    }
+    if (auto why = parse_decode_as(d, wo)) throw UsageError(*why);
   wo.radius_unverified = true;  // without the secret RADIUS is still decoded, its authenticators unverified
 
   // Output is gathered in a buffer and written in large pieces.
@@ -221,10 +215,7 @@ int decode_main(int argc, char** argv) {
     flow::Keystore keys;
     if (!keys_path.empty()) keys = read_keystore(keys_path, "kd-decode");
     if (!secret_file.empty()) wo.radius_secret = read_radius_secret(secret_file, "kd-decode");
-    if (auto why = check_decode_as(wo, "kd-decode", true)) {
-      std::cerr << "kd-decode: " << *why << "\n";
-      return kExitUsage;
-    }
+    if (auto why = check_decode_as(wo, "kd-decode", true)) throw UsageError(*why);
     const bool no_secret = wo.radius_secret.empty();
     WireSide side(wo, std::nullopt);
     verify::Verifier verifier(keys_path.empty() ? nullptr : &keys, skew);
@@ -431,10 +422,9 @@ int decode_main(int argc, char** argv) {
       return kExitNothingVerified;
     }
     return kExitOk;
-  } catch (const IoError& e) {
-    flush();
-    std::cerr << "kd-decode: " << printable(e.what) << "\n";
-    return kExitFile;
+  } catch (...) {
+    flush();  // what was decoded before the error is printed before it
+    throw;
   }
 }
 

@@ -13,11 +13,6 @@ namespace kd::cli {
 
 namespace {
 
-int usage(const std::string& what) {
-  std::cerr << "kd-decode: " << what << "\n";
-  return kExitUsage;
-}
-
 // Why side prints spec as JSON rather than in a binding: the step travels where the binding does
 // not go.
 Error not_carried(const msg::StepSpec& spec, wire::Binding b, bool have_secret) {
@@ -34,26 +29,26 @@ Error not_carried(const msg::StepSpec& spec, wire::Binding b, bool have_secret) 
 
 int encode_main(const EncodeOptions& o) {
   if (o.binding.empty()) {
-    if (!o.pcap_out.empty()) return usage("--pcap-out needs --encode BINDING");
-    if (!o.addrs.empty()) return usage("--addr needs --encode BINDING");
-    return usage("--now needs --encode BINDING");
+    if (!o.pcap_out.empty()) throw UsageError("--pcap-out needs --encode BINDING");
+    if (!o.addrs.empty()) throw UsageError("--addr needs --encode BINDING");
+    throw UsageError("--now needs --encode BINDING");
   }
-  if (!o.conflicts.empty()) return usage("--encode does not combine with " + o.conflicts.front());
+  if (!o.conflicts.empty()) throw UsageError("--encode does not combine with " + o.conflicts.front());
   const auto b = wire::parse_binding(o.binding);
   if (!b || *b == wire::Binding::json)
-    return usage("--encode: unknown binding \"" + printable(o.binding) + "\" (sip, mgcp, h248, h323, radius)");
+    throw UsageError("--encode: unknown binding \"" + o.binding + "\" (sip, mgcp, h248, h323, radius)");
   if (*b == wire::Binding::radius && o.secret_file.empty())
-    return usage("--encode radius needs the shared secret (--radius-secret-file)");
-  if (o.pcap_out == "-") return usage("--pcap-out -: the standard output carries the wire lines; name a file");
+    throw UsageError("--encode radius needs the shared secret (--radius-secret-file)");
+  if (o.pcap_out == "-") throw UsageError("--pcap-out -: the standard output carries the wire lines; name a file");
   WireOptions wo;
   wo.binding = *b;
   wo.pcap_out = o.pcap_out;
   for (const auto& a : o.addrs)
-    if (auto why = parse_addr(a, wo)) return usage(*why);
+    if (auto why = parse_addr(a, wo)) throw UsageError(*why);
   const std::uint64_t now = o.now.value_or(static_cast<std::uint64_t>(std::time(nullptr)));
-  if (auto why = check_pcap_out(wo, now)) return usage(*why);
+  if (auto why = check_pcap_out(wo, now)) throw UsageError(*why);
 
-  try {
+  {
     if (!o.secret_file.empty()) wo.radius_secret = read_radius_secret(o.secret_file, "kd-decode");
     wo.radius_link = !wo.radius_secret.empty();  // the AuC link in RADIUS whenever it can be
     WireSide side(wo, std::nullopt);
@@ -104,10 +99,6 @@ int encode_main(const EncodeOptions& o) {
     }
     std::cout.flush();
     return refused ? kExitRejected : kExitOk;
-  } catch (const IoError& e) {
-    std::cout.flush();
-    std::cerr << "kd-decode: " << e.what << "\n";
-    return kExitFile;
   }
 }
 

@@ -189,14 +189,12 @@ int generate(const std::string& dir) {
 int run_files(const std::vector<std::string>& files, const std::string& tools, bool verbose) {
   if (!tools.empty())
     for (const char* t : {"kd-term", "kd-proxy", "kd-switch", "kd-auc"})
-      if (::access((tools + "/" + t).c_str(), X_OK) != 0) {
-        std::cerr << "kd-vectors: --tools " << tools << ": no executable " << t << " there\n";
-        return kExitFile;
-      }
+      if (::access((tools + "/" + t).c_str(), X_OK) != 0)
+        throw IoError{"--tools " + tools + ": no executable " + t + " there"};
   std::size_t passed = 0, failed = 0;
   bool file_error = false;
   auto bad_file = [&](const std::string& f, const std::string& why) {
-    std::cerr << "kd-vectors: " << f << ": " << why << "\n";
+    std::cerr << "kd-vectors: " << printable(f + ": " + why) << "\n";
     file_error = true;
   };
   for (const auto& f : files) {
@@ -274,16 +272,13 @@ int vectors_main(int argc, char** argv) {
   run->add_flag("-v,--verbose", verbose, "say ok for each file that passes");
   auto* gen = app.add_subcommand("generate", "write every vector file, deterministically");
   gen->add_option("dir", dir, "output directory (testvectors)")->required();
-  if (int r = parse_command_line(app, "kd-vectors", argc, argv)) return r < 0 ? kExitOk : r;
+  if (!parse_command_line(app, "kd-vectors", argc, argv)) return kExitOk;
   try {
     if (*gen) return generate(dir);
     return run_files(files, tools, verbose);
-  } catch (const IoError& e) {
-    std::cerr << "kd-vectors: " << e.what << "\n";
-    return kExitFile;
   } catch (const std::exception& e) {
-    std::cerr << "kd-vectors: " << e.what() << "\n";
-    return kExitFile;
+    // The file system and the vector files' reader say what went wrong with a file this way.
+    throw IoError{e.what()};
   }
 }
 

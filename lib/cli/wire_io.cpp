@@ -226,8 +226,8 @@ std::optional<std::string> parse_decode_as(std::string_view arg, WireOptions& o)
   const auto comma = eq == std::string_view::npos ? eq : arg.find(',', eq);
   if (comma == std::string_view::npos)
     return "--decode-as wants udp.port==PORT,BINDING or tcp.port==PORT,BINDING (e.g. udp.port==5080,sip), not \"" +
-           printable(arg) + "\"";
-  const std::string what = "--decode-as " + printable(arg) + ": ";
+           std::string(arg) + "\"";
+  const std::string what = "--decode-as " + std::string(arg) + ": ";
   DecodeAs d;
   const auto field = arg.substr(0, eq);
   if (field == "tcp.port") d.transport = capture::Transport::tcp;
@@ -241,7 +241,7 @@ std::optional<std::string> parse_decode_as(std::string_view arg, WireOptions& o)
   const auto name = arg.substr(comma + 1);
   const auto b = wire::parse_binding(name);
   if (!b || *b == wire::Binding::json)
-    return what + "unknown binding \"" + printable(name) + "\" (sip, mgcp, h248, h323, radius)";
+    return what + "unknown binding \"" + std::string(name) + "\" (sip, mgcp, h248, h323, radius)";
   d.binding = *b;
   // RADIUS over TCP (RFC 6613) and RAS over TCP are not what kd speaks or frames.
   if (d.transport == capture::Transport::tcp && (*b == wire::Binding::radius || *b == wire::Binding::h323))

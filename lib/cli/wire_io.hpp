@@ -84,9 +84,9 @@ std::string read_radius_secret(const std::string& path, std::string_view tool);
 // or others may read it.
 flow::Keystore read_keystore(const std::string& path, std::string_view tool);
 
-// Parses "ROLE=IP" into o.addr; a message on failure.
+// Parses "ROLE=IP" into o.addr; a message on failure (quoting arg as it is: the printer escapes it).
 std::optional<std::string> parse_addr(std::string_view arg, WireOptions& o);
-// Parses "udp.port==PORT,BINDING" (or tcp.port) into o.decode_as; a message on failure.
+// Parses "udp.port==PORT,BINDING" (or tcp.port) into o.decode_as; a message on failure (the same).
 std::optional<std::string> parse_decode_as(std::string_view arg, WireOptions& o);
 // Once the other wire options are resolved: why a mapping names a binding that tool (speaking the
 // AuC link or not) does not read with these options, or nullopt.
