@@ -43,12 +43,10 @@ void init_app(CLI::App& app);
 bool parse_command_line(CLI::App& app, std::string_view tool, int argc, char** argv);
 
 // The tools' bodies, run under run_tool by each binary's main(): they return kExitOk or
-// kExitRejected (kd-decode also kExitNothingVerified) and throw UsageError or IoError.
+// kExitRejected and throw UsageError or IoError.
 int term_main(int argc, char** argv);
 int proxy_main(int argc, char** argv);
 int switch_main(int argc, char** argv);
 int auc_main(int argc, char** argv);
-int vectors_main(int argc, char** argv);
-int decode_main(int argc, char** argv);
 
 }  // namespace kd::cli

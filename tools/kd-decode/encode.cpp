@@ -1,4 +1,4 @@
-#include "cli/encode.hpp"
+#include "encode.hpp"
 
 #include <ctime>
 #include <iostream>
@@ -9,7 +9,9 @@
 #include "cli/wire_io.hpp"
 #include "json/codec.hpp"
 
-namespace kd::cli {
+namespace kd::tools {
+
+using namespace kd::cli;
 
 namespace {
 
@@ -102,4 +104,4 @@ int encode_main(const EncodeOptions& o) {
   }
 }
 
-}  // namespace kd::cli
+}  // namespace kd::tools

@@ -1,4 +1,4 @@
-#include "cli/ladder.hpp"
+#include "ladder.hpp"
 
 #include <algorithm>
 #include <array>
@@ -6,7 +6,7 @@
 
 #include "json/codec.hpp"
 
-namespace kd::cli {
+namespace kd::tools {
 
 namespace {
 
@@ -266,4 +266,4 @@ std::string Ladder::svg() const {
   return o;
 }
 
-}  // namespace kd::cli
+}  // namespace kd::tools

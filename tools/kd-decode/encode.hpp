@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace kd::cli {
+namespace kd::tools {
 
 struct EncodeOptions {
   std::string binding;                 // --encode
@@ -22,4 +22,4 @@ struct EncodeOptions {
 // The exit status (kExitOk, kExitRejected); throws UsageError or IoError.
 int encode_main(const EncodeOptions& o);
 
-}  // namespace kd::cli
+}  // namespace kd::tools
