@@ -365,15 +365,20 @@ int term_main(int argc, char** argv) {
                                     "contact address IPc (default 127.0.0.1 at the binding's port: 5060 for json "
                                     "and sip, 2427 mgcp, 2944 h248, 1720 h323)");
   add_wire(app, c, false);
-  for (auto* sub : {start}) {
-    add_wire(*sub, c, false);
-    sub->add_option("--keys", c.keys_path, "keystore file (JSON)");
-    sub->add_option("--state", c.state_path, "state file");
-    sub->add_option("--seed", c.seed_hex, "hex seed")->check(seed_hex());
-    add_number(*sub, "--now", c.now, {0, kMaxNow}, "fix the clock (UNIX seconds)");
-    sub->add_flag("--show-key", c.show_key, "accepted for symmetry; start prints no key");
-    add_number(*sub, "--skew", c.policy.skew, {}, "timestamp window in seconds (default 300)");
-  }
+  // The common options may also come after start: they are kd-term's own, declared once above.
+  start->fallthrough();
+  start->footer("kd-term's options (--keys, --state, --seed, --now, --show-key, --skew and the wire options,\n"
+                "see kd-term --help) may come before or after start.");
+  // ... but not an input, which start does not read: kd-term's input refuses a word after start
+  // (checked as it is parsed), which thus stays an unexpected argument. One before start is taken.
+  bool input_before_start = false;
+  app.validate_positionals();
+  app.get_option("input")->check(CLI::Validator(
+      [&input_before_start, start](const std::string&) {
+        if (!*start) input_before_start = true;
+        return *start && !input_before_start ? std::string("start reads no input") : std::string();
+      },
+      ""));
   if (!parse_command_line(app, c.tool, argc, argv)) return kExitOk;
 
   {
