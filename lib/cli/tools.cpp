@@ -27,7 +27,7 @@ struct Common {
   std::string id;
   std::optional<std::string> support;  // set when --support was given, even empty
   flow::Policy policy;
-  // The wire side (--binding and friends).
+  // The wire edge (--binding and friends).
   std::string binding = "json", auc_link, secret_file;
   std::vector<std::string> addrs, decode_as;
   WireOptions wire;
@@ -170,7 +170,7 @@ public:
     auto e = engine::make_engine(role, keys_, std::move(s), text);
     if (!e) throw IoError{"state file " + c.state_path + ": " + e.error().detail};
     engine_ = std::move(*e);
-    wire_ = std::make_unique<WireSide>(c.wire, role);
+    wire_ = std::make_unique<WireEdge>(c.wire, role);
   }
 
   engine::RoleEngine& engine() { return *engine_; }
@@ -274,7 +274,7 @@ private:
   flow::Keystore keys_;
   std::unique_ptr<engine::RoleEngine> engine_;
   std::unique_ptr<FileLock> lock_;
-  std::unique_ptr<WireSide> wire_;
+  std::unique_ptr<WireEdge> wire_;
   std::uint64_t now_ = 0;
   bool rejected_ = false;
   std::string out_;  // lines to print once the state they depend on is durable

@@ -15,7 +15,7 @@ using namespace kd::cli;
 
 namespace {
 
-// Why side prints spec as JSON rather than in a binding: the step travels where the binding does
+// Why the edge prints spec as JSON rather than in a binding: the step travels where the binding does
 // not go.
 Error not_carried(const msg::StepSpec& spec, wire::Binding b, bool have_secret) {
   const std::string step(spec.name);
@@ -53,7 +53,7 @@ int encode_main(const EncodeOptions& o) {
   {
     if (!o.secret_file.empty()) wo.radius_secret = read_radius_secret(o.secret_file, "kd-decode");
     wo.radius_link = !wo.radius_secret.empty();  // the AuC link in RADIUS whenever it can be
-    WireSide side(wo, std::nullopt);
+    WireEdge edge(wo, std::nullopt);
     // The wire bytes last encoded for each step: a response or a forwarded request is encoded after
     // the message it answers (msg::previous_step), as its sender would, so SIP echoes its transaction.
     std::map<const msg::StepSpec*, Bytes> sent;
@@ -75,17 +75,17 @@ int encode_main(const EncodeOptions& o) {
         if (kind == json::LineKind::report) continue;  // a transcript's events, kd-decode's reports
         std::string step;
         Result<msg::Message> m = kind == json::LineKind::record ? json::decode_record(item.line, &step, msg::Sizes::loose)
-                                 : kind == json::LineKind::wire ? side.from_line(item.line, &step)
+                                 : kind == json::LineKind::wire ? edge.from_line(item.line, &step)
                                                                 : json::decode_message(item.line, &step, msg::Sizes::loose);
-        if (m && !side.sends_wire(msg::spec_of(*m))) m = not_carried(msg::spec_of(*m), *b, !wo.radius_secret.empty());
+        if (m && !edge.sends_wire(msg::spec_of(*m))) m = not_carried(msg::spec_of(*m), *b, !wo.radius_secret.empty());
         if (m) {
           const msg::StepSpec& spec = msg::spec_of(*m);
           const msg::StepSpec* prev = msg::previous_step(spec);
           const auto it = prev ? sent.find(prev) : sent.end();
           Bytes wire;
-          auto out = side.outgoing(*m, now, it == sent.end() ? ByteView() : ByteView(it->second), &wire);
+          auto out = edge.outgoing(*m, now, it == sent.end() ? ByteView() : ByteView(it->second), &wire);
           if (out) {
-            side.flush_frames();
+            edge.flush_frames();
             std::cout << *out << "\n";
             sent[&spec] = std::move(wire);
             continue;

@@ -217,7 +217,7 @@ int decode_main(int argc, char** argv) {
     if (!secret_file.empty()) wo.radius_secret = read_radius_secret(secret_file, "kd-decode");
     if (auto why = check_decode_as(wo, "kd-decode", true)) throw UsageError(*why);
     const bool no_secret = wo.radius_secret.empty();
-    WireSide side(wo, std::nullopt);
+    WireEdge edge(wo, std::nullopt);
     verify::Verifier verifier(keys_path.empty() ? nullptr : &keys, skew);
     json::DecodeSummary sum;      // the printing thread's counts
     json::DecodeSummary decoded;  // the decoding thread's: frames and skipped
@@ -267,14 +267,14 @@ int decode_main(int argc, char** argv) {
       }
     };
 
-    // A captured packet's decoding, in whichever thread gets to its batch (WireSide::decode_packet
+    // A captured packet's decoding, in whichever thread gets to its batch (WireEdge::decode_packet
     // counts nothing and the codecs keep no state, so two threads may decode at once).
-    auto decode_item = [&side](Item& it) {
+    auto decode_item = [&edge](Item& it) {
       const capture::Packet& p = it.packet;
       wire::Binding used = wire::Binding::json;
-      WireSide::Skip why = WireSide::Skip::none;
+      WireEdge::Skip why = WireEdge::Skip::none;
       if (!it.m) it.m.emplace();  // decoded into the Message the item had: its buffers are reused
-      auto r = side.decode_packet_into(p, *it.m, &used, &why);
+      auto r = edge.decode_packet_into(p, *it.m, &used, &why);
       it.pending = false;
       if (!r) {
         it.skip = true;
@@ -368,13 +368,13 @@ int decode_main(int argc, char** argv) {
             Item& it = next_item();
             it.rec.frame = line_no;
             it.rec.binding = json::is_wire_line(input.line) ? json::string_field(input.line, "binding").value_or("?") : "json";
-            commit_decoded(it, side.from_line(input.line, nullptr));
+            commit_decoded(it, edge.from_line(input.line, nullptr));
           } else if (input.kind == InputItem::Kind::raw) {
             ++decoded.frames;
             Item& it = next_item();
             it.rec.frame = 1;
             wire::Binding used = wire::Binding::json;
-            auto r = *b == wire::Binding::json ? side.from_raw(input.raw, &used) : [&]() -> Result<msg::Message> {
+            auto r = *b == wire::Binding::json ? edge.from_raw(input.raw, &used) : [&]() -> Result<msg::Message> {
               auto c = wire::make_codec(*b, {wo.radius_secret, wo.radius_unverified});
               if (!c) return err(Code::malformed, "--binding json is not a wire binding");
               used = *b;
