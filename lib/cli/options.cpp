@@ -56,4 +56,11 @@ CLI::Option* add_number(CLI::App& app, const std::string& name,
   return add(app, name, range, help, [&into](std::uint64_t v) { into = v; });
 }
 
+CLI::Option* add_decode_as(CLI::App& app, std::vector<std::string>& into) {
+  return app
+      .add_option("--decode-as", into,
+                  "in captures, read this port as this binding: udp.port==PORT,BINDING or tcp.port==... (repeatable)")
+      ->allow_extra_args(false);  // one mapping per --decode-as: the input file is not a mapping
+}
+
 }  // namespace kd::cli

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -38,5 +39,8 @@ CLI::Option* add_number(CLI::App& app, const std::string& name, std::uint32_t& i
                         NumberRange range, const std::string& help);
 CLI::Option* add_number(CLI::App& app, const std::string& name,
                         std::optional<std::uint64_t>& into, NumberRange range, const std::string& help);
+
+// --decode-as, declared the same in every tool that reads captures (parse_decode_as reads it).
+CLI::Option* add_decode_as(CLI::App& app, std::vector<std::string>& into);
 
 }  // namespace kd::cli

@@ -64,9 +64,7 @@ void add_wire(CLI::App& app, Common& c, bool radius) {
   app.add_option("--pcap-out", c.wire.pcap_out, "append every message sent to this pcap file (needs a wire binding)");
   app.add_option("--addr", c.addrs, "IP address of a role in --pcap-out frames, ROLE=IP (repeatable)")
       ->allow_extra_args(false);  // one address per --addr: the input file is not an address
-  app.add_option("--decode-as", c.decode_as,
-                 "in captures, read this port as this binding: udp.port==PORT,BINDING or tcp.port==... (repeatable)")
-      ->allow_extra_args(false);  // one mapping per --decode-as: the input file is not a mapping
+  add_decode_as(app, c.decode_as);
   if (!radius) return;
   app.add_option("--auc-link", c.auc_link, "the AuC link: radius (default with a signaling binding) or json");
   app.add_option("--radius-secret-file", c.secret_file, "file holding the RADIUS shared secret (first line)");

@@ -177,9 +177,7 @@ int decode_main(int argc, char** argv) {
   app.add_option("--ladder-svg", svg_path, "write the sequence diagram as an SVG picture to this file");
   app.add_flag("--show-key", show_key, "print recovered session keys in registration lines (with --keys)");
   std::vector<std::string> decode_as;
-  app.add_option("--decode-as", decode_as,
-                 "in captures, read this port as this binding: udp.port==PORT,BINDING or tcp.port==... (repeatable)")
-      ->allow_extra_args(false);  // one mapping per --decode-as: the input file is not a mapping
+  add_decode_as(app, decode_as);
   EncodeOptions enc;  // the other direction (kd-decode(1), ENCODING)
   app.add_option("--encode", enc.binding, "encode JSON messages into wire lines of this binding (sip, mgcp, h248, h323, radius)");
   app.add_option("--pcap-out", enc.pcap_out, "with --encode: append a frame per encoded message to this pcap file");
