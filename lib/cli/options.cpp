@@ -1,14 +1,11 @@
 #include "cli/options.hpp"
 
 #include <algorithm>
-#include <cstdlib>
 #include <functional>
-#include <iostream>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/tools.hpp"
-#include "core/bytes.hpp"
 
 namespace kd::cli {
 
@@ -18,27 +15,24 @@ Result<std::uint64_t> parse_number(std::string_view text, NumberRange range) {
   std::uint64_t v = 0;
   bool overflow = false;
   for (char ch : text) {
-    if (ch < '0' || ch > '9') return err(Code::malformed, "\"" + printable(text) + "\" " + want + " (decimal digits only)");
+    if (ch < '0' || ch > '9') return err(Code::malformed, "\"" + std::string(text) + "\" " + want + " (decimal digits only)");
     const auto d = static_cast<std::uint64_t>(ch - '0');
     if (v > (std::numeric_limits<std::uint64_t>::max() - d) / 10) overflow = true;
     else v = v * 10 + d;
   }
-  if (overflow || v > range.hi) return err(Code::bad_length, printable(text) + " is too large: " + want);
-  if (v < range.lo) return err(Code::bad_length, printable(text) + " is too small: " + want);
+  if (overflow || v > range.hi) return err(Code::bad_length, std::string(text) + " is too large: " + want);
+  if (v < range.lo) return err(Code::bad_length, std::string(text) + " is too small: " + want);
   return v;
 }
 
 namespace {
 
-CLI::Option* add(CLI::App& app, std::string_view tool, const std::string& name, NumberRange range,
-                 const std::string& help, std::function<void(std::uint64_t)> set) {
-  auto store = [tool = std::string(tool), name, range, set = std::move(set)](const std::string& text) {
+CLI::Option* add(CLI::App& app, const std::string& name, NumberRange range, const std::string& help,
+                 std::function<void(std::uint64_t)> set) {
+  auto store = [name, range, set = std::move(set)](const std::string& text) {
     auto v = parse_number(text, range);
-    if (!v) {
-      // Exits from within the parse, as the tools' other usage errors do once it is over.
-      std::cerr << tool << ": " << name << ": " << v.error().detail << "\n";
-      std::exit(kExitUsage);
-    }
+    // Thrown through CLI11's parse, which lets it pass: a bad number ends the parse at once.
+    if (!v) throw UsageError(name + ": " + v.error().detail);
     set(*v);
   };
   return app.add_option_function<std::string>(name, store, help)->type_name("UINT");
@@ -46,20 +40,27 @@ CLI::Option* add(CLI::App& app, std::string_view tool, const std::string& name, 
 
 }  // namespace
 
-CLI::Option* add_number(CLI::App& app, std::string_view tool, const std::string& name, std::uint64_t& into,
+CLI::Option* add_number(CLI::App& app, const std::string& name, std::uint64_t& into,
                         NumberRange range, const std::string& help) {
-  return add(app, tool, name, range, help, [&into](std::uint64_t v) { into = v; });
+  return add(app, name, range, help, [&into](std::uint64_t v) { into = v; });
 }
 
-CLI::Option* add_number(CLI::App& app, std::string_view tool, const std::string& name, std::uint32_t& into,
+CLI::Option* add_number(CLI::App& app, const std::string& name, std::uint32_t& into,
                         NumberRange range, const std::string& help) {
   range.hi = std::min<std::uint64_t>(range.hi, std::numeric_limits<std::uint32_t>::max());
-  return add(app, tool, name, range, help, [&into](std::uint64_t v) { into = static_cast<std::uint32_t>(v); });
+  return add(app, name, range, help, [&into](std::uint64_t v) { into = static_cast<std::uint32_t>(v); });
 }
 
-CLI::Option* add_number(CLI::App& app, std::string_view tool, const std::string& name,
+CLI::Option* add_number(CLI::App& app, const std::string& name,
                         std::optional<std::uint64_t>& into, NumberRange range, const std::string& help) {
-  return add(app, tool, name, range, help, [&into](std::uint64_t v) { into = v; });
+  return add(app, name, range, help, [&into](std::uint64_t v) { into = v; });
+}
+
+CLI::Option* add_decode_as(CLI::App& app, std::vector<std::string>& into) {
+  return app
+      .add_option("--decode-as", into,
+                  "in captures, read this port as this binding: udp.port==PORT,BINDING or tcp.port==... (repeatable)")
+      ->allow_extra_args(false);  // one mapping per --decode-as: the input file is not a mapping
 }
 
 }  // namespace kd::cli

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -27,16 +28,19 @@ inline constexpr std::uint64_t kMaxNow = std::numeric_limits<std::int64_t>::max(
 
 // A decimal number of the range: digits only (no sign, space, "0x" or exponent, which CLI11 would
 // take, wrapping "-1" to 2^64-1 and capping what is above 2^64-1), and no overflow. The error says
-// what was wrong and the range.
+// what was wrong and the range, quoting text as it is (the printer escapes it).
 Result<std::uint64_t> parse_number(std::string_view text, NumberRange range);
 
-// Adds a numeric option to app whose value goes through parse_number. A bad value is a usage error:
-// "TOOL: NAME: ..." on standard error (naming the range), exit status 2.
-CLI::Option* add_number(CLI::App& app, std::string_view tool, const std::string& name, std::uint64_t& into,
+// Adds a numeric option to app whose value goes through parse_number. A bad value throws
+// UsageError("NAME: ...", naming the range) from within the parse.
+CLI::Option* add_number(CLI::App& app, const std::string& name, std::uint64_t& into,
                         NumberRange range, const std::string& help);
-CLI::Option* add_number(CLI::App& app, std::string_view tool, const std::string& name, std::uint32_t& into,
+CLI::Option* add_number(CLI::App& app, const std::string& name, std::uint32_t& into,
                         NumberRange range, const std::string& help);
-CLI::Option* add_number(CLI::App& app, std::string_view tool, const std::string& name,
+CLI::Option* add_number(CLI::App& app, const std::string& name,
                         std::optional<std::uint64_t>& into, NumberRange range, const std::string& help);
+
+// --decode-as, declared the same in every tool that reads captures (parse_decode_as reads it).
+CLI::Option* add_decode_as(CLI::App& app, std::vector<std::string>& into);
 
 }  // namespace kd::cli

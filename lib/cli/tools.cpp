@@ -28,7 +28,7 @@ struct Common {
   std::string id;
   std::optional<std::string> support;  // set when --support was given, even empty
   flow::Policy policy;
-  // The wire side (--binding and friends).
+  // The wire edge (--binding and friends).
   std::string binding = "json", auc_link, secret_file;
   std::vector<std::string> addrs, decode_as;
   WireOptions wire;
@@ -50,11 +50,11 @@ void add_common(CLI::App& app, Common& c) {
   app.add_option("--keys", c.keys_path, "keystore file (JSON)");
   app.add_option("--state", c.state_path, "state file; created when absent, replaced atomically");
   app.add_option("--seed", c.seed_hex, "hex seed: makes all randomness deterministic")->check(seed_hex());
-  add_number(app, c.tool, "--now", c.now, {0, kMaxNow}, "fix the clock (UNIX seconds)");
+  add_number(app, "--now", c.now, {0, kMaxNow}, "fix the clock (UNIX seconds)");
   app.add_flag("--show-key", c.show_key,
                c.tool == "kd-auc" ? "accepted for symmetry with the other roles: the AuC's events carry no session key"
                                   : "print the session key on success events");
-  add_number(app, c.tool, "--skew", c.policy.skew, {}, "timestamp window in seconds (default 300)");
+  add_number(app, "--skew", c.policy.skew, {}, "timestamp window in seconds (default 300)");
 }
 
 // The wire options. radius: the tool speaks the AuC link (kd-switch, kd-auc).
@@ -65,9 +65,7 @@ void add_wire(CLI::App& app, Common& c, bool radius) {
   app.add_option("--pcap-out", c.wire.pcap_out, "append every message sent to this pcap file (needs a wire binding)");
   app.add_option("--addr", c.addrs, "IP address of a role in --pcap-out frames, ROLE=IP (repeatable)")
       ->allow_extra_args(false);  // one address per --addr: the input file is not an address
-  app.add_option("--decode-as", c.decode_as,
-                 "in captures, read this port as this binding: udp.port==PORT,BINDING or tcp.port==... (repeatable)")
-      ->allow_extra_args(false);  // one mapping per --decode-as: the input file is not a mapping
+  add_decode_as(app, c.decode_as);
   if (!radius) return;
   app.add_option("--auc-link", c.auc_link, "the AuC link: radius (default with a signaling binding) or json");
   app.add_option("--radius-secret-file", c.secret_file, "file holding the RADIUS shared secret (first line)");
@@ -79,7 +77,7 @@ void add_chooser(CLI::App& app, Common& c) {
 }
 
 void add_challenge_limits(CLI::App& app, Common& c) {
-  add_number(app, c.tool, "--challenge-ttl", c.policy.challenge_ttl, {}, "lifetime of a challenge in seconds (default 60)");
+  add_number(app, "--challenge-ttl", c.policy.challenge_ttl, {}, "lifetime of a challenge in seconds (default 60)");
 }
 
 // An event or error line a tool printed ({"event":...} without "to"): output, which every tool
@@ -89,67 +87,56 @@ bool is_event_line(std::string_view line) {
          !json::string_field(line, "to");
 }
 
-[[noreturn]] void usage_fail(const Common& c, const std::string& what) {
-  std::cerr << c.tool << ": " << printable(what) << "\n";
-  std::exit(kExitUsage);
-}
-
 // Checks the wire options once the command line is parsed, and reads the RADIUS secret.
 void resolve_wire(Common& c, bool radius) {
   auto b = wire::parse_binding(c.binding);
   if (!b)
-    usage_fail(c, "--binding: unknown binding \"" + c.binding + "\" (" +
+    throw UsageError("--binding: unknown binding \"" + c.binding + "\" (" +
                       (c.tool == "kd-auc" ? "json or radius" : "json, sip, mgcp, h248, h323") + ")");
   if (c.tool == "kd-auc") {
     if (*b != wire::Binding::json) b = wire::Binding::radius;
   } else if (*b == wire::Binding::radius) {
-    usage_fail(c, "--binding radius: RADIUS carries only the AuC link; choose sip, mgcp, h248 or h323"
+    throw UsageError("--binding radius: RADIUS carries only the AuC link; choose sip, mgcp, h248 or h323"
                   + std::string(radius ? " (and --auc-link radius)" : ""));
   }
   c.wire.binding = *b;
   for (const auto& a : c.addrs)
-    if (auto why = parse_addr(a, c.wire)) usage_fail(c, *why);
+    if (auto why = parse_addr(a, c.wire)) throw UsageError(*why);
   if (auto why = check_pcap_out(c.wire, c.now.value_or(static_cast<std::uint64_t>(std::time(nullptr)))))
-    usage_fail(c, *why);
+    throw UsageError(*why);
   for (const auto& d : c.decode_as)
-    if (auto why = parse_decode_as(d, c.wire)) usage_fail(c, *why);
-  if (c.wire.pcap_out == "-") usage_fail(c, "--pcap-out -: the standard output carries the JSON lines; name a file");
+    if (auto why = parse_decode_as(d, c.wire)) throw UsageError(*why);
+  if (c.wire.pcap_out == "-") throw UsageError("--pcap-out -: the standard output carries the JSON lines; name a file");
   if (!c.wire.pcap_out.empty() && *b == wire::Binding::json && c.auc_link != "radius")
-    usage_fail(c, "--pcap-out needs a wire binding (--binding sip, mgcp, h248 or h323" +
+    throw UsageError("--pcap-out needs a wire binding (--binding sip, mgcp, h248 or h323" +
                       std::string(radius ? ", or --auc-link radius)" : ")"));
   if (!radius) {
-    if (auto why = check_decode_as(c.wire, c.tool, false)) usage_fail(c, *why);
+    if (auto why = check_decode_as(c.wire, c.tool, false)) throw UsageError(*why);
     return;
   }
   if (!c.auc_link.empty()) {
-    if (c.auc_link != "radius" && c.auc_link != "json") usage_fail(c, "--auc-link must be radius or json");
+    if (c.auc_link != "radius" && c.auc_link != "json") throw UsageError("--auc-link must be radius or json");
     c.wire.radius_link = c.auc_link == "radius";
   }
   const bool link = c.wire.radius_link.value_or(*b != wire::Binding::json);
   if (!c.secret_file.empty()) {
     c.wire.radius_secret = read_radius_secret(c.secret_file, c.tool);
   } else if (link) {
-    usage_fail(c, "the AuC link speaks RADIUS here: give --radius-secret-file FILE (or --auc-link json)");
+    throw UsageError("the AuC link speaks RADIUS here: give --radius-secret-file FILE (or --auc-link json)");
   }
-  if (auto why = check_decode_as(c.wire, c.tool, true)) usage_fail(c, *why);
+  if (auto why = check_decode_as(c.wire, c.tool, true)) throw UsageError(*why);
 }
 
 Bytes parse_seed(const Common& c) {
   if (c.seed_hex.empty()) return {};
   auto b = from_hex(c.seed_hex);
-  if (!b || b->empty() || b->size() > 64) usage_fail(c, "--seed must be 1 to 64 bytes of hex");
+  if (!b || b->empty() || b->size() > 64) throw UsageError("--seed must be 1 to 64 bytes of hex");
   return *b;
 }
 
-int parse_cli(CLI::App& app, const Common& c, int argc, char** argv) {
-  return parse_command_line(app, c.tool, argc, argv);
-}
-
-flow::Keystore read_keystore_file(const Common& c, const std::string& path) { return read_keystore(path, c.tool); }
-
 flow::Keystore load_keys(const Common& c) {
   if (c.keys_path.empty()) return {};
-  return read_keystore_file(c, c.keys_path);
+  return read_keystore(c.keys_path, c.tool);
 }
 
 // One run of a role tool over its state file: load, feed lines, print, save if changed.
@@ -159,9 +146,9 @@ public:
     engine::Settings s;
     s.seed = parse_seed(c);
     if (c.support) {
-      if (c.support->empty()) usage_fail(c, "--support: the list is empty (name at least one mechanism)");
+      if (c.support->empty()) throw UsageError("--support: the list is empty (name at least one mechanism)");
       auto names = flow::parse_name_list(*c.support);
-      if (!names) usage_fail(c, "--support: " + names.error().detail);
+      if (!names) throw UsageError("--support: " + names.error().detail);
       c.policy.supported = *names;
     }
     s.policy = c.policy;
@@ -182,7 +169,7 @@ public:
     auto e = engine::make_engine(role, keys_, std::move(s), text);
     if (!e) throw IoError{"state file " + c.state_path + ": " + e.error().detail};
     engine_ = std::move(*e);
-    wire_ = std::make_unique<WireSide>(c.wire, role);
+    wire_ = std::make_unique<WireEdge>(c.wire, role);
   }
 
   engine::RoleEngine& engine() { return *engine_; }
@@ -286,22 +273,11 @@ private:
   flow::Keystore keys_;
   std::unique_ptr<engine::RoleEngine> engine_;
   std::unique_ptr<FileLock> lock_;
-  std::unique_ptr<WireSide> wire_;
+  std::unique_ptr<WireEdge> wire_;
   std::uint64_t now_ = 0;
   bool rejected_ = false;
   std::string out_;  // lines to print once the state they depend on is durable
 };
-
-// Runs body, turning file errors into exit status 3.
-template <class F>
-int guarded(const Common& c, F&& body) {
-  try {
-    return body();
-  } catch (const IoError& e) {
-    std::cerr << c.tool << ": " << printable(e.what) << "\n";
-    return kExitFile;
-  }
-}
 
 // The option of one of app's subcommands that an extra argument names, as "--via is an option of
 // start", or empty.
@@ -334,22 +310,38 @@ void init_app(CLI::App& app) {
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 }
 
-int parse_command_line(CLI::App& app, std::string_view tool, int argc, char** argv) {
+bool parse_command_line(CLI::App& app, std::string_view tool, int argc, char** argv) {
   app.name(std::string(tool));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) {  // --help
       app.exit(e);
-      return -1;
+      return false;
     }
-    std::cerr << tool << ": " << printable(e.what()) << "\n";
-    if (auto hint = misplaced_option_hint(app, app.remaining(true)); !hint.empty())
-      std::cerr << tool << ": " << printable(hint) << "\n";
-    std::cerr << tool << ": run '" << tool << " --help' for the options\n";
-    return kExitUsage;
+    std::vector<std::string> lines{e.what()};
+    if (auto hint = misplaced_option_hint(app, app.remaining(true)); !hint.empty()) lines.push_back(std::move(hint));
+    lines.push_back("run '" + std::string(tool) + " --help' for the options");
+    throw UsageError(std::move(lines));
   }
-  return 0;
+  return true;
+}
+
+int run_tool(std::string_view tool, const std::function<int()>& body) {
+  auto fail = [tool](const std::vector<std::string>& lines, int status) {
+    // What the tool printed before the error stays before it.
+    std::cout.flush();
+    std::fflush(stdout);
+    for (const auto& line : lines) std::cerr << tool << ": " << printable(line) << "\n";
+    return status;
+  };
+  try {
+    return body();
+  } catch (const UsageError& e) {
+    return fail(e.lines, kExitUsage);
+  } catch (const IoError& e) {
+    return fail({e.what}, kExitFile);
+  }
 }
 
 int term_main(int argc, char** argv) {
@@ -372,18 +364,23 @@ int term_main(int argc, char** argv) {
                                     "contact address IPc (default 127.0.0.1 at the binding's port: 5060 for json "
                                     "and sip, 2427 mgcp, 2944 h248, 1720 h323)");
   add_wire(app, c, false);
-  for (auto* sub : {start}) {
-    add_wire(*sub, c, false);
-    sub->add_option("--keys", c.keys_path, "keystore file (JSON)");
-    sub->add_option("--state", c.state_path, "state file");
-    sub->add_option("--seed", c.seed_hex, "hex seed")->check(seed_hex());
-    add_number(*sub, c.tool, "--now", c.now, {0, kMaxNow}, "fix the clock (UNIX seconds)");
-    sub->add_flag("--show-key", c.show_key, "accepted for symmetry; start prints no key");
-    add_number(*sub, c.tool, "--skew", c.policy.skew, {}, "timestamp window in seconds (default 300)");
-  }
-  if (int r = parse_cli(app, c, argc, argv)) return r < 0 ? 0 : r;
+  // The common options may also come after start: they are kd-term's own, declared once above.
+  start->fallthrough();
+  start->footer("kd-term's options (--keys, --state, --seed, --now, --show-key, --skew and the wire options,\n"
+                "see kd-term --help) may come before or after start.");
+  // ... but not an input, which start does not read: kd-term's input refuses a word after start
+  // (checked as it is parsed), which thus stays an unexpected argument. One before start is taken.
+  bool input_before_start = false;
+  app.validate_positionals();
+  app.get_option("input")->check(CLI::Validator(
+      [&input_before_start, start](const std::string&) {
+        if (!*start) input_before_start = true;
+        return *start && !input_before_start ? std::string("start reads no input") : std::string();
+      },
+      ""));
+  if (!parse_command_line(app, c.tool, argc, argv)) return kExitOk;
 
-  return guarded(c, [&]() {
+  {
     resolve_wire(c, false);
     Session s(c, msg::Role::term);
     if (!*start) {
@@ -392,11 +389,11 @@ int term_main(int argc, char** argv) {
     }
     if (!contact->count()) sp.contact = default_contact(c.wire.binding);
     auto list = flow::parse_mech_arg(mechs);
-    if (!list) usage_fail(c, "--mechs: " + list.error().detail);
+    if (!list) throw UsageError("--mechs: " + list.error().detail);
     sp.mechs = *list;
     s.print(s.engine().start(sp));
     return s.finish();
-  });
+  }
 }
 
 int proxy_main(int argc, char** argv) {
@@ -410,17 +407,17 @@ int proxy_main(int argc, char** argv) {
   app.add_option("--id", c.id, "this proxy's identity (IDsp)")->required();
   app.add_option("--source", source, "address the terminal's messages came from; rewrites IPc (NAT)");
   add_wire(app, c, false);
-  if (int r = parse_cli(app, c, argc, argv)) return r < 0 ? 0 : r;
-  if (auto st = msg::check_identity("--id", c.id); !st) usage_fail(c, st.error().detail);
+  if (!parse_command_line(app, c.tool, argc, argv)) return kExitOk;
+  if (auto st = msg::check_identity("--id", c.id); !st) throw UsageError(st.error().detail);
   if (!source.empty())
-    if (auto st = msg::check_ip(source); !st) usage_fail(c, "--source: " + st.error().detail);
-  return guarded(c, [&]() {
+    if (auto st = msg::check_ip(source); !st) throw UsageError("--source: " + st.error().detail);
+  {
     resolve_wire(c, false);
     Session s(c, msg::Role::proxy);
     s.engine().settings().observed_source = source;
     s.feed();
     return s.finish();
-  });
+  }
 }
 
 int switch_main(int argc, char** argv) {
@@ -432,19 +429,19 @@ int switch_main(int argc, char** argv) {
   add_chooser(app, c);
   add_challenge_limits(app, c);
   app.add_option("--id", c.id, "this switch's identity (IDss)")->required();
-  add_number(app, c.tool, "--max-attempts", c.policy.max_attempts, {1, 100},
+  add_number(app, "--max-attempts", c.policy.max_attempts, {1, 100},
              "wrong verification words before a terminal is locked out (default 3)");
-  add_number(app, c.tool, "--lockout", c.policy.lockout, {},
+  add_number(app, "--lockout", c.policy.lockout, {},
              "seconds a terminal stays locked out after --max-attempts wrong answers (default 300)");
   add_wire(app, c, true);
-  if (int r = parse_cli(app, c, argc, argv)) return r < 0 ? 0 : r;
-  if (auto st = msg::check_identity("--id", c.id); !st) usage_fail(c, st.error().detail);
-  return guarded(c, [&]() {
+  if (!parse_command_line(app, c.tool, argc, argv)) return kExitOk;
+  if (auto st = msg::check_identity("--id", c.id); !st) throw UsageError(st.error().detail);
+  {
     resolve_wire(c, true);
     Session s(c, msg::Role::sw);
     s.feed();
     return s.finish();
-  });
+  }
 }
 
 namespace {
@@ -461,12 +458,12 @@ int keys_main(CLI::App& keys, const Common& c, const std::string& file, bool for
     write_file_atomic(file, json::encode_keystore({}));
     return kExitOk;
   }
-  flow::Keystore ks = read_keystore_file(c, file);
+  flow::Keystore ks = read_keystore(file, c.tool);
   if (keys.got_subcommand("list")) {
     for (const auto& [eid, e] : ks.entities) std::cout << eid << " " << msg::role_name(e.role) << "\n";
     return kExitOk;
   }
-  if (auto st = msg::check_identity("--id", id); !st) usage_fail(c, st.error().detail);
+  if (auto st = msg::check_identity("--id", id); !st) throw UsageError(st.error().detail);
   if (keys.got_subcommand("export")) {
     const flow::Entity* e = ks.find(id);
     if (!e) return refuse(id + " is not in " + file);
@@ -477,12 +474,12 @@ int keys_main(CLI::App& keys, const Common& c, const std::string& file, bool for
   }
   // add
   auto r = msg::parse_role(role);
-  if (!r || *r == msg::Role::auc) usage_fail(c, "--role must be term, proxy or switch");
+  if (!r || *r == msg::Role::auc) throw UsageError("--role must be term, proxy or switch");
   if (ks.find(id)) return refuse(id + " is already in " + file);
   flow::Entity e{id, *r, {}};
   if (!key_hex.empty()) {
     auto b = from_hex(key_hex);
-    if (!b || b->size() < 16 || b->size() > 64) usage_fail(c, "--key must be 16 to 64 bytes of hex");
+    if (!b || b->size() < 16 || b->size() > 64) throw UsageError("--key must be 16 to 64 bytes of hex");
     e.key = Secret(*b);
     secure_wipe(b->data(), b->size());
   } else if (!c.seed_hex.empty()) {
@@ -528,21 +525,21 @@ int auc_main(int argc, char** argv) {
   auto* list = keys->add_subcommand("list", "print each entity's identity and role (no keys)");
   list->add_option("file", file, "keystore file")->required();
   for (auto* sub : {init, add, exp, list}) sub->allow_extras(false);  // keys allows them, to name a bad subcommand
-  if (int r = parse_cli(app, c, argc, argv)) return r < 0 ? 0 : r;
+  if (!parse_command_line(app, c.tool, argc, argv)) return kExitOk;
 
   if (*keys && keys->get_subcommands().empty()) {
     const auto extra = keys->remaining();
-    usage_fail(c, extra.empty() ? std::string("keys: name a subcommand: init, add, export or list")
+    throw UsageError(extra.empty() ? std::string("keys: name a subcommand: init, add, export or list")
                                 : "keys: unknown subcommand \"" + extra.front() + "\" (init, add, export or list)");
   }
-  return guarded(c, [&]() {
+  {
     if (*keys) return keys_main(*keys, c, file, force, id, role, key_hex);
-    if (auto st = msg::check_identity("--id", c.id); !st) usage_fail(c, st.error().detail);
+    if (auto st = msg::check_identity("--id", c.id); !st) throw UsageError(st.error().detail);
     resolve_wire(c, true);
     Session s(c, msg::Role::auc);
     s.feed();
     return s.finish();
-  });
+  }
 }
 
 }  // namespace kd::cli

@@ -1,7 +1,11 @@
-// The tools' entry points: each binary's main() is one call to one of these.
+// The tools' entry points and what every tool shares: the exit statuses, the errors that end a run,
+// and the one place (run_tool) that turns them into a message and a status.
 #pragma once
 
+#include <functional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -18,19 +22,31 @@ enum Exit : int {
   kExitNothingVerified = 4,  // kd-decode --check: the input held no KD message, so nothing was verified
 };
 
-// The command-line conventions every tool shares: an option given more than once takes its last
-// value (repeatable ones, such as --addr, keep every value); a parse error is one line on stderr
-// prefixed with the tool's name, with a hint when a subcommand's option came before the
-// subcommand. Call init_app before adding options. parse_command_line returns 0 to go on, -1 after
-// printing the help (exit 0), or kExitUsage.
-void init_app(CLI::App& app);
-int parse_command_line(CLI::App& app, std::string_view tool, int argc, char** argv);
+// A bad command line: exit status 2. Each line is printed as "TOOL: LINE", escaped (printable).
+struct UsageError {
+  explicit UsageError(std::string what) : lines{std::move(what)} {}
+  explicit UsageError(std::vector<std::string> l) : lines(std::move(l)) {}
+  std::vector<std::string> lines;
+};
 
+// Runs a tool's body and returns its exit status: what the body returns, or, when it throws, the
+// status of the error after printing "TOOL: MESSAGE" on standard error (UsageError 2, IoError 3).
+// The tools' only place that turns an error into an exit status.
+int run_tool(std::string_view tool, const std::function<int()>& body);
+
+// The command-line conventions every tool shares: an option given more than once takes its last
+// value (repeatable ones, such as --addr, keep every value); a parse error is a UsageError whose
+// lines say what was wrong, hint when a subcommand's option came before the subcommand, and point
+// to --help. Call init_app before adding options. parse_command_line returns false once it has
+// printed the help (the tool then exits 0).
+void init_app(CLI::App& app);
+bool parse_command_line(CLI::App& app, std::string_view tool, int argc, char** argv);
+
+// The tools' bodies, run under run_tool by each binary's main(): they return kExitOk or
+// kExitRejected and throw UsageError or IoError.
 int term_main(int argc, char** argv);
 int proxy_main(int argc, char** argv);
 int switch_main(int argc, char** argv);
 int auc_main(int argc, char** argv);
-int vectors_main(int argc, char** argv);
-int decode_main(int argc, char** argv);
 
 }  // namespace kd::cli

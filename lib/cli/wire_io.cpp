@@ -227,8 +227,8 @@ std::optional<std::string> parse_decode_as(std::string_view arg, WireOptions& o)
   const auto comma = eq == std::string_view::npos ? eq : arg.find(',', eq);
   if (comma == std::string_view::npos)
     return "--decode-as wants udp.port==PORT,BINDING or tcp.port==PORT,BINDING (e.g. udp.port==5080,sip), not \"" +
-           printable(arg) + "\"";
-  const std::string what = "--decode-as " + printable(arg) + ": ";
+           std::string(arg) + "\"";
+  const std::string what = "--decode-as " + std::string(arg) + ": ";
   DecodeAs d;
   const auto field = arg.substr(0, eq);
   if (field == "tcp.port") d.transport = capture::Transport::tcp;
@@ -242,7 +242,7 @@ std::optional<std::string> parse_decode_as(std::string_view arg, WireOptions& o)
   const auto name = arg.substr(comma + 1);
   const auto b = wire::parse_binding(name);
   if (!b || *b == wire::Binding::json)
-    return what + "unknown binding \"" + printable(name) + "\" (sip, mgcp, h248, h323, radius)";
+    return what + "unknown binding \"" + std::string(name) + "\" (sip, mgcp, h248, h323, radius)";
   d.binding = *b;
   // RADIUS over TCP (RFC 6613) and RAS over TCP are not what kd speaks or frames.
   if (d.transport == capture::Transport::tcp && (*b == wire::Binding::radius || *b == wire::Binding::h323))
@@ -314,9 +314,9 @@ std::optional<std::string> check_pcap_out(WireOptions& o, std::uint64_t now) {
   return std::nullopt;
 }
 
-// ---- WireSide -----------------------------------------------------------------------------------
+// ---- WireEdge -----------------------------------------------------------------------------------
 
-WireSide::WireSide(WireOptions o, std::optional<msg::Role> self) : o_(std::move(o)), self_(self) {
+WireEdge::WireEdge(WireOptions o, std::optional<msg::Role> self) : o_(std::move(o)), self_(self) {
   default_addrs(o_);
   using wire::Binding;
   if (!all_signaling(o_)) {
@@ -342,7 +342,7 @@ WireSide::WireSide(WireOptions o, std::optional<msg::Role> self) : o_(std::move(
   for (std::size_t i = 0; i < signaling_.size(); ++i)
     claim(*signaling_[i], static_cast<std::uint8_t>(kSignalingRank + i));
   for (const auto& d : o_.decode_as) {
-    // A binding this side does not read (check_decode_as refused it on the command line) maps to none.
+    // A binding this edge does not read (check_decode_as refused it on the command line) maps to none.
     std::uint8_t rank = d.binding == Binding::radius && radius_ ? kRadiusRank : kNoCodec;
     for (std::size_t i = 0; i < signaling_.size(); ++i)
       if (signaling_[i]->binding() == d.binding) rank = static_cast<std::uint8_t>(kSignalingRank + i);
@@ -357,7 +357,7 @@ WireSide::WireSide(WireOptions o, std::optional<msg::Role> self) : o_(std::move(
   }
 }
 
-const wire::Codec* WireSide::codec_named(std::string_view name) const {
+const wire::Codec* WireEdge::codec_named(std::string_view name) const {
   const auto b = wire::parse_binding(name);
   if (!b) return nullptr;
   if (*b == wire::Binding::radius) return radius_.get();
@@ -368,7 +368,7 @@ const wire::Codec* WireSide::codec_named(std::string_view name) const {
 
 // The codec a message leaves in: RADIUS on the AuC link when that link speaks it, else the chosen
 // signaling binding when it carries the step, else none (JSON).
-const wire::Codec* WireSide::codec_for(const msg::StepSpec& s) const {
+const wire::Codec* WireEdge::codec_for(const msg::StepSpec& s) const {
   if (radius_ && radius_out_ && radius_->carries(s)) return radius_.get();
   if (o_.binding == wire::Binding::json || o_.binding == wire::Binding::radius) return nullptr;
   const auto& c = signaling_.front();
@@ -378,7 +378,7 @@ const wire::Codec* WireSide::codec_for(const msg::StepSpec& s) const {
 // A role tool reads each step only in the form it would print that step (codec_for): a JSON line
 // cannot stand in for a RADIUS packet on an authenticated AuC link, nor a wire line of one binding
 // for a tool started with another. kd-decode (no self) reads every form.
-Status WireSide::check_form(const msg::StepSpec& s, const wire::Codec* got) const {
+Status WireEdge::check_form(const msg::StepSpec& s, const wire::Codec* got) const {
   if (!self_) return Ok{};
   const wire::Codec* want = codec_for(s);
   if (got == want) return Ok{};
@@ -397,7 +397,7 @@ Status WireSide::check_form(const msg::StepSpec& s, const wire::Codec* got) cons
                                   " wire line");
 }
 
-Result<msg::Message> WireSide::from_line(std::string_view line, std::string* step, Bytes* wire) const {
+Result<msg::Message> WireEdge::from_line(std::string_view line, std::string* step, Bytes* wire) const {
   if (!json::is_wire_line(line)) {
     auto m = json::decode_message(line, step);
     if (!m) return m;
@@ -427,7 +427,7 @@ Result<msg::Message> WireSide::from_line(std::string_view line, std::string* ste
   return m;
 }
 
-Result<msg::Message> WireSide::from_raw(ByteView raw, wire::Binding* used) const {
+Result<msg::Message> WireEdge::from_raw(ByteView raw, wire::Binding* used) const {
   if (raw.size() > kMaxRaw) return err(Code::oversized, "a raw wire message exceeds 65536 bytes");
   std::optional<Error> first;
   auto attempt = [&](const wire::Codec& c) -> std::optional<Result<msg::Message>> {
@@ -446,7 +446,7 @@ Result<msg::Message> WireSide::from_raw(ByteView raw, wire::Binding* used) const
   return first ? *first : err(Code::malformed, "not a message of any binding");
 }
 
-std::optional<Result<msg::Message>> WireSide::from_packet(const capture::Packet& p, wire::Binding* used) {
+std::optional<Result<msg::Message>> WireEdge::from_packet(const capture::Packet& p, wire::Binding* used) {
   Skip skip = Skip::none;
   auto m = decode_packet(p, used, &skip);
   if (skip == Skip::foreign) ++skipped_foreign_;
@@ -454,7 +454,7 @@ std::optional<Result<msg::Message>> WireSide::from_packet(const capture::Packet&
   return m;
 }
 
-std::optional<Result<msg::Message>> WireSide::decode_packet(const capture::Packet& p, wire::Binding* used,
+std::optional<Result<msg::Message>> WireEdge::decode_packet(const capture::Packet& p, wire::Binding* used,
                                                             Skip* skip) const {
   msg::Message m;
   auto st = decode_packet_into(p, m, used, skip);
@@ -463,7 +463,7 @@ std::optional<Result<msg::Message>> WireSide::decode_packet(const capture::Packe
   return m;
 }
 
-std::optional<Status> WireSide::decode_packet_into(const capture::Packet& p, msg::Message& m, wire::Binding* used,
+std::optional<Status> WireEdge::decode_packet_into(const capture::Packet& p, msg::Message& m, wire::Binding* used,
                                                    Skip* skip) const {
   *skip = Skip::none;
   // A --decode-as mapping of either port (the lower one first, as tshark tries it), else the first
@@ -499,7 +499,7 @@ std::optional<Status> WireSide::decode_packet_into(const capture::Packet& p, msg
   return st;
 }
 
-Result<std::string> WireSide::outgoing(const msg::Message& m, std::uint64_t now, ByteView previous, Bytes* wire) {
+Result<std::string> WireEdge::outgoing(const msg::Message& m, std::uint64_t now, ByteView previous, Bytes* wire) {
   const auto& spec = msg::spec_of(m);
   const wire::Codec* c = codec_for(spec);
   if (!c) {
@@ -530,7 +530,7 @@ Result<std::string> WireSide::outgoing(const msg::Message& m, std::uint64_t now,
   return line;
 }
 
-void WireSide::flush_frames() {
+void WireEdge::flush_frames() {
   for (const auto& p : frames_)
     if (auto st = pcap_->write(p); !st) {
       frames_.clear();

@@ -1,6 +1,7 @@
-// The tools' wire side: what they read (JSON Lines of logical messages or wire lines, pcap and
+// The tools' wire edge: what they read (JSON Lines of logical messages or wire lines, pcap and
 // pcapng captures, raw wire messages) and how a message is printed and captured in the binding the
-// user chose. The role engines only ever see logical JSON lines; this layer converts at the edge.
+// user chose. The role engines only ever see logical messages (msg::Message); this layer converts
+// between them and every form of input and output.
 #pragma once
 
 #include <cstdint>
@@ -45,7 +46,6 @@ public:
   bool ready() const;
   bool is_capture() const { return reader_ != nullptr; }
   const capture::Stats* capture_stats() const;
-  const std::string& path() const { return path_; }
 
 private:
   std::string path_;
@@ -84,9 +84,9 @@ std::string read_radius_secret(const std::string& path, std::string_view tool);
 // or others may read it.
 flow::Keystore read_keystore(const std::string& path, std::string_view tool);
 
-// Parses "ROLE=IP" into o.addr; a message on failure.
+// Parses "ROLE=IP" into o.addr; a message on failure (quoting arg as it is: the printer escapes it).
 std::optional<std::string> parse_addr(std::string_view arg, WireOptions& o);
-// Parses "udp.port==PORT,BINDING" (or tcp.port) into o.decode_as; a message on failure.
+// Parses "udp.port==PORT,BINDING" (or tcp.port) into o.decode_as; a message on failure (the same).
 std::optional<std::string> parse_decode_as(std::string_view arg, WireOptions& o);
 // Once the other wire options are resolved: why a mapping names a binding that tool (speaking the
 // AuC link or not) does not read with these options, or nullopt.
@@ -101,17 +101,19 @@ void default_addrs(WireOptions& o);
 // clock beyond a classic pcap record's 32-bit seconds), or nullopt. Fills in the default addresses.
 std::optional<std::string> check_pcap_out(WireOptions& o, std::uint64_t now);
 
-class WireSide {
+// Where a tool's messages meet the wire: the codecs of the bindings it speaks (the signaling one or
+// all of them, and RADIUS on the AuC link), which decode what it reads and encode what it prints,
+// and the --pcap-out writer.
+class WireEdge {
 public:
   // self: the role of the tool (nullopt for kd-decode, which takes every step).
-  explicit WireSide(WireOptions o, std::optional<msg::Role> self);
-  bool radius_link() const { return radius_out_; }
+  explicit WireEdge(WireOptions o, std::optional<msg::Role> self);
 
   // A line of input: a logical JSON message is passed on as it is (with its step name), a wire
   // line is decoded in its binding. The result is the logical message; wire, when given, receives
   // the bytes of a wire line of a signaling binding (left alone otherwise).
   Result<msg::Message> from_line(std::string_view line, std::string* step, Bytes* wire = nullptr) const;
-  // A captured packet: nullopt when it is not a KD message of a binding this side speaks, or is
+  // A captured packet: nullopt when it is not a KD message of a binding this edge speaks, or is
   // addressed to another role (both counted).
   std::optional<Result<msg::Message>> from_packet(const capture::Packet& p, wire::Binding* used = nullptr);
   // The same without counting, so that several threads may decode at once: *skip says why the
@@ -121,10 +123,10 @@ public:
   // The same into m, reusing its buffers (Codec::decode_into): nullopt when skipped, else the status.
   std::optional<Status> decode_packet_into(const capture::Packet& p, msg::Message& m, wire::Binding* used,
                                            Skip* skip) const;
-  // A raw wire message: tried against every codec of this side.
+  // A raw wire message: tried against every codec of this edge.
   Result<msg::Message> from_raw(ByteView raw, wire::Binding* used = nullptr) const;
 
-  // What the tool prints for a message it sends: a wire line when a codec of this side carries the
+  // What the tool prints for a message it sends: a wire line when a codec of this edge carries the
   // step, else the logical JSON line. Queues its frame for --pcap-out, written by flush_frames():
   // a role tool writes them once the state they depend on is saved. previous: the wire
   // message m answers or forwards (engine::Outcome::previous), whose transaction SIP echoes.
@@ -133,7 +135,7 @@ public:
                                Bytes* wire = nullptr);
   // Appends the frames outgoing() queued to --pcap-out; throws IoError.
   void flush_frames();
-  // Whether outgoing() prints the step as a wire line (a codec of this side carries it).
+  // Whether outgoing() prints the step as a wire line (a codec of this edge carries it).
   bool sends_wire(const msg::StepSpec& s) const { return codec_for(s) != nullptr; }
 
   std::uint64_t skipped_foreign() const { return skipped_foreign_; }

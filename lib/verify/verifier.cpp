@@ -12,17 +12,13 @@
 
 namespace kd::verify {
 
-namespace {
-
-// The step's position in the flow: 1 start, 2 forwarded start, 3 AuC request, 4 AuC answer,
-// 5 challenge to the proxy, 6 challenge to the terminal, 7 answer, 8 forwarded answer,
-// 9 success to the proxy, 10 success to the terminal, 11 report to the AuC. Direct steps map onto
-// the same positions (d1 1, d2 3, d3 4, d4 6, d5 7, d6 10, d7 11).
 int position(const msg::Message& m) {
   if (m.flow == msg::Flow::proxied) return m.step;
   static constexpr int kDirect[] = {0, 1, 3, 4, 6, 7, 10, 11};
   return kDirect[m.step];
 }
+
+namespace {
 
 const std::string& peer_of(const msg::Message& m) { return m.flow == msg::Flow::proxied ? *m.IDsp : *m.IDss; }
 

@@ -29,6 +29,13 @@ check "... and TS1 is the last --now" eq "$(jq -r .TS1 "$OUT")" "$NOW"
 runx "$KD_BIN/kd-proxy" --id x --id sbc1 --keys "$W/sbc1.keys" </dev/null
 check "kd-proxy --id x --id sbc1: exit 0" eq "$RC" 0
 
+# kd-term's options after start are kd-term's (declared once, they fall through); a word after
+# start is not kd-term's input.
+runx "$KD_BIN/kd-term" start --id alice --switch ss1 --keys "$W/alice.keys" --seed 01 --now "$NOW" --skew 7 --binding sip
+check "kd-term start ... --binding sip (after start): a SIP wire line" eval 'eq "$RC" 0 && eq "$(jq -r .binding "$OUT")" sip'
+runx "$KD_BIN/kd-term" start --id alice --switch ss1 --keys "$W/alice.keys" extra
+check "kd-term start ... extra: exit 2, extra is not an input" usage_err "kd-term: The following argument was not expected: extra"
+
 # A start option before start.
 runx "$KD_BIN/kd-term" --via sbc1 start --id alice --switch ss1
 check "kd-term --via sbc1 start: exit 2" eq "$RC" 2

@@ -31,4 +31,24 @@ cp "$P/alice.keys" "$n"; chmod 644 "$n"
 runx "$KD_BIN/kd-term" --keys "$n" start --id alice --switch ss1
 check "kd-term: a keystore name with OSC in the permission warning: escaped" \
   eval '! LC_ALL=C grep -q "[[:cntrl:]]" <(tr -d "\n" <"$ERR") && grep -qF "\x1b]0;x\x07" "$ERR"'
+# Command-line errors: every tool prints its message once, escaped once (issue 11 part 2: one
+# place turns errors into exit codes). A backslash in a --decode-as binding reads \\ in every tool.
+want='--decode-as udp.port==5080,s\\ip: unknown binding "s\\ip" (sip, mgcp, h248, h323, radius)'
+runx "$KD_BIN/kd-switch" --id ss1 --decode-as 'udp.port==5080,s\ip'
+check "kd-switch: a backslash in --decode-as is escaped once (exit 2)" eval '[ "$RC" = 2 ] && eq "$(head -1 "$ERR")" "kd-switch: $want"'
+runx "$KD_BIN/kd-decode" --decode-as 'udp.port==5080,s\ip'
+check "kd-decode: the same message, escaped the same (exit 2)" eval '[ "$RC" = 2 ] && eq "$(cat "$ERR")" "kd-decode: $want"'
+# Control bytes in an option's value reach standard error escaped in kd-decode and kd-vectors too.
+runx "$KD_BIN/kd-decode" --binding "s${esc}[31m"
+check "kd-decode --binding with ESC: one escaped stderr line (exit 2)" \
+  eval '[ "$RC" = 2 ] && one_clean_line && grep -qF "unknown binding \"s\x1b[31m\"" "$ERR"'
+runx "$KD_BIN/kd-decode" --encode sip --addr "term=192.0.2.1${esc}[31m"
+check "kd-decode --encode --addr with ESC: one escaped stderr line (exit 2)" \
+  eval '[ "$RC" = 2 ] && one_clean_line && grep -qF "192.0.2.1\x1b[31m" "$ERR"'
+runx "$KD_BIN/kd-decode" --encode sip "$TMP/in${esc}[31m"
+check "kd-decode --encode: an input named with ESC that does not exist: escaped (exit 3)" \
+  eval '[ "$RC" = 3 ] && one_clean_line && grep -qF "in\x1b[31m" "$ERR"'
+runx "$KD_BIN/kd-vectors" run "$TMP/v${esc}[31m.json"
+check "kd-vectors run: a file named with ESC that does not exist: escaped (exit 3)" \
+  eval '[ "$RC" = 3 ] && ! LC_ALL=C grep -q "[[:cntrl:]]" <(tr -d "\n" <"$ERR") && grep -qF "v\x1b[31m.json" "$ERR"'
 finish

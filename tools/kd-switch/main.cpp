@@ -1,3 +1,5 @@
 #include "cli/tools.hpp"
 
-int main(int argc, char** argv) { return kd::cli::switch_main(argc, argv); }
+int main(int argc, char** argv) {
+  return kd::cli::run_tool("kd-switch", [&] { return kd::cli::switch_main(argc, argv); });
+}

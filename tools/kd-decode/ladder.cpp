@@ -1,4 +1,4 @@
-#include "cli/ladder.hpp"
+#include "ladder.hpp"
 
 #include <algorithm>
 #include <array>
@@ -6,7 +6,7 @@
 
 #include "json/line.hpp"
 
-namespace kd::cli {
+namespace kd::tools {
 
 namespace {
 
@@ -24,7 +24,7 @@ std::string wire_name(std::string_view binding, const msg::Message& m) {
       {"h323", {"GRQ", "GRJ", "RRQ", "RCF"}},
   };
   const auto& spec = msg::spec_of(m);
-  const int pos = m.flow == msg::Flow::proxied ? m.step : std::array{0, 1, 3, 4, 6, 7, 10, 11}[m.step];
+  const int pos = verify::position(m);
   if (binding == "radius")
     return pos == 3 ? "Access-Req" : pos == 4 ? "Access-Chal" : "Acct-Req";
   if (binding == "sip" && m.flow == msg::Flow::proxied && m.step == 6) return "407";  // the proxy challenges
@@ -266,4 +266,4 @@ std::string Ladder::svg() const {
   return o;
 }
 
-}  // namespace kd::cli
+}  // namespace kd::tools

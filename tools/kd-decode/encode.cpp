@@ -1,4 +1,4 @@
-#include "cli/encode.hpp"
+#include "encode.hpp"
 
 #include <ctime>
 #include <iostream>
@@ -12,16 +12,13 @@
 #include "json/message.hpp"
 #include "json/record.hpp"
 
-namespace kd::cli {
+namespace kd::tools {
+
+using namespace kd::cli;
 
 namespace {
 
-int usage(const std::string& what) {
-  std::cerr << "kd-decode: " << what << "\n";
-  return kExitUsage;
-}
-
-// Why side prints spec as JSON rather than in a binding: the step travels where the binding does
+// Why the edge prints spec as JSON rather than in a binding: the step travels where the binding does
 // not go.
 Error not_carried(const msg::StepSpec& spec, wire::Binding b, bool have_secret) {
   const std::string step(spec.name);
@@ -37,29 +34,29 @@ Error not_carried(const msg::StepSpec& spec, wire::Binding b, bool have_secret) 
 
 int encode_main(const EncodeOptions& o) {
   if (o.binding.empty()) {
-    if (!o.pcap_out.empty()) return usage("--pcap-out needs --encode BINDING");
-    if (!o.addrs.empty()) return usage("--addr needs --encode BINDING");
-    return usage("--now needs --encode BINDING");
+    if (!o.pcap_out.empty()) throw UsageError("--pcap-out needs --encode BINDING");
+    if (!o.addrs.empty()) throw UsageError("--addr needs --encode BINDING");
+    throw UsageError("--now needs --encode BINDING");
   }
-  if (!o.conflicts.empty()) return usage("--encode does not combine with " + o.conflicts.front());
+  if (!o.conflicts.empty()) throw UsageError("--encode does not combine with " + o.conflicts.front());
   const auto b = wire::parse_binding(o.binding);
   if (!b || *b == wire::Binding::json)
-    return usage("--encode: unknown binding \"" + printable(o.binding) + "\" (sip, mgcp, h248, h323, radius)");
+    throw UsageError("--encode: unknown binding \"" + o.binding + "\" (sip, mgcp, h248, h323, radius)");
   if (*b == wire::Binding::radius && o.secret_file.empty())
-    return usage("--encode radius needs the shared secret (--radius-secret-file)");
-  if (o.pcap_out == "-") return usage("--pcap-out -: the standard output carries the wire lines; name a file");
+    throw UsageError("--encode radius needs the shared secret (--radius-secret-file)");
+  if (o.pcap_out == "-") throw UsageError("--pcap-out -: the standard output carries the wire lines; name a file");
   WireOptions wo;
   wo.binding = *b;
   wo.pcap_out = o.pcap_out;
   for (const auto& a : o.addrs)
-    if (auto why = parse_addr(a, wo)) return usage(*why);
+    if (auto why = parse_addr(a, wo)) throw UsageError(*why);
   const std::uint64_t now = o.now.value_or(static_cast<std::uint64_t>(std::time(nullptr)));
-  if (auto why = check_pcap_out(wo, now)) return usage(*why);
+  if (auto why = check_pcap_out(wo, now)) throw UsageError(*why);
 
-  try {
+  {
     if (!o.secret_file.empty()) wo.radius_secret = read_radius_secret(o.secret_file, "kd-decode");
     wo.radius_link = !wo.radius_secret.empty();  // the AuC link in RADIUS whenever it can be
-    WireSide side(wo, std::nullopt);
+    WireEdge edge(wo, std::nullopt);
     // The wire bytes last encoded for each step: a response or a forwarded request is encoded after
     // the message it answers (msg::previous_step), as its sender would, so SIP echoes its transaction.
     std::map<const msg::StepSpec*, Bytes> sent;
@@ -81,17 +78,17 @@ int encode_main(const EncodeOptions& o) {
         if (kind == json::LineKind::report) continue;  // a transcript's events, kd-decode's reports
         std::string step;
         Result<msg::Message> m = kind == json::LineKind::record ? json::decode_record(item.line, &step, msg::Sizes::loose)
-                                 : kind == json::LineKind::wire ? side.from_line(item.line, &step)
+                                 : kind == json::LineKind::wire ? edge.from_line(item.line, &step)
                                                                 : json::decode_message(item.line, &step, msg::Sizes::loose);
-        if (m && !side.sends_wire(msg::spec_of(*m))) m = not_carried(msg::spec_of(*m), *b, !wo.radius_secret.empty());
+        if (m && !edge.sends_wire(msg::spec_of(*m))) m = not_carried(msg::spec_of(*m), *b, !wo.radius_secret.empty());
         if (m) {
           const msg::StepSpec& spec = msg::spec_of(*m);
           const msg::StepSpec* prev = msg::previous_step(spec);
           const auto it = prev ? sent.find(prev) : sent.end();
           Bytes wire;
-          auto out = side.outgoing(*m, now, it == sent.end() ? ByteView() : ByteView(it->second), &wire);
+          auto out = edge.outgoing(*m, now, it == sent.end() ? ByteView() : ByteView(it->second), &wire);
           if (out) {
-            side.flush_frames();
+            edge.flush_frames();
             std::cout << *out << "\n";
             sent[&spec] = std::move(wire);
             continue;
@@ -107,11 +104,7 @@ int encode_main(const EncodeOptions& o) {
     }
     std::cout.flush();
     return refused ? kExitRejected : kExitOk;
-  } catch (const IoError& e) {
-    std::cout.flush();
-    std::cerr << "kd-decode: " << e.what << "\n";
-    return kExitFile;
   }
 }
 
-}  // namespace kd::cli
+}  // namespace kd::tools

@@ -15,7 +15,7 @@
 #include "verify/verifier.hpp"
 #include "msg/message.hpp"
 
-namespace kd::cli {
+namespace kd::tools {
 
 class Ladder {
 public:
@@ -61,4 +61,4 @@ private:
   std::uint64_t more_ = 0;
 };
 
-}  // namespace kd::cli
+}  // namespace kd::tools

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace kd::cli {
+namespace kd::tools {
 
 struct EncodeOptions {
   std::string binding;                 // --encode
@@ -19,7 +19,7 @@ struct EncodeOptions {
   std::vector<std::string> conflicts;  // kd-decode options given that --encode does not take
 };
 
-// The exit status (kExit*).
+// The exit status (kExitOk, kExitRejected); throws UsageError or IoError.
 int encode_main(const EncodeOptions& o);
 
-}  // namespace kd::cli
+}  // namespace kd::tools
