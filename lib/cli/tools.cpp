@@ -449,7 +449,7 @@ namespace {
 int keys_main(CLI::App& keys, const Common& c, const std::string& file, bool force,
               const std::string& id, const std::string& role, const std::string& key_hex) {
   auto refuse = [&](const std::string& what) {
-    std::cerr << c.tool << ": error: " << what << "\n";
+    std::cerr << c.tool << ": error: " << printable(what) << "\n";
     return kExitRejected;
   };
   FileLock lock(file, "keystore");  // two concurrent adds must not lose an entity

@@ -51,4 +51,10 @@ check "kd-decode --encode: an input named with ESC that does not exist: escaped 
 runx "$KD_BIN/kd-vectors" run "$TMP/v${esc}[31m.json"
 check "kd-vectors run: a file named with ESC that does not exist: escaped (exit 3)" \
   eval '[ "$RC" = 3 ] && ! LC_ALL=C grep -q "[[:cntrl:]]" <(tr -d "\n" <"$ERR") && grep -qF "v\x1b[31m.json" "$ERR"'
+# A keystore name with an escape sequence in a keys subcommand's refusal (exit 1).
+kn="$TMP/ks"$'\x1b[31m'".json"
+"$KD_BIN/kd-auc" keys init "$kn" 2>/dev/null
+runx "$KD_BIN/kd-auc" keys init "$kn"
+check "kd-auc keys init over an existing keystore with ESC in its name: exit 1, the name escaped" \
+  eval 'eq "$RC" 1 && ! LC_ALL=C grep -q "[[:cntrl:]]" <(tr -d "\n" <"$ERR") && grep -qF "\x1b[31m" "$ERR"'
 finish
