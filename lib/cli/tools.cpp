@@ -13,6 +13,7 @@
 #include "crypto/suite.hpp"
 #include "flow/roles.hpp"
 #include "engine/engine.hpp"
+#include "json/event.hpp"
 #include "json/keystore.hpp"
 #include "json/line.hpp"
 
@@ -154,7 +155,6 @@ public:
     s.policy = c.policy;
     s.now = c.now ? *c.now : static_cast<std::uint64_t>(std::time(nullptr));
     s.self_id = c.id;
-    s.show_key = c.show_key;
     keys_ = load_keys(c);
     std::string text;
     if (!c.state_path.empty()) {
@@ -177,15 +177,18 @@ public:
   // Queues what o says for printing (commit prints it once the state it depends on is durable);
   // an error goes to standard error at once.
   void print(const engine::Outcome& o) {
-    for (std::size_t i = 0; i < o.lines.size(); ++i) {
-      if (i >= o.messages.size()) {
-        out_ += o.lines[i];
-        out_ += '\n';
-        continue;
-      }
-      auto out = wire_->outgoing(o.messages[i], now_, i < o.previous.size() ? ByteView(o.previous[i]) : ByteView());
-      if (!out) throw IoError{std::string(msg::spec_of(o.messages[i]).name) + ": cannot encode: " + out.error().detail};
+    for (const auto& s : o.sent) {
+      auto out = wire_->outgoing(s.message, now_, s.previous);
+      if (!out) throw IoError{std::string(msg::spec_of(s.message).name) + ": cannot encode: " + out.error().detail};
       out_ += *out;
+      out_ += '\n';
+    }
+    for (const auto& e : o.events) {
+      out_ += json::encode_event(e, c_.show_key);
+      out_ += '\n';
+    }
+    if (o.error) {
+      out_ += json::encode_error(*o.error, o.step);
       out_ += '\n';
     }
     if (!o.error) return;

@@ -113,9 +113,8 @@ private:
     State work;
     if constexpr (!Traits<State>::in_place) work = state_;
     flow::Output out = handle(Traits<State>::in_place ? state_ : work, ctx);
-    for (const auto& m : out.messages) o.lines.push_back(json::encode_message(m));
-    o.messages = out.messages;
-    for (const auto& e : out.events) o.lines.push_back(json::encode_event(e, settings_.show_key));
+    for (auto& m : out.messages) o.sent.push_back({std::move(m), {}});
+    o.events = std::move(out.events);
     if (out.error) fail(o, *out.error);
     if constexpr (!Traits<State>::in_place)
       if (!out.error || out.keep_state_on_error) state_ = std::move(work);
@@ -125,30 +124,26 @@ private:
   // what it has just received; the switch keeps a terminal's request (s2, s8, d1, d5) in its state,
   // because it answers s2 and d1 only after the AuC has (s5, d4).
   void link_previous(const msg::Message& in, ByteView wire, Outcome& o) {
-    o.previous.assign(o.messages.size(), Bytes{});
     const msg::StepSpec& got = msg::spec_of(in);
     if constexpr (std::is_same_v<State, flow::ProxyState>) {
-      for (std::size_t i = 0; i < o.messages.size(); ++i)
-        if (msg::previous_step(msg::spec_of(o.messages[i])) == &got) o.previous[i] = Bytes(wire.begin(), wire.end());
+      for (auto& s : o.sent)
+        if (msg::previous_step(msg::spec_of(s.message)) == &got) s.previous = Bytes(wire.begin(), wire.end());
     } else if constexpr (std::is_same_v<State, flow::SwitchState>) {
       if (!o.error && got.from != msg::Role::auc) {
         if (wire.empty()) state_.requests.erase(*in.IDc);
         else state_.requests[*in.IDc] = Bytes(wire.begin(), wire.end());
       }
-      for (std::size_t i = 0; i < o.messages.size(); ++i) {
-        const auto& m = o.messages[i];
+      for (auto& s : o.sent) {
+        const auto& m = s.message;
         auto it = state_.requests.find(*m.IDc);
-        if (msg::previous_step(msg::spec_of(m)) && it != state_.requests.end()) o.previous[i] = it->second;
+        if (msg::previous_step(msg::spec_of(m)) && it != state_.requests.end()) s.previous = it->second;
       }
       // A request is kept as long as its registration is.
       std::erase_if(state_.requests, [&](const auto& kv) { return !state_.regs.count(kv.first); });
     }
   }
 
-  void fail(Outcome& o, Error e) {
-    o.lines.push_back(json::encode_error(e, o.step));
-    o.error = std::move(e);
-  }
+  void fail(Outcome& o, Error e) { o.error = std::move(e); }
 
   const flow::Keystore& keys_;
   State state_, loaded_;
@@ -176,6 +171,15 @@ Result<std::unique_ptr<RoleEngine>> make_engine(msg::Role role, const flow::Keys
     case msg::Role::auc: return build<flow::AucState>(keys, std::move(settings), state_text);
   }
   return err(Code::malformed, "unknown role");
+}
+
+std::vector<std::string> json_lines(const Outcome& o, bool show_key) {
+  std::vector<std::string> lines;
+  lines.reserve(o.sent.size() + o.events.size() + 1);
+  for (const auto& s : o.sent) lines.push_back(json::encode_message(s.message));
+  for (const auto& e : o.events) lines.push_back(json::encode_event(e, show_key));
+  if (o.error) lines.push_back(json::encode_error(*o.error, o.step));
+  return lines;
 }
 
 }  // namespace kd::engine

@@ -24,19 +24,27 @@ struct Settings {
   flow::Policy policy;
   std::string self_id;          // --id (proxy, switch, AuC); the terminal uses each message's IDc
   std::string observed_source;  // kd-proxy --source
-  bool show_key = false;
 };
 
-struct Outcome {
-  std::vector<std::string> lines;  // messages and events, one JSON line each (errors included)
-  std::vector<msg::Message> messages;  // the messages sent: lines[i] is messages[i] in JSON
-  std::optional<Error> error;
-  std::string step;                // the step the input named, when known
-  // For messages[i]: the wire message it answers or forwards (msg::previous_step), as the role
-  // received it, or empty. The proxy's come from its input; the switch keeps each terminal's last
-  // request in its state until it answers it. A binding that echoes transactions (SIP) uses it.
-  std::vector<Bytes> previous;
+// A message the role sends, with the wire message it answers or forwards (msg::previous_step), as
+// the role received it, or empty: the proxy's come from its input; the switch keeps each terminal's
+// last request until it answers it. A binding that echoes transactions (SIP) encodes after it.
+struct Sent {
+  msg::Message message;
+  Bytes previous;
 };
+
+// What one input did, as values: the edge encodes them (JSON lines, a wire binding, a capture).
+struct Outcome {
+  std::vector<Sent> sent;           // in the order they go out
+  std::vector<flow::Event> events;  // after the messages
+  std::optional<Error> error;       // last, when the input was refused
+  std::string step;                 // the step the input named, when known
+};
+
+// The outcome as the JSON-lines tools print it: each message, then each event (session_key only
+// with show_key), then the error; one compact JSON object per line.
+std::vector<std::string> json_lines(const Outcome& o, bool show_key);
 
 class RoleEngine {
 public:

@@ -82,7 +82,6 @@ engine::Settings settings_for(const Setup& s, msg::Role r, const Overrides& o) {
   if (o.max_attempts && override_applies("max_attempts", r)) st.policy.max_attempts = *o.max_attempts;
   if (o.support && override_applies("support", r)) st.policy.supported = *flow::parse_name_list(*o.support);
   st.self_id = self_id(s, r);
-  st.show_key = true;
   return st;
 }
 
@@ -90,18 +89,19 @@ engine::Settings settings_for(const Setup& s, msg::Role r, const Overrides& o) {
 // WIRE OPTIONS, describes), events as they are.
 Outcome from_engine(const Setup& s, const engine::Outcome& e) {
   Outcome o;
-  o.lines = e.lines;
+  o.lines = engine::json_lines(e, true);  // kd-vectors drives the tools with --show-key
   if (s.binding != "json")
-    for (std::size_t i = 0; i < e.messages.size() && i < o.lines.size(); ++i) {
+    for (std::size_t i = 0; i < e.sent.size(); ++i) {
+      const msg::Message& m = e.sent[i].message;
       std::string b;
-      auto bytes = encode_wire(s, e.messages[i], &b, i < e.previous.size() ? ByteView(e.previous[i]) : ByteView());
+      auto bytes = encode_wire(s, m, &b, e.sent[i].previous);
       if (!bytes) {
         o.lines[i] = "{\"event\":\"error\",\"code\":\"cannot encode\"}";
-        o.code = "cannot encode " + std::string(msg::spec_of(e.messages[i]).name) + ": " + bytes.error().detail;
+        o.code = "cannot encode " + std::string(msg::spec_of(m).name) + ": " + bytes.error().detail;
         o.status = 3;
         return o;
       }
-      o.lines[i] = b == "json" ? e.lines[i] : json::encode_wire_line(b, msg::spec_of(e.messages[i]), *bytes);
+      if (b != "json") o.lines[i] = json::encode_wire_line(b, msg::spec_of(m), *bytes);
     }
   if (e.error) {
     o.code = std::string(code_name(e.error->code));

@@ -1114,7 +1114,7 @@ struct Engines {
     p.mechs = {{"tls", 1000}};
     p.contact = kContact;
     auto o = by_role["term"]->start(p);
-    lines.insert(lines.end(), o.lines.begin(), o.lines.end());
+    for (auto& l : kd::engine::json_lines(o, true)) lines.push_back(std::move(l));
   }
 
   // Routes every line on "to" until none is left; `edit` may change a message before delivery.
@@ -1135,7 +1135,7 @@ struct Engines {
       edit(*m);
       seen.push_back(kd::json::encode_message(*m));
       auto o = by_role[std::string(kd::msg::role_name(kd::msg::spec_of(*m).to))]->feed(kd::json::encode_message(*m));
-      lines.insert(lines.end(), o.lines.begin(), o.lines.end());
+      for (auto& l : kd::engine::json_lines(o, true)) lines.push_back(std::move(l));
     }
   }
 };
@@ -1193,9 +1193,9 @@ TEST(SeededEngines, ARepeatedRequestNeverShowsAnEarlierKeyAsRandNorReusesAKeyOrN
     std::vector<std::string> rands, keys_hex, nonces;
     for (int i = 0; i < 4; ++i) {
       auto o = (*auc)->feed(line);
-      ASSERT_FALSE(o.error) << o.lines.front();
-      ASSERT_EQ(o.messages.size(), 1u);
-      const Message& v = o.messages[0];
+      ASSERT_FALSE(o.error) << o.error->detail;
+      ASSERT_EQ(o.sent.size(), 1u);
+      const Message& v = o.sent[0].message;
       kd::crypto::SealBinding b{Flow::proxied, kIdc, kProxy, *v.Rand, Role::term};
       auto k = kd::crypto::open_key(s, kTermKey, b, *v.EKc);
       ASSERT_TRUE(k);
@@ -1249,7 +1249,7 @@ struct AucRig {
   Bytes challenge(const std::string& idc) {
     auto o = auc->feed(line(3, idc));
     EXPECT_FALSE(o.error);
-    return o.messages.empty() ? Bytes{} : *o.messages.at(0).Rand;
+    return o.sent.empty() ? Bytes{} : *o.sent.at(0).message.Rand;
   }
   kd::engine::Outcome report(const std::string& idc, const Bytes& rand) { return auc->feed(line(11, idc, rand)); }
   std::size_t held() const {
