@@ -28,7 +28,7 @@ struct Traits<flow::ProxyState> {
 template <>
 struct Traits<flow::SwitchState> {
   static constexpr auto role = msg::Role::sw;
-  static constexpr auto decode = json::decode_switch_state;
+  static constexpr auto decode = nullptr;  // with the edge's kept requests: see build()
   static constexpr auto handle = flow::switch_handle;
   static constexpr bool in_place = false;
 };
@@ -45,7 +45,9 @@ struct Traits<flow::AucState> {
 template <class State>
 class Engine final : public RoleEngine {
 public:
-  Engine(const flow::Keystore& keys, Settings s, State st) : keys_(keys), state_(std::move(st)), loaded_(state_) {
+  Engine(const flow::Keystore& keys, Settings s, State st, json::KeptRequests requests)
+      : keys_(keys), state_(std::move(st)), loaded_(state_), requests_(std::move(requests)),
+        saved_requests_(requests_) {
     settings_ = std::move(s);
   }
 
@@ -93,9 +95,15 @@ public:
     return o;
   }
 
-  std::string state_text() const override { return json::encode_state(state_); }
-  bool changed() const override { return !(state_ == loaded_); }
-  void mark_saved() override { loaded_ = state_; }
+  std::string state_text() const override {
+    if constexpr (std::is_same_v<State, flow::SwitchState>) return json::encode_state(state_, requests_);
+    else return json::encode_state(state_);
+  }
+  bool changed() const override { return !(state_ == loaded_) || requests_ != saved_requests_; }
+  void mark_saved() override {
+    loaded_ = state_;
+    saved_requests_ = requests_;
+  }
 
 private:
   template <class F>
@@ -130,16 +138,16 @@ private:
         if (msg::previous_step(msg::spec_of(s.message)) == &got) s.previous = Bytes(wire.begin(), wire.end());
     } else if constexpr (std::is_same_v<State, flow::SwitchState>) {
       if (!o.error && got.from != msg::Role::auc) {
-        if (wire.empty()) state_.requests.erase(*in.IDc);
-        else state_.requests[*in.IDc] = Bytes(wire.begin(), wire.end());
+        if (wire.empty()) requests_.erase(*in.IDc);
+        else requests_[*in.IDc] = Bytes(wire.begin(), wire.end());
       }
       for (auto& s : o.sent) {
         const auto& m = s.message;
-        auto it = state_.requests.find(*m.IDc);
-        if (msg::previous_step(msg::spec_of(m)) && it != state_.requests.end()) s.previous = it->second;
+        auto it = requests_.find(*m.IDc);
+        if (msg::previous_step(msg::spec_of(m)) && it != requests_.end()) s.previous = it->second;
       }
       // A request is kept as long as its registration is.
-      std::erase_if(state_.requests, [&](const auto& kv) { return !state_.regs.count(kv.first); });
+      std::erase_if(requests_, [&](const auto& kv) { return !state_.regs.count(kv.first); });
     }
   }
 
@@ -147,17 +155,23 @@ private:
 
   const flow::Keystore& keys_;
   State state_, loaded_;
+  // The switch's edge: by IDc, the request its answer will echo (kept in the state file, never
+  // shown to the role). Empty for the other roles.
+  json::KeptRequests requests_, saved_requests_;
 };
 
 template <class State>
 Result<std::unique_ptr<RoleEngine>> build(const flow::Keystore& keys, Settings s, std::string_view text) {
   State st;
+  json::KeptRequests requests;
   if (!text.empty()) {
-    auto d = Traits<State>::decode(text);
+    Result<State> d = err(Code::malformed, "");
+    if constexpr (std::is_same_v<State, flow::SwitchState>) d = json::decode_switch_state(text, &requests);
+    else d = Traits<State>::decode(text);
     if (!d) return d.error();
     st = std::move(*d);
   }
-  return std::unique_ptr<RoleEngine>(new Engine<State>(keys, std::move(s), std::move(st)));
+  return std::unique_ptr<RoleEngine>(new Engine<State>(keys, std::move(s), std::move(st), std::move(requests)));
 }
 
 }  // namespace

@@ -129,9 +129,6 @@ struct SwitchState {
   std::map<std::string, std::uint64_t> used_rands;  // hex Rand -> kept until
   ReplayCache seen_n1;                              // direct flow
   PruneClock pruned;
-  // By IDc: the terminal's last request as it came on the wire, in a binding whose answers echo
-  // it (SIP), until the switch answers it; kept while the registration is (set by the engine).
-  std::map<std::string, Bytes> requests;
   bool operator==(const SwitchState&) const = default;
 };
 

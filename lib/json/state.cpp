@@ -3,6 +3,7 @@
 #include "json/state.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <tuple>
 #include <vector>
 
@@ -164,7 +165,7 @@ namespace {
 
 template <class State>
 Result<State> decode_state(std::string_view text, std::string_view role,
-                           void (*fill)(const json&, State&)) {
+                           const std::function<void(const json&, State&)>& fill) {
   json j;
   if (auto s = parse_strict(text, j); !s) return s.error();
   try {
@@ -197,17 +198,20 @@ Result<flow::ProxyState> decode_proxy_state(std::string_view text) {
     s.seen_n1 = j.at("seen_n1").get<flow::ReplayCache>();
   });
 }
-Result<flow::SwitchState> decode_switch_state(std::string_view text) {
-  return decode_state<flow::SwitchState>(text, "switch", [](const json& j, flow::SwitchState& s) {
+Result<flow::SwitchState> decode_switch_state(std::string_view text, KeptRequests* requests) {
+  KeptRequests kept;
+  auto st = decode_state<flow::SwitchState>(text, "switch", [&kept](const json& j, flow::SwitchState& s) {
     s.regs = j.at("registrations").get<std::map<std::string, flow::SwitchRegistration>>();
     s.failures = j.at("failures").get<std::map<std::string, flow::Failures>>();
     s.used_rands = flow::expiry_map(j.at("used_rands"));
     s.seen_n1 = j.at("seen_n1").get<flow::ReplayCache>();
     if (j.contains("requests")) {  // only while a SIP request waits for its answer
       if (!j.at("requests").is_object()) throw std::runtime_error("requests must be an object");
-      for (const auto& [idc, wire] : j.at("requests").items()) s.requests[idc] = flow::unhex(wire);
+      for (const auto& [idc, wire] : j.at("requests").items()) kept[idc] = flow::unhex(wire);
     }
   });
+  if (st && requests) *requests = std::move(kept);
+  return st;
 }
 Result<flow::AucState> decode_auc_state(std::string_view text) {
   return decode_state<flow::AucState>(text, "auc", [](const json& j, flow::AucState& s) {
@@ -236,15 +240,15 @@ std::string encode_state(const flow::ProxyState& s) {
   j["seen_n1"] = s.seen_n1;
   return j.dump(1) + "\n";
 }
-std::string encode_state(const flow::SwitchState& s) {
+std::string encode_state(const flow::SwitchState& s, const KeptRequests& requests) {
   json j = state_head("switch");
   j["registrations"] = s.regs;
   j["failures"] = s.failures;
   j["used_rands"] = s.used_rands;
   j["seen_n1"] = s.seen_n1;
-  if (!s.requests.empty()) {
+  if (!requests.empty()) {
     json r = json::object();
-    for (const auto& [idc, wire] : s.requests) r[idc] = to_hex(wire);
+    for (const auto& [idc, wire] : requests) r[idc] = to_hex(wire);
     j["requests"] = r;
   }
   return j.dump(1) + "\n";

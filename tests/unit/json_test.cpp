@@ -687,12 +687,15 @@ TEST(JsonState, AucFileWithoutIssueNumbersLoadsNumberedByExpiryAndBounded) {
 TEST(JsonState, SwitchKeepsTheRequestItMustAnswer) {
   kd::flow::SwitchState st = sample_switch_state();
   EXPECT_EQ(kd::json::encode_state(st).find("\"requests\""), std::string::npos);
-  st.requests["alice"] = kd::to_bytes("REGISTER sip:sbc1 SIP/2.0\r\n");
-  const std::string text = kd::json::encode_state(st);
+  kd::json::KeptRequests kept;
+  kept["alice"] = kd::to_bytes("REGISTER sip:sbc1 SIP/2.0\r\n");
+  const std::string text = kd::json::encode_state(st, kept);
   EXPECT_NE(text.find("\"requests\""), std::string::npos);
-  auto back = kd::json::decode_switch_state(text);
+  kd::json::KeptRequests back_kept;
+  auto back = kd::json::decode_switch_state(text, &back_kept);
   ASSERT_TRUE(back.ok()) << back.error().detail;
   EXPECT_EQ(*back, st);
+  EXPECT_EQ(back_kept, kept);
   const std::string empty = R"({"kd_state":1,"role":"switch","registrations":{},"failures":{},"used_rands":{},"seen_n1":{})";
   ASSERT_TRUE(kd::json::decode_switch_state(empty + "}").ok());
   EXPECT_STATE_FAILS(kd::json::decode_switch_state(empty + R"(,"requests":["00"]})"));
