@@ -2,12 +2,15 @@
 
 #include <cerrno>
 #include <cstring>
+#include <iostream>
 #include <vector>
 
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "core/bytes.hpp"
 
 namespace kd::cli {
 
@@ -101,6 +104,12 @@ bool readable_by_others(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return false;
   return (st.st_mode & 077) != 0;
+}
+
+void warn_if_readable(std::string_view tool, std::string_view what, const std::string& path) {
+  if (!readable_by_others(path)) return;
+  std::cerr << tool << ": warning: " << printable(label(what, path)) << " is readable by group or others (chmod 600 "
+            << printable(path) << ")\n";
 }
 
 void check_replaceable(const std::string& path, std::string_view what) {

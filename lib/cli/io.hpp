@@ -21,6 +21,9 @@ void check_readable(const std::string& path, std::string_view what);
 void write_file_atomic(const std::string& path, const std::string& data);
 // True when the file's mode grants any permission to group or others.
 bool readable_by_others(const std::string& path);
+// When the file's mode grants anything to group or others, one line on standard error:
+// "TOOL: warning: WHAT PATH is readable by group or others (chmod 600 PATH)" (what may be empty).
+void warn_if_readable(std::string_view tool, std::string_view what, const std::string& path);
 
 struct IoError {
   std::string what;

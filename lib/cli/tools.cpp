@@ -161,9 +161,7 @@ public:
       lock_ = std::make_unique<FileLock>(c.state_path, "state file");
       if (auto t = read_file(c.state_path, "state file")) text = std::move(*t);
       // The switch's holds expected verification words, every role's its exchanges under way.
-      if (!text.empty() && readable_by_others(c.state_path))
-        std::cerr << c.tool << ": warning: state file " << printable(c.state_path)
-                  << " is readable by group or others (chmod 600 " << printable(c.state_path) << ")\n";
+      if (!text.empty()) warn_if_readable(c.tool, "state file", c.state_path);
     }
     now_ = s.now;
     auto e = engine::make_engine(role, keys_, std::move(s), text);

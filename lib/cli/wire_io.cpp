@@ -184,9 +184,7 @@ bool Input::next(InputItem& item) {
 std::string read_radius_secret(const std::string& path, std::string_view tool) {
   auto text = read_file(path, "RADIUS secret file");
   if (!text) throw IoError{"RADIUS secret file " + path + " does not exist"};
-  if (readable_by_others(path))
-    std::cerr << tool << ": warning: " << printable(path) << " is readable by group or others (chmod 600 "
-              << printable(path) << ")\n";
+  warn_if_readable(tool, "", path);
   std::string secret = text->substr(0, text->find('\n'));
   if (!secret.empty() && secret.back() == '\r') secret.pop_back();
   secure_wipe(text->data(), text->size());
@@ -200,9 +198,7 @@ std::string read_radius_secret(const std::string& path, std::string_view tool) {
 flow::Keystore read_keystore(const std::string& path, std::string_view tool) {
   auto text = read_file(path, "keystore");
   if (!text) throw IoError{"keystore " + path + " does not exist (create it with kd-auc keys init)"};
-  if (readable_by_others(path))
-    std::cerr << tool << ": warning: keystore " << printable(path) << " is readable by group or others (chmod 600 "
-              << printable(path) << ")\n";
+  warn_if_readable(tool, "keystore", path);
   auto ks = json::decode_keystore(*text);
   secure_wipe(text->data(), text->size());
   if (!ks) throw IoError{"keystore " + path + ": " + ks.error().detail};
