@@ -26,9 +26,8 @@ struct Traits<flow::ProxyState> {
   static constexpr bool in_place = false;
 };
 template <>
-struct Traits<flow::SwitchState> {
+struct Traits<flow::SwitchState> {  // no decode: the file also holds the edge's kept requests (build())
   static constexpr auto role = msg::Role::sw;
-  static constexpr auto decode = nullptr;  // with the edge's kept requests: see build()
   static constexpr auto handle = flow::switch_handle;
   static constexpr bool in_place = false;
 };
