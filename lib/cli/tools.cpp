@@ -185,11 +185,9 @@ public:
       out_ += json::encode_event(e, c_.show_key);
       out_ += '\n';
     }
-    if (o.error) {
-      out_ += json::encode_error(*o.error, o.step);
-      out_ += '\n';
-    }
     if (!o.error) return;
+    out_ += json::encode_error(*o.error, o.step);
+    out_ += '\n';
     rejected_ = true;
     std::cerr << c_.tool << ": error: " << code_name(o.error->code);
     if (!o.step.empty()) std::cerr << " (" << printable(o.step) << ")";
