@@ -398,7 +398,6 @@ int write_capture(const Options& o) {
   le32(0);
   le32(262144);
   le32(1);
-  const char* addr[] = {"192.0.2.10", "192.0.2.20", "192.0.2.30", "192.0.2.40"};
   long written = 0;
   std::uint64_t usec = 0;
   std::vector<msg::Message> sent;
@@ -411,8 +410,8 @@ int write_capture(const Options& o) {
       auto bytes = codec->encode(m);
       if (!bytes) die(std::string(spec.name) + ": " + bytes.error().detail);
       capture::Packet p;
-      p.src_ip = addr[static_cast<int>(spec.from)];
-      p.dst_ip = addr[static_cast<int>(spec.to)];
+      p.src_ip = msg::documentation_address(spec.from);
+      p.dst_ip = msg::documentation_address(spec.to);
       std::tie(p.src_port, p.dst_port) = codec->ports(spec);
       p.payload = std::move(*bytes);
       auto frame = capture::build_frame(p);

@@ -289,10 +289,8 @@ bool is_v6(const std::string& ip) { return ip.find(':') != std::string::npos; }
 
 void default_addrs(WireOptions& o) {
   const bool v6 = !o.addr.empty() && std::all_of(o.addr.begin(), o.addr.end(), [](const auto& kv) { return is_v6(kv.second); });
-  o.addr.try_emplace(msg::Role::term, v6 ? "2001:db8::10" : "192.0.2.10");
-  o.addr.try_emplace(msg::Role::proxy, v6 ? "2001:db8::20" : "192.0.2.20");
-  o.addr.try_emplace(msg::Role::sw, v6 ? "2001:db8::30" : "192.0.2.30");
-  o.addr.try_emplace(msg::Role::auc, v6 ? "2001:db8::40" : "192.0.2.40");
+  for (const msg::Role r : {msg::Role::term, msg::Role::proxy, msg::Role::sw, msg::Role::auc})
+    o.addr.try_emplace(r, msg::documentation_address(r, v6));
 }
 
 std::optional<std::string> check_pcap_out(WireOptions& o, std::uint64_t now) {

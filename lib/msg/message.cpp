@@ -20,6 +20,16 @@ std::string_view role_name(Role r) noexcept {
   return "?";
 }
 
+std::string_view documentation_address(Role r, bool v6) noexcept {
+  switch (r) {
+    case Role::term: return v6 ? "2001:db8::10" : "192.0.2.10";
+    case Role::proxy: return v6 ? "2001:db8::20" : "192.0.2.20";
+    case Role::sw: return v6 ? "2001:db8::30" : "192.0.2.30";
+    case Role::auc: return v6 ? "2001:db8::40" : "192.0.2.40";
+  }
+  return {};
+}
+
 std::optional<Flow> parse_flow(std::string_view s) noexcept {
   if (s == "proxied") return Flow::proxied;
   if (s == "direct") return Flow::direct;

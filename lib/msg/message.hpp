@@ -18,6 +18,10 @@ enum class Role : std::uint8_t { term, proxy, sw, auc };
 
 std::string_view flow_name(Flow f) noexcept;
 std::string_view role_name(Role r) noexcept;  // "term", "proxy", "switch", "auc"
+// The address a role is drawn at in the captures kd writes when no other is given: TEST-NET-1
+// (RFC 5737) 192.0.2.10, .20, .30, .40, or with v6 the documentation prefix (RFC 3849)
+// 2001:db8::10, ::20, ::30, ::40, for term, proxy, switch and auc.
+std::string_view documentation_address(Role r, bool v6 = false) noexcept;
 std::optional<Flow> parse_flow(std::string_view s) noexcept;
 std::optional<Role> parse_role(std::string_view s) noexcept;
 

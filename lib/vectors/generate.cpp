@@ -144,15 +144,7 @@ Status write_pcap(const Positive& v, const std::string& path) {
   ::unlink(path.c_str());  // the writer appends
   auto w = capture::Writer::open(path, capture::Resolution::micro);
   if (!w) return w.error();
-  auto addr = [](msg::Role r) -> std::string {
-    switch (r) {
-      case R::term: return "192.0.2.10";
-      case R::proxy: return "192.0.2.20";
-      case R::sw: return "192.0.2.30";
-      case R::auc: return "192.0.2.40";
-    }
-    return {};
-  };
+  auto addr = [](msg::Role r) { return std::string(msg::documentation_address(r)); };
   std::uint64_t n = 0;
   for (const auto& r : v.records) {
     if (!r.to) continue;
