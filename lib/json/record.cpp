@@ -95,6 +95,16 @@ public:
   }
   void boolean(bool v) { put(v ? std::string_view("true") : std::string_view("false")); }
   void raw(std::string_view v) { put(v); }
+  // A JSON array of strings (a vector of std::string or std::string_view).
+  template <class Strings>
+  void str_array(const Strings& v) {
+    raw("[");
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (i) raw(",");
+      str(v[i]);
+    }
+    raw("]");
+  }
   void open() { first_ = true; }
   void close() {
     put(first_ ? std::string_view("{}") : std::string_view("}"));
@@ -322,12 +332,7 @@ bool encode_decoded_fast(const DecodedRecord& r, std::string& out) {
   w.close();
   if (!r.unverified.empty()) {
     w.key("unverified");
-    w.raw("[");
-    for (std::size_t i = 0; i < r.unverified.size(); ++i) {
-      if (i) w.raw(",");
-      w.str(r.unverified[i]);
-    }
-    w.raw("]");
+    w.str_array(r.unverified);
   }
   if (r.checks && !r.checks->empty()) {
     w.raw(",\"checks\":[");
@@ -392,22 +397,12 @@ bool encode_registration_fast(const RegistrationReport& r, bool show_key, std::s
   w.key(r.flow == msg::Flow::proxied ? "IDsp" : "IDss"); w.str(r.peer);
   w.key("suite"); w.str(r.suite);
   w.key("steps");
-  w.raw("[");
-  for (std::size_t i = 0; i < r.steps.size(); ++i) {
-    if (i) w.raw(",");
-    w.str(r.steps[i]);
-  }
-  w.raw("]");
+  w.str_array(r.steps);
   w.key("completed"); w.boolean(r.completed);
   if (!r.mech.empty()) { w.key("SecMech"); w.str(r.mech); }
   if (!r.unverified.empty()) {
     w.key("unverified");
-    w.raw("[");
-    for (std::size_t i = 0; i < r.unverified.size(); ++i) {
-      if (i) w.raw(",");
-      w.str(r.unverified[i]);
-    }
-    w.raw("]");
+    w.str_array(r.unverified);
   }
   if (!r.completed) {
     w.key("stopped_at"); w.str(r.stopped_at);
