@@ -40,7 +40,7 @@ start_relay() {
   : >"$D/$name.out"
   timeout 30 python3 "$IMPAIR" --target "127.0.0.1:$ECHO_PORT" --max-seconds 20 "$@" >"$D/$name.out" 2>"$D/$name.err" &
   RELAY_PID=$!
-  PIDS+=($RELAY_PID)
+  PIDS+=("$RELAY_PID")
   for _ in $(seq 100); do [ -s "$D/$name.out" ] && break; sleep 0.05; done
   RELAY_PORT=$(head -1 "$D/$name.out" | jq -r .port)
 }
