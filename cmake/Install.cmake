@@ -25,6 +25,21 @@ foreach(page ${KD_MAN_PAGES})
 endforeach()
 add_custom_target(kd_man_pages ALL DEPENDS ${KD_MAN_GZ})
 
+# Bash completion: each tool writes its own from its command-line definitions (--bash-completion);
+# kd-flow's is written by hand (scripts/completion/kd-flow). bash-completion loads them by name.
+set(KD_COMPLETIONS "")
+foreach(tool kd-term kd-proxy kd-switch kd-auc kd-decode kd-vectors)
+  set(out ${CMAKE_BINARY_DIR}/completions/${tool})
+  add_custom_command(OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/completions
+    COMMAND sh -c "\"$1\" --bash-completion > \"$2\"" sh $<TARGET_FILE:${tool}> ${out}
+    DEPENDS ${tool} VERBATIM)
+  list(APPEND KD_COMPLETIONS ${out})
+endforeach()
+add_custom_target(kd_completions ALL DEPENDS ${KD_COMPLETIONS})
+install(FILES ${KD_COMPLETIONS} ${PROJECT_SOURCE_DIR}/scripts/completion/kd-flow
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
+
 install(FILES ${PROJECT_SOURCE_DIR}/scripts/radius/dictionary.kd DESTINATION ${CMAKE_INSTALL_DATADIR}/kd)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/testvectors/ DESTINATION ${CMAKE_INSTALL_DATADIR}/kd/testvectors)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})

@@ -21,6 +21,11 @@ tree_ok() {
       missing+=" share/man/$f.gz"
     fi
   done
+  for f in "${EXPECTED_BIN[@]}"; do
+    bash -n "$root/share/bash-completion/completions/$f" 2>/dev/null &&
+      grep -q "complete -F .* $f\$" "$root/share/bash-completion/completions/$f" ||
+      missing+=" share/bash-completion/completions/$f"
+  done
   cmp -s "$root/share/kd/dictionary.kd" "$KD_ROOT/scripts/radius/dictionary.kd" || missing+=" share/kd/dictionary.kd"
   [ -f "$root/share/kd/testvectors/negative/KD-AES128GCM-SHA256-json.json" ] ||
     missing+=" share/kd/testvectors"
@@ -47,7 +52,7 @@ registers() {
 prefix=$TMP/prefix
 cmake --install "$KD_BUILD" --prefix "$prefix" >"$TMP/install.log" 2>&1
 check "cmake --install succeeds" eq "$?" 0
-check "the install tree holds the tools, man pages, dictionary and vectors" tree_ok "$prefix"
+check "the install tree holds the tools, man pages, completions, dictionary and vectors" tree_ok "$prefix"
 check "the installed tools register (both flows, kd-flow from PATH)" registers "$prefix"
 check "nothing but bin/ and share/ is installed (no headers, no static libraries)" \
   eq "$(cd "$prefix" && ls | tr '\n' ' ')" "bin share "
