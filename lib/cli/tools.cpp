@@ -1,4 +1,5 @@
 #include "cli/tools.hpp"
+#include "cli/completion.hpp"
 
 #include <cstdio>
 #include <ctime>
@@ -311,6 +312,10 @@ void init_app(CLI::App& app) {
 
 bool parse_command_line(CLI::App& app, std::string_view tool, int argc, char** argv) {
   app.name(std::string(tool));
+  if (argc == 2 && std::string_view(argv[1]) == "--bash-completion") {
+    std::cout << bash_completion(app, tool) << std::flush;
+    return false;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
