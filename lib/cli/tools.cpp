@@ -450,8 +450,46 @@ int switch_main(int argc, char** argv) {
 
 namespace {
 
+// The most entities one keys add or export --count names: 10^6 of about 140 bytes each in the file
+// (kd-auc(1)); a mistyped count fails at once rather than after filling the disk.
+constexpr std::uint64_t kMaxKeysCount = 1'000'000;
+
+// The ids keys add and export name: --id itself, or with --count the pattern --id expanded to
+// ID0..ID{N-1} (%d the number, %% a literal %, any other % refused). Each is checked as an identity.
+std::vector<std::string> keys_ids(const std::string& id, std::optional<std::uint64_t> count) {
+  if (!count) {
+    if (auto st = msg::check_identity("--id", id); !st) throw UsageError(st.error().detail);
+    return {id};
+  }
+  std::string before, after;
+  int numbers = 0;
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    const char next = i + 1 < id.size() ? id[i + 1] : '\0';
+    if (id[i] != '%') {
+      (numbers ? after : before) += id[i];
+      continue;
+    }
+    if (next != '%' && next != 'd')
+      throw UsageError("--id \"" + id + "\": a % must begin %d or %% (character " + std::to_string(i + 1) + ")");
+    if (next == 'd') ++numbers;
+    else (numbers ? after : before) += '%';
+    ++i;
+  }
+  if (numbers != 1)
+    throw UsageError("--id \"" + id + "\": with --count, the pattern must hold %d exactly once (user%d: user0, user1, ...)");
+  std::vector<std::string> ids;
+  ids.reserve(*count);
+  for (std::uint64_t n = 0; n < *count; ++n) {
+    ids.push_back(before + std::to_string(n) + after);
+    if (auto st = msg::check_identity("--id (as " + ids.back() + ")", ids.back()); !st)
+      throw UsageError(st.error().detail);
+  }
+  return ids;
+}
+
 int keys_main(CLI::App& keys, const Common& c, const std::string& file, bool force,
-              const std::string& id, const std::string& role, const std::string& key_hex) {
+              const std::string& id, std::optional<std::uint64_t> count, const std::string& role,
+              const std::string& key_hex) {
   auto refuse = [&](const std::string& what) {
     std::cerr << c.tool << ": error: " << printable(what) << "\n";
     return kExitRejected;
@@ -467,33 +505,46 @@ int keys_main(CLI::App& keys, const Common& c, const std::string& file, bool for
     for (const auto& [eid, e] : ks.entities) std::cout << eid << " " << msg::role_name(e.role) << "\n";
     return kExitOk;
   }
-  if (auto st = msg::check_identity("--id", id); !st) throw UsageError(st.error().detail);
+  const std::vector<std::string> ids = keys_ids(id, count);
   if (keys.got_subcommand("export")) {
-    const flow::Entity* e = ks.find(id);
-    if (!e) return refuse(id + " is not in " + file);
-    flow::Keystore one;
-    one.entities.emplace(id, *e);
-    std::cout << json::encode_keystore(one);
+    flow::Keystore some;
+    for (const auto& one : ids) {
+      const flow::Entity* e = ks.find(one);
+      if (!e) return refuse(one + " is not in " + file);
+      some.entities.emplace(one, *e);
+    }
+    std::cout << json::encode_keystore(some);
     return kExitOk;
   }
-  // add
+  // add: all of ids or none, checked before anything is drawn.
   auto r = msg::parse_role(role);
   if (!r || *r == msg::Role::auc) throw UsageError("--role must be term, proxy or switch");
-  if (ks.find(id)) return refuse(id + " is already in " + file);
-  flow::Entity e{id, *r, {}};
+  if (count && !key_hex.empty())
+    throw UsageError("--key with --count would give every entity the same key: leave --key out (or use --seed)");
+  for (const auto& one : ids)
+    if (ks.find(one))
+      return refuse(one + " is already in " + file + (count ? " (nothing added: --count adds all or none)" : ""));
+  Secret given;  // --key
   if (!key_hex.empty()) {
     auto b = from_hex(key_hex);
     if (!b || b->size() < 16 || b->size() > 64) throw UsageError("--key must be 16 to 64 bytes of hex");
-    e.key = Secret(*b);
+    given = Secret(*b);
     secure_wipe(b->data(), b->size());
-  } else if (!c.seed_hex.empty()) {
-    crypto::SeededRandom rng(parse_seed(c), "keystore", id, to_bytes(role));
-    e.key = rng.draw_secret(Purpose::long_term_key, 32);
-  } else {
-    crypto::OsRandom rng;
-    e.key = rng.draw_secret(Purpose::long_term_key, 32);
   }
-  ks.entities.emplace(id, std::move(e));
+  const Bytes seed = parse_seed(c);
+  crypto::OsRandom os;
+  for (const auto& one : ids) {
+    flow::Entity e{one, *r, {}};
+    if (!given.empty()) {
+      e.key = given;
+    } else if (!seed.empty()) {
+      crypto::SeededRandom rng(seed, "keystore", one, to_bytes(role));
+      e.key = rng.draw_secret(Purpose::long_term_key, 32);
+    } else {
+      e.key = os.draw_secret(Purpose::long_term_key, 32);
+    }
+    ks.entities.emplace(one, std::move(e));
+  }
   write_file_atomic(file, json::encode_keystore(ks));
   return kExitOk;
 }
@@ -513,19 +564,22 @@ int auc_main(int argc, char** argv) {
   auto* keys = app.add_subcommand("keys", "manage the keystore: init, add, export or list");
   keys->allow_extras();  // an unknown subcommand is named below
   std::string file, id, role, key_hex;
+  std::optional<std::uint64_t> count;
   bool force = false;
   auto* init = keys->add_subcommand("init", "create an empty keystore");
   init->add_option("file", file, "keystore file")->required();
   init->add_flag("--force", force, "replace an existing file");
-  auto* add = keys->add_subcommand("add", "add an entity with a fresh random key");
+  auto* add = keys->add_subcommand("add", "add an entity (or --count of them) with a fresh random key");
   add->add_option("file", file, "keystore file")->required();
   add->add_option("--id", id, "the entity's identity")->required();
   add->add_option("--role", role, "term, proxy or switch")->required();
   add->add_option("--key", key_hex, "use this key (hex, 16 to 64 bytes) instead of a fresh one");
   add->add_option("--seed", c.seed_hex, "derive the key from this hex seed (tests and demos only)")->check(seed_hex());
-  auto* exp = keys->add_subcommand("export", "print a keystore holding only one entity");
+  add_number(*add, "--count", count, {1, kMaxKeysCount}, "add N entities: --id is a pattern, %d the number 0..N-1");
+  auto* exp = keys->add_subcommand("export", "print a keystore holding only the entity --id names (or --count of them)");
   exp->add_option("file", file, "keystore file")->required();
   exp->add_option("--id", id, "the entity to export")->required();
+  add_number(*exp, "--count", count, {1, kMaxKeysCount}, "export N entities: --id is a pattern, %d the number 0..N-1");
   auto* list = keys->add_subcommand("list", "print each entity's identity and role (no keys)");
   list->add_option("file", file, "keystore file")->required();
   for (auto* sub : {init, add, exp, list}) sub->allow_extras(false);  // keys allows them, to name a bad subcommand
@@ -537,7 +591,7 @@ int auc_main(int argc, char** argv) {
                                 : "keys: unknown subcommand \"" + extra.front() + "\" (init, add, export or list)");
   }
   {
-    if (*keys) return keys_main(*keys, c, file, force, id, role, key_hex);
+    if (*keys) return keys_main(*keys, c, file, force, id, count, role, key_hex);
     if (auto st = msg::check_identity("--id", c.id); !st) throw UsageError(st.error().detail);
     resolve_wire(c, true);
     Session s(c, msg::Role::auc);
