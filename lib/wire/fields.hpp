@@ -1,8 +1,27 @@
 // One field table per binding: which protocol element carries each logical field, and in what
-// form. Encode and decode read their binding's table (wire/<binding>_fields.hpp), and so can a
-// generator: all_field_tables() walks every binding's (the Wireshark dissector is made from them).
+// form. Encode and decode read their binding's table (wire/<binding>_fields.hpp; H.323's encoder
+// writes msg::canonical(), which its table describes), and so can a generator: all_field_tables()
+// walks every binding's (the Wireshark dissector is made from them).
 // Where one element carries several fields (SIP's realm is IDsp or IDss, kd-ts one of TS1..TS4),
 // the entries are adjacent and the step decides: the first entry whose field the step carries.
+//
+// The shape, for a reader of the tables. A table is a BindingFields: the binding, its entries in
+// wire order, and what holds the entries (holders, vendor_id). An entry says
+//   field    the logical field (msg::field_name(), "flow" for kFlow): the dissector's kd.<field>;
+//   place    where the element sits, and with element and number, how to find it:
+//            SIP      param: the authentication parameter <element> of the KD header, one of
+//                     holders (scheme KD; Authentication-Info has none);
+//                     header: the header <element>, in the messages of `in` only;
+//            MGCP     param: the parameter line "<element>: value";
+//            H.248    param: the item <element> of the package holders[0] (an event parameter,
+//                     a property "kd/<element>", or the ServiceChange extension "X-<ELEMENT>");
+//            H.323    tlv: in the nonStandardData whose nonStandardIdentifier is the object
+//                     holders[0], after "KD1", the flow octet and the step octet, the TLV (tag
+//                     u8, length u16, value) whose tag is <number>;
+//            RADIUS   attribute: the attribute of type <number>; vendor_attribute: the
+//                     sub-attribute of type <number> of a Vendor-Specific of Vendor-Id vendor_id;
+//   form     how the value is written (Form below: text, hex, decimal, a list, octets);
+//   fallback SIP's kd-ipc: written only when the field's other element (Contact) cannot hold it.
 #pragma once
 
 #include <array>
@@ -38,10 +57,12 @@ enum class Form : std::uint8_t {
   mech_list,         // RFC 3329 entries "name;q=x", comma-separated
   quoted_mech_list,  // H.248: [ "name;q=x", ... ]
   contact_host,      // the hostport of the first Contact URI (SIP)
-  string_octets,     // RADIUS: the text's octets
-  octets,            // RADIUS: the bytes
+  string_octets,     // RADIUS, H.323: the text's octets
+  octets,            // RADIUS, H.323: the bytes
   hidden_octets,     // RADIUS: the bytes hidden as RFC 2868 hides Tunnel-Password
-  canonical,         // H.323: the field's value as msg::canonical() writes it (kd-protocol(7))
+  u64_octets,        // H.323: a number as 8 octets, big-endian
+  flag_octet,        // H.323: the one octet 01
+  mech_octets,       // H.323: per mechanism its name's length (u8), the name, q x 1000 (u16)
 };
 std::string_view form_name(Form f) noexcept;
 
@@ -49,12 +70,15 @@ std::string_view form_name(Form f) noexcept;
 enum class Place : std::uint8_t {
   param,             // SIP: an authentication parameter of the KD credentials, challenge or
                      // Authentication-Info; MGCP: a parameter line; H.248: a kd item
-  header,            // SIP: a header of its own
+  header,            // SIP: a header of its own, in the messages of FieldEntry::in
   attribute,         // RADIUS: a standard attribute (number = its type)
-  vendor_attribute,  // RADIUS: a sub-attribute of Vendor-Specific, Vendor-Id 32473 (number = its type)
+  vendor_attribute,  // RADIUS: a sub-attribute of Vendor-Specific (number = its type)
   tlv,               // H.323: a TLV of the nonStandardData (number = its tag)
 };
 std::string_view place_name(Place p) noexcept;
+
+// SIP: the kinds of message a header entry is in (a mask; FieldEntry::in).
+enum SipMessages : std::uint8_t { sip_register = 1, sip_challenge = 2, sip_ok = 4 };
 
 struct FieldEntry {
   msg::Field field;         // or kFlow
@@ -65,11 +89,16 @@ struct FieldEntry {
   // SIP's kd-ipc: written only when the binding's own place for the field (the Contact) cannot
   // hold the value; read whenever present.
   bool fallback = false;
+  std::uint8_t in = 0;      // SIP's header entries: the SipMessages that carry the header
 };
 
 struct BindingFields {
   Binding binding;
   std::span<const FieldEntry> fields;  // in wire order
+  // What holds the entries at Place::param or Place::tlv: SIP's KD headers, H.248's package,
+  // H.323's nonStandardIdentifier (dotted); empty for MGCP and RADIUS.
+  std::span<const std::string_view> holders;
+  std::uint32_t vendor_id = 0;  // RADIUS: the Vendor-Id of the Place::vendor_attribute entries
 };
 std::span<const BindingFields> all_field_tables() noexcept;
 
@@ -99,6 +128,14 @@ auto bytes_slot(M& m, msg::Field f) -> decltype(&m.N1) {
     case msg::Field::MAC: return &m.MAC;
     default: return nullptr;
   }
+}
+template <class M>
+auto flag_slot(M& m, msg::Field f) -> decltype(&m.SecMechReq) {
+  return f == msg::Field::SecMechReq ? &m.SecMechReq : nullptr;
+}
+template <class M>
+auto list_slot(M& m, msg::Field f) -> decltype(&m.SecMechList) {
+  return f == msg::Field::SecMechList ? &m.SecMechList : nullptr;
 }
 template <class M>
 auto number_slot(M& m, msg::Field f) -> decltype(&m.TS1) {

@@ -9,6 +9,9 @@
 
 namespace kd::wire::h248 {
 
+// The package whose items these are.
+inline constexpr std::string_view kPackage[] = {"kd"};
+
 using F = msg::Field;
 inline constexpr FieldEntry kFields[] = {
     {F::suite, "suite", Form::quoted},

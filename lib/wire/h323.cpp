@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "wire/envelope_id.hpp"
+#include "wire/h323_fields.hpp"
 
 namespace kd::wire {
 
@@ -507,7 +508,7 @@ void write_nonstandard(PerWriter& w, ByteView data) {  // NonStandardParameter w
   w.octet_string(data);
 }
 
-// ---- the KD data: msg::canonical(), read back -----------------------------------------------------
+// ---- the KD data: msg::canonical(), read back by h323_fields.hpp -------------------------------
 
 struct TlvError {
   std::size_t bit;
@@ -516,36 +517,40 @@ struct TlvError {
   }
 };
 
-Status read_value(std::string& out, ByteView v, const TlvError&, std::size_t) {
-  out.assign(v.begin(), v.end());
-  return Ok{};
-}
-Status read_value(Bytes& out, ByteView v, const TlvError&, std::size_t) {
-  out.assign(v.begin(), v.end());
-  return Ok{};
-}
-Status read_value(std::uint64_t& out, ByteView v, const TlvError& e, std::size_t at) {
-  if (v.size() != 8) return e(Code::bad_length, at, "a timestamp must be 8 octets");
-  out = 0;
-  for (std::uint8_t b : v) out = (out << 8) | b;
-  return Ok{};
-}
-Status read_value(bool& out, ByteView v, const TlvError& e, std::size_t at) {
-  if (v.size() != 1 || v[0] != 1) return e(Code::malformed, at, "SecMechReq must be the one octet 01");
-  out = true;
-  return Ok{};
-}
-Status read_value(msg::MechList& out, ByteView v, const TlvError& e, std::size_t at) {
-  std::size_t i = 0;
-  while (i < v.size()) {
-    if (out.size() == msg::kMaxMechs) return e(Code::bad_length, at + i, "SecMechList holds more than 16 mechanisms");
-    const std::size_t n = v[i];
-    if (v.size() - i < 1 + n + 2) return e(Code::malformed, at + i, "a truncated SecMechList entry");
-    msg::Mech mech;
-    mech.name.assign(v.begin() + static_cast<std::ptrdiff_t>(i + 1), v.begin() + static_cast<std::ptrdiff_t>(i + 1 + n));
-    mech.q = static_cast<std::uint16_t>(v[i + 1 + n] << 8 | v[i + 2 + n]);
-    out.push_back(std::move(mech));
-    i += 1 + n + 2;
+// The value of a TLV, into m as e's form says.
+Status read_value(const FieldEntry& e, Message& m, ByteView v, const TlvError& err_at, std::size_t at) {
+  switch (e.form) {
+    case Form::string_octets: string_slot(m, e.field)->emplace(v.begin(), v.end()); break;
+    case Form::octets: bytes_slot(m, e.field)->emplace(v.begin(), v.end()); break;
+    case Form::u64_octets: {
+      if (v.size() != 8) return err_at(Code::bad_length, at, "a timestamp must be 8 octets");
+      std::uint64_t n = 0;
+      for (std::uint8_t b : v) n = (n << 8) | b;
+      *number_slot(m, e.field) = n;
+      break;
+    }
+    case Form::flag_octet:
+      if (v.size() != 1 || v[0] != 1) return err_at(Code::malformed, at, std::string(e.element) + " must be the one octet 01");
+      *flag_slot(m, e.field) = true;
+      break;
+    case Form::mech_octets: {
+      msg::MechList& out = list_slot(m, e.field)->emplace();
+      std::size_t i = 0;
+      while (i < v.size()) {
+        if (out.size() == msg::kMaxMechs)
+          return err_at(Code::bad_length, at + i, std::string(e.element) + " holds more than 16 mechanisms");
+        const std::size_t n = v[i];
+        if (v.size() - i < 1 + n + 2)
+          return err_at(Code::malformed, at + i, "a truncated " + std::string(e.element) + " entry");
+        msg::Mech mech;
+        mech.name.assign(v.begin() + static_cast<std::ptrdiff_t>(i + 1), v.begin() + static_cast<std::ptrdiff_t>(i + 1 + n));
+        mech.q = static_cast<std::uint16_t>(v[i + 1 + n] << 8 | v[i + 2 + n]);
+        out.push_back(std::move(mech));
+        i += 1 + n + 2;
+      }
+      break;
+    }
+    default: break;  // no other form in H.323's table
   }
   return Ok{};
 }
@@ -567,20 +572,14 @@ Result<Message> read_kd_data(ByteView d, std::size_t bit) {
     if (d.size() - i < 3) return e(Code::malformed, i, "a truncated field header");
     const int tag = d[i];
     const std::size_t len = static_cast<std::size_t>(d[i + 1] << 8 | d[i + 2]);
-    if (tag <= last || tag > msg::kFieldCount)
+    const FieldEntry* entry = h323::entry_of_tag(static_cast<std::uint32_t>(tag));
+    if (tag <= last || !entry)
       return e(Code::malformed, i, "field tag " + std::to_string(tag) + " is unknown, repeated or out of order");
     if (len > d.size() - i - 3)
       return e(Code::malformed, i, "field tag " + std::to_string(tag) + " claims " + std::to_string(len) +
                                        " octets, " + std::to_string(d.size() - i - 3) + " remain");
     last = tag;
-    Status st = Ok{};
-    const ByteView v = d.subspan(i + 3, len);
-    msg::for_each_field(m, [&](Field f, auto& opt) {
-      if (static_cast<int>(f) != tag) return;
-      opt.emplace();
-      st = read_value(*opt, v, e, i + 3);
-    });
-    if (!st) return st.error();
+    if (auto st = read_value(*entry, m, d.subspan(i + 3, len), e, i + 3); !st) return st.error();
     i += 3 + len;
   }
   return m;

@@ -1,10 +1,10 @@
 #include "wire/radius.hpp"
 
 #include <array>
-#include <map>
 #include <optional>
 
 #include "crypto/suite.hpp"
+#include "wire/radius_fields.hpp"
 
 namespace kd::wire {
 
@@ -141,8 +141,6 @@ void put_vsa(Bytes& out, std::uint8_t sub, ByteView value) {
   put_bytes(out, value);
 }
 
-void put_vsa(Bytes& out, std::uint8_t sub, std::string_view value) { put_vsa(out, sub, view_of(value)); }
-
 std::string str_of(ByteView b) { return std::string(b.begin(), b.end()); }
 
 void set_length(Bytes& p) {
@@ -244,28 +242,43 @@ Result<Bytes> RadiusCodec::encode(const Message& m) const {
   put_bytes(p, kZero16);
   const std::size_t ma_at = p.size() + 2;
   put_attr(p, message_authenticator, kZero16);
-  put_attr(p, user_name, *m.IDc);
+  // The fields, as kFields places them: its standard attributes first, its vendor's after the envelope's.
+  auto put_fields = [&](Place place) -> Status {
+    for (const FieldEntry& e : kFields) {
+      if (e.place != place) continue;
+      const auto type = static_cast<std::uint8_t>(e.number);
+      auto put = [&](ByteView v) { place == Place::attribute ? put_attr(p, type, v) : put_vsa(p, type, v); };
+      switch (e.form) {
+        case Form::string_octets:
+          if (const auto& v = *string_slot(m, e.field)) put(view_of(*v));
+          break;
+        case Form::octets:
+          if (const auto& v = *bytes_slot(m, e.field)) put(*v);
+          break;
+        case Form::hidden_octets:
+          if (const auto& v = *bytes_slot(m, e.field)) {
+            if (v->size() > 200)
+              return err(Code::bad_length, "radius: " + std::string(msg::field_name(e.field)) + " is too long to hide");
+            Bytes sparts = req_auth;
+            if (m.Rand) put_bytes(sparts, *m.Rand);
+            const Bytes s = keyed(secret_, "kd1 radius salt", sparts);
+            const auto salt = static_cast<std::uint16_t>(s[0] << 8 | s[1]);
+            put(hide(secret_, req_auth, salt, *v));
+          }
+          break;
+        default: break;  // no other form in RADIUS's table
+      }
+    }
+    return Ok{};
+  };
+  if (auto st = put_fields(Place::attribute); !st) return st.error();
   if (*kind != Kind::challenge) put_attr(p, nas_identifier, registrar);
   if (*kind == Kind::request) put_int_attr(p, service_type, kAuthenticateOnly);
   if (*kind == Kind::accounting) {
     put_int_attr(p, acct_status_type, kAcctStart);
     if (m.Rand) put_attr(p, acct_session_id, to_hex(*m.Rand));
   }
-  put_vsa(p, kd_suite, *m.suite);
-  put_vsa(p, m.flow == Flow::proxied ? kd_idsp : kd_idss, registrar);
-  if (m.Rand) put_vsa(p, kd_rand, *m.Rand);
-  if (m.Authenticator_c) {
-    if (m.Authenticator_c->size() > 200) return err(Code::bad_length, "radius: Authenticator_c is too long to hide");
-    Bytes sparts = req_auth;
-    if (m.Rand) put_bytes(sparts, *m.Rand);
-    const Bytes s = keyed(secret_, "kd1 radius salt", sparts);
-    const auto salt = static_cast<std::uint16_t>(s[0] << 8 | s[1]);
-    put_vsa(p, kd_authenticator_c, hide(secret_, req_auth, salt, *m.Authenticator_c));
-  }
-  if (m.EKc) put_vsa(p, kd_ekc, *m.EKc);
-  if (m.EKsp) put_vsa(p, kd_eksp, *m.EKsp);
-  if (m.EKss) put_vsa(p, kd_ekss, *m.EKss);
-  if (m.IPc) put_vsa(p, kd_ipc, *m.IPc);
+  if (auto st = put_fields(Place::vendor_attribute); !st) return st.error();
   if (p.size() > kMaxPacket) return err(Code::oversized, "radius: the packet would exceed 4096 bytes");
   set_length(p);
 
@@ -298,10 +311,16 @@ struct Parsed {
   std::uint8_t code = 0, id = 0;
   Bytes packet;  // exactly Length bytes
   std::optional<std::size_t> ma_at;
-  std::optional<std::string> user_name;
   std::optional<std::uint32_t> acct_status;
-  std::map<std::uint8_t, Bytes> kd;
+  std::array<std::optional<Bytes>, std::size(kFields)> values;  // by entry of kFields
 };
+
+// The entry of kFields at place with that type, or nullopt (an attribute kd does not carry).
+std::optional<std::size_t> entry_at(Place place, std::uint8_t type) {
+  for (std::size_t i = 0; i < std::size(kFields); ++i)
+    if (kFields[i].place == place && kFields[i].number == type) return i;
+  return std::nullopt;
+}
 
 Status parse_vsa(Parsed& out, ByteView v) {
   if (v.size() < 4) return err(Code::malformed, "radius: a Vendor-Specific attribute shorter than its Vendor-Id");
@@ -316,9 +335,11 @@ Status parse_vsa(Parsed& out, ByteView v) {
     const std::uint8_t type = v[0];
     const ByteView value = v.subspan(2, v[1] - 2u);
     v = v.subspan(v[1]);
-    if (type < kd_suite || type > kd_ipc) continue;  // unknown KD sub-attribute: skipped
-    if (!out.kd.emplace(type, Bytes(value.begin(), value.end())).second)
+    const auto i = entry_at(Place::vendor_attribute, type);
+    if (!i) continue;  // unknown KD sub-attribute: skipped
+    if (out.values[*i])
       return err(Code::malformed, std::string("radius: KD sub-attribute ") + std::to_string(type) + " appears twice");
+    out.values[*i].emplace(value.begin(), value.end());
   }
   return Ok{};
 }
@@ -333,7 +354,7 @@ Result<Parsed> parse(ByteView wire) {
   out.code = wire[0];
   out.id = wire[1];
   out.packet.assign(wire.begin(), wire.begin() + static_cast<std::ptrdiff_t>(len));  // octets beyond Length: padding
-  bool seen_user = false, seen_status = false;
+  bool seen_status = false;
   std::size_t at = kMinPacket;
   while (at < len) {
     if (len - at < 2) return err(Code::malformed, "radius: an attribute header is cut off by the Length field");
@@ -347,11 +368,6 @@ Result<Parsed> parse(ByteView wire) {
         if (alen != 18) return err(Code::bad_length, "radius: Message-Authenticator must be 16 bytes");
         out.ma_at = at + 2;
         break;
-      case user_name:
-        if (seen_user) return err(Code::malformed, "radius: User-Name appears twice");
-        seen_user = true;
-        out.user_name = str_of(value);
-        break;
       case acct_status_type:
         if (seen_status) return err(Code::malformed, "radius: Acct-Status-Type appears twice");
         if (alen != 6) return err(Code::bad_length, "radius: Acct-Status-Type must be 4 bytes");
@@ -363,6 +379,10 @@ Result<Parsed> parse(ByteView wire) {
         if (auto s = parse_vsa(out, value); !s) return s.error();
         break;
       default:
+        if (const auto i = entry_at(Place::attribute, type)) {
+          if (out.values[*i]) return err(Code::malformed, "radius: " + std::string(kFields[*i].element) + " appears twice");
+          out.values[*i].emplace(value.begin(), value.end());
+        }
         break;  // anything else (NAS-Identifier, Service-Type, Acct-Session-Id, other stacks' attributes)
     }
     at += alen;
@@ -391,16 +411,22 @@ Result<Message> RadiusCodec::decode(ByteView wire) const {
   }
   if (!p.ma_at)
     return err(Code::missing_field, "radius: no Message-Authenticator (RFC 3579); kd requires one on every packet");
-  const bool has_sp = p.kd.contains(kd_idsp), has_ss = p.kd.contains(kd_idss);
-  if (has_sp && has_ss) return err(Code::malformed, "radius: both KD-IDsp and KD-IDss; a packet belongs to one flow");
-  if (!has_sp && !has_ss) return err(Code::missing_field, "radius: neither KD-IDsp nor KD-IDss");
-  if (!p.user_name) return err(Code::missing_field, "radius: no User-Name (IDc)");
-  if (!p.kd.contains(kd_suite)) return err(Code::missing_field, "radius: no KD-Suite");
+  // The fields the envelope needs: the flow is the registrar's, IDsp or IDss.
+  constexpr std::size_t sp = entry_index(Field::IDsp), ss = entry_index(Field::IDss);
+  constexpr std::size_t idc = entry_index(Field::IDc), su = entry_index(Field::suite);
+  auto name = [](std::size_t i) { return std::string(kFields[i].element); };
+  const bool has_sp = p.values[sp].has_value(), has_ss = p.values[ss].has_value();
+  if (has_sp && has_ss)
+    return err(Code::malformed, "radius: both " + name(sp) + " and " + name(ss) + "; a packet belongs to one flow");
+  if (!has_sp && !has_ss) return err(Code::missing_field, "radius: neither " + name(sp) + " nor " + name(ss));
+  if (!p.values[idc]) return err(Code::missing_field, "radius: no " + name(idc) + " (IDc)");
+  if (!p.values[su]) return err(Code::missing_field, "radius: no " + name(su));
 
   Message m;
   m.flow = has_sp ? Flow::proxied : Flow::direct;
-  const std::string registrar = str_of(p.kd.at(has_sp ? kd_idsp : kd_idss));
-  const std::string suite = str_of(p.kd.at(kd_suite));
+  const std::string registrar = str_of(*p.values[has_sp ? sp : ss]);
+  const std::string suite = str_of(*p.values[su]);
+  const std::string user = str_of(*p.values[idc]);
   const ByteView packet_auth(p.packet.data() + 4, 16);
   Bytes req_auth;  // the Request Authenticator that keys the hiding
 
@@ -417,7 +443,7 @@ Result<Message> RadiusCodec::decode(ByteView wire) const {
     case Kind::challenge: {
       m.step = m.flow == Flow::proxied ? 4 : 3;
       if (unverified_) break;
-      auto [derived, id] = request_authenticator(secret_, m.flow, suite, *p.user_name, registrar);
+      auto [derived, id] = request_authenticator(secret_, m.flow, suite, user, registrar);
       req_auth = derived;
       if (!crypto::ct_equal(packet_md5(secret_, p.packet, req_auth), packet_auth))
         return err(Code::bad_mac, "radius: the Response Authenticator does not verify (wrong shared secret, altered "
@@ -444,34 +470,34 @@ Result<Message> RadiusCodec::decode(ByteView wire) const {
     }
   }
 
-  m.suite = suite;
-  m.IDc = *p.user_name;
-  (m.flow == Flow::proxied ? m.IDsp : m.IDss) = registrar;
-  for (const auto& [type, value] : p.kd) {
-    switch (type) {
-      case kd_rand: m.Rand = value; break;
-      case kd_authenticator_c: {
+  bool left_out = false;  // a hidden value, not unhidden for want of the secret
+  for (std::size_t i = 0; i < std::size(kFields); ++i) {
+    if (!p.values[i]) continue;
+    const FieldEntry& e = kFields[i];
+    const Bytes& value = *p.values[i];
+    switch (e.form) {
+      case Form::string_octets: *string_slot(m, e.field) = str_of(value); break;
+      case Form::octets: *bytes_slot(m, e.field) = value; break;
+      case Form::hidden_octets: {
+        const std::string element(e.element);
         if (kind != Kind::challenge)
-          return err(Code::malformed, "radius: KD-Authenticator-C travels only in an Access-Challenge");
-        const char* bad_form = "radius: KD-Authenticator-C is not a well-formed hidden value (RFC 2868 section 3.5)";
+          return err(Code::malformed, "radius: " + element + " travels only in an Access-Challenge");
+        const std::string bad_form = "radius: " + element + " is not a well-formed hidden value (RFC 2868 section 3.5)";
         if (unverified_) {  // hidden under the secret: only its form is checked, the value left out
           if (value.size() < 2 + 16 || (value.size() - 2) % 16 != 0 || !(value[0] & 0x80))
             return err(Code::malformed, bad_form);
+          left_out = true;
           break;
         }
         auto plain = unhide(secret_, req_auth, value);
         if (!plain) return err(Code::malformed, bad_form);
-        m.Authenticator_c = std::move(*plain);
+        *bytes_slot(m, e.field) = std::move(*plain);
         break;
       }
-      case kd_ekc: m.EKc = value; break;
-      case kd_eksp: m.EKsp = value; break;
-      case kd_ekss: m.EKss = value; break;
-      case kd_ipc: m.IPc = str_of(value); break;
-      default: break;  // suite and identities above
+      default: break;  // no other form in RADIUS's table
     }
   }
-  if (unverified_ && kind == Kind::challenge && p.kd.contains(kd_authenticator_c)) {
+  if (left_out) {
     // The step needs Authenticator_c, which only the secret unhides: everything else is validated
     // against a stand-in of the suite's length, and the message leaves without it.
     const crypto::Suite* s = crypto::find_suite(suite);

@@ -1,6 +1,8 @@
 // The RADIUS binding's field table (kd-protocol(7), "The AuC link over RADIUS";
 // scripts/radius/dictionary.kd): IDc in User-Name, every other KD value in a sub-attribute of
-// Vendor-Specific (Vendor-Id 32473), in the order they are written.
+// Vendor-Specific (Vendor-Id kVendorId), in the order they are written. The codec writes and reads
+// the attributes by this table alone; the packet's other attributes (Message-Authenticator,
+// NAS-Identifier, Service-Type, Acct-*) are the envelope's.
 #pragma once
 
 #include "wire/fields.hpp"
@@ -21,5 +23,12 @@ inline constexpr FieldEntry kFields[] = {
     {F::EKss, "KD-EKss", Form::octets, Place::vendor_attribute, kd_ekss},
     {F::IPc, "KD-IPc", Form::string_octets, Place::vendor_attribute, kd_ipc},
 };
+
+// The index in kFields of a field's entry, at compile time.
+consteval std::size_t entry_index(msg::Field f) {
+  for (std::size_t i = 0; i < std::size(kFields); ++i)
+    if (kFields[i].field == f) return i;
+  throw "the field has no RADIUS entry";
+}
 
 }  // namespace kd::wire::radius

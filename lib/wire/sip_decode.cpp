@@ -239,35 +239,51 @@ Result<std::string> contact_host(std::string_view v) {
   return std::string(uri);
 }
 
-// The fields that travel in headers of their own (kFields, Place::header).
+// The fields that travel in headers of their own (kFields, Place::header), of this kind of message.
 Status read_headers(const SipText& t, Kind kind, const StepSpec& spec, Message& m, Carried& set, FieldBuffers& spare) {
-  auto mark = [&](Field f) { set[static_cast<std::size_t>(f)] = true; };
-  if (has_field(spec, Field::IPc) && !set[static_cast<std::size_t>(Field::IPc)]) {
-    if (t.count(Hdr::contact) == 0) return err(Code::missing_field, std::string(spec.name) + " needs IPc (a Contact)");
-    auto h = contact_host(t.first(Hdr::contact));
-    if (!h) return h.error();
-    m.IPc = std::move(*h);
-    mark(Field::IPc);
-  }
-  if (has_field(spec, Field::SecMechList)) {
-    const Hdr hn = kind == Kind::request ? Hdr::security_client : Hdr::security_verify;
-    if (t.count(hn) > 0) {
-      spare.fill(m.SecMechList);
-      auto l = parse_mechs(t, hn, kind == Kind::request ? "Security-Client" : "Security-Verify", *m.SecMechList);
-      if (!l) return l.error();
-      mark(Field::SecMechList);
-    }
-  }
-  if (has_field(spec, Field::SecMechReq)) {
-    t.each(Hdr::require, [&](std::string_view v) {
-      each_item(v, [&](std::string_view tag) {
-        if (iequal(tag, "sec-agree")) {
-          m.SecMechReq = true;
-          mark(Field::SecMechReq);
+  static const auto kHdrs = [] {  // each entry's header
+    std::array<Hdr, std::size(kFields)> h{};
+    for (std::size_t i = 0; i < h.size(); ++i) h[i] = kFields[i].place == Place::header ? header_id(kFields[i].element) : Hdr::other;
+    return h;
+  }();
+  const std::uint8_t in = table_kind(kind);
+  for (std::size_t i = 0; i < std::size(kFields); ++i) {
+    const FieldEntry& f = kFields[i];
+    const Hdr hn = kHdrs[i];
+    auto& mark = set[static_cast<std::size_t>(f.field)];
+    if (f.place != Place::header || !(f.in & in) || !has_field(spec, f.field) || mark) continue;
+    switch (f.form) {
+      case Form::contact_host: {
+        if (t.count(hn) == 0)
+          return err(Code::missing_field, std::string(spec.name) + " needs " + std::string(msg::field_name(f.field)) +
+                                              " (a " + std::string(f.element) + ")");
+        auto h = contact_host(t.first(hn));
+        if (!h) return h.error();
+        *string_slot(m, f.field) = std::move(*h);
+        mark = true;
+        break;
+      }
+      case Form::mech_list:
+        if (t.count(hn) > 0) {
+          auto& out = *list_slot(m, f.field);
+          spare.fill(out);
+          if (auto l = parse_mechs(t, hn, f.element, *out); !l) return l.error();
+          mark = true;
         }
-        return true;
-      });
-    });
+        break;
+      case Form::option_tag:
+        t.each(hn, [&](std::string_view v) {
+          each_item(v, [&](std::string_view tag) {
+            if (iequal(tag, "sec-agree")) {
+              *flag_slot(m, f.field) = true;
+              mark = true;
+            }
+            return true;
+          });
+        });
+        break;
+      default: break;  // no other form among SIP's headers
+    }
   }
   return Ok{};
 }

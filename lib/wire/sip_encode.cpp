@@ -145,27 +145,48 @@ Result<Bytes> encode(const Message& m, const SipText* prev) {
   }
   const std::string user = escape_user(*m.IDc);
   const std::string params = kd_params(m);
+  // The header entries of kFields this kind of message carries: those listed before the
+  // parameters go before the KD header, the others after it.
+  const std::uint8_t in = table_kind(sh->kind);
+  auto headers = [&](bool before) {
+    bool after = false;
+    for (const FieldEntry& f : kFields) {
+      after = after || f.place == Place::param;
+      if (f.place != Place::header || after == before || !(f.in & in)) continue;
+      const std::string name = std::string(f.element) + ": ";
+      switch (f.form) {
+        case Form::contact_host:
+          if (const auto& v = *string_slot(m, f.field)) line(name, "<sip:" + user + "@" + contact_hostport(*v) + ">");
+          break;
+        case Form::mech_list:
+          if (const auto& v = *list_slot(m, f.field)) {
+            line(name, text::mech_list_text(*v, ", "));
+            if (sh->kind == Kind::request) {  // RFC 3329 2.3.1: a client that offers mechanisms requires sec-agree
+              line("Require: sec-agree");
+              line("Proxy-Require: sec-agree");
+            }
+          }
+          break;
+        case Form::option_tag:
+          if (*flag_slot(m, f.field)) line(name, "sec-agree");
+          break;
+        default: break;  // no other form among SIP's headers
+      }
+    }
+  };
+  headers(true);
   switch (sh->kind) {
     case Kind::request:
-      line("Contact: <sip:", user + "@" + contact_hostport(*m.IPc) + ">");
       line("Expires: 3600");
       line(by_proxy ? "Proxy-Authorization: KD " : "Authorization: KD ", params);
-      if (m.SecMechList) {
-        line("Security-Client: ", text::mech_list_text(*m.SecMechList, ", "));
-        line("Require: sec-agree");
-        line("Proxy-Require: sec-agree");
-      }
       break;
-    case Kind::challenge:
-      line(by_proxy ? "Proxy-Authenticate: KD " : "WWW-Authenticate: KD ", params);
-      if (m.SecMechReq) line("Require: sec-agree");
-      break;
+    case Kind::challenge: line(by_proxy ? "Proxy-Authenticate: KD " : "WWW-Authenticate: KD ", params); break;
     case Kind::success:
       line("Contact: <", e.aor + ">;expires=3600");
       line("Authentication-Info: ", params);
-      if (m.SecMechList) line("Security-Verify: ", text::mech_list_text(*m.SecMechList, ", "));
       break;
   }
+  headers(false);
   line("Content-Length: 0");
   line("");
   return Bytes(out.begin(), out.end());

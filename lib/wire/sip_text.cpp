@@ -96,6 +96,8 @@ std::string_view header_name(Hdr h) {
   return "?";
 }
 
+Hdr header_id(std::string_view name) { return classify(name); }
+
 Status parse_text(ByteView wire, SipText& t) {
   if (wire.size() > kMaxMessage)
     return err(Code::oversized, "the SIP message exceeds " + std::to_string(kMaxMessage) + " bytes");

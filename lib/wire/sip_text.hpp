@@ -34,6 +34,10 @@ struct StepShape {
   int cseq;  // 1: the first REGISTER and its 401, 2: the second REGISTER and its 200
 };
 std::optional<StepShape> shape_of(const msg::StepSpec& s);
+// The kind as the field table's header entries name it (FieldEntry::in).
+constexpr std::uint8_t table_kind(Kind k) {
+  return k == Kind::request ? sip_register : k == Kind::challenge ? sip_challenge : sip_ok;
+}
 
 // ---- characters and names ----------------------------------------------------------------------
 
@@ -133,6 +137,7 @@ enum class Hdr : std::uint8_t {
   security_verify, max_forwards, count_
 };
 std::string_view header_name(Hdr h);  // lowercase
+Hdr header_id(std::string_view name);  // in any case; Hdr::other for a header decode() skips
 
 struct SipText {
   bool request = false;
