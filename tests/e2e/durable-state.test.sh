@@ -72,17 +72,20 @@ XPROXY=()
 # ---- a pipe: each answer is printed, its state saved, before the tool waits for the next line ---
 rm -f "$TMP/co.state"
 coproc CO { kd proxy "$TMP/co.state" 2>"$TMP/co.err"; }
-printf '%s\n' "$(<"$P/s1.json")" >&"${CO[1]}"
+# bash unsets CO and CO_PID when it reaps the coprocess, which may happen at any moment once the
+# coprocess has exited: keep copies (under set -u a late reference to CO_PID was a flaky failure).
+co_pid=$CO_PID co_in=${CO[1]} co_out=${CO[0]}
+printf '%s\n' "$(<"$P/s1.json")" >&"$co_in"
 answer=""
 # A generous bound: the answer comes at once, but a loaded machine (or a sanitizer build) may be slow.
-IFS= read -r -t 60 answer <&"${CO[0]}"
+IFS= read -r -t 60 answer <&"$co_out"
 piped_answer() {
   eq "$(field_of_line "$answer" step)" s2 || { WHY="$WHY; kd-proxy's stderr: $(head -c 300 "$TMP/co.err")"; return 1; }
 }
 check "a pipe: s2 is printed while the input is still open" piped_answer
 check "a pipe: ... and the state that sent it is already on disk" test -s "$TMP/co.state"
-exec {CO[1]}>&-
-wait "$CO_PID" 2>/dev/null
+exec {co_in}>&-
+wait "$co_pid" 2>/dev/null
 
 # ---- symbolic links and hard links ----------------------------------------------------------
 cp -p "$P/snap/s8/switch.state" "$TMP/real.state"
