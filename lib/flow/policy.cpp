@@ -22,27 +22,14 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   return out;
 }
 
+// --mechs reads q as RFC 3261 does (msg::parse_qvalue) and also asks for a digit after a point
+// ("0." and "1." are RFC qvalues, not this option's documented form); the messages are the option's.
 Result<std::uint16_t> parse_q(std::string_view q) {
-  // "1", "1.0", "0.5", "0.125"
   if (q.empty()) return err(Code::malformed, "empty q-value");
-  if (q[0] == '1') {
-    if (q.size() == 1) return std::uint16_t{1000};
-    if (q[1] != '.' || q.size() < 3 || q.size() > 5) return err(Code::malformed, "q-value must be 0 to 1");
-    for (char c : q.substr(2))
-      if (c != '0') return err(Code::malformed, "q-value must be 0 to 1");
-    return std::uint16_t{1000};
-  }
-  if (q[0] != '0') return err(Code::malformed, "q-value must be 0 to 1");
-  if (q.size() == 1) return std::uint16_t{0};
-  if (q[1] != '.' || q.size() < 3 || q.size() > 5)
-    return err(Code::malformed, "q-value must be 0 to 1 with at most three decimals");
-  unsigned v = 0, scale = 100;
-  for (char c : q.substr(2)) {
-    if (c < '0' || c > '9') return err(Code::malformed, "q-value must be 0 to 1");
-    v += static_cast<unsigned>(c - '0') * scale;
-    scale /= 10;
-  }
-  return static_cast<std::uint16_t>(v);
+  auto v = msg::parse_qvalue(q);
+  if (v && q.back() != '.') return *v;
+  const bool zero_form = q[0] == '0' && q.size() > 1 && (q[1] != '.' || q.size() < 3 || q.size() > 5);
+  return err(Code::malformed, zero_form ? "q-value must be 0 to 1 with at most three decimals" : "q-value must be 0 to 1");
 }
 
 }  // namespace

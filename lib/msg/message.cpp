@@ -1,5 +1,6 @@
 #include "msg/message.hpp"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstdint>
@@ -300,6 +301,34 @@ Bytes canonical(const Message& m, bool with_mac) {
     put_lp16(out, value);
   });
   return out;
+}
+
+std::string qvalue_text(std::uint16_t q) {
+  if (q >= 1000) return "1";
+  if (q == 0) return "0";
+  std::string d = std::to_string(1000 + q).substr(1);  // three digits
+  while (d.back() == '0') d.pop_back();
+  return "0." + d;
+}
+
+std::optional<std::uint16_t> parse_qvalue(std::string_view s) {
+  if (s.empty() || (s[0] != '0' && s[0] != '1')) return std::nullopt;
+  const bool one = s[0] == '1';
+  std::string_view frac;
+  if (s.size() > 1) {
+    if (s[1] != '.') return std::nullopt;
+    frac = s.substr(2);
+  }
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (frac.size() > 3 || !std::all_of(frac.begin(), frac.end(), digit)) return std::nullopt;
+  std::uint16_t v = one ? 1000 : 0;
+  std::uint16_t scale = 100;
+  for (char c : frac) {
+    if (one && c != '0') return std::nullopt;
+    v = static_cast<std::uint16_t>(v + (c - '0') * scale);
+    scale = static_cast<std::uint16_t>(scale / 10);
+  }
+  return v;
 }
 
 }  // namespace kd::msg

@@ -111,6 +111,12 @@ Status check_identity(std::string_view what, std::string_view id);
 Status check_mech_name(std::string_view name);
 Status check_ip(std::string_view ip);
 Status check_mech_list(const MechList& list);
+// A mechanism's priority (thousandths, 0..1000) as an RFC 3261 qvalue, the shortest form ("1", "0",
+// "0.5", "0.125"), and back: "0" ["." 0*3DIGIT] or "1" ["." 0*3"0"]; nullopt for anything else. The
+// one qvalue grammar of kd: the SIP, H.248 and MGCP lists and kd-term --mechs (which also asks
+// for a digit after the point) read it.
+std::string qvalue_text(std::uint16_t q);
+std::optional<std::uint16_t> parse_qvalue(std::string_view s);
 
 // The canonical binary encoding: "KD1" || flow || step || TLV(tag u8, length u16, value) in tag
 // order. The MAC covers it with the MAC field left out.

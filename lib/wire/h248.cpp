@@ -67,7 +67,7 @@ std::string value_text(const msg::MechList& l) {
   std::string out = "[";
   for (const auto& mech : l) {
     if (out.size() > 1) out += ", ";
-    out += quoted(mech.name + ";q=" + text::q_text(mech.q));
+    out += quoted(mech.name + ";q=" + msg::qvalue_text(mech.q));
   }
   return out + "]";
 }
@@ -422,7 +422,7 @@ Result<msg::MechList> mech_values(const Node& n) {
     if (semi != std::string_view::npos) {
       std::string_view q = e.substr(semi + 1);
       if (q.size() < 2 || text::lower_ascii(q[0]) != 'q' || q[1] != '=') return malformed("mechs: bad parameter for " + mech.name);
-      auto qv = text::parse_q(q.substr(2));
+      auto qv = msg::parse_qvalue(q.substr(2));
       if (!qv) return malformed("mechs: bad q-value for " + mech.name);
       mech.q = *qv;
     }

@@ -83,33 +83,6 @@ Result<std::uint64_t> uint_value(std::string_view name, std::string_view v) {
   return x;
 }
 
-std::string q_text(std::uint16_t q) {
-  if (q >= 1000) return "1";
-  if (q == 0) return "0";
-  std::string d = std::to_string(1000 + q).substr(1);  // three digits
-  while (d.back() == '0') d.pop_back();
-  return "0." + d;
-}
-
-std::optional<std::uint16_t> parse_q(std::string_view s) {
-  if (s.empty() || (s[0] != '0' && s[0] != '1')) return std::nullopt;
-  const bool one = s[0] == '1';
-  std::string_view frac;
-  if (s.size() > 1) {
-    if (s[1] != '.') return std::nullopt;
-    frac = s.substr(2);
-  }
-  if (frac.size() > 3 || !all_of(frac, is_digit)) return std::nullopt;
-  std::uint16_t v = one ? 1000 : 0;
-  std::uint16_t scale = 100;
-  for (char c : frac) {
-    if (one && c != '0') return std::nullopt;
-    v = static_cast<std::uint16_t>(v + (c - '0') * scale);
-    scale = static_cast<std::uint16_t>(scale / 10);
-  }
-  return v;
-}
-
 Status mech_entry(std::string_view e, std::string_view what, bool name_required, msg::Mech& out) {
   std::size_t semi = e.find(';');
   out.name = std::string(trim(e.substr(0, semi)));
@@ -122,7 +95,7 @@ Status mech_entry(std::string_view e, std::string_view what, bool name_required,
     const std::size_t eq = p.find('=');
     if (!iequal(trim(p.substr(0, eq)), "q")) continue;
     if (have_q) return malformed(std::string(what) + ": q appears twice for " + out.name);
-    auto q = eq == std::string_view::npos ? std::nullopt : parse_q(trim(p.substr(eq + 1)));
+    auto q = eq == std::string_view::npos ? std::nullopt : msg::parse_qvalue(trim(p.substr(eq + 1)));
     if (!q) return malformed(std::string(what) + ": bad q-value for " + out.name);
     out.q = *q;
     have_q = true;
@@ -134,7 +107,7 @@ std::string mech_list_text(const msg::MechList& l, std::string_view sep) {
   std::string out;
   for (const auto& mech : l) {
     if (!out.empty()) out += sep;
-    out += mech.name + ";q=" + q_text(mech.q);
+    out += mech.name + ";q=" + msg::qvalue_text(mech.q);
   }
   return out;
 }

@@ -46,9 +46,6 @@ Result<Bytes> hex_value(std::string_view name, std::string_view v);
 // A decimal number without leading zeros, up to 19 digits.
 Result<std::uint64_t> uint_value(std::string_view name, std::string_view v);
 
-// RFC 3329 q-value text for a priority in thousandths ("1", "0", "0.5", "0.125"), and back.
-std::string q_text(std::uint16_t q);
-std::optional<std::uint16_t> parse_q(std::string_view s);
 // One RFC 3329 entry, "name *(;param)", into out: the trimmed name, q from its q parameter (others
 // are ignored; no q is 1). With name_required an empty name is refused here, else left to
 // msg::validate(). what names the element in errors ("Security-Client", "X-KDMLST").

@@ -351,8 +351,8 @@ TEST(Sip, WritesTheHeadersAndValuesAsDocumented) {
 TEST(Sip, EnvelopeHelpers) {
   using namespace kd::wire::sip;
   using kd::wire::host_for;
-  using kd::wire::text::parse_q;
-  using kd::wire::text::q_text;
+  const auto parse_q = kd::msg::parse_qvalue;
+  const auto q_text = kd::msg::qvalue_text;
   EXPECT_EQ(host_for("ss1.example.org"), "ss1.example.org");
   EXPECT_EQ(host_for("alice@example.org"), "example.org");
   EXPECT_EQ(host_for("192.0.2.1"), "192.0.2.1");
