@@ -74,7 +74,7 @@ struct Loop::Impl {
       asio::error_code ec;
       const std::size_t n = s.receive_from(asio::buffer(buffer), from, 0, ec);
       if (ec == asio::error::would_block || ec == asio::error::try_again) break;
-      if (ec) continue;  // an ICMP error reported on the socket: the next read goes on
+      if (ec) break;  // an error reported on the socket (reading it cleared it): wait for the next datagram
       batch.push_back(Datagram{id, from_asio(from), Bytes(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(n))});
     }
     if (!batch.empty()) handler->on_datagrams(batch, now_ms());
