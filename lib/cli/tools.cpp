@@ -10,6 +10,7 @@
 
 #include "cli/io.hpp"
 #include "cli/options.hpp"
+#include "cli/serve.hpp"
 #include "cli/wire_io.hpp"
 #include "crypto/suite.hpp"
 #include "flow/roles.hpp"
@@ -279,6 +280,20 @@ private:
   std::string out_;  // lines to print once the state they depend on is durable
 };
 
+// serve, the subcommand of kd-proxy, kd-switch and kd-auc (kd-live(7)); the role's own options may
+// come before or after it.
+CLI::App* add_serve(CLI::App& app, LiveOptions& o) {
+  auto* sub = app.add_subcommand("serve", "run the role as a UDP service (kd-live(7))");
+  add_serve_options(*sub, o);
+  sub->fallthrough();
+  return sub;
+}
+
+int run_serve(Common& c, Session& s, msg::Role role, const LiveOptions& o) {
+  LiveContext ctx{c.tool, role, s.engine(), c.wire, c.show_key, c.now.has_value(), [&s] { s.commit(); }};
+  return serve(o, ctx);
+}
+
 // The option of one of app's subcommands that an extra argument names, as "--via is an option of
 // start", or empty.
 std::string misplaced_option_hint(const CLI::App& app, const std::vector<std::string>& extras) {
@@ -359,42 +374,56 @@ int term_main(int argc, char** argv) {
   sp.suite = std::string(crypto::default_suite().name);
 
   auto* start = app.add_subcommand("start", "print the first message of a registration");
-  start->add_option("--id", sp.idc, "this terminal's identity (IDc)")->required();
-  start->add_option("--via", sp.via, "the signaling proxy's identity (IDsp): proxied flow");
-  start->add_option("--switch", sp.sw, "the soft switch's identity (IDss)")->required();
-  start->add_option("--suite", sp.suite, "cipher suite (default KD-AES128GCM-SHA256)");
-  start->add_option("--mechs", mechs, "security mechanisms with priorities, name[:q],... (q 0..1)");
-  auto* contact = start->add_option("--contact", sp.contact,
-                                    "contact address IPc (default 127.0.0.1 at the binding's port: 5060 for json "
-                                    "and sip, 2427 mgcp, 2944 h248, 1720 h323)");
+  auto* reg = app.add_subcommand("register", "register over the network, as start begins it (kd-live(7))");
+  LiveOptions live;
+  add_register_options(*reg, live);
+  std::vector<CLI::Option*> contacts;
+  for (auto* sub : {start, reg}) {
+    sub->add_option("--id", sp.idc, "this terminal's identity (IDc)")->required();
+    sub->add_option("--via", sp.via, "the signaling proxy's identity (IDsp): proxied flow");
+    sub->add_option("--switch", sp.sw, "the soft switch's identity (IDss)")->required();
+    sub->add_option("--suite", sp.suite, "cipher suite (default KD-AES128GCM-SHA256)");
+    sub->add_option("--mechs", mechs, "security mechanisms with priorities, name[:q],... (q 0..1)");
+    contacts.push_back(sub->add_option("--contact", sp.contact,
+                                       "contact address IPc (default 127.0.0.1 at the binding's port: 5060 for "
+                                       "json and sip, 2427 mgcp, 2944 h248, 1720 h323)"));
+  }
   add_wire(app, c, false);
   // The common options may also come after start: they are kd-term's own, declared once above.
-  start->fallthrough();
-  start->footer("kd-term's options (--keys, --state, --seed, --now, --show-key, --skew and the wire options,\n"
-                "see kd-term --help) may come before or after start.");
+  for (auto* sub : {start, reg}) {
+    sub->fallthrough();
+    sub->footer("kd-term's options (--keys, --state, --seed, --now, --show-key, --skew and the wire options,\n"
+                "see kd-term --help) may come before or after " + sub->get_name() + ".");
+  }
   // ... but not an input, which start does not read: kd-term's input refuses a word after start
   // (checked as it is parsed), which thus stays an unexpected argument. One before start is taken.
   bool input_before_start = false;
   app.validate_positionals();
   app.get_option("input")->check(CLI::Validator(
-      [&input_before_start, start](const std::string&) {
-        if (!*start) input_before_start = true;
-        return *start && !input_before_start ? std::string("start reads no input") : std::string();
+      [&input_before_start, start, reg](const std::string&) {
+        if (!*start && !*reg) input_before_start = true;
+        return (*start || *reg) && !input_before_start ? std::string(*start ? "start" : "register") + " reads no input"
+                                                        : std::string();
       },
       ""));
   if (!parse_command_line(app, c.tool, argc, argv)) return kExitOk;
 
   {
     resolve_wire(c, false);
+    if (*reg) check_live_command_line("register", c.input, c.wire);
     Session s(c, msg::Role::term);
-    if (!*start) {
+    if (!*start && !*reg) {
       s.feed();
       return s.finish();
     }
-    if (!contact->count()) sp.contact = default_contact(c.wire.binding);
+    if (!contacts[0]->count() && !contacts[1]->count()) sp.contact = default_contact(c.wire.binding);
     auto list = flow::parse_mech_arg(mechs);
     if (!list) throw UsageError("--mechs: " + list.error().detail);
     sp.mechs = *list;
+    if (*reg) {
+      LiveContext ctx{c.tool, msg::Role::term, s.engine(), c.wire, c.show_key, c.now.has_value(), [&s] { s.commit(); }};
+      return register_once(live, ctx, sp);
+    }
     s.print(s.engine().start(sp));
     return s.finish();
   }
@@ -411,14 +440,18 @@ int proxy_main(int argc, char** argv) {
   app.add_option("--id", c.id, "this proxy's identity (IDsp)")->required();
   app.add_option("--source", source, "address the terminal's messages came from; rewrites IPc (NAT)");
   add_wire(app, c, false);
+  LiveOptions live;
+  auto* srv = add_serve(app, live);
   if (!parse_command_line(app, c.tool, argc, argv)) return kExitOk;
   if (auto st = msg::check_identity("--id", c.id); !st) throw UsageError(st.error().detail);
   if (!source.empty())
     if (auto st = msg::check_ip(source); !st) throw UsageError("--source: " + st.error().detail);
   {
     resolve_wire(c, false);
+    if (*srv) check_live_command_line("serve", c.input, c.wire);
     Session s(c, msg::Role::proxy);
     s.engine().settings().observed_source = source;
+    if (*srv) return run_serve(c, s, msg::Role::proxy, live);
     s.feed();
     return s.finish();
   }
@@ -438,11 +471,15 @@ int switch_main(int argc, char** argv) {
   add_number(app, "--lockout", c.policy.lockout, {},
              "seconds a terminal stays locked out after --max-attempts wrong answers (default 300)");
   add_wire(app, c, true);
+  LiveOptions live;
+  auto* srv = add_serve(app, live);
   if (!parse_command_line(app, c.tool, argc, argv)) return kExitOk;
   if (auto st = msg::check_identity("--id", c.id); !st) throw UsageError(st.error().detail);
   {
     resolve_wire(c, true);
+    if (*srv) check_live_command_line("serve", c.input, c.wire);
     Session s(c, msg::Role::sw);
+    if (*srv) return run_serve(c, s, msg::Role::sw, live);
     s.feed();
     return s.finish();
   }
@@ -583,6 +620,8 @@ int auc_main(int argc, char** argv) {
   auto* list = keys->add_subcommand("list", "print each entity's identity and role (no keys)");
   list->add_option("file", file, "keystore file")->required();
   for (auto* sub : {init, add, exp, list}) sub->allow_extras(false);  // keys allows them, to name a bad subcommand
+  LiveOptions live;
+  auto* srv = add_serve(app, live);
   if (!parse_command_line(app, c.tool, argc, argv)) return kExitOk;
 
   if (*keys && keys->get_subcommands().empty()) {
@@ -594,7 +633,9 @@ int auc_main(int argc, char** argv) {
     if (*keys) return keys_main(*keys, c, file, force, id, count, role, key_hex);
     if (auto st = msg::check_identity("--id", c.id); !st) throw UsageError(st.error().detail);
     resolve_wire(c, true);
+    if (*srv) check_live_command_line("serve", c.input, c.wire);
     Session s(c, msg::Role::auc);
+    if (*srv) return run_serve(c, s, msg::Role::auc, live);
     s.feed();
     return s.finish();
   }

@@ -511,4 +511,36 @@ Result<Message> RadiusCodec::decode(ByteView wire) const {
   return m;
 }
 
+namespace radius {
+
+Bytes answer_packet(std::string_view secret, ByteView request, PacketCode code, std::string_view reply) {
+  const ByteView req_auth = request.subspan(4, 16);
+  Bytes p;
+  put_u8(p, code);
+  put_u8(p, request[1]);
+  put_u16(p, 0);  // length, below
+  put_bytes(p, kZero16);
+  if (code == access_reject) {
+    const std::size_t ma_at = p.size() + 2;
+    put_attr(p, message_authenticator, kZero16);
+    if (!reply.empty()) put_attr(p, kReplyMessage, reply.substr(0, 253));
+    set_length(p);
+    const Bytes ma = compute_ma(secret, p, ma_at, req_auth);
+    std::copy(ma.begin(), ma.end(), p.begin() + static_cast<std::ptrdiff_t>(ma_at));
+  }
+  set_length(p);
+  put_authenticator(p, packet_md5(secret, p, req_auth));
+  return p;
+}
+
+bool answers(std::string_view secret, ByteView response, ByteView request) {
+  if (response.size() < kMinPacket || request.size() < kMinPacket) return false;
+  if (recipient(response) != msg::Role::sw || response[1] != request[1]) return false;
+  if ((std::size_t{response[2]} << 8 | response[3]) != response.size()) return false;
+  const Bytes want = packet_md5(secret, Bytes(response.begin(), response.end()), request.subspan(4, 16));
+  return crypto::ct_equal(want, response.subspan(4, 16));
+}
+
+}  // namespace radius
+
 }  // namespace kd::wire

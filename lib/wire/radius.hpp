@@ -89,5 +89,17 @@ std::pair<Bytes, std::uint8_t> request_authenticator(std::string_view secret, ms
 Bytes hide(std::string_view secret, ByteView request_auth, std::uint16_t salt, ByteView value);
 std::optional<Bytes> unhide(std::string_view secret, ByteView request_auth, ByteView hidden);
 
+
+// Live mode (kd-live(7), "THE AUC LINK OVER RADIUS"): the AuC's answers that are not KD steps.
+inline constexpr std::uint8_t kReplyMessage = 18;  // Reply-Message (RFC 2865 section 5.18)
+// The answer of code (access_reject or accounting_response) to request (an Access-Request or an
+// Accounting-Request of at least kMinPacket bytes): its Identifier, the Response Authenticator
+// MD5(Code + Identifier + Length + Request Authenticator + Attributes + secret) (RFC 2865 and RFC
+// 2866, section 3); an Access-Reject also carries reply (a Reply-Message, when not empty) and a
+// Message-Authenticator (RFC 3579 section 3.2), an Accounting-Response no attribute.
+Bytes answer_packet(std::string_view secret, ByteView request, PacketCode code, std::string_view reply = {});
+// Whether response answers request under secret: an answer code, the request's Identifier, a
+// consistent length and a Response Authenticator that verifies (compared in constant time).
+bool answers(std::string_view secret, ByteView response, ByteView request);
 }  // namespace radius
 }  // namespace kd::wire

@@ -19,7 +19,7 @@ import sys
 
 # The first path component of a third-party include, and the name the manifest gives its library.
 THIRD_PARTY = {"cryptopp": "cryptopp", "pcap": "pcap", "pcap.h": "pcap", "nlohmann": "nlohmann",
-               "CLI": "cli11"}
+               "CLI": "cli11", "asio": "asio", "asio.hpp": "asio"}
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)
 
 

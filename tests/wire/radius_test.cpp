@@ -575,3 +575,56 @@ TEST(RadiusExternal, DecodesAPacketFromAnotherStack) {
 }
 
 }  // namespace
+
+namespace {
+
+// Live mode's answers that are not KD steps, checked against RFC 2866's and RFC 2865's formulas
+// computed here from MD5 and HMAC-MD5 directly.
+Bytes expected_response_auth(Bytes packet, const Bytes& request) {
+  std::copy(request.begin() + 4, request.begin() + 20, packet.begin() + 4);
+  packet.insert(packet.end(), kSecret.begin(), kSecret.end());
+  return kd::crypto::md5(packet);
+}
+
+TEST(RadiusLive, AccountingResponseAnswersItsRequest) {
+  const Bytes acct = wire_of("s11");
+  const Bytes resp = radius::answer_packet(kSecret, acct, radius::accounting_response);
+  ASSERT_EQ(resp.size(), 20u);
+  EXPECT_EQ(resp[0], radius::accounting_response);
+  EXPECT_EQ(resp[1], acct[1]);
+  EXPECT_EQ(resp[2], 0);
+  EXPECT_EQ(resp[3], 20);
+  EXPECT_EQ(Bytes(resp.begin() + 4, resp.end()), expected_response_auth(resp, acct));
+  EXPECT_TRUE(radius::answers(kSecret, resp, acct));
+  EXPECT_FALSE(radius::answers("another secret", resp, acct));
+  EXPECT_FALSE(radius::answers(kSecret, resp, wire_of("d7")));  // another request
+  for (std::size_t i = 0; i < resp.size(); ++i) {
+    Bytes bad = resp;
+    bad[i] ^= 0x01;
+    EXPECT_FALSE(radius::answers(kSecret, bad, acct)) << "byte " << i;
+  }
+  EXPECT_FALSE(radius::answers(kSecret, acct, acct));  // a request answers nothing
+}
+
+TEST(RadiusLive, AccessRejectCarriesTheReasonUnderBothAuthenticators) {
+  const Bytes req = wire_of("s3");
+  const Bytes rej = radius::answer_packet(kSecret, req, radius::access_reject, "kd: bad_mac");
+  EXPECT_EQ(rej[0], radius::access_reject);
+  EXPECT_EQ(rej[1], req[1]);
+  ASSERT_EQ(rej.size(), 20u + 18u + 2u + 11u);
+  EXPECT_EQ(std::size_t{rej[2]} << 8 | rej[3], rej.size());
+  // Message-Authenticator first, then Reply-Message.
+  EXPECT_EQ(rej[20], radius::message_authenticator);
+  EXPECT_EQ(rej[21], 18);
+  EXPECT_EQ(rej[38], radius::kReplyMessage);
+  EXPECT_EQ(std::string(rej.begin() + 40, rej.end()), "kd: bad_mac");
+  Bytes zeroed = rej;
+  std::copy(req.begin() + 4, req.begin() + 20, zeroed.begin() + 4);
+  std::fill(zeroed.begin() + 22, zeroed.begin() + 38, 0);
+  const Bytes key(kSecret.begin(), kSecret.end());
+  EXPECT_EQ(Bytes(rej.begin() + 22, rej.begin() + 38), kd::crypto::hmac_md5(key, zeroed));
+  EXPECT_EQ(Bytes(rej.begin() + 4, rej.begin() + 20), expected_response_auth(rej, req));
+  EXPECT_TRUE(radius::answers(kSecret, rej, req));
+}
+
+}  // namespace

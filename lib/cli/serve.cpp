@@ -1,0 +1,455 @@
+#include "cli/serve.hpp"
+
+#include <ctime>
+#include <iostream>
+#include <map>
+#include <optional>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/io.hpp"
+#include "cli/tools.hpp"
+#include "engine/engine.hpp"
+#include "json/event.hpp"
+#include "json/message.hpp"
+#include "net/loop.hpp"
+#include "net/retransmit.hpp"
+#include "net/transactions.hpp"
+#include "wire/radius.hpp"
+
+namespace kd::cli {
+
+namespace {
+
+// A request and the step that answers it on the same link, in the opposite direction (kd-live(7),
+// TRANSACTIONS). s11 and d7 are answered by RADIUS's Accounting-Response, which is not a KD step.
+struct Exchange {
+  std::string_view request, answer;
+};
+constexpr Exchange kExchanges[] = {{"s1", "s6"}, {"s2", "s5"}, {"s3", "s4"}, {"s7", "s10"},
+                                   {"s8", "s9"}, {"d1", "d4"}, {"d2", "d3"}, {"d5", "d6"}};
+
+std::string_view answer_to(std::string_view request) {
+  for (const auto& e : kExchanges)
+    if (e.request == request) return e.answer;
+  return {};
+}
+std::string_view request_of(std::string_view answer) {
+  for (const auto& e : kExchanges)
+    if (e.answer == answer) return e.request;
+  return {};
+}
+bool accounting(const msg::StepSpec& s) { return s.to == msg::Role::auc && answer_to(s.name).empty(); }
+
+// The name of the exchange a terminal's message belongs to: its IDc and the request's step.
+std::string exchange_name(const msg::Message& m, std::string_view request) { return *m.IDc + "/" + std::string(request); }
+
+// Server transactions kept at most (kd-live(7), MEMORY).
+constexpr std::size_t kMaxServerTransactions = 1 << 18;
+// Datagrams handled per state save (group commit).
+constexpr std::size_t kBatch = 64;
+
+enum class Events : std::uint8_t { all, errors, none };
+
+bool looks_json(ByteView b) {
+  for (const auto c : b) {
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+    return c == '{';
+  }
+  return false;
+}
+
+// The role behind the transaction layer: decodes what arrives, answers retransmissions from the
+// cache, feeds the rest to the engine, makes its state durable, then sends and prints.
+class Live final : public net::Loop::Handler {
+public:
+  Live(const LiveOptions& o, LiveContext& ctx, bool registering)
+      : ctx_(ctx), edge_(ctx.wire, ctx.role), registering_(registering), server_(kMaxServerTransactions) {
+    if (o.events == "errors") events_ = Events::errors;
+    else if (o.events == "none") events_ = Events::none;
+    else if (o.events != "all") throw UsageError("--events must be all, errors or none");
+    radius_link_ = ctx.wire.radius_link.value_or(ctx.wire.binding != wire::Binding::json) &&
+                   (ctx.role == msg::Role::sw || ctx.role == msg::Role::auc);
+    signaling_timers_ = net::default_timers(ctx.wire.binding == wire::Binding::radius ? wire::Binding::json
+                                                                                      : ctx.wire.binding);
+    link_timers_ = net::default_timers(radius_link_ ? wire::Binding::radius : wire::Binding::json);
+    if (!o.retransmit.empty()) {
+      if (auto why = net::parse_timers(o.retransmit, signaling_timers_)) throw UsageError(*why);
+      if (auto why = net::parse_timers(o.retransmit, link_timers_)) throw UsageError(*why);
+    }
+    parse_peers(o.peers);
+  }
+
+  // Binds every --listen endpoint and prints its "listening" line.
+  void listen(const std::vector<std::string>& endpoints) {
+    std::vector<net::Endpoint> eps;
+    for (const auto& text : endpoints) eps.push_back(endpoint_of("--listen", text));
+    for (const auto& e : eps) {
+      net::Address at;  // a name that does not resolve is the command line's fault, not the system's
+      if (auto why = loop_.resolve(e, at)) throw UsageError("--listen: " + *why);
+      net::SocketId id = 0;
+      net::Address bound;
+      if (auto why = loop_.listen(e, id, bound)) throw IoError{*why};
+      std::cout << R"({"event":"listening","role":")" << msg::role_name(ctx_.role) << R"(","binding":")"
+                << wire::binding_name(ctx_.wire.binding) << R"(","addr":")" << net::to_string(bound) << "\"}\n";
+    }
+    std::cout << std::flush;
+  }
+
+  // kd-term register: the first message, sent at once.
+  void start(const flow::StartParams& p) {
+    const std::uint64_t now = net::Loop::now_ms();
+    tick_clock();
+    handle_outcome(ctx_.engine.start(p), now);
+    commit();
+  }
+
+  int run() {
+    // SIGINT or SIGTERM ends a service (status 0) or a registration without its answer.
+    if (!result_) loop_.run(*this, kBatch);
+    commit();  // what the last batch changed is already saved; a failure to save ends with status 3
+    if (registering_ && !result_) return kExitNoAnswer;
+    return result_.value_or(kExitOk);
+  }
+
+  void on_datagrams(std::vector<net::Datagram>& batch, std::uint64_t now) override {
+    tick_clock();
+    server_.expire(now);
+    for (auto& d : batch) {
+      handle(d, now);
+      if (result_) break;
+    }
+    commit();
+  }
+
+  std::optional<std::uint64_t> deadline() override { return client_.deadline(); }
+
+  void on_deadline(std::uint64_t now) override {
+    std::vector<net::Outgoing> resend;
+    std::vector<net::ClientTransactions::Txn> gave_up;
+    client_.on_time(now, resend, gave_up);
+    for (auto& r : resend) outbox_.push_back(std::move(r));
+    for (auto& t : gave_up) {
+      forget_radius(t);
+      emit(R"({"event":"timeout","step":")" + t.label + R"(","to":")" + net::to_string(t.out.to) + R"(","sends":)" +
+               std::to_string(t.schedule.sends()) + "}",
+           true);
+      if (!registering_) continue;
+      std::cerr << ctx_.tool << ": no answer to " << t.label << " from " << net::to_string(t.out.to) << " after "
+                << t.schedule.sends() << " sends\n";
+      finish(kExitNoAnswer);
+    }
+    commit();
+  }
+
+private:
+  net::Endpoint endpoint_of(std::string_view option, const std::string& text) {
+    net::Endpoint e;
+    if (auto why = net::parse_endpoint(text, e)) throw UsageError(std::string(option) + ": " + *why);
+    if (e.transport == net::Transport::tcp)
+      throw UsageError(std::string(option) + " " + text + ": tcp is not yet supported in live mode (udp only)");
+    return e;
+  }
+
+  // --peer ROLE=ENDPOINT: the roles this tool sends requests to.
+  void parse_peers(const std::vector<std::string>& peers) {
+    std::vector<std::string_view> allowed;
+    switch (ctx_.role) {
+      case msg::Role::term: allowed = {"proxy", "switch"}; break;
+      case msg::Role::proxy: allowed = {"switch"}; break;
+      case msg::Role::sw: allowed = {"auc", "auc-acct"}; break;
+      case msg::Role::auc: break;
+    }
+    std::string names;
+    for (const auto a : allowed) names += (names.empty() ? "" : ", ") + std::string(a);
+    for (const auto& p : peers) {
+      const auto eq = p.find('=');
+      const std::string role = p.substr(0, eq == std::string::npos ? 0 : eq);
+      bool ok = false;
+      for (const auto a : allowed) ok = ok || a == role;
+      if (eq == std::string::npos || !ok)
+        throw UsageError("--peer " + p + ": " +
+                         (allowed.empty() ? std::string("kd-auc serve sends no request, so it has no peer")
+                                          : "must be ROLE=ENDPOINT with ROLE " + names));
+      const net::Endpoint e = endpoint_of("--peer " + role + "=", p.substr(eq + 1));
+      net::Address a;
+      if (auto why = loop_.resolve(e, a)) throw UsageError("--peer " + role + "=: " + *why);
+      net::SocketId id = 0;
+      if (auto why = loop_.open_client(a, id)) throw IoError{*why};
+      peers_[role] = Peer{a, id};
+    }
+    auto need = [&](const char* role, const char* why) {
+      if (!peers_.count(role)) throw UsageError(std::string("--peer ") + role + "=ENDPOINT is required: " + why);
+    };
+    if (ctx_.role == msg::Role::proxy) need("switch", "the proxy forwards each registration to its switch");
+    if (ctx_.role == msg::Role::sw) need("auc", "the switch asks its AuC");
+    if (ctx_.role == msg::Role::term) {
+      if (peers_.size() != 1)
+        throw UsageError("--peer: give exactly one, proxy=ENDPOINT (proxied flow, --via) or switch=ENDPOINT (direct)");
+    }
+  }
+
+  void tick_clock() {
+    if (!ctx_.fixed_clock) ctx_.engine.settings().now = static_cast<std::uint64_t>(std::time(nullptr));
+  }
+
+  void emit(const std::string& line, bool is_error) {
+    if (events_ == Events::none || (events_ == Events::errors && !is_error)) return;
+    out_ += line;
+    out_ += '\n';
+  }
+
+  // The state first, then what depends on it: datagrams, then lines.
+  void commit() {
+    if (ctx_.engine.changed()) ctx_.save();
+    for (const auto& o : outbox_)
+      if (auto why = loop_.send(o.socket, o.to, o.bytes)) std::cerr << ctx_.tool << ": note: " << printable(*why) << "\n";
+    outbox_.clear();
+    if (!out_.empty()) {
+      std::cout << out_ << std::flush;
+      out_.clear();
+    }
+    if (result_) loop_.stop();
+  }
+
+  void finish(int status) {
+    if (!result_) result_ = status;
+  }
+
+  const net::Timers& timers_for(const msg::StepSpec& s) const {
+    return s.to == msg::Role::auc || s.from == msg::Role::auc ? link_timers_ : signaling_timers_;
+  }
+
+  void refuse(const Error& e, std::string_view step) {
+    emit(json::encode_error(e, step), true);
+    if (registering_) {
+      std::cerr << ctx_.tool << ": error: " << code_name(e.code);
+      if (!step.empty()) std::cerr << " (" << printable(step) << ")";
+      std::cerr << ": " << printable(e.detail) << "\n";
+      finish(kExitRejected);
+    }
+  }
+
+  void handle(const net::Datagram& d, std::uint64_t now) {
+    const Bytes* cached = nullptr;
+    net::SocketId socket = 0;
+    switch (server_.lookup(d.from, d.data, now, &cached, &socket)) {
+      case net::ServerTransactions::Seen::answered: outbox_.push_back({socket, d.from, *cached}); return;
+      case net::ServerTransactions::Seen::absorbed: return;
+      case net::ServerTransactions::Seen::fresh: break;
+    }
+    const std::uint64_t keep = signaling_timers_.keep_response_ms;
+    if (ctx_.role == msg::Role::sw && radius_link_ && radius_answer(d)) return;
+
+    // Decode in the form this role reads the step in (the filters' rule, WireEdge).
+    std::string step;
+    Bytes wire_bytes;
+    wire::Binding used = wire::Binding::json;
+    const bool text = looks_json(d.data);
+    auto m = text ? edge_.from_line(std::string_view(reinterpret_cast<const char*>(d.data.data()), d.data.size()), &step,
+                                    &wire_bytes)
+                  : edge_.from_raw(d.data, &used);
+    if (m && !text) {
+      step = msg::spec_of(*m).name;
+      if (!edge_.sends_wire(msg::spec_of(*m)))
+        m = err(Code::malformed, "this service speaks " + step + " as a JSON object, not in " +
+                                     std::string(wire::binding_name(used)));
+      else if (used != wire::Binding::radius)
+        wire_bytes = d.data;
+    }
+    if (!m) {
+      server_.open(d.from, d.data, d.socket, now, keep, "");
+      refuse(m.error(), step);
+      reject_radius(d, m.error(), now);
+      return;
+    }
+    const msg::StepSpec& spec = msg::spec_of(*m);
+    if (registering_) emit(text ? json::encode_message(*m) : json::encode_wire_line(wire::binding_name(used), spec, d.data), false);
+
+    if (const auto request = request_of(spec.name); !request.empty()) {
+      // An answer to one of this role's requests: the transaction ends; a copy of it that comes
+      // again (the peer answered a retransmission) is absorbed.
+      const std::string key = exchange_name(*m, spec.name);
+      if (const auto* t = client_.find(key)) {
+        forget_radius(*t);
+        client_.complete(key);
+        server_.open(d.from, d.data, d.socket, now, timers_for(spec).keep_response_ms, "");
+      }
+      handle_outcome(ctx_.engine.feed_message(*m, wire_bytes), now);
+      return;
+    }
+    // A request: its transaction opens, named for the answer the role may give later.
+    engine::Outcome o = ctx_.engine.feed_message(*m, wire_bytes);
+    const auto& t = timers_for(spec);
+    server_.open(d.from, d.data, d.socket, now, std::max(signaling_timers_.timeout_ms, link_timers_.timeout_ms) + t.keep_response_ms,
+                 o.error ? std::string() : exchange_name(*m, spec.name));
+    if (o.error) reject_radius(d, *o.error, now);
+    else if (accounting(spec) && radius_link_)
+      answer_request(d, wire::radius::answer_packet(ctx_.wire.radius_secret, d.data, wire::radius::accounting_response), now);
+    handle_outcome(o, now);
+  }
+
+  void answer_request(const net::Datagram& d, Bytes answer, std::uint64_t now) {
+    if (auto out = server_.answer(d.from, d.data, std::move(answer), now, link_timers_.keep_response_ms))
+      outbox_.push_back(std::move(*out));
+  }
+
+  // The AuC refuses an Access-Request with an Access-Reject naming the reason's code (RFC 2865
+  // section 4.3), so that a RADIUS client gets an answer and stops; other refusals are silent.
+  void reject_radius(const net::Datagram& d, const Error& e, std::uint64_t now) {
+    if (ctx_.role != msg::Role::auc || !radius_link_ || d.data.size() < wire::radius::kMinPacket ||
+        d.data[0] != wire::radius::access_request)
+      return;
+    answer_request(d,
+                   wire::radius::answer_packet(ctx_.wire.radius_secret, d.data, wire::radius::access_reject,
+                                               "kd: " + std::string(code_name(e.code))),
+                   now);
+  }
+
+  // At the switch: an Access-Reject or Accounting-Response from the AuC ends the request it
+  // answers (matched by Identifier and Response Authenticator). True when d was one.
+  bool radius_answer(const net::Datagram& d) {
+    if (d.data.size() < wire::radius::kMinPacket) return false;
+    const std::uint8_t code = d.data[0];
+    if (code != wire::radius::access_reject && code != wire::radius::accounting_response) return false;
+    auto [lo, hi] = radius_waiting_.equal_range(d.data[1]);
+    for (auto it = lo; it != hi; ++it) {
+      const auto* t = client_.find(it->second);
+      if (!t || !wire::radius::answers(ctx_.wire.radius_secret, d.data, t->out.bytes)) continue;
+      if (code == wire::radius::access_reject)
+        emit(json::encode_error(err(Code::unexpected_message, "the AuC refused " + t->label + " (Access-Reject)"),
+                                t->label),
+             true);
+      const std::string key = it->second;
+      radius_waiting_.erase(it);
+      client_.complete(key);
+      return true;
+    }
+    return true;  // an answer to nothing waiting (a duplicate): dropped
+  }
+
+  void forget_radius(const net::ClientTransactions::Txn& t) {
+    if (radius_waiting_.empty() || t.out.bytes.size() < wire::radius::kMinPacket) return;
+    auto [lo, hi] = radius_waiting_.equal_range(t.out.bytes[1]);
+    for (auto it = lo; it != hi; ++it)
+      if (it->second == t.key) {
+        radius_waiting_.erase(it);
+        return;
+      }
+  }
+
+  // Sends what the role said: an answer to the transaction it answers, a request to the peer.
+  void handle_outcome(const engine::Outcome& o, std::uint64_t now) {
+    for (const auto& s : o.sent) {
+      Bytes bytes;
+      auto line = edge_.outgoing(s.message, ctx_.engine.settings().now, s.previous, &bytes);
+      if (!line) {
+        refuse(err(line.error().code, std::string(msg::spec_of(s.message).name) + ": cannot encode: " + line.error().detail),
+               msg::spec_of(s.message).name);
+        continue;
+      }
+      if (bytes.empty()) bytes = Bytes(line->begin(), line->end());  // JSON: the object is the datagram
+      const msg::StepSpec& spec = msg::spec_of(s.message);
+      if (registering_) emit(*line, false);
+      if (const auto request = request_of(spec.name); !request.empty()) {
+        auto out = server_.answer(exchange_name(s.message, request), std::move(bytes), now, timers_for(spec).keep_response_ms);
+        if (out) outbox_.push_back(std::move(*out));
+        else std::cerr << ctx_.tool << ": note: " << spec.name << " for " << printable(*s.message.IDc)
+                       << ": no request of it is waiting; not sent\n";
+        continue;
+      }
+      send_request(s.message, spec, std::move(bytes), now);
+    }
+    for (const auto& e : o.events) {
+      emit(json::encode_event(e, ctx_.show_key), false);
+      if (registering_ && e.name == "registered") finish(kExitOk);
+    }
+    if (o.error) refuse(*o.error, o.step);
+  }
+
+  void send_request(const msg::Message& m, const msg::StepSpec& spec, Bytes bytes, std::uint64_t now) {
+    std::string role(msg::role_name(spec.to));
+    if (accounting(spec) && peers_.count("auc-acct")) role = "auc-acct";
+    const auto it = peers_.find(role);
+    if (it == peers_.end()) {
+      refuse(err(Code::wrong_recipient, std::string(spec.name) + " goes to the " + role + ", and no --peer " + role +
+                                            "= was given"),
+             spec.name);
+      return;
+    }
+    net::Outgoing out{it->second.socket, it->second.addr, std::move(bytes)};
+    outbox_.push_back(out);
+    const bool radius = spec.to == msg::Role::auc && radius_link_;
+    std::string key;
+    if (const auto answer = answer_to(spec.name); !answer.empty()) key = exchange_name(m, answer);
+    else if (radius) key = "radius/" + to_hex(ByteView(out.bytes).first(wire::radius::kMinPacket));
+    else return;  // s11 and d7 over JSON: nothing answers them, so they are sent once
+    if (radius) radius_waiting_.emplace(out.bytes[1], key);
+    client_.start(std::move(key), std::string(spec.name), std::move(out), timers_for(spec), now);
+  }
+
+  struct Peer {
+    net::Address addr;
+    net::SocketId socket = 0;
+  };
+
+  LiveContext& ctx_;
+  WireEdge edge_;
+  bool registering_;
+  Events events_ = Events::all;
+  bool radius_link_ = false;
+  net::Timers signaling_timers_, link_timers_;
+  net::Loop loop_;
+  net::ServerTransactions server_;
+  net::ClientTransactions client_;
+  std::map<std::string, Peer> peers_;
+  std::multimap<std::uint8_t, std::string> radius_waiting_;  // RADIUS requests by Identifier
+  std::vector<net::Outgoing> outbox_;
+  std::string out_;
+  std::optional<int> result_;
+};
+
+}  // namespace
+
+void add_serve_options(CLI::App& serve, LiveOptions& o) {
+  serve.add_option("--listen", o.listen, "where to serve, udp:HOST:PORT (repeatable; port 0: any free port)")
+      ->required()
+      ->allow_extra_args(false);
+  serve.add_option("--peer", o.peers, "where the next role is, ROLE=udp:HOST:PORT (repeatable)")->allow_extra_args(false);
+  serve.add_option("--events", o.events, "which lines to print: all (default), errors or none");
+  serve.add_option("--retransmit", o.retransmit,
+                   "timers of requests sent, initial=MS,max=MS,count=N,timeout=MS,keep=MS (any subset)");
+}
+
+void add_register_options(CLI::App& reg, LiveOptions& o) {
+  reg.add_option("--peer", o.peers, "where to register: proxy=udp:HOST:PORT (with --via) or switch=udp:HOST:PORT")
+      ->required()
+      ->allow_extra_args(false);
+  reg.add_option("--retransmit", o.retransmit,
+                 "timers of requests sent, initial=MS,max=MS,count=N,timeout=MS,keep=MS (any subset)");
+}
+
+void check_live_command_line(std::string_view subcommand, const std::string& input, const WireOptions& w) {
+  const std::string sub(subcommand);
+  if (input != "-") throw UsageError(sub + " reads no input file: its messages come from the network");
+  if (!w.pcap_out.empty()) throw UsageError("--pcap-out does not apply to " + sub + " (capture the network with tcpdump)");
+  if (!w.decode_as.empty()) throw UsageError("--decode-as does not apply to " + sub + " (it reads no capture)");
+}
+
+int serve(const LiveOptions& o, LiveContext& ctx) {
+  Live live(o, ctx, false);
+  live.listen(o.listen);
+  return live.run();
+}
+
+int register_once(const LiveOptions& o, LiveContext& ctx, const flow::StartParams& start) {
+  const std::string want = start.via ? "proxy=" : "switch=";
+  if (o.peers.size() != 1 || !o.peers.front().starts_with(want))
+    throw UsageError(start.via ? "register --via (the proxied flow) goes through the proxy: give --peer proxy=ENDPOINT"
+                               : "register without --via (the direct flow) goes to the switch: give --peer switch=ENDPOINT");
+  Live live(o, ctx, true);
+  live.start(start);
+  return live.run();
+}
+
+}  // namespace kd::cli

@@ -1,0 +1,58 @@
+// Live mode's command lines (kd-live(7)): `serve` of kd-proxy, kd-switch and kd-auc, and
+// `kd-term register`. The tool loads its role as a filter does (Session in tools.cpp); this part
+// puts it behind lib/net's transaction layer and event loop.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cli/wire_io.hpp"
+#include "flow/roles.hpp"
+#include "msg/message.hpp"
+
+namespace CLI {
+class App;
+}
+namespace kd::engine {
+class RoleEngine;
+}
+
+namespace kd::cli {
+
+struct LiveOptions {
+  std::vector<std::string> listen;  // --listen ENDPOINT (serve)
+  std::vector<std::string> peers;   // --peer ROLE=ENDPOINT
+  std::string events = "all";       // --events all|errors|none (serve)
+  std::string retransmit;           // --retransmit SPEC
+};
+
+// The options of `serve` (on its subcommand) and of `kd-term register`.
+void add_serve_options(CLI::App& serve, LiveOptions& o);
+void add_register_options(CLI::App& reg, LiveOptions& o);
+// What live mode refuses of the filters' command line: an input file, --pcap-out, --decode-as.
+// Throws UsageError naming the subcommand.
+void check_live_command_line(std::string_view subcommand, const std::string& input, const WireOptions& w);
+
+// The role a live command runs, loaded by the tool.
+struct LiveContext {
+  std::string tool;
+  msg::Role role;
+  engine::RoleEngine& engine;
+  WireOptions wire;
+  bool show_key = false;
+  bool fixed_clock = false;     // --now: the roles' clock stays where it was set
+  std::function<void()> save;   // makes the role's state durable (the tools' atomic save)
+};
+
+// Exit statuses of kd-term register besides the tools' own (kd-term(1)).
+inline constexpr int kExitNoAnswer = 4;
+
+// Runs the role as a UDP service until SIGINT or SIGTERM: kExitOk. Throws UsageError (bad
+// endpoints or peers) or IoError (a socket that cannot be bound, a state that cannot be saved).
+int serve(const LiveOptions& o, LiveContext& ctx);
+// One registration over the network: kExitOk registered, kExitRejected refused, kExitNoAnswer.
+int register_once(const LiveOptions& o, LiveContext& ctx, const flow::StartParams& start);
+
+}  // namespace kd::cli

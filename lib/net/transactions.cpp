@@ -1,0 +1,139 @@
+#include "net/transactions.hpp"
+
+#include <functional>
+
+namespace kd::net {
+
+std::size_t ServerTransactions::KeyHash::operator()(const Key& k) const noexcept {
+  return AddressHash{}(k.from) ^ (std::hash<std::string>{}(k.request) * 0x9e3779b97f4a7c15u);
+}
+
+namespace {
+std::string as_string(ByteView b) { return std::string(b.begin(), b.end()); }
+}  // namespace
+
+ServerTransactions::Seen ServerTransactions::lookup(const Address& from, ByteView request, std::uint64_t now_ms,
+                                                    const Bytes** response, SocketId* socket) {
+  auto it = entries_.find(Key{from, as_string(request)});
+  if (it == entries_.end() || it->second.expiry->first <= now_ms) return Seen::fresh;
+  if (!it->second.answered || it->second.response.empty()) return Seen::absorbed;
+  if (response) *response = &it->second.response;
+  if (socket) *socket = it->second.socket;
+  return Seen::answered;
+}
+
+void ServerTransactions::set_expiry(Map::iterator it, std::uint64_t at) {
+  if (it->second.expiry != by_expiry_.end()) by_expiry_.erase(it->second.expiry);
+  it->second.expiry = by_expiry_.emplace(at, &it->first);
+}
+
+void ServerTransactions::erase(Map::iterator it) {
+  by_expiry_.erase(it->second.expiry);
+  if (!it->second.name.empty()) {
+    auto n = named_.find(it->second.name);
+    if (n != named_.end() && n->second == &it->first) named_.erase(n);
+  }
+  held_ -= it->first.request.size() + it->second.response.size() + it->second.name.size();
+  entries_.erase(it);
+}
+
+void ServerTransactions::open(const Address& from, ByteView request, SocketId socket, std::uint64_t now_ms,
+                              std::uint64_t wait_ms, std::string name) {
+  Key k{from, as_string(request)};
+  if (auto old = entries_.find(k); old != entries_.end()) erase(old);  // expired, not yet forgotten
+  while (!entries_.empty() && entries_.size() >= max_) erase(entries_.find(*by_expiry_.begin()->second));
+  auto [it, _] = entries_.emplace(std::move(k), Entry{});
+  it->second.expiry = by_expiry_.end();
+  it->second.socket = socket;
+  set_expiry(it, now_ms + wait_ms);
+  held_ += it->first.request.size() + name.size();
+  if (!name.empty()) {
+    if (auto n = named_.find(name); n != named_.end()) {
+      // An unanswered transaction of that name (a new registration of the terminal) loses its name.
+      auto prev = entries_.find(*n->second);
+      held_ -= prev->second.name.size();
+      prev->second.name.clear();
+      named_.erase(n);
+    }
+    it->second.name = std::move(name);
+    named_.emplace(it->second.name, &it->first);
+  }
+}
+
+std::optional<Outgoing> ServerTransactions::settle(Map::iterator it, Bytes response, std::uint64_t now_ms,
+                                                   std::uint64_t keep_ms) {
+  Entry& e = it->second;
+  if (!e.name.empty()) {
+    named_.erase(e.name);
+    held_ -= e.name.size();
+    e.name.clear();
+  }
+  e.answered = true;
+  held_ += response.size();
+  held_ -= e.response.size();
+  e.response = std::move(response);
+  set_expiry(it, now_ms + keep_ms);
+  return Outgoing{e.socket, it->first.from, e.response};
+}
+
+std::optional<Outgoing> ServerTransactions::answer(std::string_view name, Bytes response, std::uint64_t now_ms,
+                                                   std::uint64_t keep_ms) {
+  auto n = named_.find(std::string(name));
+  if (n == named_.end()) return std::nullopt;
+  return settle(entries_.find(*n->second), std::move(response), now_ms, keep_ms);
+}
+
+std::optional<Outgoing> ServerTransactions::answer(const Address& from, ByteView request, Bytes response,
+                                                   std::uint64_t now_ms, std::uint64_t keep_ms) {
+  auto it = entries_.find(Key{from, as_string(request)});
+  if (it == entries_.end()) return std::nullopt;
+  return settle(it, std::move(response), now_ms, keep_ms);
+}
+
+void ServerTransactions::expire(std::uint64_t now_ms) {
+  while (!by_expiry_.empty() && by_expiry_.begin()->first <= now_ms)
+    erase(entries_.find(*by_expiry_.begin()->second));
+}
+
+void ClientTransactions::start(std::string key, std::string label, Outgoing out, const Timers& t,
+                               std::uint64_t now_ms) {
+  complete(key);
+  Retransmission schedule(t, now_ms, std::hash<std::string>{}(key) ^ now_ms);
+  auto [it, _] = txns_.emplace(key, Slot{Txn{key, std::move(label), std::move(out), schedule}, {}});
+  it->second.at = by_deadline_.emplace(schedule.deadline(), &it->first);
+}
+
+bool ClientTransactions::complete(std::string_view key) {
+  auto it = txns_.find(key);
+  if (it == txns_.end()) return false;
+  by_deadline_.erase(it->second.at);
+  txns_.erase(it);
+  return true;
+}
+
+const ClientTransactions::Txn* ClientTransactions::find(std::string_view key) const {
+  auto it = txns_.find(key);
+  return it == txns_.end() ? nullptr : &it->second.txn;
+}
+
+std::optional<std::uint64_t> ClientTransactions::deadline() const {
+  if (by_deadline_.empty()) return std::nullopt;
+  return by_deadline_.begin()->first;
+}
+
+void ClientTransactions::on_time(std::uint64_t now_ms, std::vector<Outgoing>& resend, std::vector<Txn>& gave_up) {
+  while (!by_deadline_.empty() && by_deadline_.begin()->first <= now_ms) {
+    auto it = txns_.find(*by_deadline_.begin()->second);
+    by_deadline_.erase(by_deadline_.begin());
+    Slot& s = it->second;
+    if (s.txn.schedule.on_deadline(now_ms) == Retransmission::Action::give_up) {
+      gave_up.push_back(std::move(s.txn));
+      txns_.erase(it);
+      continue;
+    }
+    resend.push_back(s.txn.out);
+    s.at = by_deadline_.emplace(s.txn.schedule.deadline(), &it->first);
+  }
+}
+
+}  // namespace kd::net

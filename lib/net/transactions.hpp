@@ -1,0 +1,122 @@
+// The transaction layer of a live service over UDP, pure: `now` comes in, deadlines go out, and no
+// socket is touched (kd-live(7), TRANSACTIONS).
+//
+// Server side: a request is known by its bytes and the address it came from. A retransmission (the
+// same bytes from the same address) is answered from the cached response, byte for byte, and never
+// reaches the role again; while the role has not answered yet it is absorbed. An answer the role
+// produces later (the switch answers s2 once the AuC has answered s3) finds its transaction by a
+// name (the terminal's IDc and the request's step).
+//
+// Client side: a request sent to a peer is resent on its Retransmission schedule until the answer
+// that completes it arrives, or it times out.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/bytes.hpp"
+#include "net/endpoint.hpp"
+#include "net/retransmit.hpp"
+
+namespace kd::net {
+
+using SocketId = std::uint32_t;
+
+// A datagram to send: on which socket, to whom, what.
+struct Outgoing {
+  SocketId socket = 0;
+  Address to;
+  Bytes bytes;
+};
+
+class ServerTransactions {
+public:
+  // At most max_entries transactions are kept; beyond, the one that expires first goes.
+  explicit ServerTransactions(std::size_t max_entries) : max_(max_entries) {}
+
+  enum class Seen : std::uint8_t { fresh, absorbed, answered };
+  // What a request is: fresh (no transaction has its bytes from this address), absorbed (one has,
+  // unanswered, or answered by silence), answered (*response: the cached answer, *socket: where
+  // the request came in).
+  Seen lookup(const Address& from, ByteView request, std::uint64_t now_ms, const Bytes** response = nullptr,
+              SocketId* socket = nullptr);
+  // Opens the transaction of a fresh request, unanswered until answer(); it is forgotten at
+  // now_ms + wait_ms unless answered before. name (may be empty): how answer() finds it, replacing
+  // an unanswered transaction of that name.
+  void open(const Address& from, ByteView request, SocketId socket, std::uint64_t now_ms, std::uint64_t wait_ms,
+            std::string name);
+  // The answer to the open transaction named name: where it goes, and it is kept until now_ms +
+  // keep_ms for retransmissions of the request. nullopt when no transaction has that name.
+  std::optional<Outgoing> answer(std::string_view name, Bytes response, std::uint64_t now_ms, std::uint64_t keep_ms);
+  // The same for the transaction of that request (an empty response answers it by silence: its
+  // retransmissions are absorbed).
+  std::optional<Outgoing> answer(const Address& from, ByteView request, Bytes response, std::uint64_t now_ms,
+                                 std::uint64_t keep_ms);
+  // Forgets what expired by now_ms.
+  void expire(std::uint64_t now_ms);
+  std::size_t size() const noexcept { return entries_.size(); }
+  // Bytes held by the cache (requests, responses, names), for kd-live(7)'s memory figures.
+  std::size_t bytes_held() const noexcept { return held_; }
+
+private:
+  struct Key {
+    Address from;
+    std::string request;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const noexcept;
+  };
+  struct Entry {
+    SocketId socket = 0;
+    bool answered = false;
+    Bytes response;
+    std::string name;
+    std::multimap<std::uint64_t, const Key*>::iterator expiry;
+  };
+  using Map = std::unordered_map<Key, Entry, KeyHash>;
+  void set_expiry(Map::iterator it, std::uint64_t at);
+  void erase(Map::iterator it);
+  std::optional<Outgoing> settle(Map::iterator it, Bytes response, std::uint64_t now_ms, std::uint64_t keep_ms);
+
+  std::size_t max_, held_ = 0;
+  Map entries_;
+  std::multimap<std::uint64_t, const Key*> by_expiry_;
+  std::unordered_map<std::string, const Key*> named_;
+};
+
+class ClientTransactions {
+public:
+  struct Txn {
+    std::string key;    // what the awaited answer is known by
+    std::string label;  // for reports: the step sent ("s3")
+    Outgoing out;
+    Retransmission schedule;
+  };
+  // Sends are the caller's: start() records out, already sent once at now_ms. A transaction under
+  // the same key is replaced.
+  void start(std::string key, std::string label, Outgoing out, const Timers& t, std::uint64_t now_ms);
+  // Ends the transaction key (its answer came): true when it was pending.
+  bool complete(std::string_view key);
+  const Txn* find(std::string_view key) const;
+  std::optional<std::uint64_t> deadline() const;
+  // Runs the schedules due by now_ms: what to send again into resend, what timed out into gave_up.
+  void on_time(std::uint64_t now_ms, std::vector<Outgoing>& resend, std::vector<Txn>& gave_up);
+  std::size_t size() const noexcept { return txns_.size(); }
+
+private:
+  struct Slot {
+    Txn txn;
+    std::multimap<std::uint64_t, const std::string*>::iterator at;
+  };
+  std::map<std::string, Slot, std::less<>> txns_;
+  std::multimap<std::uint64_t, const std::string*> by_deadline_;
+};
+
+}  // namespace kd::net

@@ -1,0 +1,106 @@
+# Shared helpers of the live-mode tests (tests/e2e/live-*.test.sh), sourced after lib.sh: services
+# on the loopback at ports the system picks (read from their "listening" line), every process
+# under `timeout`, every one stopped by its own id when the test ends.
+
+declare -A LIVE_PID=()
+live_cleanup() {
+  local n
+  for n in "${!LIVE_PID[@]}"; do kill -TERM "${LIVE_PID[$n]}" 2>/dev/null; done
+  for n in "${!LIVE_PID[@]}"; do wait "${LIVE_PID[$n]}" 2>/dev/null; done
+  chmod -R u+rwX "$TMP" 2>/dev/null
+  rm -rf "$TMP"
+}
+trap live_cleanup EXIT
+
+command -v python3 >/dev/null || { echo "python3 is required (scripts/test installs it)"; exit 1; }
+
+# A world of keys in $W (lib.sh's new_world), and a RADIUS secret in $W/secret.
+live_world() {
+  new_world "$1" || return 1
+  printf 'kd-live-secret\n' >"$W/secret"
+}
+
+# serve NAME ROLE [ARGS...]: ROLE's tool as a service of world $W (keys, --state $W/NAME.st, id,
+# listening on udp:127.0.0.1:0), stdout in $TMP/NAME.out, stderr in $TMP/NAME.err. Waits up to
+# 10 s for its listening line and sets ADDR to its address (empty when it did not come).
+serve() {
+  local name=$1 role=$2; shift 2
+  local a=(serve --state "$W/$name.st" --listen udp:127.0.0.1:0)
+  case $role in
+    proxy) a+=(--id "$PROXY_ID" --keys "$W/$PROXY_ID.keys") ;;
+    switch) a+=(--id "$SWITCH_ID" --keys "$W/$SWITCH_ID.keys") ;;
+    auc) a+=(--keys "$W/auc.keys") ;;
+  esac
+  local tool=kd-$role
+  timeout 120 "$KD_BIN/$tool" "${a[@]}" "${SERVE_X[@]}" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+  LIVE_PID[$name]=$!
+  ADDR=""
+  local i
+  for i in $(seq 100); do
+    ADDR=$(jq -r 'select(.event == "listening") | .addr' "$TMP/$name.out" 2>/dev/null | head -n 1)
+    [ -n "$ADDR" ] && return 0
+    kill -0 "${LIVE_PID[$name]}" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "serve $name: no listening line; stderr: $(head -c 300 "$TMP/$name.err")" >&2
+  return 1
+}
+
+# stop NAME: SIGTERM, then its exit status in RC.
+stop() {
+  kill -TERM "${LIVE_PID[$1]}" 2>/dev/null
+  wait "${LIVE_PID[$1]}"
+  RC=$?
+  unset "LIVE_PID[$1]"
+}
+
+# chain BINDING LINK FLOW: an AuC, a switch and (proxied) a proxy serving world $W, the AuC link
+# in LINK (radius or json); sets TARGET to the --peer of kd-term register.
+chain() {
+  local binding=$1 link=$2 flow=$3
+  local sec=(--radius-secret-file "$W/secret")
+  if [ "$link" = radius ]; then serve auc auc --binding radius "${sec[@]}" || return 1
+  else serve auc auc || return 1; fi
+  serve switch switch --binding "$binding" --auc-link "$link" "${sec[@]}" --peer "auc=$ADDR" "${SWITCH_X[@]}" || return 1
+  TARGET="switch=$ADDR"
+  [ "$flow" = direct ] && return 0
+  serve proxy proxy --binding "$binding" --peer "switch=$ADDR" || return 1
+  TARGET="proxy=$ADDR"
+}
+SWITCH_X=()
+SERVE_X=()  # options for every service (--now ...)
+
+# json_true FILE FILTER: jq -e, quietly.
+json_true() { jq -e "$2" "$1" >/dev/null || { WHY="$1: $2 does not hold: $(head -c 300 "$1")"; return 1; }; }
+
+# register BINDING FLOW [ARGS...]: one registration of alice through $TARGET; output in $OUT, $ERR, $RC.
+register() {
+  local binding=$1 flow=$2; shift 2
+  local via=()
+  [ "$flow" = proxied ] && via=(--via "$PROXY_ID")
+  timeout 60 "$KD_BIN/kd-term" register --binding "$binding" --id "$TERM_ID" "${via[@]}" --switch "$SWITCH_ID" \
+    --keys "$W/$TERM_ID.keys" --peer "$TARGET" "$@" >"$OUT" 2>"$ERR"
+  RC=$?
+}
+
+# send_udp ADDR FILE [COUNT [GAP]]: sends FILE's bytes COUNT times (default 2) from one UDP socket to
+# ADDR (udp:IP:PORT), waiting for an answer to each (2 s at most); writes the answers to
+# $TMP/answer.N (empty when none came).
+send_udp() {
+  python3 - "$1" "$2" "${3:-2}" "$TMP/answer" <<'PY'
+import socket, sys
+addr, path, count, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+host, port = addr[len("udp:"):].rsplit(":", 1)
+data = open(path, "rb").read()
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+s.settimeout(2)
+for i in range(count):
+    s.sendto(data, (host, int(port)))
+    try:
+        answer = s.recvfrom(65536)[0]
+    except socket.timeout:
+        answer = b""
+    open("%s.%d" % (out, i + 1), "wb").write(answer)
+PY
+}

@@ -1,0 +1,127 @@
+// lib/net's pure parts: endpoints, and the transaction layer under a fake clock.
+#include <gtest/gtest.h>
+
+#include "net/endpoint.hpp"
+#include "net/transactions.hpp"
+
+namespace kd::net {
+namespace {
+
+TEST(Endpoint, ParsesEachHostForm) {
+  Endpoint e;
+  ASSERT_FALSE(parse_endpoint("udp:127.0.0.1:5060", e));
+  EXPECT_EQ(e.transport, Transport::udp);
+  EXPECT_EQ(e.host, "127.0.0.1");
+  EXPECT_EQ(e.port, 5060);
+  ASSERT_FALSE(parse_endpoint("udp:[::1]:0", e));
+  EXPECT_EQ(e.host, "::1");
+  EXPECT_EQ(e.port, 0);
+  EXPECT_EQ(to_string(e), "udp:[::1]:0");
+  ASSERT_FALSE(parse_endpoint("tcp:localhost:65535", e));
+  EXPECT_EQ(e.transport, Transport::tcp);
+  EXPECT_EQ(e.host, "localhost");
+  EXPECT_EQ(e.port, 65535);
+}
+
+TEST(Endpoint, RefusesWhatIsNotOne) {
+  Endpoint e;
+  e.host = "untouched";
+  for (const char* bad : {"", "127.0.0.1:5060", "sctp:127.0.0.1:1", "udp:127.0.0.1", "udp::5060", "udp:::1:5060",
+                          "udp:[::1:5060", "udp:[nonsense]:5060", "udp:127.0.0.1:65536", "udp:127.0.0.1:-1",
+                          "udp:127.0.0.1:50x", "udp:127.0.0.1:", "udp:a b:1", "udp:\"x\":1"}) {
+    auto why = parse_endpoint(bad, e);
+    ASSERT_TRUE(why) << bad;
+    EXPECT_NE(why->find("endpoint"), std::string::npos) << *why;
+  }
+  EXPECT_EQ(e.host, "untouched");
+}
+
+Address addr(std::uint8_t last, std::uint16_t port) {
+  Address a;
+  a.ip = {127, 0, 0, last};
+  a.port = port;
+  return a;
+}
+
+Bytes b(std::string_view s) { return Bytes(s.begin(), s.end()); }
+
+TEST(ServerTransactions, RetransmissionGetsTheCachedAnswerByteForByte) {
+  ServerTransactions st(16);
+  const Address from = addr(1, 4000);
+  EXPECT_EQ(st.lookup(from, b("REGISTER 1"), 0), ServerTransactions::Seen::fresh);
+  st.open(from, b("REGISTER 1"), 3, 0, 1000, "alice/s1");
+  // No answer yet: a retransmission is absorbed.
+  EXPECT_EQ(st.lookup(from, b("REGISTER 1"), 10), ServerTransactions::Seen::absorbed);
+  auto out = st.answer("alice/s1", b("401 challenge"), 20, 500);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->socket, 3u);
+  EXPECT_EQ(out->to, from);
+  EXPECT_EQ(out->bytes, b("401 challenge"));
+  const Bytes* cached = nullptr;
+  SocketId socket = 0;
+  EXPECT_EQ(st.lookup(from, b("REGISTER 1"), 30, &cached, &socket), ServerTransactions::Seen::answered);
+  ASSERT_NE(cached, nullptr);
+  EXPECT_EQ(*cached, b("401 challenge"));
+  EXPECT_EQ(socket, 3u);
+  // Another source, or other bytes, is another request.
+  EXPECT_EQ(st.lookup(addr(2, 4000), b("REGISTER 1"), 30), ServerTransactions::Seen::fresh);
+  EXPECT_EQ(st.lookup(from, b("REGISTER 2"), 30), ServerTransactions::Seen::fresh);
+  // The name is used up: a second answer finds nothing.
+  EXPECT_FALSE(st.answer("alice/s1", b("again"), 40, 500));
+  // Kept keep_ms after the answer, then forgotten.
+  EXPECT_EQ(st.lookup(from, b("REGISTER 1"), 519), ServerTransactions::Seen::answered);
+  EXPECT_EQ(st.lookup(from, b("REGISTER 1"), 520), ServerTransactions::Seen::fresh);
+  st.expire(520);
+  EXPECT_EQ(st.size(), 0u);
+  EXPECT_EQ(st.bytes_held(), 0u);
+}
+
+TEST(ServerTransactions, SilenceAndBounds) {
+  ServerTransactions st(2);
+  st.open(addr(1, 1), b("a"), 0, 0, 100, "");
+  EXPECT_TRUE(st.answer(addr(1, 1), b("a"), {}, 5, 100));  // answered by silence
+  EXPECT_EQ(st.lookup(addr(1, 1), b("a"), 6), ServerTransactions::Seen::absorbed);
+  st.open(addr(1, 1), b("b"), 0, 0, 50, "");
+  st.open(addr(1, 1), b("c"), 0, 0, 200, "");  // the bound: the one that expires first goes
+  EXPECT_EQ(st.size(), 2u);
+  EXPECT_EQ(st.lookup(addr(1, 1), b("b"), 6), ServerTransactions::Seen::fresh);
+  EXPECT_EQ(st.lookup(addr(1, 1), b("c"), 6), ServerTransactions::Seen::absorbed);
+  // A new request under a name takes it from an unanswered one.
+  st.open(addr(1, 2), b("x"), 0, 0, 100, "bob/s2");
+  st.open(addr(1, 3), b("y"), 1, 0, 100, "bob/s2");
+  auto out = st.answer("bob/s2", b("ok"), 1, 100);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->to, addr(1, 3));
+}
+
+TEST(ClientTransactions, ResendsOnTheScheduleUntilAnsweredOrTimedOut) {
+  Timers t;
+  t.initial_ms = 100;
+  t.max_interval_ms = 400;
+  t.timeout_ms = 1000;
+  ClientTransactions ct;
+  ct.start("alice/s6", "s1", Outgoing{1, addr(9, 5060), b("s1 bytes")}, t, 0);
+  ct.start("bob/s6", "s1", Outgoing{1, addr(9, 5060), b("bob")}, t, 0);
+  EXPECT_TRUE(ct.complete("bob/s6"));
+  EXPECT_FALSE(ct.complete("bob/s6"));
+  std::vector<std::uint64_t> sent_at;
+  std::vector<ClientTransactions::Txn> gave_up;
+  for (std::uint64_t now = 0; now <= 1200 && gave_up.empty(); now += 10) {
+    std::vector<Outgoing> resend;
+    ct.on_time(now, resend, gave_up);
+    for (const auto& r : resend) {
+      EXPECT_EQ(r.bytes, b("s1 bytes"));
+      sent_at.push_back(now);
+    }
+  }
+  // Doubling from 100 ms, capped at 400 ms, giving up 1000 ms after the first send.
+  EXPECT_EQ(sent_at, (std::vector<std::uint64_t>{100, 300, 700}));
+  ASSERT_EQ(gave_up.size(), 1u);
+  EXPECT_EQ(gave_up[0].label, "s1");
+  EXPECT_EQ(gave_up[0].schedule.sends(), 4u);
+  EXPECT_EQ(ct.size(), 0u);
+  EXPECT_FALSE(ct.deadline());
+}
+
+}  // namespace
+}  // namespace kd::net
