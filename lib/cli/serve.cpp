@@ -74,8 +74,8 @@ public:
                                                                                       : ctx.wire.binding);
     link_timers_ = net::default_timers(radius_link_ ? wire::Binding::radius : wire::Binding::json);
     if (!o.retransmit.empty()) {
-      if (auto why = net::parse_timers(o.retransmit, signaling_timers_)) throw UsageError(*why);
-      if (auto why = net::parse_timers(o.retransmit, link_timers_)) throw UsageError(*why);
+      if (auto why = net::parse_timers(o.retransmit, signaling_timers_)) throw UsageError("--retransmit: " + *why);
+      if (auto why = net::parse_timers(o.retransmit, link_timers_)) throw UsageError("--retransmit: " + *why);
     }
     parse_peers(o.peers);
   }

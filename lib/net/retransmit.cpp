@@ -104,7 +104,7 @@ std::optional<std::string> parse_timers(std::string_view spec, Timers& t) {
     while (k < kKeys.size() && kKeys[k].name != name) ++k;
     if (item.empty()) return std::string("an empty item (items are separated by one comma)");
     if (k == kKeys.size())
-      return "\"" + std::string(name) + "\" is no key (initial, max, count, timeout, keep)";
+      return "unknown key \"" + std::string(name) + "\" (keys: initial, max, count, timeout, keep)";
     if (seen[k]) return std::string(name) + " is given twice";
     seen[k] = true;
     const Key& key = kKeys[k];
