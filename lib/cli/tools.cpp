@@ -62,7 +62,8 @@ void add_common(CLI::App& app, Common& c) {
 void add_wire(CLI::App& app, Common& c, bool radius) {
   app.add_option("--binding", c.binding,
                  radius && c.tool == "kd-auc" ? "json (default), or radius (any other binding name also means radius)"
-                                              : "signaling binding of the messages printed: json (default), sip, mgcp, h248, h323");
+                                              : "signaling binding of the messages printed: json (default), " +
+                                                    wire::binding_names({wire::Carrier::signaling}));
   app.add_option("--pcap-out", c.wire.pcap_out, "append every message sent to this pcap file (needs a wire binding)");
   app.add_option("--addr", c.addrs, "IP address of a role in --pcap-out frames, ROLE=IP (repeatable)")
       ->allow_extra_args(false);  // one address per --addr: the input file is not an address
@@ -93,11 +94,14 @@ void resolve_wire(Common& c, bool radius) {
   auto b = wire::parse_binding(c.binding);
   if (!b)
     throw UsageError("--binding: unknown binding \"" + c.binding + "\" (" +
-                      (c.tool == "kd-auc" ? "json or radius" : "json, sip, mgcp, h248, h323") + ")");
+                      (c.tool == "kd-auc" ? "json or radius"
+                                          : wire::binding_names({wire::Carrier::logical, wire::Carrier::signaling})) +
+                      ")");
   if (c.tool == "kd-auc") {
     if (*b != wire::Binding::json) b = wire::Binding::radius;
   } else if (*b == wire::Binding::radius) {
-    throw UsageError("--binding radius: RADIUS carries only the AuC link; choose sip, mgcp, h248 or h323"
+    throw UsageError("--binding radius: RADIUS carries only the AuC link; choose " +
+                     wire::binding_names({wire::Carrier::signaling}, " or ")
                   + std::string(radius ? " (and --auc-link radius)" : ""));
   }
   c.wire.binding = *b;
@@ -109,7 +113,7 @@ void resolve_wire(Common& c, bool radius) {
     if (auto why = parse_decode_as(d, c.wire)) throw UsageError(*why);
   if (c.wire.pcap_out == "-") throw UsageError("--pcap-out -: the standard output carries the JSON lines; name a file");
   if (!c.wire.pcap_out.empty() && *b == wire::Binding::json && c.auc_link != "radius")
-    throw UsageError("--pcap-out needs a wire binding (--binding sip, mgcp, h248 or h323" +
+    throw UsageError("--pcap-out needs a wire binding (--binding " + wire::binding_names({wire::Carrier::signaling}, " or ") +
                       std::string(radius ? ", or --auc-link radius)" : ")"));
   if (!radius) {
     if (auto why = check_decode_as(c.wire, c.tool, false)) throw UsageError(*why);
@@ -292,15 +296,9 @@ std::string misplaced_option_hint(const CLI::App& app, const std::vector<std::st
   return {};
 }
 
-// Where a terminal listens in its binding: SIP's 5060 (also for JSON), an MGCP gateway's 2427, an
-// H.248 media gateway's 2944, H.323 call signalling's 1720.
+// Where a terminal listens in its binding (the binding table's contact port).
 std::string default_contact(wire::Binding b) {
-  switch (b) {
-    case wire::Binding::mgcp: return "127.0.0.1:2427";
-    case wire::Binding::h248: return "127.0.0.1:2944";
-    case wire::Binding::h323: return "127.0.0.1:1720";
-    default: return "127.0.0.1:5060";
-  }
+  return "127.0.0.1:" + std::to_string(wire::binding_info(b).contact_port);
 }
 
 }  // namespace

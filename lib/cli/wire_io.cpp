@@ -238,10 +238,10 @@ std::optional<std::string> parse_decode_as(std::string_view arg, WireOptions& o)
   const auto name = arg.substr(comma + 1);
   const auto b = wire::parse_binding(name);
   if (!b || *b == wire::Binding::json)
-    return what + "unknown binding \"" + std::string(name) + "\" (sip, mgcp, h248, h323, radius)";
+    return what + "unknown binding \"" + std::string(name) + "\" (" +
+           wire::binding_names({wire::Carrier::signaling, wire::Carrier::auc_link}) + ")";
   d.binding = *b;
-  // RADIUS over TCP (RFC 6613) and RAS over TCP are not what kd speaks or frames.
-  if (d.transport == capture::Transport::tcp && (*b == wire::Binding::radius || *b == wire::Binding::h323))
+  if (d.transport == capture::Transport::tcp && wire::binding_info(*b).tcp == wire::Framing::none)
     return what + std::string(wire::binding_name(*b)) + " travels over UDP only";
   for (const auto& e : o.decode_as)
     if (e.transport == d.transport && e.port == d.port)
@@ -276,8 +276,12 @@ capture::Options capture_options(const WireOptions& o) {
     auto it = tcp.find(std::min(src, dst));  // the lower port first, as for the codec
     if (it == tcp.end()) it = tcp.find(std::max(src, dst));
     if (it == tcp.end()) return capture::default_framer(src, dst);
-    if (it->second == wire::Binding::sip) return capture::make_sip_framer();
-    if (it->second == wire::Binding::h248) return capture::make_tpkt_framer();
+    switch (wire::binding_info(it->second).tcp) {
+      case wire::Framing::sip: return capture::make_sip_framer();
+      case wire::Framing::tpkt: return capture::make_tpkt_framer();
+      case wire::Framing::raw:
+      case wire::Framing::none: break;  // (parse_decode_as refuses a UDP-only binding on TCP)
+    }
     return capture::make_raw_framer();
   };
   return options;
@@ -317,7 +321,8 @@ WireEdge::WireEdge(WireOptions o, std::optional<msg::Role> self) : o_(std::move(
     signaling_.push_back(wire::make_codec(o_.binding));
   } else {
     // Captures are read in whatever signaling binding their ports say; output stays JSON.
-    for (auto b : {Binding::sip, Binding::mgcp, Binding::h248, Binding::h323}) signaling_.push_back(wire::make_codec(b));
+    for (const auto& row : wire::bindings())
+      if (row.carrier == wire::Carrier::signaling) signaling_.push_back(wire::make_codec(row.binding));
   }
   const bool link = o_.radius_link.value_or(o_.binding != Binding::json);
   if (link || !o_.radius_secret.empty() || o_.radius_unverified)

@@ -9,7 +9,12 @@
 
 namespace kd::vectors {
 
-std::vector<std::string> wire_bindings() { return {"sip", "mgcp", "h248", "h323"}; }
+std::vector<std::string> wire_bindings() {
+  std::vector<std::string> names;
+  for (const auto& row : wire::bindings())
+    if (row.carrier == wire::Carrier::signaling) names.emplace_back(row.name);
+  return names;
+}
 
 namespace {
 

@@ -181,7 +181,9 @@ int decode_main(int argc, char** argv) {
   std::vector<std::string> decode_as;
   add_decode_as(app, decode_as);
   EncodeOptions enc;  // the other direction (kd-decode(1), ENCODING)
-  app.add_option("--encode", enc.binding, "encode JSON messages into wire lines of this binding (sip, mgcp, h248, h323, radius)");
+  app.add_option("--encode", enc.binding,
+                 "encode JSON messages into wire lines of this binding (" +
+                     wire::binding_names({wire::Carrier::signaling, wire::Carrier::auc_link}) + ")");
   app.add_option("--pcap-out", enc.pcap_out, "with --encode: append a frame per encoded message to this pcap file");
   app.add_option("--addr", enc.addrs, "with --encode: IP address of a role in --pcap-out frames, ROLE=IP (repeatable)")
       ->allow_extra_args(false);
@@ -197,7 +199,10 @@ int decode_main(int argc, char** argv) {
   if (inputs.empty()) inputs.push_back("-");
   WireOptions wo;
   auto b = wire::parse_binding(binding);
-  if (!b) throw UsageError("--binding: unknown binding \"" + binding + "\" (json, sip, mgcp, h248, h323, radius)");
+  if (!b)
+    throw UsageError("--binding: unknown binding \"" + binding + "\" (" +
+                     wire::binding_names({wire::Carrier::logical, wire::Carrier::signaling, wire::Carrier::auc_link}) +
+                     ")");
   wo.binding = *b;
   wo.radius_link = false;
   for (const auto& d : decode_as)
