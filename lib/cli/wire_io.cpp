@@ -366,12 +366,12 @@ const wire::Codec* WireEdge::codec_named(std::string_view name) const {
 }
 
 // The codec a message leaves in: RADIUS on the AuC link when that link speaks it, else the chosen
-// signaling binding when it carries the step, else none (JSON).
+// signaling binding when it carries the step, else JSON.
 const wire::Codec* WireEdge::codec_for(const msg::StepSpec& s) const {
   if (radius_ && radius_out_ && radius_->carries(s)) return radius_.get();
-  if (o_.binding == wire::Binding::json || o_.binding == wire::Binding::radius) return nullptr;
+  if (o_.binding == wire::Binding::json || o_.binding == wire::Binding::radius) return &json_;
   const auto& c = signaling_.front();
-  return c->carries(s) ? c.get() : nullptr;
+  return c->carries(s) ? c.get() : &json_;
 }
 
 // A role tool reads each step only in the form it would print that step (codec_for): a JSON line
@@ -382,10 +382,10 @@ Status WireEdge::check_form(const msg::StepSpec& s, const wire::Codec* got) cons
   const wire::Codec* want = codec_for(s);
   if (got == want) return Ok{};
   const std::string step(s.name);
-  if (want && want->binding() == wire::Binding::radius)
+  if (want->binding() == wire::Binding::radius)
     return err(Code::malformed, step + " travels on the AuC link, which speaks RADIUS here: it is read only as a radius "
                                        "wire line, whose authenticators the shared secret checks");
-  if (want)
+  if (want != &json_)
     return err(Code::malformed, "this tool was started with --binding " + std::string(wire::binding_name(want->binding())) +
                                     ": it reads " + step + " only as a " + std::string(wire::binding_name(want->binding())) +
                                     " wire line");
@@ -398,9 +398,9 @@ Status WireEdge::check_form(const msg::StepSpec& s, const wire::Codec* got) cons
 
 Result<msg::Message> WireEdge::from_line(std::string_view line, std::string* step, Bytes* wire) const {
   if (!json::is_wire_line(line)) {
-    auto m = json::decode_message(line, step);
+    auto m = json_.decode_line(line, step);
     if (!m) return m;
-    if (auto st = check_form(msg::spec_of(*m), nullptr); !st) return st.error();
+    if (auto st = check_form(msg::spec_of(*m), &json_); !st) return st.error();
     return m;
   }
   auto w = json::decode_wire_line(line);
@@ -501,9 +501,9 @@ std::optional<Status> WireEdge::decode_packet_into(const capture::Packet& p, msg
 Result<std::string> WireEdge::outgoing(const msg::Message& m, std::uint64_t now, ByteView previous, Bytes* wire) {
   const auto& spec = msg::spec_of(m);
   const wire::Codec* c = codec_for(spec);
-  if (!c) {
+  if (c == &json_) {
     if (pcap_) return err(Code::malformed, std::string(spec.name) + " has no wire binding here; --pcap-out needs one");
-    return json::encode_message(m);
+    return json_.encode_line(m);
   }
   auto bytes = c->encode_after(m, previous);
   if (!bytes) return bytes.error();

@@ -121,7 +121,8 @@ struct CodecOptions {
   bool radius_unverified = false;
 };
 
-// nullptr for json (not a wire codec) and for radius without a secret, unless radius_unverified.
+// nullptr for json (its codec, above wire/, is codecs::make_codec's) and for radius without a
+// secret, unless radius_unverified.
 std::unique_ptr<Codec> make_codec(Binding b, const CodecOptions& options = {});
 
 }  // namespace kd::wire
