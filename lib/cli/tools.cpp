@@ -48,29 +48,28 @@ CLI::Validator seed_hex() {
 void add_common(CLI::App& app, Common& c) {
   app.add_option("input", c.input,
                  "input: JSON Lines (messages or wire lines) or a pcap/pcapng capture ('-' or none: standard input)");
-  app.add_option("--keys", c.keys_path, "keystore file (JSON)");
+  add_keys(app, c.keys_path, "keystore file (JSON)");
   app.add_option("--state", c.state_path, "state file; created when absent, replaced atomically");
   app.add_option("--seed", c.seed_hex, "hex seed: makes all randomness deterministic")->check(seed_hex());
   add_number(app, "--now", c.now, {0, kMaxNow}, "fix the clock (UNIX seconds)");
   app.add_flag("--show-key", c.show_key,
                c.tool == "kd-auc" ? "accepted for symmetry with the other roles: the AuC's events carry no session key"
                                   : "print the session key on success events");
-  add_number(app, "--skew", c.policy.skew, {}, "timestamp window in seconds (default 300)");
+  add_skew(app, c.policy.skew, "timestamp window in seconds (default 300)");
 }
 
 // The wire options. radius: the tool speaks the AuC link (kd-switch, kd-auc).
 void add_wire(CLI::App& app, Common& c, bool radius) {
-  app.add_option("--binding", c.binding,
-                 radius && c.tool == "kd-auc" ? "json (default), or radius (any other binding name also means radius)"
-                                              : "signaling binding of the messages printed: json (default), " +
-                                                    wire::binding_names({wire::Carrier::signaling}));
+  add_binding(app, c.binding,
+              radius && c.tool == "kd-auc" ? "json (default), or radius (any other binding name also means radius)"
+                                           : "signaling binding of the messages printed: json (default), " +
+                                                 wire::binding_names({wire::Carrier::signaling}));
   app.add_option("--pcap-out", c.wire.pcap_out, "append every message sent to this pcap file (needs a wire binding)");
-  app.add_option("--addr", c.addrs, "IP address of a role in --pcap-out frames, ROLE=IP (repeatable)")
-      ->allow_extra_args(false);  // one address per --addr: the input file is not an address
+  add_addr(app, c.addrs, "IP address of a role in --pcap-out frames, ROLE=IP (repeatable)");
   add_decode_as(app, c.decode_as);
   if (!radius) return;
   app.add_option("--auc-link", c.auc_link, "the AuC link: radius (default with a signaling binding) or json");
-  app.add_option("--radius-secret-file", c.secret_file, "file holding the RADIUS shared secret (first line)");
+  add_radius_secret_file(app, c.secret_file, "file holding the RADIUS shared secret (first line)");
 }
 
 void add_chooser(CLI::App& app, Common& c) {
