@@ -63,4 +63,25 @@ CLI::Option* add_decode_as(CLI::App& app, std::vector<std::string>& into) {
       ->allow_extra_args(false);  // one mapping per --decode-as: the input file is not a mapping
 }
 
+CLI::Option* add_keys(CLI::App& app, std::string& into, const std::string& help) {
+  return app.add_option("--keys", into, help);
+}
+
+CLI::Option* add_skew(CLI::App& app, std::uint64_t& into, const std::string& help) {
+  return add_number(app, "--skew", into, {}, help);
+}
+
+CLI::Option* add_binding(CLI::App& app, std::string& into, const std::string& help) {
+  return app.add_option("--binding", into, help);
+}
+
+CLI::Option* add_radius_secret_file(CLI::App& app, std::string& into, const std::string& help) {
+  return app.add_option("--radius-secret-file", into, help);
+}
+
+CLI::Option* add_addr(CLI::App& app, std::vector<std::string>& into, const std::string& help) {
+  return app.add_option("--addr", into, help)
+      ->allow_extra_args(false);  // one address per --addr: the input file is not an address
+}
+
 }  // namespace kd::cli

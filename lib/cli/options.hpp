@@ -43,4 +43,13 @@ CLI::Option* add_number(CLI::App& app, const std::string& name,
 // --decode-as, declared the same in every tool that reads captures (parse_decode_as reads it).
 CLI::Option* add_decode_as(CLI::App& app, std::vector<std::string>& into);
 
+// The options the role tools and kd-decode share, each declared here once (its name, how it is
+// parsed and checked); help says what it does in the tool that adds it.
+CLI::Option* add_keys(CLI::App& app, std::string& into, const std::string& help);           // --keys FILE
+CLI::Option* add_skew(CLI::App& app, std::uint64_t& into, const std::string& help);         // --skew UINT
+CLI::Option* add_binding(CLI::App& app, std::string& into, const std::string& help);        // --binding NAME
+CLI::Option* add_radius_secret_file(CLI::App& app, std::string& into, const std::string& help);
+// --addr ROLE=IP, repeatable (parse_addr reads it).
+CLI::Option* add_addr(CLI::App& app, std::vector<std::string>& into, const std::string& help);
+
 }  // namespace kd::cli

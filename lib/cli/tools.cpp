@@ -50,28 +50,28 @@ CLI::Validator seed_hex() {
 void add_common(CLI::App& app, Common& c) {
   app.add_option("input", c.input,
                  "input: JSON Lines (messages or wire lines) or a pcap/pcapng capture ('-' or none: standard input)");
-  app.add_option("--keys", c.keys_path, "keystore file (JSON)");
+  add_keys(app, c.keys_path, "keystore file (JSON)");
   app.add_option("--state", c.state_path, "state file; created when absent, replaced atomically");
   app.add_option("--seed", c.seed_hex, "hex seed: makes all randomness deterministic")->check(seed_hex());
   add_number(app, "--now", c.now, {0, kMaxNow}, "fix the clock (UNIX seconds)");
   app.add_flag("--show-key", c.show_key,
                c.tool == "kd-auc" ? "accepted for symmetry with the other roles: the AuC's events carry no session key"
                                   : "print the session key on success events");
-  add_number(app, "--skew", c.policy.skew, {}, "timestamp window in seconds (default 300)");
+  add_skew(app, c.policy.skew, "timestamp window in seconds (default 300)");
 }
 
 // The wire options. radius: the tool speaks the AuC link (kd-switch, kd-auc).
 void add_wire(CLI::App& app, Common& c, bool radius) {
-  app.add_option("--binding", c.binding,
-                 radius && c.tool == "kd-auc" ? "json (default), or radius (any other binding name also means radius)"
-                                              : "signaling binding of the messages printed: json (default), sip, mgcp, h248, h323");
+  add_binding(app, c.binding,
+              radius && c.tool == "kd-auc" ? "json (default), or radius (any other binding name also means radius)"
+                                           : "signaling binding of the messages printed: json (default), " +
+                                                 wire::binding_names({wire::Carrier::signaling}));
   app.add_option("--pcap-out", c.wire.pcap_out, "append every message sent to this pcap file (needs a wire binding)");
-  app.add_option("--addr", c.addrs, "IP address of a role in --pcap-out frames, ROLE=IP (repeatable)")
-      ->allow_extra_args(false);  // one address per --addr: the input file is not an address
+  add_addr(app, c.addrs, "IP address of a role in --pcap-out frames, ROLE=IP (repeatable)");
   add_decode_as(app, c.decode_as);
   if (!radius) return;
   app.add_option("--auc-link", c.auc_link, "the AuC link: radius (default with a signaling binding) or json");
-  app.add_option("--radius-secret-file", c.secret_file, "file holding the RADIUS shared secret (first line)");
+  add_radius_secret_file(app, c.secret_file, "file holding the RADIUS shared secret (first line)");
 }
 
 void add_chooser(CLI::App& app, Common& c) {
@@ -95,11 +95,14 @@ void resolve_wire(Common& c, bool radius) {
   auto b = wire::parse_binding(c.binding);
   if (!b)
     throw UsageError("--binding: unknown binding \"" + c.binding + "\" (" +
-                      (c.tool == "kd-auc" ? "json or radius" : "json, sip, mgcp, h248, h323") + ")");
+                      (c.tool == "kd-auc" ? "json or radius"
+                                          : wire::binding_names({wire::Carrier::logical, wire::Carrier::signaling})) +
+                      ")");
   if (c.tool == "kd-auc") {
     if (*b != wire::Binding::json) b = wire::Binding::radius;
   } else if (*b == wire::Binding::radius) {
-    throw UsageError("--binding radius: RADIUS carries only the AuC link; choose sip, mgcp, h248 or h323"
+    throw UsageError("--binding radius: RADIUS carries only the AuC link; choose " +
+                     wire::binding_names({wire::Carrier::signaling}, " or ")
                   + std::string(radius ? " (and --auc-link radius)" : ""));
   }
   c.wire.binding = *b;
@@ -111,7 +114,7 @@ void resolve_wire(Common& c, bool radius) {
     if (auto why = parse_decode_as(d, c.wire)) throw UsageError(*why);
   if (c.wire.pcap_out == "-") throw UsageError("--pcap-out -: the standard output carries the JSON lines; name a file");
   if (!c.wire.pcap_out.empty() && *b == wire::Binding::json && c.auc_link != "radius")
-    throw UsageError("--pcap-out needs a wire binding (--binding sip, mgcp, h248 or h323" +
+    throw UsageError("--pcap-out needs a wire binding (--binding " + wire::binding_names({wire::Carrier::signaling}, " or ") +
                       std::string(radius ? ", or --auc-link radius)" : ")"));
   if (!radius) {
     if (auto why = check_decode_as(c.wire, c.tool, false)) throw UsageError(*why);
@@ -308,15 +311,9 @@ std::string misplaced_option_hint(const CLI::App& app, const std::vector<std::st
   return {};
 }
 
-// Where a terminal listens in its binding: SIP's 5060 (also for JSON), an MGCP gateway's 2427, an
-// H.248 media gateway's 2944, H.323 call signalling's 1720.
+// Where a terminal listens in its binding (the binding table's contact port).
 std::string default_contact(wire::Binding b) {
-  switch (b) {
-    case wire::Binding::mgcp: return "127.0.0.1:2427";
-    case wire::Binding::h248: return "127.0.0.1:2944";
-    case wire::Binding::h323: return "127.0.0.1:1720";
-    default: return "127.0.0.1:5060";
-  }
+  return "127.0.0.1:" + std::to_string(wire::binding_info(b).contact_port);
 }
 
 }  // namespace

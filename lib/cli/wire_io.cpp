@@ -238,10 +238,10 @@ std::optional<std::string> parse_decode_as(std::string_view arg, WireOptions& o)
   const auto name = arg.substr(comma + 1);
   const auto b = wire::parse_binding(name);
   if (!b || *b == wire::Binding::json)
-    return what + "unknown binding \"" + std::string(name) + "\" (sip, mgcp, h248, h323, radius)";
+    return what + "unknown binding \"" + std::string(name) + "\" (" +
+           wire::binding_names({wire::Carrier::signaling, wire::Carrier::auc_link}) + ")";
   d.binding = *b;
-  // RADIUS over TCP (RFC 6613) and RAS over TCP are not what kd speaks or frames.
-  if (d.transport == capture::Transport::tcp && (*b == wire::Binding::radius || *b == wire::Binding::h323))
+  if (d.transport == capture::Transport::tcp && wire::binding_info(*b).tcp == wire::Framing::none)
     return what + std::string(wire::binding_name(*b)) + " travels over UDP only";
   for (const auto& e : o.decode_as)
     if (e.transport == d.transport && e.port == d.port)
@@ -276,8 +276,12 @@ capture::Options capture_options(const WireOptions& o) {
     auto it = tcp.find(std::min(src, dst));  // the lower port first, as for the codec
     if (it == tcp.end()) it = tcp.find(std::max(src, dst));
     if (it == tcp.end()) return capture::default_framer(src, dst);
-    if (it->second == wire::Binding::sip) return capture::make_sip_framer();
-    if (it->second == wire::Binding::h248) return capture::make_tpkt_framer();
+    switch (wire::binding_info(it->second).tcp) {
+      case wire::Framing::sip: return capture::make_sip_framer();
+      case wire::Framing::tpkt: return capture::make_tpkt_framer();
+      case wire::Framing::raw:
+      case wire::Framing::none: break;  // (parse_decode_as refuses a UDP-only binding on TCP)
+    }
     return capture::make_raw_framer();
   };
   return options;
@@ -317,7 +321,8 @@ WireEdge::WireEdge(WireOptions o, std::optional<msg::Role> self) : o_(std::move(
     signaling_.push_back(wire::make_codec(o_.binding));
   } else {
     // Captures are read in whatever signaling binding their ports say; output stays JSON.
-    for (auto b : {Binding::sip, Binding::mgcp, Binding::h248, Binding::h323}) signaling_.push_back(wire::make_codec(b));
+    for (const auto& row : wire::bindings())
+      if (row.carrier == wire::Carrier::signaling) signaling_.push_back(wire::make_codec(row.binding));
   }
   const bool link = o_.radius_link.value_or(o_.binding != Binding::json);
   if (link || !o_.radius_secret.empty() || o_.radius_unverified)
@@ -361,12 +366,12 @@ const wire::Codec* WireEdge::codec_named(std::string_view name) const {
 }
 
 // The codec a message leaves in: RADIUS on the AuC link when that link speaks it, else the chosen
-// signaling binding when it carries the step, else none (JSON).
+// signaling binding when it carries the step, else JSON.
 const wire::Codec* WireEdge::codec_for(const msg::StepSpec& s) const {
   if (radius_ && radius_out_ && radius_->carries(s)) return radius_.get();
-  if (o_.binding == wire::Binding::json || o_.binding == wire::Binding::radius) return nullptr;
+  if (o_.binding == wire::Binding::json || o_.binding == wire::Binding::radius) return &json_;
   const auto& c = signaling_.front();
-  return c->carries(s) ? c.get() : nullptr;
+  return c->carries(s) ? c.get() : &json_;
 }
 
 // A role tool reads each step only in the form it would print that step (codec_for): a JSON line
@@ -377,10 +382,10 @@ Status WireEdge::check_form(const msg::StepSpec& s, const wire::Codec* got) cons
   const wire::Codec* want = codec_for(s);
   if (got == want) return Ok{};
   const std::string step(s.name);
-  if (want && want->binding() == wire::Binding::radius)
+  if (want->binding() == wire::Binding::radius)
     return err(Code::malformed, step + " travels on the AuC link, which speaks RADIUS here: it is read only as a radius "
                                        "wire line, whose authenticators the shared secret checks");
-  if (want)
+  if (want != &json_)
     return err(Code::malformed, "this tool was started with --binding " + std::string(wire::binding_name(want->binding())) +
                                     ": it reads " + step + " only as a " + std::string(wire::binding_name(want->binding())) +
                                     " wire line");
@@ -393,9 +398,9 @@ Status WireEdge::check_form(const msg::StepSpec& s, const wire::Codec* got) cons
 
 Result<msg::Message> WireEdge::from_line(std::string_view line, std::string* step, Bytes* wire) const {
   if (!json::is_wire_line(line)) {
-    auto m = json::decode_message(line, step);
+    auto m = json_.decode_line(line, step);
     if (!m) return m;
-    if (auto st = check_form(msg::spec_of(*m), nullptr); !st) return st.error();
+    if (auto st = check_form(msg::spec_of(*m), &json_); !st) return st.error();
     return m;
   }
   auto w = json::decode_wire_line(line);
@@ -496,9 +501,9 @@ std::optional<Status> WireEdge::decode_packet_into(const capture::Packet& p, msg
 Result<std::string> WireEdge::outgoing(const msg::Message& m, std::uint64_t now, ByteView previous, Bytes* wire) {
   const auto& spec = msg::spec_of(m);
   const wire::Codec* c = codec_for(spec);
-  if (!c) {
+  if (c == &json_) {
     if (pcap_) return err(Code::malformed, std::string(spec.name) + " has no wire binding here; --pcap-out needs one");
-    return json::encode_message(m);
+    return json_.encode_line(m);
   }
   auto bytes = c->encode_after(m, previous);
   if (!bytes) return bytes.error();

@@ -1,7 +1,7 @@
 // The tools' wire edge: what they read (JSON Lines of logical messages or wire lines, pcap and
 // pcapng captures, raw wire messages) and how a message is printed and captured in the binding the
 // user chose. The role engines only ever see logical messages (msg::Message); this layer converts
-// between them and every form of input and output.
+// between them and every form of input and output, each binding's through its codec (JSON's too).
 #pragma once
 
 #include <cstdint>
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "capture/capture.hpp"
+#include "codecs/codecs.hpp"
 #include "core/bytes.hpp"
 #include "core/error.hpp"
 #include "flow/state.hpp"
@@ -102,15 +103,15 @@ void default_addrs(WireOptions& o);
 std::optional<std::string> check_pcap_out(WireOptions& o, std::uint64_t now);
 
 // Where a tool's messages meet the wire: the codecs of the bindings it speaks (the signaling one or
-// all of them, and RADIUS on the AuC link), which decode what it reads and encode what it prints,
-// and the --pcap-out writer.
+// all of them, RADIUS on the AuC link, and JSON for every step none of them carries), which decode
+// what it reads and encode what it prints, and the --pcap-out writer.
 class WireEdge {
 public:
   // self: the role of the tool (nullopt for kd-decode, which takes every step).
   explicit WireEdge(WireOptions o, std::optional<msg::Role> self);
 
-  // A line of input: a logical JSON message is passed on as it is (with its step name), a wire
-  // line is decoded in its binding. The result is the logical message; wire, when given, receives
+  // A line of input: a logical JSON message is decoded by the JSON codec (with its step name), a
+  // wire line in its binding. The result is the logical message; wire, when given, receives
   // the bytes of a wire line of a signaling binding (left alone otherwise).
   Result<msg::Message> from_line(std::string_view line, std::string* step, Bytes* wire = nullptr) const;
   // A captured packet: nullopt when it is not a KD message of a binding this edge speaks, or is
@@ -126,8 +127,8 @@ public:
   // A raw wire message: tried against every codec of this edge.
   Result<msg::Message> from_raw(ByteView raw, wire::Binding* used = nullptr) const;
 
-  // What the tool prints for a message it sends: a wire line when a codec of this edge carries the
-  // step, else the logical JSON line. Queues its frame for --pcap-out, written by flush_frames():
+  // What the tool prints for a message it sends: a wire line when a wire codec of this edge carries
+  // the step, else the logical JSON line (the JSON codec's bytes). Queues its frame for --pcap-out, written by flush_frames():
   // a role tool writes them once the state they depend on is saved. previous: the wire
   // message m answers or forwards (engine::Outcome::previous), whose transaction SIP echoes.
   // wire, when given, receives the wire bytes (left alone for a JSON line).
@@ -136,7 +137,7 @@ public:
   // Appends the frames outgoing() queued to --pcap-out; throws IoError.
   void flush_frames();
   // Whether outgoing() prints the step as a wire line (a codec of this edge carries it).
-  bool sends_wire(const msg::StepSpec& s) const { return codec_for(s) != nullptr; }
+  bool sends_wire(const msg::StepSpec& s) const { return codec_for(s) != &json_; }
 
   std::uint64_t skipped_foreign() const { return skipped_foreign_; }
   std::uint64_t skipped_other_role() const { return skipped_other_role_; }
@@ -150,6 +151,7 @@ private:
   std::optional<msg::Role> self_;
   std::vector<std::unique_ptr<wire::Codec>> signaling_;  // the chosen one, or all for pcap input under json
   std::unique_ptr<wire::Codec> radius_;
+  codecs::JsonCodec json_;  // every step that no wire codec of this edge carries
   std::unique_ptr<capture::Writer> pcap_;
   bool radius_out_ = false;  // the AuC link speaks RADIUS
   std::uint32_t frame_in_second_ = 0;

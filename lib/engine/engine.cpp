@@ -50,13 +50,6 @@ public:
     settings_ = std::move(s);
   }
 
-  Outcome feed(std::string_view line) override {
-    std::string step;
-    auto m = json::decode_message(line, &step);
-    if (!m) return reject(m.error(), step);
-    return feed_message(*m, {});
-  }
-
   Outcome feed_message(const msg::Message& m, ByteView wire) override {
     Outcome o;
     o.step = msg::spec_of(m).name;

@@ -1,5 +1,6 @@
-// One role fed one line at a time, exactly as the tools do it: decode, bind the randomness to the
-// input, run the role's state machine, encode what it says, keep or discard its state change.
+// One role fed one message at a time, exactly as the tools do it: bind the randomness to the input,
+// run the role's state machine, keep or discard its state change, and say what it did as values
+// (Outcome). Decoding what comes in and encoding what goes out is the edge's, through the codecs.
 // The tools and the conformance-vector runner share it, so both see the same bytes.
 #pragma once
 
@@ -49,11 +50,11 @@ std::vector<std::string> json_lines(const Outcome& o, bool show_key);
 class RoleEngine {
 public:
   virtual ~RoleEngine() = default;
-  virtual Outcome feed(std::string_view line) = 0;
-  // A message already decoded (from a wire binding or a capture); wire: its bytes as received,
-  // when it came in a signaling binding (empty otherwise).
+  // A message the edge decoded; wire: its bytes as received, when it came in a signaling binding
+  // (empty otherwise).
   virtual Outcome feed_message(const msg::Message& m, ByteView wire = {}) = 0;
-  // An input refused before it reached the role (a decode error), reported as feed() reports one.
+  // An input refused before it reached the role (a decode error), reported as a refusal of the role
+  // is. step: the step the input named, when known.
   virtual Outcome reject(Error e, std::string_view step) = 0;
   // The terminal's first message; refused by the other roles.
   virtual Outcome start(const flow::StartParams& p) = 0;

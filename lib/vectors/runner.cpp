@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "codecs/codecs.hpp"
 #include "engine/engine.hpp"
 #include "flow/policy.hpp"
 #include "json/line.hpp"
@@ -9,14 +10,19 @@
 
 namespace kd::vectors {
 
-std::vector<std::string> wire_bindings() { return {"sip", "mgcp", "h248", "h323"}; }
+std::vector<std::string> wire_bindings() {
+  std::vector<std::string> names;
+  for (const auto& row : wire::bindings())
+    if (row.carrier == wire::Carrier::signaling) names.emplace_back(row.name);
+  return names;
+}
 
 namespace {
 
 std::unique_ptr<wire::Codec> codec_named(const Setup& s, const std::string& name) {
   auto b = wire::parse_binding(name);
   if (!b) return nullptr;
-  return wire::make_codec(*b, {s.radius_secret});
+  return codecs::make_codec(*b, {s.radius_secret});
 }
 
 }  // namespace
@@ -31,14 +37,12 @@ std::string binding_of_step(const Setup& s, const msg::StepSpec& step) {
 Result<Bytes> encode_wire(const Setup& s, const msg::Message& m, std::string* binding, ByteView previous) {
   const std::string b = binding_of_step(s, msg::spec_of(m));
   if (binding) *binding = b;
-  if (b == "json") return to_bytes(json::encode_message(m));
   auto c = codec_named(s, b);
   if (!c) return err(Code::malformed, "no codec for binding " + b);
   return c->encode_after(m, previous);
 }
 
 Result<msg::Message> decode_wire(const Setup& s, const std::string& binding, ByteView wire) {
-  if (binding == "json") return json::decode_message(std::string_view(reinterpret_cast<const char*>(wire.data()), wire.size()));
   auto c = codec_named(s, binding);
   if (!c) {
     if (binding == "radius") return err(Code::malformed, "a radius wire line needs the shared secret");
@@ -159,7 +163,9 @@ Outcome InProcessDriver::deliver(const Setup& s, const Delivery& d, const Overri
     }();
     o = from_engine(s, m ? (*e)->feed_message(*m, wire) : (*e)->reject(m.error(), step));
   } else {
-    o = from_engine(s, (*e)->feed(d.line));
+    std::string step;
+    auto m = codecs::JsonCodec().decode_line(d.line, &step);
+    o = from_engine(s, m ? (*e)->feed_message(*m) : (*e)->reject(m.error(), step));
   }
   if ((*e)->changed()) slot = (*e)->state_text();
   return o;

@@ -1,6 +1,8 @@
 #include "wire/codec.hpp"
 
+#include <algorithm>
 #include <array>
+#include <vector>
 
 #include "wire/h248.hpp"
 #include "wire/h323.hpp"
@@ -11,19 +13,103 @@
 namespace kd::wire {
 
 namespace {
-constexpr std::array<std::string_view, 6> kNames{"json", "sip", "mgcp", "h248", "h323", "radius"};
+
+// MGCP: toward the switch each sender acts as a gateway, toward the terminal as a call agent.
+constexpr Leg mgcp_up(std::string_view e) { return {e, mgcp::kGatewayPort, mgcp::kCallAgentPort}; }
+constexpr Leg mgcp_down(std::string_view e) { return {e, mgcp::kCallAgentPort, mgcp::kGatewayPort}; }
+// SIP (RFC 3261) and text H.248 over UDP (RFC 3525 D.1.1) use one port at both ends.
+constexpr std::uint16_t kSipPort = 5060, kMegacoPort = 2944;
+constexpr Leg same(std::string_view e, std::uint16_t port) { return {e, port, port}; }
+
+// In the order of the Binding enum. Legs: start, challenge, answer, success (Phase).
+constexpr std::array<BindingInfo, 6> kTable{{
+    // JSON travels nowhere by itself; a terminal speaking it is given SIP's port.
+    {Binding::json, "json", Carrier::logical, Framing::none, kSipPort, {}, {}},
+    {Binding::sip, "sip", Carrier::signaling, Framing::sip, kSipPort,
+     {same("REGISTER", kSipPort), same("401", kSipPort), same("REGISTER", kSipPort), same("200 OK", kSipPort)}, "407"},
+    {Binding::mgcp, "mgcp", Carrier::signaling, Framing::raw, mgcp::kGatewayPort,
+     {mgcp_up("RSIP"), mgcp_down("RQNT"), mgcp_up("NTFY"), mgcp_down("RQNT")}, {}},
+    {Binding::h248, "h248", Carrier::signaling, Framing::tpkt, kMegacoPort,
+     {same("ServiceChange", kMegacoPort), same("Modify", kMegacoPort), same("Notify", kMegacoPort),
+      same("Modify", kMegacoPort)}, {}},
+    // RAS over UDP; a terminal takes calls at H.225.0 call signalling's 1720.
+    {Binding::h323, "h323", Carrier::signaling, Framing::none, 1720,
+     {same("GRQ", h323::kRasPort), same("GRJ", h323::kRasPort), same("RRQ", h323::kRasPort),
+      same("RCF", h323::kRasPort)}, {}},
+    // RADIUS over TCP (RFC 6613) is not what kd speaks.
+    {Binding::radius, "radius", Carrier::auc_link, Framing::none, 0,
+     {Leg{"Access-Req", radius::kClientPort, radius::kAuthPort}, Leg{"Access-Chal", radius::kAuthPort, radius::kClientPort},
+      Leg{}, Leg{"Acct-Req", radius::kClientPort, radius::kAcctPort}}, {}},
+}};
+
+constexpr bool table_in_enum_order() {
+  for (std::size_t i = 0; i < kTable.size(); ++i)
+    if (static_cast<std::size_t>(kTable[i].binding) != i) return false;
+  return true;
 }
+static_assert(table_in_enum_order(), "kTable is indexed by Binding");
+
+bool auc_link(const msg::StepSpec& s) noexcept { return s.from == msg::Role::auc || s.to == msg::Role::auc; }
+
+}  // namespace
+
+std::span<const BindingInfo> bindings() noexcept { return kTable; }
+
+const BindingInfo& binding_info(Binding b) noexcept { return kTable[static_cast<std::size_t>(b)]; }
 
 std::string_view binding_name(Binding b) noexcept {
   const auto i = static_cast<std::size_t>(b);
-  return i < kNames.size() ? kNames[i] : std::string_view("?");
+  return i < kTable.size() ? kTable[i].name : std::string_view("?");
 }
 
 std::optional<Binding> parse_binding(std::string_view s) noexcept {
-  for (std::size_t i = 0; i < kNames.size(); ++i)
-    if (kNames[i] == s) return static_cast<Binding>(i);
+  for (const auto& row : kTable)
+    if (row.name == s) return row.binding;
   return std::nullopt;
 }
+
+std::optional<Phase> leg_of(Binding b, const msg::StepSpec& s) noexcept {
+  switch (binding_info(b).carrier) {
+    case Carrier::logical: return std::nullopt;
+    case Carrier::signaling: return auc_link(s) ? std::nullopt : phase_of(s);
+    case Carrier::auc_link: break;
+  }
+  if (!auc_link(s)) return std::nullopt;
+  if (s.from == msg::Role::auc) return Phase::challenge;
+  // The switch's request (s3, d2) comes before the AuC answers; its report (s11, d7) ends the flow.
+  const bool report = s.step == (s.flow == msg::Flow::proxied ? 11 : 7);
+  return report ? Phase::success : Phase::start;
+}
+
+std::pair<std::uint16_t, std::uint16_t> binding_ports(Binding b, const msg::StepSpec& s) noexcept {
+  const auto leg = leg_of(b, s);
+  if (!leg) return {0, 0};
+  const Leg& l = binding_info(b).legs[static_cast<std::size_t>(*leg)];
+  return {l.src_port, l.dst_port};
+}
+
+std::string_view element_name(Binding b, const msg::StepSpec& s) noexcept {
+  const auto leg = leg_of(b, s);
+  if (!leg) return {};
+  const BindingInfo& row = binding_info(b);
+  if (*leg == Phase::challenge && s.from == msg::Role::proxy && !row.proxy_challenge.empty())
+    return row.proxy_challenge;
+  return row.legs[static_cast<std::size_t>(*leg)].element;
+}
+
+std::string binding_names(std::initializer_list<Carrier> carriers, std::string_view last) {
+  std::vector<std::string_view> names;
+  for (const auto& row : kTable)
+    if (std::find(carriers.begin(), carriers.end(), row.carrier) != carriers.end()) names.push_back(row.name);
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += i + 1 == names.size() ? last : std::string_view(", ");
+    out += names[i];
+  }
+  return out;
+}
+
+std::pair<std::uint16_t, std::uint16_t> Codec::ports(const msg::StepSpec& s) const { return binding_ports(binding(), s); }
 
 std::optional<Phase> phase_of(const msg::StepSpec& s) noexcept {
   if (s.flow == msg::Flow::proxied) {

@@ -4,9 +4,12 @@
 // transaction ids) is derived from its fields, so a seeded run reproduces the same bytes.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -51,8 +54,8 @@ public:
     return Ok{};
   }
   // The UDP (or TCP) ports a carried step travels between: {source, destination}, the protocol's
-  // registered ports (kd-protocol(7), each binding's section).
-  virtual std::pair<std::uint16_t, std::uint16_t> ports(const msg::StepSpec& s) const = 0;
+  // registered ports (kd-protocol(7), each binding's section), as the binding table holds them.
+  std::pair<std::uint16_t, std::uint16_t> ports(const msg::StepSpec& s) const;
 };
 
 // The four phases every signaling binding maps kd's steps onto: the first registration request
@@ -64,6 +67,53 @@ std::optional<Phase> phase_of(const msg::StepSpec& s) noexcept;
 bool term_link(const msg::StepSpec& s) noexcept;
 bool has_field(const msg::StepSpec& s, msg::Field f) noexcept;
 
+// ---- The binding table ------------------------------------------------------------------------
+// Every fact about a binding that is not its codec's encoding, in one row: its name, what it
+// carries, its registered ports, how a TCP stream of it is cut into messages, what its messages are
+// called. The tools' option texts, the wire edge, the capture framing, the vectors and kd-decode's
+// ladder all read it, so adding a binding means one row here plus its codec (and make_codec's case).
+
+// What a binding carries: the logical form (JSON, every step), the terminal-proxy-switch steps, or
+// the AuC link.
+enum class Carrier : std::uint8_t { logical, signaling, auc_link };
+// How a TCP stream of the binding is cut into messages (capture/: SIP by Content-Length, H.248 by
+// TPKT, the others as the segments come); none: the binding does not travel over TCP.
+enum class Framing : std::uint8_t { none, raw, sip, tpkt };
+
+// One leg of the exchange: what the binding calls the message and the {source, destination} ports
+// it travels between. Signaling bindings have a leg per Phase; the AuC link has its request (s3, d2)
+// at Phase::start, the AuC's answer (s4, d3) at Phase::challenge and the report (s11, d7) at
+// Phase::success (legs_of()).
+struct Leg {
+  std::string_view element;
+  std::uint16_t src_port = 0, dst_port = 0;
+};
+
+struct BindingInfo {
+  Binding binding;
+  std::string_view name;
+  Carrier carrier;
+  Framing tcp;  // Framing::none: UDP only
+  // The port a terminal listens on in this binding (kd-term start's default --contact).
+  std::uint16_t contact_port;
+  std::array<Leg, 4> legs;  // by Phase
+  // What the challenge is called when the proxy sends it (SIP's 407); empty: legs[challenge]'s.
+  std::string_view proxy_challenge;
+};
+
+// Every binding, in the order of the Binding enum (json first, then the signaling bindings, then
+// the AuC link).
+std::span<const BindingInfo> bindings() noexcept;
+const BindingInfo& binding_info(Binding b) noexcept;
+// The leg of the table that step s takes in binding b, or nullopt when b does not carry s.
+std::optional<Phase> leg_of(Binding b, const msg::StepSpec& s) noexcept;
+// The ports and the message name of step s in binding b ({0, 0} and "" when b does not carry s).
+std::pair<std::uint16_t, std::uint16_t> binding_ports(Binding b, const msg::StepSpec& s) noexcept;
+std::string_view element_name(Binding b, const msg::StepSpec& s) noexcept;
+// The bindings of these carriers, named in table order as the tools' texts list them:
+// "sip, mgcp, h248, h323", or with last = " or ": "sip, mgcp, h248 or h323".
+std::string binding_names(std::initializer_list<Carrier> carriers, std::string_view last = ", ");
+
 struct CodecOptions {
   std::string radius_secret;  // the RADIUS shared secret (RFC 2865 section 3); never logged
   // radius without a secret: decode what can be read without it and verify nothing, as an observer
@@ -71,7 +121,8 @@ struct CodecOptions {
   bool radius_unverified = false;
 };
 
-// nullptr for json (not a wire codec) and for radius without a secret, unless radius_unverified.
+// nullptr for json (its codec, above wire/, is codecs::make_codec's) and for radius without a
+// secret, unless radius_unverified.
 std::unique_ptr<Codec> make_codec(Binding b, const CodecOptions& options = {});
 
 }  // namespace kd::wire

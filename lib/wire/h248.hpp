@@ -19,8 +19,6 @@ public:
   bool carries(const msg::StepSpec& s) const noexcept override;
   Result<Bytes> encode(const msg::Message& m) const override;
   Result<msg::Message> decode(ByteView wire) const override;
-  // Text H.248 over UDP: port 2944 at both ends (RFC 3525 D.1.1).
-  std::pair<std::uint16_t, std::uint16_t> ports(const msg::StepSpec&) const override { return {2944, 2944}; }
 };
 
 namespace h248 {

@@ -612,10 +612,6 @@ std::string endpoint_identifier(const Message& m) {
 
 bool H323Codec::carries(const StepSpec& s) const noexcept { return ras_of(s).has_value(); }
 
-std::pair<std::uint16_t, std::uint16_t> H323Codec::ports(const StepSpec&) const {
-  return {h323::kRasPort, h323::kRasPort};
-}
-
 Result<Bytes> H323Codec::encode(const Message& m) const {
   const StepSpec* spec = msg::find_step(m.flow, m.step);
   if (!spec) return err(Code::unknown_step, "h323: no such step");

@@ -19,7 +19,6 @@ public:
   bool carries(const msg::StepSpec& s) const noexcept override;
   Result<Bytes> encode(const msg::Message& m) const override;
   Result<msg::Message> decode(ByteView wire) const override;
-  std::pair<std::uint16_t, std::uint16_t> ports(const msg::StepSpec& s) const override;
 };
 
 namespace h323 {

@@ -240,13 +240,6 @@ std::uint32_t transaction_id(const Message& m) {
 
 bool MgcpCodec::carries(const StepSpec& s) const noexcept { return kind_of(s).has_value(); }
 
-std::pair<std::uint16_t, std::uint16_t> MgcpCodec::ports(const StepSpec& s) const {
-  // Toward the switch each sender acts as a gateway, toward the terminal as a call agent.
-  const bool upward = s.to == Role::sw || (s.from == Role::term && s.to == Role::proxy);
-  if (upward) return {mgcp::kGatewayPort, mgcp::kCallAgentPort};
-  return {mgcp::kCallAgentPort, mgcp::kGatewayPort};
-}
-
 Result<Bytes> MgcpCodec::encode(const Message& m) const {
   const StepSpec* spec = msg::find_step(m.flow, m.step);
   if (!spec) return err(Code::unknown_step, "no such step");

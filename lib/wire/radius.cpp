@@ -201,17 +201,6 @@ std::optional<msg::Role> recipient(ByteView packet) {
 
 }  // namespace radius
 
-std::pair<std::uint16_t, std::uint16_t> RadiusCodec::ports(const StepSpec& s) const {
-  const auto k = kind_of(s);
-  if (!k) return {0, 0};
-  switch (*k) {
-    case Kind::request: return {kClientPort, kAuthPort};
-    case Kind::challenge: return {kAuthPort, kClientPort};
-    case Kind::accounting: return {kClientPort, kAcctPort};
-  }
-  return {0, 0};
-}
-
 Result<Bytes> RadiusCodec::encode(const Message& m) const {
   const StepSpec* spec = msg::find_step(m.flow, m.step);
   const auto kind = spec ? kind_of(*spec) : std::nullopt;

@@ -29,7 +29,6 @@ public:
   bool carries(const msg::StepSpec& s) const noexcept override;
   Result<Bytes> encode(const msg::Message& m) const override;
   Result<msg::Message> decode(ByteView wire) const override;
-  std::pair<std::uint16_t, std::uint16_t> ports(const msg::StepSpec& s) const override;
 
 private:
   std::string secret_;

@@ -18,7 +18,6 @@ public:
   Result<Bytes> encode_after(const msg::Message& m, ByteView previous) const override;
   Result<msg::Message> decode(ByteView wire) const override;
   Status decode_into(ByteView wire, msg::Message& m) const override;
-  std::pair<std::uint16_t, std::uint16_t> ports(const msg::StepSpec&) const override { return {5060, 5060}; }
 };
 
 namespace sip {

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 
+#include "codecs/codecs.hpp"
 #include "json/event.hpp"
 #include "json/keystore.hpp"
 #include "json/line.hpp"
@@ -87,6 +88,26 @@ TEST(JsonMessage, EncodeOfDecodeIsByteIdenticalForSeveralSteps) {
     ASSERT_TRUE(m.ok()) << *line << ": " << m.error().detail;
     EXPECT_EQ(kd::json::encode_message(*m), *line);
   }
+}
+
+// The JSON form as a codec like the wire bindings' (codecs/codecs.hpp): its bytes are the line.
+TEST(JsonMessage, TheJsonCodecsBytesAreTheLine) {
+  auto c = kd::codecs::make_codec(kd::wire::Binding::json);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->binding(), kd::wire::Binding::json);
+  for (const std::string* line : {&kS3, &kS6, &kD1}) {
+    auto m = c->decode(kd::to_bytes(*line));
+    ASSERT_TRUE(m.ok()) << *line << ": " << m.error().detail;
+    EXPECT_TRUE(c->carries(kd::msg::spec_of(*m)));
+    auto b = c->encode(*m);
+    ASSERT_TRUE(b.ok());
+    EXPECT_EQ(std::string(b->begin(), b->end()), *line);
+  }
+  std::string step;
+  auto bad = kd::codecs::JsonCodec().decode_line(with_extra(kS6, R"("x":1)"), &step);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(kd::code_name(bad.error().code), kd::code_name(Code::malformed));
+  EXPECT_EQ(step, "s6");
 }
 
 TEST(JsonMessage, DecodedFieldsHoldTheValuesOfTheLine) {

@@ -93,6 +93,41 @@ TEST(WireCodec, BindingNamesRoundTrip) {
   EXPECT_EQ(sip().binding(), kd::wire::Binding::sip);
 }
 
+// The binding table (wire/codec.hpp) against each codec: a row has a leg for exactly the steps its
+// codec carries, and names and ports are the protocols'.
+TEST(WireCodec, BindingTableAgreesWithTheCodecs) {
+  using kd::wire::Binding;
+  using kd::wire::Carrier;
+  const auto step = [](std::string_view n) -> const kd::msg::StepSpec& { return *kd::msg::find_step(n); };
+  for (const auto& row : kd::wire::bindings()) {
+    EXPECT_EQ(kd::wire::binding_info(row.binding).name, row.name);
+    if (row.carrier == Carrier::logical) continue;
+    auto c = kd::wire::make_codec(row.binding, {"secret"});
+    ASSERT_NE(c, nullptr) << row.name;
+    for (const auto& s : kd::msg::all_steps()) {
+      EXPECT_EQ(kd::wire::leg_of(row.binding, s).has_value(), c->carries(s)) << row.name << " " << s.name;
+      EXPECT_EQ(kd::wire::element_name(row.binding, s).empty(), !c->carries(s)) << row.name << " " << s.name;
+    }
+  }
+  EXPECT_EQ(kd::wire::element_name(Binding::sip, step("s5")), "401");
+  EXPECT_EQ(kd::wire::element_name(Binding::sip, step("s6")), "407");  // the proxy challenges
+  EXPECT_EQ(kd::wire::element_name(Binding::sip, step("d4")), "401");
+  EXPECT_EQ(kd::wire::element_name(Binding::mgcp, step("d5")), "NTFY");
+  EXPECT_EQ(kd::wire::element_name(Binding::radius, step("d3")), "Access-Chal");
+  EXPECT_EQ(kd::wire::element_name(Binding::radius, step("s11")), "Acct-Req");
+  EXPECT_EQ(kd::wire::element_name(Binding::json, step("s1")), "");
+  using P = std::pair<std::uint16_t, std::uint16_t>;
+  EXPECT_EQ(kd::wire::binding_ports(Binding::sip, step("s9")), P(5060, 5060));
+  EXPECT_EQ(kd::wire::binding_ports(Binding::mgcp, step("s6")), P(2727, 2427));
+  EXPECT_EQ(kd::wire::binding_ports(Binding::radius, step("s1")), P(0, 0));
+  EXPECT_EQ(kd::wire::binding_info(Binding::h248).tcp, kd::wire::Framing::tpkt);
+  EXPECT_EQ(kd::wire::binding_info(Binding::h323).tcp, kd::wire::Framing::none);
+  EXPECT_EQ(kd::wire::binding_info(Binding::h323).contact_port, 1720);
+  EXPECT_EQ(kd::wire::binding_names({Carrier::signaling}, " or "), "sip, mgcp, h248 or h323");
+  EXPECT_EQ(kd::wire::binding_names({Carrier::logical, Carrier::signaling, Carrier::auc_link}),
+            "json, sip, mgcp, h248, h323, radius");
+}
+
 TEST(Sip, CarriesTheSignalingStepsOnly) {
   std::string carried;
   for (const auto& s : kd::msg::all_steps())

@@ -41,7 +41,8 @@ int encode_main(const EncodeOptions& o) {
   if (!o.conflicts.empty()) throw UsageError("--encode does not combine with " + o.conflicts.front());
   const auto b = wire::parse_binding(o.binding);
   if (!b || *b == wire::Binding::json)
-    throw UsageError("--encode: unknown binding \"" + o.binding + "\" (sip, mgcp, h248, h323, radius)");
+    throw UsageError("--encode: unknown binding \"" + o.binding + "\" (" +
+                     wire::binding_names({wire::Carrier::signaling, wire::Carrier::auc_link}) + ")");
   if (*b == wire::Binding::radius && o.secret_file.empty())
     throw UsageError("--encode radius needs the shared secret (--radius-secret-file)");
   if (o.pcap_out == "-") throw UsageError("--pcap-out -: the standard output carries the wire lines; name a file");

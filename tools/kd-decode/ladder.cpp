@@ -1,10 +1,9 @@
 #include "ladder.hpp"
 
 #include <algorithm>
-#include <array>
-#include <map>
 
 #include "json/line.hpp"
+#include "wire/codec.hpp"
 
 namespace kd::tools {
 
@@ -14,24 +13,10 @@ namespace {
 constexpr int kWidth = 22, kMargin = 8;
 constexpr int kCol = 180, kLeft = 90, kTop = 50, kStep = 30;
 
-// What the message is called in its binding.
+// What the message is called in its binding (the binding table's), or "" ("unknown", json).
 std::string wire_name(std::string_view binding, const msg::Message& m) {
-  static const std::map<std::string_view, std::array<std::string_view, 4>> kNames{
-      // start, challenge, answer, success
-      {"sip", {"REGISTER", "401", "REGISTER", "200 OK"}},
-      {"mgcp", {"RSIP", "RQNT", "NTFY", "RQNT"}},
-      {"h248", {"ServiceChange", "Modify", "Notify", "Modify"}},
-      {"h323", {"GRQ", "GRJ", "RRQ", "RCF"}},
-  };
-  const auto& spec = msg::spec_of(m);
-  const int pos = verify::position(m);
-  if (binding == "radius")
-    return pos == 3 ? "Access-Req" : pos == 4 ? "Access-Chal" : "Acct-Req";
-  if (binding == "sip" && m.flow == msg::Flow::proxied && m.step == 6) return "407";  // the proxy challenges
-  auto it = kNames.find(binding);
-  if (it == kNames.end() || spec.from == msg::Role::auc || spec.to == msg::Role::auc) return "";
-  const int kind = pos <= 2 ? 0 : pos <= 6 ? 1 : pos <= 8 ? 2 : 3;
-  return std::string(it->second[static_cast<std::size_t>(kind)]);
+  const auto b = wire::parse_binding(binding);
+  return b ? std::string(wire::element_name(*b, msg::spec_of(m))) : std::string();
 }
 
 std::string rtrim(std::string s) {

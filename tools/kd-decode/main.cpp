@@ -170,10 +170,11 @@ int decode_main(int argc, char** argv) {
   std::uint64_t skew = 300;
   bool check = false, ladder = false, show_key = false;
   app.add_option("input", inputs, "pcap, pcapng, JSON Lines or raw wire message files ('-': standard input, the default)");
-  app.add_option("--binding", binding, "the binding of a raw wire message (default: each binding is tried)");
-  app.add_option("--keys", keys_path, "keystore (JSON): verify verification words, sealed keys and MACs");
-  app.add_option("--radius-secret-file", secret_file, "RADIUS shared secret: verify the AuC link (without it RADIUS is decoded unverified)");
-  add_number(app, "--skew", skew, {}, "timestamp window in seconds for the checks (default 300)");
+  add_binding(app, binding, "the binding of a raw wire message (default: each binding is tried)");
+  add_keys(app, keys_path, "keystore (JSON): verify verification words, sealed keys and MACs");
+  add_radius_secret_file(app, secret_file,
+                         "RADIUS shared secret: verify the AuC link (without it RADIUS is decoded unverified)");
+  add_skew(app, skew, "timestamp window in seconds for the checks (default 300)");
   app.add_flag("--check", check, "exit 1 when a message does not decode, a check fails or a registration is incomplete; 4 when no KD message was found");
   app.add_flag("--ladder", ladder, "print a text sequence diagram instead of JSON lines");
   app.add_option("--ladder-svg", svg_path, "write the sequence diagram as an SVG picture to this file");
@@ -181,10 +182,11 @@ int decode_main(int argc, char** argv) {
   std::vector<std::string> decode_as;
   add_decode_as(app, decode_as);
   EncodeOptions enc;  // the other direction (kd-decode(1), ENCODING)
-  app.add_option("--encode", enc.binding, "encode JSON messages into wire lines of this binding (sip, mgcp, h248, h323, radius)");
+  app.add_option("--encode", enc.binding,
+                 "encode JSON messages into wire lines of this binding (" +
+                     wire::binding_names({wire::Carrier::signaling, wire::Carrier::auc_link}) + ")");
   app.add_option("--pcap-out", enc.pcap_out, "with --encode: append a frame per encoded message to this pcap file");
-  app.add_option("--addr", enc.addrs, "with --encode: IP address of a role in --pcap-out frames, ROLE=IP (repeatable)")
-      ->allow_extra_args(false);
+  add_addr(app, enc.addrs, "with --encode: IP address of a role in --pcap-out frames, ROLE=IP (repeatable)");
   add_number(app, "--now", enc.now, {0, kMaxNow}, "with --encode: the frames' time, UNIX seconds (default: the clock)");
   if (!parse_command_line(app, "kd-decode", argc, argv)) return kExitOk;
   if (!enc.binding.empty() || !enc.pcap_out.empty() || !enc.addrs.empty() || enc.now) {
@@ -197,7 +199,10 @@ int decode_main(int argc, char** argv) {
   if (inputs.empty()) inputs.push_back("-");
   WireOptions wo;
   auto b = wire::parse_binding(binding);
-  if (!b) throw UsageError("--binding: unknown binding \"" + binding + "\" (json, sip, mgcp, h248, h323, radius)");
+  if (!b)
+    throw UsageError("--binding: unknown binding \"" + binding + "\" (" +
+                     wire::binding_names({wire::Carrier::logical, wire::Carrier::signaling, wire::Carrier::auc_link}) +
+                     ")");
   wo.binding = *b;
   wo.radius_link = false;
   for (const auto& d : decode_as)
