@@ -248,9 +248,9 @@ TEST(ParseTimers, Refused) {
       {"count=4294967296", "too large"},              // 2^32: would wrap a 32-bit count
       {"count=1001", "too large"},
       {"initial=3600001", "too large"},
-      {"bogus=1", "no key"},
-      {"INITIAL=1", "no key"},
-      {"=5", "no key"},
+      {"bogus=1", "unknown key"},
+      {"INITIAL=1", "unknown key"},
+      {"=5", "unknown key"},
       {"initial=1,,max=2", "empty item"},
       {"initial=1,", "empty item"},
       {",initial=1", "empty item"},
