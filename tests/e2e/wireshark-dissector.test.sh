@@ -3,8 +3,9 @@
 # captures. Every kd.* field of every packet equals the vector's logical message: the capture holds
 # the positive file's message entries in transcript order (kd-vectors(5), CAPTURES), so packet i is
 # message entry i, and the expected values are read from the vector file, not from the dissector.
-# Per binding, the display filter kd.step == "s6" (and "d4") selects exactly those packets. A copy of
-# kd.lua with one table element renamed must fail the same comparison.
+# Per binding, the display filter kd.step == "s6" (and "d4") selects exactly those packets; SIP as
+# other parties write it is read too. A copy of kd.lua with one table element renamed must fail the
+# same comparison.
 source "$(dirname "$0")/lib.sh"
 : "${KD_BUILD:?KD_BUILD must name the build directory}"
 command -v tshark >/dev/null || { echo "FAIL: tshark is required (scripts/setup installs it)"; exit 1; }
@@ -113,6 +114,46 @@ for binding in sip mgcp h248 h323; do
       eq "$(filtered "$VEC/pcap/$name.pcap" "$step")" "$want"
   done
 done
+
+# ---- SIP as other parties write it (kd-dissector(7), PROTOCOLS) ----------------------------------
+# The vector's s7, rewritten: compact Contact (m:), a lower-case KD header folded over three lines,
+# LF line ends, a Digest header first, kd-ipc standing for IPc, upper-case hex; framed by hand.
+cat >"$TMP/variants.py" <<'EOF'
+import json, struct, sys
+vector, out = sys.argv[1:]
+s7 = next(bytes.fromhex(e["wire"]).decode() for e in json.load(open(vector))["transcript"]
+          if e.get("step") == "s7" and "wire" in e)
+variants = [
+    s7.replace("Contact:", "m:").replace("Proxy-Authorization: KD ", "proxy-authorization: KD\r\n  ")
+      .replace(", kd-n1", ",\r\n\tkd-n1"),
+    s7.replace("\r\n", "\n"),
+    s7.replace("Proxy-Authorization: KD", 'Authorization: Digest username="x", nonce="1"\r\nProxy-Authorization: KD'),
+    s7.replace("kd-ts=1700000000", 'kd-ts=1700000000, kd-ipc="2001:db8::1"'),
+    s7.replace('nonce="', 'nonce="AB'),
+]
+with open(out, "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))  # pcap, Ethernet
+    for i, v in enumerate(variants):
+        udp = struct.pack("!HHHH", 5060, 5060, 8 + len(v), 0) + v.encode()
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0x4000, 64, 17, 0,
+                         bytes([192, 0, 2, 10]), bytes([192, 0, 2, 20])) + udp
+        eth = bytes.fromhex("020000000002" "020000000001" "0800") + ip
+        f.write(struct.pack("<IIII", 1700000000, i, len(eth), len(eth)) + eth)
+EOF
+name=KD-SM4GCM-SM3-proxied-sip
+python3 "$TMP/variants.py" "$VEC/positive/$name.json" "$TMP/variants.pcap"
+read -r n1 rand ipc < <(python3 -c 'import json, sys
+m = next(e["message"] for e in json.load(open(sys.argv[1]))["transcript"] if e.get("step") == "s7")
+print(m["N1"], m["Rand"], m["IPc"])' "$VEC/positive/$name.json")
+mapfile -t rows < <(tshark -n -X "lua_script:$LUA" -r "$TMP/variants.pcap" -T fields -e kd.step -e kd.n1 \
+  -e kd.rand -e kd.ipc -e _ws.expert.message 2>/dev/null)
+ok_row=$(printf 's7\t%s\t%s\t%s\t' "$n1" "$rand" "$ipc")
+check "SIP: compact Contact, folded lower-case KD header" eq "${rows[0]:-}" "$ok_row"
+check "SIP: LF line ends" eq "${rows[1]:-}" "$ok_row"
+check "SIP: another scheme's header before the KD one" eq "${rows[2]:-}" "$ok_row"
+check "SIP: kd-ipc stands for IPc" eq "${rows[3]:-}" "$(printf 's7\t%s\t%s\t2001:db8::1\t' "$n1" "$rand")"
+check "SIP: upper-case hex is shown as text with kd.bad_value" \
+  eq "${rows[4]:-}" "$(printf 's7\t%s\t\t%s\tnonce is not lowercase hex' "$n1" "$ipc")"
 
 # ---- the comparison can fail ---------------------------------------------------------------------
 # A copy of kd.lua whose SIP table names kd-n1 differently: N1 is no longer found, so the steps that
