@@ -115,11 +115,28 @@ for binding in sip mgcp h248 h323; do
   done
 done
 
+# write_pcap(PATH, [(port, payload)]): a classic pcap of Ethernet/IPv4/UDP frames, written by hand.
+cat >"$TMP/pcap.py" <<'EOF'
+import struct
+
+def write_pcap(path, items):
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for i, (port, payload) in enumerate(items):
+            udp = struct.pack("!HHHH", port, port, 8 + len(payload), 0) + payload
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0x4000, 64, 17, 0,
+                             bytes([192, 0, 2, 10]), bytes([192, 0, 2, 20])) + udp
+            eth = bytes.fromhex("020000000002" "020000000001" "0800") + ip
+            f.write(struct.pack("<IIII", 1700000000, i, len(eth), len(eth)) + eth)
+EOF
+
 # ---- SIP as other parties write it (kd-dissector(7), PROTOCOLS) ----------------------------------
 # The vector's s7, rewritten: compact Contact (m:), a lower-case KD header folded over three lines,
-# LF line ends, a Digest header first, kd-ipc standing for IPc, upper-case hex; framed by hand.
+# LF line ends, a Digest header first, kd-ipc standing for IPc, upper-case hex, UTF-8 in a header
+# before the KD one; framed by hand.
 cat >"$TMP/variants.py" <<'EOF'
-import json, struct, sys
+import json, sys
+from pcap import write_pcap
 vector, out = sys.argv[1:]
 s7 = next(bytes.fromhex(e["wire"]).decode() for e in json.load(open(vector))["transcript"]
           if e.get("step") == "s7" and "wire" in e)
@@ -130,18 +147,12 @@ variants = [
     s7.replace("Proxy-Authorization: KD", 'Authorization: Digest username="x", nonce="1"\r\nProxy-Authorization: KD'),
     s7.replace("kd-ts=1700000000", 'kd-ts=1700000000, kd-ipc="2001:db8::1"'),
     s7.replace('nonce="', 'nonce="AB'),
+    s7.replace("Proxy-Authorization: KD", "Subject: caf\u00e9 \u00ff\r\nProxy-Authorization: KD"),
 ]
-with open(out, "wb") as f:
-    f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))  # pcap, Ethernet
-    for i, v in enumerate(variants):
-        udp = struct.pack("!HHHH", 5060, 5060, 8 + len(v), 0) + v.encode()
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0x4000, 64, 17, 0,
-                         bytes([192, 0, 2, 10]), bytes([192, 0, 2, 20])) + udp
-        eth = bytes.fromhex("020000000002" "020000000001" "0800") + ip
-        f.write(struct.pack("<IIII", 1700000000, i, len(eth), len(eth)) + eth)
+write_pcap(out, [(5060, v.encode("utf-8")) for v in variants])
 EOF
 name=KD-SM4GCM-SM3-proxied-sip
-python3 "$TMP/variants.py" "$VEC/positive/$name.json" "$TMP/variants.pcap"
+PYTHONPATH=$TMP python3 "$TMP/variants.py" "$VEC/positive/$name.json" "$TMP/variants.pcap"
 read -r n1 rand ipc < <(python3 -c 'import json, sys
 m = next(e["message"] for e in json.load(open(sys.argv[1]))["transcript"] if e.get("step") == "s7")
 print(m["N1"], m["Rand"], m["IPc"])' "$VEC/positive/$name.json")
@@ -154,6 +165,29 @@ check "SIP: another scheme's header before the KD one" eq "${rows[2]:-}" "$ok_ro
 check "SIP: kd-ipc stands for IPc" eq "${rows[3]:-}" "$(printf 's7\t%s\t%s\t2001:db8::1\t' "$n1" "$rand")"
 check "SIP: upper-case hex is shown as text with kd.bad_value" \
   eq "${rows[4]:-}" "$(printf 's7\t%s\t\t%s\tnonce is not lowercase hex' "$n1" "$ipc")"
+check "SIP: non-ASCII bytes in another header" eq "${rows[5]:-}" "$ok_row"
+
+# ---- malformed messages ------------------------------------------------------------------------------
+# Every wire case of the negative vectors (truncated, garbage, bad hex, oversized, ...) on its
+# binding's port: the dissector shows what it can and never fails (no Lua error in any packet).
+cat >"$TMP/negative.py" <<'EOF'
+import glob, json, sys
+from pcap import write_pcap
+ports = {"sip": 5060, "mgcp": 2427, "h248": 2944, "h323": 1719, "radius": 1812}
+items = []
+for path in sorted(glob.glob(sys.argv[1] + "/negative/wire-*.json")):
+    for group in json.load(open(path))["testGroups"]:
+        for case in group["tests"]:
+            if "wire" in case:
+                items.append((ports[case["binding"]], bytes.fromhex(case["wire"])[:65000]))
+write_pcap(sys.argv[2], items)
+print(len(items))
+EOF
+ncases=$(PYTHONPATH=$TMP python3 "$TMP/negative.py" "$VEC" "$TMP/negative.pcap")
+more_than() { [ "${1:-0}" -gt "$2" ] 2>/dev/null || { WHY="'$1' is not more than $2"; return 1; }; }
+check "the negative vectors give some 300 malformed messages" more_than "$ncases" 300
+lua_errors=$(tshark -n -X "lua_script:$LUA" -r "$TMP/negative.pcap" -V 2>/dev/null | grep -c '^Lua Error')
+check "no Lua error on the $ncases malformed messages" eq "$lua_errors" 0
 
 # ---- the comparison can fail ---------------------------------------------------------------------
 # A copy of kd.lua whose SIP table names kd-n1 differently: N1 is no longer found, so the steps that

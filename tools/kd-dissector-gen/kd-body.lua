@@ -118,6 +118,13 @@ end
 
 -- ---- values ----------------------------------------------------------------------------------------
 
+-- range:range(offset, len), kept inside range: an empty value at the very end of a message still
+-- gets a (zero-length) place.
+local function part(range, offset, len)
+  offset = math.max(math.min(offset, range:len() - 1), 0)
+  return range:range(offset, math.max(math.min(len, range:len() - offset), 0))
+end
+
 local function trim_range(range, text)
   local a = text:find("%S")
   if not a then return range, "" end
@@ -204,7 +211,7 @@ local function parse_mech_octets(range)  -- per mechanism: name length (u8), nam
   while i < n do
     local l = range(i, 1):uint()
     if i + 1 + l + 2 > n then return nil end
-    mechs[#mechs + 1] = { name = range(i + 1, l):string(), q = range(i + 1 + l, 2):uint() }
+    mechs[#mechs + 1] = { name = range(i + 1, l):raw(), q = range(i + 1 + l, 2):uint() }
     i = i + 1 + l + 2
   end
   return mechs
@@ -217,11 +224,14 @@ local function add_value(t, e, o)
   local form, range, text = e.form, o.range, o.text
   local item
   local function bad(why)
-    local it = t:add(range, info.label .. ": " .. (text or "?"))
+    local it = t:add(range, info.label .. ": " .. (text and text:gsub("[^\32-\126]", "?") or "?"))
     it:add_proto_expert_info(ex_bad_value, e.element .. " is not " .. why)
   end
   if text then range, text = trim_range(range, text) end
   if form == "quoted" or form == "quoted_hex" then range, text = unquote(range, text) end
+  if form == "string_octets" then text = range:raw() end
+  -- KD values are printable ASCII (kd-protocol(7), FIELD FORMATS); anything else is shown escaped.
+  if info.type == "string" and text and text:find("[^\32-\126]") then return bad("printable ASCII") end
 
   if form == "hex" or form == "quoted_hex" then
     if #text == 0 or #text % 2 ~= 0 or text:find("[^0-9a-f]") then return bad("lowercase hex") end
@@ -257,9 +267,7 @@ local function add_value(t, e, o)
     end
     if not mechs or #mechs == 0 then return bad("a mechanism list") end
     item = t:add(f, range, mech_list_text(mechs))
-  elseif form == "string_octets" then
-    item = t:add(f, range, range:string())
-  else  -- flow, token, quoted, contact_host: the text itself
+  else  -- flow, token, quoted, contact_host, string_octets: the text itself
     if form == "flow" and text ~= KD.flows[1] and text ~= KD.flows[2] then return bad("a flow") end
     item = t:add(f, range, text)
   end
@@ -406,13 +414,13 @@ end
 
 local function dissect_sip(tree, pinfo, range)
   local b = bindings.sip
-  local s = range:string()
+  local s = range:raw()  -- bytes as they are: positions in s are offsets in range
   local lines = header_lines(s)
   if #lines == 0 then return end
   local kind = sip_kind(s:sub(lines[1].start, lines[1].stop - 1))
   if not kind then return end
   local headers = sip_headers(s, lines)
-  local function r(a, stop) return range:range(a - 1, math.max(stop - a, 0)) end
+  local function r(a, stop) return part(range, a - 1, stop - a) end
 
   -- The KD header: a holder with the scheme KD, or one whose parameters name the flow (the
   -- schemeless Authentication-Info).
@@ -489,7 +497,7 @@ end
 
 local function dissect_mgcp(tree, pinfo, range)
   local b = bindings.mgcp
-  local s = range:string()
+  local s = range:raw()  -- bytes as they are: positions in s are offsets in range
   local occs = {}
   local lines = header_lines(s)
   for i = 2, #lines do
@@ -497,7 +505,7 @@ local function dissect_mgcp(tree, pinfo, range)
     local name, vstart = s:match("^([^:%s]+)[ \t]*:()", l.start)
     local entries = name and vstart <= l.stop and b.by_element[name:lower()]
     if entries then
-      occs[#occs + 1] = { entries = entries, range = range:range(vstart - 1, l.stop - vstart),
+      occs[#occs + 1] = { entries = entries, range = part(range, vstart - 1, l.stop - vstart),
                           text = s:sub(vstart, l.stop - 1) }
     end
   end
@@ -539,7 +547,7 @@ end
 -- "<name> = v" inside a descriptor "<package>/<event> { ... }" (event parameter).
 local function dissect_megaco(tree, pinfo, range)
   local b = bindings.h248
-  local s = range:string()
+  local s = range:raw()  -- bytes as they are: positions in s are offsets in range
   local pkg = (b.holders[1] or ""):lower() .. "/"
   local toks = megaco_tokens(s)
   local occs, blocks = {}, {}  -- blocks: per open "{", whether it is a package descriptor
@@ -560,7 +568,7 @@ local function dissect_megaco(tree, pinfo, range)
       local entries = element and b.by_element[element]
       if entries then
         local v = toks[k + 2]
-        occs[#occs + 1] = { entries = entries, range = range:range(v.a - 1, v.b - v.a + 1), text = s:sub(v.a, v.b) }
+        occs[#occs + 1] = { entries = entries, range = part(range, v.a - 1, v.b - v.a + 1), text = s:sub(v.a, v.b) }
       end
     end
   end
@@ -572,7 +580,7 @@ end
 -- data: "KD1", the flow octet, the step octet, then TLVs (tag u8, length u16, value) by tag.
 local function dissect_h323(tvb, pinfo, tree)
   local b = bindings.h323
-  if tvb:len() < 5 or tvb(0, 3):string() ~= "KD1" then return 0 end
+  if tvb:len() < 5 or tvb(0, 3):raw() ~= "KD1" then return 0 end
   local flow = KD.flows[tvb(3, 1):uint()]
   local number = tvb(4, 1):uint()
   local step
