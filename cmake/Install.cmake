@@ -1,7 +1,8 @@
 # What `cmake --install BUILD --prefix P` puts where (kd's README, "Install"), and the Debian package
 # CPack makes of the same tree (scripts/package). Only user-facing files: the tools, kd-flow, the man
-# pages (gzipped, as Debian ships them), the RADIUS dictionary and the conformance vectors. lib/'s
-# static parts are the tools' insides, not an API, so no headers or libraries are installed.
+# pages (gzipped, as Debian ships them), the RADIUS dictionary, the Wireshark dissector and the
+# conformance vectors. lib/'s static parts are the tools' insides, not an API, so no headers or
+# libraries are installed.
 include(GNUInstallDirs)
 
 install(TARGETS kd-term kd-proxy kd-switch kd-auc kd-decode kd-vectors
@@ -41,6 +42,21 @@ install(FILES ${KD_COMPLETIONS} ${PROJECT_SOURCE_DIR}/scripts/completion/kd-flow
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
 
 install(FILES ${PROJECT_SOURCE_DIR}/scripts/radius/dictionary.kd DESTINATION ${CMAKE_INSTALL_DATADIR}/kd)
+
+# The Wireshark dissector (kd-dissector(7), written by tools/kd-dissector-gen): under share/kd, and
+# in Wireshark's global Lua plugin folder, lib/<multiarch>/wireshark/plugins on Debian (`tshark -G
+# folders`), so that the package shows it to every user. GNUInstallDirs picks the multiarch libdir
+# only when configured for /usr, and the package is built from a /usr/local configure: hence the
+# triplet CMake found, not CMAKE_INSTALL_LIBDIR, where there is one.
+if(CMAKE_LIBRARY_ARCHITECTURE)
+  set(KD_WIRESHARK_LIBDIR lib/${CMAKE_LIBRARY_ARCHITECTURE})
+else()
+  set(KD_WIRESHARK_LIBDIR ${CMAKE_INSTALL_LIBDIR})
+endif()
+set(KD_WIRESHARK_PLUGIN_DIR ${KD_WIRESHARK_LIBDIR}/wireshark/plugins CACHE STRING
+    "Where kd.lua is installed for Wireshark, relative to the prefix")
+install(FILES ${CMAKE_BINARY_DIR}/kd.lua DESTINATION ${CMAKE_INSTALL_DATADIR}/kd)
+install(FILES ${CMAKE_BINARY_DIR}/kd.lua DESTINATION ${KD_WIRESHARK_PLUGIN_DIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/testvectors/ DESTINATION ${CMAKE_INSTALL_DATADIR}/kd/testvectors)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 

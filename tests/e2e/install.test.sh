@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # The install tree and the Debian package (README.md, "Install"): `cmake --install` of the build
 # under test into a throwaway prefix, and `cpack -G DEB` of the same build, unpacked with dpkg-deb
-# -x; in both, every file a user needs is where Debian puts it, and the installed tools (kd-flow
-# finding its siblings on PATH) complete a registration in both flows. The expected file list is
-# written here, not read from the install rules.
+# -x; in both, every file a user needs is where Debian puts it (the Wireshark dissector where
+# tshark looks for a global Lua plugin), and the installed tools (kd-flow finding its siblings on
+# PATH) complete a registration in both flows. The expected file list is written here, not read
+# from the install rules.
 source "$(dirname "$0")/lib.sh"
 : "${KD_BUILD:?KD_BUILD must name the build directory}"
 
 EXPECTED_BIN=(kd-term kd-proxy kd-switch kd-auc kd-decode kd-vectors kd-flow)
 EXPECTED_MAN=(man1/kd-term.1 man1/kd-proxy.1 man1/kd-switch.1 man1/kd-auc.1 man1/kd-decode.1
-              man1/kd-vectors.1 man1/kd-flow.1 man5/kd-vectors.5 man7/kd-protocol.7)
+              man1/kd-vectors.1 man1/kd-flow.1 man5/kd-vectors.5 man7/kd-protocol.7 man7/kd-dissector.7)
+# The Wireshark dissector goes where Debian's Wireshark looks for a global Lua plugin, as tshark
+# itself names it (/usr/lib/x86_64-linux-gnu/wireshark/plugins), relative to the prefix.
+command -v tshark >/dev/null || { echo "FAIL: tshark is required (scripts/setup installs it)"; exit 1; }
+export HOME=$TMP/home  # tshark's profile, and the personal plugin folder below
+LUA_DIR=$(tshark -G folders 2>/dev/null | sed -n 's/^Global Lua Plugins:[[:space:]]*//p')
+LUA_DIR=${LUA_DIR#/usr/}
 
 # tree_ok ROOT: the files a user needs are under ROOT (a prefix: bin/, share/).
 tree_ok() {
@@ -27,6 +34,8 @@ tree_ok() {
       missing+=" share/bash-completion/completions/$f"
   done
   cmp -s "$root/share/kd/dictionary.kd" "$KD_ROOT/scripts/radius/dictionary.kd" || missing+=" share/kd/dictionary.kd"
+  cmp -s "$root/share/kd/kd.lua" "$KD_BUILD/kd.lua" || missing+=" share/kd/kd.lua"
+  [ -n "$LUA_DIR" ] && cmp -s "$root/$LUA_DIR/kd.lua" "$KD_BUILD/kd.lua" || missing+=" ${LUA_DIR:-(no Lua plugin folder)}/kd.lua"
   [ -f "$root/share/kd/testvectors/negative/KD-AES128GCM-SHA256-json.json" ] ||
     missing+=" share/kd/testvectors"
   # every man page of the source tree is installed (a new page cannot be forgotten)
@@ -52,10 +61,19 @@ registers() {
 prefix=$TMP/prefix
 cmake --install "$KD_BUILD" --prefix "$prefix" >"$TMP/install.log" 2>&1
 check "cmake --install succeeds" eq "$?" 0
-check "the install tree holds the tools, man pages, completions, dictionary and vectors" tree_ok "$prefix"
+check "the install tree holds the tools, man pages, completions, dictionary, dissector and vectors" tree_ok "$prefix"
 check "the installed tools register (both flows, kd-flow from PATH)" registers "$prefix"
-check "nothing but bin/ and share/ is installed (no headers, no static libraries)" \
-  eq "$(cd "$prefix" && ls | tr '\n' ' ')" "bin share "
+check "nothing but bin/, share/ and the Wireshark plugin is installed (no headers, no static libraries)" \
+  eq "$(cd "$prefix" && ls | tr '\n' ' ') $(cd "$prefix" && find lib -type f)" "bin lib share  $LUA_DIR/kd.lua"
+
+# The README's way for a user: the installed dissector linked into the personal Lua plugin folder,
+# and Wireshark shows the KD step without being told of it.
+mkdir -p "$HOME/.local/lib/wireshark/plugins"
+ln -s "$prefix/share/kd/kd.lua" "$HOME/.local/lib/wireshark/plugins/kd.lua"
+check "tshark loads the installed dissector from ~/.local/lib/wireshark/plugins" \
+  eq "$(tshark -n -r "$KD_ROOT/testvectors/pcap/KD-SM4GCM-SM3-direct-sip.pcap" -T fields -e kd.step 2>/dev/null | tr '\n' ' ')" \
+  "d1 d2 d3 d4 d5 d6 d7 "
+rm "$HOME/.local/lib/wireshark/plugins/kd.lua"
 
 # ---- the Debian package ------------------------------------------------------------------------
 if ! command -v cpack >/dev/null || ! command -v dpkg-shlibdeps >/dev/null; then
