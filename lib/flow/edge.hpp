@@ -22,6 +22,12 @@ msg::Message edge_challenge(EdgeExchange& ex, const msg::Message& m, const Bytes
 // s7 / d5: the re-registration; checks freshness, nonces and the challenge, chooses the mechanism.
 Status edge_accept_answer(EdgeExchange& ex, ReplayCache& seen, const msg::Message& m,
                           const Context& ctx);
+// Its two halves, for a caller with checks of its own between them (the direct switch): the
+// checks, which change nothing and give the chosen mechanism; then what an accepted answer changes.
+Result<std::string> edge_check_answer(const EdgeExchange& ex, const ReplayCache& seen,
+                                      const msg::Message& m, const Context& ctx);
+void edge_take_answer(EdgeExchange& ex, ReplayCache& seen, const msg::Message& m, const Context& ctx,
+                      std::string chosen);
 // s10 / d6: the success response with the chosen mechanism, the echoed list and the MAC under K.
 msg::Message edge_success(const EdgeExchange& ex, const msg::Message& m, const Bytes& ekc,
                           const Secret& session_key, Context& ctx);

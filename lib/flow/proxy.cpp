@@ -77,13 +77,17 @@ Output proxy_handle(ProxyState& st, const msg::Message& m, Context& ctx) {
   if (auto s = check_recipient(m, msg::Role::proxy); !s) return Output::fail(s.error());
   if (*m.IDsp != ctx.self_id)
     return Output::fail(err(Code::identity_mismatch, "IDsp is " + *m.IDsp + ", this proxy is " + ctx.self_id));
-  if (st.pruned.due(ctx.now)) st.seen_n1.prune(ctx.now);
+  Output o;
   switch (m.step) {
-    case 1: return on_register(st, m, ctx);
-    case 5: return on_challenge(st, m, ctx);
-    case 7: return on_answer(st, m, ctx);
-    default: return on_success(st, m, ctx);  // 9
+    case 1: o = on_register(st, m, ctx); break;
+    case 5: o = on_challenge(st, m, ctx); break;
+    case 7: o = on_answer(st, m, ctx); break;
+    default: o = on_success(st, m, ctx); break;  // 9
   }
+  // Stale nonces go only once an input is accepted: a refusal leaves the state as it was (the
+  // checks treat a stale entry as absent, so pruning before or after them decides alike).
+  if (!o.error && st.pruned.due(ctx.now)) st.seen_n1.prune(ctx.now);
+  return o;
 }
 
 }  // namespace kd::flow

@@ -36,7 +36,7 @@ struct Output {
   std::vector<Event> events;
   std::optional<Error> error;
   // With an error: true when the rejection itself changes state (a failed verification word is
-  // counted and its challenge retired); otherwise the caller must discard the state.
+  // counted and its challenge retired); otherwise the handler left its state as it was.
   bool keep_state_on_error = false;
 
   static Output fail(Error e) {
@@ -55,13 +55,13 @@ struct StartParams {
   std::string contact;
 };
 
-// Every handler expects a message that passed msg::validate().
+// Every handler expects a message that passed msg::validate(). Each changes st only when it accepts
+// m or counts its refusal (Output::keep_state_on_error): the engine hands it its state itself, with
+// no copy per input to fall back on.
 Output term_start(TermState& st, const StartParams& p, Context& ctx);
 Output term_handle(TermState& st, const msg::Message& m, Context& ctx);
 Output proxy_handle(ProxyState& st, const msg::Message& m, Context& ctx);
 Output switch_handle(SwitchState& st, const msg::Message& m, Context& ctx);
-// Unlike the other roles, the AuC changes st only when it accepts m (the engine does not copy its
-// state per input).
 Output auc_handle(AucState& st, const msg::Message& m, Context& ctx);
 
 // The message a start would send, without the nonce: the input that seeds --seed randomness for

@@ -9,6 +9,12 @@ namespace {
 
 using Phase = TermRegistration::Phase;
 
+// Drops stale nonces; only once an input is accepted, so that a refusal leaves the state as it was
+// (the checks treat a stale entry as absent, so pruning before or after them decides alike).
+void prune(TermState& st, std::uint64_t now) {
+  if (st.pruned.due(now)) st.seen_n2.prune(now);
+}
+
 Result<const Entity*> own_key(const Context& ctx, const std::string& idc) {
   const Entity* e = ctx.keys->find(idc);
   if (!e || e->role != msg::Role::term)
@@ -30,7 +36,7 @@ Result<TermRegistration*> match(TermState& st, const msg::Message& m, const Cont
   if (*peer_of(m) != r.peer)
     return err(Code::identity_mismatch, "the registration of " + *m.IDc + " goes to " + r.peer);
   if (*m.suite != r.suite) return err(Code::suite_mismatch, "the registration uses " + r.suite);
-  if (st.seen_n2.seen(*m.N2)) return err(Code::replayed_nonce, "N2 was seen before");
+  if (st.seen_n2.seen(*m.N2, ctx.now)) return err(Code::replayed_nonce, "N2 was seen before");
   if (!success && r.phase == Phase::registered)
     return err(Code::unexpected_message, *m.IDc + " is already registered");
   if (success && r.phase != Phase::awaiting_result)
@@ -116,7 +122,7 @@ Output term_start(TermState& st, const StartParams& p, Context& ctx) {
   reg.mechs = p.mechs;
   reg.n1 = *out.N1;
   st.regs[p.idc] = std::move(reg);
-  if (st.pruned.due(ctx.now)) st.seen_n2.prune(ctx.now);
+  prune(st, ctx.now);
   Output o;
   o.messages.push_back(std::move(out));
   return o;
@@ -124,9 +130,10 @@ Output term_start(TermState& st, const StartParams& p, Context& ctx) {
 
 Output term_handle(TermState& st, const msg::Message& m, Context& ctx) {
   if (auto s = check_recipient(m, msg::Role::term); !s) return Output::fail(s.error());
-  if (st.pruned.due(ctx.now)) st.seen_n2.prune(ctx.now);
-  if (m.SecMechReq) return on_challenge(st, m, ctx);  // s6 / d4
-  return on_success(st, m, ctx);                       // s10 / d6
+  Output o = m.SecMechReq ? on_challenge(st, m, ctx)  // s6 / d4
+                          : on_success(st, m, ctx);   // s10 / d6
+  if (!o.error) prune(st, ctx.now);
+  return o;
 }
 
 }  // namespace kd::flow
