@@ -1,5 +1,6 @@
 #include "engine/engine.hpp"
 
+#include "crypto/protocol.hpp"
 #include "crypto/suite.hpp"
 #include "json/event.hpp"
 #include "json/message.hpp"
@@ -108,6 +109,7 @@ private:
     ctx.now = settings_.now;
     ctx.rng = rng.get();
     ctx.keys = &keys_;
+    ctx.derived = &derived_;
     ctx.policy = &settings_.policy;
     ctx.self_id = settings_.self_id;
     ctx.observed_source = settings_.observed_source;
@@ -153,6 +155,10 @@ private:
   void fail(Outcome& o, Error e) { o.error = std::move(e); }
 
   const flow::Keystore& keys_;
+  // What keys_'s entities derive, kept for the engine's life: a registration then costs two HKDF
+  // calls instead of eight. A service that reloads its keys builds a new engine (a new cache);
+  // a key changed in place is derived again (crypto::DerivedKeys).
+  crypto::DerivedKeys derived_;
   State state_, loaded_;
   // The switch's edge: by IDc, the request its answer will echo (kept in the state file, never
   // shown to the role). Empty for the other roles.

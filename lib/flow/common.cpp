@@ -24,6 +24,12 @@ Status check_recipient(const msg::Message& m, msg::Role self) {
   return Ok{};
 }
 
+ByteView entity_key(Context& ctx, const Entity& e, const msg::Suite& s, crypto::KeyUse use, Secret& scratch) {
+  if (ctx.derived) return ctx.derived->get(e.id, e.key.view(), s, use);
+  scratch = crypto::derive_key(s, e.key.view(), use);
+  return scratch.view();
+}
+
 const std::optional<std::string>& peer_of(const msg::Message& m) {
   return m.flow == msg::Flow::proxied ? m.IDsp : m.IDss;
 }

@@ -3,8 +3,17 @@
 #pragma once
 
 #include "flow/roles.hpp"
+#include "msg/suite.hpp"
+
+namespace kd::crypto {
+enum class KeyUse : std::uint8_t;
+}
 
 namespace kd::flow {
+
+// The "auth" or "seal" key that entity e's long-term key derives under suite s
+// (crypto::derive_key): from ctx.derived when the caller keeps one, else derived now into scratch.
+ByteView entity_key(Context& ctx, const Entity& e, const msg::Suite& s, crypto::KeyUse use, Secret& scratch);
 
 const std::optional<std::string>& peer_of(const msg::Message& m);
 void set_peer(msg::Message& m, std::string peer);

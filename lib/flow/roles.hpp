@@ -12,12 +12,19 @@
 #include "flow/state.hpp"
 #include "msg/message.hpp"
 
+namespace kd::crypto {
+class DerivedKeys;
+}
+
 namespace kd::flow {
 
 struct Context {
   std::uint64_t now = 0;
   RandomSource* rng = nullptr;
   const Keystore* keys = nullptr;
+  // What the entities of keys derive, kept by the caller across inputs (the engine holds one per
+  // role); null: every input derives afresh. It changes nothing a role sends, only its cost.
+  crypto::DerivedKeys* derived = nullptr;
   const Policy* policy = nullptr;
   std::string self_id;          // this role's identity (IDsp, IDss, AuC name)
   std::string observed_source;  // proxy: where the terminal's message came from (NAT), may be empty

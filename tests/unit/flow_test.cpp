@@ -1411,4 +1411,75 @@ TEST(RefusedInput, LeavesEveryEngineStateTextAsItWas) {
   }
 }
 
+// ---- derived keys are cached (issue 12) ----------------------------------------------------
+
+// Of the eight HKDF calls of a registration, six derive "auth" and "seal" keys from long-term keys
+// (kd-protocol(7), "Key derivation"); an engine derives each once. The next registration costs
+// only the two "mac" derivations of its session key.
+TEST(DerivedKeys, ASecondRegistrationDerivesOnlyTheSessionKeysMacKey) {
+  for (Flow f : {Flow::proxied, Flow::direct}) {
+    SCOPED_TRACE(f == Flow::proxied ? "proxied" : "direct");
+    Engines e(f, false);
+    const auto first = kd::crypto::op_counts();
+    e.run([](Message&) {});
+    ASSERT_TRUE(e.errors.empty()) << e.errors.front();
+    EXPECT_EQ(kd::crypto::op_counts().hkdf - first.hkdf, 8u);
+    e.start();
+    const auto second = kd::crypto::op_counts();
+    e.run([](Message&) {});
+    ASSERT_TRUE(e.errors.empty()) << e.errors.front();
+    EXPECT_EQ(e.events.size(), 6u) << "both registrations complete";
+    EXPECT_EQ(kd::crypto::op_counts().hkdf - second.hkdf, 2u);
+  }
+}
+
+// The cache gives what kd-protocol(7) derives, for each suite and use apart, once per holder.
+TEST(DerivedKeys, EachHolderSuiteAndUseIsDerivedOnceAsDocumented) {
+  kd::crypto::DerivedKeys cache;
+  for (int round = 0; round < 2; ++round) {
+    const auto before = kd::crypto::op_counts();
+    for (const auto& s : kd::crypto::all_suites()) {
+      SCOPED_TRACE(std::string(s.name));
+      for (const auto& [id, key] : {std::pair{kIdc, &kTermKey}, std::pair{kProxy, &kProxyKey}}) {
+        auto auth = cache.get(id, *key, s, kd::crypto::KeyUse::auth);
+        auto seal = cache.get(id, *key, s, kd::crypto::KeyUse::seal);
+        EXPECT_EQ(kd::to_hex(auth), kd::to_hex(derive_by_hand(s, *key, "auth", s.hash_len).view()));
+        EXPECT_EQ(kd::to_hex(seal), kd::to_hex(derive_by_hand(s, *key, "seal", s.key_len).view()));
+      }
+    }
+    const auto calls = kd::crypto::op_counts().hkdf - before.hkdf - 3 * 2 * 2;  // less derive_by_hand's
+    EXPECT_EQ(calls, round == 0 ? 12u : 0u) << "round " << round;
+  }
+  EXPECT_EQ(cache.size(), 2u);
+}
+
+// A keystore changed in place (a service that reloads a key into the same object) is never
+// served from what the engine derived from the old key.
+TEST(DerivedKeys, AKeyChangedInPlaceIsDerivedAgain) {
+  kd::flow::Keystore keys;
+  add(keys, kIdc, Role::term, kTermKey);
+  add(keys, kProxy, Role::proxy, kProxyKey);
+  kd::engine::Settings set;
+  set.now = kNow;
+  set.self_id = kAuc;
+  auto auc = kd::engine::make_engine(Role::auc, keys, set, "");
+  ASSERT_TRUE(auc.ok());
+  Message s3;
+  s3.step = 3;
+  s3.flow = Flow::proxied;
+  s3.suite = "KD-AES128GCM-SHA256";
+  s3.IDc = kIdc;
+  s3.IDsp = kProxy;
+  const auto& suite = kd::crypto::default_suite();
+  for (const Bytes* key : {&kTermKey, &kSwitchKey, &kTermKey}) {
+    keys.entities.at(kIdc).key = Secret(*key);
+    auto o = (*auc)->feed_message(s3);
+    ASSERT_FALSE(o.error) << o.error->detail;
+    const Message& v = o.sent.at(0).message;
+    EXPECT_EQ(kd::to_hex(*v.Authenticator_c), kd::to_hex(authenticator_by_hand(suite, *key, *v.Rand, kIdc)));
+    kd::crypto::SealBinding b{Flow::proxied, kIdc, kProxy, *v.Rand, Role::term};
+    EXPECT_TRUE(kd::crypto::open_key(suite, *key, b, *v.EKc)) << "EKc is sealed under the key held now";
+  }
+}
+
 }  // namespace
