@@ -1,5 +1,7 @@
 #include "crypto/protocol.hpp"
 
+#include <stdexcept>
+
 namespace kd::crypto {
 
 Secret derive(const Suite& s, ByteView ikm, std::string_view label, std::size_t len) {
@@ -11,12 +13,38 @@ Secret derive(const Suite& s, ByteView ikm, std::string_view label, std::size_t 
   return hkdf(s.hash, ikm, salt, info, len);
 }
 
+Secret derive_key(const Suite& s, ByteView long_term_key, KeyUse use) {
+  if (use == KeyUse::auth) return derive(s, long_term_key, "auth", s.hash_len);
+  return derive(s, long_term_key, "seal", s.key_len);
+}
+
+ByteView DerivedKeys::get(std::string_view id, ByteView long_term_key, const Suite& s, KeyUse use) {
+  const auto suites = all_suites();
+  std::size_t suite_index = 0;
+  while (suite_index < suites.size() && &suites[suite_index] != &s) ++suite_index;
+  if (suite_index == suites.size()) throw std::logic_error("DerivedKeys: a suite outside the catalogue");
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) it = by_id_.emplace(std::string(id), Entry{}).first;
+  Entry& e = it->second;
+  if (e.derived.empty() || !ct_equal(e.long_term_key.view(), long_term_key)) {
+    e.long_term_key = Secret(long_term_key);
+    e.derived.clear();
+    e.derived.resize(2 * suites.size());
+  }
+  Secret& k = e.derived[2 * suite_index + (use == KeyUse::auth ? 0 : 1)];
+  if (k.empty()) k = derive_key(s, long_term_key, use);
+  return k.view();
+}
+
 Bytes authenticator(const Suite& s, ByteView long_term_key, ByteView rand, std::string_view idc) {
-  Secret k = derive(s, long_term_key, "auth", s.hash_len);
+  return authenticator_derived(s, derive_key(s, long_term_key, KeyUse::auth).view(), rand, idc);
+}
+
+Bytes authenticator_derived(const Suite& s, ByteView auth_key, ByteView rand, std::string_view idc) {
   Bytes input;
   put_lp16(input, rand);
   put_lp16(input, idc);
-  Bytes full = hmac(s.hash, k.view(), input);
+  Bytes full = hmac(s.hash, auth_key, input);
   full.resize(s.auth_len);
   return full;
 }
@@ -35,18 +63,28 @@ Bytes seal_aad(const Suite& s, const SealBinding& b) {
 
 Bytes seal_key(const Suite& s, ByteView long_term_key, const SealBinding& b, ByteView session_key,
                RandomSource& rng) {
-  Secret k = derive(s, long_term_key, "seal", s.key_len);
+  return seal_key_derived(s, derive_key(s, long_term_key, KeyUse::seal).view(), b, session_key, rng);
+}
+
+Bytes seal_key_derived(const Suite& s, ByteView seal_key, const SealBinding& b, ByteView session_key,
+                       RandomSource& rng) {
   Bytes out = rng.draw(Purpose::seal_nonce, kAeadNonceLen);
-  Bytes ct = gcm_seal(s.cipher, k.view(), out, seal_aad(s, b), session_key);
+  Bytes ct = gcm_seal(s.cipher, seal_key, out, seal_aad(s, b), session_key);
   put_bytes(out, ct);
   return out;
 }
 
 std::optional<Secret> open_key(const Suite& s, ByteView long_term_key, const SealBinding& b,
                                ByteView sealed) {
+  // The length is checked before the derivation, which a sealed key of the wrong size never costs.
   if (sealed.size() != kAeadNonceLen + s.key_len + kAeadTagLen) return std::nullopt;
-  Secret k = derive(s, long_term_key, "seal", s.key_len);
-  return gcm_open(s.cipher, k.view(), sealed.first(kAeadNonceLen), seal_aad(s, b),
+  return open_key_derived(s, derive_key(s, long_term_key, KeyUse::seal).view(), b, sealed);
+}
+
+std::optional<Secret> open_key_derived(const Suite& s, ByteView seal_key, const SealBinding& b,
+                                       ByteView sealed) {
+  if (sealed.size() != kAeadNonceLen + s.key_len + kAeadTagLen) return std::nullopt;
+  return gcm_open(s.cipher, seal_key, sealed.first(kAeadNonceLen), seal_aad(s, b),
                   sealed.subspan(kAeadNonceLen));
 }
 

@@ -1,5 +1,6 @@
 #include "engine/engine.hpp"
 
+#include "crypto/protocol.hpp"
 #include "crypto/suite.hpp"
 #include "json/event.hpp"
 #include "json/message.hpp"
@@ -16,29 +17,23 @@ struct Traits<flow::TermState> {
   static constexpr auto role = msg::Role::term;
   static constexpr auto decode = json::decode_term_state;
   static constexpr auto handle = flow::term_handle;
-  static constexpr bool in_place = false;
 };
 template <>
 struct Traits<flow::ProxyState> {
   static constexpr auto role = msg::Role::proxy;
   static constexpr auto decode = json::decode_proxy_state;
   static constexpr auto handle = flow::proxy_handle;
-  static constexpr bool in_place = false;
 };
 template <>
 struct Traits<flow::SwitchState> {  // no decode: the file also holds the edge's kept requests (build())
   static constexpr auto role = msg::Role::sw;
   static constexpr auto handle = flow::switch_handle;
-  static constexpr bool in_place = false;
 };
 template <>
 struct Traits<flow::AucState> {
   static constexpr auto role = msg::Role::auc;
   static constexpr auto decode = json::decode_auc_state;
   static constexpr auto handle = flow::auc_handle;
-  // auc_handle changes its state only when it accepts (roles.hpp), so it is handed the state itself:
-  // a copy per input costs time in proportion to the state, and n inputs n^2.
-  static constexpr bool in_place = true;
 };
 
 template <class State>
@@ -107,17 +102,17 @@ private:
     ctx.now = settings_.now;
     ctx.rng = rng.get();
     ctx.keys = &keys_;
+    ctx.derived = &derived_;
     ctx.policy = &settings_.policy;
     ctx.self_id = settings_.self_id;
     ctx.observed_source = settings_.observed_source;
-    State work;
-    if constexpr (!Traits<State>::in_place) work = state_;
-    flow::Output out = handle(Traits<State>::in_place ? state_ : work, ctx);
+    // Every role changes its state only when it accepts an input or counts its refusal
+    // (keep_state_on_error; roles.hpp), so it is handed the state itself: a copy per input costs
+    // time in proportion to the state, and n inputs n^2.
+    flow::Output out = handle(state_, ctx);
     for (auto& m : out.messages) o.sent.push_back({std::move(m), {}});
     o.events = std::move(out.events);
     if (out.error) fail(o, *out.error);
-    if constexpr (!Traits<State>::in_place)
-      if (!out.error || out.keep_state_on_error) state_ = std::move(work);
   }
 
   // Outcome::previous: what each message sent answers or forwards. The proxy answers and forwards
@@ -138,18 +133,30 @@ private:
         auto it = requests_.find(*m.IDc);
         if (msg::previous_step(msg::spec_of(m)) && it != requests_.end()) s.previous = it->second;
       }
-      // A request is kept as long as its registration is.
-      std::erase_if(requests_, [&](const auto& kv) { return !state_.regs.count(kv.first); });
+      // A request is kept as long as its registration is. Only the input's IDc can have lost its
+      // registration; the first input also drops any a loaded file kept without one (a walk over
+      // all of them per input made n inputs cost n^2).
+      if (swept_) {
+        if (!state_.regs.count(*in.IDc)) requests_.erase(*in.IDc);
+      } else {
+        std::erase_if(requests_, [&](const auto& kv) { return !state_.regs.count(kv.first); });
+        swept_ = true;
+      }
     }
   }
 
   void fail(Outcome& o, Error e) { o.error = std::move(e); }
 
   const flow::Keystore& keys_;
+  // What keys_'s entities derive, kept for the engine's life: a registration then costs two HKDF
+  // calls instead of eight. A service that reloads its keys builds a new engine (a new cache);
+  // a key changed in place is derived again (crypto::DerivedKeys).
+  crypto::DerivedKeys derived_;
   State state_, loaded_;
   // The switch's edge: by IDc, the request its answer will echo (kept in the state file, never
   // shown to the role). Empty for the other roles.
   json::KeptRequests requests_, saved_requests_;
+  bool swept_ = false;  // requests_ holds none without a registration
 };
 
 template <class State>

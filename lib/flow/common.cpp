@@ -24,6 +24,12 @@ Status check_recipient(const msg::Message& m, msg::Role self) {
   return Ok{};
 }
 
+ByteView entity_key(Context& ctx, const Entity& e, const msg::Suite& s, crypto::KeyUse use, Secret& scratch) {
+  if (ctx.derived) return ctx.derived->get(e.id, e.key.view(), s, use);
+  scratch = crypto::derive_key(s, e.key.view(), use);
+  return scratch.view();
+}
+
 const std::optional<std::string>& peer_of(const msg::Message& m) {
   return m.flow == msg::Flow::proxied ? m.IDsp : m.IDss;
 }
@@ -59,7 +65,7 @@ Result<msg::Message> start_template(const StartParams& p, std::uint64_t now) {
 Status edge_accept_register(EdgeExchange& ex, ReplayCache& seen, const msg::Message& m,
                             const Context& ctx) {
   if (auto st = check_timestamp(*m.TS1, ctx.now, ctx.policy->skew, "TS1"); !st) return st;
-  if (seen.seen(*m.N1)) return err(Code::replayed_nonce, "N1 of this request was seen before");
+  if (seen.seen(*m.N1, ctx.now)) return err(Code::replayed_nonce, "N1 of this request was seen before");
   seen.add(*m.N1, sat_add(*m.TS1, ctx.policy->skew));
   ex = EdgeExchange{};
   ex.suite = *m.suite;
@@ -85,24 +91,34 @@ msg::Message edge_challenge(EdgeExchange& ex, const msg::Message& m, const Bytes
 
 Status edge_accept_answer(EdgeExchange& ex, ReplayCache& seen, const msg::Message& m,
                           const Context& ctx) {
+  auto chosen = edge_check_answer(ex, seen, m, ctx);
+  if (!chosen) return chosen.error();
+  edge_take_answer(ex, seen, m, ctx, std::move(*chosen));
+  return Ok{};
+}
+
+Result<std::string> edge_check_answer(const EdgeExchange& ex, const ReplayCache& seen,
+                                      const msg::Message& m, const Context& ctx) {
   if (*m.suite != ex.suite) return err(Code::suite_mismatch, "the exchange uses " + ex.suite);
-  if (seen.seen(*m.N1)) return err(Code::replayed_nonce, "N1 of this re-registration was seen before");
+  if (seen.seen(*m.N1, ctx.now)) return err(Code::replayed_nonce, "N1 of this re-registration was seen before");
   if (ex.phase != EdgeExchange::Phase::awaiting_answer)
     return err(Code::unexpected_message, "no challenge is waiting for an answer from " + *m.IDc);
-  if (auto st = check_timestamp(*m.TS3, ctx.now, ctx.policy->skew, "TS3"); !st) return st;
+  if (auto st = check_timestamp(*m.TS3, ctx.now, ctx.policy->skew, "TS3"); !st) return st.error();
   if (!ex.n2 || *m.N2 != *ex.n2)
     return err(Code::nonce_mismatch, "N2 does not echo the challenge's N2");
   if (!ex.rand || *m.Rand != *ex.rand)
     return err(Code::unknown_challenge, "Rand is not the challenge sent to this terminal");
-  auto chosen = choose_mechanism(*m.SecMechList, *ctx.policy);
-  if (!chosen) return chosen.error();
+  return choose_mechanism(*m.SecMechList, *ctx.policy);
+}
+
+void edge_take_answer(EdgeExchange& ex, ReplayCache& seen, const msg::Message& m, const Context& ctx,
+                      std::string chosen) {
   seen.add(*m.N1, sat_add(*m.TS3, ctx.policy->skew));
   ex.term_n1 = *m.N1;
   ex.mechs = *m.SecMechList;
-  ex.chosen = *chosen;
+  ex.chosen = std::move(chosen);
   ex.ipc = ctx.observed_source.empty() ? *m.IPc : ctx.observed_source;
   ex.phase = EdgeExchange::Phase::awaiting_result;
-  return Ok{};
 }
 
 msg::Message edge_success(const EdgeExchange& ex, const msg::Message& m, const Bytes& ekc,

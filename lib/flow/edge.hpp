@@ -3,8 +3,17 @@
 #pragma once
 
 #include "flow/roles.hpp"
+#include "msg/suite.hpp"
+
+namespace kd::crypto {
+enum class KeyUse : std::uint8_t;
+}
 
 namespace kd::flow {
+
+// The "auth" or "seal" key that entity e's long-term key derives under suite s
+// (crypto::derive_key): from ctx.derived when the caller keeps one, else derived now into scratch.
+ByteView entity_key(Context& ctx, const Entity& e, const msg::Suite& s, crypto::KeyUse use, Secret& scratch);
 
 const std::optional<std::string>& peer_of(const msg::Message& m);
 void set_peer(msg::Message& m, std::string peer);
@@ -22,6 +31,12 @@ msg::Message edge_challenge(EdgeExchange& ex, const msg::Message& m, const Bytes
 // s7 / d5: the re-registration; checks freshness, nonces and the challenge, chooses the mechanism.
 Status edge_accept_answer(EdgeExchange& ex, ReplayCache& seen, const msg::Message& m,
                           const Context& ctx);
+// Its two halves, for a caller with checks of its own between them (the direct switch): the
+// checks, which change nothing and give the chosen mechanism; then what an accepted answer changes.
+Result<std::string> edge_check_answer(const EdgeExchange& ex, const ReplayCache& seen,
+                                      const msg::Message& m, const Context& ctx);
+void edge_take_answer(EdgeExchange& ex, ReplayCache& seen, const msg::Message& m, const Context& ctx,
+                      std::string chosen);
 // s10 / d6: the success response with the chosen mechanism, the echoed list and the MAC under K.
 msg::Message edge_success(const EdgeExchange& ex, const msg::Message& m, const Bytes& ekc,
                           const Secret& session_key, Context& ctx);

@@ -61,7 +61,8 @@ Output on_success(ProxyState& st, const msg::Message& m, Context& ctx) {  // s9
     return Output::fail(err(Code::unknown_identity, "no proxy key for " + ctx.self_id + " in the keystore"));
   const auto& suite = *crypto::find_suite(x.suite);
   crypto::SealBinding b{m.flow, *m.IDc, ctx.self_id, *x.rand, msg::Role::proxy};
-  auto k = crypto::open_key(suite, self->key.view(), b, *m.EKsp);
+  Secret scratch;
+  auto k = crypto::open_key_derived(suite, entity_key(ctx, *self, suite, crypto::KeyUse::seal, scratch), b, *m.EKsp);
   if (!k) return Output::fail(err(Code::bad_seal, "EKsp does not open under this proxy's key"));
 
   Output o;
@@ -77,13 +78,17 @@ Output proxy_handle(ProxyState& st, const msg::Message& m, Context& ctx) {
   if (auto s = check_recipient(m, msg::Role::proxy); !s) return Output::fail(s.error());
   if (*m.IDsp != ctx.self_id)
     return Output::fail(err(Code::identity_mismatch, "IDsp is " + *m.IDsp + ", this proxy is " + ctx.self_id));
-  if (st.pruned.due(ctx.now)) st.seen_n1.prune(ctx.now);
+  Output o;
   switch (m.step) {
-    case 1: return on_register(st, m, ctx);
-    case 5: return on_challenge(st, m, ctx);
-    case 7: return on_answer(st, m, ctx);
-    default: return on_success(st, m, ctx);  // 9
+    case 1: o = on_register(st, m, ctx); break;
+    case 5: o = on_challenge(st, m, ctx); break;
+    case 7: o = on_answer(st, m, ctx); break;
+    default: o = on_success(st, m, ctx); break;  // 9
   }
+  // Stale nonces go only once an input is accepted: a refusal leaves the state as it was (the
+  // checks treat a stale entry as absent, so pruning before or after them decides alike).
+  if (!o.error && st.pruned.due(ctx.now)) st.seen_n1.prune(ctx.now);
+  return o;
 }
 
 }  // namespace kd::flow

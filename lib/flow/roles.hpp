@@ -12,12 +12,19 @@
 #include "flow/state.hpp"
 #include "msg/message.hpp"
 
+namespace kd::crypto {
+class DerivedKeys;
+}
+
 namespace kd::flow {
 
 struct Context {
   std::uint64_t now = 0;
   RandomSource* rng = nullptr;
   const Keystore* keys = nullptr;
+  // What the entities of keys derive, kept by the caller across inputs (the engine holds one per
+  // role); null: every input derives afresh. It changes nothing a role sends, only its cost.
+  crypto::DerivedKeys* derived = nullptr;
   const Policy* policy = nullptr;
   std::string self_id;          // this role's identity (IDsp, IDss, AuC name)
   std::string observed_source;  // proxy: where the terminal's message came from (NAT), may be empty
@@ -36,7 +43,7 @@ struct Output {
   std::vector<Event> events;
   std::optional<Error> error;
   // With an error: true when the rejection itself changes state (a failed verification word is
-  // counted and its challenge retired); otherwise the caller must discard the state.
+  // counted and its challenge retired); otherwise the handler left its state as it was.
   bool keep_state_on_error = false;
 
   static Output fail(Error e) {
@@ -55,13 +62,13 @@ struct StartParams {
   std::string contact;
 };
 
-// Every handler expects a message that passed msg::validate().
+// Every handler expects a message that passed msg::validate(). Each changes st only when it accepts
+// m or counts its refusal (Output::keep_state_on_error): the engine hands it its state itself, with
+// no copy per input to fall back on.
 Output term_start(TermState& st, const StartParams& p, Context& ctx);
 Output term_handle(TermState& st, const msg::Message& m, Context& ctx);
 Output proxy_handle(ProxyState& st, const msg::Message& m, Context& ctx);
 Output switch_handle(SwitchState& st, const msg::Message& m, Context& ctx);
-// Unlike the other roles, the AuC changes st only when it accepts m (the engine does not copy its
-// state per input).
 Output auc_handle(AucState& st, const msg::Message& m, Context& ctx);
 
 // The message a start would send, without the nonce: the input that seeds --seed randomness for

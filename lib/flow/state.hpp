@@ -32,7 +32,12 @@ struct Keystore {
 // Nonces (hex) seen within the window, each kept until the timestamp it came with goes stale.
 struct ReplayCache {
   std::map<std::string, std::uint64_t> expiry;
-  bool seen(const Bytes& nonce) const { return expiry.count(to_hex(nonce)) != 0; }
+  // An entry that prune(now) would drop counts as not seen, so that a role can check an input
+  // before it prunes, and prune only once it accepts (a refusal changes nothing).
+  bool seen(const Bytes& nonce, std::uint64_t now) const {
+    auto it = expiry.find(to_hex(nonce));
+    return it != expiry.end() && it->second >= now;
+  }
   void add(const Bytes& nonce, std::uint64_t until) { expiry[to_hex(nonce)] = until; }
   void prune(std::uint64_t now) {
     std::erase_if(expiry, [now](const auto& kv) { return kv.second < now; });

@@ -7,6 +7,20 @@ namespace {
 
 bool proxied(const msg::Message& m) { return m.flow == msg::Flow::proxied; }
 
+// Every check reads the state as prune() would leave it (an expired entry counts as absent), and
+// prune() runs only once an input is taken: a refusal leaves the state as it was.
+bool rand_used(const SwitchState& st, const std::string& rand_hex, const Context& ctx) {
+  auto it = st.used_rands.find(rand_hex);
+  return it != st.used_rands.end() && sat_add(it->second, ctx.policy->skew) >= ctx.now;
+}
+
+void prune(SwitchState& st, const Context& ctx) {
+  if (!st.pruned.due(ctx.now)) return;
+  st.seen_n1.prune(ctx.now);
+  std::erase_if(st.used_rands, [&](const auto& kv) { return sat_add(kv.second, ctx.policy->skew) < ctx.now; });
+  std::erase_if(st.failures, [&](const auto& kv) { return kv.second.until < ctx.now; });
+}
+
 Result<SwitchRegistration*> find_reg(SwitchState& st, const msg::Message& m) {
   auto it = st.regs.find(*m.IDc);
   if (it == st.regs.end())
@@ -52,7 +66,7 @@ Output on_vector(SwitchState& st, const msg::Message& m, Context& ctx) {  // s4 
   SwitchRegistration& reg = **r;
   if (reg.challenge)
     return Output::fail(err(Code::unexpected_message, "a challenge for " + *m.IDc + " is already live"));
-  if (st.used_rands.count(to_hex(*m.Rand)))
+  if (rand_used(st, to_hex(*m.Rand), ctx))
     return Output::fail(err(Code::reused_challenge, "the AuC's Rand was already answered once"));
   Challenge c;
   c.rand = *m.Rand;
@@ -74,7 +88,7 @@ Output on_vector(SwitchState& st, const msg::Message& m, Context& ctx) {  // s4 
 
 Output on_answer(SwitchState& st, const msg::Message& m, Context& ctx) {  // s8 / d5
   const std::string rand_hex = to_hex(*m.Rand);
-  if (st.used_rands.count(rand_hex))
+  if (rand_used(st, rand_hex, ctx))
     return Output::fail(err(Code::reused_challenge, "this Rand was already answered"));
   auto r = find_reg(st, m);
   if (!r) return Output::fail(r.error());
@@ -84,21 +98,38 @@ Output on_answer(SwitchState& st, const msg::Message& m, Context& ctx) {  // s8 
   if (ctx.now > reg.challenge->expires)
     return Output::fail(err(Code::expired_challenge, "the challenge expired " +
                                                          std::to_string(ctx.now - reg.challenge->expires) + " s ago"));
+  std::string chosen;
   if (!proxied(m)) {
-    if (auto s = edge_accept_answer(reg.edge, st.seen_n1, m, ctx); !s) return Output::fail(s.error());
-  } else {
-    reg.ipc = *m.IPc;
+    auto c = edge_check_answer(reg.edge, st.seen_n1, m, ctx);
+    if (!c) return Output::fail(c.error());
+    chosen = std::move(*c);
+  }
+  const bool right = crypto::ct_equal(*m.Authenticator_c, reg.challenge->authenticator);
+  std::optional<Secret> k;  // direct flow: K, opened before anything changes
+  if (right && !proxied(m)) {
+    const Entity* self = ctx.keys->find(ctx.self_id);
+    if (!self || self->role != msg::Role::sw)
+      return Output::fail(err(Code::unknown_identity, "no switch key for " + ctx.self_id + " in the keystore"));
+    const auto& suite = *crypto::find_suite(reg.suite);
+    crypto::SealBinding b{m.flow, *m.IDc, ctx.self_id, reg.challenge->rand, msg::Role::sw};
+    Secret scratch;
+    k = crypto::open_key_derived(suite, entity_key(ctx, *self, suite, crypto::KeyUse::seal, scratch), b,
+                                 reg.challenge->ekpeer);
+    if (!k) return Output::fail(err(Code::bad_seal, "EKss does not open under this switch's key"));
   }
 
-  Challenge c = *reg.challenge;
+  // Taken (or, with a wrong word, counted): from here on the state changes.
+  if (!proxied(m)) edge_take_answer(reg.edge, st.seen_n1, m, ctx, std::move(chosen));
+  else reg.ipc = *m.IPc;
+  Challenge c = std::move(*reg.challenge);
   reg.challenge.reset();
   st.used_rands[rand_hex] = c.expires;
-  const auto& suite = *crypto::find_suite(reg.suite);
   Output o;
 
-  if (!crypto::ct_equal(*m.Authenticator_c, c.authenticator)) {
+  if (!right) {
     o.keep_state_on_error = true;  // the failed attempt counts, and its challenge is retired
     Failures& f = st.failures[*m.IDc];
+    if (f.until < ctx.now) f = Failures{};  // over: prune() would have dropped it
     f.count++;
     f.until = sat_add(ctx.now, ctx.policy->lockout);
     if (f.count >= ctx.policy->max_attempts) {
@@ -124,12 +155,6 @@ Output on_answer(SwitchState& st, const msg::Message& m, Context& ctx) {  // s8 
     out.EKsp = c.ekpeer;
     o.messages.push_back(std::move(out));
   } else {
-    const Entity* self = ctx.keys->find(ctx.self_id);
-    if (!self || self->role != msg::Role::sw)
-      return Output::fail(err(Code::unknown_identity, "no switch key for " + ctx.self_id + " in the keystore"));
-    crypto::SealBinding b{m.flow, *m.IDc, ctx.self_id, c.rand, msg::Role::sw};
-    auto k = crypto::open_key(suite, self->key.view(), b, c.ekpeer);
-    if (!k) return Output::fail(err(Code::bad_seal, "EKss does not open under this switch's key"));
     o.messages.push_back(edge_success(reg.edge, m, c.ekc, *k, ctx));
     o.events.push_back(key_established(o.messages.back(), reg.edge, std::move(*k)));
   }
@@ -142,17 +167,12 @@ Output on_answer(SwitchState& st, const msg::Message& m, Context& ctx) {  // s8 
 
 Output switch_handle(SwitchState& st, const msg::Message& m, Context& ctx) {
   if (auto s = check_recipient(m, msg::Role::sw); !s) return Output::fail(s.error());
-  if (st.pruned.due(ctx.now)) {
-    st.seen_n1.prune(ctx.now);
-    std::erase_if(st.used_rands, [&](const auto& kv) { return sat_add(kv.second, ctx.policy->skew) < ctx.now; });
-    std::erase_if(st.failures, [&](const auto& kv) { return kv.second.until < ctx.now; });
-  }
-  switch (msg::spec_of(m).from) {
-    case msg::Role::auc: return on_vector(st, m, ctx);
-    default:
-      if (m.step == (proxied(m) ? 2 : 1)) return on_register(st, m, ctx);
-      return on_answer(st, m, ctx);
-  }
+  Output o;
+  if (msg::spec_of(m).from == msg::Role::auc) o = on_vector(st, m, ctx);
+  else if (m.step == (proxied(m) ? 2 : 1)) o = on_register(st, m, ctx);
+  else o = on_answer(st, m, ctx);
+  if (!o.error || o.keep_state_on_error) prune(st, ctx);
+  return o;
 }
 
 }  // namespace kd::flow

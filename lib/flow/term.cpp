@@ -9,6 +9,12 @@ namespace {
 
 using Phase = TermRegistration::Phase;
 
+// Drops stale nonces; only once an input is accepted, so that a refusal leaves the state as it was
+// (the checks treat a stale entry as absent, so pruning before or after them decides alike).
+void prune(TermState& st, std::uint64_t now) {
+  if (st.pruned.due(now)) st.seen_n2.prune(now);
+}
+
 Result<const Entity*> own_key(const Context& ctx, const std::string& idc) {
   const Entity* e = ctx.keys->find(idc);
   if (!e || e->role != msg::Role::term)
@@ -30,7 +36,7 @@ Result<TermRegistration*> match(TermState& st, const msg::Message& m, const Cont
   if (*peer_of(m) != r.peer)
     return err(Code::identity_mismatch, "the registration of " + *m.IDc + " goes to " + r.peer);
   if (*m.suite != r.suite) return err(Code::suite_mismatch, "the registration uses " + r.suite);
-  if (st.seen_n2.seen(*m.N2)) return err(Code::replayed_nonce, "N2 was seen before");
+  if (st.seen_n2.seen(*m.N2, ctx.now)) return err(Code::replayed_nonce, "N2 was seen before");
   if (!success && r.phase == Phase::registered)
     return err(Code::unexpected_message, *m.IDc + " is already registered");
   if (success && r.phase != Phase::awaiting_result)
@@ -53,7 +59,9 @@ Output on_challenge(TermState& st, const msg::Message& m, Context& ctx) {
   out.N2 = m.N2;
   out.TS3 = ctx.now;
   out.Rand = m.Rand;
-  out.Authenticator_c = crypto::authenticator(suite, (*key)->key.view(), *m.Rand, *m.IDc);
+  Secret scratch;
+  out.Authenticator_c = crypto::authenticator_derived(
+      suite, entity_key(ctx, **key, suite, crypto::KeyUse::auth, scratch), *m.Rand, *m.IDc);
   out.SecMechList = reg.mechs;
   out.IPc = reg.contact;
 
@@ -77,7 +85,8 @@ Output on_success(TermState& st, const msg::Message& m, Context& ctx) {
   const auto& suite = *crypto::find_suite(reg.suite);
 
   crypto::SealBinding b{m.flow, *m.IDc, reg.peer, *reg.rand, msg::Role::term};
-  auto k = crypto::open_key(suite, (*key)->key.view(), b, *m.EKc);
+  Secret scratch;
+  auto k = crypto::open_key_derived(suite, entity_key(ctx, **key, suite, crypto::KeyUse::seal, scratch), b, *m.EKc);
   if (!k) return Output::fail(err(Code::bad_seal, "EKc does not open under this terminal's key"));
   if (!crypto::ct_equal(crypto::message_mac(suite, k->view(), m), *m.MAC))
     return Output::fail(err(Code::bad_mac, "the MAC over the success response does not verify"));
@@ -116,7 +125,7 @@ Output term_start(TermState& st, const StartParams& p, Context& ctx) {
   reg.mechs = p.mechs;
   reg.n1 = *out.N1;
   st.regs[p.idc] = std::move(reg);
-  if (st.pruned.due(ctx.now)) st.seen_n2.prune(ctx.now);
+  prune(st, ctx.now);
   Output o;
   o.messages.push_back(std::move(out));
   return o;
@@ -124,9 +133,10 @@ Output term_start(TermState& st, const StartParams& p, Context& ctx) {
 
 Output term_handle(TermState& st, const msg::Message& m, Context& ctx) {
   if (auto s = check_recipient(m, msg::Role::term); !s) return Output::fail(s.error());
-  if (st.pruned.due(ctx.now)) st.seen_n2.prune(ctx.now);
-  if (m.SecMechReq) return on_challenge(st, m, ctx);  // s6 / d4
-  return on_success(st, m, ctx);                       // s10 / d6
+  Output o = m.SecMechReq ? on_challenge(st, m, ctx)  // s6 / d4
+                          : on_success(st, m, ctx);   // s10 / d6
+  if (!o.error) prune(st, ctx.now);
+  return o;
 }
 
 }  // namespace kd::flow

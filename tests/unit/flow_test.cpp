@@ -1094,7 +1094,10 @@ struct Engines {
   std::deque<std::string> lines;
   std::vector<std::string> events, errors, seen;
 
-  explicit Engines(Flow flow) {
+  Flow flow;
+
+  // seeded false: the operating system's randomness, which calls no primitive the op counters see.
+  explicit Engines(Flow f, bool seeded = true) : flow(f) {
     add(term_keys, kIdc, Role::term, kTermKey);
     add(proxy_keys, kProxy, Role::proxy, kProxyKey);
     add(switch_keys, kSwitch, Role::sw, kSwitchKey);
@@ -1103,7 +1106,7 @@ struct Engines {
     add(auc_keys, kSwitch, Role::sw, kSwitchKey);
     auto make = [&](Role r, const kd::flow::Keystore& ks, const std::string& id) {
       kd::engine::Settings s;
-      s.seed = kSeed;  // every process of a run may be given the same seed
+      if (seeded) s.seed = kSeed;  // every process of a run may be given the same seed
       s.now = kNow;
       s.self_id = id;
       auto e = kd::engine::make_engine(r, ks, s, "");
@@ -1114,6 +1117,10 @@ struct Engines {
     make(Role::proxy, proxy_keys, kProxy);
     make(Role::sw, switch_keys, kSwitch);
     make(Role::auc, auc_keys, kAuc);
+    start();
+  }
+
+  void start() {
     kd::flow::StartParams p;
     p.idc = kIdc;
     if (flow == Flow::proxied) p.via = kProxy;
@@ -1326,6 +1333,161 @@ TEST(AucBound, ARefusedInputLeavesTheStateAsItWasEvenWhenChallengesExpired) {
   auto o = same.report(kIdc, rand);
   ASSERT_TRUE(o.error);
   EXPECT_EQ(kd::code_name(o.error->code), "reused_challenge");
+}
+
+
+// ---- every role is handed its state itself: a refusal changes nothing (issue 12) ----------
+
+// The engine copies no state per input (a copy costs time in proportion to the state, n inputs
+// n^2), so each handler must leave its state as it was when it refuses, even at a time entries
+// of its replay caches have expired: dropping them is a change too.
+TEST(RefusedInput, LeavesEveryRoleStateAsItWasAfterEntriesExpired) {
+  for (Flow f : {Flow::proxied, Flow::direct}) {
+    SCOPED_TRACE(f == Flow::proxied ? "proxied" : "direct");
+    Net net(kd::crypto::default_suite(), f);
+    net.start();
+    net.run_all();
+    ASSERT_NE(net.event("registered"), nullptr);
+    ASSERT_FALSE(net.term.seen_n2.expiry.empty());
+    ASSERT_FALSE(net.sw.used_rands.empty());
+    ASSERT_FALSE((f == Flow::proxied ? net.proxy.seen_n1 : net.sw.seen_n1).expiry.empty());
+    for (Role r : {Role::term, Role::proxy, Role::sw}) net.clock[r] = kNow + 100000;
+    int refused = 0;
+    for (const auto& [step, m] : net.last) {
+      if (kd::msg::spec_of(m).to == Role::auc) continue;
+      SCOPED_TRACE(step);
+      Net probe = net;
+      Output o = probe.deliver(m);
+      if (!o.error) continue;  // the switch takes s2 again: it trusts the proxy's timestamp check
+      ++refused;
+      EXPECT_FALSE(o.keep_state_on_error);
+      EXPECT_EQ(probe.term, net.term);
+      EXPECT_EQ(probe.proxy, net.proxy);
+      EXPECT_EQ(probe.sw, net.sw);
+    }
+    EXPECT_GE(refused, f == Flow::proxied ? 8 : 5);
+  }
+}
+
+// In the direct flow the switch opens EKss only after it has checked the answer: when that
+// fails, nothing of the answer's checks may stay behind (nonce, challenge, used Rand).
+TEST(RefusedInput, DirectSwitchThatCannotOpenEKssChangesNothing) {
+  Net net(kd::crypto::default_suite(), Flow::direct);
+  net.start();
+  Message d5 = net.take("d5");
+  add(net.switch_keys, kSwitch, Role::sw, kProxyKey);  // not the key the AuC sealed K for
+  auto before = net.sw;
+  EXPECT_REJECTED(net.deliver(d5), Code::bad_seal);
+  EXPECT_EQ(net.sw, before);
+  add(net.switch_keys, kSwitch, Role::sw, kSwitchKey);
+  EXPECT_FALSE(net.deliver(d5).error) << "the same answer, once the switch holds its key";
+}
+
+// The same through the engines, as the tools run them, for each role: a refused input leaves
+// state_text() byte for byte as it was and changed() false, after a reload and a long pause.
+TEST(RefusedInput, LeavesEveryEngineStateTextAsItWas) {
+  for (Flow f : {Flow::proxied, Flow::direct}) {
+    SCOPED_TRACE(f == Flow::proxied ? "proxied" : "direct");
+    Engines e(f, false);
+    e.run([](Message&) {});
+    ASSERT_TRUE(e.errors.empty()) << e.errors.front();
+    for (const auto& [role, engine] : e.by_role) {
+      if (f == Flow::direct && role == "proxy") continue;
+      SCOPED_TRACE(role);
+      const std::string text = engine->state_text();
+      const kd::flow::Keystore& keys = role == "term" ? e.term_keys : role == "proxy" ? e.proxy_keys
+                                     : role == "switch" ? e.switch_keys : e.auc_keys;
+      kd::engine::Settings set;
+      set.now = kNow + 100000;
+      set.self_id = role == "term" ? "" : role == "proxy" ? kProxy : role == "switch" ? kSwitch : kAuc;
+      const Role r = role == "term" ? Role::term : role == "proxy" ? Role::proxy : role == "switch" ? Role::sw : Role::auc;
+      int refused = 0;
+      for (const auto& line : e.seen) {
+        auto m = kd::json::decode_message(line);
+        ASSERT_TRUE(m.ok());
+        if (kd::msg::spec_of(*m).to != r) continue;
+        auto later = kd::engine::make_engine(r, keys, set, text);  // each message alone
+        ASSERT_TRUE(later.ok());
+        auto o = (*later)->feed_message(*m);
+        if (!o.error) continue;
+        ++refused;
+        EXPECT_FALSE((*later)->changed()) << line;
+        EXPECT_EQ((*later)->state_text(), text) << line;
+      }
+      EXPECT_GE(refused, 1);
+    }
+  }
+}
+
+// ---- derived keys are cached (issue 12) ----------------------------------------------------
+
+// Of the eight HKDF calls of a registration, six derive "auth" and "seal" keys from long-term keys
+// (kd-protocol(7), "Key derivation"); an engine derives each once. The next registration costs
+// only the two "mac" derivations of its session key.
+TEST(DerivedKeys, ASecondRegistrationDerivesOnlyTheSessionKeysMacKey) {
+  for (Flow f : {Flow::proxied, Flow::direct}) {
+    SCOPED_TRACE(f == Flow::proxied ? "proxied" : "direct");
+    Engines e(f, false);
+    const auto first = kd::crypto::op_counts();
+    e.run([](Message&) {});
+    ASSERT_TRUE(e.errors.empty()) << e.errors.front();
+    EXPECT_EQ(kd::crypto::op_counts().hkdf - first.hkdf, 8u);
+    e.start();
+    const auto second = kd::crypto::op_counts();
+    e.run([](Message&) {});
+    ASSERT_TRUE(e.errors.empty()) << e.errors.front();
+    EXPECT_EQ(e.events.size(), 6u) << "both registrations complete";
+    EXPECT_EQ(kd::crypto::op_counts().hkdf - second.hkdf, 2u);
+  }
+}
+
+// The cache gives what kd-protocol(7) derives, for each suite and use apart, once per holder.
+TEST(DerivedKeys, EachHolderSuiteAndUseIsDerivedOnceAsDocumented) {
+  kd::crypto::DerivedKeys cache;
+  for (int round = 0; round < 2; ++round) {
+    const auto before = kd::crypto::op_counts();
+    for (const auto& s : kd::crypto::all_suites()) {
+      SCOPED_TRACE(std::string(s.name));
+      for (const auto& [id, key] : {std::pair{kIdc, &kTermKey}, std::pair{kProxy, &kProxyKey}}) {
+        auto auth = cache.get(id, *key, s, kd::crypto::KeyUse::auth);
+        auto seal = cache.get(id, *key, s, kd::crypto::KeyUse::seal);
+        EXPECT_EQ(kd::to_hex(auth), kd::to_hex(derive_by_hand(s, *key, "auth", s.hash_len).view()));
+        EXPECT_EQ(kd::to_hex(seal), kd::to_hex(derive_by_hand(s, *key, "seal", s.key_len).view()));
+      }
+    }
+    const auto calls = kd::crypto::op_counts().hkdf - before.hkdf - 3 * 2 * 2;  // less derive_by_hand's
+    EXPECT_EQ(calls, round == 0 ? 12u : 0u) << "round " << round;
+  }
+  EXPECT_EQ(cache.size(), 2u);
+}
+
+// A keystore changed in place (a service that reloads a key into the same object) is never
+// served from what the engine derived from the old key.
+TEST(DerivedKeys, AKeyChangedInPlaceIsDerivedAgain) {
+  kd::flow::Keystore keys;
+  add(keys, kIdc, Role::term, kTermKey);
+  add(keys, kProxy, Role::proxy, kProxyKey);
+  kd::engine::Settings set;
+  set.now = kNow;
+  set.self_id = kAuc;
+  auto auc = kd::engine::make_engine(Role::auc, keys, set, "");
+  ASSERT_TRUE(auc.ok());
+  Message s3;
+  s3.step = 3;
+  s3.flow = Flow::proxied;
+  s3.suite = "KD-AES128GCM-SHA256";
+  s3.IDc = kIdc;
+  s3.IDsp = kProxy;
+  const auto& suite = kd::crypto::default_suite();
+  for (const Bytes* key : {&kTermKey, &kSwitchKey, &kTermKey}) {
+    keys.entities.at(kIdc).key = Secret(*key);
+    auto o = (*auc)->feed_message(s3);
+    ASSERT_FALSE(o.error) << o.error->detail;
+    const Message& v = o.sent.at(0).message;
+    EXPECT_EQ(kd::to_hex(*v.Authenticator_c), kd::to_hex(authenticator_by_hand(suite, *key, *v.Rand, kIdc)));
+    kd::crypto::SealBinding b{Flow::proxied, kIdc, kProxy, *v.Rand, Role::term};
+    EXPECT_TRUE(kd::crypto::open_key(suite, *key, b, *v.EKc)) << "EKc is sealed under the key held now";
+  }
 }
 
 }  // namespace
