@@ -100,6 +100,26 @@ void write_file_atomic(const std::string& path, const std::string& data) {
   }
 }
 
+int open_append(const std::string& path, std::string_view what) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd >= 0) return fd;
+  if (errno == ELOOP) throw IoError{label(what, path) + " is a symbolic link: name the file itself"};
+  throw sys_error("cannot open", label(what, path));
+}
+
+void append_synced(int fd, std::string_view data, const std::string& path, std::string_view what) {
+  std::size_t off = 0;
+  while (off < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw sys_error("cannot write", label(what, path));
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  if (::fdatasync(fd) != 0) throw sys_error("cannot sync", label(what, path));
+}
+
 bool readable_by_others(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return false;

@@ -19,6 +19,11 @@ void check_readable(const std::string& path, std::string_view what);
 // Writes to a temporary file beside path (mode 0600), fsyncs it, renames it over path and fsyncs
 // the directory: a reader sees the old file or the new one, never a mixture.
 void write_file_atomic(const std::string& path, const std::string& data);
+// Opens path for appending (created mode 0600 when absent; a symbolic link is refused); the caller
+// closes the descriptor. Throws IoError naming the file as "WHAT PATH".
+int open_append(const std::string& path, std::string_view what);
+// Appends data to fd and fsyncs it before returning: the bytes are on disk. Throws IoError.
+void append_synced(int fd, std::string_view data, const std::string& path, std::string_view what);
 // True when the file's mode grants any permission to group or others.
 bool readable_by_others(const std::string& path);
 // When the file's mode grants anything to group or others, one line on standard error:

@@ -1,13 +1,17 @@
 #include "cli/serve.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <ctime>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <optional>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/io.hpp"
+#include "cli/journal.hpp"
 #include "cli/tools.hpp"
 #include "engine/engine.hpp"
 #include "json/event.hpp"
@@ -82,6 +86,7 @@ public:
 
   // Binds every --listen endpoint and prints its "listening" line.
   void listen(const std::vector<std::string>& endpoints) {
+    listeners_.clear();
     std::vector<net::Endpoint> eps;
     for (const auto& text : endpoints) eps.push_back(endpoint_of("--listen", text));
     for (const auto& e : eps) {
@@ -90,6 +95,7 @@ public:
       net::SocketId id = 0;
       net::Address bound;
       if (auto why = loop_.listen(e, id, bound)) throw IoError{*why};
+      listeners_.push_back(id);
       std::cout << R"({"event":"listening","role":")" << msg::role_name(ctx_.role) << R"(","binding":")"
                 << wire::binding_name(ctx_.wire.binding) << R"(","addr":")" << net::to_string(bound) << "\"}\n";
     }
@@ -104,7 +110,15 @@ public:
     commit();
   }
 
+  // serve with --state: the response cache is kept in STATE.journal (kd-live(7), DURABILITY). Reads
+  // it now, before any socket is bound, so that a journal refused leaves everything as it was.
+  void open_journal() {
+    if (ctx_.state_path.empty()) return;
+    journal_ = std::make_unique<ResponseJournal>(ctx_.state_path, ctx_.tool);
+  }
+
   int run() {
+    if (journal_) restore_journal();
     // SIGINT or SIGTERM ends a service (status 0) or a registration without its answer.
     if (!result_) loop_.run(*this, kBatch);
     commit();  // what the last batch changed is already saved; a failure to save ends with status 3
@@ -201,7 +215,8 @@ private:
 
   // The state first, then what depends on it: datagrams, then lines.
   void commit() {
-    if (ctx_.engine.changed()) ctx_.save();
+    if (journal_) commit_journaled();
+    else if (ctx_.engine.changed()) ctx_.save();
     for (const auto& o : outbox_)
       if (auto why = loop_.send(o.socket, o.to, o.bytes)) std::cerr << ctx_.tool << ": note: " << printable(*why) << "\n";
     outbox_.clear();
@@ -210,6 +225,52 @@ private:
       out_.clear();
     }
     if (result_) loop_.stop();
+  }
+
+  static std::uint64_t unix_ms() {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  }
+
+  // The journal's batch (the answers given, the state's digest), then the state, each synced:
+  // a batch whose state save did not happen is dropped at reload (net/journal.hpp), so no answer
+  // is ever reloaded without the state change it depends on.
+  void commit_journaled() {
+    auto answered = server_.take_answered();
+    const bool changed = ctx_.engine.changed();
+    if (answered.empty() && !changed) return;
+    const std::uint64_t mono = net::Loop::now_ms(), wall = unix_ms();
+    for (auto& a : answered) a.expires_ms = wall + (a.expires_ms > mono ? a.expires_ms - mono : 0);
+    std::string text;
+    if (changed) text = ctx_.engine.state_text();
+    journal_->append(answered, changed ? &text : nullptr);
+    if (changed) {
+      write_file_atomic(ctx_.state_path, text);
+      ctx_.engine.mark_saved();
+    }
+    if (journal_->compacting()) rewrite_journal(mono, wall);
+  }
+
+  // The cache as it is, in place of the journal (expiry in Unix time).
+  void rewrite_journal(std::uint64_t mono, std::uint64_t wall) {
+    auto live = server_.answered(mono);
+    for (auto& a : live) a.expires_ms = wall + (a.expires_ms - mono);
+    journal_->rewrite(live);
+  }
+
+  // The answers of the journal back in the cache: those not expired, on a socket this service
+  // listens on (the same --listen, in the same order); then the journal is rewritten with them.
+  void restore_journal() {
+    const std::uint64_t mono = net::Loop::now_ms(), wall = unix_ms();
+    for (auto& a : journal_->take_loaded()) {
+      if (a.expires_ms <= wall || std::find(listeners_.begin(), listeners_.end(), a.socket) == listeners_.end())
+        continue;
+      a.expires_ms = mono + (a.expires_ms - wall);
+      server_.restore(std::move(a));
+    }
+    server_.expire(mono);
+    rewrite_journal(mono, wall);
+    server_.record_answers(true);
   }
 
   void finish(int status) {
@@ -402,6 +463,8 @@ private:
   net::Loop loop_;
   net::ServerTransactions server_;
   net::ClientTransactions client_;
+  std::vector<net::SocketId> listeners_;
+  std::unique_ptr<ResponseJournal> journal_;
   std::map<std::string, Peer> peers_;
   std::multimap<std::uint8_t, std::string> radius_waiting_;  // RADIUS requests by Identifier
   std::vector<net::Outgoing> outbox_;
@@ -438,6 +501,7 @@ void check_live_command_line(std::string_view subcommand, const std::string& inp
 
 int serve(const LiveOptions& o, LiveContext& ctx) {
   Live live(o, ctx, false);
+  live.open_journal();
   live.listen(o.listen);
   return live.run();
 }

@@ -44,6 +44,7 @@ struct LiveContext {
   bool show_key = false;
   bool fixed_clock = false;     // --now: the roles' clock stays where it was set
   std::function<void()> save;   // makes the role's state durable (the tools' atomic save)
+  std::string state_path;       // --state; serve keeps its response journal beside it
 };
 
 // Exit statuses of kd-term register besides the tools' own (kd-term(1)).

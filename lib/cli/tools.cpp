@@ -293,7 +293,7 @@ CLI::App* add_serve(CLI::App& app, LiveOptions& o) {
 }
 
 int run_serve(Common& c, Session& s, msg::Role role, const LiveOptions& o) {
-  LiveContext ctx{c.tool, role, s.engine(), c.wire, c.show_key, c.now.has_value(), [&s] { s.commit(); }};
+  LiveContext ctx{c.tool, role, s.engine(), c.wire, c.show_key, c.now.has_value(), [&s] { s.commit(); }, c.state_path};
   return serve(o, ctx);
 }
 
@@ -418,7 +418,7 @@ int term_main(int argc, char** argv) {
     if (!list) throw UsageError("--mechs: " + list.error().detail);
     sp.mechs = *list;
     if (*reg) {
-      LiveContext ctx{c.tool, msg::Role::term, s.engine(), c.wire, c.show_key, c.now.has_value(), [&s] { s.commit(); }};
+      LiveContext ctx{c.tool, msg::Role::term, s.engine(), c.wire, c.show_key, c.now.has_value(), [&s] { s.commit(); }, c.state_path};
       return register_once(live, ctx, sp);
     }
     s.print(s.engine().start(sp));

@@ -73,7 +73,33 @@ std::optional<Outgoing> ServerTransactions::settle(Map::iterator it, Bytes respo
   held_ -= e.response.size();
   e.response = std::move(response);
   set_expiry(it, now_ms + keep_ms);
+  if (recording_)
+    answered_.push_back(Answered{it->first.from, Bytes(it->first.request.begin(), it->first.request.end()), e.socket,
+                                 e.response, now_ms + keep_ms});
   return Outgoing{e.socket, it->first.from, e.response};
+}
+
+std::vector<Answered> ServerTransactions::answered(std::uint64_t now_ms) const {
+  std::vector<Answered> out;
+  for (auto t = by_expiry_.lower_bound(now_ms + 1); t != by_expiry_.end(); ++t) {
+    const Key& k = *t->second;
+    const Entry& e = entries_.find(k)->second;
+    if (e.answered) out.push_back(Answered{k.from, Bytes(k.request.begin(), k.request.end()), e.socket, e.response, t->first});
+  }
+  return out;
+}
+
+void ServerTransactions::restore(Answered a) {
+  Key k{a.from, std::string(a.request.begin(), a.request.end())};
+  if (auto old = entries_.find(k); old != entries_.end()) erase(old);
+  while (!entries_.empty() && entries_.size() >= max_) erase(entries_.find(*by_expiry_.begin()->second));
+  auto [it, _] = entries_.emplace(std::move(k), Entry{});
+  it->second.expiry = by_expiry_.end();
+  it->second.socket = a.socket;
+  it->second.answered = true;
+  held_ += it->first.request.size() + a.response.size();
+  it->second.response = std::move(a.response);
+  set_expiry(it, a.expires_ms);
 }
 
 std::optional<Outgoing> ServerTransactions::answer(std::string_view name, Bytes response, std::uint64_t now_ms,

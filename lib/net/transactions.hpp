@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/bytes.hpp"
@@ -33,6 +34,15 @@ struct Outgoing {
   SocketId socket = 0;
   Address to;
   Bytes bytes;
+};
+
+// An answered server transaction, as the response journal keeps it (kd-live(7), DURABILITY).
+struct Answered {
+  Address from;
+  Bytes request;
+  SocketId socket = 0;
+  Bytes response;
+  std::uint64_t expires_ms = 0;  // in the transactions' time (the journal's file: Unix time)
 };
 
 class ServerTransactions {
@@ -64,6 +74,16 @@ public:
   // Bytes held by the cache (requests, responses, names), for kd-live(7)'s memory figures.
   std::size_t bytes_held() const noexcept { return held_; }
 
+  // Persistence (the response journal): with record_answers(true), each answer given is also kept
+  // for take_answered(), which hands over those given since its last call.
+  void record_answers(bool on) { recording_ = on; }
+  std::vector<Answered> take_answered() { return std::exchange(answered_, {}); }
+  // Every answered transaction not expired by now_ms (the journal's compaction).
+  std::vector<Answered> answered(std::uint64_t now_ms) const;
+  // An answered transaction from the journal, kept until expires_ms; the bound holds as in open().
+  // It replaces a transaction of the same request from the same address (a later batch's answer).
+  void restore(Answered a);
+
 private:
   struct Key {
     Address from;
@@ -86,6 +106,8 @@ private:
   std::optional<Outgoing> settle(Map::iterator it, Bytes response, std::uint64_t now_ms, std::uint64_t keep_ms);
 
   std::size_t max_, held_ = 0;
+  bool recording_ = false;
+  std::vector<Answered> answered_;
   Map entries_;
   std::multimap<std::uint64_t, const Key*> by_expiry_;
   std::unordered_map<std::string, const Key*> named_;

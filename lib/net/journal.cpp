@@ -1,0 +1,171 @@
+#include "net/journal.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace kd::net {
+
+namespace {
+
+constexpr std::array<std::uint32_t, 256> kCrcTable = [] {
+  std::array<std::uint32_t, 256> t{};
+  for (std::uint32_t i = 0; i < 256; ++i) {
+    std::uint32_t c = i;
+    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    t[i] = c;
+  }
+  return t;
+}();
+
+// A record no larger than this is believed; a larger length is damage (a UDP datagram is < 64 KiB).
+constexpr std::uint32_t kMaxRecord = 1u << 20;
+constexpr std::size_t kRecordHeader = 8;
+
+void put(std::string& out, std::uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void put_bytes(std::string& out, ByteView b) {
+  put(out, b.size(), 4);
+  out.append(reinterpret_cast<const char*>(b.data()), b.size());
+}
+
+void put_record(std::string& out, const std::string& payload) {
+  put(out, payload.size(), 4);
+  put(out, crc32(ByteView(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size())), 4);
+  out += payload;
+}
+
+// Reads big-endian fields from a payload; any read past its end makes ok false.
+struct Reader {
+  std::string_view s;
+  std::size_t pos = 0;
+  bool ok = true;
+  std::uint64_t num(int bytes) {
+    if (!ok || s.size() - pos < static_cast<std::size_t>(bytes)) return ok = false, 0;
+    std::uint64_t v = 0;
+    for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<std::uint8_t>(s[pos++]);
+    return v;
+  }
+  Bytes bytes(std::size_t n) {
+    if (!ok || s.size() - pos < n) return ok = false, Bytes{};
+    Bytes b(s.begin() + static_cast<std::ptrdiff_t>(pos), s.begin() + static_cast<std::ptrdiff_t>(pos + n));
+    pos += n;
+    return b;
+  }
+  Bytes counted() { return bytes(num(4)); }
+};
+
+bool parse_answer(std::string_view payload, Answered& a) {
+  Reader r{payload, 1};
+  a.expires_ms = r.num(8);
+  a.socket = static_cast<SocketId>(r.num(4));
+  const auto family = r.num(1);
+  const Bytes ip = r.bytes(16);
+  a.from.port = static_cast<std::uint16_t>(r.num(2));
+  a.request = r.counted();
+  a.response = r.counted();
+  if (!r.ok || r.pos != payload.size() || (family != 4 && family != 6)) return false;
+  a.from.v6 = family == 6;
+  std::copy(ip.begin(), ip.end(), a.from.ip.begin());
+  return true;
+}
+
+bool all_zero(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c == 0; });
+}
+
+}  // namespace
+
+std::uint32_t crc32(ByteView data) {
+  std::uint32_t c = 0xFFFFFFFFu;
+  for (const auto b : data) c = kCrcTable[(c ^ b) & 0xff] ^ (c >> 8);
+  return c ^ 0xFFFFFFFFu;
+}
+
+void encode_batch(std::string& out, const std::vector<Answered>& answers, ByteView state_digest) {
+  std::string p;
+  for (const auto& a : answers) {
+    p.assign(1, 'A');
+    put(p, a.expires_ms, 8);
+    put(p, a.socket, 4);
+    put(p, a.from.v6 ? 6 : 4, 1);
+    p.append(reinterpret_cast<const char*>(a.from.ip.data()), a.from.ip.size());
+    put(p, a.from.port, 2);
+    put_bytes(p, a.request);
+    put_bytes(p, a.response);
+    put_record(out, p);
+  }
+  p.assign(1, 'C');
+  put(p, state_digest.size(), 1);
+  p.append(reinterpret_cast<const char*>(state_digest.data()), state_digest.size());
+  put_record(out, p);
+}
+
+std::optional<std::string> decode_journal(std::string_view text, ByteView state_digest, JournalContents& out) {
+  out = JournalContents{};
+  if (text.empty()) return std::nullopt;
+  if (!text.starts_with(kJournalMagic))
+    return std::string("not a kd journal (it does not begin with KDJRNL1)");
+  struct Batch {
+    std::vector<Answered> answers;
+    Bytes digest;
+  };
+  std::vector<Batch> batches;
+  Batch open;
+  std::size_t pos = kJournalMagic.size();
+  while (pos < text.size()) {
+    const std::string_view rest = text.substr(pos);
+    std::string why;
+    std::size_t len = 0;
+    if (rest.size() < kRecordHeader) why = "a record header cut short";
+    else {
+      Reader h{rest};
+      len = h.num(4);
+      const auto crc = static_cast<std::uint32_t>(h.num(4));
+      const std::string_view payload = rest.substr(kRecordHeader, std::min<std::size_t>(len, rest.size() - kRecordHeader));
+      if (len == 0 || len > kMaxRecord) why = "a record length of " + std::to_string(len);
+      else if (payload.size() < len) why = "a record cut short";
+      else if (crc32(ByteView(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size())) != crc)
+        why = "a record that fails its checksum";
+      else if (payload[0] == 'A') {
+        Answered a;
+        if (parse_answer(payload, a)) open.answers.push_back(std::move(a));
+        else why = "an answer record that does not parse";
+      } else if (payload[0] == 'C' && payload.size() >= 2 &&
+                 payload.size() == std::size_t{2} + static_cast<std::uint8_t>(payload[1])) {
+        Reader r{payload, 2};
+        open.digest = r.bytes(payload.size() - 2);
+        batches.push_back(std::move(open));
+        open = Batch{};
+      } else
+        why = "a record of no known kind";
+    }
+    if (why.empty()) {
+      pos += kRecordHeader + len;
+      continue;
+    }
+    // The last record, or zeros to the end: a write the crash cut short.
+    if (rest.size() <= kRecordHeader + len || all_zero(rest)) {
+      out.torn_at = pos;
+      break;
+    }
+    return "damaged at byte " + std::to_string(pos) + ": " + why + ", with records after it";
+  }
+  // The answers of a batch with no commit record were never sent: dropped.
+  std::size_t keep = batches.size();
+  while (keep > 0 && !std::equal(batches[keep - 1].digest.begin(), batches[keep - 1].digest.end(),
+                                 state_digest.begin(), state_digest.end()))
+    --keep;
+  if (keep == 0 && !batches.empty()) {
+    out.state_matched = false;
+    out.batches_dropped = batches.size();
+    return std::nullopt;
+  }
+  out.batches_kept = keep;
+  out.batches_dropped = batches.size() - keep;
+  for (std::size_t i = 0; i < keep; ++i)
+    for (auto& a : batches[i].answers) out.answers.push_back(std::move(a));
+  return std::nullopt;
+}
+
+}  // namespace kd::net
