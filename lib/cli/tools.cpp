@@ -489,35 +489,16 @@ namespace {
 constexpr std::uint64_t kMaxKeysCount = 1'000'000;
 
 // The ids keys add and export name: --id itself, or with --count the pattern --id expanded to
-// ID0..ID{N-1} (%d the number, %% a literal %, any other % refused). Each is checked as an identity.
+// ID0..ID{N-1} (IdPattern). Each is checked as an identity.
 std::vector<std::string> keys_ids(const std::string& id, std::optional<std::uint64_t> count) {
   if (!count) {
     if (auto st = msg::check_identity("--id", id); !st) throw UsageError(st.error().detail);
     return {id};
   }
-  std::string before, after;
-  int numbers = 0;
-  for (std::size_t i = 0; i < id.size(); ++i) {
-    const char next = i + 1 < id.size() ? id[i + 1] : '\0';
-    if (id[i] != '%') {
-      (numbers ? after : before) += id[i];
-      continue;
-    }
-    if (next != '%' && next != 'd')
-      throw UsageError("--id \"" + id + "\": a % must begin %d or %% (character " + std::to_string(i + 1) + ")");
-    if (next == 'd') ++numbers;
-    else (numbers ? after : before) += '%';
-    ++i;
-  }
-  if (numbers != 1)
-    throw UsageError("--id \"" + id + "\": with --count, the pattern must hold %d exactly once (user%d: user0, user1, ...)");
+  const IdPattern pattern(id, *count);
   std::vector<std::string> ids;
   ids.reserve(*count);
-  for (std::uint64_t n = 0; n < *count; ++n) {
-    ids.push_back(before + std::to_string(n) + after);
-    if (auto st = msg::check_identity("--id (as " + ids.back() + ")", ids.back()); !st)
-      throw UsageError(st.error().detail);
-  }
+  for (std::uint64_t n = 0; n < *count; ++n) ids.push_back(pattern.at(n));
   return ids;
 }
 
