@@ -75,6 +75,32 @@ no_errors() {  # NAME...
 }
 stop_all() { local n; for n in "$@"; do stop "$n"; done; }
 
+# ---- command lines refused: exit 2 (3 for --stats), a message naming the fault, nothing on stdout ---
+live_world "$TMP/w-usage"
+users 3 || fail "usage: keys"
+refused() {  # STATUS TEXT ARGS...
+  local status=$1 text=$2; shift 2
+  timeout 20 "$KD_BIN/kd-term" load --keys "$W/users.keys" --switch "$SWITCH_ID" "$@" >"$OUT" 2>"$ERR"
+  RC=$?
+  exit_is "$status" || return 1
+  grep -q '^kd-term: ' "$ERR" && grep -qF -- "$text" "$ERR" || { WHY="stderr: $(head -c 300 "$ERR")"; return 1; }
+  [ ! -s "$OUT" ] || { WHY="stdout: $(head -c 300 "$OUT")"; return 1; }
+}
+P=(--via "$PROXY_ID" --peer proxy=udp:127.0.0.1:9)
+check "load: --count is required" refused 2 "--count is required" --id 'user%d' "${P[@]}"
+check "load: --count 0" refused 2 "--count: 0 is too small" --id 'user%d' --count 0 "${P[@]}"
+check "load: --concurrency 0" refused 2 "--concurrency: 0 is too small" --id 'user%d' --count 3 --concurrency 0 "${P[@]}"
+check "load: --rate 1.5" refused 2 '--rate: "1.5" must be a whole number' --id 'user%d' --count 3 --rate 1.5 "${P[@]}"
+check "load: a pattern without %d" refused 2 "%d exactly once" --id user --count 3 "${P[@]}"
+check "load: an id too long" refused 2 "must be 1 to 64 characters" --id "$(printf 'x%.0s' {1..63})%d" --count 11 "${P[@]}"
+check "load: --state" refused 2 "--state does not apply to load" --id 'user%d' --count 3 --state "$W/t.st" "${P[@]}"
+check "load: --via with --peer switch=" refused 2 "load --via (the proxied flow) goes through the proxy" \
+  --id 'user%d' --count 3 --via "$PROXY_ID" --peer switch=udp:127.0.0.1:9
+check "load: a tcp: peer" refused 2 "tcp is not yet supported" --id 'user%d' --count 3 --via "$PROXY_ID" --peer proxy=tcp:127.0.0.1:9
+check "load: an input file" refused 2 "was not expected" --id 'user%d' --count 3 "${P[@]}" "$W/users.keys"
+check "load: --stats in a missing directory: exit 3" refused 3 "--stats $TMP/none/s.jsonl: cannot write it" \
+  --id 'user%d' --count 3 "${P[@]}" --stats "$TMP/none/s.jsonl"
+
 # ---- JSON: 300 terminals, 40 in flight at most --------------------------------------------------
 live_world "$TMP/w-json"
 users 300 || fail "json: keys"
