@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/tools.hpp"
+#include "msg/message.hpp"
 
 namespace kd::cli {
 
@@ -23,6 +24,30 @@ Result<std::uint64_t> parse_number(std::string_view text, NumberRange range) {
   if (overflow || v > range.hi) return err(Code::bad_length, std::string(text) + " is too large: " + want);
   if (v < range.lo) return err(Code::bad_length, std::string(text) + " is too small: " + want);
   return v;
+}
+
+IdPattern::IdPattern(const std::string& pattern, std::uint64_t count) : count_(count) {
+  int numbers = 0;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const char next = i + 1 < pattern.size() ? pattern[i + 1] : '\0';
+    if (pattern[i] != '%') {
+      (numbers ? after_ : before_) += pattern[i];
+      continue;
+    }
+    if (next != '%' && next != 'd')
+      throw UsageError("--id \"" + pattern + "\": a % must begin %d or %% (character " + std::to_string(i + 1) + ")");
+    if (next == 'd') ++numbers;
+    else (numbers ? after_ : before_) += '%';
+    ++i;
+  }
+  if (numbers != 1)
+    throw UsageError("--id \"" + pattern + "\": with --count, the pattern must hold %d exactly once (user%d: user0, user1, ...)");
+  // Ids with as many digits differ only in digits, so whether one is an identity (its characters,
+  // its length) holds for all: checking 0, 10, 100, ... finds the first that is not.
+  for (std::uint64_t n = 0; n < count; n = n == 0 ? 10 : n * 10) {
+    if (auto st = msg::check_identity("--id (as " + at(n) + ")", at(n)); !st) throw UsageError(st.error().detail);
+    if (n > std::numeric_limits<std::uint64_t>::max() / 10) break;
+  }
 }
 
 namespace {

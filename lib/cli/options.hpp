@@ -40,6 +40,22 @@ CLI::Option* add_number(CLI::App& app, const std::string& name, std::uint32_t& i
 CLI::Option* add_number(CLI::App& app, const std::string& name,
                         std::optional<std::uint64_t>& into, NumberRange range, const std::string& help);
 
+// --id with --count (kd-auc keys add and export, kd-term load): a pattern holding %d exactly once,
+// which stands for the numbers 0..count-1, and %% for a literal %; any other % is refused. The ids
+// are made one at a time (at()), so a load of a million terminals never holds a million names.
+class IdPattern {
+public:
+  // Throws UsageError naming the pattern's fault, or the first id of 0..count-1 that is not a valid
+  // identity (msg::check_identity).
+  IdPattern(const std::string& pattern, std::uint64_t count);
+  std::string at(std::uint64_t n) const { return before_ + std::to_string(n) + after_; }
+  std::uint64_t count() const noexcept { return count_; }
+
+private:
+  std::string before_, after_;
+  std::uint64_t count_ = 0;
+};
+
 // --decode-as, declared the same in every tool that reads captures (parse_decode_as reads it).
 CLI::Option* add_decode_as(CLI::App& app, std::vector<std::string>& into);
 

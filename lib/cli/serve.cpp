@@ -33,6 +33,8 @@ struct Exchange {
 constexpr Exchange kExchanges[] = {{"s1", "s6"}, {"s2", "s5"}, {"s3", "s4"}, {"s7", "s10"},
                                    {"s8", "s9"}, {"d1", "d4"}, {"d2", "d3"}, {"d5", "d6"}};
 
+}  // namespace
+
 std::string_view answer_to(std::string_view request) {
   for (const auto& e : kExchanges)
     if (e.request == request) return e.answer;
@@ -43,6 +45,9 @@ std::string_view request_of(std::string_view answer) {
     if (e.answer == answer) return e.request;
   return {};
 }
+
+namespace {
+
 bool accounting(const msg::StepSpec& s) { return s.to == msg::Role::auc && answer_to(s.name).empty(); }
 
 // The name of the exchange a terminal's message belongs to: its IDc and the request's step.
@@ -62,6 +67,29 @@ bool looks_json(ByteView b) {
   }
   return false;
 }
+
+}  // namespace
+
+Result<msg::Message> decode_datagram(const WireEdge& edge, ByteView data, std::string& step, Bytes& wire_bytes,
+                                     wire::Binding& used, bool& text) {
+  // Decode in the form this role reads the step in (the filters' rule, WireEdge).
+  used = wire::Binding::json;
+  text = looks_json(data);
+  auto m = text ? edge.from_line(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()), &step,
+                                 &wire_bytes)
+                : edge.from_raw(data, &used);
+  if (m && !text) {
+    step = msg::spec_of(*m).name;
+    if (!edge.sends_wire(msg::spec_of(*m)))
+      m = err(Code::malformed, "this service speaks " + step + " as a JSON object, not in " +
+                                   std::string(wire::binding_name(used)));
+    else if (used != wire::Binding::radius)
+      wire_bytes = Bytes(data.begin(), data.end());
+  }
+  return m;
+}
+
+namespace {
 
 // The role behind the transaction layer: decodes what arrives, answers retransmissions from the
 // cache, feeds the rest to the engine, makes its state durable, then sends and prints.
@@ -302,22 +330,11 @@ private:
     const std::uint64_t keep = signaling_timers_.keep_response_ms;
     if (ctx_.role == msg::Role::sw && radius_link_ && radius_answer(d)) return;
 
-    // Decode in the form this role reads the step in (the filters' rule, WireEdge).
     std::string step;
     Bytes wire_bytes;
     wire::Binding used = wire::Binding::json;
-    const bool text = looks_json(d.data);
-    auto m = text ? edge_.from_line(std::string_view(reinterpret_cast<const char*>(d.data.data()), d.data.size()), &step,
-                                    &wire_bytes)
-                  : edge_.from_raw(d.data, &used);
-    if (m && !text) {
-      step = msg::spec_of(*m).name;
-      if (!edge_.sends_wire(msg::spec_of(*m)))
-        m = err(Code::malformed, "this service speaks " + step + " as a JSON object, not in " +
-                                     std::string(wire::binding_name(used)));
-      else if (used != wire::Binding::radius)
-        wire_bytes = d.data;
-    }
+    bool text = false;
+    auto m = decode_datagram(edge_, d.data, step, wire_bytes, used, text);
     if (!m) {
       server_.open(d.from, d.data, d.socket, now, keep, "");
       refuse(m.error(), step);
@@ -506,11 +523,16 @@ int serve(const LiveOptions& o, LiveContext& ctx) {
   return live.run();
 }
 
-int register_once(const LiveOptions& o, LiveContext& ctx, const flow::StartParams& start) {
+void check_term_peer(std::string_view subcommand, const LiveOptions& o, const flow::StartParams& start) {
   const std::string want = start.via ? "proxy=" : "switch=";
+  const std::string sub(subcommand);
   if (o.peers.size() != 1 || !o.peers.front().starts_with(want))
-    throw UsageError(start.via ? "register --via (the proxied flow) goes through the proxy: give --peer proxy=ENDPOINT"
-                               : "register without --via (the direct flow) goes to the switch: give --peer switch=ENDPOINT");
+    throw UsageError(start.via ? sub + " --via (the proxied flow) goes through the proxy: give --peer proxy=ENDPOINT"
+                               : sub + " without --via (the direct flow) goes to the switch: give --peer switch=ENDPOINT");
+}
+
+int register_once(const LiveOptions& o, LiveContext& ctx, const flow::StartParams& start) {
+  check_term_peer("register", o, start);
   Live live(o, ctx, true);
   live.start(start);
   return live.run();

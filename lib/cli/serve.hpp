@@ -50,6 +50,20 @@ struct LiveContext {
 // Exit statuses of kd-term register besides the tools' own (kd-term(1)).
 inline constexpr int kExitNoAnswer = 4;
 
+// The step that answers a request on the same link ("s1" -> "s6"), and the request an answer ends;
+// empty when there is none (kd-live(7), TRANSACTIONS).
+std::string_view answer_to(std::string_view request);
+std::string_view request_of(std::string_view answer);
+
+// A datagram as a live role reads it: a JSON object, or a wire message of a binding of edge, refused
+// when edge speaks its step as JSON. step: its step's name when known; wire_bytes: the signaling
+// wire message, for the engine (RoleEngine::feed_message); used: the binding; text: it was JSON.
+Result<msg::Message> decode_datagram(const WireEdge& edge, ByteView data, std::string& step, Bytes& wire_bytes,
+                                     wire::Binding& used, bool& text);
+
+// kd-term register and load: exactly one --peer, proxy= with --via, else switch=. Throws UsageError.
+void check_term_peer(std::string_view subcommand, const LiveOptions& o, const flow::StartParams& start);
+
 // Runs the role as a UDP service until SIGINT or SIGTERM: kExitOk. Throws UsageError (bad
 // endpoints or peers) or IoError (a socket that cannot be bound, a state that cannot be saved).
 int serve(const LiveOptions& o, LiveContext& ctx);

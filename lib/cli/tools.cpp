@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/io.hpp"
+#include "cli/load.hpp"
 #include "cli/options.hpp"
 #include "cli/serve.hpp"
 #include "cli/wire_io.hpp"
@@ -145,21 +146,27 @@ flow::Keystore load_keys(const Common& c) {
   return read_keystore(c.keys_path, c.tool);
 }
 
+// The settings a role's engine starts with, from the common options.
+engine::Settings make_settings(Common& c) {
+  engine::Settings s;
+  s.seed = parse_seed(c);
+  if (c.support) {
+    if (c.support->empty()) throw UsageError("--support: the list is empty (name at least one mechanism)");
+    auto names = flow::parse_name_list(*c.support);
+    if (!names) throw UsageError("--support: " + names.error().detail);
+    c.policy.supported = *names;
+  }
+  s.policy = c.policy;
+  s.now = c.now ? *c.now : static_cast<std::uint64_t>(std::time(nullptr));
+  s.self_id = c.id;
+  return s;
+}
+
 // One run of a role tool over its state file: load, feed lines, print, save if changed.
 class Session {
 public:
   Session(Common& c, msg::Role role) : c_(c) {
-    engine::Settings s;
-    s.seed = parse_seed(c);
-    if (c.support) {
-      if (c.support->empty()) throw UsageError("--support: the list is empty (name at least one mechanism)");
-      auto names = flow::parse_name_list(*c.support);
-      if (!names) throw UsageError("--support: " + names.error().detail);
-      c.policy.supported = *names;
-    }
-    s.policy = c.policy;
-    s.now = c.now ? *c.now : static_cast<std::uint64_t>(std::time(nullptr));
-    s.self_id = c.id;
+    engine::Settings s = make_settings(c);
     keys_ = load_keys(c);
     std::string text;
     if (!c.state_path.empty()) {
@@ -372,10 +379,13 @@ int term_main(int argc, char** argv) {
 
   auto* start = app.add_subcommand("start", "print the first message of a registration");
   auto* reg = app.add_subcommand("register", "register over the network, as start begins it (kd-live(7))");
+  auto* load = app.add_subcommand("load", "register --count terminals over the network, and report (kd-live(7))");
   LiveOptions live;
   add_register_options(*reg, live);
+  LoadOptions load_options;
+  add_load_options(*load, load_options, live);
   std::vector<CLI::Option*> contacts;
-  for (auto* sub : {start, reg}) {
+  for (auto* sub : {start, reg, load}) {
     sub->add_option("--id", sp.idc, "this terminal's identity (IDc)")->required();
     sub->add_option("--via", sp.via, "the signaling proxy's identity (IDsp): proxied flow");
     sub->add_option("--switch", sp.sw, "the soft switch's identity (IDss)")->required();
@@ -387,7 +397,7 @@ int term_main(int argc, char** argv) {
   }
   add_wire(app, c, false);
   // The common options may also come after start: they are kd-term's own, declared once above.
-  for (auto* sub : {start, reg}) {
+  for (auto* sub : {start, reg, load}) {
     sub->fallthrough();
     sub->footer("kd-term's options (--keys, --state, --seed, --now, --show-key, --skew and the wire options,\n"
                 "see kd-term --help) may come before or after " + sub->get_name() + ".");
@@ -397,10 +407,11 @@ int term_main(int argc, char** argv) {
   bool input_before_start = false;
   app.validate_positionals();
   app.get_option("input")->check(CLI::Validator(
-      [&input_before_start, start, reg](const std::string&) {
-        if (!*start && !*reg) input_before_start = true;
-        return (*start || *reg) && !input_before_start ? std::string(*start ? "start" : "register") + " reads no input"
-                                                        : std::string();
+      [&input_before_start, start, reg, load](const std::string&) {
+        if (!*start && !*reg && !*load) input_before_start = true;
+        return (*start || *reg || *load) && !input_before_start
+                   ? std::string(*start ? "start" : *reg ? "register" : "load") + " reads no input"
+                   : std::string();
       },
       ""));
   if (!parse_command_line(app, c.tool, argc, argv)) return kExitOk;
@@ -408,15 +419,29 @@ int term_main(int argc, char** argv) {
   {
     resolve_wire(c, false);
     if (*reg) check_live_command_line("register", c.input, c.wire);
+    // What start, register and load begin a registration with, besides the command line's own.
+    auto complete_start = [&] {
+      if (!contacts[0]->count() && !contacts[1]->count() && !contacts[2]->count())
+        sp.contact = default_contact(c.wire.binding);
+      auto list = flow::parse_mech_arg(mechs);
+      if (!list) throw UsageError("--mechs: " + list.error().detail);
+      sp.mechs = *list;
+    };
+    if (*load) {
+      check_live_command_line("load", c.input, c.wire);
+      if (!c.state_path.empty()) throw UsageError("--state does not apply to load: its terminals live in memory only");
+      complete_start();
+      const flow::Keystore keys = load_keys(c);
+      const engine::Settings settings = make_settings(c);
+      LoadContext ctx{c.tool, keys, settings, c.wire, c.now.has_value()};
+      return run_load(load_options, live, ctx, sp);
+    }
     Session s(c, msg::Role::term);
     if (!*start && !*reg) {
       s.feed();
       return s.finish();
     }
-    if (!contacts[0]->count() && !contacts[1]->count()) sp.contact = default_contact(c.wire.binding);
-    auto list = flow::parse_mech_arg(mechs);
-    if (!list) throw UsageError("--mechs: " + list.error().detail);
-    sp.mechs = *list;
+    complete_start();
     if (*reg) {
       LiveContext ctx{c.tool, msg::Role::term, s.engine(), c.wire, c.show_key, c.now.has_value(), [&s] { s.commit(); }, c.state_path};
       return register_once(live, ctx, sp);
@@ -489,35 +514,16 @@ namespace {
 constexpr std::uint64_t kMaxKeysCount = 1'000'000;
 
 // The ids keys add and export name: --id itself, or with --count the pattern --id expanded to
-// ID0..ID{N-1} (%d the number, %% a literal %, any other % refused). Each is checked as an identity.
+// ID0..ID{N-1} (IdPattern). Each is checked as an identity.
 std::vector<std::string> keys_ids(const std::string& id, std::optional<std::uint64_t> count) {
   if (!count) {
     if (auto st = msg::check_identity("--id", id); !st) throw UsageError(st.error().detail);
     return {id};
   }
-  std::string before, after;
-  int numbers = 0;
-  for (std::size_t i = 0; i < id.size(); ++i) {
-    const char next = i + 1 < id.size() ? id[i + 1] : '\0';
-    if (id[i] != '%') {
-      (numbers ? after : before) += id[i];
-      continue;
-    }
-    if (next != '%' && next != 'd')
-      throw UsageError("--id \"" + id + "\": a % must begin %d or %% (character " + std::to_string(i + 1) + ")");
-    if (next == 'd') ++numbers;
-    else (numbers ? after : before) += '%';
-    ++i;
-  }
-  if (numbers != 1)
-    throw UsageError("--id \"" + id + "\": with --count, the pattern must hold %d exactly once (user%d: user0, user1, ...)");
+  const IdPattern pattern(id, *count);
   std::vector<std::string> ids;
   ids.reserve(*count);
-  for (std::uint64_t n = 0; n < *count; ++n) {
-    ids.push_back(before + std::to_string(n) + after);
-    if (auto st = msg::check_identity("--id (as " + ids.back() + ")", ids.back()); !st)
-      throw UsageError(st.error().detail);
-  }
+  for (std::uint64_t n = 0; n < *count; ++n) ids.push_back(pattern.at(n));
   return ids;
 }
 

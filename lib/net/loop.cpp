@@ -115,6 +115,11 @@ std::uint64_t Loop::now_ms() {
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
 }
 
+std::uint64_t Loop::now_us() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+
 std::optional<std::string> Loop::resolve(const Endpoint& e, Address& out) {
   asio::error_code ec;
   const auto literal = asio::ip::make_address(e.host, ec);

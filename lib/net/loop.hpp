@@ -52,6 +52,8 @@ public:
   void stop();
   // A monotonic clock in milliseconds (the transactions' time).
   static std::uint64_t now_ms();
+  // The same clock in microseconds (latencies on the loopback are a fraction of a millisecond).
+  static std::uint64_t now_us();
 
 private:
   struct Impl;
