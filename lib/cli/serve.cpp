@@ -254,7 +254,7 @@ private:
       if (!edge_.sends_wire(msg::spec_of(*m)))
         m = err(Code::malformed, "this service speaks " + step + " as a JSON object, not in " +
                                      std::string(wire::binding_name(used)));
-      else if (used != wire::Binding::radius)
+      else
         wire_bytes = d.data;
     }
     if (!m) {
@@ -295,10 +295,13 @@ private:
   }
 
   // The AuC refuses an Access-Request with an Access-Reject naming the reason's code (RFC 2865
-  // section 4.3), so that a RADIUS client gets an answer and stops; other refusals are silent.
+  // section 4.3), so that a RADIUS client gets an answer and stops; other refusals are silent, and
+  // so is one of a request whose Message-Authenticator does not verify (RFC 3579 section 3.2): who
+  // does not hold the secret learns nothing from the AuC.
   void reject_radius(const net::Datagram& d, const Error& e, std::uint64_t now) {
     if (ctx_.role != msg::Role::auc || !radius_link_ || d.data.size() < wire::radius::kMinPacket ||
-        d.data[0] != wire::radius::access_request)
+        d.data[0] != wire::radius::access_request ||
+        !wire::radius::authentic_request(ctx_.wire.radius_secret, d.data))
       return;
     answer_request(d,
                    wire::radius::answer_packet(ctx_.wire.radius_secret, d.data, wire::radius::access_reject,
