@@ -51,6 +51,12 @@ constexpr std::size_t kBatch = 64;
 
 enum class Events : std::uint8_t { all, errors, none };
 
+// An address as IPc writes it: IP:PORT, an IPv6 address in brackets.
+std::string ipc_of(const net::Address& a) {
+  const std::string s = net::to_string(a);  // "udp:IP:PORT"
+  return s.substr(s.find(':') + 1);
+}
+
 bool looks_json(ByteView b) {
   for (const auto c : b) {
     if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
@@ -78,6 +84,10 @@ public:
       if (auto why = net::parse_timers(o.retransmit, link_timers_)) throw UsageError("--retransmit: " + *why);
     }
     parse_peers(o.peers);
+    // The terminal's edge (the proxy; the switch in the direct flow) learns where the terminal is
+    // from its datagrams, unless kd-proxy --source states it.
+    learn_source_ = (ctx.role == msg::Role::proxy || ctx.role == msg::Role::sw) &&
+                    ctx.engine.settings().observed_source.empty();
   }
 
   // Binds every --listen endpoint and prints its "listening" line.
@@ -264,6 +274,8 @@ private:
       return;
     }
     const msg::StepSpec& spec = msg::spec_of(*m);
+    // s1, s7, d1, d5 take IPc as a NAT sees it: where the datagram came from (kd-protocol(7), IPc).
+    if (learn_source_) ctx_.engine.settings().observed_source = spec.from == msg::Role::term ? ipc_of(d.from) : "";
     if (registering_) emit(text ? json::encode_message(*m) : json::encode_wire_line(wire::binding_name(used), spec, d.data), false);
 
     if (const auto request = request_of(spec.name); !request.empty()) {
@@ -401,6 +413,7 @@ private:
   bool registering_;
   Events events_ = Events::all;
   bool radius_link_ = false;
+  bool learn_source_ = false;
   net::Timers signaling_timers_, link_timers_;
   net::Loop loop_;
   net::ServerTransactions server_;
