@@ -60,6 +60,12 @@ constexpr std::size_t kBatch = 64;
 
 enum class Events : std::uint8_t { all, errors, none };
 
+// An address as IPc writes it: IP:PORT, an IPv6 address in brackets.
+std::string ipc_of(const net::Address& a) {
+  const std::string s = net::to_string(a);  // "udp:IP:PORT"
+  return s.substr(s.find(':') + 1);
+}
+
 bool looks_json(ByteView b) {
   for (const auto c : b) {
     if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
@@ -83,8 +89,8 @@ Result<msg::Message> decode_datagram(const WireEdge& edge, ByteView data, std::s
     if (!edge.sends_wire(msg::spec_of(*m)))
       m = err(Code::malformed, "this service speaks " + step + " as a JSON object, not in " +
                                    std::string(wire::binding_name(used)));
-    else if (used != wire::Binding::radius)
-      wire_bytes = Bytes(data.begin(), data.end());
+    else
+      wire_bytes = Bytes(data.begin(), data.end());  // the AuC answers a RADIUS request with its Identifier
   }
   return m;
 }
@@ -110,6 +116,10 @@ public:
       if (auto why = net::parse_timers(o.retransmit, link_timers_)) throw UsageError("--retransmit: " + *why);
     }
     parse_peers(o.peers);
+    // The terminal's edge (the proxy; the switch in the direct flow) learns where the terminal is
+    // from its datagrams, unless kd-proxy --source states it.
+    learn_source_ = (ctx.role == msg::Role::proxy || ctx.role == msg::Role::sw) &&
+                    ctx.engine.settings().observed_source.empty();
   }
 
   // Binds every --listen endpoint and prints its "listening" line.
@@ -342,6 +352,8 @@ private:
       return;
     }
     const msg::StepSpec& spec = msg::spec_of(*m);
+    // s1, s7, d1, d5 take IPc as a NAT sees it: where the datagram came from (kd-protocol(7), IPc).
+    if (learn_source_) ctx_.engine.settings().observed_source = spec.from == msg::Role::term ? ipc_of(d.from) : "";
     if (registering_) emit(text ? json::encode_message(*m) : json::encode_wire_line(wire::binding_name(used), spec, d.data), false);
 
     if (const auto request = request_of(spec.name); !request.empty()) {
@@ -373,10 +385,13 @@ private:
   }
 
   // The AuC refuses an Access-Request with an Access-Reject naming the reason's code (RFC 2865
-  // section 4.3), so that a RADIUS client gets an answer and stops; other refusals are silent.
+  // section 4.3), so that a RADIUS client gets an answer and stops; other refusals are silent, and
+  // so is one of a request whose Message-Authenticator does not verify (RFC 3579 section 3.2): who
+  // does not hold the secret learns nothing from the AuC.
   void reject_radius(const net::Datagram& d, const Error& e, std::uint64_t now) {
     if (ctx_.role != msg::Role::auc || !radius_link_ || d.data.size() < wire::radius::kMinPacket ||
-        d.data[0] != wire::radius::access_request)
+        d.data[0] != wire::radius::access_request ||
+        !wire::radius::authentic_request(ctx_.wire.radius_secret, d.data))
       return;
     answer_request(d,
                    wire::radius::answer_packet(ctx_.wire.radius_secret, d.data, wire::radius::access_reject,
@@ -476,6 +491,7 @@ private:
   bool registering_;
   Events events_ = Events::all;
   bool radius_link_ = false;
+  bool learn_source_ = false;
   net::Timers signaling_timers_, link_timers_;
   net::Loop loop_;
   net::ServerTransactions server_;

@@ -259,7 +259,7 @@ public:
         print(engine_->reject(std::move(e), ""));
         continue;
       }
-      print(engine_->feed_message(**m, used == wire::Binding::radius ? ByteView() : ByteView(item.packet.payload)));
+      print(engine_->feed_message(**m, item.packet.payload));
     }
   }
 

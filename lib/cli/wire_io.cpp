@@ -422,7 +422,7 @@ Result<msg::Message> WireEdge::from_line(std::string_view line, std::string* ste
                                     std::string(spec.name) + " to " + std::string(msg::role_name(spec.to)));
   if (step) *step = spec.name;
   if (auto st = check_form(spec, c); !st) return st.error();
-  if (wire && c->binding() != wire::Binding::radius) *wire = std::move(w->wire);
+  if (wire) *wire = std::move(w->wire);
   return m;
 }
 
@@ -438,9 +438,14 @@ Result<msg::Message> WireEdge::from_raw(ByteView raw, wire::Binding* used) const
     if (!first || first->code == Code::unknown_step) first = m.error();
     return std::nullopt;
   };
+  // A RADIUS code in the first byte (which no text binding starts with) tries RADIUS first, so that
+  // a RADIUS packet that does not verify is refused with RADIUS's reason.
+  const bool radius_first = radius_ && wire::radius::recipient(raw);
+  if (radius_first)
+    if (auto r = attempt(*radius_)) return std::move(*r);
   for (const auto& c : signaling_)
     if (auto r = attempt(*c)) return std::move(*r);
-  if (radius_)
+  if (radius_ && !radius_first)
     if (auto r = attempt(*radius_)) return std::move(*r);
   return first ? *first : err(Code::malformed, "not a message of any binding");
 }

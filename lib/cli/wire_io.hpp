@@ -112,7 +112,7 @@ public:
 
   // A line of input: a logical JSON message is decoded by the JSON codec (with its step name), a
   // wire line in its binding. The result is the logical message; wire, when given, receives
-  // the bytes of a wire line of a signaling binding (left alone otherwise).
+  // the bytes of a wire line (left alone for a JSON message).
   Result<msg::Message> from_line(std::string_view line, std::string* step, Bytes* wire = nullptr) const;
   // A captured packet: nullopt when it is not a KD message of a binding this edge speaks, or is
   // addressed to another role (both counted).
@@ -130,7 +130,8 @@ public:
   // What the tool prints for a message it sends: a wire line when a wire codec of this edge carries
   // the step, else the logical JSON line (the JSON codec's bytes). Queues its frame for --pcap-out, written by flush_frames():
   // a role tool writes them once the state they depend on is saved. previous: the wire
-  // message m answers or forwards (engine::Outcome::previous), whose transaction SIP echoes.
+  // message m answers or forwards (engine::Outcome::previous), whose transaction SIP echoes and
+  // whose Identifier and Request Authenticator a RADIUS Access-Challenge answers.
   // wire, when given, receives the wire bytes (left alone for a JSON line).
   Result<std::string> outgoing(const msg::Message& m, std::uint64_t now, ByteView previous = {},
                                Bytes* wire = nullptr);

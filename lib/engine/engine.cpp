@@ -117,10 +117,13 @@ private:
 
   // Outcome::previous: what each message sent answers or forwards. The proxy answers and forwards
   // what it has just received; the switch keeps a terminal's request (s2, s8, d1, d5) in its state,
-  // because it answers s2 and d1 only after the AuC has (s5, d4).
+  // because it answers s2 and d1 only after the AuC has (s5, d4); the AuC's one answer (s4, d3) is
+  // to the request it has just received, whose RADIUS Identifier and authenticator it carries.
   void link_previous(const msg::Message& in, ByteView wire, Outcome& o) {
     const msg::StepSpec& got = msg::spec_of(in);
-    if constexpr (std::is_same_v<State, flow::ProxyState>) {
+    if constexpr (std::is_same_v<State, flow::AucState>) {
+      for (auto& s : o.sent) s.previous = Bytes(wire.begin(), wire.end());
+    } else if constexpr (std::is_same_v<State, flow::ProxyState>) {
       for (auto& s : o.sent)
         if (msg::previous_step(msg::spec_of(s.message)) == &got) s.previous = Bytes(wire.begin(), wire.end());
     } else if constexpr (std::is_same_v<State, flow::SwitchState>) {

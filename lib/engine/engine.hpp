@@ -27,9 +27,10 @@ struct Settings {
   std::string observed_source;  // kd-proxy --source
 };
 
-// A message the role sends, with the wire message it answers or forwards (msg::previous_step), as
-// the role received it, or empty: the proxy's come from its input; the switch keeps each terminal's
-// last request until it answers it. A binding that echoes transactions (SIP) encodes after it.
+// A message the role sends, with the wire message it answers or forwards (msg::previous_step; for
+// the AuC, the s3/d2 its s4/d3 answers), as the role received it, or empty: the proxy's and the
+// AuC's come from their input; the switch keeps each terminal's last request until it answers it.
+// A binding that echoes transactions (SIP, RADIUS) encodes after it.
 struct Sent {
   msg::Message message;
   Bytes previous;
@@ -50,7 +51,7 @@ std::vector<std::string> json_lines(const Outcome& o, bool show_key);
 class RoleEngine {
 public:
   virtual ~RoleEngine() = default;
-  // A message the edge decoded; wire: its bytes as received, when it came in a signaling binding
+  // A message the edge decoded; wire: its bytes as received, when it came in a wire binding
   // (empty otherwise).
   virtual Outcome feed_message(const msg::Message& m, ByteView wire = {}) = 0;
   // An input refused before it reached the role (a decode error), reported as a refusal of the role

@@ -147,14 +147,14 @@ Outcome InProcessDriver::deliver(const Setup& s, const Delivery& d, const Overri
   if (json::is_wire_line(d.line)) {
     // A wire line: decoded with the library codec of its binding, then fed as the tools do.
     std::string step;
-    Bytes wire;  // what the engine is given as received, as the tools do (signaling bindings)
+    Bytes wire;  // what the engine is given as received, as the tools do
     auto m = [&]() -> Result<msg::Message> {
       auto w = json::decode_wire_line(d.line);
       if (!w) return w.error();
       step = w->step;
       auto dm = decode_wire(s, w->binding, w->wire);
       if (!dm) return dm.error();
-      if (w->binding != "radius") wire = w->wire;
+      wire = w->wire;
       const auto& spec = msg::spec_of(*dm);
       if ((!w->step.empty() && w->step != spec.name) || (!w->to.empty() && w->to != msg::role_name(spec.to)))
         return err(Code::malformed, "the wire line's hints name another step than its bytes hold");

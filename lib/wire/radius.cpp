@@ -201,7 +201,16 @@ std::optional<msg::Role> recipient(ByteView packet) {
 
 }  // namespace radius
 
-Result<Bytes> RadiusCodec::encode(const Message& m) const {
+Result<Bytes> RadiusCodec::encode(const Message& m) const { return encode_answering(m, {}); }
+
+Result<Bytes> RadiusCodec::encode_after(const Message& m, ByteView previous) const {
+  const StepSpec* spec = msg::find_step(m.flow, m.step);
+  const bool challenge = spec && kind_of(*spec) == Kind::challenge;
+  if (!challenge || previous.size() < kMinPacket || previous[0] != access_request) return encode(m);
+  return encode_answering(m, previous);
+}
+
+Result<Bytes> RadiusCodec::encode_answering(const Message& m, ByteView request) const {
   const StepSpec* spec = msg::find_step(m.flow, m.step);
   const auto kind = spec ? kind_of(*spec) : std::nullopt;
   if (!kind) return err(Code::unknown_step, "radius: the binding carries only s3, s4, s11, d2, d3 and d7");
@@ -210,7 +219,11 @@ Result<Bytes> RadiusCodec::encode(const Message& m) const {
   // its attribute and the packet stays far below 4096 bytes.
   if (auto s = msg::validate(m, msg::Sizes::loose); !s) return err(s.error().code, std::string("radius: ") + s.error().detail);
   const std::string& registrar = m.flow == Flow::proxied ? *m.IDsp : *m.IDss;
-  const auto [req_auth, req_id] = request_authenticator(secret_, m.flow, *m.suite, *m.IDc, registrar);
+  auto [req_auth, req_id] = request_authenticator(secret_, m.flow, *m.suite, *m.IDc, registrar);
+  if (!request.empty()) {  // the request's own, chosen by its client
+    req_id = request[1];
+    req_auth.assign(request.begin() + 4, request.begin() + 20);
+  }
 
   Bytes p;
   std::uint8_t id = req_id;
@@ -528,6 +541,17 @@ bool answers(std::string_view secret, ByteView response, ByteView request) {
   if ((std::size_t{response[2]} << 8 | response[3]) != response.size()) return false;
   const Bytes want = packet_md5(secret, Bytes(response.begin(), response.end()), request.subspan(4, 16));
   return crypto::ct_equal(want, response.subspan(4, 16));
+}
+
+bool authentic_request(std::string_view secret, ByteView packet) {
+  if (packet.empty() || (packet[0] != access_request && packet[0] != accounting_request)) return false;
+  const auto p = parse(packet);
+  if (!p || !p->ma_at) return false;
+  const ByteView auth = p->code == accounting_request ? ByteView(kZero16) : ByteView(p->packet.data() + 4, 16);
+  if (p->code == accounting_request && !crypto::ct_equal(packet_md5(secret, p->packet, kZero16),
+                                                         ByteView(p->packet.data() + 4, 16)))
+    return false;
+  return crypto::ct_equal(compute_ma(secret, p->packet, *p->ma_at, auth), ByteView(p->packet.data() + *p->ma_at, 16));
 }
 
 }  // namespace radius

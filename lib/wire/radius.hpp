@@ -4,7 +4,8 @@
 // hides Tunnel-Password, a Message-Authenticator on every packet (kd-protocol(7), "The AuC link over
 // RADIUS"). Packets derive their Identifier and the Access-Request's Request Authenticator from the
 // logical fields under the shared secret, so encoding stays a pure function of the message and the
-// switch verifies an Access-Challenge without remembering its request.
+// switch verifies an Access-Challenge without remembering its request; an Access-Challenge encoded
+// after the request it answers (encode_after) takes that request's, as any RADIUS client expects.
 #pragma once
 
 #include <cstdint>
@@ -28,9 +29,18 @@ public:
   Binding binding() const noexcept override { return Binding::radius; }
   bool carries(const msg::StepSpec& s) const noexcept override;
   Result<Bytes> encode(const msg::Message& m) const override;
+  // An s4/d3 after an Access-Request (previous, at least 20 bytes) answers that request: its
+  // Identifier, and its Request Authenticator R keys the Response Authenticator, the
+  // Message-Authenticator and the hiding of KD-Authenticator-C (RFC 2865 section 3, RFC 3579 section
+  // 3.2, RFC 2868 section 3.5), so that another RADIUS client, which chose its own Identifier and R,
+  // accepts it. After kd's own s3/d2 (derived Identifier and R) that is encode(m) byte for byte.
+  // Anything else gives encode(m).
+  Result<Bytes> encode_after(const msg::Message& m, ByteView previous) const override;
   Result<msg::Message> decode(ByteView wire) const override;
 
 private:
+  // request: the Access-Request answered (an s4/d3), or empty for the derived Identifier and R.
+  Result<Bytes> encode_answering(const msg::Message& m, ByteView request) const;
   std::string secret_;
   bool unverified_ = false;
 };
@@ -100,5 +110,10 @@ Bytes answer_packet(std::string_view secret, ByteView request, PacketCode code, 
 // Whether response answers request under secret: an answer code, the request's Identifier, a
 // consistent length and a Response Authenticator that verifies (compared in constant time).
 bool answers(std::string_view secret, ByteView response, ByteView request);
+// Whether packet is an Access-Request or Accounting-Request whose Message-Authenticator is there and
+// verifies under secret (and, for an Accounting-Request, its Request Authenticator): what a server
+// must check before it answers at all (RFC 3579 section 3.2; RFC 2866 section 3), as a request
+// that fails it is silently discarded.
+bool authentic_request(std::string_view secret, ByteView packet);
 }  // namespace radius
 }  // namespace kd::wire

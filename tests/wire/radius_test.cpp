@@ -627,4 +627,90 @@ TEST(RadiusLive, AccessRejectCarriesTheReasonUnderBothAuthenticators) {
   EXPECT_TRUE(radius::answers(kSecret, rej, req));
 }
 
+// The Message-Authenticator a packet should carry (RFC 3579 section 3.2), computed here: HMAC-MD5
+// over the packet with `auth` in the authenticator field and the value (first attribute) zeroed.
+Bytes expected_ma(Bytes packet, kd::ByteView auth) {
+  std::copy(auth.begin(), auth.end(), packet.begin() + 4);
+  std::fill(packet.begin() + 22, packet.begin() + 38, 0);
+  return kd::crypto::hmac_md5(Bytes(kSecret.begin(), kSecret.end()), packet);
+}
+
+// An Access-Request of another RADIUS client for the logical s3/d2 `step`: its own Identifier (7)
+// and a Request Authenticator nothing derives (build()'s pattern), attributes in another order.
+Bytes foreign_request(std::string_view step) {
+  const Message& m = msg_of(step);
+  const bool proxied = m.flow == Flow::proxied;
+  return build(radius::access_request,
+               cat({attr(radius::nas_identifier, "nas.example.net"), attr(radius::user_name, *m.IDc),
+                    vsa(proxied ? radius::kd_idsp : radius::kd_idss, proxied ? *m.IDsp : *m.IDss),
+                    vsa(radius::kd_suite, *m.suite)}));
+}
+
+TEST(RadiusLive, ChallengeAfterKdsOwnRequestIsTheDerivedOne) {
+  // kd's own s3/d2 carries the derived Identifier and R: answering it gives encode()'s bytes, which
+  // the switch verifies without remembering its request.
+  for (auto [req, chal] : {std::pair{"s3", "s4"}, std::pair{"d2", "d3"}}) {
+    auto a = rad().encode_after(msg_of(chal), wire_of(req));
+    ASSERT_TRUE(a.ok()) << a.error().detail;
+    EXPECT_EQ(*a, wire_of(chal)) << chal;
+    EXPECT_EQ(*rad().decode(*a), msg_of(chal));
+  }
+}
+
+TEST(RadiusLive, ChallengeAnswersAForeignRequest) {
+  for (auto [req, chal] : {std::pair{"s3", "s4"}, std::pair{"d2", "d3"}}) {
+    const Bytes q = foreign_request(req);
+    ASSERT_TRUE(rad().decode(q).ok()) << req;
+    auto r = rad().encode_after(msg_of(chal), q);
+    ASSERT_TRUE(r.ok()) << r.error().detail;
+    const Bytes& a = *r;
+    const kd::ByteView req_auth(q.data() + 4, 16);
+    EXPECT_EQ(a[0], radius::access_challenge);
+    EXPECT_EQ(a[1], q[1]) << chal << ": the request's Identifier";
+    EXPECT_EQ(Bytes(a.begin() + 4, a.begin() + 20), expected_response_auth(a, q)) << chal;
+    ASSERT_EQ(a[20], radius::message_authenticator);
+    EXPECT_EQ(Bytes(a.begin() + 22, a.begin() + 38), expected_ma(a, req_auth)) << chal;
+    EXPECT_TRUE(radius::answers(kSecret, a, q));
+    // KD-Authenticator-C is hidden under the request's R (RFC 2868 section 3.5).
+    const std::size_t at = kd_value_at(a, radius::kd_authenticator_c);
+    const auto plain = radius::unhide(kSecret, req_auth, kd::ByteView(a.data() + at, a[at - 1] - 2u));
+    ASSERT_TRUE(plain.has_value()) << chal;
+    EXPECT_EQ(*plain, *msg_of(chal).Authenticator_c);
+    // Not kd's own pair: the switch, deriving R, cannot take it for the answer to its s3.
+    EXPECT_EQ(decode_code(a), Code::bad_mac);
+  }
+}
+
+TEST(RadiusLive, ChallengeAfterSomethingElseIsEncodedAlone) {
+  const Bytes s4 = wire_of("s4");
+  for (const Bytes& previous : {Bytes{}, Bytes(19, 1), wire_of("s11"), wire_of("s4"), kd::to_bytes("REGISTER sip:x SIP/2.0\r\n\r\n")}) {
+    auto a = rad().encode_after(msg_of("s4"), previous);
+    ASSERT_TRUE(a.ok());
+    EXPECT_EQ(*a, s4) << kd::to_hex(previous);
+  }
+}
+
+TEST(RadiusLive, OnlyAnAuthenticatedRequestIsAnswered) {
+  // RFC 3579 section 3.2: a request whose Message-Authenticator does not verify, or that has none,
+  // is silently discarded.
+  const Bytes q = foreign_request("s3");
+  EXPECT_TRUE(radius::authentic_request(kSecret, q));
+  EXPECT_TRUE(radius::authentic_request(kSecret, wire_of("s3")));
+  EXPECT_TRUE(radius::authentic_request(kSecret, wire_of("s11")));
+  EXPECT_FALSE(radius::authentic_request("another secret", q));
+  EXPECT_FALSE(radius::authentic_request("another secret", wire_of("s11")));
+  for (std::size_t i = 0; i < q.size(); ++i) {
+    if (i >= 4 && i < 20) continue;  // any Request Authenticator: the client's choice
+    Bytes bad = q;
+    bad[i] ^= 0x01;
+    EXPECT_FALSE(radius::authentic_request(kSecret, bad)) << "byte " << i;
+  }
+  Bytes none = wire_of("s3");
+  none.erase(none.begin() + 20, none.begin() + 38);
+  none[3] = static_cast<std::uint8_t>(none[3] - 18);
+  EXPECT_FALSE(radius::authentic_request(kSecret, none));
+  EXPECT_FALSE(radius::authentic_request(kSecret, wire_of("s4")));  // not a request
+  EXPECT_FALSE(radius::authentic_request(kSecret, Bytes(19, 1)));
+}
+
 }  // namespace
