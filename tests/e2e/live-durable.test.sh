@@ -95,7 +95,7 @@ unchanged() {
   cmp -s "$J" "$TMP/journal.before" || { WHY="the journal changed"; return 1; }
 }
 start_switch() {  # runs the switch in the foreground, at most 5 s; RC, $ERR
-  timeout 5 "$KD_BIN/kd-switch" serve --id "$SWITCH_ID" --keys "$W/$SWITCH_ID.keys" --state "$W/switch.st" \
+  timeout --foreground -k 10 5 "$KD_BIN/kd-switch" serve --id "$SWITCH_ID" --keys "$W/$SWITCH_ID.keys" --state "$W/switch.st" \
     --listen udp:127.0.0.1:0 "${SW_ARGS[@]}" >"$OUT" 2>"$ERR"
   RC=$?
 }

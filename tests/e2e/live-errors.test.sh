@@ -51,7 +51,7 @@ check "refused: stderr names the reason" grep -q '^kd-term: error: [a-z_]* (s6):
 usage() {  # NAME MESSAGE-PATTERN TOOL ARGS...
   local name=$1 pattern=$2 tool=$3; shift 3
   rm -f "$W/u.st"
-  timeout 20 "$KD_BIN/$tool" "$@" >"$OUT" 2>"$ERR"
+  timeout --foreground -k 10 20 "$KD_BIN/$tool" "$@" >"$OUT" 2>"$ERR"
   RC=$?
   check "usage: $name: exit 2" exit_is 2
   check "usage: $name: says why" grep -q "^$tool: .*$pattern" "$ERR"

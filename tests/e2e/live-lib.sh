@@ -1,6 +1,10 @@
 # Shared helpers of the live-mode tests (tests/e2e/live-*.test.sh), sourced after lib.sh: services
 # on the loopback at ports the system picks (read from their "listening" line), every process
 # under `timeout`, every one stopped by its own id when the test ends.
+# `timeout --foreground -k 10`: without --foreground, timeout follows the SIGTERM it passes on with
+# a SIGCONT, which can race LeakSanitizer's stop-the-world at the service's exit in the sanitizer
+# build (the tracer waits for a stop the SIGCONT cancelled: the service spins forever, seen in
+# e2e-live-register); -k 10 kills whatever still hangs.
 
 declare -A LIVE_PID=()
 live_cleanup() {
@@ -33,7 +37,7 @@ serve() {
     auc) a+=(--keys "$W/auc.keys") ;;
   esac
   local tool=kd-$role
-  timeout 120 "$KD_BIN/$tool" "${a[@]}" "${SERVE_X[@]}" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+  timeout --foreground -k 10 120 "$KD_BIN/$tool" "${a[@]}" "${SERVE_X[@]}" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
   LIVE_PID[$name]=$!
   ADDR=""
   local i
@@ -79,7 +83,7 @@ register() {
   local binding=$1 flow=$2; shift 2
   local via=()
   [ "$flow" = proxied ] && via=(--via "$PROXY_ID")
-  timeout 60 "$KD_BIN/kd-term" register --binding "$binding" --id "$TERM_ID" "${via[@]}" --switch "$SWITCH_ID" \
+  timeout --foreground -k 10 60 "$KD_BIN/kd-term" register --binding "$binding" --id "$TERM_ID" "${via[@]}" --switch "$SWITCH_ID" \
     --keys "$W/$TERM_ID.keys" --peer "$TARGET" "$@" >"$OUT" 2>"$ERR"
   RC=$?
 }

@@ -26,7 +26,7 @@ users() {
 # $STATS, stderr in $ERR, status in RC.
 load() {
   local binding=$1 target=$2; shift 2
-  timeout 120 "$KD_BIN/kd-term" load --binding "$binding" --id 'user%d' --via "$PROXY_ID" --switch "$SWITCH_ID" \
+  timeout --foreground -k 10 120 "$KD_BIN/kd-term" load --binding "$binding" --id 'user%d' --via "$PROXY_ID" --switch "$SWITCH_ID" \
     --keys "$W/users.keys" --peer "$target" --stats "$STATS" "$@" >"$SUM" 2>"$ERR"
   RC=$?
 }
@@ -80,7 +80,7 @@ live_world "$TMP/w-usage"
 users 3 || fail "usage: keys"
 refused() {  # STATUS TEXT ARGS...
   local status=$1 text=$2; shift 2
-  timeout 20 "$KD_BIN/kd-term" load --keys "$W/users.keys" --switch "$SWITCH_ID" "$@" >"$OUT" 2>"$ERR"
+  timeout --foreground -k 10 20 "$KD_BIN/kd-term" load --keys "$W/users.keys" --switch "$SWITCH_ID" "$@" >"$OUT" 2>"$ERR"
   RC=$?
   exit_is "$status" || return 1
   grep -q '^kd-term: ' "$ERR" && grep -qF -- "$text" "$ERR" || { WHY="stderr: $(head -c 300 "$ERR")"; return 1; }
