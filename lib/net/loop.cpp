@@ -158,7 +158,8 @@ struct Loop::Impl {
     arm_read(c);
   }
 
-  void close(const std::shared_ptr<Conn>& c) {
+  // c by value throughout: the map entry a caller may have passed is erased here.
+  void close(std::shared_ptr<Conn> c) {
     if (!c->open) return;
     c->open = false;
     asio::error_code ec;
@@ -237,7 +238,7 @@ struct Loop::Impl {
     return c;
   }
 
-  std::optional<std::string> write(const std::shared_ptr<Conn>& c, StreamFraming framing, ByteView data) {
+  std::optional<std::string> write(std::shared_ptr<Conn> c, StreamFraming framing, ByteView data) {
     if (auto why = append_framed(framing, data, c->out)) return to_string(c->peer, Transport::tcp) + ": " + *why;
     if (c->out.size() > kMaxStreamQueued) {
       close(c);
@@ -248,7 +249,7 @@ struct Loop::Impl {
   }
 
   // Writes what the socket takes now; the rest when it becomes writable.
-  std::optional<std::string> flush(const std::shared_ptr<Conn>& c) {
+  std::optional<std::string> flush(std::shared_ptr<Conn> c) {
     std::size_t done = 0;
     while (done < c->out.size()) {
       asio::error_code ec;
