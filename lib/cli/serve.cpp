@@ -18,6 +18,7 @@
 #include "json/message.hpp"
 #include "net/loop.hpp"
 #include "net/retransmit.hpp"
+#include "net/stream.hpp"
 #include "net/transactions.hpp"
 #include "wire/radius.hpp"
 
@@ -126,16 +127,17 @@ public:
   void listen(const std::vector<std::string>& endpoints) {
     listeners_.clear();
     std::vector<net::Endpoint> eps;
-    for (const auto& text : endpoints) eps.push_back(endpoint_of("--listen", text));
+    for (const auto& text : endpoints) eps.push_back(endpoint_of("--listen", text, ctx_.wire.binding));
     for (const auto& e : eps) {
       net::Address at;  // a name that does not resolve is the command line's fault, not the system's
       if (auto why = loop_.resolve(e, at)) throw UsageError("--listen: " + *why);
       net::SocketId id = 0;
       net::Address bound;
-      if (auto why = loop_.listen(e, id, bound)) throw IoError{*why};
+      if (auto why = loop_.listen(e, id, bound, stream_framing_of(ctx_.wire.binding))) throw IoError{*why};
       listeners_.push_back(id);
       std::cout << R"({"event":"listening","role":")" << msg::role_name(ctx_.role) << R"(","binding":")"
-                << wire::binding_name(ctx_.wire.binding) << R"(","addr":")" << net::to_string(bound) << "\"}\n";
+                << wire::binding_name(ctx_.wire.binding) << R"(","addr":")" << net::to_string(bound, e.transport)
+                << "\"}\n";
     }
     std::cout << std::flush;
   }
@@ -183,23 +185,54 @@ public:
     for (auto& r : resend) outbox_.push_back(std::move(r));
     for (auto& t : gave_up) {
       forget_radius(t);
-      emit(R"({"event":"timeout","step":")" + t.label + R"(","to":")" + net::to_string(t.out.to) + R"(","sends":)" +
+      emit(R"({"event":"timeout","step":")" + t.label + R"(","to":")" + net::to_string(t.out.to, loop_.transport(t.out.socket)) + R"(","sends":)" +
                std::to_string(t.schedule.sends()) + "}",
            true);
       if (!registering_) continue;
-      std::cerr << ctx_.tool << ": no answer to " << t.label << " from " << net::to_string(t.out.to) << " after "
+      std::cerr << ctx_.tool << ": no answer to " << t.label << " from " << net::to_string(t.out.to, loop_.transport(t.out.socket)) << " after "
                 << t.schedule.sends() << " sends\n";
       finish(kExitNoAnswer);
     }
     commit();
   }
 
+  // A connection cut for what its peer sent is an input refused (an error line); one that could
+  // not be opened or broke is the network's doing (a note), and ends a registration waiting on it.
+  void on_stream_fault(net::SocketId socket, const net::Address& peer, net::StreamFault fault,
+                       const std::string& why) override {
+    switch (fault) {
+      case net::StreamFault::oversized: emit(json::encode_error(err(Code::oversized, why), ""), true); break;
+      case net::StreamFault::framing: emit(json::encode_error(err(Code::malformed, why), ""), true); break;
+      case net::StreamFault::overflow:
+      case net::StreamFault::transport: {
+        std::cerr << ctx_.tool << ": note: " << printable(why) << "\n";
+        bool own_peer = false;
+        for (const auto& [role, p] : peers_) own_peer = own_peer || (p.socket == socket && p.addr == peer);
+        if (registering_ && own_peer) {
+          std::cerr << ctx_.tool << ": no answer: the connection to " << net::to_string(peer, net::Transport::tcp)
+                    << " failed\n";
+          finish(kExitNoAnswer);
+        }
+        break;
+      }
+    }
+    commit();
+  }
+
 private:
-  net::Endpoint endpoint_of(std::string_view option, const std::string& text) {
+  // The binding an endpoint of this role carries: the switch's AuC link, or the role's own.
+  wire::Binding link_binding() const { return radius_link_ ? wire::Binding::radius : wire::Binding::json; }
+  static net::StreamFraming stream_framing_of(wire::Binding b) {
+    return net::stream_framing(b).value_or(net::StreamFraming::lines);  // (a UDP endpoint: unused)
+  }
+
+  net::Endpoint endpoint_of(std::string_view option, const std::string& text, wire::Binding binding) {
     net::Endpoint e;
+    const std::string named = std::string(option) + (option.ends_with('=') ? "" : " ") + text;
     if (auto why = net::parse_endpoint(text, e)) throw UsageError(std::string(option) + ": " + *why);
-    if (e.transport == net::Transport::tcp)
-      throw UsageError(std::string(option) + " " + text + ": tcp is not yet supported in live mode (udp only)");
+    if (e.transport == net::Transport::tcp && !net::stream_framing(binding))
+      throw UsageError(named + ": " + std::string(wire::binding_name(binding)) + " travels over UDP only (over TCP: " +
+                       net::stream_binding_names() + ")");
     return e;
   }
 
@@ -223,12 +256,13 @@ private:
         throw UsageError("--peer " + p + ": " +
                          (allowed.empty() ? std::string("kd-auc serve sends no request, so it has no peer")
                                           : "must be ROLE=ENDPOINT with ROLE " + names));
-      const net::Endpoint e = endpoint_of("--peer " + role + "=", p.substr(eq + 1));
+      const wire::Binding binding = ctx_.role == msg::Role::sw ? link_binding() : ctx_.wire.binding;
+      const net::Endpoint e = endpoint_of("--peer " + role + "=", p.substr(eq + 1), binding);
       net::Address a;
       if (auto why = loop_.resolve(e, a)) throw UsageError("--peer " + role + "=: " + *why);
       net::SocketId id = 0;
-      if (auto why = loop_.open_client(a, id)) throw IoError{*why};
-      peers_[role] = Peer{a, id};
+      if (auto why = loop_.open_client(a, id, e.transport, stream_framing_of(binding))) throw IoError{*why};
+      peers_[role] = Peer{a, id, e.transport};
     }
     auto need = [&](const char* role, const char* why) {
       if (!peers_.count(role)) throw UsageError(std::string("--peer ") + role + "=ENDPOINT is required: " + why);
@@ -478,12 +512,15 @@ private:
     else if (radius) key = "radius/" + to_hex(ByteView(out.bytes).first(wire::radius::kMinPacket));
     else return;  // s11 and d7 over JSON: nothing answers them, so they are sent once
     if (radius) radius_waiting_.emplace(out.bytes[1], key);
-    client_.start(std::move(key), std::string(spec.name), std::move(out), timers_for(spec), now);
+    const bool reliable = it->second.transport == net::Transport::tcp;
+    client_.start(std::move(key), std::string(spec.name), std::move(out),
+                  reliable ? net::without_retransmission(timers_for(spec)) : timers_for(spec), now);
   }
 
   struct Peer {
     net::Address addr;
     net::SocketId socket = 0;
+    net::Transport transport = net::Transport::udp;
   };
 
   LiveContext& ctx_;
@@ -508,17 +545,17 @@ private:
 }  // namespace
 
 void add_serve_options(CLI::App& serve, LiveOptions& o) {
-  serve.add_option("--listen", o.listen, "where to serve, udp:HOST:PORT (repeatable; port 0: any free port)")
+  serve.add_option("--listen", o.listen, "where to serve, udp:HOST:PORT or tcp:HOST:PORT (repeatable; port 0: any free port)")
       ->required()
       ->allow_extra_args(false);
-  serve.add_option("--peer", o.peers, "where the next role is, ROLE=udp:HOST:PORT (repeatable)")->allow_extra_args(false);
+  serve.add_option("--peer", o.peers, "where the next role is, ROLE=udp:HOST:PORT or ROLE=tcp:HOST:PORT (repeatable)")->allow_extra_args(false);
   serve.add_option("--events", o.events, "which lines to print: all (default), errors or none");
   serve.add_option("--retransmit", o.retransmit,
                    "timers of requests sent, initial=MS,max=MS,count=N,timeout=MS,keep=MS (any subset)");
 }
 
 void add_register_options(CLI::App& reg, LiveOptions& o) {
-  reg.add_option("--peer", o.peers, "where to register: proxy=udp:HOST:PORT (with --via) or switch=udp:HOST:PORT")
+  reg.add_option("--peer", o.peers, "where to register: proxy=ENDPOINT (with --via) or switch=ENDPOINT, ENDPOINT udp:HOST:PORT or tcp:HOST:PORT")
       ->required()
       ->allow_extra_args(false);
   reg.add_option("--retransmit", o.retransmit,

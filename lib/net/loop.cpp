@@ -5,29 +5,33 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <map>
+
+#include "capture/capture.hpp"
 
 namespace kd::net {
 
 namespace {
 
+using asio::ip::tcp;
 using asio::ip::udp;
 
-udp::endpoint to_asio(const Address& a) {
+asio::ip::address to_ip(const Address& a) {
   if (a.v6) {
     asio::ip::address_v6::bytes_type b;
     std::memcpy(b.data(), a.ip.data(), 16);
-    return {asio::ip::address_v6(b), a.port};
+    return asio::ip::address_v6(b);
   }
   asio::ip::address_v4::bytes_type b;
   std::memcpy(b.data(), a.ip.data(), 4);
-  return {asio::ip::address_v4(b), a.port};
+  return asio::ip::address_v4(b);
 }
 
-Address from_asio(const udp::endpoint& e) {
+Address from_ip(const asio::ip::address& ip, std::uint16_t port) {
   Address a;
-  a.port = e.port();
-  if (e.address().is_v6()) {
-    const auto v6 = e.address().to_v6();
+  a.port = port;
+  if (ip.is_v6()) {
+    const auto v6 = ip.to_v6();
     if (v6.is_v4_mapped()) {
       const auto b = asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_bytes();
       std::memcpy(a.ip.data(), b.data(), 4);
@@ -38,10 +42,39 @@ Address from_asio(const udp::endpoint& e) {
     a.v6 = true;
     return a;
   }
-  const auto b = e.address().to_v4().to_bytes();
+  const auto b = ip.to_v4().to_bytes();
   std::memcpy(a.ip.data(), b.data(), 4);
   return a;
 }
+
+udp::endpoint to_asio(const Address& a) { return {to_ip(a), a.port}; }
+Address from_asio(const udp::endpoint& e) { return from_ip(e.address(), e.port()); }
+
+bool would_block(const asio::error_code& ec) { return ec == asio::error::would_block || ec == asio::error::try_again; }
+
+// One TCP connection: accepted by a listener, or a client socket's connection to its peer.
+struct Conn {
+  explicit Conn(tcp::socket s) : sock(std::move(s)) {}
+  tcp::socket sock;
+  SocketId owner = 0;
+  Address peer;
+  std::unique_ptr<capture::Framer> framer;  // what the peer sends, cut into messages
+  Bytes out;                                // framed bytes the peer has not taken yet
+  bool open = true;                         // false once closed: a late handler finds it so
+  bool connected = false;                   // a client's, until its connect completes: false
+  bool write_armed = false;
+};
+
+// What a SocketId names: a UDP socket, a TCP listener with its connections, or a TCP client
+// socket with its one connection (absent until a send opens it).
+struct Socket {
+  Transport transport = Transport::udp;
+  StreamFraming framing = StreamFraming::lines;
+  std::unique_ptr<udp::socket> udp_socket;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  Address peer;  // a TCP client's
+  std::map<Address, std::shared_ptr<Conn>> conns;
+};
 
 }  // namespace
 
@@ -49,7 +82,8 @@ struct Loop::Impl {
   asio::io_context io{1};
   asio::signal_set signals{io, SIGINT, SIGTERM};
   asio::steady_timer timer{io};
-  std::vector<std::unique_ptr<udp::socket>> sockets;
+  asio::steady_timer accept_pause{io};
+  std::vector<std::unique_ptr<Socket>> sockets;
   Handler* handler = nullptr;
   std::size_t max_batch = 64;
   int signal = 0;
@@ -57,7 +91,10 @@ struct Loop::Impl {
   Bytes buffer = Bytes(65536);
 
   void arm(SocketId id) {
-    sockets[id]->async_wait(udp::socket::wait_read, [this, id](const asio::error_code& ec) {
+    Socket& s = *sockets[id];
+    if (s.acceptor) return accept(id);
+    if (!s.udp_socket) return;  // a TCP client's connection is armed when a send opens it
+    s.udp_socket->async_wait(udp::socket::wait_read, [this, id](const asio::error_code& ec) {
       if (ec) return;  // cancelled: the loop is stopping
       drain(id);
       arm(id);
@@ -68,17 +105,172 @@ struct Loop::Impl {
   // its state durable once for all of them (group commit).
   void drain(SocketId id) {
     batch.clear();
-    auto& s = *sockets[id];
+    auto& s = *sockets[id]->udp_socket;
     while (batch.size() < max_batch) {
       udp::endpoint from;
       asio::error_code ec;
       const std::size_t n = s.receive_from(asio::buffer(buffer), from, 0, ec);
-      if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+      if (would_block(ec)) break;
       if (ec) break;  // an error reported on the socket (reading it cleared it): wait for the next datagram
       batch.push_back(Datagram{id, from_asio(from), Bytes(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(n))});
     }
     if (!batch.empty()) handler->on_datagrams(batch, now_ms());
     rearm_timer();
+  }
+
+  void accept(SocketId id) {
+    sockets[id]->acceptor->async_accept([this, id](const asio::error_code& ec, tcp::socket peer) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) {
+        adopt(id, std::move(peer));
+        return accept(id);
+      }
+      // Out of descriptors, most often: accepting again at once would spin.
+      handler->on_stream_fault(id, Address{}, StreamFault::transport, "accepting a connection: " + ec.message());
+      accept_pause.expires_after(std::chrono::milliseconds(100));
+      accept_pause.async_wait([this, id](const asio::error_code& e) {
+        if (!e) accept(id);
+      });
+    });
+  }
+
+  void adopt(SocketId id, tcp::socket peer) {
+    Socket& s = *sockets[id];
+    asio::error_code ec;
+    const auto remote = peer.remote_endpoint(ec);
+    if (ec) return;  // already gone
+    const Address from = from_ip(remote.address(), remote.port());
+    if (s.conns.size() >= kMaxConnectionsPerListener) {
+      peer.close(ec);
+      handler->on_stream_fault(id, from, StreamFault::overflow,
+                               to_string(from, Transport::tcp) + ": closed at once: the listener holds " +
+                                   std::to_string(kMaxConnectionsPerListener) + " connections already");
+      return;
+    }
+    auto c = std::make_shared<Conn>(std::move(peer));
+    c->owner = id;
+    c->peer = from;
+    c->framer = make_stream_framer(s.framing);
+    c->connected = true;
+    c->sock.non_blocking(true, ec);
+    c->sock.set_option(tcp::no_delay(true), ec);
+    s.conns[from] = c;
+    arm_read(c);
+  }
+
+  // c by value throughout: the map entry a caller may have passed is erased here.
+  void close(std::shared_ptr<Conn> c) {
+    if (!c->open) return;
+    c->open = false;
+    asio::error_code ec;
+    c->sock.close(ec);
+    auto& conns = sockets[c->owner]->conns;
+    if (const auto it = conns.find(c->peer); it != conns.end() && it->second == c) conns.erase(it);
+  }
+
+  void arm_read(const std::shared_ptr<Conn>& c) {
+    c->sock.async_wait(tcp::socket::wait_read, [this, c](const asio::error_code& ec) {
+      if (ec || !c->open) return;
+      read(c);
+      if (c->open) arm_read(c);
+    });
+  }
+
+  // What the connection holds now (a bounded number of reads, so that one busy peer does not hold
+  // the loop), cut into messages and handled in batches of max_batch.
+  void read(const std::shared_ptr<Conn>& c) {
+    std::vector<Bytes> messages;
+    std::optional<std::pair<StreamFault, std::string>> fault;
+    bool ended = false;
+    for (int round = 0; round < 16 && !ended && !fault; ++round) {
+      asio::error_code ec;
+      const std::size_t n = c->sock.read_some(asio::buffer(buffer), ec);
+      if (would_block(ec)) break;
+      if (ec == asio::error::eof) {
+        ended = true;
+      } else if (ec) {
+        fault = {StreamFault::transport, to_string(c->peer, Transport::tcp) + ": " + ec.message()};
+      } else {
+        const std::size_t held = c->framer->pending() + n;
+        if (c->framer->push(ByteView(buffer.data(), n), messages) != 0) {
+          const bool too_long = held > kMaxStreamMessage;
+          fault = {too_long ? StreamFault::oversized : StreamFault::framing,
+                   to_string(c->peer, Transport::tcp) +
+                       (too_long ? ": a message longer than " + std::to_string(kMaxStreamMessage / 1024) + " KiB"
+                                 : std::string(": bytes that do not frame as messages of this binding")) +
+                       "; the connection is closed"};
+        }
+      }
+    }
+    for (std::size_t i = 0; i < messages.size() && c->open;) {
+      batch.clear();
+      for (; i < messages.size() && batch.size() < max_batch; ++i)
+        batch.push_back(Datagram{c->owner, c->peer, std::move(messages[i])});
+      handler->on_datagrams(batch, now_ms());
+    }
+    if (ended || fault) close(c);
+    if (fault) handler->on_stream_fault(c->owner, c->peer, fault->first, fault->second);
+    rearm_timer();
+  }
+
+  std::shared_ptr<Conn> connect(SocketId id) {
+    Socket& s = *sockets[id];
+    auto c = std::make_shared<Conn>(tcp::socket(io));
+    c->owner = id;
+    c->peer = s.peer;
+    c->framer = make_stream_framer(s.framing);
+    s.conns[s.peer] = c;
+    c->sock.async_connect(tcp::endpoint(to_ip(s.peer), s.peer.port), [this, c](const asio::error_code& ec) {
+      if (!c->open) return;
+      if (ec) {
+        close(c);
+        handler->on_stream_fault(c->owner, c->peer, StreamFault::transport,
+                                 to_string(c->peer, Transport::tcp) + ": cannot connect: " + ec.message());
+        return;
+      }
+      asio::error_code e;
+      c->connected = true;
+      c->sock.non_blocking(true, e);
+      c->sock.set_option(tcp::no_delay(true), e);
+      arm_read(c);
+      if (auto why = flush(c)) handler->on_stream_fault(c->owner, c->peer, StreamFault::transport, *why);
+    });
+    return c;
+  }
+
+  std::optional<std::string> write(std::shared_ptr<Conn> c, StreamFraming framing, ByteView data) {
+    if (auto why = append_framed(framing, data, c->out)) return to_string(c->peer, Transport::tcp) + ": " + *why;
+    if (c->out.size() > kMaxStreamQueued) {
+      close(c);
+      return to_string(c->peer, Transport::tcp) + ": the peer has not taken " + std::to_string(c->out.size()) +
+             " bytes sent to it; the connection is closed";
+    }
+    return c->connected ? flush(c) : std::nullopt;
+  }
+
+  // Writes what the socket takes now; the rest when it becomes writable.
+  std::optional<std::string> flush(std::shared_ptr<Conn> c) {
+    std::size_t done = 0;
+    while (done < c->out.size()) {
+      asio::error_code ec;
+      const std::size_t n = c->sock.write_some(asio::buffer(c->out.data() + done, c->out.size() - done), ec);
+      if (would_block(ec)) break;
+      if (ec) {
+        close(c);
+        return to_string(c->peer, Transport::tcp) + ": " + ec.message() + "; the connection is closed";
+      }
+      done += n;
+    }
+    c->out.erase(c->out.begin(), c->out.begin() + static_cast<std::ptrdiff_t>(done));
+    if (!c->out.empty() && !c->write_armed) {
+      c->write_armed = true;
+      c->sock.async_wait(tcp::socket::wait_write, [this, c](const asio::error_code& ec) {
+        c->write_armed = false;
+        if (ec || !c->open) return;
+        if (auto why = flush(c)) handler->on_stream_fault(c->owner, c->peer, StreamFault::transport, *why);
+      });
+    }
+    return std::nullopt;
   }
 
   void rearm_timer() {
@@ -134,42 +326,82 @@ std::optional<std::string> Loop::resolve(const Endpoint& e, Address& out) {
   return std::nullopt;
 }
 
-std::optional<std::string> Loop::listen(const Endpoint& e, SocketId& id, Address& bound) {
+std::optional<std::string> Loop::listen(const Endpoint& e, SocketId& id, Address& bound, StreamFraming framing) {
   Address at;
   if (auto why = resolve(e, at)) return why;
-  auto s = std::make_unique<udp::socket>(impl_->io);
+  auto sock = std::make_unique<Socket>();
+  sock->transport = e.transport;
+  sock->framing = framing;
   asio::error_code ec;
-  const auto ep = to_asio(at);
-  s->open(ep.protocol(), ec);
-  if (!ec && at.v6) s->set_option(asio::ip::v6_only(true), ec);
-  if (!ec) s->bind(ep, ec);
-  if (!ec) s->non_blocking(true, ec);
-  if (ec) return "--listen " + to_string(e) + ": " + ec.message();
-  bound = from_asio(s->local_endpoint(ec));
-  if (ec) return "--listen " + to_string(e) + ": " + ec.message();
+  if (e.transport == Transport::tcp) {
+    auto a = std::make_unique<tcp::acceptor>(impl_->io);
+    const tcp::endpoint ep(to_ip(at), at.port);
+    a->open(ep.protocol(), ec);
+    // A service restarted on its port must not wait for the old connections' TIME_WAIT.
+    if (!ec) a->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec && at.v6) a->set_option(asio::ip::v6_only(true), ec);
+    if (!ec) a->bind(ep, ec);
+    if (!ec) a->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return "--listen " + to_string(e) + ": " + ec.message();
+    const auto local = a->local_endpoint(ec);
+    if (ec) return "--listen " + to_string(e) + ": " + ec.message();
+    bound = from_ip(local.address(), local.port());
+    sock->acceptor = std::move(a);
+  } else {
+    auto s = std::make_unique<udp::socket>(impl_->io);
+    const auto ep = to_asio(at);
+    s->open(ep.protocol(), ec);
+    if (!ec && at.v6) s->set_option(asio::ip::v6_only(true), ec);
+    if (!ec) s->bind(ep, ec);
+    if (!ec) s->non_blocking(true, ec);
+    if (ec) return "--listen " + to_string(e) + ": " + ec.message();
+    bound = from_asio(s->local_endpoint(ec));
+    if (ec) return "--listen " + to_string(e) + ": " + ec.message();
+    sock->udp_socket = std::move(s);
+  }
   id = static_cast<SocketId>(impl_->sockets.size());
-  impl_->sockets.push_back(std::move(s));
+  impl_->sockets.push_back(std::move(sock));
   return std::nullopt;
 }
 
-std::optional<std::string> Loop::open_client(const Address& peer, SocketId& id) {
-  auto s = std::make_unique<udp::socket>(impl_->io);
-  asio::error_code ec;
-  s->open(peer.v6 ? udp::v6() : udp::v4(), ec);
-  if (!ec) s->bind(udp::endpoint(peer.v6 ? udp::v6() : udp::v4(), 0), ec);
-  if (!ec) s->non_blocking(true, ec);
-  if (ec) return "a UDP socket towards " + to_string(peer) + ": " + ec.message();
+std::optional<std::string> Loop::open_client(const Address& peer, SocketId& id, Transport t, StreamFraming framing) {
+  auto sock = std::make_unique<Socket>();
+  sock->transport = t;
+  sock->framing = framing;
+  sock->peer = peer;
+  if (t == Transport::udp) {
+    auto s = std::make_unique<udp::socket>(impl_->io);
+    asio::error_code ec;
+    s->open(peer.v6 ? udp::v6() : udp::v4(), ec);
+    if (!ec) s->bind(udp::endpoint(peer.v6 ? udp::v6() : udp::v4(), 0), ec);
+    if (!ec) s->non_blocking(true, ec);
+    if (ec) return "a UDP socket towards " + to_string(peer) + ": " + ec.message();
+    sock->udp_socket = std::move(s);
+  }
   id = static_cast<SocketId>(impl_->sockets.size());
-  impl_->sockets.push_back(std::move(s));
+  impl_->sockets.push_back(std::move(sock));
   return std::nullopt;
 }
 
 std::optional<std::string> Loop::send(SocketId socket, const Address& to, ByteView data) {
+  Socket& s = *impl_->sockets.at(socket);
   asio::error_code ec;
-  impl_->sockets.at(socket)->send_to(asio::buffer(data.data(), data.size()), to_asio(to), 0, ec);
-  if (ec) return "sending to " + to_string(to) + ": " + ec.message();
-  return std::nullopt;
+  if (s.udp_socket) {
+    s.udp_socket->send_to(asio::buffer(data.data(), data.size()), to_asio(to), 0, ec);
+    if (ec) return "sending to " + to_string(to) + ": " + ec.message();
+    return std::nullopt;
+  }
+  if (s.acceptor) {
+    // An answer goes back on the connection its request came on; there is no other way to it.
+    const auto it = s.conns.find(to);
+    if (it == s.conns.end()) return to_string(to, Transport::tcp) + ": the connection is closed; not sent";
+    return impl_->write(it->second, s.framing, data);
+  }
+  const auto it = s.conns.find(s.peer);
+  return impl_->write(it != s.conns.end() ? it->second : impl_->connect(socket), s.framing, data);
 }
+
+Transport Loop::transport(SocketId socket) const { return impl_->sockets.at(socket)->transport; }
 
 int Loop::run(Handler& h, std::size_t max_batch) {
   Impl& m = *impl_;

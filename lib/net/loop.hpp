@@ -1,6 +1,6 @@
-// The event loop of a live service or of kd-term register: UDP sockets, the earliest deadline, and
-// SIGINT/SIGTERM. Standalone Asio stays behind this interface (loop.cpp), so the rest of kd sees
-// plain values: addresses, datagrams, milliseconds.
+// The event loop of a live service or of kd-term register: UDP sockets, TCP listeners and
+// connections, the earliest deadline, and SIGINT/SIGTERM. Standalone Asio stays behind this
+// interface (loop.cpp), so the rest of kd sees plain values: addresses, messages, milliseconds.
 #pragma once
 
 #include <cstddef>
@@ -12,14 +12,25 @@
 
 #include "core/bytes.hpp"
 #include "net/endpoint.hpp"
+#include "net/stream.hpp"
 #include "net/transactions.hpp"
 
 namespace kd::net {
 
+// A message as it came: a UDP datagram, or one cut out of a TCP connection (socket: its listener
+// or its client socket, from: the connection's far end, which send() answers on).
 struct Datagram {
   SocketId socket = 0;
   Address from;
   Bytes data;
+};
+
+// Why a TCP connection ended other than by its peer closing it.
+enum class StreamFault : std::uint8_t {
+  oversized,   // the peer sent a message longer than kMaxStreamMessage, or one without end
+  framing,     // the peer sent bytes that cannot be cut into messages of the binding
+  overflow,    // the peer does not take what is sent to it (kMaxStreamQueued)
+  transport,   // the connection could not be opened, or broke
 };
 
 class Loop {
@@ -32,12 +43,19 @@ public:
 
   // The first address of e's host (a name through the system's resolver); a message on failure.
   std::optional<std::string> resolve(const Endpoint& e, Address& out);
-  // A UDP socket bound to e (port 0: any free port); bound: the address it got.
-  std::optional<std::string> listen(const Endpoint& e, SocketId& id, Address& bound);
-  // A UDP socket on any local address of the family of peer, at a free port.
-  std::optional<std::string> open_client(const Address& peer, SocketId& id);
-  // Sends one datagram; a message on failure (the caller reports it: UDP may lose it anyway).
+  // A socket bound to e (port 0: any free port); bound: the address it got. For tcp:, a listener
+  // whose connections carry messages in framing (at most kMaxConnectionsPerListener at once).
+  std::optional<std::string> listen(const Endpoint& e, SocketId& id, Address& bound,
+                                    StreamFraming framing = StreamFraming::lines);
+  // Towards peer. UDP: a socket on any local address of peer's family, at a free port. TCP: one
+  // connection, opened at the first send and opened again at the next send after it ended.
+  std::optional<std::string> open_client(const Address& peer, SocketId& id, Transport t = Transport::udp,
+                                         StreamFraming framing = StreamFraming::lines);
+  // Sends one message: a datagram, or on a TCP listener the connection from `to`, on a TCP client
+  // socket its connection. A message on a failure seen now (the caller reports it: UDP may lose
+  // it anyway); what fails later on a connection comes to Handler::on_stream_fault.
   std::optional<std::string> send(SocketId socket, const Address& to, ByteView data);
+  Transport transport(SocketId socket) const;
 
   struct Handler {
     virtual ~Handler() = default;
@@ -46,6 +64,10 @@ public:
     // The earliest time on_deadline() is wanted, if any.
     virtual std::optional<std::uint64_t> deadline() = 0;
     virtual void on_deadline(std::uint64_t now_ms) = 0;
+    // A connection of socket with peer was closed for fault (why says how, for a message).
+    virtual void on_stream_fault(SocketId socket, const Address& peer, StreamFault fault, const std::string& why) {
+      (void)socket, (void)peer, (void)fault, (void)why;
+    }
   };
   // Runs until stop() (returns 0) or a SIGINT/SIGTERM (returns the signal's number).
   int run(Handler& h, std::size_t max_batch);

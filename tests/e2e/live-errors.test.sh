@@ -58,8 +58,8 @@ usage() {  # NAME MESSAGE-PATTERN TOOL ARGS...
   check "usage: $name: no state written" test ! -e "$W/u.st"
 }
 sw=(--id "$SWITCH_ID" --keys "$W/$SWITCH_ID.keys" --state "$W/u.st")
-usage "tcp listen" "tcp is not yet supported" kd-switch serve "${sw[@]}" --listen tcp:127.0.0.1:0 --peer auc=udp:127.0.0.1:9
-usage "tcp peer" "tcp is not yet supported" kd-switch serve "${sw[@]}" --listen udp:127.0.0.1:0 --peer auc=tcp:127.0.0.1:9
+usage "tcp listen in mgcp" "mgcp travels over UDP only" kd-switch serve "${sw[@]}" --binding mgcp --auc-link json --listen tcp:127.0.0.1:0 --peer auc=udp:127.0.0.1:9
+usage "tcp peer in radius" "radius travels over UDP only" kd-switch serve "${sw[@]}" --binding sip --radius-secret-file "$W/secret" --listen udp:127.0.0.1:0 --peer auc=tcp:127.0.0.1:9
 usage "bad port" "the port must be a number from 0 to 65535" kd-switch serve "${sw[@]}" --listen udp:127.0.0.1:65536 --peer auc=udp:127.0.0.1:9
 usage "bad endpoint" "must be udp:HOST:PORT or tcp:HOST:PORT" kd-switch serve "${sw[@]}" --listen 127.0.0.1:5060 --peer auc=udp:127.0.0.1:9
 usage "IPv6 without brackets" "in brackets" kd-switch serve "${sw[@]}" --listen udp:::1:5060 --peer auc=udp:127.0.0.1:9
