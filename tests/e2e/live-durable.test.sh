@@ -126,6 +126,7 @@ check "refused: ... files unchanged" unchanged
 rm -f "$TMP/second-name"
 
 # ---- the AuC, s3 in JSON: kill -9, then a torn journal tail ------------------------------------
+stop auc  # the switch's AuC, before its name is taken by the next one (it would outlive the test)
 live_world "$TMP/auc"
 kd term "" start --id "$TERM_ID" --via "$PROXY_ID" --switch "$SWITCH_ID" >"$TMP/s1.json"
 kd proxy "$W/p.st" <"$TMP/s1.json" >"$TMP/s2.json"
