@@ -48,15 +48,6 @@ check "refused: the error line names the step" json_true "$OUT" 'select(.event =
 check "refused: stderr names the reason" grep -q '^kd-term: error: [a-z_]* (s6): ' "$ERR"
 
 # Command-line errors: exit 2, the tool's prefix and a specific message, no state file.
-usage() {  # NAME MESSAGE-PATTERN TOOL ARGS...
-  local name=$1 pattern=$2 tool=$3; shift 3
-  rm -f "$W/u.st"
-  timeout --foreground -k 10 20 "$KD_BIN/$tool" "$@" >"$OUT" 2>"$ERR"
-  RC=$?
-  check "usage: $name: exit 2" exit_is 2
-  check "usage: $name: says why" grep -q "^$tool: .*$pattern" "$ERR"
-  check "usage: $name: no state written" test ! -e "$W/u.st"
-}
 sw=(--id "$SWITCH_ID" --keys "$W/$SWITCH_ID.keys" --state "$W/u.st")
 usage "tcp listen in mgcp" "mgcp travels over UDP only" kd-switch serve "${sw[@]}" --binding mgcp --auc-link json --listen tcp:127.0.0.1:0 --peer auc=udp:127.0.0.1:9
 usage "tcp peer in radius" "radius travels over UDP only" kd-switch serve "${sw[@]}" --binding sip --radius-secret-file "$W/secret" --listen udp:127.0.0.1:0 --peer auc=tcp:127.0.0.1:9

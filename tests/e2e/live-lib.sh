@@ -109,3 +109,15 @@ for i in range(count):
     open("%s.%d" % (out, i + 1), "wb").write(answer)
 PY
 }
+
+# usage NAME MESSAGE-PATTERN TOOL ARGS...: a command line the tool refuses: exit 2, its prefix and
+# a message matching the pattern on stderr, and no state file $W/u.st written.
+usage() {  # NAME MESSAGE-PATTERN TOOL ARGS...
+  local name=$1 pattern=$2 tool=$3; shift 3
+  rm -f "$W/u.st"
+  timeout --foreground -k 10 20 "$KD_BIN/$tool" "$@" >"$OUT" 2>"$ERR"
+  RC=$?
+  check "usage: $name: exit 2" exit_is 2
+  check "usage: $name: says why" grep -q "^$tool: .*$pattern" "$ERR"
+  check "usage: $name: no state written" test ! -e "$W/u.st"
+}

@@ -190,15 +190,6 @@ check "no answer over tcp: s1 went once, not retransmitted" eq "$(grep -c '"step
 check "no answer over tcp: the timeout line counts one send" some_line "$OUT" '.event == "timeout" and .sends == 1'
 
 # ---- bindings that travel over UDP only ---------------------------------------------------------
-usage() {  # NAME MESSAGE-PATTERN TOOL ARGS...
-  local name=$1 pattern=$2 tool=$3; shift 3
-  rm -f "$W/u.st"
-  timeout --foreground -k 10 20 "$KD_BIN/$tool" "$@" >"$OUT" 2>"$ERR"
-  RC=$?
-  check "usage: $name: exit 2" exit_is 2
-  check "usage: $name: says why" grep -q "^$tool: .*$pattern" "$ERR"
-  check "usage: $name: no state written" test ! -e "$W/u.st"
-}
 sw=(--id "$SWITCH_ID" --keys "$W/$SWITCH_ID.keys" --state "$W/u.st" $(sec))
 usage "mgcp listen" "tcp:127.0.0.1:0: mgcp travels over UDP only" \
   kd-switch serve "${sw[@]}" --binding mgcp --listen tcp:127.0.0.1:0 --peer auc=udp:127.0.0.1:9
