@@ -219,7 +219,11 @@ Result<Bytes> RadiusCodec::encode_answering(const Message& m, ByteView request) 
   // its attribute and the packet stays far below 4096 bytes.
   if (auto s = msg::validate(m, msg::Sizes::loose); !s) return err(s.error().code, std::string("radius: ") + s.error().detail);
   const std::string& registrar = m.flow == Flow::proxied ? *m.IDsp : *m.IDss;
-  auto [req_auth, req_id] = request_authenticator(secret_, m.flow, *m.suite, *m.IDc, registrar);
+  // Not a structured binding: the lambdas below capture req_auth, which clang 14 (the fuzz build)
+  // does not allow of a binding.
+  auto derived = request_authenticator(secret_, m.flow, *m.suite, *m.IDc, registrar);
+  Bytes req_auth = std::move(derived.first);
+  std::uint8_t req_id = derived.second;
   if (!request.empty()) {  // the request's own, chosen by its client
     req_id = request[1];
     req_auth.assign(request.begin() + 4, request.begin() + 20);
