@@ -121,3 +121,21 @@ usage() {  # NAME MESSAGE-PATTERN TOOL ARGS...
   check "usage: $name: says why" grep -q "^$tool: .*$pattern" "$ERR"
   check "usage: $name: no state written" test ! -e "$W/u.st"
 }
+
+# transcript_ok FLOW: kd-term register's output ($OUT) is what it sent and received, then its success.
+transcript_ok() {
+  local want got
+  if [ "$1" = proxied ]; then want="s1>proxy s6>term s7>proxy s10>term registered"
+  else want="d1>switch d4>term d5>switch d6>term registered"; fi
+  got=$(jq -r 'if .event then .event else .step + ">" + .to end' "$OUT" | tr '\n' ' ')
+  eq "${got% }" "$want"
+}
+
+# no_errors NAME...: no error or timeout event in the services' output ($TMP/NAME.out).
+no_errors() {
+  local n
+  for n in "$@"; do
+    ! grep -q '"event":"\(error\|timeout\)"' "$TMP/$n.out" ||
+      { WHY="$n: $(grep '"event":"\(error\|timeout\)"' "$TMP/$n.out" | head -n 2)"; return 1; }
+  done
+}

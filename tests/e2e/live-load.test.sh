@@ -67,12 +67,6 @@ stats_add_up() {
   want=$(jq -c '{attempted, registered, timeouts, retransmissions, latencies: .latency_ms.count, failed}' "$SUM")
   eq "$got" "$want"
 }
-no_errors() {  # NAME...
-  local n
-  for n in "$@"; do
-    ! grep -q '"event":"\(error\|timeout\)"' "$TMP/$n.out" || { WHY="$n: $(grep '"event":"\(error\|timeout\)"' "$TMP/$n.out" | head -n 2)"; return 1; }
-  done
-}
 stop_all() { local n; for n in "$@"; do stop "$n"; done; }
 
 # ---- command lines refused: exit 2 (3 for --stats), a message naming the fault, nothing on stdout ---

@@ -5,21 +5,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/live-lib.sh"
 
-# The terminal's transcript: what it sent and received, then its success.
-transcript_ok() {  # FLOW
-  local want
-  if [ "$1" = proxied ]; then want="s1>proxy s6>term s7>proxy s10>term registered"
-  else want="d1>switch d4>term d5>switch d6>term registered"; fi
-  local got
-  got=$(jq -r 'if .event then .event else .step + ">" + .to end' "$OUT" | tr '\n' ' ')
-  eq "${got% }" "$want"
-}
-no_errors() {  # NAME...
-  local n
-  for n in "$@"; do
-    ! grep -q '"event":"\(error\|timeout\)"' "$TMP/$n.out" || { WHY="$n: $(grep error "$TMP/$n.out" | head -n 2)"; return 1; }
-  done
-}
 has_event() {  # NAME EVENT
   grep -q "\"event\":\"$2\"" "$TMP/$1.out" || { WHY="$1 printed no $2 event: $(head -c 300 "$TMP/$1.out")"; return 1; }
 }

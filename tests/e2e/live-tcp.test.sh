@@ -11,19 +11,6 @@
 TCP=tcp:127.0.0.1:0
 sec() { echo --radius-secret-file "$W/secret"; }
 
-transcript_ok() {  # FLOW
-  local want got
-  if [ "$1" = proxied ]; then want="s1>proxy s6>term s7>proxy s10>term registered"
-  else want="d1>switch d4>term d5>switch d6>term registered"; fi
-  got=$(jq -r 'if .event then .event else .step + ">" + .to end' "$OUT" | tr '\n' ' ')
-  eq "${got% }" "$want"
-}
-no_errors() {  # NAME...
-  local n
-  for n in "$@"; do
-    ! grep -q '"event":"\(error\|timeout\)"' "$TMP/$n.out" || { WHY="$n: $(grep event "$TMP/$n.out" | head -n 3)"; return 1; }
-  done
-}
 listens_on_tcp() {  # NAME
   some_line "$TMP/$1.out" '.event == "listening" and (.addr | startswith("tcp:127.0.0.1:"))'
 }
