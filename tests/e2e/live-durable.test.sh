@@ -34,14 +34,6 @@ except socket.timeout:
 open(out, "wb").write(answer)
 PY
 }
-# crash NAME: kill -9 of the service (the child of its `timeout`), as a power cut would stop it.
-crash() {
-  local child
-  child=$(ps -o pid= --ppid "${LIVE_PID[$1]}")
-  [ -n "$child" ] && kill -KILL $child
-  wait "${LIVE_PID[$1]}" 2>/dev/null
-  unset "LIVE_PID[$1]"
-}
 same_nonempty() {  # FILE FILE
   [ -s "$1" ] || { WHY="no answer in $1"; return 1; }
   cmp -s "$1" "$2" || { WHY="$1 and $2 differ: $(head -c 200 "$1") / $(head -c 200 "$2")"; return 1; }

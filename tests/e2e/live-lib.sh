@@ -58,6 +58,7 @@ stop() {
   RC=$?
   unset "LIVE_PID[$1]"
 }
+stop_all() { local n; for n in "$@"; do stop "$n"; done; }  # NAME...
 
 # chain BINDING LINK FLOW: an AuC, a switch and (proxied) a proxy serving world $W, the AuC link
 # in LINK (radius or json); sets TARGET to the --peer of kd-term register.
@@ -138,4 +139,78 @@ no_errors() {
     ! grep -q '"event":"\(error\|timeout\)"' "$TMP/$n.out" ||
       { WHY="$n: $(grep '"event":"\(error\|timeout\)"' "$TMP/$n.out" | head -n 2)"; return 1; }
   done
+}
+
+# ---- load runs and crashes (live-load, live-durable, live-kill) ---------------------------------
+SUM=$TMP/summary.json STATS=$TMP/stats.jsonl
+
+# users N [MISSING...]: N terminals user0..user{N-1} in the AuC's keystore of world $W (minus the
+# MISSING ones), and every one of the N in $W/users.keys, kd-term's keystore.
+users() {
+  local n=$1 i; shift
+  "$KD_BIN/kd-auc" keys add "$W/auc.keys" --id 'user%d' --role term --count "$n" --seed 01 || return 1
+  "$KD_BIN/kd-auc" keys export "$W/auc.keys" --id 'user%d' --count "$n" >"$W/users.keys" || return 1
+  for i in "$@"; do
+    jq --arg id "user$i" 'del(.entities[] | select(.id == $id))' "$W/auc.keys" >"$W/auc.tmp" && mv "$W/auc.tmp" "$W/auc.keys"
+  done
+}
+
+# load BINDING TARGET [ARGS...]: kd-term load of the proxied flow; summary in $SUM, stats lines in
+# $STATS, stderr in $ERR, status in RC. load_start runs it in the background (stopped with the
+# services when the test ends), load_wait waits for it and sets RC.
+load_start() {
+  local binding=$1 target=$2; shift 2
+  timeout --foreground -k 10 120 "$KD_BIN/kd-term" load --binding "$binding" --id 'user%d' --via "$PROXY_ID" --switch "$SWITCH_ID" \
+    --keys "$W/users.keys" --peer "$target" --stats "$STATS" "$@" >"$SUM" 2>"$ERR" &
+  LIVE_PID[load]=$!
+}
+load_wait() {
+  wait "${LIVE_PID[load]}"
+  RC=$?
+  unset "LIVE_PID[load]"
+}
+load() {
+  load_start "$@"
+  load_wait
+}
+
+# The summary's counts add up: attempted = registered + refusals + timeouts + unfinished.
+adds_up() {
+  json_true "$SUM" '.event == "load-summary" and
+    .attempted == .registered + ([.failed[]] | add // 0) + .timeouts + .unfinished'
+}
+
+# crash NAME: kill -9 of the service (the child of its `timeout`), as a power cut would stop it.
+crash() {
+  local child
+  child=$(ps -o pid= --ppid "${LIVE_PID[$1]}")
+  [ -n "$child" ] && kill -KILL $child
+  wait "${LIVE_PID[$1]}" 2>/dev/null
+  unset "LIVE_PID[$1]"
+}
+
+# restart NAME ROLE [ARGS...]: crash NAME, then serve it again (serve's arguments) with the same
+# state on the same address; the crashed run's output is kept as $TMP/NAME.N.out and .err (N = 1,
+# 2, ...), the new one in $TMP/NAME.out. Fails when the service does not come back on its address.
+restart() {
+  local name=$1 was n=1
+  was=$(jq -r 'select(.event == "listening") | .addr' "$TMP/$name.out" | head -n 1)
+  crash "$name"
+  while [ -e "$TMP/$name.$n.out" ]; do n=$((n + 1)); done
+  mv "$TMP/$name.out" "$TMP/$name.$n.out"
+  mv "$TMP/$name.err" "$TMP/$name.$n.err"
+  LISTEN_AT=$was serve "$@" || return 1
+  [ "$ADDR" = "$was" ] || { echo "restart $name: listening on $ADDR, not $was" >&2; return 1; }
+}
+
+# wait_lines FILE PATTERN N [SECONDS]: until FILE has N lines matching PATTERN (at most SECONDS, 20
+# by default); fails when they did not come.
+wait_lines() {
+  local i
+  for i in $(seq $((${4:-20} * 20))); do
+    [ "$(grep -c -- "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0
+    sleep 0.05
+  done
+  WHY="$1: fewer than $3 lines match $2"
+  return 1
 }

@@ -9,33 +9,7 @@
 . "$(dirname "$0")/live-lib.sh"
 
 IMPAIR=$KD_ROOT/tests/tools/impair.py
-SUM=$TMP/summary.json STATS=$TMP/stats.jsonl
 
-# users N [MISSING...]: N terminals user0..user{N-1} in the AuC's keystore of world $W (minus the
-# MISSING ones), and every one of the N in $W/users.keys, kd-term's keystore.
-users() {
-  local n=$1 i; shift
-  "$KD_BIN/kd-auc" keys add "$W/auc.keys" --id 'user%d' --role term --count "$n" --seed 01 || return 1
-  "$KD_BIN/kd-auc" keys export "$W/auc.keys" --id 'user%d' --count "$n" >"$W/users.keys" || return 1
-  for i in "$@"; do
-    jq --arg id "user$i" 'del(.entities[] | select(.id == $id))' "$W/auc.keys" >"$W/auc.tmp" && mv "$W/auc.tmp" "$W/auc.keys"
-  done
-}
-
-# load BINDING TARGET [ARGS...]: kd-term load of the proxied flow; summary in $SUM, stats lines in
-# $STATS, stderr in $ERR, status in RC.
-load() {
-  local binding=$1 target=$2; shift 2
-  timeout --foreground -k 10 120 "$KD_BIN/kd-term" load --binding "$binding" --id 'user%d' --via "$PROXY_ID" --switch "$SWITCH_ID" \
-    --keys "$W/users.keys" --peer "$target" --stats "$STATS" "$@" >"$SUM" 2>"$ERR"
-  RC=$?
-}
-
-# The summary's counts add up: attempted = registered + refusals + timeouts + unfinished.
-adds_up() {
-  json_true "$SUM" '.event == "load-summary" and
-    .attempted == .registered + ([.failed[]] | add // 0) + .timeouts + .unfinished'
-}
 # The summary says: attempted registered timeouts.
 counts_are() {  # ATTEMPTED REGISTERED TIMEOUTS
   eq "$(jq -r '[.attempted, .registered, .timeouts] | join(" ")' "$SUM")" "$1 $2 $3"
@@ -67,7 +41,6 @@ stats_add_up() {
   want=$(jq -c '{attempted, registered, timeouts, retransmissions, latencies: .latency_ms.count, failed}' "$SUM")
   eq "$got" "$want"
 }
-stop_all() { local n; for n in "$@"; do stop "$n"; done; }
 
 # ---- command lines refused: exit 2 (3 for --stats), a message naming the fault, nothing on stdout ---
 live_world "$TMP/w-usage"
