@@ -13,8 +13,10 @@
 #include "cli/io.hpp"
 #include "cli/journal.hpp"
 #include "cli/tools.hpp"
+#include "crypto/suite.hpp"
 #include "engine/engine.hpp"
 #include "json/event.hpp"
+#include "json/line.hpp"
 #include "json/message.hpp"
 #include "net/loop.hpp"
 #include "net/retransmit.hpp"
@@ -78,13 +80,13 @@ bool looks_json(ByteView b) {
 }  // namespace
 
 Result<msg::Message> decode_datagram(const WireEdge& edge, ByteView data, std::string& step, Bytes& wire_bytes,
-                                     wire::Binding& used, bool& text) {
+                                     wire::Binding& used, bool& text, ByteView answered) {
   // Decode in the form this role reads the step in (the filters' rule, WireEdge).
   used = wire::Binding::json;
   text = looks_json(data);
   auto m = text ? edge.from_line(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()), &step,
                                  &wire_bytes)
-                : edge.from_raw(data, &used);
+                : edge.from_raw(data, &used, answered);
   if (m && !text) {
     step = msg::spec_of(*m).name;
     if (!edge.sends_wire(msg::spec_of(*m)))
@@ -372,13 +374,18 @@ private:
       case net::ServerTransactions::Seen::fresh: break;
     }
     const std::uint64_t keep = signaling_timers_.keep_response_ms;
-    if (ctx_.role == msg::Role::sw && radius_link_ && radius_answer(d)) return;
+    // At the switch, an Access-Challenge is verified against the Access-Request it answers, as sent.
+    ByteView answered;
+    if (ctx_.role == msg::Role::sw && radius_link_) {
+      if (radius_answer(d)) return;
+      answered = radius_request_answered(d);
+    }
 
     std::string step;
     Bytes wire_bytes;
     wire::Binding used = wire::Binding::json;
     bool text = false;
-    auto m = decode_datagram(edge_, d.data, step, wire_bytes, used, text);
+    auto m = decode_datagram(edge_, d.data, step, wire_bytes, used, text, answered);
     if (!m) {
       server_.open(d.from, d.data, d.socket, now, keep, "");
       refuse(m.error(), step);
@@ -395,6 +402,12 @@ private:
       // again (the peer answered a retransmission) is absorbed.
       const std::string key = exchange_name(*m, spec.name);
       if (const auto* t = client_.find(key)) {
+        if (text && !same_txn(d.data, t->out.bytes)) {
+          // The answer to an earlier request of this exchange (its "txn" is not the one waiting):
+          // a late copy, not this request's answer.
+          server_.open(d.from, d.data, d.socket, now, timers_for(spec).keep_response_ms, "");
+          return;
+        }
         forget_radius(*t);
         client_.complete(key);
         server_.open(d.from, d.data, d.socket, now, timers_for(spec).keep_response_ms, "");
@@ -405,8 +418,14 @@ private:
     // A request: its transaction opens, named for the answer the role may give later.
     engine::Outcome o = ctx_.engine.feed_message(*m, wire_bytes);
     const auto& t = timers_for(spec);
+    const std::string name = o.error ? std::string() : exchange_name(*m, spec.name);
     server_.open(d.from, d.data, d.socket, now, std::max(signaling_timers_.timeout_ms, link_timers_.timeout_ms) + t.keep_response_ms,
-                 o.error ? std::string() : exchange_name(*m, spec.name));
+                 name);
+    // The JSON answer echoes the request's transaction member.
+    if (text && !name.empty()) {
+      if (auto txn = json::string_field(as_text(d.data), json::kTxnMember)) echo_txn_[name] = std::move(*txn);
+      else echo_txn_.erase(name);
+    }
     if (o.error) reject_radius(d, *o.error, now);
     else if (accounting(spec) && radius_link_)
       answer_request(d, wire::radius::answer_packet(ctx_.wire.radius_secret, d.data, wire::radius::accounting_response), now);
@@ -431,6 +450,29 @@ private:
                    wire::radius::answer_packet(ctx_.wire.radius_secret, d.data, wire::radius::access_reject,
                                                "kd: " + std::string(code_name(e.code))),
                    now);
+  }
+
+  // At the switch: the Access-Request waiting that an Access-Challenge d answers (its Identifier and
+  // a Response Authenticator that verifies against it), or nothing (then d is decoded against the
+  // Identifier and Request Authenticator derived from its fields).
+  ByteView radius_request_answered(const net::Datagram& d) const {
+    if (d.data.size() < wire::radius::kMinPacket || d.data[0] != wire::radius::access_challenge) return {};
+    auto [lo, hi] = radius_waiting_.equal_range(d.data[1]);
+    for (auto it = lo; it != hi; ++it)
+      if (const auto* t = client_.find(it->second); t && wire::radius::answers(ctx_.wire.radius_secret, d.data, t->out.bytes))
+        return t->out.bytes;
+    return {};
+  }
+
+  static std::string_view as_text(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
+
+  // Whether a JSON answer belongs to the JSON request sent: the same transaction member, or none
+  // on either side (a peer that sets none).
+  static bool same_txn(ByteView answer, ByteView request) {
+    const auto got = json::string_field(as_text(answer), json::kTxnMember);
+    if (!got) return true;
+    const auto sent = json::string_field(as_text(request), json::kTxnMember);
+    return !sent || *sent == *got;
   }
 
   // At the switch: an Access-Reject or Accounting-Response from the AuC ends the request it
@@ -468,8 +510,24 @@ private:
   // Sends what the role said: an answer to the transaction it answers, a request to the peer.
   void handle_outcome(const engine::Outcome& o, std::uint64_t now) {
     for (const auto& s : o.sent) {
+      // A service's request goes out as a new transaction (kd-live(7), TRANSACTIONS): its
+      // identifiers drawn here, not derived from the fields, which two registrations of one
+      // terminal share. An answer echoes its JSON request's transaction member.
+      const std::string_view answered_request = request_of(msg::spec_of(s.message).name);
+      Bytes fresh;
+      std::string txn;
+      if (answered_request.empty() && !registering_) {
+        fresh.resize(wire::kTxnBytes);
+        random_.fill(Purpose::nonce, fresh);
+        txn = to_hex(ByteView(fresh).first(8));
+      } else if (!answered_request.empty()) {
+        if (auto it = echo_txn_.find(exchange_name(s.message, answered_request)); it != echo_txn_.end()) {
+          txn = std::move(it->second);
+          echo_txn_.erase(it);
+        }
+      }
       Bytes bytes;
-      auto line = edge_.outgoing(s.message, ctx_.engine.settings().now, s.previous, &bytes);
+      auto line = edge_.outgoing(s.message, ctx_.engine.settings().now, s.previous, &bytes, fresh, txn);
       if (!line) {
         refuse(err(line.error().code, std::string(msg::spec_of(s.message).name) + ": cannot encode: " + line.error().detail),
                msg::spec_of(s.message).name);
@@ -537,6 +595,8 @@ private:
   std::unique_ptr<ResponseJournal> journal_;
   std::map<std::string, Peer> peers_;
   std::multimap<std::uint8_t, std::string> radius_waiting_;  // RADIUS requests by Identifier
+  std::map<std::string, std::string> echo_txn_;  // by exchange: the JSON request's "txn", for its answer
+  crypto::OsRandom random_;                      // transaction identities (never the role's randomness)
   std::vector<net::Outgoing> outbox_;
   std::string out_;
   std::optional<int> result_;

@@ -58,8 +58,9 @@ std::string_view request_of(std::string_view answer);
 // A datagram as a live role reads it: a JSON object, or a wire message of a binding of edge, refused
 // when edge speaks its step as JSON. step: its step's name when known; wire_bytes: the signaling
 // wire message, for the engine (RoleEngine::feed_message); used: the binding; text: it was JSON.
+// answered: the request it answers as this role sent it, when known (WireEdge::from_raw).
 Result<msg::Message> decode_datagram(const WireEdge& edge, ByteView data, std::string& step, Bytes& wire_bytes,
-                                     wire::Binding& used, bool& text);
+                                     wire::Binding& used, bool& text, ByteView answered = {});
 
 // kd-term register and load: exactly one --peer, proxy= with --via, else switch=. Throws UsageError.
 void check_term_peer(std::string_view subcommand, const LiveOptions& o, const flow::StartParams& start);

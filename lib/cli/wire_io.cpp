@@ -426,11 +426,11 @@ Result<msg::Message> WireEdge::from_line(std::string_view line, std::string* ste
   return m;
 }
 
-Result<msg::Message> WireEdge::from_raw(ByteView raw, wire::Binding* used) const {
+Result<msg::Message> WireEdge::from_raw(ByteView raw, wire::Binding* used, ByteView answered) const {
   if (raw.size() > kMaxRaw) return err(Code::oversized, "a raw wire message exceeds 65536 bytes");
   std::optional<Error> first;
   auto attempt = [&](const wire::Codec& c) -> std::optional<Result<msg::Message>> {
-    auto m = c.decode(raw);
+    auto m = answered.empty() ? c.decode(raw) : c.decode_after(raw, answered);
     if (m) {
       if (used) *used = c.binding();
       return m;
@@ -468,7 +468,7 @@ std::optional<Result<msg::Message>> WireEdge::decode_packet(const capture::Packe
 }
 
 std::optional<Status> WireEdge::decode_packet_into(const capture::Packet& p, msg::Message& m, wire::Binding* used,
-                                                   Skip* skip) const {
+                                                   Skip* skip, ByteView answered) const {
   *skip = Skip::none;
   // A --decode-as mapping of either port (the lower one first, as tshark tries it), else the first
   // codec (RADIUS, then signaling_ in order) that uses either port for a step it carries.
@@ -490,7 +490,14 @@ std::optional<Status> WireEdge::decode_packet_into(const capture::Packet& p, msg
       *skip = Skip::other_role;
       return std::nullopt;
     }
-  auto st = c->decode_into(p.payload, m);
+  Status st = Ok{};
+  if (answered.empty()) {
+    st = c->decode_into(p.payload, m);
+  } else if (auto r = c->decode_after(p.payload, answered)) {
+    m = std::move(*r);
+  } else {
+    st = r.error();
+  }
   if (!st && st.error().code == Code::unknown_step) {  // the protocol's, but not KD's
     *skip = Skip::foreign;
     return std::nullopt;
@@ -503,14 +510,15 @@ std::optional<Status> WireEdge::decode_packet_into(const capture::Packet& p, msg
   return st;
 }
 
-Result<std::string> WireEdge::outgoing(const msg::Message& m, std::uint64_t now, ByteView previous, Bytes* wire) {
+Result<std::string> WireEdge::outgoing(const msg::Message& m, std::uint64_t now, ByteView previous, Bytes* wire,
+                                       ByteView fresh, std::string_view txn) {
   const auto& spec = msg::spec_of(m);
   const wire::Codec* c = codec_for(spec);
   if (c == &json_) {
     if (pcap_) return err(Code::malformed, std::string(spec.name) + " has no wire binding here; --pcap-out needs one");
-    return json_.encode_line(m);
+    return json_.encode_line(m, txn);
   }
-  auto bytes = c->encode_after(m, previous);
+  auto bytes = fresh.empty() ? c->encode_after(m, previous) : c->encode_fresh(m, previous, fresh);
   if (!bytes) return bytes.error();
   if (pcap_) {
     capture::Packet p;

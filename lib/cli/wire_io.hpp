@@ -122,19 +122,24 @@ public:
   enum class Skip : std::uint8_t { none, foreign, other_role };
   std::optional<Result<msg::Message>> decode_packet(const capture::Packet& p, wire::Binding* used, Skip* skip) const;
   // The same into m, reusing its buffers (Codec::decode_into): nullopt when skipped, else the status.
+  // answered: the request (as captured) the packet answers, when known (Codec::decode_after).
   std::optional<Status> decode_packet_into(const capture::Packet& p, msg::Message& m, wire::Binding* used,
-                                           Skip* skip) const;
-  // A raw wire message: tried against every codec of this edge.
-  Result<msg::Message> from_raw(ByteView raw, wire::Binding* used = nullptr) const;
+                                           Skip* skip, ByteView answered = {}) const;
+  // A raw wire message: tried against every codec of this edge. answered: the request it answers,
+  // as this role sent it, when known (Codec::decode_after).
+  Result<msg::Message> from_raw(ByteView raw, wire::Binding* used = nullptr, ByteView answered = {}) const;
 
   // What the tool prints for a message it sends: a wire line when a wire codec of this edge carries
   // the step, else the logical JSON line (the JSON codec's bytes). Queues its frame for --pcap-out, written by flush_frames():
   // a role tool writes them once the state they depend on is saved. previous: the wire
   // message m answers or forwards (engine::Outcome::previous), whose transaction SIP echoes and
   // whose Identifier and Request Authenticator a RADIUS Access-Challenge answers.
-  // wire, when given, receives the wire bytes (left alone for a JSON line).
+  // wire, when given, receives the wire bytes (left alone for a JSON line). Live mode
+  // (kd-live(7), TRANSACTIONS): fresh, when not empty, the random bytes a request goes out under
+  // as a new transaction (Codec::encode_fresh); txn, when not empty, a JSON line's transaction
+  // member (json::kTxnMember).
   Result<std::string> outgoing(const msg::Message& m, std::uint64_t now, ByteView previous = {},
-                               Bytes* wire = nullptr);
+                               Bytes* wire = nullptr, ByteView fresh = {}, std::string_view txn = {});
   // Appends the frames outgoing() queued to --pcap-out; throws IoError.
   void flush_frames();
   // Whether outgoing() prints the step as a wire line (a codec of this edge carries it).

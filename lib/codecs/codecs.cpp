@@ -14,7 +14,7 @@ Result<msg::Message> JsonCodec::decode_line(std::string_view line, std::string* 
   return json::decode_message(line, step, sizes);
 }
 
-std::string JsonCodec::encode_line(const msg::Message& m) const { return json::encode_message(m); }
+std::string JsonCodec::encode_line(const msg::Message& m, std::string_view txn) const { return json::encode_message(m, txn); }
 
 std::unique_ptr<wire::Codec> make_codec(wire::Binding b, const wire::CodecOptions& options) {
   if (b == wire::Binding::json) return std::make_unique<JsonCodec>();

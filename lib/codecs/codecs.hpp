@@ -31,7 +31,8 @@ public:
   // (for the error line of a refused input). sizes: msg::validate()'s.
   Result<msg::Message> decode_line(std::string_view line, std::string* step,
                                    msg::Sizes sizes = msg::Sizes::exact) const;
-  std::string encode_line(const msg::Message& m) const;
+  // txn, when not empty: the line's transaction member (json::kTxnMember; kd-live(7), TRANSACTIONS).
+  std::string encode_line(const msg::Message& m, std::string_view txn = {}) const;
 };
 
 // The codec of binding b: JSON's, or wire::make_codec()'s (nullptr for radius without a secret,

@@ -100,6 +100,11 @@ Result<msg::Message> message_of(const json& j, std::string* step_name, msg::Size
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string& key = it.key();
     if (key == "step" || key == "flow" || key == "to") continue;
+    if (key == kTxnMember) {
+      if (!it->is_string() || !valid_txn(it->get_ref<const std::string&>()))
+        return err(Code::malformed, "\"txn\" must be a string of 1 to 64 letters, digits, '.', '_' or '-'");
+      continue;
+    }
     auto f = msg::parse_field(key);
     if (!f) return err(Code::malformed, "unexpected field \"" + key + "\"");
     Status st = Ok{};
@@ -126,14 +131,23 @@ Result<msg::Message> decode_message(std::string_view line, std::string* step_nam
   return message_of(j, step_name, sizes);
 }
 
-std::string encode_message(const msg::Message& m) {
+std::string encode_message(const msg::Message& m, std::string_view txn) {
   const auto& spec = msg::spec_of(m);
   ojson j;
   j["step"] = spec.name;
   j["flow"] = msg::flow_name(m.flow);
   j["to"] = msg::role_name(spec.to);
   write_fields(j, m);
+  if (!txn.empty()) j[std::string(kTxnMember)] = txn;
   return j.dump();
+}
+
+bool valid_txn(std::string_view txn) noexcept {
+  if (txn.empty() || txn.size() > kMaxTxn) return false;
+  for (const char c : txn)
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+      return false;
+  return true;
 }
 
 bool is_wire_line(std::string_view line) {

@@ -19,7 +19,17 @@ inline constexpr std::size_t kMaxLine = 65536;
 // message to be encoded as it is, tampered sizes included).
 Result<msg::Message> decode_message(std::string_view line, std::string* step_name = nullptr,
                                     msg::Sizes sizes = msg::Sizes::exact);
-std::string encode_message(const msg::Message& m);
+// txn, when not empty: the line's transaction member (kTxnMember), last.
+std::string encode_message(const msg::Message& m, std::string_view txn = {});
+
+// The transaction member of a message line (kd-protocol(7), JSON; kd-live(7), TRANSACTIONS): not
+// a field of the message but the identity of the transaction it travels in, which a live role sets
+// on each request it sends and echoes in its answer. decode_message() accepts it when
+// valid_txn() (1 to 64 of A-Z a-z 0-9 . _ -) and leaves it out of the message; read it with
+// json::string_field (json/line.hpp).
+inline constexpr std::string_view kTxnMember = "txn";
+inline constexpr std::size_t kMaxTxn = 64;
+bool valid_txn(std::string_view txn) noexcept;
 
 // A message in a signaling binding, as the tools print it when --binding is not json:
 // {"binding":"sip","step":"s1","flow":"proxied","to":"proxy","wire":"<hex>"}. step, flow and to are

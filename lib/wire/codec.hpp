@@ -22,6 +22,10 @@ namespace kd::wire {
 
 enum class Binding : std::uint8_t { json, sip, mgcp, h248, h323, radius };
 
+// The random bytes Codec::encode_fresh takes per request: RADIUS's Identifier (1) and Request
+// Authenticator (16) use them all; the other bindings the first few.
+inline constexpr std::size_t kTxnBytes = 17;
+
 std::string_view binding_name(Binding b) noexcept;
 std::optional<Binding> parse_binding(std::string_view s) noexcept;
 
@@ -42,6 +46,24 @@ public:
   virtual Result<Bytes> encode_after(const msg::Message& m, ByteView previous) const {
     (void)previous;
     return encode(m);
+  }
+  // Live mode (kd-live(7), TRANSACTIONS): the request m as a new transaction of its sender. The
+  // identifiers the protocol lets a sender choose for it (RADIUS's Identifier and Request
+  // Authenticator, SIP's own Via branch, MGCP's transaction id, H.248's TransactionID, H.225.0's
+  // requestSeqNum) come from txn, kTxnBytes random bytes drawn per request at the network edge,
+  // where encode() derives them from the fields: two registrations of one terminal are then two
+  // transactions, not a retransmission. A binding without such a place, and an answer, give
+  // encode_after(m, previous). Offline tools and vectors never call it.
+  virtual Result<Bytes> encode_fresh(const msg::Message& m, ByteView previous, ByteView txn) const {
+    (void)txn;
+    return encode_after(m, previous);
+  }
+  // An answer as its requester reads it, request being the request it answers as sent: a binding
+  // whose answers are verified against their request's identifiers (RADIUS's Access-Challenge)
+  // verifies them against request's rather than the derived ones. Otherwise decode(wire).
+  virtual Result<msg::Message> decode_after(ByteView wire, ByteView request) const {
+    (void)request;
+    return decode(wire);
   }
   // Any well-formed message of the protocol, from kd or not; the result has passed msg::validate().
   virtual Result<msg::Message> decode(ByteView wire) const = 0;

@@ -545,13 +545,25 @@ std::string mid_for(std::string_view id) {
 
 bool H248Codec::carries(const StepSpec& s) const noexcept { return kind_of(s).has_value(); }
 
-Result<Bytes> H248Codec::encode(const Message& m) const {
+Result<Bytes> H248Codec::encode(const Message& m) const { return encode_with(m, {}); }
+
+Result<Bytes> H248Codec::encode_fresh(const Message& m, ByteView previous, ByteView txn) const {
+  const StepSpec* spec = msg::find_step(m.flow, m.step);
+  const auto kind = spec ? kind_of(*spec) : std::nullopt;
+  if (!kind || (*kind != Kind::restart && *kind != Kind::answer) || txn.size() < 4) return encode_after(m, previous);
+  const std::uint32_t v = static_cast<std::uint32_t>(txn[0]) << 24 | static_cast<std::uint32_t>(txn[1]) << 16 |
+                          static_cast<std::uint32_t>(txn[2]) << 8 | txn[3];
+  return encode_with(m, std::to_string(1 + v % 0x7fffffffU));
+}
+
+Result<Bytes> H248Codec::encode_with(const Message& m, const std::string& transaction) const {
   const StepSpec* spec = msg::find_step(m.flow, m.step);
   if (!spec) return err(Code::unknown_step, "no such step");
   auto kind = kind_of(*spec);
   if (!kind) return err(Code::unknown_step, std::string(spec->name) + " does not travel over H.248");
   if (auto st = msg::validate(m, msg::Sizes::loose); !st) return st.error();
-  const Envelope e = envelope(m, *spec);
+  Envelope e = envelope(m, *spec);
+  if (!transaction.empty()) e.transaction = transaction;
 
   std::vector<std::pair<std::string, std::string>> kd;  // item name, value text, in tag order
   for_each_field(m, [&](Field f, const auto& v) {

@@ -18,7 +18,15 @@ public:
   Binding binding() const noexcept override { return Binding::h248; }
   bool carries(const msg::StepSpec& s) const noexcept override;
   Result<Bytes> encode(const msg::Message& m) const override;
+  // ServiceChange and Notify (the steps kd sends as requests) under the TransactionID 1 + (txn's
+  // first 4 bytes mod 2^31 - 1) instead of the derived one (H.248.1 section 8.2.1: unique per
+  // sender). The other steps: encode_after.
+  Result<Bytes> encode_fresh(const msg::Message& m, ByteView previous, ByteView txn) const override;
   Result<msg::Message> decode(ByteView wire) const override;
+
+private:
+  // transaction: the TransactionID, or empty for the derived one.
+  Result<Bytes> encode_with(const msg::Message& m, const std::string& transaction) const;
 };
 
 namespace h248 {

@@ -612,7 +612,41 @@ std::string endpoint_identifier(const Message& m) {
 
 bool H323Codec::carries(const StepSpec& s) const noexcept { return ras_of(s).has_value(); }
 
-Result<Bytes> H323Codec::encode(const Message& m) const {
+namespace {
+
+// The requestSeqNum of wire when it is a RAS message of kind want (the decoder's first fields).
+std::optional<std::uint16_t> seq_num_of(ByteView wire, Ras want) {
+  PerReader r(wire);
+  if (r.bit("RasMessage")) return std::nullopt;  // an extension alternative
+  if (r.constrained(0, 24, "RasMessage") != static_cast<std::uint32_t>(want)) return std::nullopt;
+  r.bit("extension");
+  r.bits(want == Ras::grq ? 4 : want == Ras::grj ? 2 : 3, "options");
+  const std::uint32_t seq = r.constrained(1, 65535, "requestSeqNum");
+  if (!r.ok()) return std::nullopt;
+  return static_cast<std::uint16_t>(seq);
+}
+
+}  // namespace
+
+Result<Bytes> H323Codec::encode(const Message& m) const { return encode_with(m, std::nullopt); }
+
+Result<Bytes> H323Codec::encode_after(const Message& m, ByteView previous) const {
+  // A GRJ or RCF answers its GRQ or RRQ under the request's requestSeqNum (H.225.0 7.8), whoever
+  // chose it. After kd's own request (a derived number) that is encode(m) byte for byte.
+  const StepSpec* spec = msg::find_step(m.flow, m.step);
+  const auto ras = spec ? ras_of(*spec) : std::nullopt;
+  if (!ras || (*ras != Ras::grj && *ras != Ras::rcf)) return encode(m);
+  return encode_with(m, seq_num_of(previous, *ras == Ras::grj ? Ras::grq : Ras::rrq));
+}
+
+Result<Bytes> H323Codec::encode_fresh(const Message& m, ByteView previous, ByteView txn) const {
+  const StepSpec* spec = msg::find_step(m.flow, m.step);
+  const auto ras = spec ? ras_of(*spec) : std::nullopt;
+  if (!ras || (*ras != Ras::grq && *ras != Ras::rrq) || txn.size() < 2) return encode_after(m, previous);
+  return encode_with(m, static_cast<std::uint16_t>(1 + (txn[0] << 8 | txn[1]) % 65535));
+}
+
+Result<Bytes> H323Codec::encode_with(const Message& m, std::optional<std::uint16_t> seq_num) const {
   const StepSpec* spec = msg::find_step(m.flow, m.step);
   if (!spec) return err(Code::unknown_step, "h323: no such step");
   const auto ras = ras_of(*spec);
@@ -623,6 +657,7 @@ Result<Bytes> H323Codec::encode(const Message& m) const {
     return err(Code::oversized, "h323: the KD data exceeds " + std::to_string(h323::kMaxNonStandardData) + " octets");
   const std::string& gk = registrar(m);
   const Address ep = endpoint_address(m);
+  const std::uint16_t seq = seq_num.value_or(h323::request_seq_num(m));
 
   PerWriter w;
   w.bit(false);  // RasMessage: a root alternative
@@ -631,7 +666,7 @@ Result<Bytes> H323Codec::encode(const Message& m) const {
   switch (*ras) {
     case Ras::grq:
       w.bits(0b1101, 4);  // nonStandardData, gatekeeperIdentifier, (no callServices), endpointAlias
-      w.constrained(h323::request_seq_num(m), 1, 65535);
+      w.constrained(seq, 1, 65535);
       w.oid(h323::kProtocolOid);
       write_nonstandard(w, data);
       write_transport(w, ep, h323::kRasPort);  // rasAddress
@@ -641,7 +676,7 @@ Result<Bytes> H323Codec::encode(const Message& m) const {
       break;
     case Ras::grj:
       w.bits(0b11, 2);  // nonStandardData, gatekeeperIdentifier
-      w.constrained(h323::request_seq_num(m), 1, 65535);
+      w.constrained(seq, 1, 65535);
       w.oid(h323::kProtocolOid);
       write_nonstandard(w, data);
       w.bmp(gk, 1, 128);
@@ -653,7 +688,7 @@ Result<Bytes> H323Codec::encode(const Message& m) const {
       break;
     case Ras::rrq:
       w.bits(0b111, 3);  // nonStandardData, terminalAlias, gatekeeperIdentifier
-      w.constrained(h323::request_seq_num(m), 1, 65535);
+      w.constrained(seq, 1, 65535);
       w.oid(h323::kProtocolOid);
       write_nonstandard(w, data);
       w.bit(true);  // discoveryComplete: the GRQ went first
@@ -668,7 +703,7 @@ Result<Bytes> H323Codec::encode(const Message& m) const {
       break;
     case Ras::rcf:
       w.bits(0b111, 3);  // nonStandardData, terminalAlias, gatekeeperIdentifier
-      w.constrained(h323::request_seq_num(m), 1, 65535);
+      w.constrained(seq, 1, 65535);
       w.oid(h323::kProtocolOid);
       write_nonstandard(w, data);
       w.length(1);

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,7 +19,16 @@ public:
   Binding binding() const noexcept override { return Binding::h323; }
   bool carries(const msg::StepSpec& s) const noexcept override;
   Result<Bytes> encode(const msg::Message& m) const override;
+  // A GRJ or RCF after the GRQ or RRQ it answers (previous) carries that request's requestSeqNum.
+  Result<Bytes> encode_after(const msg::Message& m, ByteView previous) const override;
+  // A GRQ or RRQ (the steps kd sends as requests) under the requestSeqNum 1 + (txn's first 2 bytes
+  // mod 65535) instead of the derived one. The other steps: encode_after.
+  Result<Bytes> encode_fresh(const msg::Message& m, ByteView previous, ByteView txn) const override;
   Result<msg::Message> decode(ByteView wire) const override;
+
+private:
+  // seq_num: the requestSeqNum, or nullopt for the derived one.
+  Result<Bytes> encode_with(const msg::Message& m, std::optional<std::uint16_t> seq_num) const;
 };
 
 namespace h323 {

@@ -240,7 +240,18 @@ std::uint32_t transaction_id(const Message& m) {
 
 bool MgcpCodec::carries(const StepSpec& s) const noexcept { return kind_of(s).has_value(); }
 
-Result<Bytes> MgcpCodec::encode(const Message& m) const {
+Result<Bytes> MgcpCodec::encode(const Message& m) const { return encode_with(m, std::nullopt); }
+
+Result<Bytes> MgcpCodec::encode_fresh(const Message& m, ByteView previous, ByteView txn) const {
+  const StepSpec* spec = msg::find_step(m.flow, m.step);
+  const auto kind = spec ? kind_of(*spec) : std::nullopt;
+  if (!kind || (*kind != Kind::restart && *kind != Kind::answer) || txn.size() < 8) return encode_after(m, previous);
+  std::uint64_t x = 0;
+  for (std::size_t i = 0; i < 8; ++i) x = x << 8 | txn[i];
+  return encode_with(m, static_cast<std::uint32_t>(x % 999999999u + 1));
+}
+
+Result<Bytes> MgcpCodec::encode_with(const Message& m, std::optional<std::uint32_t> tid) const {
   const StepSpec* spec = msg::find_step(m.flow, m.step);
   if (!spec) return err(Code::unknown_step, "no such step");
   const auto kind = kind_of(*spec);
@@ -254,7 +265,7 @@ Result<Bytes> MgcpCodec::encode(const Message& m) const {
     out += "\r\n";
   };
   const std::string_view verb = *kind == Kind::restart ? "RSIP" : *kind == Kind::answer ? "NTFY" : "RQNT";
-  line(verb, std::string(" ") + std::to_string(mgcp::transaction_id(m)) + " " + mgcp::endpoint_for(*m.IDc) + " MGCP 1.0");
+  line(verb, std::string(" ") + std::to_string(tid.value_or(mgcp::transaction_id(m))) + " " + mgcp::endpoint_for(*m.IDc) + " MGCP 1.0");
   switch (*kind) {
     case Kind::restart: line("RM: ", "restart"); break;
     case Kind::challenge:

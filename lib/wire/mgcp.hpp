@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,7 +19,15 @@ public:
   Binding binding() const noexcept override { return Binding::mgcp; }
   bool carries(const msg::StepSpec& s) const noexcept override;
   Result<Bytes> encode(const msg::Message& m) const override;
+  // RSIP and NTFY (the steps kd sends as requests) under the transaction id 1 + (txn's first 8
+  // bytes mod 999999999) instead of the derived one (RFC 3435 section 3.2.1.2: unique per
+  // transaction). The other steps: encode_after.
+  Result<Bytes> encode_fresh(const msg::Message& m, ByteView previous, ByteView txn) const override;
   Result<msg::Message> decode(ByteView wire) const override;
+
+private:
+  // tid: the transaction id, or nullopt for the derived one.
+  Result<Bytes> encode_with(const msg::Message& m, std::optional<std::uint32_t> tid) const;
 };
 
 namespace mgcp {

@@ -201,16 +201,29 @@ std::optional<msg::Role> recipient(ByteView packet) {
 
 }  // namespace radius
 
-Result<Bytes> RadiusCodec::encode(const Message& m) const { return encode_answering(m, {}); }
+Result<Bytes> RadiusCodec::encode(const Message& m) const { return encode_with(m, std::nullopt); }
+
+std::optional<RadiusCodec::RequestIds> RadiusCodec::ids_of_request(ByteView request) {
+  if (request.size() < kMinPacket || request[0] != access_request) return std::nullopt;
+  return RequestIds{request[1], Bytes(request.begin() + 4, request.begin() + 20)};
+}
 
 Result<Bytes> RadiusCodec::encode_after(const Message& m, ByteView previous) const {
   const StepSpec* spec = msg::find_step(m.flow, m.step);
   const bool challenge = spec && kind_of(*spec) == Kind::challenge;
-  if (!challenge || previous.size() < kMinPacket || previous[0] != access_request) return encode(m);
-  return encode_answering(m, previous);
+  const auto ids = ids_of_request(previous);
+  if (!challenge || !ids) return encode(m);
+  return encode_with(m, ids);
 }
 
-Result<Bytes> RadiusCodec::encode_answering(const Message& m, ByteView request) const {
+Result<Bytes> RadiusCodec::encode_fresh(const Message& m, ByteView previous, ByteView txn) const {
+  const StepSpec* spec = msg::find_step(m.flow, m.step);
+  const auto kind = spec ? kind_of(*spec) : std::nullopt;
+  if (!kind || *kind == Kind::challenge || txn.size() < kTxnBytes) return encode_after(m, previous);
+  return encode_with(m, RequestIds{txn[0], Bytes(txn.begin() + 1, txn.begin() + 17)});
+}
+
+Result<Bytes> RadiusCodec::encode_with(const Message& m, const std::optional<RequestIds>& ids) const {
   const StepSpec* spec = msg::find_step(m.flow, m.step);
   const auto kind = spec ? kind_of(*spec) : std::nullopt;
   if (!kind) return err(Code::unknown_step, "radius: the binding carries only s3, s4, s11, d2, d3 and d7");
@@ -224,9 +237,9 @@ Result<Bytes> RadiusCodec::encode_answering(const Message& m, ByteView request) 
   auto derived = request_authenticator(secret_, m.flow, *m.suite, *m.IDc, registrar);
   Bytes req_auth = std::move(derived.first);
   std::uint8_t req_id = derived.second;
-  if (!request.empty()) {  // the request's own, chosen by its client
-    req_id = request[1];
-    req_auth.assign(request.begin() + 4, request.begin() + 20);
+  if (ids) {  // the request's own, chosen by its client
+    req_id = ids->id;
+    req_auth = ids->auth;
   }
 
   Bytes p;
@@ -239,7 +252,7 @@ Result<Bytes> RadiusCodec::encode_answering(const Message& m, ByteView request) 
     put_lp16(parts, registrar);
     if (m.Rand) put_lp16(parts, *m.Rand);
     if (m.IPc) put_lp16(parts, *m.IPc);
-    id = keyed(secret_, "kd1 radius accounting", parts)[0];
+    id = ids ? ids->id : keyed(secret_, "kd1 radius accounting", parts)[0];
   }
   put_u8(p, *kind == Kind::request ? access_request
             : *kind == Kind::challenge ? access_challenge : accounting_request);
@@ -400,7 +413,15 @@ const char* kBadMac = "radius: the Message-Authenticator does not verify (wrong 
 
 }  // namespace
 
-Result<Message> RadiusCodec::decode(ByteView wire) const {
+Result<Message> RadiusCodec::decode(ByteView wire) const { return decode_with(wire, std::nullopt); }
+
+Result<Message> RadiusCodec::decode_after(ByteView wire, ByteView request) const {
+  const auto ids = ids_of_request(request);
+  if (!ids || wire.empty() || wire[0] != access_challenge) return decode(wire);
+  return decode_with(wire, ids);
+}
+
+Result<Message> RadiusCodec::decode_with(ByteView wire, const std::optional<RequestIds>& ids) const {
   auto parsed = parse(wire);
   if (!parsed) return parsed.error();
   Parsed& p = *parsed;
@@ -450,15 +471,16 @@ Result<Message> RadiusCodec::decode(ByteView wire) const {
       m.step = m.flow == Flow::proxied ? 4 : 3;
       if (unverified_) break;
       auto [derived, id] = request_authenticator(secret_, m.flow, suite, user, registrar);
-      req_auth = derived;
+      req_auth = ids ? ids->auth : derived;
+      if (ids) id = ids->id;
+      const char* which = ids ? "the Access-Request it is matched with" : "kd's Access-Request for these fields";
       if (!crypto::ct_equal(packet_md5(secret_, p.packet, req_auth), packet_auth))
-        return err(Code::bad_mac, "radius: the Response Authenticator does not verify (wrong shared secret, altered "
-                                  "packet, or not the answer to kd's Access-Request for these fields)");
+        return err(Code::bad_mac, std::string("radius: the Response Authenticator does not verify (wrong shared secret, "
+                                              "altered packet, or not the answer to ") + which + ")");
       if (!crypto::ct_equal(compute_ma(secret_, p.packet, *p.ma_at, req_auth),
                             ByteView(p.packet.data() + *p.ma_at, 16)))
         return err(Code::bad_mac, kBadMac);
-      if (p.id != id)
-        return err(Code::bad_mac, "radius: the Identifier is not that of kd's Access-Request for these fields");
+      if (p.id != id) return err(Code::bad_mac, std::string("radius: the Identifier is not that of ") + which);
       break;
     }
     case Kind::accounting: {

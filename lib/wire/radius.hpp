@@ -36,11 +36,26 @@ public:
   // accepts it. After kd's own s3/d2 (derived Identifier and R) that is encode(m) byte for byte.
   // Anything else gives encode(m).
   Result<Bytes> encode_after(const msg::Message& m, ByteView previous) const override;
+  // An Access-Request (s3/d2) or Accounting-Request (s11/d7) under the Identifier txn[0] and, for
+  // an Access-Request, the Request Authenticator txn[1..16] (RFC 2865 section 3: unpredictable and
+  // unique), which key its Message-Authenticator and the AuC's answer. Anything else: encode_after.
+  Result<Bytes> encode_fresh(const msg::Message& m, ByteView previous, ByteView txn) const override;
   Result<msg::Message> decode(ByteView wire) const override;
+  // An Access-Challenge (s4/d3) verified against request, the Access-Request (at least 20 bytes) it
+  // answers: its Identifier and Request Authenticator, whichever its client chose. Anything else, or
+  // another request, is decode(wire).
+  Result<msg::Message> decode_after(ByteView wire, ByteView request) const override;
 
 private:
-  // request: the Access-Request answered (an s4/d3), or empty for the derived Identifier and R.
-  Result<Bytes> encode_answering(const msg::Message& m, ByteView request) const;
+  // The Identifier and Request Authenticator a packet carries (a request) or answers (an
+  // Access-Challenge); nullopt: the ones derived from the fields.
+  struct RequestIds {
+    std::uint8_t id = 0;
+    Bytes auth;
+  };
+  static std::optional<RequestIds> ids_of_request(ByteView request);
+  Result<Bytes> encode_with(const msg::Message& m, const std::optional<RequestIds>& ids) const;
+  Result<msg::Message> decode_with(ByteView wire, const std::optional<RequestIds>& ids) const;
   std::string secret_;
   bool unverified_ = false;
 };

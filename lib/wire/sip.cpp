@@ -40,6 +40,16 @@ Result<Bytes> SipCodec::encode_after(const Message& m, ByteView previous) const 
   return sip::detail::encode(m, &prev);
 }
 
+Result<Bytes> SipCodec::encode_fresh(const Message& m, ByteView previous, ByteView txn) const {
+  const StepSpec* spec = msg::find_step(m.flow, m.step);
+  const auto sh = spec ? shape_of(*spec) : std::nullopt;
+  if (!sh || sh->kind != Kind::request || txn.size() < 12) return encode_after(m, previous);
+  const std::string branch = "z9hG4bK" + to_hex(txn.first(12));
+  SipText prev;
+  if (previous.empty() || !parse_text(previous, prev)) return sip::detail::encode(m, nullptr, branch);
+  return sip::detail::encode(m, &prev, branch);
+}
+
 Result<Message> SipCodec::decode(ByteView wire) const {
   Message m;
   if (auto st = decode_into(wire, m); !st) return st.error();

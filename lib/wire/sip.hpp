@@ -16,6 +16,10 @@ public:
   bool carries(const msg::StepSpec& s) const noexcept override;
   Result<Bytes> encode(const msg::Message& m) const override;
   Result<Bytes> encode_after(const msg::Message& m, ByteView previous) const override;
+  // A request (REGISTER) with its own Via's branch "z9hG4bK" + hex of txn's first 12 bytes: a new
+  // transaction (RFC 3261 8.1.1.7, 16.6 item 8). From, To, Call-ID and CSeq stay as encode_after
+  // gives them: a proxy forwards them as the terminal sent them. An answer: encode_after.
+  Result<Bytes> encode_fresh(const msg::Message& m, ByteView previous, ByteView txn) const override;
   Result<msg::Message> decode(ByteView wire) const override;
   Status decode_into(ByteView wire, msg::Message& m) const override;
 };

@@ -101,13 +101,14 @@ std::string contact_hostport(const std::string& ipc) {
   return "invalid";
 }
 
-Result<Bytes> encode(const Message& m, const SipText* prev) {
+Result<Bytes> encode(const Message& m, const SipText* prev, std::string_view branch) {
   const StepSpec* spec = msg::find_step(m.flow, m.step);
   if (!spec) return err(Code::unknown_step, "no such step");
   auto sh = shape_of(*spec);
   if (!sh) return err(Code::unknown_step, std::string(spec->name) + " does not travel over SIP");
   if (auto st = msg::validate(m, msg::Sizes::loose); !st) return st.error();
-  const Envelope e = envelope(m, *spec, *sh);
+  Envelope e = envelope(m, *spec, *sh);
+  if (!branch.empty()) e.branch = branch;
   const std::optional<Echo> echo = prev ? echo_of(*prev, sh->kind) : std::nullopt;
   // [0140]: toward the terminal of the proxied flow it is the proxy that challenges, so s6 is a 407
   // with Proxy-Authenticate and the terminal answers (s7) with Proxy-Authorization.

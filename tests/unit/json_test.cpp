@@ -292,6 +292,29 @@ TEST(JsonMessage, UnknownStepIsUnknownStep) {
                         Code::unknown_step);
 }
 
+// The transaction member (kd-live(7), TRANSACTIONS): not a field; a live role sets and echoes it.
+TEST(JsonMessage, TxnIsAcceptedAndLeftOutOfTheMessage) {
+  const auto plain = kd::json::decode_message(kS3);
+  ASSERT_TRUE(plain.ok());
+  for (const char* txn : {"0123456789abcdef", "a", "A.b_c-9"}) {
+    const std::string line = replaced(kS3, R"("step":"s3")", std::string(R"("step":"s3","txn":")") + txn + "\"");
+    auto m = kd::json::decode_message(line);
+    ASSERT_TRUE(m.ok()) << line << ": " << m.error().detail;
+    EXPECT_EQ(*m, *plain);
+    EXPECT_EQ(kd::json::string_field(line, "txn"), txn);
+  }
+  EXPECT_DECODE_FAILS(replaced(kS3, R"("step":"s3")", R"("step":"s3","txn":"")"), Code::malformed);
+  EXPECT_DECODE_FAILS(replaced(kS3, R"("step":"s3")", R"("step":"s3","txn":7)"), Code::malformed);
+  EXPECT_DECODE_FAILS(replaced(kS3, R"("step":"s3")", R"("step":"s3","txn":"a b")"), Code::malformed);
+  EXPECT_DECODE_FAILS(replaced(kS3, R"("step":"s3")", R"("step":"s3","txn":")" + std::string(65, 'x') + "\""),
+                      Code::malformed);
+  // Written last, only when given.
+  const std::string out = kd::json::encode_message(*plain, "c0ffee");
+  EXPECT_TRUE(out.ends_with(R"(,"txn":"c0ffee"})")) << out;
+  EXPECT_EQ(kd::json::encode_message(*plain, ""), kd::json::encode_message(*plain));
+  EXPECT_EQ(kd::json::encode_message(*plain).find("txn"), std::string::npos);
+}
+
 TEST(JsonMessage, FlowMismatchIsUnknownStep) {
   EXPECT_DECODE_FAILS(replaced(replaced(kS3, R"("step":"s3")", R"("step":"s1")"), R"("flow":"proxied")",
                                R"("flow":"direct")"),

@@ -60,11 +60,47 @@ void capture_time(std::string& out, std::int64_t sec, std::uint32_t nsec) {
 struct Item {
   bool pending = false;     // a packet not decoded yet
   capture::Packet packet;   // the packet, while pending (its buffers are reused)
+  Bytes answered;           // an Access-Challenge's Access-Request, earlier in the capture (RadiusRequests)
   bool skip = false;        // decoded: a packet of no binding kd-decode reads (counted, not printed)
   json::DecodedRecord rec;  // rec.message and rec.checks are set by the printing thread
   std::optional<msg::Message> m;
   std::optional<std::uint64_t> time;  // capture time, UNIX seconds
   std::string event;        // an event line of a tool's transcript, for the ladder (counted as skipped)
+};
+
+// A RADIUS client chooses each Access-Request's Identifier and Request Authenticator (RFC 2865
+// section 3; kd's live switch draws them, kd-live(7)), and the Access-Challenge answering it is keyed
+// by them: the reading thread pairs each Access-Challenge with the last Access-Request before it of
+// the same Identifier between the same two endpoints (the other way round), so that it is verified
+// against that request. Memory: at most kMax requests, the oldest forgotten first.
+class RadiusRequests {
+public:
+  // An Access-Request is remembered; for an Access-Challenge, answered gets its request, if any.
+  void see(const capture::Packet& p, Bytes& answered) {
+    answered.clear();
+    const Bytes& b = p.payload;
+    if (p.transport != capture::Transport::udp || b.size() < wire::radius::kMinPacket) return;
+    if (b[0] == wire::radius::access_request) {
+      std::string k = key(p.src_ip, p.src_port, p.dst_ip, p.dst_port, b[1]);
+      if (by_key_.insert_or_assign(k, b).second) order_.push_back(std::move(k));
+      if (order_.size() > kMax) {
+        by_key_.erase(order_.front());
+        order_.pop_front();
+      }
+    } else if (b[0] == wire::radius::access_challenge) {
+      if (auto it = by_key_.find(key(p.dst_ip, p.dst_port, p.src_ip, p.src_port, b[1])); it != by_key_.end())
+        answered = it->second;
+    }
+  }
+
+private:
+  static constexpr std::size_t kMax = 4096;
+  static std::string key(const std::string& client, std::uint16_t cport, const std::string& server,
+                         std::uint16_t sport, std::uint8_t id) {
+    return client + ' ' + std::to_string(cport) + ' ' + server + ' ' + std::to_string(sport) + ' ' + std::to_string(id);
+  }
+  std::map<std::string, Bytes> by_key_;
+  std::deque<std::string> order_;
 };
 
 // kd-decode runs in two threads: the caller's reads the input, a second one checks and prints, in
@@ -279,7 +315,10 @@ int decode_main(int argc, char** argv) {
       wire::Binding used = wire::Binding::json;
       WireEdge::Skip why = WireEdge::Skip::none;
       if (!it.m) it.m.emplace();  // decoded into the Message the item had: its buffers are reused
-      auto r = edge.decode_packet_into(p, *it.m, &used, &why);
+      auto r = edge.decode_packet_into(p, *it.m, &used, &why, it.answered);
+      // A request paired by its Identifier and addresses alone may be another client's: then the
+      // Identifier and Request Authenticator derived from the fields (kd's offline s3) are tried.
+      if (r && !*r && !it.answered.empty()) r = edge.decode_packet_into(p, *it.m, &used, &why);
       it.pending = false;
       if (!r) {
         it.skip = true;
@@ -303,6 +342,7 @@ int decode_main(int argc, char** argv) {
         if (bt.items[k].pending) decode_item(bt.items[k]);
     });
     std::uint64_t foreign = 0;  // packets of no binding, counted by the printer
+    RadiusRequests radius_requests;  // the reader's
     std::thread printer([&] {
       while (auto* batch = pipe.take_ready()) {
         for (std::size_t k = 0; k < batch->used; ++k) {
@@ -390,6 +430,7 @@ int decode_main(int argc, char** argv) {
           } else {
             Item& it = next_item();
             std::swap(it.packet, input.packet);  // the reader refills the item's old buffers
+            radius_requests.see(it.packet, it.answered);
             it.pending = batch_pending = true;
             commit();
           }
