@@ -7,6 +7,7 @@
 
 #include "cli/io.hpp"
 #include "crypto/suite.hpp"
+#include "json/state.hpp"
 #include "net/journal.hpp"
 #include "net/transactions.hpp"
 
@@ -21,30 +22,64 @@ Bytes digest_of(std::string_view state) {
   return crypto::hash(crypto::HashId::sha256, ByteView(reinterpret_cast<const std::uint8_t*>(state.data()), state.size()));
 }
 
-}  // namespace
+std::string journal_path(const std::string& state_path) { return state_path + ".journal"; }
 
-ResponseJournal::ResponseJournal(const std::string& state_path, std::string_view tool)
-    : path_(state_path + ".journal") {
-  check_replaceable(path_, kWhat);
-  const auto state = read_file(state_path, "state file");
-  digest_ = digest_of(state ? *state : std::string());
-  const auto text = read_file(path_, kWhat);
-  if (!text) return;
-  warn_if_readable(tool, kWhat, path_);
+// The journal's contents against the state file's text; nullopt when there is no journal.
+std::optional<net::JournalContents> read_journal(const std::string& path, const std::string& state,
+                                                 std::string_view tool, std::size_t* size = nullptr) {
+  check_replaceable(path, kWhat);
+  const auto text = read_file(path, kWhat);
+  if (!text) return std::nullopt;
+  warn_if_readable(tool, kWhat, path);
   net::JournalContents c;
-  if (auto why = net::decode_journal(*text, digest_, c)) throw IoError{std::string(kWhat) + " " + path_ + ": " + *why};
-  const std::string name = printable(path_);
+  if (auto why = net::decode_journal(*text, digest_of(state), c)) throw IoError{std::string(kWhat) + " " + path + ": " + *why};
+  const std::string name = printable(path);
   if (c.torn_at)
     std::cerr << tool << ": warning: journal " << name << ": a torn tail (" << text->size() - *c.torn_at
-              << " bytes from byte " << *c.torn_at << ", a write the crash cut short) is ignored\n";
-  if (!c.state_matched)
-    std::cerr << tool << ": warning: journal " << name
-              << ": no batch names the state file as it is (was it changed by another run?): its " << c.batches_dropped
-              << " batches of answers are dropped\n";
-  else if (c.batches_dropped > 0)
-    std::cerr << tool << ": note: journal " << name << ": " << c.batches_dropped
-              << " batches whose state change was never saved are dropped (their answers were never sent)\n";
-  loaded_ = std::move(c.answers);
+              << " bytes from byte " << *c.torn_at << ", a write the crash cut short, never acted on) is ignored\n";
+  if (!c.state_matched && c.changes_unmatched > 0)
+    throw IoError{std::string(kWhat) + " " + path + ": it holds state changes of " + std::to_string(c.changes_unmatched) +
+                  " batches for another version of the state file (was the state file replaced since the service "
+                  "stopped?); kd will not guess: restore the state file it goes with, or remove the journal to "
+                  "start from the state file as it is"};
+  if (size) *size = text->size();
+  return c;
+}
+
+}  // namespace
+
+void fold_journal(const std::string& state_path, std::string_view tool) {
+  const std::string path = journal_path(state_path);
+  auto state = read_file(state_path, "state file").value_or(std::string());
+  auto c = read_journal(path, state, tool);
+  if (!c || c->changes.empty()) return;
+  for (const auto& changes : c->changes) {
+    auto next = json::apply_state_changes(state, changes);
+    if (!next) throw IoError{std::string(kWhat) + " " + path + ": " + next.error().detail};
+    state = std::move(*next);
+  }
+  // The answers stay, on the state they were given with.
+  std::string text(net::kJournalMagic);
+  net::encode_base(text, digest_of(state));
+  net::encode_batch(text, c->answers, nullptr);
+  write_file_atomic(state_path, state);
+  write_file_atomic(path, text);
+}
+
+ResponseJournal::ResponseJournal(const std::string& state_path, std::string_view tool)
+    : state_path_(state_path), path_(journal_path(state_path)) {
+  const auto state = read_file(state_path, "state file");
+  state_saved_ = state.has_value();
+  digest_ = digest_of(state ? *state : std::string());
+  state_size_ = state ? state->size() : 0;
+  auto c = read_journal(path_, state.value_or(std::string()), tool);
+  if (!c) return;
+  if (!c->changes.empty()) throw IoError{std::string(kWhat) + " " + path_ + ": changes not folded into the state file"};
+  if (!c->state_matched)
+    std::cerr << tool << ": warning: journal " << printable(path_)
+              << ": neither its base nor a snapshot is the state file as it is (was it changed by another run?): "
+                 "its answers are dropped\n";
+  loaded_ = std::move(c->answers);
 }
 
 std::vector<net::Answered> ResponseJournal::take_loaded() { return std::move(loaded_); }
@@ -53,9 +88,24 @@ ResponseJournal::~ResponseJournal() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+void ResponseJournal::snapshot(const std::string& state_text) {
+  const Bytes digest = digest_of(state_text);
+  if (fd_ >= 0) {
+    std::string record;
+    net::encode_snapshot(record, digest);
+    append_synced(fd_, record, path_, kWhat);
+    size_ += record.size();
+  }
+  write_file_atomic(state_path_, state_text);
+  digest_ = digest;
+  state_saved_ = true;
+  state_size_ = state_text.size();
+}
+
 void ResponseJournal::rewrite(const std::vector<net::Answered>& answers) {
   std::string text(net::kJournalMagic);
-  net::encode_batch(text, answers, digest_);
+  net::encode_base(text, digest_);
+  net::encode_batch(text, answers, nullptr);
   check_replaceable(path_, kWhat);
   write_file_atomic(path_, text);
   if (fd_ >= 0) ::close(fd_);
@@ -64,14 +114,15 @@ void ResponseJournal::rewrite(const std::vector<net::Answered>& answers) {
   size_ = rewritten_size_ = text.size();
 }
 
-void ResponseJournal::append(const std::vector<net::Answered>& answers, const std::string* new_state) {
-  if (new_state) digest_ = digest_of(*new_state);
+void ResponseJournal::append(const std::vector<net::Answered>& answers, const std::string* changes) {
   std::string batch;
-  net::encode_batch(batch, answers, digest_);
+  net::encode_batch(batch, answers, changes);
   append_synced(fd_, batch, path_, kWhat);
   size_ += batch.size();
 }
 
-bool ResponseJournal::compacting() const { return size_ > std::max(kCompactAtLeast, 2 * rewritten_size_); }
+bool ResponseJournal::compacting() const {
+  return size_ > std::max(kCompactAtLeast, 2 * rewritten_size_ + state_size_);
+}
 
 }  // namespace kd::cli

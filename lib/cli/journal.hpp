@@ -1,5 +1,5 @@
-// The response journal of a live service on disk: STATE.journal beside the state file, under the
-// state file's lock, with its protections (kd-live(7), DURABILITY; the format: net/journal.hpp).
+// The journal of a live service on disk: STATE.journal beside the state file, under the state
+// file's lock, with its protections (kd-live(7), DURABILITY; the format: net/journal.hpp).
 #pragma once
 
 #include <cstddef>
@@ -15,12 +15,19 @@ struct Answered;  // net/transactions.hpp: cli's headers stay free of net (cli l
 
 namespace kd::cli {
 
+// Every tool that takes --state calls this once it holds the state file's lock, before it reads
+// the state: when STATE.journal holds role state changes (a service stopped by a crash), they are
+// applied to the state file, which is saved, and the journal is rewritten without them (its
+// answers kept). Throws IoError, changing nothing, on a journal refused (see ResponseJournal) or
+// whose changes do not go with the state file.
+void fold_journal(const std::string& state_path, std::string_view tool);
+
 class ResponseJournal {
 public:
-  // Reads state_path + ".journal" (absent: empty) against the state file as it is now. Throws
-  // IoError, changing nothing, on a journal that is a symbolic link, has a second hard link, is
-  // not a journal or is damaged before its tail; warns (on standard error, as TOOL) of a torn
-  // tail, of batches dropped, of a journal readable by others.
+  // Reads state_path + ".journal" (absent: empty) against the state file as it is now, after
+  // fold_journal. Throws IoError, changing nothing, on a journal that is a symbolic link, has a
+  // second hard link, is not a journal or is damaged before its tail; warns (on standard error, as
+  // TOOL) of a torn tail, of answers dropped, of a journal readable by others.
   ResponseJournal(const std::string& state_path, std::string_view tool);
   ~ResponseJournal();
   ResponseJournal(const ResponseJournal&) = delete;
@@ -28,22 +35,28 @@ public:
 
   // The answers read (expiry in Unix milliseconds), handed over once.
   std::vector<net::Answered> take_loaded();
-  // Replaces the journal by one batch of these answers (atomically, as the state file is saved)
-  // and opens it for appending: at start, and when the journal has grown (compacting()).
+  // Writes state_text as the state file (atomically), after a snapshot record that names it in
+  // the journal: the journal's changes so far are in it. Then rewrite() starts a journal on it.
+  void snapshot(const std::string& state_text);
+  // Replaces the journal by its base record (the state file as last saved) and one batch of these
+  // answers, atomically, and opens it for appending: at start, and after each snapshot.
   void rewrite(const std::vector<net::Answered>& answers);
-  // Appends one batch and syncs it: the answers given since the last append, and new_state (the
-  // state file's content about to be saved; nullptr: unchanged). Before the state is saved and
-  // before any answer of the batch is sent.
-  void append(const std::vector<net::Answered>& answers, const std::string* new_state);
-  // True when the journal has grown past twice its size at the last rewrite (and 4 MiB).
+  // Appends one batch and syncs it: the answers given since the last append, and the role
+  // state's changes (nullptr: none). Before any answer of the batch is sent.
+  void append(const std::vector<net::Answered>& answers, const std::string* changes);
+  // True when the journal has grown past max(4 MiB, twice its size at the last rewrite plus the
+  // state file's size): time for a snapshot, whose cost is then spread over as many bytes of
+  // journal as the state file holds.
   bool compacting() const;
+  bool has_state_file() const { return state_saved_; }
   const std::string& path() const { return path_; }
 
 private:
-  std::string path_;
+  std::string state_path_, path_;
   int fd_ = -1;
-  Bytes digest_;  // of the state file's content the journal's last batch names
-  std::size_t size_ = 0, rewritten_size_ = 0;
+  Bytes digest_;  // of the state file's content
+  bool state_saved_ = false;
+  std::size_t size_ = 0, rewritten_size_ = 0, state_size_ = 0;
   std::vector<net::Answered> loaded_;
 };
 

@@ -164,6 +164,7 @@ public:
     // SIGINT or SIGTERM ends a service (status 0) or a registration without its answer.
     if (!result_) loop_.run(*this, kBatch);
     commit();  // what the last batch changed is already saved; a failure to save ends with status 3
+    if (journal_) compact(net::Loop::now_ms(), unix_ms());  // a clean stop leaves the state file whole
     if (registering_ && !result_) return kExitNoAnswer;
     return result_.value_or(kExitOk);
   }
@@ -306,23 +307,26 @@ private:
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
   }
 
-  // The journal's batch (the answers given, the state's digest), then the state, each synced:
-  // a batch whose state save did not happen is dropped at reload (net/journal.hpp), so no answer
-  // is ever reloaded without the state change it depends on.
+  // One batch in the journal, synced: the answers given and the entries of the role state that
+  // changed; what the batch sends waits for it (commit()). The state file is rewritten only when
+  // the journal has grown (compact()), so a batch costs what it changed, not the whole state.
   void commit_journaled() {
     auto answered = server_.take_answered();
     const bool changed = ctx_.engine.changed();
     if (answered.empty() && !changed) return;
     const std::uint64_t mono = net::Loop::now_ms(), wall = unix_ms();
     for (auto& a : answered) a.expires_ms = wall + (a.expires_ms > mono ? a.expires_ms - mono : 0);
-    std::string text;
-    if (changed) text = ctx_.engine.state_text();
-    journal_->append(answered, changed ? &text : nullptr);
-    if (changed) {
-      write_file_atomic(ctx_.state_path, text);
-      ctx_.engine.mark_saved();
-    }
-    if (journal_->compacting()) rewrite_journal(mono, wall);
+    std::string changes;
+    if (changed) changes = ctx_.engine.state_changes();
+    journal_->append(answered, changed ? &changes : nullptr);
+    ctx_.engine.mark_saved();
+    if (journal_->compacting()) compact(mono, wall);
+  }
+
+  // The state file rewritten whole, then the journal as the cache is, on it (expiry in Unix time).
+  void compact(std::uint64_t mono, std::uint64_t wall) {
+    journal_->snapshot(ctx_.engine.state_text());
+    rewrite_journal(mono, wall);
   }
 
   // The cache as it is, in place of the journal (expiry in Unix time).
@@ -343,6 +347,7 @@ private:
       server_.restore(std::move(a));
     }
     server_.expire(mono);
+    if (!journal_->has_state_file()) journal_->snapshot(ctx_.engine.state_text());  // a base to change
     rewrite_journal(mono, wall);
     server_.record_answers(true);
   }

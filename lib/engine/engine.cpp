@@ -40,8 +40,7 @@ template <class State>
 class Engine final : public RoleEngine {
 public:
   Engine(const flow::Keystore& keys, Settings s, State st, json::KeptRequests requests)
-      : keys_(keys), state_(std::move(st)), loaded_(state_), requests_(std::move(requests)),
-        saved_requests_(requests_) {
+      : keys_(keys), state_(std::move(st)), requests_(std::move(requests)) {
     settings_ = std::move(s);
   }
 
@@ -86,10 +85,19 @@ public:
     if constexpr (std::is_same_v<State, flow::SwitchState>) return json::encode_state(state_, requests_);
     else return json::encode_state(state_);
   }
-  bool changed() const override { return !(state_ == loaded_) || requests_ != saved_requests_; }
+  std::string state_changes() const override {
+    if constexpr (std::is_same_v<State, flow::SwitchState>) return json::encode_state_changes(state_, requests_);
+    else return json::encode_state_changes(state_);
+  }
+  // The state's maps keep what they were at the last save for each entry changed since
+  // (TrackedMap): both cost what the inputs since changed, not what the state holds.
+  bool changed() const override {
+    if constexpr (std::is_same_v<State, flow::SwitchState>) return json::state_changed(state_, requests_);
+    else return json::state_changed(state_);
+  }
   void mark_saved() override {
-    loaded_ = state_;
-    saved_requests_ = requests_;
+    if constexpr (std::is_same_v<State, flow::SwitchState>) json::mark_state_saved(state_, requests_);
+    else json::mark_state_saved(state_);
   }
 
 private:
@@ -142,7 +150,7 @@ private:
       if (swept_) {
         if (!state_.regs.count(*in.IDc)) requests_.erase(*in.IDc);
       } else {
-        std::erase_if(requests_, [&](const auto& kv) { return !state_.regs.count(kv.first); });
+        requests_.erase_if([&](const auto& kv) { return !state_.regs.count(kv.first); });
         swept_ = true;
       }
     }
@@ -155,10 +163,10 @@ private:
   // calls instead of eight. A service that reloads its keys builds a new engine (a new cache);
   // a key changed in place is derived again (crypto::DerivedKeys).
   crypto::DerivedKeys derived_;
-  State state_, loaded_;
+  State state_;
   // The switch's edge: by IDc, the request its answer will echo (kept in the state file, never
   // shown to the role). Empty for the other roles.
-  json::KeptRequests requests_, saved_requests_;
+  json::KeptRequests requests_;
   bool swept_ = false;  // requests_ holds none without a registration
 };
 

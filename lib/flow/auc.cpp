@@ -12,7 +12,7 @@ void IssuedChallenges::add(const std::string& rand, IssuedChallenge c) {
   by_expiry_.emplace(c.expires, rand);
   auto& mine = by_idc_[c.idc];
   mine.emplace(c.seq, rand);
-  by_rand_.emplace(rand, std::move(c));
+  by_rand_[rand] = std::move(c);
   while (mine.size() > kMaxChallengesPerTerminal) erase(by_rand_.find(mine.begin()->second));
 }
 

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "core/bytes.hpp"
+#include "core/tracked_map.hpp"
 #include "msg/message.hpp"
 
 namespace kd::flow {
@@ -31,7 +32,7 @@ struct Keystore {
 
 // Nonces (hex) seen within the window, each kept until the timestamp it came with goes stale.
 struct ReplayCache {
-  std::map<std::string, std::uint64_t> expiry;
+  TrackedMap<std::uint64_t> expiry;
   // An entry that prune(now) would drop counts as not seen, so that a role can check an input
   // before it prunes, and prune only once it accepts (a refusal changes nothing).
   bool seen(const Bytes& nonce, std::uint64_t now) const {
@@ -40,7 +41,7 @@ struct ReplayCache {
   }
   void add(const Bytes& nonce, std::uint64_t until) { expiry[to_hex(nonce)] = until; }
   void prune(std::uint64_t now) {
-    std::erase_if(expiry, [now](const auto& kv) { return kv.second < now; });
+    expiry.erase_if([now](const auto& kv) { return kv.second < now; });
   }
   bool operator==(const ReplayCache&) const = default;
 };
@@ -91,14 +92,14 @@ struct TermRegistration {
 };
 
 struct TermState {
-  std::map<std::string, TermRegistration> regs;  // by IDc
+  TrackedMap<TermRegistration> regs;  // by IDc
   ReplayCache seen_n2;
   PruneClock pruned;
   bool operator==(const TermState&) const = default;
 };
 
 struct ProxyState {
-  std::map<std::string, EdgeExchange> exchanges;  // by IDc
+  TrackedMap<EdgeExchange> exchanges;  // by IDc
   ReplayCache seen_n1;
   PruneClock pruned;
   bool operator==(const ProxyState&) const = default;
@@ -129,9 +130,9 @@ struct Failures {
 };
 
 struct SwitchState {
-  std::map<std::string, SwitchRegistration> regs;  // by IDc
-  std::map<std::string, Failures> failures;        // by IDc
-  std::map<std::string, std::uint64_t> used_rands;  // hex Rand -> kept until
+  TrackedMap<SwitchRegistration> regs;  // by IDc
+  TrackedMap<Failures> failures;        // by IDc
+  TrackedMap<std::uint64_t> used_rands;  // hex Rand -> kept until
   ReplayCache seen_n1;                              // direct flow
   PruneClock pruned;
   bool operator==(const SwitchState&) const = default;
@@ -155,8 +156,9 @@ inline constexpr std::size_t kMaxChallengesPerTerminal = 8;
 // them per message made a run of n requests cost n^2.
 class IssuedChallenges {
 public:
-  using Map = std::map<std::string, IssuedChallenge>;
+  using Map = TrackedMap<IssuedChallenge>;
   const Map& all() const { return by_rand_; }
+  Map& tracked() { return by_rand_; }  // changes() and mark_saved() only
   const IssuedChallenge* find(const std::string& rand) const {
     auto it = by_rand_.find(rand);
     return it == by_rand_.end() ? nullptr : &it->second;
@@ -170,7 +172,7 @@ public:
   bool operator==(const IssuedChallenges& o) const { return by_rand_ == o.by_rand_; }
 
 private:
-  void erase(Map::iterator it);
+  void erase(Map::iterator it);  // marks it
   Map by_rand_;
   std::set<std::pair<std::uint64_t, std::string>> by_expiry_;                   // (expires, Rand)
   std::map<std::string, std::set<std::pair<std::uint64_t, std::string>>> by_idc_;  // (seq, Rand)
@@ -186,7 +188,7 @@ struct AucRecord {
 
 struct AucState {
   IssuedChallenges issued;
-  std::map<std::string, AucRecord> registered;  // by IDc
+  TrackedMap<AucRecord> registered;  // by IDc
   bool operator==(const AucState&) const = default;
 };
 

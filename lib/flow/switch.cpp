@@ -17,8 +17,8 @@ bool rand_used(const SwitchState& st, const std::string& rand_hex, const Context
 void prune(SwitchState& st, const Context& ctx) {
   if (!st.pruned.due(ctx.now)) return;
   st.seen_n1.prune(ctx.now);
-  std::erase_if(st.used_rands, [&](const auto& kv) { return sat_add(kv.second, ctx.policy->skew) < ctx.now; });
-  std::erase_if(st.failures, [&](const auto& kv) { return kv.second.until < ctx.now; });
+  st.used_rands.erase_if([&](const auto& kv) { return sat_add(kv.second, ctx.policy->skew) < ctx.now; });
+  st.failures.erase_if([&](const auto& kv) { return kv.second.until < ctx.now; });
 }
 
 Result<SwitchRegistration*> find_reg(SwitchState& st, const msg::Message& m) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <functional>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "json/internal.hpp"
@@ -21,9 +22,9 @@ static std::uint64_t u64(const json& j, std::uint64_t max = UINT64_MAX) {
   return j.get<std::uint64_t>();
 }
 constexpr std::uint64_t kMaxSeq = std::uint64_t{1} << 62;  // so that the next number never wraps
-static std::map<std::string, std::uint64_t> expiry_map(const json& j) {
+static TrackedMap<std::uint64_t>::Map expiry_map(const json& j) {
   if (!j.is_object()) throw std::runtime_error("an expiry map must be an object: " + j.dump());
-  std::map<std::string, std::uint64_t> m;
+  TrackedMap<std::uint64_t>::Map m;
   for (const auto& [k, v] : j.items()) m[k] = u64(v);
   return m;
 }
@@ -57,8 +58,8 @@ static msg::Flow flow_from(const json& j) {
   return *f;
 }
 
-void to_json(json& j, const ReplayCache& c) { j = c.expiry; }
-void from_json(const json& j, ReplayCache& c) { c.expiry = expiry_map(j); }
+void to_json(json& j, const ReplayCache& c) { j = c.expiry.all(); }
+void from_json(const json& j, ReplayCache& c) { c.expiry.reset(expiry_map(j)); }
 
 void to_json(json& j, const EdgeExchange& e) {
   j = {{"phase", static_cast<int>(e.phase)}, {"suite", e.suite}, {"ipc", e.ipc},
@@ -188,29 +189,29 @@ json state_head(std::string_view role) { return json{{"kd_state", 1}, {"role", r
 
 Result<flow::TermState> decode_term_state(std::string_view text) {
   return decode_state<flow::TermState>(text, "term", [](const json& j, flow::TermState& s) {
-    s.regs = j.at("registrations").get<std::map<std::string, flow::TermRegistration>>();
+    s.regs.reset(j.at("registrations").get<TrackedMap<flow::TermRegistration>::Map>());
     s.seen_n2 = j.at("seen_n2").get<flow::ReplayCache>();
   });
 }
 Result<flow::ProxyState> decode_proxy_state(std::string_view text) {
   return decode_state<flow::ProxyState>(text, "proxy", [](const json& j, flow::ProxyState& s) {
-    s.exchanges = j.at("exchanges").get<std::map<std::string, flow::EdgeExchange>>();
+    s.exchanges.reset(j.at("exchanges").get<TrackedMap<flow::EdgeExchange>::Map>());
     s.seen_n1 = j.at("seen_n1").get<flow::ReplayCache>();
   });
 }
 Result<flow::SwitchState> decode_switch_state(std::string_view text, KeptRequests* requests) {
-  KeptRequests kept;
+  KeptRequests::Map kept;
   auto st = decode_state<flow::SwitchState>(text, "switch", [&kept](const json& j, flow::SwitchState& s) {
-    s.regs = j.at("registrations").get<std::map<std::string, flow::SwitchRegistration>>();
-    s.failures = j.at("failures").get<std::map<std::string, flow::Failures>>();
-    s.used_rands = flow::expiry_map(j.at("used_rands"));
+    s.regs.reset(j.at("registrations").get<TrackedMap<flow::SwitchRegistration>::Map>());
+    s.failures.reset(j.at("failures").get<TrackedMap<flow::Failures>::Map>());
+    s.used_rands.reset(flow::expiry_map(j.at("used_rands")));
     s.seen_n1 = j.at("seen_n1").get<flow::ReplayCache>();
     if (j.contains("requests")) {  // only while a SIP request waits for its answer
       if (!j.at("requests").is_object()) throw std::runtime_error("requests must be an object");
       for (const auto& [idc, wire] : j.at("requests").items()) kept[idc] = flow::unhex(wire);
     }
   });
-  if (st && requests) *requests = std::move(kept);
+  if (st && requests) requests->reset(std::move(kept));
   return st;
 }
 Result<flow::AucState> decode_auc_state(std::string_view text) {
@@ -224,27 +225,28 @@ Result<flow::AucState> decode_auc_state(std::string_view text) {
              std::tuple(b.second.seq == 0, b.second.seq, b.second.expires, b.first);
     });
     for (auto& [rand, c] : all) s.issued.add(rand, std::move(c));
-    s.registered = j.at("registered").get<std::map<std::string, flow::AucRecord>>();
+    s.issued.tracked().mark_saved();  // as loaded: nothing changed
+    s.registered.reset(j.at("registered").get<TrackedMap<flow::AucRecord>::Map>());
   });
 }
 
 std::string encode_state(const flow::TermState& s) {
   json j = state_head("term");
-  j["registrations"] = s.regs;
+  j["registrations"] = s.regs.all();
   j["seen_n2"] = s.seen_n2;
   return j.dump(1) + "\n";
 }
 std::string encode_state(const flow::ProxyState& s) {
   json j = state_head("proxy");
-  j["exchanges"] = s.exchanges;
+  j["exchanges"] = s.exchanges.all();
   j["seen_n1"] = s.seen_n1;
   return j.dump(1) + "\n";
 }
 std::string encode_state(const flow::SwitchState& s, const KeptRequests& requests) {
   json j = state_head("switch");
-  j["registrations"] = s.regs;
-  j["failures"] = s.failures;
-  j["used_rands"] = s.used_rands;
+  j["registrations"] = s.regs.all();
+  j["failures"] = s.failures.all();
+  j["used_rands"] = s.used_rands.all();
   j["seen_n1"] = s.seen_n1;
   if (!requests.empty()) {
     json r = json::object();
@@ -255,9 +257,103 @@ std::string encode_state(const flow::SwitchState& s, const KeptRequests& request
 }
 std::string encode_state(const flow::AucState& s) {
   json j = state_head("auc");
-  j["issued"] = s.issued.all();
-  j["registered"] = s.registered;
+  j["issued"] = s.issued.all().all();
+  j["registered"] = s.registered.all();
   return j.dump(1) + "\n";
+}
+
+namespace {
+
+// Each state's tracked members, by the name its file gives them: f(name, map, encode) with encode
+// turning an entry's value into its JSON.
+const auto as_json = [](const auto& v) { return json(v); };
+const auto as_hex = [](const Bytes& v) { return json(to_hex(v)); };
+
+template <class S, class F>
+void members(S& s, F&& f) {
+  using State = std::remove_const_t<S>;
+  if constexpr (std::is_same_v<State, flow::TermState>) {
+    f("registrations", s.regs, as_json);
+    f("seen_n2", s.seen_n2.expiry, as_json);
+  } else if constexpr (std::is_same_v<State, flow::ProxyState>) {
+    f("exchanges", s.exchanges, as_json);
+    f("seen_n1", s.seen_n1.expiry, as_json);
+  } else if constexpr (std::is_same_v<State, flow::SwitchState>) {
+    f("registrations", s.regs, as_json);
+    f("failures", s.failures, as_json);
+    f("used_rands", s.used_rands, as_json);
+    f("seen_n1", s.seen_n1.expiry, as_json);
+  } else {
+    static_assert(std::is_same_v<State, flow::AucState>);
+    if constexpr (std::is_const_v<S>) f("issued", s.issued.all(), as_json);
+    else f("issued", s.issued.tracked(), as_json);
+    f("registered", s.registered, as_json);
+  }
+}
+
+template <class S>
+std::string changes_of(const S& s, const KeptRequests* requests) {
+  json out = json::object();
+  auto put = [&out](const char* name, const auto& map, const auto& encode) {
+    map.changes([&](const std::string& key, const auto* now) { out[name][key] = now ? encode(*now) : json(nullptr); });
+  };
+  members(s, put);
+  if (requests) put("requests", *requests, as_hex);
+  return out.dump();
+}
+template <class S>
+bool changed_of(const S& s) {
+  bool any = false;
+  members(s, [&any](const char*, const auto& map, const auto&) { any = any || map.changed(); });
+  return any;
+}
+template <class S>
+void saved(S& s) {
+  members(s, [](const char*, auto& map, const auto&) { map.mark_saved(); });
+}
+
+}  // namespace
+
+std::string encode_state_changes(const flow::TermState& s) { return changes_of(s, nullptr); }
+std::string encode_state_changes(const flow::ProxyState& s) { return changes_of(s, nullptr); }
+std::string encode_state_changes(const flow::SwitchState& s, const KeptRequests& requests) {
+  return changes_of(s, &requests);
+}
+std::string encode_state_changes(const flow::AucState& s) { return changes_of(s, nullptr); }
+bool state_changed(const flow::TermState& s) { return changed_of(s); }
+bool state_changed(const flow::ProxyState& s) { return changed_of(s); }
+bool state_changed(const flow::SwitchState& s, const KeptRequests& requests) {
+  return changed_of(s) || requests.changed();
+}
+bool state_changed(const flow::AucState& s) { return changed_of(s); }
+void mark_state_saved(flow::TermState& s) { saved(s); }
+void mark_state_saved(flow::ProxyState& s) { saved(s); }
+void mark_state_saved(flow::SwitchState& s, KeptRequests& requests) {
+  saved(s);
+  requests.mark_saved();
+}
+void mark_state_saved(flow::AucState& s) { saved(s); }
+
+Result<std::string> apply_state_changes(std::string_view state_text, std::string_view changes) {
+  json st, ch;
+  if (auto r = parse_strict(state_text, st); !r) return err(Code::malformed, "state file: " + r.error().detail);
+  if (auto r = parse_strict(changes, ch); !r) return err(Code::malformed, "state changes: " + r.error().detail);
+  if (!st.is_object() || !st.contains("kd_state") || !st.contains("role"))
+    return err(Code::malformed, "not a kd state file (want {\"kd_state\":1,...})");
+  if (!ch.is_object()) return err(Code::malformed, "state changes must be a JSON object");
+  for (auto& [member, entries] : ch.items()) {
+    if (member == "kd_state" || member == "role" || !entries.is_object())
+      return err(Code::malformed, "state changes: member \"" + member + "\" is not a map of entries");
+    json& target = st[member];
+    if (target.is_null()) target = json::object();  // "requests" is absent while empty
+    if (!target.is_object()) return err(Code::malformed, "state file: member \"" + member + "\" is not an object");
+    for (auto& [key, value] : entries.items()) {
+      if (value.is_null()) target.erase(key);
+      else target[key] = value;
+    }
+    if (member == "requests" && target.empty()) st.erase("requests");
+  }
+  return st.dump(1) + "\n";
 }
 
 }  // namespace kd::json

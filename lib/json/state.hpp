@@ -7,6 +7,7 @@
 
 #include "core/bytes.hpp"
 #include "core/error.hpp"
+#include "core/tracked_map.hpp"
 #include "flow/state.hpp"
 
 namespace kd::json {
@@ -18,12 +19,35 @@ Result<flow::ProxyState> decode_proxy_state(std::string_view text);
 // answers echo the request's transaction (SIP): by IDc, the terminal's last request as it came on
 // the wire, until the switch answers it (member "requests", absent when empty). The role never
 // sees it; decode checks it always and stores it when requests is given.
-using KeptRequests = std::map<std::string, Bytes>;
+using KeptRequests = TrackedMap<Bytes>;
 Result<flow::SwitchState> decode_switch_state(std::string_view text, KeptRequests* requests = nullptr);
 Result<flow::AucState> decode_auc_state(std::string_view text);
 std::string encode_state(const flow::TermState& s);
 std::string encode_state(const flow::ProxyState& s);
 std::string encode_state(const flow::SwitchState& s, const KeptRequests& requests = {});
 std::string encode_state(const flow::AucState& s);
+
+// What changed since the state was loaded or last marked saved, entry by entry, so that a service
+// makes a batch durable in proportion to what the batch changed (kd-live(7), DURABILITY): a JSON
+// object with the state file's members, each an object of key -> the entry's new value, or null
+// for an entry removed; "{}" when nothing changed.
+std::string encode_state_changes(const flow::TermState& s);
+std::string encode_state_changes(const flow::ProxyState& s);
+std::string encode_state_changes(const flow::SwitchState& s, const KeptRequests& requests);
+std::string encode_state_changes(const flow::AucState& s);
+bool state_changed(const flow::TermState& s);
+bool state_changed(const flow::ProxyState& s);
+bool state_changed(const flow::SwitchState& s, const KeptRequests& requests);
+bool state_changed(const flow::AucState& s);
+// The state as it is now is durable: no entry has changed.
+void mark_state_saved(flow::TermState& s);
+void mark_state_saved(flow::ProxyState& s);
+void mark_state_saved(flow::SwitchState& s, KeptRequests& requests);
+void mark_state_saved(flow::AucState& s);
+
+// A state file's text with changes (encode_state_changes) applied, in the form encode_state
+// writes; state_text must be a state file of the same role. Code::malformed when either is not
+// what it should be.
+Result<std::string> apply_state_changes(std::string_view state_text, std::string_view changes);
 
 }  // namespace kd::json

@@ -82,7 +82,28 @@ std::uint32_t crc32(ByteView data) {
   return c ^ 0xFFFFFFFFu;
 }
 
-void encode_batch(std::string& out, const std::vector<Answered>& answers, ByteView state_digest) {
+namespace {
+
+void put_digest_record(std::string& out, char kind, ByteView digest) {
+  std::string p(1, kind);
+  put(p, digest.size(), 1);
+  p.append(reinterpret_cast<const char*>(digest.data()), digest.size());
+  put_record(out, p);
+}
+
+bool digest_record(std::string_view payload, Bytes& digest) {
+  if (payload.size() < 2 || payload.size() != std::size_t{2} + static_cast<std::uint8_t>(payload[1])) return false;
+  Reader r{payload, 2};
+  digest = r.bytes(payload.size() - 2);
+  return true;
+}
+
+}  // namespace
+
+void encode_base(std::string& out, ByteView state_digest) { put_digest_record(out, 'B', state_digest); }
+void encode_snapshot(std::string& out, ByteView state_digest) { put_digest_record(out, 'N', state_digest); }
+
+void encode_batch(std::string& out, const std::vector<Answered>& answers, const std::string* changes) {
   std::string p;
   for (const auto& a : answers) {
     p.assign(1, 'A');
@@ -95,24 +116,28 @@ void encode_batch(std::string& out, const std::vector<Answered>& answers, ByteVi
     put_bytes(p, a.response);
     put_record(out, p);
   }
-  p.assign(1, 'C');
-  put(p, state_digest.size(), 1);
-  p.append(reinterpret_cast<const char*>(state_digest.data()), state_digest.size());
-  put_record(out, p);
+  if (changes) put_record(out, "S" + *changes);
+  put_record(out, "C");
 }
 
 std::optional<std::string> decode_journal(std::string_view text, ByteView state_digest, JournalContents& out) {
   out = JournalContents{};
   if (text.empty()) return std::nullopt;
-  if (!text.starts_with(kJournalMagic))
-    return std::string("not a kd journal (it does not begin with KDJRNL1)");
+  if (!text.starts_with(kJournalMagic)) {
+    if (text.starts_with("KDJRNL"))
+      return "a journal of another version of kd (" + printable(text.substr(0, 7)) + ", this kd writes KDJRNL2)";
+    return std::string("not a kd journal (it does not begin with KDJRNL2)");
+  }
   struct Batch {
     std::vector<Answered> answers;
-    Bytes digest;
+    std::vector<std::string> changes;
   };
   std::vector<Batch> batches;
+  // Base and snapshot records: the digest, and how many batches came before it.
+  std::vector<std::pair<Bytes, std::size_t>> marks;
   Batch open;
-  std::size_t pos = kJournalMagic.size();
+  bool open_used = false;
+  std::size_t pos = kJournalMagic.size(), open_at = pos;
   while (pos < text.size()) {
     const std::string_view rest = text.substr(pos);
     std::string why;
@@ -123,6 +148,7 @@ std::optional<std::string> decode_journal(std::string_view text, ByteView state_
       len = h.num(4);
       const auto crc = static_cast<std::uint32_t>(h.num(4));
       const std::string_view payload = rest.substr(kRecordHeader, std::min<std::size_t>(len, rest.size() - kRecordHeader));
+      Bytes digest;
       if (len == 0 || len > kMaxRecord) why = "a record length of " + std::to_string(len);
       else if (payload.size() < len) why = "a record cut short";
       else if (crc32(ByteView(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size())) != crc)
@@ -131,15 +157,24 @@ std::optional<std::string> decode_journal(std::string_view text, ByteView state_
         Answered a;
         if (parse_answer(payload, a)) open.answers.push_back(std::move(a));
         else why = "an answer record that does not parse";
-      } else if (payload[0] == 'C' && payload.size() >= 2 &&
-                 payload.size() == std::size_t{2} + static_cast<std::uint8_t>(payload[1])) {
-        Reader r{payload, 2};
-        open.digest = r.bytes(payload.size() - 2);
+      } else if (payload[0] == 'S') {
+        open.changes.emplace_back(payload.substr(1));
+      } else if (payload[0] == 'C' && payload.size() == 1) {
         batches.push_back(std::move(open));
         open = Batch{};
+      } else if ((payload[0] == 'B' || payload[0] == 'N') && digest_record(payload, digest)) {
+        if (payload[0] == 'B' && pos != kJournalMagic.size()) why = "a base record after the first";
+        else if (payload[0] == 'N' && marks.empty()) why = "a snapshot record before the base";
+        else marks.emplace_back(std::move(digest), batches.size());
       } else
         why = "a record of no known kind";
+      if (why.empty() && (payload[0] == 'A' || payload[0] == 'S') && !open_used) {
+        open_used = true;
+        open_at = pos;
+      }
+      if (why.empty() && payload[0] == 'C') open_used = false;
     }
+    if (why.empty() && marks.empty()) why = "no base record first";
     if (why.empty()) {
       pos += kRecordHeader + len;
       continue;
@@ -151,20 +186,24 @@ std::optional<std::string> decode_journal(std::string_view text, ByteView state_
     }
     return "damaged at byte " + std::to_string(pos) + ": " + why + ", with records after it";
   }
-  // The answers of a batch with no commit record were never sent: dropped.
-  std::size_t keep = batches.size();
-  while (keep > 0 && !std::equal(batches[keep - 1].digest.begin(), batches[keep - 1].digest.end(),
-                                 state_digest.begin(), state_digest.end()))
-    --keep;
-  if (keep == 0 && !batches.empty()) {
+  // Records of a batch with no commit record: never acted on (its answers were never sent).
+  if (open_used && !out.torn_at) out.torn_at = open_at;
+  else if (open_used) out.torn_at = std::min(*out.torn_at, open_at);
+  std::optional<std::size_t> from;
+  for (const auto& [digest, before] : marks)
+    if (std::equal(digest.begin(), digest.end(), state_digest.begin(), state_digest.end())) from = before;
+  out.batches_kept = batches.size();
+  if (!from) {
     out.state_matched = false;
-    out.batches_dropped = batches.size();
+    for (const auto& b : batches) out.changes_unmatched += b.changes.empty() ? 0 : 1;
+    out.batches_kept = 0;
     return std::nullopt;
   }
-  out.batches_kept = keep;
-  out.batches_dropped = batches.size() - keep;
-  for (std::size_t i = 0; i < keep; ++i)
+  for (std::size_t i = 0; i < batches.size(); ++i) {
     for (auto& a : batches[i].answers) out.answers.push_back(std::move(a));
+    if (i >= *from)
+      for (auto& c : batches[i].changes) out.changes.push_back(std::move(c));
+  }
   return std::nullopt;
 }
 

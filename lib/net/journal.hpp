@@ -1,15 +1,21 @@
-// The response journal of a live service (kd-live(7), DURABILITY), as bytes: pure, no file is
-// touched here (lib/cli/journal does the files). Each batch of answered server transactions is
-// appended as records, then a commit record naming the digest of the state file the batch goes
-// with; reading keeps the batches up to the last one whose digest is the state file's, so a batch
-// whose state change never reached the disk (a crash between the journal's fsync and the state's
-// save) is dropped with it.
+// The journal of a live service (kd-live(7), DURABILITY), as bytes: pure, no file is touched here
+// (lib/cli/journal does the files). A service appends one batch per group commit: the answers it
+// is about to send and the entries of its role state that the batch changed, then a commit record;
+// only then does it send. The state file is a snapshot, rewritten only when the journal is
+// compacted: the journal's changes since the snapshot, applied to it, are the state. So a commit
+// costs what the batch changed, not what the state holds.
 //
-// File: the 8 bytes "KDJRNL1\n", then records: a 4-byte big-endian payload length, the CRC-32
-// (IEEE 802.3) of the payload, 4 bytes big-endian, then the payload:
-//   'A' answer:  expiry (8, Unix milliseconds), socket (4), family (1: 4 or 6), address (16),
-//                port (2), request length (4), request, answer length (4), answer
-//   'C' commit:  digest length (1), digest (SHA-256 of the state file's content)
+// File: the 8 bytes "KDJRNL2\n", then records: a 4-byte big-endian payload length, the CRC-32
+// (IEEE 802.3) of the payload, 4 bytes big-endian, then the payload, whose first byte is its kind:
+//   'B' base:     digest length (1), digest (SHA-256 of the state file the changes that follow
+//                 apply to); the first record
+//   'A' answer:   expiry (8, Unix milliseconds), socket (4), family (1: 4 or 6), address (16),
+//                 port (2), request length (4), request, answer length (4), answer
+//   'S' changes:  the role state's entries changed by the batch (JSON, json::encode_state_changes)
+//   'C' commit:   ends a batch; a batch without one was never acted on and is dropped
+//   'N' snapshot: digest length (1), digest: the state file about to be written holds every
+//                 change before this record (compaction; a crash before the journal is rewritten
+//                 leaves both, and the digest tells which changes the state file already has)
 #pragma once
 
 #include <cstddef>
@@ -24,26 +30,32 @@
 
 namespace kd::net {
 
-inline constexpr std::string_view kJournalMagic = "KDJRNL1\n";
+inline constexpr std::string_view kJournalMagic = "KDJRNL2\n";
 
 std::uint32_t crc32(ByteView data);
 
-// Appends to out a batch: one record per answer (expires_ms as Unix milliseconds), then the
-// commit record of state_digest.
-void encode_batch(std::string& out, const std::vector<Answered>& answers, ByteView state_digest);
+// Appends to out the base record (at the start of a journal) or a snapshot record.
+void encode_base(std::string& out, ByteView state_digest);
+void encode_snapshot(std::string& out, ByteView state_digest);
+// Appends to out a batch: one record per answer (expires_ms as Unix milliseconds), the state's
+// changes when there are any (nullptr: none), then the commit record.
+void encode_batch(std::string& out, const std::vector<Answered>& answers, const std::string* changes);
 
 struct JournalContents {
-  std::vector<Answered> answers;       // of the batches kept, in journal order
+  std::vector<Answered> answers;       // of the committed batches, in journal order
+  std::vector<std::string> changes;    // to apply to the state file, in order
   std::size_t batches_kept = 0;
-  std::size_t batches_dropped = 0;     // complete batches after the last that matches the state
-  bool state_matched = true;           // false: no batch names the state file (all dropped)
-  std::optional<std::size_t> torn_at;  // the offset of a torn tail, ignored
+  bool state_matched = true;           // false: neither the base nor a snapshot is the state file
+  std::size_t changes_unmatched = 0;   // when !state_matched: batches whose changes are lost
+  std::optional<std::size_t> torn_at;  // the offset of a torn tail (or uncommitted batch), ignored
 };
 
 // Reads a journal's bytes against the digest of the state file. An empty text is an empty
-// journal. A message when the text is not a journal, or is damaged before its tail: a record
-// that fails its checksum, or is not one, with more records after it. A bad last record (or
-// zero bytes to the end) is a torn tail: a write the crash cut short.
+// journal. The changes to apply are those after the last base or snapshot record whose digest is
+// the state file's. A message when the text is not a journal (one of an earlier kd included), or
+// is damaged before its tail: a record that fails its checksum, or is not one, with more records
+// after it. A bad last record (or zero bytes to the end), and a batch with no commit record after
+// it, are a torn tail: a write the crash cut short.
 std::optional<std::string> decode_journal(std::string_view text, ByteView state_digest, JournalContents& out);
 
 }  // namespace kd::net

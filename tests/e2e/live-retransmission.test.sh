@@ -31,9 +31,9 @@ check "json: the first s3 is answered with s4" grep -q '"step":"s4"' "$TMP/answe
 check "json: the second send gets the same bytes" same_nonempty "$TMP/answer.2" "$TMP/answer.1"
 check "json: the third send gets the same bytes" same_nonempty "$TMP/answer.3" "$TMP/answer.1"
 check "json: the retransmissions reached no role (no error)" count_lines "$TMP/auc.out" '"event":"error"' 0
-check "json: the AuC ran once (one challenge issued)" json_true "$W/auc.st" '.issued | length == 1'
-stop auc
+stop auc  # a running service's state file is its last snapshot; a stop writes it whole (kd-live(7))
 check "json: kd-auc serve stops with status 0" eq "$RC" 0
+check "json: the AuC ran once (one challenge issued)" json_true "$W/auc.st" '.issued | length == 1'
 
 # In SIP, through the proxy, the switch and the AuC (RADIUS): s1 twice from one socket; the second
 # is answered from the proxy's cache with the s6 the first got.
@@ -47,10 +47,11 @@ check "sip: s1 is answered (407 with the challenge)" grep -q '^SIP/2.0 407' "$TM
 check "sip: the retransmitted s1 gets the same bytes" same_nonempty "$TMP/answer.2" "$TMP/answer.1"
 check "sip: the proxy printed no error" count_lines "$TMP/proxy.out" '"event":"error"' 0
 check "sip: the switch printed no error" count_lines "$TMP/switch.out" '"event":"error"' 0
-check "sip: the AuC saw one s3 (one challenge issued)" json_true "$W/auc.st" '.issued | length == 1'
 # The same bytes from another socket are no retransmission but a replay: the proxy refuses its N1.
 send_udp "${TARGET#proxy=}" "$TMP/s1.sip" 1
 check "sip: a replay from elsewhere gets no answer" no_answer "$TMP/answer.1"
 check "sip: ... the proxy refuses it as a replay" count_lines "$TMP/proxy.out" '"event":"error".*"replayed_nonce"' 1
+stop auc
+check "sip: the AuC saw one s3 (one challenge issued)" json_true "$W/auc.st" '.issued | length == 1'
 
 finish

@@ -19,6 +19,7 @@
 #include "engine/engine.hpp"
 #include "flow/roles.hpp"
 #include "json/message.hpp"
+#include "json/state.hpp"
 
 namespace {
 
@@ -1093,6 +1094,7 @@ struct Engines {
   std::map<std::string, std::unique_ptr<kd::engine::RoleEngine>> by_role;
   std::deque<std::string> lines;
   std::vector<std::string> events, errors, seen;
+  std::function<void(kd::engine::RoleEngine&)> after_feed;  // called after each input a role took
 
   Flow flow;
 
@@ -1149,11 +1151,55 @@ struct Engines {
       ASSERT_TRUE(m.ok()) << line;
       edit(*m);
       seen.push_back(kd::json::encode_message(*m));
-      auto o = feed_line(*by_role[std::string(kd::msg::role_name(kd::msg::spec_of(*m).to))], kd::json::encode_message(*m));
+      auto& role = *by_role[std::string(kd::msg::role_name(kd::msg::spec_of(*m).to))];
+      auto o = feed_line(role, kd::json::encode_message(*m));
+      if (after_feed) after_feed(role);
       for (auto& l : kd::engine::json_lines(o, true)) lines.push_back(std::move(l));
     }
   }
 };
+
+// A service saves only what each input changed (kd-live(7), DURABILITY): the changes, applied one
+// input after another to the file as first saved, give what a whole save gives, in both flows,
+// through a wrong verification word (the switch's failures), re-registration, and expiry (prunes).
+TEST(StateChanges, AppliedInOrderTheyGiveTheWholeState) {
+  for (Flow f : {Flow::proxied, Flow::direct}) {
+    SCOPED_TRACE(kd::msg::flow_name(f));
+    Engines e(f);
+    std::map<kd::engine::RoleEngine*, std::string> saved;
+    for (auto& [name, eng] : e.by_role) {
+      if (name == "term") eng->mark_saved();  // its start, made by Engines
+      saved[eng.get()] = eng->state_text();
+      EXPECT_FALSE(eng->changed()) << name;
+      EXPECT_EQ(eng->state_changes(), "{}") << name;
+    }
+    int applied = 0;
+    e.after_feed = [&](kd::engine::RoleEngine& r) {
+      const std::string changes = r.state_changes();
+      EXPECT_EQ(r.changed(), changes != "{}");
+      auto next = kd::json::apply_state_changes(saved[&r], changes);
+      ASSERT_TRUE(next.ok()) << next.error().detail;
+      saved[&r] = *next;
+      r.mark_saved();
+      EXPECT_FALSE(r.changed());
+      EXPECT_EQ(saved[&r], r.state_text()) << "after " << changes;
+      applied += changes != "{}";
+    };
+    bool tampered = false;
+    e.run([&](Message& m) {
+      if (!tampered && m.Authenticator_c && kd::msg::spec_of(m).from == Role::term) {
+        (*m.Authenticator_c)[0] ^= 1;
+        tampered = true;
+      }
+    });
+    for (auto& [name, eng] : e.by_role) eng->settings().now = kNow + 3600;
+    e.start();  // again, later: prunes what expired
+    e.after_feed(*e.by_role["term"]);
+    e.run([](Message&) {});
+    EXPECT_GT(applied, 10);
+    for (auto& [name, eng] : e.by_role) EXPECT_EQ(saved[eng.get()], eng->state_text()) << name;
+  }
+}
 
 TEST(SeededEngines, CompleteRegistrationWithTheSameSeedInEveryRole) {
   Engines e(Flow::proxied);

@@ -29,17 +29,24 @@ void expect_same(const Answered& x, const Answered& y) {
   EXPECT_EQ(x.expires_ms, y.expires_ms);
 }
 
-const Bytes kD1 = b("digest of the state after batch 1");
-const Bytes kD2 = b("digest of the state after batch 2");
+const Bytes kD1 = b("digest of the state file first");
+const Bytes kD2 = b("digest of the state file at the snapshot");
+const std::string kC1 = R"({"registrations":{"alice":{"phase":1}}})";
+const std::string kC2 = R"({"registrations":{"alice":null}})";
+const std::string kC3 = R"({"seen_n1":{"00":5}})";
 
-// Two batches: the first with two answers (one of them IPv6), the second with one.
-std::string two_batches() {
+// On the state file of digest kD1: a batch with two answers (one of them IPv6) and changes, one
+// with one answer, a snapshot (kD2), then a batch with changes only.
+std::string three_batches() {
   std::string j(kJournalMagic);
+  encode_base(j, kD1);
   auto v6 = answer(2, "REGISTER 2", "407 two", 1700000000123);
   v6.from.v6 = true;
   v6.from.ip = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-  encode_batch(j, {answer(1, "REGISTER 1", "407 one", 1700000000000), v6}, kD1);
-  encode_batch(j, {answer(3, "REGISTER 3", "200 three", 1700000001000)}, kD2);
+  encode_batch(j, {answer(1, "REGISTER 1", "407 one", 1700000000000), v6}, &kC1);
+  encode_batch(j, {answer(3, "REGISTER 3", "200 three", 1700000001000)}, &kC2);
+  encode_snapshot(j, kD2);
+  encode_batch(j, {}, &kC3);
   return j;
 }
 
@@ -48,62 +55,81 @@ TEST(Journal, Crc32OfTheCheckString) {
   EXPECT_EQ(crc32(b("123456789")), 0xCBF43926u);
 }
 
-TEST(Journal, ReadsBackEveryAnswerOfTheBatchesUpToTheState) {
-  const std::string j = two_batches();
+TEST(Journal, ReadsBackEveryAnswerAndTheChangesTheStateFileLacks) {
+  const std::string j = three_batches();
   JournalContents c;
-  ASSERT_FALSE(decode_journal(j, kD2, c));
+  ASSERT_FALSE(decode_journal(j, kD1, c));
   ASSERT_EQ(c.answers.size(), 3u);
   expect_same(c.answers[0], answer(1, "REGISTER 1", "407 one", 1700000000000));
   EXPECT_TRUE(c.answers[1].from.v6);
   EXPECT_EQ(c.answers[1].from.ip[0], 0x20);
   EXPECT_EQ(c.answers[1].response, b("407 two"));
   expect_same(c.answers[2], answer(3, "REGISTER 3", "200 three", 1700000001000));
-  EXPECT_EQ(c.batches_kept, 2u);
-  EXPECT_EQ(c.batches_dropped, 0u);
+  EXPECT_EQ(c.changes, (std::vector<std::string>{kC1, kC2, kC3}));  // the snapshot was never written
+  EXPECT_EQ(c.batches_kept, 3u);
+  EXPECT_TRUE(c.state_matched);
   EXPECT_FALSE(c.torn_at);
 }
 
-TEST(Journal, ABatchWhoseStateWasNeverSavedIsDropped) {
+TEST(Journal, AStateFileWrittenAtASnapshotHasTheChangesBeforeIt) {
   JournalContents c;
-  ASSERT_FALSE(decode_journal(two_batches(), kD1, c));
-  ASSERT_EQ(c.answers.size(), 2u);
-  EXPECT_EQ(c.batches_dropped, 1u);
-  EXPECT_TRUE(c.state_matched);
-  // No batch names the state: nothing is kept.
-  ASSERT_FALSE(decode_journal(two_batches(), b("another state"), c));
+  ASSERT_FALSE(decode_journal(three_batches(), kD2, c));
+  EXPECT_EQ(c.answers.size(), 3u);  // answers stay: their state is in the file
+  EXPECT_EQ(c.changes, std::vector<std::string>{kC3});
+}
+
+TEST(Journal, AStateFileOfNoBaseOrSnapshotIsNotMatched) {
+  JournalContents c;
+  ASSERT_FALSE(decode_journal(three_batches(), b("another state"), c));
   EXPECT_FALSE(c.state_matched);
   EXPECT_TRUE(c.answers.empty());
-  EXPECT_EQ(c.batches_dropped, 2u);
+  EXPECT_TRUE(c.changes.empty());
+  EXPECT_EQ(c.changes_unmatched, 3u);  // the tool refuses to start rather than lose them
+  std::string only_answers(kJournalMagic);
+  encode_base(only_answers, kD1);
+  encode_batch(only_answers, {answer(1, "R", "A", 1)}, nullptr);
+  ASSERT_FALSE(decode_journal(only_answers, b("another state"), c));
+  EXPECT_FALSE(c.state_matched);
+  EXPECT_EQ(c.changes_unmatched, 0u);  // answers only: dropped with a warning
 }
 
 TEST(Journal, ATornTailIsIgnoredAtEveryCut) {
-  const std::string full = two_batches();
   std::string first(kJournalMagic);
-  encode_batch(first, {answer(1, "REGISTER 1", "407 one", 1700000000000), answer(2, "REGISTER 2", "407 two", 1)}, kD1);
+  encode_base(first, kD1);
+  encode_batch(first, {answer(1, "REGISTER 1", "407 one", 1700000000000), answer(2, "REGISTER 2", "407 two", 1)}, &kC1);
+  std::string full = first;
+  encode_batch(full, {answer(3, "REGISTER 3", "200 three", 1700000001000)}, &kC2);
   // Every cut inside the second batch: its records are torn or lack their commit.
   for (std::size_t cut = first.size() + 1; cut < full.size(); ++cut) {
     JournalContents c;
     auto why = decode_journal(std::string_view(full).substr(0, cut), kD1, c);
     ASSERT_FALSE(why) << cut << ": " << *why;
     EXPECT_EQ(c.answers.size(), 2u) << cut;
+    EXPECT_EQ(c.changes, std::vector<std::string>{kC1}) << cut;
     EXPECT_EQ(c.batches_kept, 1u) << cut;
+    ASSERT_TRUE(c.torn_at) << cut;
+    EXPECT_EQ(*c.torn_at, first.size()) << cut;
   }
   // Zeros after the last record (a file extended before its data reached the disk).
   JournalContents c;
-  ASSERT_FALSE(decode_journal(full + std::string(40, '\0'), kD2, c));
+  ASSERT_FALSE(decode_journal(full + std::string(40, '\0'), kD1, c));
   ASSERT_TRUE(c.torn_at);
   EXPECT_EQ(*c.torn_at, full.size());
   EXPECT_EQ(c.answers.size(), 3u);
+  EXPECT_EQ(c.changes.size(), 2u);
 }
 
 TEST(Journal, DamageBeforeTheTailIsRefused) {
   JournalContents c;
-  std::string j = two_batches();
+  std::string j = three_batches();
   j[kJournalMagic.size() + 12] ^= 0x01;  // inside the first record's payload
   auto why = decode_journal(j, kD2, c);
   ASSERT_TRUE(why);
   EXPECT_NE(why->find("damaged at byte 8"), std::string::npos) << *why;
   EXPECT_NE(why->find("checksum"), std::string::npos) << *why;
+  why = decode_journal("KDJRNL1\n" + j.substr(8), kD2, c);  // the first journal format
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("another version of kd (KDJRNL1"), std::string::npos) << *why;
   why = decode_journal("{\"not\":\"a journal\"}", kD2, c);
   ASSERT_TRUE(why);
   EXPECT_NE(why->find("not a kd journal"), std::string::npos) << *why;

@@ -1,0 +1,111 @@
+// A map by string key that remembers which entries changed since it was last told they were saved,
+// so that a role's state is made durable by writing those entries, not the whole state (a service
+// that rewrote its state per batch of datagrams spent time in proportion to every terminal it had
+// seen, and a run of n registrations n^2; kd-live(7), DURABILITY).
+//
+// Every way to change an entry goes through a member that marks its key first, keeping the
+// entry's value as it was at the last save: a value that went back to it is no change. Marking is
+// conservative (a mutable find() marks what it finds); changes() compares, so it is exact.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace kd {
+
+template <class V>
+class TrackedMap {
+public:
+  using Map = std::map<std::string, V, std::less<>>;
+  using iterator = typename Map::iterator;
+  using const_iterator = typename Map::const_iterator;
+
+  TrackedMap() = default;
+  explicit TrackedMap(Map m) : map_(std::move(m)) {}
+
+  const Map& all() const { return map_; }
+  const_iterator begin() const { return map_.begin(); }
+  const_iterator end() const { return map_.end(); }
+  std::size_t size() const { return map_.size(); }
+  bool empty() const { return map_.empty(); }
+  std::size_t count(std::string_view k) const { return map_.find(k) == map_.end() ? 0 : 1; }
+  const_iterator find(std::string_view k) const { return map_.find(k); }
+  const V& at(std::string_view k) const {
+    auto it = map_.find(k);
+    if (it == map_.end()) throw std::out_of_range("TrackedMap::at");
+    return it->second;
+  }
+
+  // Access that may change an entry: each marks the key.
+  iterator find(std::string_view k) {
+    auto it = map_.find(k);
+    if (it != map_.end()) remember(it->first, &it->second);
+    return it;
+  }
+  iterator end() { return map_.end(); }
+  V& operator[](const std::string& k) {
+    auto it = map_.find(k);
+    remember(k, it == map_.end() ? nullptr : &it->second);
+    return it == map_.end() ? map_[k] : it->second;
+  }
+  void erase(std::string_view k) {
+    auto it = map_.find(k);
+    if (it == map_.end()) return;
+    remember(it->first, &it->second);
+    map_.erase(it);
+  }
+  void erase(iterator it) {
+    remember(it->first, &it->second);
+    map_.erase(it);
+  }
+  template <class Pred>
+  void erase_if(Pred drop) {
+    for (auto it = map_.begin(); it != map_.end();) {
+      if (drop(*it)) {
+        remember(it->first, &it->second);
+        it = map_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  // Replaces the whole content as loaded: nothing is marked.
+  void reset(Map m) {
+    map_ = std::move(m);
+    before_.clear();
+  }
+
+  // The entries that differ from the last save: f(key, value now or nullptr when removed).
+  template <class F>
+  void changes(F f) const {
+    for (const auto& [k, was] : before_) {
+      auto it = map_.find(k);
+      const V* now = it == map_.end() ? nullptr : &it->second;
+      if (now ? (!was || !(*was == *now)) : was.has_value()) f(k, now);
+    }
+  }
+  bool changed() const {
+    bool any = false;
+    changes([&any](const std::string&, const V*) { any = true; });
+    return any;
+  }
+  // What the map holds now is durable: no entry differs from the last save.
+  void mark_saved() { before_.clear(); }
+
+  bool operator==(const TrackedMap& o) const { return map_ == o.map_; }
+
+private:
+  void remember(const std::string& k, const V* now) {
+    if (before_.find(k) != before_.end()) return;
+    before_.emplace(k, now ? std::optional<V>(*now) : std::nullopt);
+  }
+
+  Map map_;
+  std::map<std::string, std::optional<V>, std::less<>> before_;  // by key: the value at the last save
+};
+
+}  // namespace kd
