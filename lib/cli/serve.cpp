@@ -106,6 +106,7 @@ class Live final : public net::Loop::Handler {
 public:
   Live(const LiveOptions& o, LiveContext& ctx, bool registering)
       : ctx_(ctx), edge_(ctx.wire, ctx.role), registering_(registering), server_(kMaxServerTransactions) {
+    edge_.set_wire_lines(registering);  // a service prints events, never the messages
     if (o.events == "errors") events_ = Events::errors;
     else if (o.events == "none") events_ = Events::none;
     else if (o.events != "all") throw UsageError("--events must be all, errors or none");

@@ -537,7 +537,7 @@ Result<std::string> WireEdge::outgoing(const msg::Message& m, std::uint64_t now,
     p.payload = *bytes;
     frames_.push_back(std::move(p));
   }
-  auto line = json::encode_wire_line(wire::binding_name(c->binding()), spec, *bytes);
+  std::string line = wire_lines_ || !wire ? json::encode_wire_line(wire::binding_name(c->binding()), spec, *bytes) : "";
   if (wire) *wire = std::move(*bytes);
   return line;
 }

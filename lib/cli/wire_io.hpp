@@ -140,6 +140,10 @@ public:
   // member (json::kTxnMember).
   Result<std::string> outgoing(const msg::Message& m, std::uint64_t now, ByteView previous = {},
                                Bytes* wire = nullptr, ByteView fresh = {}, std::string_view txn = {});
+  // A service that prints no message lines (kd-live(7): only kd-term register does) turns them
+  // off: outgoing() then returns an empty line for a wire message (its bytes still go to wire),
+  // sparing a hex encoding and a JSON object per message sent.
+  void set_wire_lines(bool on) { wire_lines_ = on; }
   // Appends the frames outgoing() queued to --pcap-out; throws IoError.
   void flush_frames();
   // Whether outgoing() prints the step as a wire line (a codec of this edge carries it).
@@ -149,6 +153,7 @@ public:
   std::uint64_t skipped_other_role() const { return skipped_other_role_; }
 
 private:
+  bool wire_lines_ = true;
   const wire::Codec* codec_for(const msg::StepSpec& s) const;
   Status check_form(const msg::StepSpec& s, const wire::Codec* got) const;
   const wire::Codec* codec_named(std::string_view binding) const;

@@ -53,6 +53,18 @@ std::string three_batches() {
 TEST(Journal, Crc32OfTheCheckString) {
   // The standard check value of CRC-32/ISO-HDLC.
   EXPECT_EQ(crc32(b("123456789")), 0xCBF43926u);
+  // Every length and alignment against the bit-at-a-time definition (the code goes 8 bytes at a time).
+  Bytes data(200);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(i * 131 + 7);
+  for (std::size_t from = 0; from < 8; ++from)
+    for (std::size_t n = 0; from + n <= data.size(); ++n) {
+      std::uint32_t c = 0xFFFFFFFFu;
+      for (std::size_t i = from; i < from + n; ++i) {
+        c ^= data[i];
+        for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      }
+      ASSERT_EQ(crc32(ByteView(data).subspan(from, n)), c ^ 0xFFFFFFFFu) << from << "+" << n;
+    }
 }
 
 TEST(Journal, ReadsBackEveryAnswerAndTheChangesTheStateFileLacks) {
