@@ -61,7 +61,9 @@ void fold_journal(const std::string& state_path, std::string_view tool) {
   // The answers stay, on the state they were given with.
   std::string text(net::kJournalMagic);
   net::encode_base(text, digest_of(state));
-  net::encode_batch(text, c->answers, nullptr);
+  net::Batch kept{std::move(c->answers), nullptr, std::move(c->pending), std::move(c->sent), {}, {}};
+  kept.ports.assign(c->ports.begin(), c->ports.end());
+  net::encode_batch(text, kept);
   write_file_atomic(state_path, state);
   write_file_atomic(path, text);
 }
@@ -75,14 +77,20 @@ ResponseJournal::ResponseJournal(const std::string& state_path, std::string_view
   auto c = read_journal(path_, state.value_or(std::string()), tool);
   if (!c) return;
   if (!c->changes.empty()) throw IoError{std::string(kWhat) + " " + path_ + ": changes not folded into the state file"};
+  ports_ = std::move(c->ports);
   if (!c->state_matched)
     std::cerr << tool << ": warning: journal " << printable(path_)
               << ": neither its base nor a snapshot is the state file as it is (was it changed by another run?): "
                  "its answers are dropped\n";
+  if (!c->state_matched) return;
   loaded_ = std::move(c->answers);
+  pending_ = std::move(c->pending);
+  sent_ = std::move(c->sent);
 }
 
 std::vector<net::Answered> ResponseJournal::take_loaded() { return std::move(loaded_); }
+std::vector<net::PendingRequest> ResponseJournal::take_pending() { return std::move(pending_); }
+std::vector<net::SentRequest> ResponseJournal::take_sent() { return std::move(sent_); }
 
 ResponseJournal::~ResponseJournal() {
   if (fd_ >= 0) ::close(fd_);
@@ -102,10 +110,10 @@ void ResponseJournal::snapshot(const std::string& state_text) {
   state_size_ = state_text.size();
 }
 
-void ResponseJournal::rewrite(const std::vector<net::Answered>& answers) {
+void ResponseJournal::rewrite(const net::Batch& now) {
   std::string text(net::kJournalMagic);
   net::encode_base(text, digest_);
-  net::encode_batch(text, answers, nullptr);
+  net::encode_batch(text, now);
   check_replaceable(path_, kWhat);
   write_file_atomic(path_, text);
   if (fd_ >= 0) ::close(fd_);
@@ -114,9 +122,9 @@ void ResponseJournal::rewrite(const std::vector<net::Answered>& answers) {
   size_ = rewritten_size_ = text.size();
 }
 
-void ResponseJournal::append(const std::vector<net::Answered>& answers, const std::string* changes) {
+void ResponseJournal::append(const net::Batch& b) {
   std::string batch;
-  net::encode_batch(batch, answers, changes);
+  net::encode_batch(batch, b);
   append_synced(fd_, batch, path_, kWhat);
   size_ += batch.size();
 }

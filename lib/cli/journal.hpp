@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,7 +12,11 @@
 #include "core/bytes.hpp"
 
 namespace kd::net {
-struct Answered;  // net/transactions.hpp: cli's headers stay free of net (cli links it privately)
+// net/transactions.hpp, net/journal.hpp: cli's headers stay free of net (cli links it privately)
+struct Answered;
+struct PendingRequest;
+struct SentRequest;
+struct Batch;
 }
 
 namespace kd::cli {
@@ -33,17 +39,23 @@ public:
   ResponseJournal(const ResponseJournal&) = delete;
   ResponseJournal& operator=(const ResponseJournal&) = delete;
 
-  // The answers read (expiry in Unix milliseconds), handed over once.
+  // The answers read (expiry in Unix milliseconds), and the requests under way at the end of the
+  // journal, each handed over once.
   std::vector<net::Answered> take_loaded();
+  std::vector<net::PendingRequest> take_pending();
+  std::vector<net::SentRequest> take_sent();
+  // The local UDP port each --peer role was sent to from, as the journal last said.
+  std::map<std::string, std::uint16_t> take_ports() { return std::move(ports_); }
   // Writes state_text as the state file (atomically), after a snapshot record that names it in
   // the journal: the journal's changes so far are in it. Then rewrite() starts a journal on it.
   void snapshot(const std::string& state_text);
   // Replaces the journal by its base record (the state file as last saved) and one batch of these
-  // answers, atomically, and opens it for appending: at start, and after each snapshot.
-  void rewrite(const std::vector<net::Answered>& answers);
-  // Appends one batch and syncs it: the answers given since the last append, and the role
-  // state's changes (nullptr: none). Before any answer of the batch is sent.
-  void append(const std::vector<net::Answered>& answers, const std::string* changes);
+  // answers and requests under way (no changes), atomically, and opens it for appending: at
+  // start, and after each snapshot.
+  void rewrite(const net::Batch& now);
+  // Appends one batch and syncs it: the answers given since the last append, the role state's
+  // changes, the requests opened and settled. Before anything of the batch is sent.
+  void append(const net::Batch& batch);
   // True when the journal has grown past max(4 MiB, twice its size at the last rewrite plus the
   // state file's size): time for a snapshot, whose cost is then spread over as many bytes of
   // journal as the state file holds.
@@ -58,6 +70,9 @@ private:
   bool state_saved_ = false;
   std::size_t size_ = 0, rewritten_size_ = 0, state_size_ = 0;
   std::vector<net::Answered> loaded_;
+  std::vector<net::PendingRequest> pending_;
+  std::vector<net::SentRequest> sent_;
+  std::map<std::string, std::uint16_t> ports_;
 };
 
 }  // namespace kd::cli

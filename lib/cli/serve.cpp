@@ -18,6 +18,7 @@
 #include "json/event.hpp"
 #include "json/line.hpp"
 #include "json/message.hpp"
+#include "net/journal.hpp"
 #include "net/loop.hpp"
 #include "net/retransmit.hpp"
 #include "net/stream.hpp"
@@ -156,8 +157,23 @@ public:
   // serve with --state: the response cache is kept in STATE.journal (kd-live(7), DURABILITY). Reads
   // it now, before any socket is bound, so that a journal refused leaves everything as it was.
   void open_journal() {
-    if (ctx_.state_path.empty()) return;
+    if (ctx_.state_path.empty()) return open_peers();
     journal_ = std::make_unique<ResponseJournal>(ctx_.state_path, ctx_.tool);
+    open_peers();
+  }
+
+  // The sockets towards the peers. A service sends to a UDP peer from the port it used before a
+  // crash or a stop (the journal keeps it) when that port is free: a request it resends after a
+  // restart then comes from the same address, so the peer answers it from its cache instead of
+  // taking it for a replay (kd-live(7), DURABILITY).
+  void open_peers() {
+    std::map<std::string, std::uint16_t> was;
+    if (journal_) was = journal_->take_ports();
+    for (auto& [role, p] : peers_) {
+      const auto it = was.find(role);
+      if (auto why = loop_.open_client(p.addr, p.socket, p.transport, p.framing, it == was.end() ? 0 : it->second))
+        throw IoError{*why};
+    }
   }
 
   int run() {
@@ -189,6 +205,7 @@ public:
     for (auto& r : resend) outbox_.push_back(std::move(r));
     for (auto& t : gave_up) {
       forget_radius(t);
+      settle('Q', t.key);
       emit(R"({"event":"timeout","step":")" + t.label + R"(","to":")" + net::to_string(t.out.to, loop_.transport(t.out.socket)) + R"(","sends":)" +
                std::to_string(t.schedule.sends()) + "}",
            true);
@@ -264,9 +281,7 @@ private:
       const net::Endpoint e = endpoint_of("--peer " + role + "=", p.substr(eq + 1), binding);
       net::Address a;
       if (auto why = loop_.resolve(e, a)) throw UsageError("--peer " + role + "=: " + *why);
-      net::SocketId id = 0;
-      if (auto why = loop_.open_client(a, id, e.transport, stream_framing_of(binding))) throw IoError{*why};
-      peers_[role] = Peer{a, id, e.transport};
+      peers_[role] = Peer{a, 0, e.transport, stream_framing_of(binding)};
     }
     auto need = [&](const char* role, const char* why) {
       if (!peers_.count(role)) throw UsageError(std::string("--peer ") + role + "=ENDPOINT is required: " + why);
@@ -314,14 +329,50 @@ private:
   void commit_journaled() {
     auto answered = server_.take_answered();
     const bool changed = ctx_.engine.changed();
-    if (answered.empty() && !changed) return;
+    if (answered.empty() && !changed && batch_.pending.empty() && batch_.sent.empty() && batch_.settled.empty()) return;
     const std::uint64_t mono = net::Loop::now_ms(), wall = unix_ms();
     for (auto& a : answered) a.expires_ms = wall + (a.expires_ms > mono ? a.expires_ms - mono : 0);
     std::string changes;
     if (changed) changes = ctx_.engine.state_changes();
-    journal_->append(answered, changed ? &changes : nullptr);
+    batch_.answers = std::move(answered);
+    batch_.changes = changed ? &changes : nullptr;
+    journal_->append(batch_);
+    batch_ = net::Batch{};
     ctx_.engine.mark_saved();
     if (journal_->compacting()) compact(mono, wall);
+  }
+
+  // Requests under way (kd-live(7), DURABILITY): journaled with the batch that opens them, so that
+  // a service restarted after a crash goes on with them; settled ones leave the journal.
+  void note_pending(net::PendingRequest r) {
+    if (!journal_) return;
+    batch_.pending.push_back(r);
+    pending_[r.name] = std::move(r);
+  }
+  void note_sent(net::SentRequest r) {
+    if (!journal_) return;
+    batch_.sent.push_back(r);
+    sent_[r.key] = std::move(r);
+  }
+  void settle(char kind, const std::string& key) {
+    if (!journal_) return;
+    const bool known = kind == 'P' ? pending_.erase(key) > 0 : sent_.erase(key) > 0;
+    if (!known) return;
+    // Opened in this batch: it never reaches the journal.
+    if (kind == 'P') {
+      auto it = std::find_if(batch_.pending.begin(), batch_.pending.end(), [&](const auto& r) { return r.name == key; });
+      if (it != batch_.pending.end()) {
+        batch_.pending.erase(it);
+        return;
+      }
+    } else {
+      auto it = std::find_if(batch_.sent.begin(), batch_.sent.end(), [&](const auto& r) { return r.key == key; });
+      if (it != batch_.sent.end()) {
+        batch_.sent.erase(it);
+        return;
+      }
+    }
+    batch_.settled.push_back({kind, key});
   }
 
   // The state file rewritten whole, then the journal as the cache is, on it (expiry in Unix time).
@@ -332,9 +383,15 @@ private:
 
   // The cache as it is, in place of the journal (expiry in Unix time).
   void rewrite_journal(std::uint64_t mono, std::uint64_t wall) {
-    auto live = server_.answered(mono);
-    for (auto& a : live) a.expires_ms = wall + (a.expires_ms - mono);
-    journal_->rewrite(live);
+    net::Batch now;
+    now.answers = server_.answered(mono);
+    for (auto& a : now.answers) a.expires_ms = wall + (a.expires_ms - mono);
+    std::erase_if(pending_, [wall](const auto& kv) { return kv.second.expires_ms <= wall; });
+    for (const auto& [name, r] : pending_) now.pending.push_back(r);
+    for (const auto& [key, r] : sent_) now.sent.push_back(r);
+    for (const auto& [role, p] : peers_)
+      if (const auto port = loop_.local_port(p.socket)) now.ports.emplace_back(role, port);
+    journal_->rewrite(now);
   }
 
   // The answers of the journal back in the cache: those not expired, on a socket this service
@@ -348,9 +405,41 @@ private:
       server_.restore(std::move(a));
     }
     server_.expire(mono);
+    resume_requests(mono, wall);
     if (!journal_->has_state_file()) journal_->snapshot(ctx_.engine.state_text());  // a base to change
     rewrite_journal(mono, wall);
     server_.record_answers(true);
+    commit();  // sends the requests resumed
+  }
+
+  // The requests under way at the crash: a request the role accepted waits again for its answer
+  // (its retransmissions absorbed meanwhile), and a request sent goes again, on a new schedule.
+  void resume_requests(std::uint64_t mono, std::uint64_t wall) {
+    std::size_t resumed = 0;
+    for (auto& r : journal_->take_pending()) {
+      if (r.expires_ms <= wall || std::find(listeners_.begin(), listeners_.end(), r.socket) == listeners_.end())
+        continue;
+      server_.open(r.from, r.request, r.socket, mono, r.expires_ms - wall, r.name);
+      if (!r.txn.empty()) echo_txn_[r.name] = r.txn;
+      pending_[r.name] = std::move(r);
+      ++resumed;
+    }
+    for (auto& r : journal_->take_sent()) {
+      const auto peer = peers_.find(r.peer);
+      if (peer == peers_.end()) continue;  // no such --peer this run
+      net::Outgoing out{peer->second.socket, peer->second.addr, r.request};
+      outbox_.push_back(out);
+      const bool to_auc = r.peer.starts_with("auc");
+      if (to_auc && radius_link_ && out.bytes.size() >= wire::radius::kMinPacket) radius_waiting_.emplace(out.bytes[1], r.key);
+      const net::Timers& t = to_auc ? link_timers_ : signaling_timers_;
+      client_.start(r.key, r.label, std::move(out),
+                    peer->second.transport == net::Transport::tcp ? net::without_retransmission(t) : t, mono);
+      sent_[r.key] = std::move(r);
+      ++resumed;
+    }
+    if (resumed > 0)
+      std::cerr << ctx_.tool << ": note: journal " << printable(journal_->path()) << ": " << resumed
+                << " requests under way at the last stop go on\n";
   }
 
   void finish(int status) {
@@ -416,6 +505,7 @@ private:
         }
         forget_radius(*t);
         client_.complete(key);
+        settle('Q', key);
         server_.open(d.from, d.data, d.socket, now, timers_for(spec).keep_response_ms, "");
       }
       handle_outcome(ctx_.engine.feed_message(*m, wire_bytes), now);
@@ -425,12 +515,17 @@ private:
     engine::Outcome o = ctx_.engine.feed_message(*m, wire_bytes);
     const auto& t = timers_for(spec);
     const std::string name = o.error ? std::string() : exchange_name(*m, spec.name);
-    server_.open(d.from, d.data, d.socket, now, std::max(signaling_timers_.timeout_ms, link_timers_.timeout_ms) + t.keep_response_ms,
-                 name);
+    const std::uint64_t wait = std::max(signaling_timers_.timeout_ms, link_timers_.timeout_ms) + t.keep_response_ms;
+    server_.open(d.from, d.data, d.socket, now, wait, name);
     // The JSON answer echoes the request's transaction member.
     if (text && !name.empty()) {
       if (auto txn = json::string_field(as_text(d.data), json::kTxnMember)) echo_txn_[name] = std::move(*txn);
       else echo_txn_.erase(name);
+    }
+    if (!name.empty() && !answer_to(spec.name).empty()) {
+      const auto txn = echo_txn_.find(name);
+      note_pending({name, d.from, d.socket, Bytes(d.data.begin(), d.data.end()), unix_ms() + wait,
+                    txn == echo_txn_.end() ? std::string() : txn->second});
     }
     if (o.error) reject_radius(d, *o.error, now);
     else if (accounting(spec) && radius_link_)
@@ -498,6 +593,7 @@ private:
       const std::string key = it->second;
       radius_waiting_.erase(it);
       client_.complete(key);
+      settle('Q', key);
       return true;
     }
     return true;  // an answer to nothing waiting (a duplicate): dropped
@@ -543,7 +639,9 @@ private:
       const msg::StepSpec& spec = msg::spec_of(s.message);
       if (registering_) emit(*line, false);
       if (const auto request = request_of(spec.name); !request.empty()) {
-        auto out = server_.answer(exchange_name(s.message, request), std::move(bytes), now, timers_for(spec).keep_response_ms);
+        const std::string name = exchange_name(s.message, request);
+        auto out = server_.answer(name, std::move(bytes), now, timers_for(spec).keep_response_ms);
+        settle('P', name);
         if (out) outbox_.push_back(std::move(*out));
         else std::cerr << ctx_.tool << ": note: " << spec.name << " for " << printable(*s.message.IDc)
                        << ": no request of it is waiting; not sent\n";
@@ -577,6 +675,7 @@ private:
     else return;  // s11 and d7 over JSON: nothing answers them, so they are sent once
     if (radius) radius_waiting_.emplace(out.bytes[1], key);
     const bool reliable = it->second.transport == net::Transport::tcp;
+    note_sent({key, std::string(spec.name), role, out.bytes});
     client_.start(std::move(key), std::string(spec.name), std::move(out),
                   reliable ? net::without_retransmission(timers_for(spec)) : timers_for(spec), now);
   }
@@ -585,6 +684,7 @@ private:
     net::Address addr;
     net::SocketId socket = 0;
     net::Transport transport = net::Transport::udp;
+    net::StreamFraming framing = net::StreamFraming::lines;
   };
 
   LiveContext& ctx_;
@@ -601,7 +701,10 @@ private:
   std::unique_ptr<ResponseJournal> journal_;
   std::map<std::string, Peer> peers_;
   std::multimap<std::uint8_t, std::string> radius_waiting_;  // RADIUS requests by Identifier
-  std::map<std::string, std::string> echo_txn_;  // by exchange: the JSON request's "txn", for its answer
+  std::map<std::string, std::string> echo_txn_;
+  std::map<std::string, net::PendingRequest> pending_;  // by name: accepted, to be answered
+  std::map<std::string, net::SentRequest> sent_;        // by key: sent, awaiting the answer
+  net::Batch batch_;  // opened and settled since the last commit  // by exchange: the JSON request's "txn", for its answer
   crypto::OsRandom random_;                      // transaction identities (never the role's randomness)
   std::vector<net::Outgoing> outbox_;
   std::string out_;
@@ -653,6 +756,7 @@ void check_term_peer(std::string_view subcommand, const LiveOptions& o, const fl
 int register_once(const LiveOptions& o, LiveContext& ctx, const flow::StartParams& start) {
   check_term_peer("register", o, start);
   Live live(o, ctx, true);
+  live.open_journal();
   live.start(start);
   return live.run();
 }

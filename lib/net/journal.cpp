@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 
 namespace kd::net {
 
@@ -57,7 +58,62 @@ struct Reader {
     return b;
   }
   Bytes counted() { return bytes(num(4)); }
+  std::string text(int len_bytes) {
+    const Bytes b = bytes(num(len_bytes));
+    return std::string(b.begin(), b.end());
+  }
+  Address address() {
+    Address a;
+    const auto family = num(1);
+    const Bytes ip = bytes(16);
+    a.port = static_cast<std::uint16_t>(num(2));
+    if (family != 4 && family != 6) ok = false;
+    if (!ok) return a;
+    a.v6 = family == 6;
+    std::copy(ip.begin(), ip.end(), a.ip.begin());
+    return a;
+  }
 };
+
+bool parse_pending(std::string_view payload, PendingRequest& r) {
+  Reader in{payload, 1};
+  r.name = in.text(2);
+  r.expires_ms = in.num(8);
+  r.socket = static_cast<SocketId>(in.num(4));
+  r.from = in.address();
+  r.request = in.counted();
+  r.txn = in.text(1);
+  return in.ok && in.pos == payload.size();
+}
+bool parse_sent(std::string_view payload, SentRequest& r) {
+  Reader in{payload, 1};
+  r.key = in.text(2);
+  r.label = in.text(1);
+  r.peer = in.text(1);
+  r.request = in.counted();
+  return in.ok && in.pos == payload.size();
+}
+bool parse_settled(std::string_view payload, Settled& x) {
+  if (payload.size() < 2 || (payload[1] != 'P' && payload[1] != 'Q')) return false;
+  x.kind = payload[1];
+  Reader in{payload, 2};
+  x.key = in.text(2);
+  return in.ok && in.pos == payload.size();
+}
+
+void put_address(std::string& out, const Address& a) {
+  put(out, a.v6 ? 6 : 4, 1);
+  out.append(reinterpret_cast<const char*>(a.ip.data()), a.ip.size());
+  put(out, a.port, 2);
+}
+// A short string after its length in len_bytes bytes (longer strings are cut: keys and labels are
+// kd's own, well under the limit).
+void put_text(std::string& out, std::string_view t, int len_bytes) {
+  const std::size_t max = len_bytes == 1 ? 0xff : 0xffff;
+  const std::size_t n = std::min(t.size(), max);
+  put(out, n, len_bytes);
+  out.append(t.substr(0, n));
+}
 
 bool parse_answer(std::string_view payload, Answered& a) {
   Reader r{payload, 1};
@@ -116,20 +172,48 @@ bool digest_record(std::string_view payload, Bytes& digest) {
 void encode_base(std::string& out, ByteView state_digest) { put_digest_record(out, 'B', state_digest); }
 void encode_snapshot(std::string& out, ByteView state_digest) { put_digest_record(out, 'N', state_digest); }
 
-void encode_batch(std::string& out, const std::vector<Answered>& answers, const std::string* changes) {
+void encode_batch(std::string& out, const Batch& b) {
   std::string p;
-  for (const auto& a : answers) {
+  for (const auto& a : b.answers) {
     p.assign(1, 'A');
     put(p, a.expires_ms, 8);
     put(p, a.socket, 4);
-    put(p, a.from.v6 ? 6 : 4, 1);
-    p.append(reinterpret_cast<const char*>(a.from.ip.data()), a.from.ip.size());
-    put(p, a.from.port, 2);
+    put_address(p, a.from);
     put_bytes(p, a.request);
     put_bytes(p, a.response);
     put_record(out, p);
   }
-  if (changes) put_record(out, "S" + *changes);
+  if (b.changes) put_record(out, "S" + *b.changes);
+  for (const auto& r : b.pending) {
+    p.assign(1, 'P');
+    put_text(p, r.name, 2);
+    put(p, r.expires_ms, 8);
+    put(p, r.socket, 4);
+    put_address(p, r.from);
+    put_bytes(p, r.request);
+    put_text(p, r.txn, 1);
+    put_record(out, p);
+  }
+  for (const auto& r : b.sent) {
+    p.assign(1, 'Q');
+    put_text(p, r.key, 2);
+    put_text(p, r.label, 1);
+    put_text(p, r.peer, 1);
+    put_bytes(p, r.request);
+    put_record(out, p);
+  }
+  for (const auto& [role, port] : b.ports) {
+    p.assign(1, 'L');
+    put_text(p, role, 1);
+    put(p, port, 2);
+    put_record(out, p);
+  }
+  for (const auto& x : b.settled) {
+    p.assign(1, 'X');
+    p.push_back(x.kind);
+    put_text(p, x.key, 2);
+    put_record(out, p);
+  }
   put_record(out, "C");
 }
 
@@ -141,14 +225,17 @@ std::optional<std::string> decode_journal(std::string_view text, ByteView state_
       return "a journal of another version of kd (" + printable(text.substr(0, 7)) + ", this kd writes KDJRNL2)";
     return std::string("not a kd journal (it does not begin with KDJRNL2)");
   }
-  struct Batch {
+  struct Read {
     std::vector<Answered> answers;
     std::vector<std::string> changes;
+    std::vector<PendingRequest> pending;
+    std::vector<SentRequest> sent;
+    std::vector<Settled> settled;
   };
-  std::vector<Batch> batches;
+  std::vector<Read> batches;
   // Base and snapshot records: the digest, and how many batches came before it.
   std::vector<std::pair<Bytes, std::size_t>> marks;
-  Batch open;
+  Read open;
   bool open_used = false;
   std::size_t pos = kJournalMagic.size(), open_at = pos;
   while (pos < text.size()) {
@@ -172,16 +259,34 @@ std::optional<std::string> decode_journal(std::string_view text, ByteView state_
         else why = "an answer record that does not parse";
       } else if (payload[0] == 'S') {
         open.changes.emplace_back(payload.substr(1));
+      } else if (payload[0] == 'P') {
+        PendingRequest r;
+        if (parse_pending(payload, r)) open.pending.push_back(std::move(r));
+        else why = "a pending request record that does not parse";
+      } else if (payload[0] == 'Q') {
+        SentRequest r;
+        if (parse_sent(payload, r)) open.sent.push_back(std::move(r));
+        else why = "a sent request record that does not parse";
+      } else if (payload[0] == 'L') {
+        Reader in{payload, 1};
+        std::string role = in.text(1);
+        const auto port = static_cast<std::uint16_t>(in.num(2));
+        if (in.ok && in.pos == payload.size()) out.ports[std::move(role)] = port;
+        else why = "a port record that does not parse";
+      } else if (payload[0] == 'X') {
+        Settled x;
+        if (parse_settled(payload, x)) open.settled.push_back(std::move(x));
+        else why = "a settled record that does not parse";
       } else if (payload[0] == 'C' && payload.size() == 1) {
         batches.push_back(std::move(open));
-        open = Batch{};
+        open = Read{};
       } else if ((payload[0] == 'B' || payload[0] == 'N') && digest_record(payload, digest)) {
         if (payload[0] == 'B' && pos != kJournalMagic.size()) why = "a base record after the first";
         else if (payload[0] == 'N' && marks.empty()) why = "a snapshot record before the base";
         else marks.emplace_back(std::move(digest), batches.size());
       } else
         why = "a record of no known kind";
-      if (why.empty() && (payload[0] == 'A' || payload[0] == 'S') && !open_used) {
+      if (why.empty() && std::string_view("ASPQXL").find(payload[0]) != std::string_view::npos && !open_used) {
         open_used = true;
         open_at = pos;
       }
@@ -212,10 +317,34 @@ std::optional<std::string> decode_journal(std::string_view text, ByteView state_
     out.batches_kept = 0;
     return std::nullopt;
   }
+  // Requests under way: opened and not settled since, in the order they were opened.
+  std::map<std::string, PendingRequest> pending;
+  std::map<std::string, SentRequest> sent;
+  std::vector<std::pair<char, std::string>> order;
   for (std::size_t i = 0; i < batches.size(); ++i) {
     for (auto& a : batches[i].answers) out.answers.push_back(std::move(a));
     if (i >= *from)
       for (auto& c : batches[i].changes) out.changes.push_back(std::move(c));
+    for (auto& r : batches[i].pending) {
+      order.emplace_back('P', r.name);
+      pending[r.name] = std::move(r);
+    }
+    for (auto& r : batches[i].sent) {
+      order.emplace_back('Q', r.key);
+      sent[r.key] = std::move(r);
+    }
+    for (const auto& x : batches[i].settled) (x.kind == 'P' ? pending.erase(x.key) : sent.erase(x.key));
+  }
+  for (const auto& [kind, key] : order) {
+    if (kind == 'P') {
+      if (auto it = pending.find(key); it != pending.end()) {
+        out.pending.push_back(std::move(it->second));
+        pending.erase(it);
+      }
+    } else if (auto it = sent.find(key); it != sent.end()) {
+      out.sent.push_back(std::move(it->second));
+      sent.erase(it);
+    }
   }
   return std::nullopt;
 }

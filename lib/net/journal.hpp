@@ -16,10 +16,21 @@
 //   'N' snapshot: digest length (1), digest: the state file about to be written holds every
 //                 change before this record (compaction; a crash before the journal is rewritten
 //                 leaves both, and the digest tells which changes the state file already has)
+//   'P' pending:  a request the role accepted and will answer later: name length (2), name,
+//                 expiry (8, Unix ms), socket (4), family (1), address (16), port (2), request
+//                 length (4), request, txn length (1), txn
+//   'Q' request:  a request the service sent and awaits the answer of: key length (2), key, label
+//                 length (1), label, peer length (1), peer (its --peer role), request length (4),
+//                 request
+//   'L' port:     role length (1), role (a --peer role), port (2): the local UDP port the service
+//                 sends to that peer from, kept across restarts
+//   'X' settled:  kind (1: 'P' or 'Q'), key length (2), key: the pending request or the request
+//                 sent is settled (answered, given up, or superseded)
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,11 +50,46 @@ void encode_base(std::string& out, ByteView state_digest);
 void encode_snapshot(std::string& out, ByteView state_digest);
 // Appends to out a batch: one record per answer (expires_ms as Unix milliseconds), the state's
 // changes when there are any (nullptr: none), then the commit record.
-void encode_batch(std::string& out, const std::vector<Answered>& answers, const std::string* changes);
+// Requests under way at a crash, so that a restarted service goes on with them (kd-live(7),
+// DURABILITY): one the role accepted and answers once its peer has (the server side), one it sent
+// and awaits the answer of (the client side).
+struct PendingRequest {
+  std::string name;  // how the answer finds it (the server transaction's name)
+  Address from;
+  SocketId socket = 0;
+  Bytes request;
+  std::uint64_t expires_ms = 0;  // Unix ms
+  std::string txn;               // a JSON request's transaction member, which its answer echoes
+};
+struct SentRequest {
+  std::string key;    // the client transaction's key
+  std::string label;  // the step ("s3")
+  std::string peer;   // the --peer role it went to ("auc", "auc-acct", "switch", "proxy")
+  Bytes request;
+};
+struct Settled {
+  char kind = 'P';  // 'P' a PendingRequest, 'Q' a SentRequest
+  std::string key;
+};
+struct Batch {
+  std::vector<Answered> answers;
+  const std::string* changes = nullptr;  // the role state's changes, or none
+  std::vector<PendingRequest> pending;
+  std::vector<SentRequest> sent;
+  std::vector<Settled> settled;
+  std::vector<std::pair<std::string, std::uint16_t>> ports;  // by --peer role: the local port
+};
+void encode_batch(std::string& out, const Batch& b);
+inline void encode_batch(std::string& out, const std::vector<Answered>& answers, const std::string* changes) {
+  encode_batch(out, Batch{answers, changes, {}, {}, {}, {}});
+}
 
 struct JournalContents {
   std::vector<Answered> answers;       // of the committed batches, in journal order
   std::vector<std::string> changes;    // to apply to the state file, in order
+  std::vector<PendingRequest> pending; // not settled at the end of the last committed batch
+  std::vector<SentRequest> sent;       // the same
+  std::map<std::string, std::uint16_t> ports;  // the last of each --peer role
   std::size_t batches_kept = 0;
   bool state_matched = true;           // false: neither the base nor a snapshot is the state file
   std::size_t changes_unmatched = 0;   // when !state_matched: batches whose changes are lost

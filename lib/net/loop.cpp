@@ -364,7 +364,8 @@ std::optional<std::string> Loop::listen(const Endpoint& e, SocketId& id, Address
   return std::nullopt;
 }
 
-std::optional<std::string> Loop::open_client(const Address& peer, SocketId& id, Transport t, StreamFraming framing) {
+std::optional<std::string> Loop::open_client(const Address& peer, SocketId& id, Transport t, StreamFraming framing,
+                                             std::uint16_t local_port) {
   auto sock = std::make_unique<Socket>();
   sock->transport = t;
   sock->framing = framing;
@@ -373,7 +374,16 @@ std::optional<std::string> Loop::open_client(const Address& peer, SocketId& id, 
     auto s = std::make_unique<udp::socket>(impl_->io);
     asio::error_code ec;
     s->open(peer.v6 ? udp::v6() : udp::v4(), ec);
-    if (!ec) s->bind(udp::endpoint(peer.v6 ? udp::v6() : udp::v4(), 0), ec);
+    if (!ec && local_port != 0) {
+      s->bind(udp::endpoint(peer.v6 ? udp::v6() : udp::v4(), local_port), ec);
+      if (ec) {  // taken: any free port
+        ec.clear();
+        s = std::make_unique<udp::socket>(impl_->io);
+        s->open(peer.v6 ? udp::v6() : udp::v4(), ec);
+        local_port = 0;
+      }
+    }
+    if (!ec && local_port == 0) s->bind(udp::endpoint(peer.v6 ? udp::v6() : udp::v4(), 0), ec);
     if (!ec) s->non_blocking(true, ec);
     if (ec) return "a UDP socket towards " + to_string(peer) + ": " + ec.message();
     sock->udp_socket = std::move(s);
@@ -381,6 +391,14 @@ std::optional<std::string> Loop::open_client(const Address& peer, SocketId& id, 
   id = static_cast<SocketId>(impl_->sockets.size());
   impl_->sockets.push_back(std::move(sock));
   return std::nullopt;
+}
+
+std::uint16_t Loop::local_port(SocketId socket) const {
+  const Socket& s = *impl_->sockets.at(socket);
+  if (!s.udp_socket) return 0;
+  asio::error_code ec;
+  const auto e = s.udp_socket->local_endpoint(ec);
+  return ec ? 0 : e.port();
 }
 
 std::optional<std::string> Loop::send(SocketId socket, const Address& to, ByteView data) {

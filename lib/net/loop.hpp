@@ -49,8 +49,11 @@ public:
                                     StreamFraming framing = StreamFraming::lines);
   // Towards peer. UDP: a socket on any local address of peer's family, at a free port. TCP: one
   // connection, opened at the first send and opened again at the next send after it ended.
+  // local_port (UDP): the port to send from when it is free (a service keeps its port across
+  // restarts), else any free port; local_port() tells which one it got.
   std::optional<std::string> open_client(const Address& peer, SocketId& id, Transport t = Transport::udp,
-                                         StreamFraming framing = StreamFraming::lines);
+                                         StreamFraming framing = StreamFraming::lines, std::uint16_t local_port = 0);
+  std::uint16_t local_port(SocketId socket) const;
   // Sends one message: a datagram, or on a TCP listener the connection from `to`, on a TCP client
   // socket its connection. A message on a failure seen now (the caller reports it: UDP may lose
   // it anyway); what fails later on a connection comes to Handler::on_stream_fault.

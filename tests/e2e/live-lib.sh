@@ -155,12 +155,14 @@ users() {
   done
 }
 
-# load BINDING TARGET [ARGS...]: kd-term load of the proxied flow; summary in $SUM, stats lines in
-# $STATS, stderr in $ERR, status in RC. load_start runs it in the background (stopped with the
-# services when the test ends), load_wait waits for it and sets RC.
+# load BINDING TARGET [ARGS...]: kd-term load of the proxied flow (LOAD_FLOW=direct: the direct
+# flow); summary in $SUM, stats lines in $STATS, stderr in $ERR, status in RC. load_start runs it
+# in the background (stopped with the services when the test ends), load_wait waits for it and
+# sets RC.
 load_start() {
-  local binding=$1 target=$2; shift 2
-  timeout --foreground -k 10 120 "$KD_BIN/kd-term" load --binding "$binding" --id 'user%d' --via "$PROXY_ID" --switch "$SWITCH_ID" \
+  local binding=$1 target=$2 via=(--via "$PROXY_ID"); shift 2
+  [ "${LOAD_FLOW:-proxied}" = direct ] && via=()
+  timeout --foreground -k 10 120 "$KD_BIN/kd-term" load --binding "$binding" --id 'user%d' "${via[@]}" --switch "$SWITCH_ID" \
     --keys "$W/users.keys" --peer "$target" --stats "$STATS" "$@" >"$SUM" 2>"$ERR" &
   LIVE_PID[load]=$!
 }

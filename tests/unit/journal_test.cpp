@@ -183,3 +183,51 @@ TEST(ServerTransactions, AnswersGivenAreRecordedAndRestoredByteForByte) {
 
 }  // namespace
 }  // namespace kd::net
+
+namespace kd::net {
+namespace {
+
+// Requests under way: those opened and not settled by the last committed batch come back, in the
+// order they were opened, with every field; a torn batch opens or settles nothing.
+TEST(Journal, RequestsUnderWaySurviveUntilSettled) {
+  PendingRequest p1{"alice/s1", {}, 3, b("REGISTER alice"), 1700000009000, "t1"};
+  p1.from.ip = {127, 0, 0, 9};
+  p1.from.port = 5060;
+  PendingRequest p2{"bob/s1", {}, 3, b("REGISTER bob"), 1700000009500, ""};
+  SentRequest q1{"alice/s2", "s2", "switch", b("REGISTER alice, forwarded")};
+  SentRequest q2{"radius/00ff", "s11", "auc-acct", b("\x04\x07 accounting")};
+  std::string j(kJournalMagic);
+  encode_base(j, kD1);
+  Batch first;
+  first.pending = {p1, p2};
+  first.sent = {q1, q2};
+  first.ports = {{"switch", 40001}};
+  encode_batch(j, first);
+  Batch second;
+  second.settled = {{'P', "bob/s1"}, {'Q', "alice/s2"}};
+  second.ports = {{"switch", 40002}, {"auc-acct", 40003}};
+  encode_batch(j, second);
+  JournalContents c;
+  ASSERT_FALSE(decode_journal(j, kD1, c));
+  ASSERT_EQ(c.pending.size(), 1u);
+  EXPECT_EQ(c.pending[0].name, "alice/s1");
+  EXPECT_EQ(c.pending[0].from, p1.from);
+  EXPECT_EQ(c.pending[0].socket, 3u);
+  EXPECT_EQ(c.pending[0].request, b("REGISTER alice"));
+  EXPECT_EQ(c.pending[0].expires_ms, 1700000009000u);
+  EXPECT_EQ(c.pending[0].txn, "t1");
+  ASSERT_EQ(c.sent.size(), 1u);
+  EXPECT_EQ(c.sent[0].key, "radius/00ff");
+  EXPECT_EQ(c.sent[0].label, "s11");
+  EXPECT_EQ(c.sent[0].peer, "auc-acct");
+  EXPECT_EQ(c.sent[0].request, b("\x04\x07 accounting"));
+  EXPECT_EQ(c.ports, (std::map<std::string, std::uint16_t>{{"switch", 40002}, {"auc-acct", 40003}}));
+  // The second batch torn (no commit): nothing it settled is settled.
+  ASSERT_FALSE(decode_journal(std::string_view(j).substr(0, j.size() - 3), kD1, c));
+  EXPECT_EQ(c.pending.size(), 2u);
+  EXPECT_EQ(c.sent.size(), 2u);
+  EXPECT_EQ(c.sent[0].key, "alice/s2");
+}
+
+}  // namespace
+}  // namespace kd::net
