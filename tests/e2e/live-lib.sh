@@ -76,6 +76,13 @@ chain() {
 SWITCH_X=()
 SERVE_X=()  # options for every service (--now ...)
 
+# count_lines FILE PATTERN N: exactly N lines of FILE match PATTERN.
+count_lines() {  # FILE PATTERN N
+  local n
+  n=$(grep -c -- "$2" "$1")
+  [ "$n" -eq "$3" ] || { WHY="$n lines of $1 match $2, expected $3: $(head -c 300 "$1")"; return 1; }
+}
+
 # json_true FILE FILTER: jq -e, quietly.
 json_true() { jq -e "$2" "$1" >/dev/null || { WHY="$1: $2 does not hold: $(head -c 300 "$1")"; return 1; }; }
 

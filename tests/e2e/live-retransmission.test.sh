@@ -12,11 +12,6 @@ same_nonempty() {  # FILE FILE
   cmp -s "$1" "$2" || { WHY="$1 and $2 differ"; return 1; }
 }
 no_answer() { [ ! -s "$1" ] || { WHY="$1 holds an answer: $(head -c 200 "$1")"; return 1; }; }
-count_lines() {  # FILE PATTERN N
-  local n
-  n=$(grep -c -- "$2" "$1")
-  [ "$n" -eq "$3" ] || { WHY="$n lines of $1 match $2, expected $3: $(head -c 300 "$1")"; return 1; }
-}
 
 # At the AuC, in JSON: s3 (made by the filters) sent three times from one socket.
 live_world "$TMP/json"
