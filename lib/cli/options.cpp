@@ -6,24 +6,22 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/tools.hpp"
+#include "core/number.hpp"
 #include "msg/message.hpp"
 
 namespace kd::cli {
 
 Result<std::uint64_t> parse_number(std::string_view text, NumberRange range) {
   const std::string want = "must be a whole number from " + std::to_string(range.lo) + " to " + std::to_string(range.hi);
-  if (text.empty()) return err(Code::malformed, "no value: " + want);
-  std::uint64_t v = 0;
-  bool overflow = false;
-  for (char ch : text) {
-    if (ch < '0' || ch > '9') return err(Code::malformed, "\"" + std::string(text) + "\" " + want + " (decimal digits only)");
-    const auto d = static_cast<std::uint64_t>(ch - '0');
-    if (v > (std::numeric_limits<std::uint64_t>::max() - d) / 10) overflow = true;
-    else v = v * 10 + d;
+  const Decimal d = parse_decimal(text, range.lo, range.hi);
+  switch (d.fault) {
+    case NumberFault::none: return d.value;
+    case NumberFault::empty: return err(Code::malformed, "no value: " + want);
+    case NumberFault::not_digits: return err(Code::malformed, "\"" + std::string(text) + "\" " + want + " (decimal digits only)");
+    case NumberFault::too_large: return err(Code::bad_length, std::string(text) + " is too large: " + want);
+    case NumberFault::too_small: break;
   }
-  if (overflow || v > range.hi) return err(Code::bad_length, std::string(text) + " is too large: " + want);
-  if (v < range.lo) return err(Code::bad_length, std::string(text) + " is too small: " + want);
-  return v;
+  return err(Code::bad_length, std::string(text) + " is too small: " + want);
 }
 
 IdPattern::IdPattern(const std::string& pattern, std::uint64_t count) : count_(count) {

@@ -1,5 +1,7 @@
 #include "net/retransmit.hpp"
 
+#include "core/number.hpp"
+
 #include <algorithm>
 #include <array>
 #include <limits>
@@ -112,14 +114,11 @@ std::optional<std::string> parse_timers(std::string_view spec, Timers& t) {
                              " to " + std::to_string(key.hi);
     if (eq == std::string_view::npos || eq + 1 == item.size()) return "no value: " + want;
     const std::string_view text = item.substr(eq + 1);
-    std::uint64_t v = 0;
-    for (char ch : text) {
-      if (ch < '0' || ch > '9') return "\"" + std::string(text) + "\": " + want + " (decimal digits only)";
-      // Past hi the digits only need reading, not adding: no wrap whatever their number.
-      if (v <= key.hi) v = v * 10 + static_cast<std::uint64_t>(ch - '0');
-    }
-    if (v > key.hi) return std::string(text) + " is too large: " + want;
-    if (v < key.lo) return std::string(text) + " is too small: " + want;
+    const Decimal d = parse_decimal(text, key.lo, key.hi);
+    if (d.fault == NumberFault::not_digits) return "\"" + std::string(text) + "\": " + want + " (decimal digits only)";
+    if (d.fault == NumberFault::too_large) return std::string(text) + " is too large: " + want;
+    if (d.fault == NumberFault::too_small) return std::string(text) + " is too small: " + want;
+    const std::uint64_t v = d.value;
     switch (k) {
       case 0: out.initial_ms = v; break;
       case 1: out.max_interval_ms = v; break;

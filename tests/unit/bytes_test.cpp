@@ -28,3 +28,24 @@ TEST(Printable, C1ControlsAndBadUtf8AreEscaped) {
   EXPECT_EQ(printable("\xed\xa0\x80"), "\\xed\\xa0\\x80");  // a surrogate
   EXPECT_EQ(printable("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");  // above U+10FFFF
 }
+
+#include "core/number.hpp"
+
+// Decimal numbers of the command lines (core/number.hpp), shared by cli's options and --retransmit.
+TEST(Decimal, DigitsOnlyWithinTheRangeAndNoWrap) {
+  using kd::NumberFault;
+  using kd::parse_decimal;
+  EXPECT_EQ(parse_decimal("0", 0, 0).fault, NumberFault::none);
+  EXPECT_EQ(parse_decimal("1", 0, 0).fault, NumberFault::too_large);
+  EXPECT_EQ(parse_decimal("18446744073709551615", 0, UINT64_MAX).value, UINT64_MAX);
+  EXPECT_EQ(parse_decimal("18446744073709551616", 0, UINT64_MAX).fault, NumberFault::too_large);
+  // 2^64 * 10 would wrap to a small number; read, not added, it stays too large.
+  EXPECT_EQ(parse_decimal("184467440737095516160", 0, 1000).fault, NumberFault::too_large);
+  EXPECT_EQ(parse_decimal("99999999999999999999999999", 0, 0).fault, NumberFault::too_large);
+  EXPECT_EQ(parse_decimal("", 0, 9).fault, NumberFault::empty);
+  EXPECT_EQ(parse_decimal("-1", 0, 9).fault, NumberFault::not_digits);
+  EXPECT_EQ(parse_decimal(" 1", 0, 9).fault, NumberFault::not_digits);
+  EXPECT_EQ(parse_decimal("0x10", 0, 99).fault, NumberFault::not_digits);
+  EXPECT_EQ(parse_decimal("4", 5, 9).fault, NumberFault::too_small);
+  EXPECT_EQ(parse_decimal("0009", 5, 9).value, 9u);
+}
