@@ -11,11 +11,10 @@ void secure_wipe(void* p, std::size_t n) noexcept {
 
 std::string to_hex(ByteView v) {
   static constexpr char digits[] = "0123456789abcdef";
-  std::string s;
-  s.reserve(v.size() * 2);
-  for (auto b : v) {
-    s.push_back(digits[b >> 4]);
-    s.push_back(digits[b & 0x0f]);
+  std::string s(v.size() * 2, '\0');  // sized once: the nonces of every message go through here
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    s[2 * i] = digits[v[i] >> 4];
+    s[2 * i + 1] = digits[v[i] & 0x0f];
   }
   return s;
 }

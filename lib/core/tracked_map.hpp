@@ -48,9 +48,11 @@ public:
   }
   iterator end() { return map_.end(); }
   V& operator[](const std::string& k) {
-    auto it = map_.find(k);
-    remember(k, it == map_.end() ? nullptr : &it->second);
-    return it == map_.end() ? map_[k] : it->second;
+    // One descent of each tree (a replay cache adds an entry per message).
+    auto it = map_.lower_bound(k);
+    const bool found = it != map_.end() && it->first == k;
+    remember(k, found ? &it->second : nullptr);
+    return found ? it->second : map_.emplace_hint(it, k, V{})->second;
   }
   void erase(std::string_view k) {
     auto it = map_.find(k);
@@ -100,8 +102,8 @@ public:
 
 private:
   void remember(const std::string& k, const V* now) {
-    if (before_.find(k) != before_.end()) return;
-    before_.emplace(k, now ? std::optional<V>(*now) : std::nullopt);
+    auto [it, first] = before_.try_emplace(k);  // nullopt: absent at the last save
+    if (first && now) it->second = *now;
   }
 
   Map map_;

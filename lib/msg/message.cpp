@@ -290,15 +290,22 @@ void put_value(Bytes& out, const MechList& l) {
 }  // namespace
 
 Bytes canonical(const Message& m, bool with_mac) {
-  Bytes out = to_bytes("KD1");
+  // Every engine input and every MAC encodes a message: the values go straight into out, each
+  // behind a length patched in afterwards, instead of through a buffer per field.
+  Bytes out;
+  out.reserve(512);
+  put_str(out, "KD1");
   put_u8(out, static_cast<std::uint8_t>(m.flow));
   put_u8(out, m.step);
   for_each_field(m, [&](Field f, const auto& v) {
     if (!v || (f == Field::MAC && !with_mac)) return;
-    Bytes value;
-    put_value(value, *v);
     put_u8(out, static_cast<std::uint8_t>(f));
-    put_lp16(out, value);
+    const std::size_t at = out.size();
+    put_u16(out, 0);
+    put_value(out, *v);
+    const auto len = static_cast<std::uint16_t>(out.size() - at - 2);  // as put_lp16: the low 16 bits
+    out[at] = static_cast<std::uint8_t>(len >> 8);
+    out[at + 1] = static_cast<std::uint8_t>(len);
   });
   return out;
 }

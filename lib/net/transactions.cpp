@@ -4,17 +4,18 @@
 
 namespace kd::net {
 
-std::size_t ServerTransactions::KeyHash::operator()(const Key& k) const noexcept {
-  return AddressHash{}(k.from) ^ (std::hash<std::string>{}(k.request) * 0x9e3779b97f4a7c15u);
+std::size_t ServerTransactions::KeyHash::operator()(const KeyView& k) const noexcept {
+  return AddressHash{}(k.from) ^ (std::hash<std::string_view>{}(k.request) * 0x9e3779b97f4a7c15u);
 }
 
 namespace {
-std::string as_string(ByteView b) { return std::string(b.begin(), b.end()); }
+std::string_view as_view(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
+std::string as_string(ByteView b) { return std::string(as_view(b)); }
 }  // namespace
 
 ServerTransactions::Seen ServerTransactions::lookup(const Address& from, ByteView request, std::uint64_t now_ms,
                                                     const Bytes** response, SocketId* socket) {
-  auto it = entries_.find(Key{from, as_string(request)});
+  auto it = entries_.find(KeyView{from, as_view(request)});
   if (it == entries_.end() || it->second.expiry->first <= now_ms) return Seen::fresh;
   if (!it->second.answered || it->second.response.empty()) return Seen::absorbed;
   if (response) *response = &it->second.response;
@@ -39,10 +40,10 @@ void ServerTransactions::erase(Map::iterator it) {
 
 void ServerTransactions::open(const Address& from, ByteView request, SocketId socket, std::uint64_t now_ms,
                               std::uint64_t wait_ms, std::string name) {
-  Key k{from, as_string(request)};
-  if (auto old = entries_.find(k); old != entries_.end()) erase(old);  // expired, not yet forgotten
+  if (auto old = entries_.find(KeyView{from, as_view(request)}); old != entries_.end())
+    erase(old);  // expired, not yet forgotten
   while (!entries_.empty() && entries_.size() >= max_) erase(entries_.find(*by_expiry_.begin()->second));
-  auto [it, _] = entries_.emplace(std::move(k), Entry{});
+  auto [it, _] = entries_.emplace(Key{from, as_string(request)}, Entry{});
   it->second.expiry = by_expiry_.end();
   it->second.socket = socket;
   set_expiry(it, now_ms + wait_ms);
@@ -111,7 +112,7 @@ std::optional<Outgoing> ServerTransactions::answer(std::string_view name, Bytes 
 
 std::optional<Outgoing> ServerTransactions::answer(const Address& from, ByteView request, Bytes response,
                                                    std::uint64_t now_ms, std::uint64_t keep_ms) {
-  auto it = entries_.find(Key{from, as_string(request)});
+  auto it = entries_.find(KeyView{from, as_view(request)});
   if (it == entries_.end()) return std::nullopt;
   return settle(it, std::move(response), now_ms, keep_ms);
 }

@@ -90,8 +90,21 @@ private:
     std::string request;
     bool operator==(const Key&) const = default;
   };
+  // A request looked up as it arrived, without copying its bytes into a Key.
+  struct KeyView {
+    const Address& from;
+    std::string_view request;
+  };
   struct KeyHash {
-    std::size_t operator()(const Key& k) const noexcept;
+    using is_transparent = void;
+    std::size_t operator()(const Key& k) const noexcept { return (*this)(KeyView{k.from, k.request}); }
+    std::size_t operator()(const KeyView& k) const noexcept;
+  };
+  struct KeyEqual {
+    using is_transparent = void;
+    bool operator()(const Key& a, const Key& b) const noexcept { return a == b; }
+    bool operator()(const KeyView& a, const Key& b) const noexcept { return a.from == b.from && a.request == b.request; }
+    bool operator()(const Key& a, const KeyView& b) const noexcept { return (*this)(b, a); }
   };
   struct Entry {
     SocketId socket = 0;
@@ -100,7 +113,7 @@ private:
     std::string name;
     std::multimap<std::uint64_t, const Key*>::iterator expiry;
   };
-  using Map = std::unordered_map<Key, Entry, KeyHash>;
+  using Map = std::unordered_map<Key, Entry, KeyHash, KeyEqual>;
   void set_expiry(Map::iterator it, std::uint64_t at);
   void erase(Map::iterator it);
   std::optional<Outgoing> settle(Map::iterator it, Bytes response, std::uint64_t now_ms, std::uint64_t keep_ms);

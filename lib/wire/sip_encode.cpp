@@ -33,33 +33,41 @@ using msg::StepSpec;
 
 namespace {
 
-struct Envelope {
-  std::string call_id, from_tag, to_tag, branch, sent_by, aor, request_uri;
+// The envelope values derived from the fields, each computed when first asked for: a message that
+// echoes the one it answers or forwards uses at most its branch or its To tag, and each value
+// costs a SHA-256.
+class Envelope {
+public:
+  Envelope(const Message& m, const StepSpec& spec, const StepShape& sh)
+      : m_(m), spec_(spec), reg_(m.flow == Flow::proxied ? *m.IDsp : *m.IDss), flow_(msg::flow_name(m.flow)),
+        link_(term_link(spec) ? "term" : "core"), cseq_(sh.cseq) {}
+
+  std::string call_id() const { return value("call-id", 32); }
+  std::string from_tag() const { return value("from-tag", 16); }
+  std::string to_tag() const { return value("to-tag", 16); }
+  std::string branch() const {
+    const std::string cseq = std::to_string(cseq_);
+    const std::string n1 = term_link(spec_) ? to_hex(*m_.N1) : std::string();
+    return "z9hG4bK" + envelope_hex("kd-sip ", "branch", {flow_, link_, *m_.suite, *m_.IDc, reg_, cseq, n1}, 24);
+  }
+  std::string sent_by() const { return host_for(term_link(spec_) ? *m_.IDc : *m_.IDsp); }
+  const std::string& aor() {
+    if (aor_.empty()) aor_ = std::string("sip:") + escape_user(*m_.IDc) + "@" + host_for(reg_);
+    return aor_;
+  }
+  std::string request_uri() const { return std::string("sip:") + host_for(reg_); }
+
+private:
+  std::string value(std::string_view label, std::size_t n) const {
+    return envelope_hex("kd-sip ", label, {flow_, link_, *m_.suite, *m_.IDc, reg_}, n);
+  }
+  const Message& m_;
+  const StepSpec& spec_;
+  const std::string& reg_;
+  std::string_view flow_, link_;
+  int cseq_;
+  std::string aor_;
 };
-
-std::string envelope_value(std::string_view label, std::initializer_list<std::string_view> parts, std::size_t n) {
-  return envelope_hex("kd-sip ", label, parts, n);
-}
-
-Envelope envelope(const Message& m, const StepSpec& spec, const StepShape& sh) {
-  const std::string& reg = m.flow == Flow::proxied ? *m.IDsp : *m.IDss;
-  const std::string flow(msg::flow_name(m.flow));
-  const std::string link = term_link(spec) ? "term" : "core";
-  const std::string& suite = *m.suite;
-  const std::string& idc = *m.IDc;
-  const std::string cseq = std::to_string(sh.cseq);
-  const std::string n1 = term_link(spec) ? to_hex(*m.N1) : std::string();
-  const std::string host = host_for(reg);
-  Envelope e;
-  e.call_id = envelope_value("call-id", {flow, link, suite, idc, reg}, 32);
-  e.from_tag = envelope_value("from-tag", {flow, link, suite, idc, reg}, 16);
-  e.to_tag = envelope_value("to-tag", {flow, link, suite, idc, reg}, 16);
-  e.branch = "z9hG4bK" + envelope_value("branch", {flow, link, suite, idc, reg, cseq, n1}, 24);
-  e.sent_by = host_for(term_link(spec) ? idc : *m.IDsp);
-  e.aor = std::string("sip:") + escape_user(idc) + "@" + host;
-  e.request_uri = std::string("sip:") + host;
-  return e;
-}
 
 // The KD authentication parameters, as kFields lists them.
 std::string kd_params(const Message& m) {
@@ -107,41 +115,42 @@ Result<Bytes> encode(const Message& m, const SipText* prev, std::string_view bra
   auto sh = shape_of(*spec);
   if (!sh) return err(Code::unknown_step, std::string(spec->name) + " does not travel over SIP");
   if (auto st = msg::validate(m, msg::Sizes::loose); !st) return st.error();
-  Envelope e = envelope(m, *spec, *sh);
-  if (!branch.empty()) e.branch = branch;
+  Envelope e(m, *spec, *sh);
   const std::optional<Echo> echo = prev ? echo_of(*prev, sh->kind) : std::nullopt;
   // [0140]: toward the terminal of the proxied flow it is the proxy that challenges, so s6 is a 407
   // with Proxy-Authenticate and the terminal answers (s7) with Proxy-Authorization.
   const bool by_proxy = m.flow == Flow::proxied && (m.step == 6 || m.step == 7);
 
   std::string out;
+  out.reserve(1024);
   auto line = [&](std::string_view a, std::string_view b = {}) {
     out += a;
     out += b;
     out += "\r\n";
   };
   switch (sh->kind) {
-    case Kind::request: line("REGISTER ", e.request_uri + " SIP/2.0"); break;
+    case Kind::request: line("REGISTER ", e.request_uri() + " SIP/2.0"); break;
     case Kind::challenge:
       line(by_proxy ? "SIP/2.0 407 Proxy Authentication Required" : "SIP/2.0 401 Unauthorized");
       break;
     case Kind::success: line("SIP/2.0 200 OK"); break;
   }
-  if (!echo || echo->own_via) line("Via: SIP/2.0/UDP ", e.sent_by + ";branch=" + e.branch);
+  if (!echo || echo->own_via)
+    line("Via: SIP/2.0/UDP ", e.sent_by() + ";branch=" + (branch.empty() ? e.branch() : std::string(branch)));
   if (echo)
     for (std::string_view via : echo->vias) line("Via: ", via);
   if (sh->kind == Kind::request) line("Max-Forwards: ", std::to_string(echo ? echo->max_forwards : 70));
   if (echo) {
     line("From: ", echo->from);
     std::string to(echo->to);
-    if (echo->add_to_tag) to += ";tag=" + e.to_tag;
+    if (echo->add_to_tag) to += ";tag=" + e.to_tag();
     line("To: ", to);
     line("Call-ID: ", echo->call_id);
     line("CSeq: ", echo->cseq);
   } else {
-    line("From: <", e.aor + ">;tag=" + e.from_tag);
-    line("To: <", e.aor + (sh->kind == Kind::request ? ">" : ">;tag=" + e.to_tag));
-    line("Call-ID: ", e.call_id);
+    line("From: <", e.aor() + ">;tag=" + e.from_tag());
+    line("To: <", e.aor() + (sh->kind == Kind::request ? ">" : ">;tag=" + e.to_tag()));
+    line("Call-ID: ", e.call_id());
     line("CSeq: ", std::to_string(sh->cseq) + " REGISTER");
   }
   const std::string user = escape_user(*m.IDc);
@@ -183,7 +192,7 @@ Result<Bytes> encode(const Message& m, const SipText* prev, std::string_view bra
       break;
     case Kind::challenge: line(by_proxy ? "Proxy-Authenticate: KD " : "WWW-Authenticate: KD ", params); break;
     case Kind::success:
-      line("Contact: <", e.aor + ">;expires=3600");
+      line("Contact: <", e.aor() + ">;expires=3600");
       line("Authentication-Info: ", params);
       break;
   }

@@ -301,4 +301,20 @@ TEST(CtEqual, DifferentLengthsCompareUnequalEvenWhenOneIsAPrefix) {
   EXPECT_FALSE(kd::crypto::ct_equal({}, hex("00")));
 }
 
+// OsRandom reads getrandom(2), which may return fewer bytes than asked for: a draw must still be
+// filled to its end. Each 64-byte window of a 1 MiB draw holds a nonzero byte (chance of a miss:
+// about 2^-512 per window) and two draws differ.
+TEST(OsRandom, FillsALargeDrawToItsEnd) {
+  kd::crypto::OsRandom rng;
+  Bytes a(1u << 20, 0), b(1u << 20, 0);
+  rng.fill(kd::Purpose::nonce, a);
+  rng.fill(kd::Purpose::nonce, b);
+  for (std::size_t at = 0; at < a.size(); at += 64) {
+    bool any = false;
+    for (std::size_t i = at; i < at + 64; ++i) any = any || a[i] != 0;
+    ASSERT_TRUE(any) << "bytes " << at << ".." << at + 63 << " were left zero";
+  }
+  EXPECT_NE(a, b);
+}
+
 }  // namespace
