@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <iostream>
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include "cli/io.hpp"
 #include "crypto/suite.hpp"
@@ -50,6 +53,10 @@ std::optional<net::JournalContents> read_journal(const std::string& path, const 
 
 void fold_journal(const std::string& state_path, std::string_view tool) {
   const std::string path = journal_path(state_path);
+  // A state file whose name leaves no room for ".journal" (NAME_MAX) can have no journal: a
+  // filter goes on to the state file's own errors; a service fails when it writes the journal.
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 && errno == ENAMETOOLONG) return;
   auto state = read_file(state_path, "state file").value_or(std::string());
   auto c = read_journal(path, state, tool);
   if (!c || c->changes.empty()) return;
