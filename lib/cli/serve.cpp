@@ -187,36 +187,29 @@ public:
     std::vector<net::ClientTransactions::Txn> gave_up;
     client_.on_time(now, resend, gave_up);
     for (auto& r : resend) outbox_.push_back(std::move(r));
-    for (auto& t : gave_up) {
-      forget_radius(t);
-      emit(R"({"event":"timeout","step":")" + t.label + R"(","to":")" + net::to_string(t.out.to, loop_.transport(t.out.socket)) + R"(","sends":)" +
-               std::to_string(t.schedule.sends()) + "}",
-           true);
-      if (!registering_) continue;
-      std::cerr << ctx_.tool << ": no answer to " << t.label << " from " << net::to_string(t.out.to, loop_.transport(t.out.socket)) << " after "
-                << t.schedule.sends() << " sends\n";
-      finish(kExitNoAnswer);
-    }
+    for (auto& t : gave_up) give_up(t, " after " + std::to_string(t.sends()) + " sends");
     commit();
   }
 
   // A connection cut for what its peer sent is an input refused (an error line); one that could
-  // not be opened or broke is the network's doing (a note), and ends a registration waiting on it.
+  // not be opened, broke or was closed is the network's doing (a note), and the requests sent on
+  // it to a peer go again on a new connection (kd-live(7), TRANSPORTS).
   void on_stream_fault(net::SocketId socket, const net::Address& peer, net::StreamFault fault,
                        const std::string& why) override {
     switch (fault) {
       case net::StreamFault::oversized: emit(json::encode_error(err(Code::oversized, why), ""), true); break;
       case net::StreamFault::framing: emit(json::encode_error(err(Code::malformed, why), ""), true); break;
       case net::StreamFault::overflow:
-      case net::StreamFault::transport: {
-        std::cerr << ctx_.tool << ": note: " << printable(why) << "\n";
+      case net::StreamFault::transport:
+      case net::StreamFault::closed: {
         bool own_peer = false;
         for (const auto& [role, p] : peers_) own_peer = own_peer || (p.socket == socket && p.addr == peer);
-        if (registering_ && own_peer) {
-          std::cerr << ctx_.tool << ": no answer: the connection to " << net::to_string(peer, net::Transport::tcp)
-                    << " failed\n";
-          finish(kExitNoAnswer);
-        }
+        std::vector<net::ClientTransactions::Txn> gave_up;
+        const std::size_t waiting = own_peer ? client_.transport_failed(socket, net::Loop::now_ms(), gave_up) : 0;
+        // A peer closing a connection nothing waits on (its idle timeout) is no news.
+        if (fault != net::StreamFault::closed || waiting > 0) std::cerr << ctx_.tool << ": note: " << printable(why) << "\n";
+        for (auto& t : gave_up)
+          give_up(t, ": its connection failed " + std::to_string(t.failures) + " times (the last: " + why + ")");
         break;
       }
     }
@@ -351,6 +344,17 @@ private:
     if (!journal_->has_state_file()) journal_->snapshot(ctx_.engine.state_text());  // a base to change
     rewrite_journal(mono, wall);
     server_.record_answers(true);
+  }
+
+  // A request that got no answer: a timeout line, and the end of a registration (how: why not).
+  void give_up(const net::ClientTransactions::Txn& t, const std::string& how) {
+    forget_radius(t);
+    const std::string to = net::to_string(t.out.to, loop_.transport(t.out.socket));
+    emit(R"({"event":"timeout","step":")" + t.label + R"(","to":")" + to + R"(","sends":)" + std::to_string(t.sends()) + "}",
+         true);
+    if (!registering_) return;
+    std::cerr << ctx_.tool << ": no answer to " << t.label << " from " << to << printable(how) << "\n";
+    finish(kExitNoAnswer);
   }
 
   void finish(int status) {

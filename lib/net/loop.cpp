@@ -126,7 +126,7 @@ struct Loop::Impl {
         return accept(id);
       }
       // Out of descriptors, most often: accepting again at once would spin.
-      handler->on_stream_fault(id, Address{}, StreamFault::transport, "accepting a connection: " + ec.message());
+      report(id, Address{}, StreamFault::transport, "accepting a connection: " + ec.message());
       accept_pause.expires_after(std::chrono::milliseconds(100));
       accept_pause.async_wait([this, id](const asio::error_code& e) {
         if (!e) accept(id);
@@ -209,6 +209,10 @@ struct Loop::Impl {
       handler->on_datagrams(batch, now_ms());
     }
     if (ended || fault) close(c);
+    // A client learns that its peer closed the connection: requests sent on it are not answered
+    // there (RFC 3261 18.1.1); a listener's peer closing its own is the end of its business.
+    if (ended && !fault && !sockets[c->owner]->acceptor)
+      fault = {StreamFault::closed, to_string(c->peer, Transport::tcp) + ": the peer closed the connection"};
     if (fault) handler->on_stream_fault(c->owner, c->peer, fault->first, fault->second);
     rearm_timer();
   }
@@ -224,8 +228,8 @@ struct Loop::Impl {
       if (!c->open) return;
       if (ec) {
         close(c);
-        handler->on_stream_fault(c->owner, c->peer, StreamFault::transport,
-                                 to_string(c->peer, Transport::tcp) + ": cannot connect: " + ec.message());
+        report(c->owner, c->peer, StreamFault::transport,
+               to_string(c->peer, Transport::tcp) + ": cannot connect: " + ec.message());
         return;
       }
       asio::error_code e;
@@ -233,7 +237,7 @@ struct Loop::Impl {
       c->sock.non_blocking(true, e);
       c->sock.set_option(tcp::no_delay(true), e);
       arm_read(c);
-      if (auto why = flush(c)) handler->on_stream_fault(c->owner, c->peer, StreamFault::transport, *why);
+      if (auto why = flush(c)) report(c->owner, c->peer, StreamFault::transport, *why);
     });
     return c;
   }
@@ -267,10 +271,16 @@ struct Loop::Impl {
       c->sock.async_wait(tcp::socket::wait_write, [this, c](const asio::error_code& ec) {
         c->write_armed = false;
         if (ec || !c->open) return;
-        if (auto why = flush(c)) handler->on_stream_fault(c->owner, c->peer, StreamFault::transport, *why);
+        if (auto why = flush(c)) report(c->owner, c->peer, StreamFault::transport, *why);
       });
     }
     return std::nullopt;
+  }
+
+  // The handler learns of a fault, which may move its deadline (requests to send again).
+  void report(SocketId id, const Address& peer, StreamFault f, const std::string& why) {
+    handler->on_stream_fault(id, peer, f, why);
+    rearm_timer();
   }
 
   void rearm_timer() {
@@ -398,7 +408,14 @@ std::optional<std::string> Loop::send(SocketId socket, const Address& to, ByteVi
     return impl_->write(it->second, s.framing, data);
   }
   const auto it = s.conns.find(s.peer);
-  return impl_->write(it != s.conns.end() ? it->second : impl_->connect(socket), s.framing, data);
+  auto c = it != s.conns.end() ? it->second : impl_->connect(socket);
+  auto why = impl_->write(c, s.framing, data);
+  if (why && !c->open) {
+    // The connection broke under this send: reported as any later break, once the caller is done.
+    asio::post(impl_->io, [m = impl_.get(), c, w = *why] { m->report(c->owner, c->peer, StreamFault::transport, w); });
+    return std::nullopt;
+  }
+  return why;
 }
 
 Transport Loop::transport(SocketId socket) const { return impl_->sockets.at(socket)->transport; }
