@@ -105,7 +105,8 @@ namespace {
 class Live final : public net::Loop::Handler {
 public:
   Live(const LiveOptions& o, LiveContext& ctx, bool registering)
-      : ctx_(ctx), edge_(ctx.wire, ctx.role), registering_(registering), server_(kMaxServerTransactions) {
+      : ctx_(ctx), edge_(with_request_transport(ctx.wire, ctx.role, o.peers), ctx.role), registering_(registering),
+        server_(kMaxServerTransactions) {
     edge_.set_wire_lines(registering);  // a service prints events, never the messages
     if (o.events == "errors") events_ = Events::errors;
     else if (o.events == "none") events_ = Events::none;
@@ -217,6 +218,21 @@ public:
   }
 
 private:
+  // w, its signaling requests (the terminal's, the proxy's towards its switch) naming the
+  // transport of the peer they go to (SIP's Via, RFC 3261 18.1.1); parse_peers() checks the
+  // endpoints.
+  static WireOptions with_request_transport(WireOptions w, msg::Role role, const std::vector<std::string>& peers) {
+    for (const auto& p : peers) {
+      net::Endpoint e;
+      const auto eq = p.find('=');
+      const bool signaling = role == msg::Role::term || (role == msg::Role::proxy && p.starts_with("switch="));
+      if (signaling && eq != std::string::npos && !net::parse_endpoint(p.substr(eq + 1), e) &&
+          e.transport == net::Transport::tcp)
+        w.transport = wire::Transport::tcp;
+    }
+    return w;
+  }
+
   // The binding an endpoint of this role carries: the switch's AuC link, or the role's own.
   wire::Binding link_binding() const { return radius_link_ ? wire::Binding::radius : wire::Binding::json; }
   static net::StreamFraming stream_framing_of(wire::Binding b) {
