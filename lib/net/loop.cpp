@@ -54,8 +54,10 @@ bool would_block(const asio::error_code& ec) { return ec == asio::error::would_b
 
 // One TCP connection: accepted by a listener, or a client socket's connection to its peer.
 struct Conn {
-  explicit Conn(tcp::socket s) : sock(std::move(s)) {}
+  explicit Conn(tcp::socket s) : sock(std::move(s)), idle(sock.get_executor()) {}
   tcp::socket sock;
+  asio::steady_timer idle;                  // a listener's: closes it after Impl::idle_ms of nothing
+  std::chrono::steady_clock::time_point active = std::chrono::steady_clock::now();  // bytes either way
   SocketId owner = 0;
   Address peer;
   std::unique_ptr<capture::Framer> framer;  // what the peer sends, cut into messages
@@ -85,6 +87,7 @@ struct Loop::Impl {
   asio::steady_timer accept_pause{io};
   std::vector<std::unique_ptr<Socket>> sockets;
   Handler* handler = nullptr;
+  std::uint64_t idle_ms = kStreamIdleMs;
   std::size_t max_batch = 64;
   int signal = 0;
   std::vector<Datagram> batch;
@@ -156,6 +159,19 @@ struct Loop::Impl {
     c->sock.set_option(tcp::no_delay(true), ec);
     s.conns[from] = c;
     arm_read(c);
+    arm_idle(c);
+  }
+
+  // Bounded memory and descriptors: a peer that went away without a FIN (a crash, a NAT that
+  // forgot the flow) does not hold its connection for ever.
+  void arm_idle(const std::shared_ptr<Conn>& c) {
+    if (idle_ms == 0) return;
+    c->idle.expires_at(c->active + std::chrono::milliseconds(idle_ms));
+    c->idle.async_wait([this, c](const asio::error_code& ec) {
+      if (ec || !c->open) return;
+      if (std::chrono::steady_clock::now() - c->active >= std::chrono::milliseconds(idle_ms)) return close(c);
+      arm_idle(c);  // there was activity since: wait from it
+    });
   }
 
   // c by value throughout: the map entry a caller may have passed is erased here.
@@ -164,6 +180,7 @@ struct Loop::Impl {
     c->open = false;
     asio::error_code ec;
     c->sock.close(ec);
+    c->idle.cancel();
     auto& conns = sockets[c->owner]->conns;
     if (const auto it = conns.find(c->peer); it != conns.end() && it->second == c) conns.erase(it);
   }
@@ -191,6 +208,7 @@ struct Loop::Impl {
       } else if (ec) {
         fault = {StreamFault::transport, to_string(c->peer, Transport::tcp) + ": " + ec.message()};
       } else {
+        c->active = std::chrono::steady_clock::now();
         const std::size_t held = c->framer->pending() + n;
         if (c->framer->push(ByteView(buffer.data(), n), messages) != 0) {
           const bool too_long = held > kMaxStreamMessage;
@@ -264,6 +282,7 @@ struct Loop::Impl {
         return to_string(c->peer, Transport::tcp) + ": " + ec.message() + "; the connection is closed";
       }
       done += n;
+      c->active = std::chrono::steady_clock::now();
     }
     c->out.erase(c->out.begin(), c->out.begin() + static_cast<std::ptrdiff_t>(done));
     if (!c->out.empty() && !c->write_armed) {
@@ -419,6 +438,8 @@ std::optional<std::string> Loop::send(SocketId socket, const Address& to, ByteVi
 }
 
 Transport Loop::transport(SocketId socket) const { return impl_->sockets.at(socket)->transport; }
+
+void Loop::set_stream_idle(std::uint64_t ms) { impl_->idle_ms = ms; }
 
 int Loop::run(Handler& h, std::size_t max_batch) {
   Impl& m = *impl_;

@@ -1,7 +1,17 @@
 // lib/net's pure parts: endpoints, and the transaction layer under a fake clock.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include "net/endpoint.hpp"
+#include "net/loop.hpp"
 #include "net/stream.hpp"
 #include "net/transactions.hpp"
 
@@ -184,6 +194,59 @@ TEST(ClientTransactions, ATransportFailureKeepsTheTimeoutAndAnAnswerEndsIt) {
   EXPECT_EQ(ct.deadline(), 1000u);  // the original give-up time
   EXPECT_TRUE(ct.complete("bob/s6"));
   EXPECT_FALSE(ct.deadline());
+}
+
+// The loop on the loopback (kd-live(7), TRANSPORTS): a listener closes a connection left idle;
+// RFC 5626 keep-alives (CRLF) are activity and hold it open.
+TEST(Loop, ClosesAnIdleListenerConnectionButNotOneKeptAlive) {
+  Loop loop;
+  loop.set_stream_idle(300);
+  SocketId id = 0;
+  Address bound;
+  ASSERT_FALSE(loop.listen(Endpoint{Transport::tcp, "127.0.0.1", 0}, id, bound, StreamFraming::sip));
+  std::atomic<bool> done{false};
+  bool open_while_kept_alive = false;
+  long closed_after_ms = -1;
+  std::thread client([&] {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(bound.port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) {
+      char c = 0;
+      for (int i = 0; i < 8; ++i) {  // 1.2 s of keep-alives, four times the idle time
+        (void)!::send(fd, "\r\n\r\n", 4, MSG_NOSIGNAL);
+        std::this_thread::sleep_for(std::chrono::milliseconds(150));
+      }
+      open_while_kept_alive = ::recv(fd, &c, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN;
+      timeval tv{3, 0};
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      const auto from = std::chrono::steady_clock::now();
+      if (::recv(fd, &c, 1, 0) == 0)
+        closed_after_ms = static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                std::chrono::steady_clock::now() - from)
+                                                .count());
+    }
+    ::close(fd);
+    done = true;
+  });
+  struct UntilDone final : Loop::Handler {
+    Loop& loop;
+    std::atomic<bool>& done;
+    std::uint64_t give_up = Loop::now_ms() + 10000;
+    UntilDone(Loop& l, std::atomic<bool>& d) : loop(l), done(d) {}
+    void on_datagrams(std::vector<Datagram>&, std::uint64_t) override {}
+    std::optional<std::uint64_t> deadline() override { return Loop::now_ms() + 20; }
+    void on_deadline(std::uint64_t now) override {
+      if (done || now > give_up) loop.stop();
+    }
+  } handler(loop, done);
+  loop.run(handler, 8);
+  client.join();
+  EXPECT_TRUE(open_while_kept_alive);
+  EXPECT_GE(closed_after_ms, 0) << "the connection was not closed";
+  EXPECT_LE(closed_after_ms, 1500);
 }
 
 }  // namespace
