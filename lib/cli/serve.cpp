@@ -106,7 +106,8 @@ namespace {
 class Live final : public net::Loop::Handler {
 public:
   Live(const LiveOptions& o, LiveContext& ctx, bool registering)
-      : ctx_(ctx), edge_(ctx.wire, ctx.role), registering_(registering), server_(kMaxServerTransactions) {
+      : ctx_(ctx), edge_(with_request_transport(ctx.wire, ctx.role, o.peers), ctx.role), registering_(registering),
+        server_(kMaxServerTransactions) {
     edge_.set_wire_lines(registering);  // a service prints events, never the messages
     if (o.events == "errors") events_ = Events::errors;
     else if (o.events == "none") events_ = Events::none;
@@ -203,37 +204,29 @@ public:
     std::vector<net::ClientTransactions::Txn> gave_up;
     client_.on_time(now, resend, gave_up);
     for (auto& r : resend) outbox_.push_back(std::move(r));
-    for (auto& t : gave_up) {
-      forget_radius(t);
-      settle('Q', t.key);
-      emit(R"({"event":"timeout","step":")" + t.label + R"(","to":")" + net::to_string(t.out.to, loop_.transport(t.out.socket)) + R"(","sends":)" +
-               std::to_string(t.schedule.sends()) + "}",
-           true);
-      if (!registering_) continue;
-      std::cerr << ctx_.tool << ": no answer to " << t.label << " from " << net::to_string(t.out.to, loop_.transport(t.out.socket)) << " after "
-                << t.schedule.sends() << " sends\n";
-      finish(kExitNoAnswer);
-    }
+    for (auto& t : gave_up) give_up(t, " after " + std::to_string(t.sends()) + " sends");
     commit();
   }
 
   // A connection cut for what its peer sent is an input refused (an error line); one that could
-  // not be opened or broke is the network's doing (a note), and ends a registration waiting on it.
+  // not be opened, broke or was closed is the network's doing (a note), and the requests sent on
+  // it to a peer go again on a new connection (kd-live(7), TRANSPORTS).
   void on_stream_fault(net::SocketId socket, const net::Address& peer, net::StreamFault fault,
                        const std::string& why) override {
     switch (fault) {
       case net::StreamFault::oversized: emit(json::encode_error(err(Code::oversized, why), ""), true); break;
       case net::StreamFault::framing: emit(json::encode_error(err(Code::malformed, why), ""), true); break;
       case net::StreamFault::overflow:
-      case net::StreamFault::transport: {
-        std::cerr << ctx_.tool << ": note: " << printable(why) << "\n";
+      case net::StreamFault::transport:
+      case net::StreamFault::closed: {
         bool own_peer = false;
         for (const auto& [role, p] : peers_) own_peer = own_peer || (p.socket == socket && p.addr == peer);
-        if (registering_ && own_peer) {
-          std::cerr << ctx_.tool << ": no answer: the connection to " << net::to_string(peer, net::Transport::tcp)
-                    << " failed\n";
-          finish(kExitNoAnswer);
-        }
+        std::vector<net::ClientTransactions::Txn> gave_up;
+        const std::size_t waiting = own_peer ? client_.transport_failed(socket, net::Loop::now_ms(), gave_up) : 0;
+        // A peer closing a connection nothing waits on (its idle timeout) is no news.
+        if (fault != net::StreamFault::closed || waiting > 0) std::cerr << ctx_.tool << ": note: " << printable(why) << "\n";
+        for (auto& t : gave_up)
+          give_up(t, ": its connection failed " + std::to_string(t.failures) + " times (the last: " + why + ")");
         break;
       }
     }
@@ -241,6 +234,21 @@ public:
   }
 
 private:
+  // w, its signaling requests (the terminal's, the proxy's towards its switch) naming the
+  // transport of the peer they go to (SIP's Via, RFC 3261 18.1.1); parse_peers() checks the
+  // endpoints.
+  static WireOptions with_request_transport(WireOptions w, msg::Role role, const std::vector<std::string>& peers) {
+    for (const auto& p : peers) {
+      net::Endpoint e;
+      const auto eq = p.find('=');
+      const bool signaling = role == msg::Role::term || (role == msg::Role::proxy && p.starts_with("switch="));
+      if (signaling && eq != std::string::npos && !net::parse_endpoint(p.substr(eq + 1), e) &&
+          e.transport == net::Transport::tcp)
+        w.transport = wire::Transport::tcp;
+    }
+    return w;
+  }
+
   // The binding an endpoint of this role carries: the switch's AuC link, or the role's own.
   wire::Binding link_binding() const { return radius_link_ ? wire::Binding::radius : wire::Binding::json; }
   static net::StreamFraming stream_framing_of(wire::Binding b) {
@@ -440,6 +448,18 @@ private:
     if (resumed > 0)
       std::cerr << ctx_.tool << ": note: journal " << printable(journal_->path()) << ": " << resumed
                 << " requests under way at the last stop go on\n";
+  }
+
+  // A request that got no answer: a timeout line, and the end of a registration (how: why not).
+  void give_up(const net::ClientTransactions::Txn& t, const std::string& how) {
+    forget_radius(t);
+    settle('Q', t.key);
+    const std::string to = net::to_string(t.out.to, loop_.transport(t.out.socket));
+    emit(R"({"event":"timeout","step":")" + t.label + R"(","to":")" + to + R"(","sends":)" + std::to_string(t.sends()) + "}",
+         true);
+    if (!registering_) return;
+    std::cerr << ctx_.tool << ": no answer to " << t.label << " from " << to << printable(how) << "\n";
+    finish(kExitNoAnswer);
   }
 
   void finish(int status) {

@@ -318,7 +318,9 @@ WireEdge::WireEdge(WireOptions o, std::optional<msg::Role> self) : o_(std::move(
   default_addrs(o_);
   using wire::Binding;
   if (!all_signaling(o_)) {
-    signaling_.push_back(wire::make_codec(o_.binding));
+    wire::CodecOptions co;
+    co.transport = o_.transport;
+    signaling_.push_back(wire::make_codec(o_.binding, co));
   } else {
     // Captures are read in whatever signaling binding their ports say; output stays JSON.
     for (const auto& row : wire::bindings())

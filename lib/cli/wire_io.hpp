@@ -73,6 +73,7 @@ struct WireOptions {
   std::string pcap_out;                         // --pcap-out
   std::map<msg::Role, std::string> addr;        // --addr ROLE=IP, defaults filled in
   std::vector<DecodeAs> decode_as;              // --decode-as, beating the registered ports
+  wire::Transport transport = wire::Transport::udp;  // live mode: what the tool's requests go over (SIP's Via)
 };
 
 // The RADIUS shared secret: the first line of the file (1 to 128 bytes, line end removed). Throws

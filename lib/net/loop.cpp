@@ -54,8 +54,10 @@ bool would_block(const asio::error_code& ec) { return ec == asio::error::would_b
 
 // One TCP connection: accepted by a listener, or a client socket's connection to its peer.
 struct Conn {
-  explicit Conn(tcp::socket s) : sock(std::move(s)) {}
+  explicit Conn(tcp::socket s) : sock(std::move(s)), idle(sock.get_executor()) {}
   tcp::socket sock;
+  asio::steady_timer idle;                  // a listener's: closes it after Impl::idle_ms of nothing
+  std::chrono::steady_clock::time_point active = std::chrono::steady_clock::now();  // bytes either way
   SocketId owner = 0;
   Address peer;
   std::unique_ptr<capture::Framer> framer;  // what the peer sends, cut into messages
@@ -85,6 +87,7 @@ struct Loop::Impl {
   asio::steady_timer accept_pause{io};
   std::vector<std::unique_ptr<Socket>> sockets;
   Handler* handler = nullptr;
+  std::uint64_t idle_ms = kStreamIdleMs;
   std::size_t max_batch = 64;
   int signal = 0;
   std::vector<Datagram> batch;
@@ -126,7 +129,7 @@ struct Loop::Impl {
         return accept(id);
       }
       // Out of descriptors, most often: accepting again at once would spin.
-      handler->on_stream_fault(id, Address{}, StreamFault::transport, "accepting a connection: " + ec.message());
+      report(id, Address{}, StreamFault::transport, "accepting a connection: " + ec.message());
       accept_pause.expires_after(std::chrono::milliseconds(100));
       accept_pause.async_wait([this, id](const asio::error_code& e) {
         if (!e) accept(id);
@@ -156,6 +159,19 @@ struct Loop::Impl {
     c->sock.set_option(tcp::no_delay(true), ec);
     s.conns[from] = c;
     arm_read(c);
+    arm_idle(c);
+  }
+
+  // Bounded memory and descriptors: a peer that went away without a FIN (a crash, a NAT that
+  // forgot the flow) does not hold its connection for ever.
+  void arm_idle(const std::shared_ptr<Conn>& c) {
+    if (idle_ms == 0) return;
+    c->idle.expires_at(c->active + std::chrono::milliseconds(idle_ms));
+    c->idle.async_wait([this, c](const asio::error_code& ec) {
+      if (ec || !c->open) return;
+      if (std::chrono::steady_clock::now() - c->active >= std::chrono::milliseconds(idle_ms)) return close(c);
+      arm_idle(c);  // there was activity since: wait from it
+    });
   }
 
   // c by value throughout: the map entry a caller may have passed is erased here.
@@ -164,6 +180,7 @@ struct Loop::Impl {
     c->open = false;
     asio::error_code ec;
     c->sock.close(ec);
+    c->idle.cancel();
     auto& conns = sockets[c->owner]->conns;
     if (const auto it = conns.find(c->peer); it != conns.end() && it->second == c) conns.erase(it);
   }
@@ -191,6 +208,7 @@ struct Loop::Impl {
       } else if (ec) {
         fault = {StreamFault::transport, to_string(c->peer, Transport::tcp) + ": " + ec.message()};
       } else {
+        c->active = std::chrono::steady_clock::now();
         const std::size_t held = c->framer->pending() + n;
         if (c->framer->push(ByteView(buffer.data(), n), messages) != 0) {
           const bool too_long = held > kMaxStreamMessage;
@@ -209,6 +227,10 @@ struct Loop::Impl {
       handler->on_datagrams(batch, now_ms());
     }
     if (ended || fault) close(c);
+    // A client learns that its peer closed the connection: requests sent on it are not answered
+    // there (RFC 3261 18.1.1); a listener's peer closing its own is the end of its business.
+    if (ended && !fault && !sockets[c->owner]->acceptor)
+      fault = {StreamFault::closed, to_string(c->peer, Transport::tcp) + ": the peer closed the connection"};
     if (fault) handler->on_stream_fault(c->owner, c->peer, fault->first, fault->second);
     rearm_timer();
   }
@@ -224,8 +246,8 @@ struct Loop::Impl {
       if (!c->open) return;
       if (ec) {
         close(c);
-        handler->on_stream_fault(c->owner, c->peer, StreamFault::transport,
-                                 to_string(c->peer, Transport::tcp) + ": cannot connect: " + ec.message());
+        report(c->owner, c->peer, StreamFault::transport,
+               to_string(c->peer, Transport::tcp) + ": cannot connect: " + ec.message());
         return;
       }
       asio::error_code e;
@@ -233,7 +255,7 @@ struct Loop::Impl {
       c->sock.non_blocking(true, e);
       c->sock.set_option(tcp::no_delay(true), e);
       arm_read(c);
-      if (auto why = flush(c)) handler->on_stream_fault(c->owner, c->peer, StreamFault::transport, *why);
+      if (auto why = flush(c)) report(c->owner, c->peer, StreamFault::transport, *why);
     });
     return c;
   }
@@ -260,6 +282,7 @@ struct Loop::Impl {
         return to_string(c->peer, Transport::tcp) + ": " + ec.message() + "; the connection is closed";
       }
       done += n;
+      c->active = std::chrono::steady_clock::now();
     }
     c->out.erase(c->out.begin(), c->out.begin() + static_cast<std::ptrdiff_t>(done));
     if (!c->out.empty() && !c->write_armed) {
@@ -267,10 +290,16 @@ struct Loop::Impl {
       c->sock.async_wait(tcp::socket::wait_write, [this, c](const asio::error_code& ec) {
         c->write_armed = false;
         if (ec || !c->open) return;
-        if (auto why = flush(c)) handler->on_stream_fault(c->owner, c->peer, StreamFault::transport, *why);
+        if (auto why = flush(c)) report(c->owner, c->peer, StreamFault::transport, *why);
       });
     }
     return std::nullopt;
+  }
+
+  // The handler learns of a fault, which may move its deadline (requests to send again).
+  void report(SocketId id, const Address& peer, StreamFault f, const std::string& why) {
+    handler->on_stream_fault(id, peer, f, why);
+    rearm_timer();
   }
 
   void rearm_timer() {
@@ -416,10 +445,19 @@ std::optional<std::string> Loop::send(SocketId socket, const Address& to, ByteVi
     return impl_->write(it->second, s.framing, data);
   }
   const auto it = s.conns.find(s.peer);
-  return impl_->write(it != s.conns.end() ? it->second : impl_->connect(socket), s.framing, data);
+  auto c = it != s.conns.end() ? it->second : impl_->connect(socket);
+  auto why = impl_->write(c, s.framing, data);
+  if (why && !c->open) {
+    // The connection broke under this send: reported as any later break, once the caller is done.
+    asio::post(impl_->io, [m = impl_.get(), c, w = *why] { m->report(c->owner, c->peer, StreamFault::transport, w); });
+    return std::nullopt;
+  }
+  return why;
 }
 
 Transport Loop::transport(SocketId socket) const { return impl_->sockets.at(socket)->transport; }
+
+void Loop::set_stream_idle(std::uint64_t ms) { impl_->idle_ms = ms; }
 
 int Loop::run(Handler& h, std::size_t max_batch) {
   Impl& m = *impl_;

@@ -31,6 +31,7 @@ enum class StreamFault : std::uint8_t {
   framing,     // the peer sent bytes that cannot be cut into messages of the binding
   overflow,    // the peer does not take what is sent to it (kMaxStreamQueued)
   transport,   // the connection could not be opened, or broke
+  closed,      // a client socket's peer closed the connection (a listener's peers close theirs unreported)
 };
 
 class Loop {
@@ -56,9 +57,15 @@ public:
   std::uint16_t local_port(SocketId socket) const;
   // Sends one message: a datagram, or on a TCP listener the connection from `to`, on a TCP client
   // socket its connection. A message on a failure seen now (the caller reports it: UDP may lose
-  // it anyway); what fails later on a connection comes to Handler::on_stream_fault.
+  // it anyway); what fails later on a connection comes to Handler::on_stream_fault, and so does
+  // a TCP client's connection breaking now (after this call returns: its requests can then be
+  // sent again, which a caller in the middle of sending could not do).
   std::optional<std::string> send(SocketId socket, const Address& to, ByteView data);
   Transport transport(SocketId socket) const;
+  // A connection accepted by a TCP listener is closed once nothing went either way on it for ms
+  // (kStreamIdleMs unless set; 0: never). Bytes that frame no message (RFC 5626's CRLF keep-alives)
+  // count. Client connections stay: their peer closes them when it will.
+  void set_stream_idle(std::uint64_t ms);
 
   struct Handler {
     virtual ~Handler() = default;
@@ -67,7 +74,8 @@ public:
     // The earliest time on_deadline() is wanted, if any.
     virtual std::optional<std::uint64_t> deadline() = 0;
     virtual void on_deadline(std::uint64_t now_ms) = 0;
-    // A connection of socket with peer was closed for fault (why says how, for a message).
+    // A connection of socket with peer was closed for fault, or by a client socket's peer (why
+    // says how, for a message).
     virtual void on_stream_fault(SocketId socket, const Address& peer, StreamFault fault, const std::string& why) {
       (void)socket, (void)peer, (void)fault, (void)why;
     }

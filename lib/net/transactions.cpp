@@ -126,7 +126,7 @@ void ClientTransactions::start(std::string key, std::string label, Outgoing out,
                                std::uint64_t now_ms) {
   complete(key);
   Retransmission schedule(t, now_ms, std::hash<std::string>{}(key) ^ now_ms);
-  auto [it, _] = txns_.emplace(key, Slot{Txn{key, std::move(label), std::move(out), schedule}, {}});
+  auto [it, _] = txns_.emplace(key, Slot{Txn{key, std::move(label), std::move(out), schedule}, {}, std::nullopt});
   it->second.at = by_deadline_.emplace(schedule.deadline(), &it->first);
 }
 
@@ -153,14 +153,49 @@ void ClientTransactions::on_time(std::uint64_t now_ms, std::vector<Outgoing>& re
     auto it = txns_.find(*by_deadline_.begin()->second);
     by_deadline_.erase(by_deadline_.begin());
     Slot& s = it->second;
-    if (s.txn.schedule.on_deadline(now_ms) == Retransmission::Action::give_up) {
+    const bool reconnect = s.resend_at && *s.resend_at <= now_ms;
+    if (reconnect) s.resend_at.reset();
+    if (reconnect && s.txn.schedule.deadline() > now_ms) {
+      ++s.txn.resends;  // its connection failed: the same bytes on a new one; the schedule goes on
+    } else if (s.txn.schedule.on_deadline(now_ms) == Retransmission::Action::give_up) {
       gave_up.push_back(std::move(s.txn));
       txns_.erase(it);
       continue;
     }
     resend.push_back(s.txn.out);
-    s.at = by_deadline_.emplace(s.txn.schedule.deadline(), &it->first);
+    s.at = by_deadline_.emplace(s.deadline(), &it->first);
   }
+}
+
+std::uint64_t reconnect_delay(std::uint32_t attempt) noexcept {
+  std::uint64_t d = kReconnectFirstMs;
+  for (std::uint32_t i = 1; i < attempt && d < kReconnectMaxMs; ++i) d *= 2;
+  return std::min(d, kReconnectMaxMs);
+}
+
+std::size_t ClientTransactions::transport_failed(SocketId socket, std::uint64_t now_ms, std::vector<Txn>& gave_up) {
+  std::size_t concerned = 0;
+  for (auto it = txns_.begin(); it != txns_.end();) {
+    Slot& s = it->second;
+    if (s.txn.out.socket != socket || s.resend_at) {
+      ++it;
+      continue;
+    }
+    ++concerned;
+    by_deadline_.erase(s.at);
+    if (++s.txn.failures > kMaxReconnects) {
+      gave_up.push_back(std::move(s.txn));
+      it = txns_.erase(it);
+      continue;
+    }
+    // Past its schedule's next deadline the schedule decides (a UDP-like resend, or giving up at
+    // the transaction's own timeout).
+    if (const std::uint64_t at = now_ms + reconnect_delay(s.txn.failures); at < s.txn.schedule.deadline())
+      s.resend_at = at;
+    s.at = by_deadline_.emplace(s.deadline(), &it->first);
+    ++it;
+  }
+  return concerned;
 }
 
 }  // namespace kd::net

@@ -8,9 +8,11 @@
 // name (the terminal's IDc and the request's step).
 //
 // Client side: a request sent to a peer is resent on its Retransmission schedule until the answer
-// that completes it arrives, or it times out.
+// that completes it arrives, or it times out; over TCP, it is sent again on a new connection when
+// the one it went on broke (transport_failed()).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -126,6 +128,14 @@ private:
   std::unordered_map<std::string, const Key*> named_;
 };
 
+// A request sent on a connection that broke, or could not be opened, is sent again on a new one
+// (kd-live(7), TRANSPORTS): the n-th time reconnect_delay(n) after the failure, at most
+// kMaxReconnects times; at the next failure it gives up.
+inline constexpr std::uint32_t kMaxReconnects = 8;
+inline constexpr std::uint64_t kReconnectFirstMs = 100;  // doubling ...
+inline constexpr std::uint64_t kReconnectMaxMs = 2000;   // ... up to this
+std::uint64_t reconnect_delay(std::uint32_t attempt) noexcept;
+
 class ClientTransactions {
 public:
   struct Txn {
@@ -133,6 +143,9 @@ public:
     std::string label;  // for reports: the step sent ("s3")
     Outgoing out;
     Retransmission schedule;
+    std::uint32_t failures = 0;  // of the connections it was sent on (transport_failed())
+    std::uint32_t resends = 0;   // sends on a new connection after one of them
+    std::uint32_t sends() const noexcept { return schedule.sends() + resends; }
   };
   // Sends are the caller's: start() records out, already sent once at now_ms. A transaction under
   // the same key is replaced.
@@ -143,12 +156,22 @@ public:
   std::optional<std::uint64_t> deadline() const;
   // Runs the schedules due by now_ms: what to send again into resend, what timed out into gave_up.
   void on_time(std::uint64_t now_ms, std::vector<Outgoing>& resend, std::vector<Txn>& gave_up);
+  // The connection of socket (a reliable transport's) broke or could not be opened: the transport
+  // error of RFC 3261 17.1.2.2. Each transaction sent on socket is sent again by on_time() on a
+  // new connection after reconnect_delay(), within its own timeout (which stays); one that failed
+  // more than kMaxReconnects times gives up now, into gave_up. One already waiting to be sent again
+  // is left as it is (it was not on that connection). Returns how many transactions it concerned.
+  std::size_t transport_failed(SocketId socket, std::uint64_t now_ms, std::vector<Txn>& gave_up);
   std::size_t size() const noexcept { return txns_.size(); }
 
 private:
   struct Slot {
     Txn txn;
     std::multimap<std::uint64_t, const std::string*>::iterator at;
+    std::optional<std::uint64_t> resend_at;  // after a transport failure
+    std::uint64_t deadline() const noexcept {
+      return resend_at ? std::min(*resend_at, txn.schedule.deadline()) : txn.schedule.deadline();
+    }
   };
   std::map<std::string, Slot, std::less<>> txns_;
   std::multimap<std::uint64_t, const std::string*> by_deadline_;

@@ -136,11 +136,18 @@ std::string_view element_name(Binding b, const msg::StepSpec& s) noexcept;
 // "sip, mgcp, h248, h323", or with last = " or ": "sip, mgcp, h248 or h323".
 std::string binding_names(std::initializer_list<Carrier> carriers, std::string_view last = ", ");
 
+// The transport a binding's messages travel over, for a protocol that names it in its messages
+// (SIP's Via: RFC 3261 18.1.1, 20.42).
+enum class Transport : std::uint8_t { udp, tcp };
+
 struct CodecOptions {
   std::string radius_secret;  // the RADIUS shared secret (RFC 2865 section 3); never logged
   // radius without a secret: decode what can be read without it and verify nothing, as an observer
   // without the secret must (kd-decode only; such a codec encodes nothing).
   bool radius_unverified = false;
+  // What the codec's own requests are sent over (live mode's tcp: peers; offline: udp). An answer
+  // echoes its request's Via, whatever this says.
+  Transport transport = Transport::udp;
 };
 
 // nullptr for json (its codec, above wire/, is codecs::make_codec's) and for radius without a

@@ -32,12 +32,12 @@ std::optional<StepShape> sip::detail::shape_of(const StepSpec& s) {
 
 bool SipCodec::carries(const StepSpec& s) const noexcept { return shape_of(s).has_value(); }
 
-Result<Bytes> SipCodec::encode(const Message& m) const { return sip::detail::encode(m, nullptr); }
+Result<Bytes> SipCodec::encode(const Message& m) const { return sip::detail::encode(m, nullptr, {}, transport_); }
 
 Result<Bytes> SipCodec::encode_after(const Message& m, ByteView previous) const {
   SipText prev;
-  if (previous.empty() || !parse_text(previous, prev)) return sip::detail::encode(m, nullptr);
-  return sip::detail::encode(m, &prev);
+  if (previous.empty() || !parse_text(previous, prev)) return sip::detail::encode(m, nullptr, {}, transport_);
+  return sip::detail::encode(m, &prev, {}, transport_);
 }
 
 Result<Bytes> SipCodec::encode_fresh(const Message& m, ByteView previous, ByteView txn) const {
@@ -46,8 +46,8 @@ Result<Bytes> SipCodec::encode_fresh(const Message& m, ByteView previous, ByteVi
   if (!sh || sh->kind != Kind::request || txn.size() < 12) return encode_after(m, previous);
   const std::string branch = "z9hG4bK" + to_hex(txn.first(12));
   SipText prev;
-  if (previous.empty() || !parse_text(previous, prev)) return sip::detail::encode(m, nullptr, branch);
-  return sip::detail::encode(m, &prev, branch);
+  if (previous.empty() || !parse_text(previous, prev)) return sip::detail::encode(m, nullptr, branch, transport_);
+  return sip::detail::encode(m, &prev, branch, transport_);
 }
 
 Result<Message> SipCodec::decode(ByteView wire) const {

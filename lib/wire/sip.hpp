@@ -12,6 +12,8 @@ namespace kd::wire {
 
 class SipCodec final : public Codec {
 public:
+  // transport: what the requests it encodes are sent over, named in their own Via.
+  explicit SipCodec(Transport transport = Transport::udp) : transport_(transport) {}
   Binding binding() const noexcept override { return Binding::sip; }
   bool carries(const msg::StepSpec& s) const noexcept override;
   Result<Bytes> encode(const msg::Message& m) const override;
@@ -22,6 +24,9 @@ public:
   Result<Bytes> encode_fresh(const msg::Message& m, ByteView previous, ByteView txn) const override;
   Result<msg::Message> decode(ByteView wire) const override;
   Status decode_into(ByteView wire, msg::Message& m) const override;
+
+private:
+  Transport transport_;
 };
 
 namespace sip {

@@ -109,7 +109,7 @@ std::string contact_hostport(const std::string& ipc) {
   return "invalid";
 }
 
-Result<Bytes> encode(const Message& m, const SipText* prev, std::string_view branch) {
+Result<Bytes> encode(const Message& m, const SipText* prev, std::string_view branch, Transport transport) {
   const StepSpec* spec = msg::find_step(m.flow, m.step);
   if (!spec) return err(Code::unknown_step, "no such step");
   auto sh = shape_of(*spec);
@@ -136,7 +136,8 @@ Result<Bytes> encode(const Message& m, const SipText* prev, std::string_view bra
     case Kind::success: line("SIP/2.0 200 OK"); break;
   }
   if (!echo || echo->own_via)
-    line("Via: SIP/2.0/UDP ", e.sent_by() + ";branch=" + (branch.empty() ? e.branch() : std::string(branch)));
+    line(transport == Transport::tcp ? "Via: SIP/2.0/TCP " : "Via: SIP/2.0/UDP ",
+         e.sent_by() + ";branch=" + (branch.empty() ? e.branch() : std::string(branch)));
   if (echo)
     for (std::string_view via : echo->vias) line("Via: ", via);
   if (sh->kind == Kind::request) line("Max-Forwards: ", std::to_string(echo ? echo->max_forwards : 70));

@@ -237,8 +237,9 @@ std::optional<Echo> echo_of(const SipText& prev, Kind kind);
 
 // prev: the parsed message m answers or forwards, or nullptr.
 // branch, when not empty: the Via branch of the sender's own Via in place of the derived one (a
-// request as a new transaction, SipCodec::encode_fresh).
-Result<Bytes> encode(const msg::Message& m, const SipText* prev, std::string_view branch = {});
+// request as a new transaction, SipCodec::encode_fresh). transport: named in the sender's own Via.
+Result<Bytes> encode(const msg::Message& m, const SipText* prev, std::string_view branch = {},
+                     Transport transport = Transport::udp);
 // The hostport the Contact shows for IPc; kd-ipc carries IPc verbatim when this differs from it.
 std::string contact_hostport(const std::string& ipc);
 

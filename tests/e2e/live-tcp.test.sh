@@ -34,6 +34,12 @@ register sip proxied
 check "sip over tcp: registered, exit 0" exit_is 0
 check "sip over tcp: the terminal's transcript" transcript_ok proxied
 check "sip over tcp: wire lines in sip" eq "$(jq -r 'select(.to) | .binding' "$OUT" | sort -u)" sip
+# RFC 3261 18.1.1, 20.42: a request's own Via names the transport it is sent over; a response
+# echoes its request's.
+vias() {  # STEP: the transports of the Via headers of the terminal's message STEP, top first
+  jq -r "select(.step == \"$1\") | .wire" "$OUT" | xxd -r -p | tr -d '\r' | sed -n 's,^Via: SIP/2.0/\([A-Z]*\) .*,\1,p' | paste -sd' '
+}
+for st in s1 s6 s7 s10; do check "sip over tcp: $st's Via says TCP" eq "$(vias "$st")" TCP; done
 sleep 0.3
 check "sip over tcp: no service printed an error" no_errors auc switch proxy
 check "sip over tcp: the AuC recorded it" grep -q '"event":"registration-recorded"' "$TMP/auc.out"
@@ -138,6 +144,45 @@ check "h248: bytes that are not TPKT: the switch closes the connection" eq "$(tc
 sleep 0.2
 check "h248: ... with an error event" some_line "$TMP/switch.out" '.event == "error" and .code == "malformed"'
 for n in proxy switch; do stop "$n"; done
+
+# ---- the proxy's own Via over TCP, the terminal's over UDP ---------------------------------------
+# A switch that takes the connection and records what it gets: the proxy forwards s2 with its own
+# Via naming TCP above the terminal's, which came over UDP.
+silent_peer() {  # PORTFILE GOTFILE: listens on a free TCP port, records what one connection sends
+  python3 - "$1" "$2" <<'PY' &
+import socket, sys
+l = socket.socket()
+l.bind(("127.0.0.1", 0))
+l.listen(4)
+open(sys.argv[1], "w").write(str(l.getsockname()[1]))
+l.settimeout(15)
+got = b""
+try:
+    c, _ = l.accept()
+    c.settimeout(3)
+    while True:
+        d = c.recv(65536)
+        if not d:
+            break
+        got += d
+except socket.timeout:
+    pass
+open(sys.argv[2], "wb").write(got)
+PY
+  LIVE_PID[silent]=$!
+  for _ in $(seq 50); do [ -s "$1" ] && break; sleep 0.1; done
+}
+live_world "$TMP/w-via"
+silent_peer "$TMP/sw.port" "$TMP/sw.got"
+serve proxy proxy --binding sip --peer "switch=tcp:127.0.0.1:$(cat "$TMP/sw.port")" || fail "via: the proxy starts"
+TARGET="proxy=$ADDR"
+register sip proxied --retransmit timeout=1000
+wait "${LIVE_PID[silent]}"
+unset 'LIVE_PID[silent]'
+check "via: the proxy's s2 has its own Via naming TCP above the terminal's naming UDP" \
+  eq "$(tr -d '\r' <"$TMP/sw.got" | sed -n 's,^Via: SIP/2.0/\([A-Z]*\) .*,\1,p' | paste -sd' ')" "TCP UDP"
+check "via: the terminal's s1 over UDP says UDP" eq "$(vias s1)" UDP
+stop proxy
 
 # ---- sent once, and still a timeout -------------------------------------------------------------
 # A peer that takes the connection, reads and never answers: the terminal sends s1 once (UDP with

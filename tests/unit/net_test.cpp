@@ -1,7 +1,18 @@
 // lib/net's pure parts: endpoints, and the transaction layer under a fake clock.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include "net/endpoint.hpp"
+#include "net/loop.hpp"
+#include "net/stream.hpp"
 #include "net/transactions.hpp"
 
 namespace kd::net {
@@ -121,6 +132,121 @@ TEST(ClientTransactions, ResendsOnTheScheduleUntilAnsweredOrTimedOut) {
   EXPECT_EQ(gave_up[0].schedule.sends(), 4u);
   EXPECT_EQ(ct.size(), 0u);
   EXPECT_FALSE(ct.deadline());
+}
+
+// Over TCP (kd-live(7), TRANSPORTS): sent once, then again on a new connection after each
+// transport failure, with a doubling backoff, at most kMaxReconnects times, within the timeout.
+TEST(ClientTransactions, SendsAgainAfterATransportFailureWithBackoff) {
+  Timers t;
+  t.timeout_ms = 60000;
+  ClientTransactions ct;
+  ct.start("alice/s5", "s2", Outgoing{3, addr(9, 5060), b("s2 bytes")}, without_retransmission(t), 0);
+  ct.start("bob/s5", "s2", Outgoing{4, addr(9, 5061), b("other socket")}, without_retransmission(t), 0);
+  std::vector<ClientTransactions::Txn> gave_up;
+  std::vector<std::uint64_t> sent_at;
+  std::uint64_t now = 1000;
+  EXPECT_EQ(ct.transport_failed(3, now, gave_up), 1u);  // bob's socket is not concerned
+  while (gave_up.empty() && now < 60000) {
+    std::vector<Outgoing> resend;
+    ct.on_time(now, resend, gave_up);
+    for (const auto& r : resend) {
+      EXPECT_EQ(r.bytes, b("s2 bytes"));
+      EXPECT_EQ(r.socket, 3u);
+      sent_at.push_back(now);
+      // Each new connection fails at once (nobody listens): the next failure.
+      ct.transport_failed(3, now, gave_up);
+    }
+    // A failure of a connection it is not waiting on leaves a scheduled resend where it is.
+    EXPECT_EQ(ct.transport_failed(3, now, gave_up), 0u);
+    now += 10;
+  }
+  EXPECT_EQ(reconnect_delay(1), 100u);
+  EXPECT_EQ(reconnect_delay(5), 1600u);
+  EXPECT_EQ(reconnect_delay(6), 2000u);
+  EXPECT_EQ(sent_at, (std::vector<std::uint64_t>{1100, 1300, 1700, 2500, 4100, 6100, 8100, 10100}));
+  ASSERT_EQ(gave_up.size(), 1u);
+  EXPECT_EQ(gave_up[0].key, "alice/s5");
+  EXPECT_EQ(gave_up[0].failures, kMaxReconnects + 1);
+  EXPECT_EQ(gave_up[0].sends(), 1 + kMaxReconnects);
+  EXPECT_TRUE(ct.find("bob/s5"));
+  EXPECT_EQ(ct.size(), 1u);
+}
+
+TEST(ClientTransactions, ATransportFailureKeepsTheTimeoutAndAnAnswerEndsIt) {
+  Timers t;
+  t.timeout_ms = 1000;
+  ClientTransactions ct;
+  ct.start("alice/s6", "s1", Outgoing{1, addr(9, 5060), b("s1")}, without_retransmission(t), 0);
+  std::vector<ClientTransactions::Txn> gave_up;
+  std::vector<Outgoing> resend;
+  ct.transport_failed(1, 950, gave_up);  // the resend would come after the timeout: none
+  EXPECT_EQ(ct.deadline(), 1000u);
+  ct.on_time(999, resend, gave_up);
+  EXPECT_TRUE(resend.empty());
+  ct.on_time(1000, resend, gave_up);
+  ASSERT_EQ(gave_up.size(), 1u);
+  EXPECT_EQ(gave_up[0].sends(), 1u);
+
+  ct.start("bob/s6", "s1", Outgoing{1, addr(9, 5060), b("s1")}, without_retransmission(t), 0);
+  ct.transport_failed(1, 10, gave_up);
+  ct.on_time(110, resend, gave_up);
+  ASSERT_EQ(resend.size(), 1u);
+  EXPECT_EQ(ct.deadline(), 1000u);  // the original give-up time
+  EXPECT_TRUE(ct.complete("bob/s6"));
+  EXPECT_FALSE(ct.deadline());
+}
+
+// The loop on the loopback (kd-live(7), TRANSPORTS): a listener closes a connection left idle;
+// RFC 5626 keep-alives (CRLF) are activity and hold it open.
+TEST(Loop, ClosesAnIdleListenerConnectionButNotOneKeptAlive) {
+  Loop loop;
+  loop.set_stream_idle(300);
+  SocketId id = 0;
+  Address bound;
+  ASSERT_FALSE(loop.listen(Endpoint{Transport::tcp, "127.0.0.1", 0}, id, bound, StreamFraming::sip));
+  std::atomic<bool> done{false};
+  bool open_while_kept_alive = false;
+  long closed_after_ms = -1;
+  std::thread client([&] {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(bound.port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) {
+      char c = 0;
+      for (int i = 0; i < 8; ++i) {  // 1.2 s of keep-alives, four times the idle time
+        (void)!::send(fd, "\r\n\r\n", 4, MSG_NOSIGNAL);
+        std::this_thread::sleep_for(std::chrono::milliseconds(150));
+      }
+      open_while_kept_alive = ::recv(fd, &c, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN;
+      timeval tv{3, 0};
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      const auto from = std::chrono::steady_clock::now();
+      if (::recv(fd, &c, 1, 0) == 0)
+        closed_after_ms = static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                std::chrono::steady_clock::now() - from)
+                                                .count());
+    }
+    ::close(fd);
+    done = true;
+  });
+  struct UntilDone final : Loop::Handler {
+    Loop& loop;
+    std::atomic<bool>& done;
+    std::uint64_t give_up = Loop::now_ms() + 10000;
+    UntilDone(Loop& l, std::atomic<bool>& d) : loop(l), done(d) {}
+    void on_datagrams(std::vector<Datagram>&, std::uint64_t) override {}
+    std::optional<std::uint64_t> deadline() override { return Loop::now_ms() + 20; }
+    void on_deadline(std::uint64_t now) override {
+      if (done || now > give_up) loop.stop();
+    }
+  } handler(loop, done);
+  loop.run(handler, 8);
+  client.join();
+  EXPECT_TRUE(open_while_kept_alive);
+  EXPECT_GE(closed_after_ms, 0) << "the connection was not closed";
+  EXPECT_LE(closed_after_ms, 1500);
 }
 
 }  // namespace

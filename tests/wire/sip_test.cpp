@@ -303,6 +303,31 @@ TEST(SipTransaction, TheProxyTakesItsViaOffTheResponse) {
   expect_decodes_to(s6, msg_of("s6"));
 }
 
+// Live mode over TCP (kd-live(7), TRANSPORTS): a request's own Via names the transport it goes
+// over (RFC 3261 18.1.1); the Vias it forwards and a response's are echoed as they came.
+TEST(SipTransaction, TheOwnViaNamesTheCodecsTransport) {
+  kd::wire::CodecOptions o;
+  o.transport = kd::wire::Transport::tcp;
+  const auto tcp = kd::wire::make_codec(kd::wire::Binding::sip, o);
+  auto text = [&](kd::Result<Bytes> b) { return b ? text_of(*b) : std::string("failed"); };
+  const std::string s1 = text(tcp->encode(msg_of("s1")));
+  EXPECT_EQ(s1, replace(wire_of("s1"), "Via: SIP/2.0/UDP ", "Via: SIP/2.0/TCP "));
+  expect_decodes_to(s1, msg_of("s1"));
+  const std::string s2 = text(tcp->encode_after(msg_of("s2"), bytes_of(foreign_s1())));
+  EXPECT_EQ(headers(s2, "Via"), (std::vector<std::string>{
+                                    replace(header(wire_of("s2"), "Via"), "SIP/2.0/UDP ", "SIP/2.0/TCP "),
+                                    "SIP/2.0/UDP 10.0.0.7:5070;branch=z9hG4bKaaa;rport",
+                                    "SIP/2.0/TCP nat.example;branch=z9hG4bKbbb"}));
+  const Bytes txn(kd::wire::kTxnBytes, 0xab);
+  const std::string fresh_via = header(text(tcp->encode_fresh(msg_of("s2"), bytes_of(foreign_s1()), txn)), "Via");
+  EXPECT_EQ(fresh_via.rfind("SIP/2.0/TCP ", 0), 0u) << fresh_via;
+  EXPECT_NE(fresh_via.find(";branch=z9hG4bKabababababababababababab"), std::string::npos) << fresh_via;
+  // A response echoes its request's Vias, whichever transport they name.
+  const std::string udp_s2 = after("s2", foreign_s1());
+  EXPECT_EQ(headers(text(tcp->encode_after(msg_of("s5"), bytes_of(udp_s2))), "Via"), headers(udp_s2, "Via"));
+  EXPECT_EQ(headers(after("s5", s2), "Via"), headers(s2, "Via"));
+}
+
 TEST(SipTransaction, KdsOwnTerminalGetsTheDerivedTransactionBack) {
   // Through kd's own roles the echoed transaction is the derived one wherever a step is not forwarded.
   EXPECT_EQ(after("d4", wire_of("d1")), wire_of("d4"));
