@@ -60,11 +60,9 @@ void fold_journal(const std::string& state_path, std::string_view tool) {
   auto state = read_file(state_path, "state file").value_or(std::string());
   auto c = read_journal(path, state, tool);
   if (!c || c->changes.empty()) return;
-  for (const auto& changes : c->changes) {
-    auto next = json::apply_state_changes(state, changes);
-    if (!next) throw IoError{std::string(kWhat) + " " + path + ": " + next.error().detail};
-    state = std::move(*next);
-  }
+  auto next = json::apply_state_changes(state, c->changes);
+  if (!next) throw IoError{std::string(kWhat) + " " + path + ": " + next.error().detail};
+  state = std::move(*next);
   // The answers stay, on the state they were given with.
   std::string text(net::kJournalMagic);
   net::encode_base(text, digest_of(state));

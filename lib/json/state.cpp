@@ -334,24 +334,27 @@ void mark_state_saved(flow::SwitchState& s, KeptRequests& requests) {
 }
 void mark_state_saved(flow::AucState& s) { saved(s); }
 
-Result<std::string> apply_state_changes(std::string_view state_text, std::string_view changes) {
-  json st, ch;
+Result<std::string> apply_state_changes(std::string_view state_text, std::span<const std::string> changes) {
+  json st;
   if (auto r = parse_strict(state_text, st); !r) return err(Code::malformed, "state file: " + r.error().detail);
-  if (auto r = parse_strict(changes, ch); !r) return err(Code::malformed, "state changes: " + r.error().detail);
   if (!st.is_object() || !st.contains("kd_state") || !st.contains("role"))
     return err(Code::malformed, "not a kd state file (want {\"kd_state\":1,...})");
-  if (!ch.is_object()) return err(Code::malformed, "state changes must be a JSON object");
-  for (auto& [member, entries] : ch.items()) {
-    if (member == "kd_state" || member == "role" || !entries.is_object())
-      return err(Code::malformed, "state changes: member \"" + member + "\" is not a map of entries");
-    json& target = st[member];
-    if (target.is_null()) target = json::object();  // "requests" is absent while empty
-    if (!target.is_object()) return err(Code::malformed, "state file: member \"" + member + "\" is not an object");
-    for (auto& [key, value] : entries.items()) {
-      if (value.is_null()) target.erase(key);
-      else target[key] = value;
+  for (const auto& text : changes) {
+    json ch;
+    if (auto r = parse_strict(text, ch); !r) return err(Code::malformed, "state changes: " + r.error().detail);
+    if (!ch.is_object()) return err(Code::malformed, "state changes must be a JSON object");
+    for (auto& [member, entries] : ch.items()) {
+      if (member == "kd_state" || member == "role" || !entries.is_object())
+        return err(Code::malformed, "state changes: member \"" + member + "\" is not a map of entries");
+      json& target = st[member];
+      if (target.is_null()) target = json::object();  // "requests" is absent while empty
+      if (!target.is_object()) return err(Code::malformed, "state file: member \"" + member + "\" is not an object");
+      for (auto& [key, value] : entries.items()) {
+        if (value.is_null()) target.erase(key);
+        else target[key] = value;
+      }
+      if (member == "requests" && target.empty()) st.erase("requests");
     }
-    if (member == "requests" && target.empty()) st.erase("requests");
   }
   return st.dump(1) + "\n";
 }

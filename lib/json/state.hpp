@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -48,6 +49,10 @@ void mark_state_saved(flow::AucState& s);
 // A state file's text with changes (encode_state_changes) applied, in the form encode_state
 // writes; state_text must be a state file of the same role. Code::malformed when either is not
 // what it should be.
-Result<std::string> apply_state_changes(std::string_view state_text, std::string_view changes);
+// A journal's batches go through one parse and one dump, however many there are.
+Result<std::string> apply_state_changes(std::string_view state_text, std::span<const std::string> changes);
+inline Result<std::string> apply_state_changes(std::string_view state_text, const std::string& changes) {
+  return apply_state_changes(state_text, std::span<const std::string>(&changes, 1));
+}
 
 }  // namespace kd::json
