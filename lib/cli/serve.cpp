@@ -670,7 +670,7 @@ private:
       send_request(s.message, spec, std::move(bytes), now);
     }
     for (const auto& e : o.events) {
-      emit(json::encode_event(e, ctx_.show_key), false);
+      if (events_ == Events::all) emit(json::encode_event(e, ctx_.show_key), false);
       if (registering_ && e.name == "registered") finish(kExitOk);
     }
     if (o.error) refuse(*o.error, o.step);

@@ -47,7 +47,9 @@ public:
   Outcome feed_message(const msg::Message& m, ByteView wire) override {
     Outcome o;
     o.step = msg::spec_of(m).name;
-    run(o, msg::canonical(m), Traits<State>::role == msg::Role::term ? *m.IDc : settings_.self_id,
+    // The canonical encoding seeds --seed's streams; the system's randomness needs none.
+    run(o, settings_.seed.empty() ? Bytes{} : msg::canonical(m),
+        Traits<State>::role == msg::Role::term ? *m.IDc : settings_.self_id,
         [&](State& st, flow::Context& ctx) { return Traits<State>::handle(st, m, ctx); });
     link_previous(m, wire, o);
     return o;
@@ -103,12 +105,13 @@ public:
 private:
   template <class F>
   void run(Outcome& o, const Bytes& input, const std::string& self_id, F&& handle) {
-    std::unique_ptr<RandomSource> rng;
-    if (settings_.seed.empty()) rng = std::make_unique<crypto::OsRandom>();
-    else rng = std::make_unique<crypto::SeededRandom>(settings_.seed, msg::role_name(Traits<State>::role), self_id, input);
+    std::unique_ptr<RandomSource> seeded;
+    if (!settings_.seed.empty())
+      seeded = std::make_unique<crypto::SeededRandom>(settings_.seed, msg::role_name(Traits<State>::role), self_id, input);
+    RandomSource* rng = seeded ? seeded.get() : &os_random_;
     flow::Context ctx;
     ctx.now = settings_.now;
-    ctx.rng = rng.get();
+    ctx.rng = rng;
     ctx.keys = &keys_;
     ctx.derived = &derived_;
     ctx.policy = &settings_.policy;
@@ -163,6 +166,7 @@ private:
   // calls instead of eight. A service that reloads its keys builds a new engine (a new cache);
   // a key changed in place is derived again (crypto::DerivedKeys).
   crypto::DerivedKeys derived_;
+  crypto::OsRandom os_random_;
   State state_;
   // The switch's edge: by IDc, the request its answer will echo (kept in the state file, never
   // shown to the role). Empty for the other roles.
