@@ -148,8 +148,9 @@ for n in proxy switch; do stop "$n"; done
 # ---- the proxy's own Via over TCP, the terminal's over UDP ---------------------------------------
 # A switch that takes the connection and records what it gets: the proxy forwards s2 with its own
 # Via naming TCP above the terminal's, which came over UDP.
-silent_peer() {  # PORTFILE GOTFILE: listens on a free TCP port, records what one connection sends
-  python3 - "$1" "$2" <<'PY' &
+silent_peer() {  # PORTFILE GOTFILE [SECONDS]: listens on a free TCP port, records what one connection
+  # sends until it has been quiet SECONDS (default 3)
+  python3 - "$1" "$2" "${3:-3}" <<'PY' &
 import socket, sys
 l = socket.socket()
 l.bind(("127.0.0.1", 0))
@@ -159,7 +160,7 @@ l.settimeout(15)
 got = b""
 try:
     c, _ = l.accept()
-    c.settimeout(3)
+    c.settimeout(float(sys.argv[3]))
     while True:
         d = c.recv(65536)
         if not d:
@@ -187,28 +188,7 @@ stop proxy
 # ---- sent once, and still a timeout -------------------------------------------------------------
 # A peer that takes the connection, reads and never answers: the terminal sends s1 once (UDP with
 # these timers would send it 4 times), and gives up at the timeout, exit 4.
-python3 - "$TMP/silent.port" "$TMP/silent.got" <<'PY' &
-import socket, sys
-l = socket.socket()
-l.bind(("127.0.0.1", 0))
-l.listen(4)
-open(sys.argv[1], "w").write(str(l.getsockname()[1]))
-l.settimeout(15)
-got = b""
-try:
-    c, _ = l.accept()
-    c.settimeout(15)
-    while True:
-        d = c.recv(65536)
-        if not d:
-            break
-        got += d
-except socket.timeout:
-    pass
-open(sys.argv[2], "wb").write(got)
-PY
-LIVE_PID[silent]=$!
-for _ in $(seq 50); do [ -s "$TMP/silent.port" ] && break; sleep 0.1; done
+silent_peer "$TMP/silent.port" "$TMP/silent.got" 15
 TARGET="proxy=tcp:127.0.0.1:$(cat "$TMP/silent.port")"
 start=$(date +%s)
 register json proxied --retransmit initial=100,max=200,timeout=1000
