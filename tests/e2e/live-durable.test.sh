@@ -115,9 +115,14 @@ rm -f "$TMP/second-name"
 # ---- the AuC, s3 in JSON: kill -9, then a torn journal tail ------------------------------------
 stop auc  # the switch's AuC, before its name is taken by the next one (it would outlive the test)
 live_world "$TMP/auc"
-kd term "" start --id "$TERM_ID" --via "$PROXY_ID" --switch "$SWITCH_ID" >"$TMP/s1.json"
-kd proxy "$W/p.st" <"$TMP/s1.json" >"$TMP/s2.json"
-kd switch "$W/s.st" <"$TMP/s2.json" | grep '"step":"s3"' | tr -d '\n' >"$TMP/s3.json"
+# make_s3 SUFFIX [SEED]: the s3 of a new registration of the terminal, made by the filters, in
+# $TMP/s3SUFFIX.json (the seed of the terminal's run: another seed, another registration).
+make_s3() {
+  KSEED=${2:-} kd term "" start --id "$TERM_ID" --via "$PROXY_ID" --switch "$SWITCH_ID" >"$TMP/s1$1.json"
+  kd proxy "$W/p.st" <"$TMP/s1$1.json" >"$TMP/s2$1.json"
+  kd switch "$W/s.st" <"$TMP/s2$1.json" | grep '"step":"s3"' | tr -d '\n' >"$TMP/s3$1.json"
+}
+make_s3 ""
 check "auc: the filters made s3" grep -q '"step":"s3"' "$TMP/s3.json"
 serve auc auc || fail "auc: kd-auc serve starts"
 AUC_ADDR=$ADDR
@@ -133,9 +138,7 @@ check "auc: ... one challenge issued" json_true "$W/auc.st" '.issued | length ==
 # The journal holds what the service changed since its state file was last written whole. A
 # state file replaced while the service was down (a backup put back) does not go with those
 # changes: the service refuses to start rather than guess, and both files stay as they were.
-KSEED=02 kd term "" start --id "$TERM_ID" --via "$PROXY_ID" --switch "$SWITCH_ID" >"$TMP/s1b.json"
-kd proxy "$W/p.st" <"$TMP/s1b.json" >"$TMP/s2b.json"
-kd switch "$W/s.st" <"$TMP/s2b.json" | grep '"step":"s3"' | tr -d '\n' >"$TMP/s3b.json"
+make_s3 b 02
 PORT_B=$(free_port)
 send_from "$PORT_B" "$AUC_ADDR" "$TMP/s3b.json" "$TMP/s4b.json"
 check "auc: a second s3 is answered" grep -q '"step":"s4"' "$TMP/s4b.json"
@@ -168,9 +171,7 @@ check "auc: the batches before it are kept" same_nonempty "$TMP/s4.again" "$TMP/
 
 # A write cut short by the crash: the last record loses its end, so its batch has no commit record
 # (its answer was never sent, its change never acted on).
-KSEED=03 kd term "" start --id "$TERM_ID" --via "$PROXY_ID" --switch "$SWITCH_ID" >"$TMP/s1c.json"
-kd proxy "$W/p.st" <"$TMP/s1c.json" >"$TMP/s2c.json"
-kd switch "$W/s.st" <"$TMP/s2c.json" | grep '"step":"s3"' | tr -d '\n' >"$TMP/s3c.json"
+make_s3 c 03
 PORT_C=$(free_port)
 send_from "$PORT_C" "$AUC_ADDR" "$TMP/s3c.json" "$TMP/s4c.json"
 check "auc: a third s3 is answered" grep -q '"step":"s4"' "$TMP/s4c.json"
