@@ -119,15 +119,10 @@ bool parse_answer(std::string_view payload, Answered& a) {
   Reader r{payload, 1};
   a.expires_ms = r.num(8);
   a.socket = static_cast<SocketId>(r.num(4));
-  const auto family = r.num(1);
-  const Bytes ip = r.bytes(16);
-  a.from.port = static_cast<std::uint16_t>(r.num(2));
+  a.from = r.address();
   a.request = r.counted();
   a.response = r.counted();
-  if (!r.ok || r.pos != payload.size() || (family != 4 && family != 6)) return false;
-  a.from.v6 = family == 6;
-  std::copy(ip.begin(), ip.end(), a.from.ip.begin());
-  return true;
+  return r.ok && r.pos == payload.size();
 }
 
 bool all_zero(std::string_view s) {
