@@ -27,7 +27,7 @@ std::string encode_error(const Error& e, std::string_view step) {
   if (step.empty()) j["step"] = nullptr;
   else j["step"] = step;
   j["detail"] = e.detail;
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  return j.dump(-1, ' ', true, json::error_handler_t::replace);
 }
 
 }  // namespace kd::json

@@ -36,8 +36,8 @@ namespace {
 // per line cost more than decoding the message. This writer appends to the caller's buffer the same
 // text as ordered_json::dump() for values whose strings are all printable ASCII (a decoded message's
 // fields, check names and details, addresses). A string with any other byte (which dump() would
-// escape as \u00XX, or replace when it is not UTF-8) spoils the line (finish() returns false): the
-// caller then drops what was appended and takes the general path. Keys and the names of steps,
+// escape as \uXXXX: kd writes JSON as ASCII, so nothing reaches a terminal raw) spoils the line
+// (finish() returns false): the caller then drops what was appended and takes the general path. Keys and the names of steps,
 // flows and roles are kd's own literals, written as they are. The text goes through a buffer on the
 // stack: each piece asks once for room and is then copied without further checks (the small
 // methods inline, so a literal's copy is a few moves), not a call into std::string.
@@ -384,7 +384,7 @@ std::string encode_decoded_json(const DecodedRecord& r) {
     }
     j["checks"] = std::move(arr);
   }
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);  // details may quote input
+  return j.dump(-1, ' ', true, json::error_handler_t::replace);  // details may quote input
 }
 
 // Appends r's line to out; false, with out left longer, when a string needs the general path.
@@ -431,7 +431,7 @@ std::string encode_registration_json(const RegistrationReport& r, bool show_key)
   if (show_key && !r.session_key.empty()) j["session_key"] = to_hex(r.session_key.view());
   ojson out;
   out["registration"] = std::move(j);
-  return out.dump(-1, ' ', false, json::error_handler_t::replace);
+  return out.dump(-1, ' ', true, json::error_handler_t::replace);
 }
 
 }  // namespace

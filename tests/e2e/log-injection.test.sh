@@ -25,6 +25,21 @@ check "kd-proxy: a member name with OSC and a line end: one escaped stderr line"
 printf '{"step":"s1\x9b31m","flow":"proxied","to":"proxy"}\n' >"$TMP/l3"
 run proxy "" "$TMP/l3"
 check "kd-proxy: a C1 CSI byte in the input: one escaped stderr line" one_clean_line
+# Standard output is for scripts and terminals alike: an error line quoting the input holds no
+# control character either, not DEL (0x7f) nor a C1 control (U+0080..U+009F, e.g. CSI U+009B, which
+# JSON would let through unescaped): they are written as \u escapes, still the same JSON string.
+no_control_out() {  # stdout: JSON lines, no C0/DEL byte but the line ends, no C1 code point
+  jq -e . "$OUT" >/dev/null || { WHY="not JSON: $(cat -v "$OUT")"; return 1; }
+  python3 -c 'import sys; t = open(sys.argv[1], "rb").read().decode("utf-8"); bad = [hex(ord(c)) for c in t if (ord(c) < 0x20 and c != "\n") or 0x7f <= ord(c) <= 0x9f]; sys.exit("control characters " + " ".join(bad[:5]) if bad else 0)' "$OUT" ||
+    { WHY="$(cat -v "$OUT")"; return 1; }
+}
+printf '{"step":"s1","flow":"proxied","to":"proxy\x7f\x7f\u009b31m"}\n' >"$TMP/l4"
+for r in proxy switch; do
+  run "$r" "" "$TMP/l4"
+  check "kd-$r: DEL and CSI in a quoted value: the stdout error line escapes them" no_control_out
+  check "kd-$r: ... as JSON escapes of the same text" \
+    eval 'eq "$(jq -r .detail "$OUT" | od -An -tx1 | tr -d " \n")" "$(printf "\"to\" is \"proxy\x7f\x7f\xc2\x9b31m\" but s1 goes to proxy\n" | od -An -tx1 | tr -d " \n")"'
+done
 # A file name with an escape sequence in the keystore warning.
 n="$TMP/k"$'\x1b]0;x\x07'".json"
 cp "$P/alice.keys" "$n"; chmod 644 "$n"

@@ -106,7 +106,7 @@ TEST(DecodedLine, StringsThatNeedEscapesTakeTheGeneralPathAndKeepWhatWasBefore) 
       EXPECT_EQ(line, kd::json::encode_decoded(r));
       EXPECT_EQ(line.find('\n'), std::string::npos);
       const auto parsed = nlohmann::ordered_json::parse(line);  // one valid line
-      EXPECT_EQ(parsed.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace), line);
+      EXPECT_EQ(parsed.dump(-1, ' ', true, nlohmann::ordered_json::error_handler_t::replace), line);
     }
   }
 }
@@ -124,7 +124,7 @@ TEST(DecodedLine, EveryByteAtEveryPlaceOfShortStringsIsWrittenAsDumpWritesIt) {
         r.src = s;
         const std::string line = kd::json::encode_decoded(r);
         const std::string want =
-            "\"src\":" + nlohmann::ordered_json(s).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+            "\"src\":" + nlohmann::ordered_json(s).dump(-1, ' ', true, nlohmann::ordered_json::error_handler_t::replace);
         ASSERT_NE(line.find(want), std::string::npos) << "byte " << b << " at " << at << " of " << len << ": " << line;
         ASSERT_EQ(line.find('\n'), std::string::npos);
       }
@@ -172,7 +172,7 @@ TEST(RegistrationLine, EqualsTheCanonicalDump) {
     for (bool show_key : {false, true}) {
       const std::string line = kd::json::encode_registration(*r, show_key);
       const auto parsed = nlohmann::ordered_json::parse(line);
-      EXPECT_EQ(parsed.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace), line);
+      EXPECT_EQ(parsed.dump(-1, ' ', true, nlohmann::ordered_json::error_handler_t::replace), line);
       EXPECT_EQ(parsed["registration"]["IDc"], r->idc);
       EXPECT_EQ(parsed["registration"].contains("session_key"), show_key && !r->session_key.empty());
       if (show_key && !r->session_key.empty()) {
