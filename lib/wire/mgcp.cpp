@@ -418,6 +418,7 @@ Bytes provisional(std::uint32_t tid) {
 
 std::optional<std::uint32_t> read_provisional(ByteView wire) {
   // RFC 3435 2.4: 100 (being executed, completion follows) and 101 (queued) are provisional.
+  if (wire.empty() || wire[0] != '1') return std::nullopt;  // cheap: a service reads every datagram with this
   const auto w = first_words(wire);
   if (!w || (w->first != "100" && w->first != "101")) return std::nullopt;
   return tid_value(w->second);
