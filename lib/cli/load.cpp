@@ -47,7 +47,7 @@ std::string percentiles_ms(const net::Histogram& h) {
 
 // What happened in a span of time: an interval of --stats, or the whole run.
 struct Tally {
-  std::uint64_t attempted = 0, registered = 0, timeouts = 0, retransmissions = 0, ignored = 0;
+  std::uint64_t attempted = 0, registered = 0, timeouts = 0, retransmissions = 0, ignored = 0, provisional = 0;
   std::map<std::string, std::uint64_t> failed;  // by error code
   net::Histogram latency;                       // start to registered, microseconds
   std::map<std::string, net::Histogram> steps;  // "s1->s6": request sent to its answer received
@@ -63,6 +63,7 @@ struct Tally {
     timeouts += t.timeouts;
     retransmissions += t.retransmissions;
     ignored += t.ignored;
+    provisional += t.provisional;
     for (const auto& [code, n] : t.failed) failed[code] += n;
     latency.merge(t.latency);
     for (const auto& [name, h] : t.steps) steps[name].merge(h);
@@ -77,7 +78,8 @@ struct Tally {
       first = false;
     }
     s += R"(},"timeouts":)" + std::to_string(timeouts) + R"(,"retransmissions":)" + std::to_string(retransmissions) +
-         R"(,"ignored":)" + std::to_string(ignored) + R"(,"latency_ms":)" + percentiles_ms(latency) + R"(,"steps_ms":{)";
+         R"(,"ignored":)" + std::to_string(ignored) + R"(,"provisional":)" + std::to_string(provisional) +
+         R"(,"latency_ms":)" + percentiles_ms(latency) + R"(,"steps_ms":{)";
     first = true;
     for (const auto& [name, h] : steps) {
       s += (first ? "\"" : ",\"") + name + "\":" + percentiles_ms(h);
@@ -208,7 +210,16 @@ private:
     handle_outcome(id, t, t.engine->start(p));
   }
 
-  void handle(const net::Datagram& d, std::uint64_t) {
+  void handle(const net::Datagram& d, std::uint64_t now) {
+    // A provisional answer (kd-live(7), TRANSACTIONS): the request it names stops being resent and
+    // waits. Counted; one that names no request under way, or more than one (the terminals share a
+    // socket), holds none.
+    if (wire::has_provisional(ctx_.wire.binding))
+      if (const auto p = wire::read_provisional(ctx_.wire.binding, d.data)) {
+        ++interval_.provisional;
+        client_.provisional(p->transaction, now, p->delay_ms ? p->delay_ms : timers_.timeout_ms);
+        return;
+      }
     std::string step;
     Bytes wire_bytes;
     wire::Binding used = wire::Binding::json;
@@ -251,8 +262,9 @@ private:
       t.request = spec.name;
       t.awaiting = std::string(answer);
       t.sent_us = net::Loop::now_us();
+      const auto ref = wire::request_transaction(ctx_.wire.binding, bytes);
       client_.start(id + "/" + t.awaiting, t.request, net::Outgoing{socket_, peer_, std::move(bytes)}, timers_,
-                    net::Loop::now_ms());
+                    net::Loop::now_ms(), ref);
     }
     if (o.error) {
       fail(id, o.error->code);

@@ -440,8 +440,9 @@ private:
       const bool to_auc = r.peer.starts_with("auc");
       if (to_auc && radius_link_ && out.bytes.size() >= wire::radius::kMinPacket) radius_waiting_.emplace(out.bytes[1], r.key);
       const net::Timers& t = to_auc ? link_timers_ : signaling_timers_;
+      const auto ref = provisional_ref(to_auc, out.bytes, peer->second.transport);
       client_.start(r.key, r.label, std::move(out),
-                    peer->second.transport == net::Transport::tcp ? net::without_retransmission(t) : t, mono);
+                    peer->second.transport == net::Transport::tcp ? net::without_retransmission(t) : t, mono, ref);
       sent_[r.key] = std::move(r);
       ++resumed;
     }
@@ -485,9 +486,11 @@ private:
     net::SocketId socket = 0;
     switch (server_.lookup(d.from, d.data, now, &cached, &socket)) {
       case net::ServerTransactions::Seen::answered: outbox_.push_back({socket, d.from, *cached}); return;
+      case net::ServerTransactions::Seen::pending: send_provisional(d, socket); return;
       case net::ServerTransactions::Seen::absorbed: return;
       case net::ServerTransactions::Seen::fresh: break;
     }
+    if (provisional(d.data, now)) return;
     const std::uint64_t keep = signaling_timers_.keep_response_ms;
     // At the switch, an Access-Challenge is verified against the Access-Request it answers, as sent.
     ByteView answered;
@@ -551,6 +554,38 @@ private:
     else if (accounting(spec) && radius_link_)
       answer_request(d, wire::radius::answer_packet(ctx_.wire.radius_secret, d.data, wire::radius::accounting_response), now);
     handle_outcome(o, now);
+  }
+
+  // A retransmission of a request the role accepted and has not answered yet (it waits for its own
+  // peer): the binding's provisional answer, to where the request came from, at every such
+  // retransmission (RFC 3435 3.5.6, H.248.1 Annex D.1.4); neither cached nor journaled, as it is
+  // no answer (kd-live(7), TRANSACTIONS). SIP, JSON and RADIUS have none: the retransmission is
+  // absorbed.
+  void send_provisional(const net::Datagram& d, net::SocketId socket) {
+    if (!wire::has_provisional(ctx_.wire.binding)) return;
+    // RequestInProgress's delay: as long as this service may itself wait for the peer it asked.
+    const std::uint64_t wait = (ctx_.role == msg::Role::sw ? link_timers_ : signaling_timers_).timeout_ms;
+    if (auto p = wire::provisional_answer(ctx_.wire.binding, d.data, ctx_.engine.settings().self_id,
+                                          static_cast<std::uint32_t>(std::min<std::uint64_t>(wait, 65535))))
+      outbox_.push_back({socket, d.from, std::move(*p)});
+  }
+
+  // A provisional answer from a peer: the request under way it names stops being resent and waits,
+  // for RequestInProgress's delay or the binding's transaction timeout (kd-live(7), TIMERS). One
+  // that names no request under way is dropped. True when data was one (never decoded as a step).
+  bool provisional(ByteView data, std::uint64_t now) {
+    if (!wire::has_provisional(ctx_.wire.binding)) return false;
+    const auto p = wire::read_provisional(ctx_.wire.binding, data);
+    if (!p) return false;
+    client_.provisional(p->transaction, now, p->delay_ms ? p->delay_ms : signaling_timers_.timeout_ms);
+    return true;
+  }
+
+  // The identity a provisional answer would name a signaling request by (UDP only: over TCP a
+  // request is never resent, so no peer answers a resend with one).
+  std::optional<std::uint32_t> provisional_ref(bool to_auc, ByteView bytes, net::Transport t) const {
+    if (to_auc || t != net::Transport::udp) return std::nullopt;
+    return wire::request_transaction(ctx_.wire.binding, bytes);
   }
 
   void answer_request(const net::Datagram& d, Bytes answer, std::uint64_t now) {
@@ -696,8 +731,9 @@ private:
     if (radius) radius_waiting_.emplace(out.bytes[1], key);
     const bool reliable = it->second.transport == net::Transport::tcp;
     note_sent({key, std::string(spec.name), role, out.bytes});
+    const auto ref = provisional_ref(spec.to == msg::Role::auc, out.bytes, it->second.transport);
     client_.start(std::move(key), std::string(spec.name), std::move(out),
-                  reliable ? net::without_retransmission(timers_for(spec)) : timers_for(spec), now);
+                  reliable ? net::without_retransmission(timers_for(spec)) : timers_for(spec), now, ref);
   }
 
   struct Peer {

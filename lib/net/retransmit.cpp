@@ -178,6 +178,8 @@ Retransmission::Action Retransmission::on_deadline(std::uint64_t now_ms) noexcep
 }
 
 void Retransmission::on_provisional(std::uint64_t now_ms, std::uint64_t wait_ms) noexcept {
+  if (provisionals_ == kMaxProvisionals) return;
+  ++provisionals_;
   held_ = true;
   give_up_at_ = sat_add(now_ms, wait_ms);
   deadline_ = give_up_at_;

@@ -27,6 +27,10 @@ Timers default_timers(wire::Binding b) noexcept;
 // a message on failure (strict numbers; unknown key; zero where zero is meaningless).
 std::optional<std::string> parse_timers(std::string_view spec, Timers& t);
 
+// How many provisional answers may extend one transaction's wait (kd-live(7), TIMERS): a peer that
+// keeps saying it is working on a request cannot hold the requester for ever.
+inline constexpr std::uint32_t kMaxProvisionals = 8;
+
 class Retransmission {
 public:
   Retransmission(const Timers& t, std::uint64_t first_send_ms, std::uint64_t jitter_seed);
@@ -40,7 +44,8 @@ public:
   // The peer said it is working on the request (H.248 TransactionPending, H.225.0
   // RequestInProgress with its delay, an MGCP provisional response): no more retransmissions;
   // the next deadline, wait_ms from now, gives up unless another such answer or the final one
-  // comes first. The transaction timeout no longer applies: the peer set the wait.
+  // comes first. The transaction timeout no longer applies: the peer set the wait. Past
+  // kMaxProvisionals calls, a call changes nothing.
   void on_provisional(std::uint64_t now_ms, std::uint64_t wait_ms) noexcept;
 
 private:
@@ -53,6 +58,7 @@ private:
   std::uint64_t rng_;            // splitmix64 state, from the seed
   std::uint32_t sends_ = 1;
   bool held_ = false;            // after on_provisional(): the deadline is a give-up
+  std::uint32_t provisionals_ = 0;
 };
 
 }  // namespace kd::net

@@ -17,6 +17,10 @@ ServerTransactions::Seen ServerTransactions::lookup(const Address& from, ByteVie
                                                     const Bytes** response, SocketId* socket) {
   auto it = entries_.find(KeyView{from, as_view(request)});
   if (it == entries_.end() || it->second.expiry->first <= now_ms) return Seen::fresh;
+  if (!it->second.answered && !it->second.name.empty()) {
+    if (socket) *socket = it->second.socket;
+    return Seen::pending;
+  }
   if (!it->second.answered || it->second.response.empty()) return Seen::absorbed;
   if (response) *response = &it->second.response;
   if (socket) *socket = it->second.socket;
@@ -123,18 +127,42 @@ void ServerTransactions::expire(std::uint64_t now_ms) {
 }
 
 void ClientTransactions::start(std::string key, std::string label, Outgoing out, const Timers& t,
-                               std::uint64_t now_ms) {
+                               std::uint64_t now_ms, std::optional<std::uint32_t> ref) {
   complete(key);
   Retransmission schedule(t, now_ms, std::hash<std::string>{}(key) ^ now_ms);
-  auto [it, _] = txns_.emplace(key, Slot{Txn{key, std::move(label), std::move(out), schedule}, {}, std::nullopt});
+  auto [it, _] = txns_.emplace(key, Slot{Txn{key, std::move(label), std::move(out), schedule}, {}, std::nullopt, ref});
   it->second.at = by_deadline_.emplace(schedule.deadline(), &it->first);
+  if (ref) by_ref_.emplace(*ref, &it->first);
+}
+
+void ClientTransactions::erase(std::map<std::string, Slot, std::less<>>::iterator it) {
+  if (it->second.ref) {
+    auto [lo, hi] = by_ref_.equal_range(*it->second.ref);
+    for (auto r = lo; r != hi; ++r)
+      if (r->second == &it->first) {
+        by_ref_.erase(r);
+        break;
+      }
+  }
+  txns_.erase(it);
+}
+
+const ClientTransactions::Txn* ClientTransactions::provisional(std::uint32_t ref, std::uint64_t now_ms,
+                                                                std::uint64_t wait_ms) {
+  if (by_ref_.count(ref) != 1) return nullptr;
+  auto it = txns_.find(*by_ref_.find(ref)->second);
+  Slot& s = it->second;
+  by_deadline_.erase(s.at);
+  s.txn.schedule.on_provisional(now_ms, wait_ms);
+  s.at = by_deadline_.emplace(s.deadline(), &it->first);
+  return &s.txn;
 }
 
 bool ClientTransactions::complete(std::string_view key) {
   auto it = txns_.find(key);
   if (it == txns_.end()) return false;
   by_deadline_.erase(it->second.at);
-  txns_.erase(it);
+  erase(it);
   return true;
 }
 
@@ -159,7 +187,7 @@ void ClientTransactions::on_time(std::uint64_t now_ms, std::vector<Outgoing>& re
       ++s.txn.resends;  // its connection failed: the same bytes on a new one; the schedule goes on
     } else if (s.txn.schedule.on_deadline(now_ms) == Retransmission::Action::give_up) {
       gave_up.push_back(std::move(s.txn));
-      txns_.erase(it);
+      erase(it);
       continue;
     }
     resend.push_back(s.txn.out);
@@ -185,7 +213,7 @@ std::size_t ClientTransactions::transport_failed(SocketId socket, std::uint64_t 
     by_deadline_.erase(s.at);
     if (++s.txn.failures > kMaxReconnects) {
       gave_up.push_back(std::move(s.txn));
-      it = txns_.erase(it);
+      erase(it++);
       continue;
     }
     // Past its schedule's next deadline the schedule decides (a UDP-like resend, or giving up at

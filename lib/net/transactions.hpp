@@ -52,10 +52,11 @@ public:
   // At most max_entries transactions are kept; beyond, the one that expires first goes.
   explicit ServerTransactions(std::size_t max_entries) : max_(max_entries) {}
 
-  enum class Seen : std::uint8_t { fresh, absorbed, answered };
-  // What a request is: fresh (no transaction has its bytes from this address), absorbed (one has,
-  // unanswered, or answered by silence), answered (*response: the cached answer, *socket: where
-  // the request came in).
+  enum class Seen : std::uint8_t { fresh, absorbed, answered, pending };
+  // What a request is: fresh (no transaction has its bytes from this address), pending (one has,
+  // open under a name: the role accepted it and will answer; *socket: where it came in), absorbed
+  // (one has, unanswered and unnamed, or answered by silence), answered (*response: the cached
+  // answer, *socket: where the request came in).
   Seen lookup(const Address& from, ByteView request, std::uint64_t now_ms, const Bytes** response = nullptr,
               SocketId* socket = nullptr);
   // Opens the transaction of a fresh request, unanswered until answer(); it is forgotten at
@@ -148,8 +149,14 @@ public:
     std::uint32_t sends() const noexcept { return schedule.sends() + resends; }
   };
   // Sends are the caller's: start() records out, already sent once at now_ms. A transaction under
-  // the same key is replaced.
-  void start(std::string key, std::string label, Outgoing out, const Timers& t, std::uint64_t now_ms);
+  // the same key is replaced. ref: the identity a provisional answer names the request by
+  // (wire::request_transaction), when its binding has provisional answers.
+  void start(std::string key, std::string label, Outgoing out, const Timers& t, std::uint64_t now_ms,
+             std::optional<std::uint32_t> ref = std::nullopt);
+  // A provisional answer naming ref (kd-live(7), TRANSACTIONS): the one transaction started under
+  // ref stops resending and waits wait_ms from now_ms (Retransmission::on_provisional). nullptr,
+  // and nothing held, when no transaction or more than one has ref.
+  const Txn* provisional(std::uint32_t ref, std::uint64_t now_ms, std::uint64_t wait_ms);
   // Ends the transaction key (its answer came): true when it was pending.
   bool complete(std::string_view key);
   const Txn* find(std::string_view key) const;
@@ -169,12 +176,15 @@ private:
     Txn txn;
     std::multimap<std::uint64_t, const std::string*>::iterator at;
     std::optional<std::uint64_t> resend_at;  // after a transport failure
+    std::optional<std::uint32_t> ref;        // start()'s
     std::uint64_t deadline() const noexcept {
       return resend_at ? std::min(*resend_at, txn.schedule.deadline()) : txn.schedule.deadline();
     }
   };
   std::map<std::string, Slot, std::less<>> txns_;
   std::multimap<std::uint64_t, const std::string*> by_deadline_;
+  std::unordered_multimap<std::uint32_t, const std::string*> by_ref_;
+  void erase(std::map<std::string, Slot, std::less<>>::iterator it);
 };
 
 }  // namespace kd::net

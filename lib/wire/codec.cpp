@@ -154,3 +154,47 @@ std::unique_ptr<Codec> make_codec(Binding b, const CodecOptions& options) {
 }
 
 }  // namespace kd::wire
+
+namespace kd::wire {
+
+bool has_provisional(Binding b) noexcept { return b == Binding::mgcp || b == Binding::h248 || b == Binding::h323; }
+
+std::optional<std::uint32_t> request_transaction(Binding b, ByteView request) {
+  switch (b) {
+    case Binding::mgcp: return mgcp::command_transaction(request);
+    case Binding::h248: return h248::request_transaction(request);
+    case Binding::h323:
+      if (auto s = h323::seq_num_of(request)) return *s;
+      return std::nullopt;
+    default: return std::nullopt;
+  }
+}
+
+std::optional<Bytes> provisional_answer(Binding b, ByteView request, std::string_view sender, std::uint32_t delay_ms) {
+  const auto t = request_transaction(b, request);
+  if (!t) return std::nullopt;
+  switch (b) {
+    case Binding::mgcp: return mgcp::provisional(*t);
+    case Binding::h248: return h248::pending(h248::mid_for(sender), *t);
+    default:
+      return h323::request_in_progress(static_cast<std::uint16_t>(*t),
+                                       static_cast<std::uint16_t>(std::clamp<std::uint32_t>(delay_ms, 1, 65535)));
+  }
+}
+
+std::optional<Provisional> read_provisional(Binding b, ByteView wire) {
+  switch (b) {
+    case Binding::mgcp:
+      if (auto t = mgcp::read_provisional(wire)) return Provisional{*t, 0};
+      return std::nullopt;
+    case Binding::h248:
+      if (auto t = h248::read_pending(wire)) return Provisional{*t, 0};
+      return std::nullopt;
+    case Binding::h323:
+      if (auto r = h323::read_request_in_progress(wire)) return Provisional{r->seq_num, r->delay_ms};
+      return std::nullopt;
+    default: return std::nullopt;
+  }
+}
+
+}  // namespace kd::wire

@@ -150,6 +150,27 @@ struct CodecOptions {
   Transport transport = Transport::udp;
 };
 
+// ---- Provisional answers ------------------------------------------------------------------------
+// A server's "still working on it" to a retransmission of a request it has not answered yet
+// (kd-live(7), TRANSACTIONS; kd-protocol(7), BINDINGS): MGCP's 100 response (RFC 3435 3.5.6),
+// H.248's TransactionPending (H.248.1 Annex D.1.4) and H.225.0's RequestInProgress. They are
+// transport messages, no logical step: every Codec::decode refuses them (unknown_step).
+struct Provisional {
+  std::uint32_t transaction = 0;  // the request's transaction id, TransactionID or requestSeqNum
+  std::uint32_t delay_ms = 0;     // RequestInProgress's delay; 0 where the binding sets none
+};
+// Whether binding b has provisional answers (mgcp, h248, h323).
+bool has_provisional(Binding b) noexcept;
+// The identity a provisional answer names request by (its transaction id, TransactionID or
+// requestSeqNum), read from request as sent; nullopt when b has none or request holds none.
+std::optional<std::uint32_t> request_transaction(Binding b, ByteView request);
+// b's provisional answer to request, sent by the role whose identity is sender (H.248's mId);
+// delay_ms (1..65535) is RequestInProgress's delay. nullopt when b has none or request holds no
+// identity.
+std::optional<Bytes> provisional_answer(Binding b, ByteView request, std::string_view sender, std::uint32_t delay_ms);
+// wire as one of b's provisional answers, or nullopt when it is none (decode it as usual then).
+std::optional<Provisional> read_provisional(Binding b, ByteView wire);
+
 // nullptr for json (its codec, above wire/, is codecs::make_codec's) and for radius without a
 // secret, unless radius_unverified.
 std::unique_ptr<Codec> make_codec(Binding b, const CodecOptions& options = {});

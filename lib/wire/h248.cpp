@@ -164,6 +164,13 @@ public:
     return sep("the mId");
   }
 
+  // The first character of the body (after white space and comments), '\0' at its end: a cheap
+  // look at what the message holds before parsing it.
+  char body_start() {
+    (void)lwsp();
+    return i_ < s_.size() ? s_[i_] : '\0';
+  }
+
   // transactionList: elements one after another, no separator but white space.
   Status body(std::vector<Node>& out) {
     while (true) {
@@ -695,3 +702,49 @@ Result<Message> H248Codec::decode(ByteView wire) const {
 }
 
 }  // namespace kd::wire
+
+namespace kd::wire::h248 {
+
+namespace {
+
+// The one transaction element of a message, if it parses, holds exactly one and its name starts
+// with the letter `first` (any case; checked before the body is parsed, as a service reads every
+// datagram with this).
+std::optional<Node> only_transaction(ByteView wire, char first) {
+  if (wire.size() > kMaxMessage) return std::nullopt;
+  Parser p(std::string_view(reinterpret_cast<const char*>(wire.data()), wire.size()));
+  std::string mid;
+  std::vector<Node> top;
+  if (!p.header(mid) || (p.body_start() | 0x20) != first || !p.body(top) || top.size() != 1) return std::nullopt;
+  return std::move(top[0]);
+}
+
+// "NAME = UINT32" of a transaction element, its value.
+std::optional<std::uint32_t> transaction_id(const Node& t) {
+  if (t.op != '=' || t.list || t.values.size() != 1 || !is_uint32(t.values[0].text)) return std::nullopt;
+  std::uint64_t v = 0;
+  for (char c : t.values[0].text) v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  return static_cast<std::uint32_t>(v);
+}
+
+}  // namespace
+
+Bytes pending(std::string_view mid, std::uint32_t transaction) {
+  const std::string t = "MEGACO/1 " + std::string(mid) + "\r\nPending = " + std::to_string(transaction) + " {\r\n}\r\n";
+  return Bytes(t.begin(), t.end());
+}
+
+std::optional<std::uint32_t> read_pending(ByteView wire) {
+  const auto t = only_transaction(wire, 'p');
+  // RFC 3525: transactionPending = PendingToken EQUAL TransactionID LBRKT RBRKT
+  if (!t || !is_token(t->name, "Pending", "PN") || !t->body || !t->kids.empty()) return std::nullopt;
+  return transaction_id(*t);
+}
+
+std::optional<std::uint32_t> request_transaction(ByteView wire) {
+  const auto t = only_transaction(wire, 't');
+  if (!t || !is_token(t->name, "Transaction", "T")) return std::nullopt;
+  return transaction_id(*t);
+}
+
+}  // namespace kd::wire::h248

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -37,6 +39,16 @@ inline constexpr std::size_t kMaxItems = 4096;  // parsed elements in one messag
 
 // The MEGACO mId for an identity: "[IPv4]:2944" or "<host>:2944" with host = sip::host_for(id).
 std::string mid_for(std::string_view id);
+
+
+// TransactionPending (H.248.1 8.2.3, Annex D.1.4; RFC 3525 transactionPending): a message from mid
+// with "Pending = <transaction> {" and "}" on lines of their own, CRLF each, as kd writes text.
+Bytes pending(std::string_view mid, std::uint32_t transaction);
+// The TransactionID of a message holding one TransactionPending (any case, long or short token,
+// any white space), or nullopt when wire is not one.
+std::optional<std::uint32_t> read_pending(ByteView wire);
+// The TransactionID of a message holding one transaction request, or nullopt.
+std::optional<std::uint32_t> request_transaction(ByteView wire);
 
 }  // namespace h248
 }  // namespace kd::wire

@@ -793,3 +793,53 @@ Result<Message> H323Codec::decode(ByteView wire) const {
 }
 
 }  // namespace kd::wire
+
+namespace kd::wire::h323 {
+
+Bytes request_in_progress(std::uint16_t seq_num, std::uint16_t delay_ms) {
+  PerWriter body;  // RequestInProgress: extension bit, four OPTIONAL bits, both numbers
+  body.bit(false);
+  body.bits(0, 4);
+  body.constrained(seq_num, 1, 65535);
+  body.constrained(delay_ms, 1, 65535);
+  const Bytes inner = std::move(body).finish();
+  PerWriter w;
+  w.bit(true);     // an extension alternative of RasMessage ...
+  w.bits(0, 7);    // ... the normally small number 0: requestInProgress (11.6)
+  w.length(inner.size());  // as an open type (10.2)
+  w.octets(inner);
+  return std::move(w).finish();
+}
+
+std::optional<Rip> read_request_in_progress(ByteView wire) {
+  if (wire.size() > kMaxMessage || wire.empty()) return std::nullopt;
+  PerReader r(wire);
+  if (!r.bit("RasMessage") || r.small_number("RasMessage") != 0) return std::nullopt;
+  const std::size_t n = r.length("requestInProgress");
+  if (!r.ok() || n * 8 != r.remaining()) return std::nullopt;
+  const bool ext = r.bit("RequestInProgress");
+  const std::uint32_t opt = r.bits(4, "RequestInProgress");
+  Rip rip;
+  rip.seq_num = static_cast<std::uint16_t>(r.constrained(1, 65535, "requestSeqNum"));
+  if ((opt & 0x8u) != 0) read_nonstandard(r);
+  if ((opt & 0x7u) != 0) return std::nullopt;  // tokens, cryptoTokens, integrityCheckValue: not read
+  rip.delay_ms = static_cast<std::uint16_t>(r.constrained(1, 65535, "delay"));
+  skip_extensions(r, ext, "RequestInProgress");
+  if (!r.ok() || r.remaining() >= 8) return std::nullopt;
+  return rip;
+}
+
+std::optional<std::uint16_t> seq_num_of(ByteView wire) {
+  if (wire.size() > kMaxMessage || wire.empty()) return std::nullopt;
+  PerReader r(wire);
+  if (r.bit("RasMessage")) return std::nullopt;
+  const auto ras = static_cast<Ras>(r.constrained(0, 24, "RasMessage"));
+  if (ras != Ras::grq && ras != Ras::grj && ras != Ras::rrq && ras != Ras::rcf) return std::nullopt;
+  r.bit("extension");
+  r.bits(ras == Ras::grq ? 4 : ras == Ras::grj ? 2 : 3, "OPTIONAL");
+  const std::uint32_t seq = r.constrained(1, 65535, "requestSeqNum");
+  if (!r.ok()) return std::nullopt;
+  return static_cast<std::uint16_t>(seq);
+}
+
+}  // namespace kd::wire::h323

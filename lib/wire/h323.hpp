@@ -53,5 +53,18 @@ std::uint16_t request_seq_num(const msg::Message& m);
 // endpointIdentifier of an RCF: 16 hex digits of H("endpoint-id", ...).
 std::string endpoint_identifier(const msg::Message& m);
 
+// RequestInProgress (RIP), the RasMessage extension alternative 0 (H.225.0): requestSeqNum and
+// delay (milliseconds, 1..65535), no optional component.
+Bytes request_in_progress(std::uint16_t seq_num, std::uint16_t delay_ms);
+struct Rip {
+  std::uint16_t seq_num = 0;
+  std::uint16_t delay_ms = 0;
+};
+// A RequestInProgress (nonStandardData may be present; tokens, cryptoTokens and
+// integrityCheckValue are not read: such a RIP is none to kd), or nullopt.
+std::optional<Rip> read_request_in_progress(ByteView wire);
+// The requestSeqNum of a GRQ, GRJ, RRQ or RCF, or nullopt.
+std::optional<std::uint16_t> seq_num_of(ByteView wire);
+
 }  // namespace h323
 }  // namespace kd::wire

@@ -378,3 +378,56 @@ Result<Message> MgcpCodec::decode(ByteView wire) const {
 }
 
 }  // namespace kd::wire
+
+namespace kd::wire::mgcp {
+
+namespace {
+
+// A transaction id: 1 to 9 digits, not 0 (RFC 3435 3.2.1.2).
+std::optional<std::uint32_t> tid_value(std::string_view t) {
+  if (t.empty() || t.size() > 9 || !all_of(t, is_digit) || t.find_first_not_of('0') == std::string_view::npos)
+    return std::nullopt;
+  std::uint32_t v = 0;
+  for (char c : t) v = v * 10 + static_cast<std::uint32_t>(c - '0');
+  return v;
+}
+
+// The first two words of the first line (which must end in LF), or nothing.
+std::optional<std::pair<std::string_view, std::string_view>> first_words(ByteView wire) {
+  const std::string_view all(reinterpret_cast<const char*>(wire.data()), wire.size());
+  const std::size_t nl = all.find('\n');
+  if (nl == std::string_view::npos) return std::nullopt;
+  std::string_view line = all.substr(0, nl);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  std::size_t a = 0;
+  while (a < line.size() && !is_wsp(line[a])) ++a;
+  std::size_t b = a;
+  while (b < line.size() && is_wsp(line[b])) ++b;
+  std::size_t e = b;
+  while (e < line.size() && !is_wsp(line[e])) ++e;
+  if (a == 0 || b == a) return std::nullopt;
+  return std::pair{line.substr(0, a), line.substr(b, e - b)};
+}
+
+}  // namespace
+
+Bytes provisional(std::uint32_t tid) {
+  const std::string line = "100 " + std::to_string(tid) + " executing\r\n";
+  return Bytes(line.begin(), line.end());
+}
+
+std::optional<std::uint32_t> read_provisional(ByteView wire) {
+  // RFC 3435 2.4: 100 (being executed, completion follows) and 101 (queued) are provisional.
+  if (wire.empty() || wire[0] != '1') return std::nullopt;  // cheap: a service reads every datagram with this
+  const auto w = first_words(wire);
+  if (!w || (w->first != "100" && w->first != "101")) return std::nullopt;
+  return tid_value(w->second);
+}
+
+std::optional<std::uint32_t> command_transaction(ByteView wire) {
+  const auto w = first_words(wire);
+  if (!w || w->first.size() != 4 || !is_alpha(w->first[0]) || !all_of(w->first, is_alnum)) return std::nullopt;
+  return tid_value(w->second);
+}
+
+}  // namespace kd::wire::mgcp

@@ -42,5 +42,14 @@ std::string endpoint_for(std::string_view idc);
 // The transaction id of a message: 1..999999999, from SHA-256 over its canonical encoding.
 std::uint32_t transaction_id(const msg::Message& m);
 
+// Provisional responses (RFC 3435 3.5.6): "100 <tid> executing" (return code 100: the transaction
+// is being executed, its completion follows), CRLF, no parameter.
+Bytes provisional(std::uint32_t tid);
+// The transaction id of a provisional response (return code 100 or 101, tid 1..999999999), or
+// nullopt when wire is not one.
+std::optional<std::uint32_t> read_provisional(ByteView wire);
+// The transaction id of a command (its second word), or nullopt.
+std::optional<std::uint32_t> command_transaction(ByteView wire);
+
 }  // namespace mgcp
 }  // namespace kd::wire

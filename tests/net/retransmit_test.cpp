@@ -188,6 +188,21 @@ TEST(RetransmitProvisional, EachPendingRestartsTheWait) {
   EXPECT_EQ(r.sends(), 1u);
 }
 
+// Provisional answers extend the wait, but not for ever: past kMaxProvisionals of them, another one
+// leaves the deadline where it is.
+TEST(RetransmitProvisional, AtMostSoManyExtendTheWait) {
+  Retransmission r(default_timers(Binding::h248), 0, 1);
+  std::uint64_t now = 0;
+  for (std::uint32_t i = 0; i < kMaxProvisionals; ++i) {
+    now += 1000;
+    r.on_provisional(now, 5000);
+    EXPECT_EQ(r.deadline(), now + 5000);
+  }
+  r.on_provisional(now + 1000, 5000);
+  EXPECT_EQ(r.deadline(), now + 5000);
+  EXPECT_EQ(r.on_deadline(now + 5000), Retransmission::Action::give_up);
+}
+
 // ---- parse_timers ----------------------------------------------------------------------------
 
 bool same(const Timers& a, const Timers& b) {

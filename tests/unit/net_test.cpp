@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -61,8 +62,8 @@ TEST(ServerTransactions, RetransmissionGetsTheCachedAnswerByteForByte) {
   const Address from = addr(1, 4000);
   EXPECT_EQ(st.lookup(from, b("REGISTER 1"), 0), ServerTransactions::Seen::fresh);
   st.open(from, b("REGISTER 1"), 3, 0, 1000, "alice/s1");
-  // No answer yet: a retransmission is absorbed.
-  EXPECT_EQ(st.lookup(from, b("REGISTER 1"), 10), ServerTransactions::Seen::absorbed);
+  // No answer yet: a retransmission finds it pending (the service sends a provisional answer).
+  EXPECT_EQ(st.lookup(from, b("REGISTER 1"), 10), ServerTransactions::Seen::pending);
   auto out = st.answer("alice/s1", b("401 challenge"), 20, 500);
   ASSERT_TRUE(out);
   EXPECT_EQ(out->socket, 3u);
@@ -97,7 +98,14 @@ TEST(ServerTransactions, SilenceAndBounds) {
   EXPECT_EQ(st.size(), 2u);
   EXPECT_EQ(st.lookup(addr(1, 1), b("b"), 6), ServerTransactions::Seen::fresh);
   EXPECT_EQ(st.lookup(addr(1, 1), b("c"), 6), ServerTransactions::Seen::absorbed);
-  // A new request under a name takes it from an unanswered one.
+  // A new request under a name takes it from an unanswered one, which no answer will end: its
+  // retransmissions are absorbed, the new one's find it pending.
+  ServerTransactions named(16);
+  named.open(addr(1, 2), b("x"), 0, 0, 100, "bob/s2");
+  EXPECT_EQ(named.lookup(addr(1, 2), b("x"), 1), ServerTransactions::Seen::pending);
+  named.open(addr(1, 3), b("y"), 1, 0, 100, "bob/s2");
+  EXPECT_EQ(named.lookup(addr(1, 2), b("x"), 1), ServerTransactions::Seen::absorbed);
+  EXPECT_EQ(named.lookup(addr(1, 3), b("y"), 1), ServerTransactions::Seen::pending);
   st.open(addr(1, 2), b("x"), 0, 0, 100, "bob/s2");
   st.open(addr(1, 3), b("y"), 1, 0, 100, "bob/s2");
   auto out = st.answer("bob/s2", b("ok"), 1, 100);
@@ -132,6 +140,41 @@ TEST(ClientTransactions, ResendsOnTheScheduleUntilAnsweredOrTimedOut) {
   EXPECT_EQ(gave_up[0].schedule.sends(), 4u);
   EXPECT_EQ(ct.size(), 0u);
   EXPECT_FALSE(ct.deadline());
+}
+
+// A provisional answer (kd-live(7), TRANSACTIONS) names its request by the identity start() was
+// given: that transaction stops resending and waits; an identity no transaction or more than one
+// has (kd-term load's terminals share a socket) holds none.
+TEST(ClientTransactions, AProvisionalAnswerHoldsTheTransactionItNames) {
+  Timers t;
+  t.initial_ms = 100;
+  t.max_interval_ms = 400;
+  t.timeout_ms = 1000;
+  ClientTransactions ct;
+  ct.start("alice/s6", "s1", Outgoing{1, addr(9, 2727), b("alice")}, t, 0, 4711);
+  ct.start("bob/s6", "s1", Outgoing{1, addr(9, 2727), b("bob")}, t, 0, 17);
+  ct.start("carol/s6", "s1", Outgoing{1, addr(9, 2727), b("carol")}, t, 0, 17);
+  ct.start("dave/s6", "s1", Outgoing{1, addr(9, 2727), b("dave")}, t, 0);
+  EXPECT_EQ(ct.provisional(99, 50, 5000), nullptr);
+  EXPECT_EQ(ct.provisional(17, 50, 5000), nullptr);  // two transactions: ambiguous
+  const auto* held = ct.provisional(4711, 50, 5000);
+  ASSERT_NE(held, nullptr);
+  EXPECT_EQ(held->key, "alice/s6");
+  std::vector<std::string> resent, timed_out;
+  for (std::uint64_t now = 0; now <= 6000; now += 10) {
+    std::vector<Outgoing> resend;
+    std::vector<ClientTransactions::Txn> gave_up;
+    ct.on_time(now, resend, gave_up);
+    for (const auto& r : resend) resent.emplace_back(r.bytes.begin(), r.bytes.end());
+    for (const auto& g : gave_up) timed_out.push_back(g.key + "@" + std::to_string(now));
+  }
+  EXPECT_EQ(std::count(resent.begin(), resent.end(), "alice"), 0);  // held before its first resend
+  EXPECT_EQ(std::count(resent.begin(), resent.end(), "bob"), 3);
+  EXPECT_EQ(timed_out, (std::vector<std::string>{"bob/s6@1000", "carol/s6@1000", "dave/s6@1000", "alice/s6@5050"}));
+  // Once ended, its identity names nothing.
+  ct.start("erin/s6", "s1", Outgoing{1, addr(9, 2727), b("erin")}, t, 0, 5);
+  EXPECT_TRUE(ct.complete("erin/s6"));
+  EXPECT_EQ(ct.provisional(5, 10, 100), nullptr);
 }
 
 // Over TCP (kd-live(7), TRANSPORTS): sent once, then again on a new connection after each
