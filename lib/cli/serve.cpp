@@ -484,7 +484,8 @@ private:
   void handle(const net::Datagram& d, std::uint64_t now) {
     const Bytes* cached = nullptr;
     net::SocketId socket = 0;
-    switch (server_.lookup(d.from, d.data, now, &cached, &socket)) {
+    const auto req = server_.request(d.from, d.data);  // hashed once for every call below
+    switch (server_.lookup(req, now, &cached, &socket)) {
       case net::ServerTransactions::Seen::answered: outbox_.push_back({socket, d.from, *cached}); return;
       case net::ServerTransactions::Seen::pending: send_provisional(d, socket); return;
       case net::ServerTransactions::Seen::absorbed: return;
@@ -505,7 +506,7 @@ private:
     bool text = false;
     auto m = decode_datagram(edge_, d.data, step, wire_bytes, used, text, answered);
     if (!m) {
-      server_.open(d.from, d.data, d.socket, now, keep, "");
+      server_.open(req, d.socket, now, keep, "");
       refuse(m.error(), step);
       reject_radius(d, m.error(), now);
       return;
@@ -523,13 +524,13 @@ private:
         if (text && !same_txn(d.data, t->out.bytes)) {
           // The answer to an earlier request of this exchange (its "txn" is not the one waiting):
           // a late copy, not this request's answer.
-          server_.open(d.from, d.data, d.socket, now, timers_for(spec).keep_response_ms, "");
+          server_.open(req, d.socket, now, timers_for(spec).keep_response_ms, "");
           return;
         }
         forget_radius(*t);
         client_.complete(key);
         settle('Q', key);
-        server_.open(d.from, d.data, d.socket, now, timers_for(spec).keep_response_ms, "");
+        server_.open(req, d.socket, now, timers_for(spec).keep_response_ms, "");
       }
       handle_outcome(ctx_.engine.feed_message(*m, wire_bytes), now);
       return;
@@ -539,7 +540,7 @@ private:
     const auto& t = timers_for(spec);
     const std::string name = o.error ? std::string() : exchange_name(*m, spec.name);
     const std::uint64_t wait = std::max(signaling_timers_.timeout_ms, link_timers_.timeout_ms) + t.keep_response_ms;
-    server_.open(d.from, d.data, d.socket, now, wait, name);
+    server_.open(req, d.socket, now, wait, name);
     // The JSON answer echoes the request's transaction member.
     if (text && !name.empty()) {
       if (auto txn = json::string_field(as_text(d.data), json::kTxnMember)) echo_txn_[name] = std::move(*txn);

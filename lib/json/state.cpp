@@ -1,9 +1,11 @@
-// The role state files (state.hpp): written with nlohmann's ADL hooks; read through them inside a
-// try block, since a state file that does not parse is reported, not thrown.
+// The role state files (state.hpp): written by a direct writer (Writer, below), read through
+// nlohmann's ADL hooks inside a try block, since a state file that does not parse is reported.
 #include "json/state.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <functional>
+#include <optional>
 #include <tuple>
 #include <type_traits>
 #include <vector>
@@ -29,43 +31,29 @@ static TrackedMap<std::uint64_t>::Map expiry_map(const json& j) {
   return m;
 }
 
-static json hex(const Bytes& b) { return to_hex(b); }
 static Bytes unhex(const json& j) {
   auto b = from_hex(j.get<std::string>());
   if (!b) throw std::runtime_error("bad hex in state");
   return *b;
 }
-static json opt_hex(const std::optional<Bytes>& b) { return b ? json(to_hex(*b)) : json(nullptr); }
 static std::optional<Bytes> opt_unhex(const json& j) {
   if (j.is_null()) return std::nullopt;
   return unhex(j);
 }
 
-static json mechs_json(const msg::MechList& l) {
-  json a = json::array();
-  for (const auto& m : l) a.push_back({{"name", m.name}, {"q", m.q}});
-  return a;
-}
 static msg::MechList mechs_from(const json& a) {
   msg::MechList l;
   for (const auto& m : a) l.push_back({m.at("name").get<std::string>(), static_cast<std::uint16_t>(u64(m.at("q"), 1000))});
   return l;
 }
-static json flow_json(msg::Flow f) { return msg::flow_name(f); }
 static msg::Flow flow_from(const json& j) {
   auto f = msg::parse_flow(j.get<std::string>());
   if (!f) throw std::runtime_error("bad flow in state");
   return *f;
 }
 
-void to_json(json& j, const ReplayCache& c) { j = c.expiry.all(); }
 void from_json(const json& j, ReplayCache& c) { c.expiry.reset(expiry_map(j)); }
 
-void to_json(json& j, const EdgeExchange& e) {
-  j = {{"phase", static_cast<int>(e.phase)}, {"suite", e.suite}, {"ipc", e.ipc},
-       {"term_n1", hex(e.term_n1)}, {"n2", opt_hex(e.n2)}, {"rand", opt_hex(e.rand)},
-       {"mechs", mechs_json(e.mechs)}, {"chosen", e.chosen}};
-}
 void from_json(const json& j, EdgeExchange& e) {
   int phase = static_cast<int>(u64(j.at("phase"), 2));
   if (phase < 0 || phase > 2) throw std::runtime_error("bad phase in state");
@@ -79,11 +67,6 @@ void from_json(const json& j, EdgeExchange& e) {
   e.chosen = j.at("chosen").get<std::string>();
 }
 
-void to_json(json& j, const TermRegistration& r) {
-  j = {{"phase", static_cast<int>(r.phase)}, {"flow", flow_json(r.flow)}, {"suite", r.suite},
-       {"peer", r.peer}, {"contact", r.contact}, {"mechs", mechs_json(r.mechs)}, {"n1", hex(r.n1)},
-       {"rand", opt_hex(r.rand)}, {"chosen", r.chosen}, {"registered_at", r.registered_at}};
-}
 void from_json(const json& j, TermRegistration& r) {
   int phase = static_cast<int>(u64(j.at("phase"), 2));
   if (phase < 0 || phase > 2) throw std::runtime_error("bad phase in state");
@@ -99,10 +82,6 @@ void from_json(const json& j, TermRegistration& r) {
   r.registered_at = u64(j.at("registered_at"));
 }
 
-void to_json(json& j, const Challenge& c) {
-  j = {{"rand", hex(c.rand)}, {"authenticator", hex(c.authenticator)}, {"ekc", hex(c.ekc)},
-       {"ekpeer", hex(c.ekpeer)}, {"expires", c.expires}};
-}
 void from_json(const json& j, Challenge& c) {
   c.rand = unhex(j.at("rand"));
   c.authenticator = unhex(j.at("authenticator"));
@@ -111,11 +90,6 @@ void from_json(const json& j, Challenge& c) {
   c.expires = u64(j.at("expires"));
 }
 
-void to_json(json& j, const SwitchRegistration& r) {
-  j = {{"flow", flow_json(r.flow)}, {"suite", r.suite}, {"peer", r.peer}, {"ipc", r.ipc},
-       {"challenge", r.challenge ? json(*r.challenge) : json(nullptr)},
-       {"edge", r.edge}};
-}
 void from_json(const json& j, SwitchRegistration& r) {
   r.flow = flow_from(j.at("flow"));
   r.suite = j.at("suite").get<std::string>();
@@ -125,16 +99,11 @@ void from_json(const json& j, SwitchRegistration& r) {
   r.edge = j.at("edge").get<EdgeExchange>();
 }
 
-void to_json(json& j, const Failures& f) { j = {{"count", f.count}, {"until", f.until}}; }
 void from_json(const json& j, Failures& f) {
   f.count = static_cast<std::uint32_t>(u64(j.at("count"), UINT32_MAX));
   f.until = u64(j.at("until"));
 }
 
-void to_json(json& j, const IssuedChallenge& c) {
-  j = {{"idc", c.idc}, {"peer", c.peer}, {"suite", c.suite}, {"flow", flow_json(c.flow)},
-       {"expires", c.expires}, {"answered", c.answered}, {"seq", c.seq}};
-}
 void from_json(const json& j, IssuedChallenge& c) {
   c.idc = j.at("idc").get<std::string>();
   c.peer = j.at("peer").get<std::string>();
@@ -147,9 +116,6 @@ void from_json(const json& j, IssuedChallenge& c) {
   if (j.contains("seq") && c.seq == 0) throw std::runtime_error("seq 0 in state");
 }
 
-void to_json(json& j, const AucRecord& r) {
-  j = {{"peer", r.peer}, {"ipc", r.ipc}, {"suite", r.suite}, {"flow", flow_json(r.flow)}, {"at", r.at}};
-}
 void from_json(const json& j, AucRecord& r) {
   r.peer = j.at("peer").get<std::string>();
   r.ipc = j.at("ipc").get<std::string>();
@@ -182,8 +148,6 @@ Result<State> decode_state(std::string_view text, std::string_view role,
     return err(Code::malformed, std::string("state file is damaged: ") + e.what());
   }
 }
-
-json state_head(std::string_view role) { return json{{"kd_state", 1}, {"role", role}}; }
 
 }  // namespace
 
@@ -230,86 +194,293 @@ Result<flow::AucState> decode_auc_state(std::string_view text) {
   });
 }
 
+namespace {
+
+// The state's JSON written directly, as nlohmann's dump() writes the same values (objects in key
+// order, compact, or indented by one space per level as dump(1)): a service writes the entries
+// its batches change, and its snapshots, and building nlohmann trees for them was most of the cost
+// of a commit after the sync. tests/unit/json_test.cpp checks the text against nlohmann's dump and
+// reads it back. A string of anything but printable ASCII is written by nlohmann itself.
+class Writer {
+public:
+  Writer(std::string& out, bool pretty) : out_(out), pretty_(pretty) {}
+
+  void open(char c) {
+    out_ += c;
+    first_ = true;
+    ++depth_;
+  }
+  void close(char c) {
+    --depth_;
+    if (!first_) newline();
+    out_ += c;
+    first_ = false;
+  }
+  void key(std::string_view k) {
+    item();
+    str(k);
+    out_ += pretty_ ? ": " : ":";
+  }
+  void item() {  // before an array's element (key() does it for a member)
+    if (!first_) out_ += ',';
+    first_ = false;
+    newline();
+  }
+  void str(std::string_view v) {
+    const bool plain = std::all_of(v.begin(), v.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
+    if (!plain) {
+      out_ += json(std::string(v)).dump();
+      return;
+    }
+    out_ += '"';
+    out_ += v;
+    out_ += '"';
+  }
+  void num(std::uint64_t v) {
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, r.ptr);
+  }
+  void boolean(bool v) { out_ += v ? "true" : "false"; }
+  void null() { out_ += "null"; }
+  void hex(const Bytes& b) {
+    out_ += '"';
+    out_ += to_hex(b);
+    out_ += '"';
+  }
+  void opt_hex(const std::optional<Bytes>& b) { b ? hex(*b) : null(); }
+  // An object whose members are written by f, or an array when c is '['.
+  template <class F>
+  void object(F&& f, char c = '{') {
+    open(c);
+    f();
+    close(c == '{' ? '}' : ']');
+  }
+
+private:
+  void newline() {
+    if (!pretty_) return;
+    out_ += '\n';
+    out_.append(depth_, ' ');
+  }
+  std::string& out_;
+  bool pretty_;
+  bool first_ = true;
+  std::size_t depth_ = 0;
+};
+
+void put(Writer& w, std::uint64_t v) { w.num(v); }
+void put(Writer& w, const Bytes& v) { w.hex(v); }
+void put(Writer& w, const msg::MechList& l) {
+  w.object([&] {
+    for (const auto& m : l) {
+      w.item();
+      w.object([&] {
+        w.key("name"); w.str(m.name);
+        w.key("q"); w.num(m.q);
+      });
+    }
+  }, '[');
+}
+void put(Writer& w, const flow::EdgeExchange& e) {
+  w.object([&] {
+    w.key("chosen"); w.str(e.chosen);
+    w.key("ipc"); w.str(e.ipc);
+    w.key("mechs"); put(w, e.mechs);
+    w.key("n2"); w.opt_hex(e.n2);
+    w.key("phase"); w.num(static_cast<std::uint64_t>(e.phase));
+    w.key("rand"); w.opt_hex(e.rand);
+    w.key("suite"); w.str(e.suite);
+    w.key("term_n1"); w.hex(e.term_n1);
+  });
+}
+void put(Writer& w, const flow::TermRegistration& r) {
+  w.object([&] {
+    w.key("chosen"); w.str(r.chosen);
+    w.key("contact"); w.str(r.contact);
+    w.key("flow"); w.str(msg::flow_name(r.flow));
+    w.key("mechs"); put(w, r.mechs);
+    w.key("n1"); w.hex(r.n1);
+    w.key("peer"); w.str(r.peer);
+    w.key("phase"); w.num(static_cast<std::uint64_t>(r.phase));
+    w.key("rand"); w.opt_hex(r.rand);
+    w.key("registered_at"); w.num(r.registered_at);
+    w.key("suite"); w.str(r.suite);
+  });
+}
+void put(Writer& w, const flow::Challenge& c) {
+  w.object([&] {
+    w.key("authenticator"); w.hex(c.authenticator);
+    w.key("ekc"); w.hex(c.ekc);
+    w.key("ekpeer"); w.hex(c.ekpeer);
+    w.key("expires"); w.num(c.expires);
+    w.key("rand"); w.hex(c.rand);
+  });
+}
+void put(Writer& w, const flow::SwitchRegistration& r) {
+  w.object([&] {
+    w.key("challenge");
+    if (r.challenge) put(w, *r.challenge);
+    else w.null();
+    w.key("edge"); put(w, r.edge);
+    w.key("flow"); w.str(msg::flow_name(r.flow));
+    w.key("ipc"); w.str(r.ipc);
+    w.key("peer"); w.str(r.peer);
+    w.key("suite"); w.str(r.suite);
+  });
+}
+void put(Writer& w, const flow::Failures& f) {
+  w.object([&] {
+    w.key("count"); w.num(f.count);
+    w.key("until"); w.num(f.until);
+  });
+}
+void put(Writer& w, const flow::IssuedChallenge& c) {
+  w.object([&] {
+    w.key("answered"); w.boolean(c.answered);
+    w.key("expires"); w.num(c.expires);
+    w.key("flow"); w.str(msg::flow_name(c.flow));
+    w.key("idc"); w.str(c.idc);
+    w.key("peer"); w.str(c.peer);
+    w.key("seq"); w.num(c.seq);
+    w.key("suite"); w.str(c.suite);
+  });
+}
+void put(Writer& w, const flow::AucRecord& r) {
+  w.object([&] {
+    w.key("at"); w.num(r.at);
+    w.key("flow"); w.str(msg::flow_name(r.flow));
+    w.key("ipc"); w.str(r.ipc);
+    w.key("peer"); w.str(r.peer);
+    w.key("suite"); w.str(r.suite);
+  });
+}
+template <class Map>
+void put_map(Writer& w, const Map& m) {
+  w.object([&] {
+    for (const auto& [k, v] : m) {
+      w.key(k);
+      put(w, v);
+    }
+  });
+}
+
+}  // namespace
+
 std::string encode_state(const flow::TermState& s) {
-  json j = state_head("term");
-  j["registrations"] = s.regs.all();
-  j["seen_n2"] = s.seen_n2;
-  return j.dump(1) + "\n";
+  std::string out;
+  Writer w(out, true);
+  w.object([&] {
+    w.key("kd_state"); w.num(1);
+    w.key("registrations"); put_map(w, s.regs.all());
+    w.key("role"); w.str("term");
+    w.key("seen_n2"); put_map(w, s.seen_n2.expiry.all());
+  });
+  return out + "\n";
 }
 std::string encode_state(const flow::ProxyState& s) {
-  json j = state_head("proxy");
-  j["exchanges"] = s.exchanges.all();
-  j["seen_n1"] = s.seen_n1;
-  return j.dump(1) + "\n";
+  std::string out;
+  Writer w(out, true);
+  w.object([&] {
+    w.key("exchanges"); put_map(w, s.exchanges.all());
+    w.key("kd_state"); w.num(1);
+    w.key("role"); w.str("proxy");
+    w.key("seen_n1"); put_map(w, s.seen_n1.expiry.all());
+  });
+  return out + "\n";
 }
 std::string encode_state(const flow::SwitchState& s, const KeptRequests& requests) {
-  json j = state_head("switch");
-  j["registrations"] = s.regs.all();
-  j["failures"] = s.failures.all();
-  j["used_rands"] = s.used_rands.all();
-  j["seen_n1"] = s.seen_n1;
-  if (!requests.empty()) {
-    json r = json::object();
-    for (const auto& [idc, wire] : requests) r[idc] = to_hex(wire);
-    j["requests"] = r;
-  }
-  return j.dump(1) + "\n";
+  std::string out;
+  Writer w(out, true);
+  w.object([&] {
+    w.key("failures"); put_map(w, s.failures.all());
+    w.key("kd_state"); w.num(1);
+    w.key("registrations"); put_map(w, s.regs.all());
+    if (!requests.empty()) {
+      w.key("requests"); put_map(w, requests.all());
+    }
+    w.key("role"); w.str("switch");
+    w.key("seen_n1"); put_map(w, s.seen_n1.expiry.all());
+    w.key("used_rands"); put_map(w, s.used_rands.all());
+  });
+  return out + "\n";
 }
 std::string encode_state(const flow::AucState& s) {
-  json j = state_head("auc");
-  j["issued"] = s.issued.all().all();
-  j["registered"] = s.registered.all();
-  return j.dump(1) + "\n";
+  std::string out;
+  Writer w(out, true);
+  w.object([&] {
+    w.key("issued"); put_map(w, s.issued.all().all());
+    w.key("kd_state"); w.num(1);
+    w.key("registered"); put_map(w, s.registered.all());
+    w.key("role"); w.str("auc");
+  });
+  return out + "\n";
 }
 
 namespace {
 
-// Each state's tracked members, by the name its file gives them: f(name, map, encode) with encode
-// turning an entry's value into its JSON.
-const auto as_json = [](const auto& v) { return json(v); };
-const auto as_hex = [](const Bytes& v) { return json(to_hex(v)); };
+// Each state's tracked members, by the name its file gives them: f(name, map).
 
 template <class S, class F>
 void members(S& s, F&& f) {
   using State = std::remove_const_t<S>;
   if constexpr (std::is_same_v<State, flow::TermState>) {
-    f("registrations", s.regs, as_json);
-    f("seen_n2", s.seen_n2.expiry, as_json);
+    f("registrations", s.regs);
+    f("seen_n2", s.seen_n2.expiry);
   } else if constexpr (std::is_same_v<State, flow::ProxyState>) {
-    f("exchanges", s.exchanges, as_json);
-    f("seen_n1", s.seen_n1.expiry, as_json);
+    f("exchanges", s.exchanges);
+    f("seen_n1", s.seen_n1.expiry);
   } else if constexpr (std::is_same_v<State, flow::SwitchState>) {
-    f("registrations", s.regs, as_json);
-    f("failures", s.failures, as_json);
-    f("used_rands", s.used_rands, as_json);
-    f("seen_n1", s.seen_n1.expiry, as_json);
+    f("registrations", s.regs);
+    f("failures", s.failures);
+    f("used_rands", s.used_rands);
+    f("seen_n1", s.seen_n1.expiry);
   } else {
     static_assert(std::is_same_v<State, flow::AucState>);
-    if constexpr (std::is_const_v<S>) f("issued", s.issued.all(), as_json);
-    else f("issued", s.issued.tracked(), as_json);
-    f("registered", s.registered, as_json);
+    if constexpr (std::is_const_v<S>) f("issued", s.issued.all());
+    else f("issued", s.issued.tracked());
+    f("registered", s.registered);
   }
 }
 
 template <class S>
 std::string changes_of(const S& s, const KeptRequests* requests) {
-  json out = json::object();
-  auto put = [&out](const char* name, const auto& map, const auto& encode) {
-    map.changes([&](const std::string& key, const auto* now) { out[name][key] = now ? encode(*now) : json(nullptr); });
+  // Each member's changes, then the members in key order, as a JSON object keeps them.
+  std::vector<std::pair<std::string_view, std::string>> parts;
+  auto put_changes = [&parts](const char* name, const auto& map) {
+    std::string text;
+    Writer w(text, false);
+    w.open('{');
+    map.changes([&w](const std::string& key, const auto* now) {
+      w.key(key);
+      if (now) put(w, *now);
+      else w.null();
+    });
+    if (text.size() > 1) parts.emplace_back(name, std::move(text));
   };
-  members(s, put);
-  if (requests) put("requests", *requests, as_hex);
-  return out.dump();
+  members(s, put_changes);
+  if (requests) put_changes("requests", *requests);
+  std::sort(parts.begin(), parts.end());
+  std::string out;
+  Writer w(out, false);
+  w.object([&] {
+    for (auto& [name, text] : parts) {
+      w.key(name);
+      out += text;
+      out += '}';
+    }
+  });
+  return out;
 }
 template <class S>
 bool changed_of(const S& s) {
   bool any = false;
-  members(s, [&any](const char*, const auto& map, const auto&) { any = any || map.changed(); });
+  members(s, [&any](const char*, const auto& map) { any = any || map.changed(); });
   return any;
 }
 template <class S>
 void saved(S& s) {
-  members(s, [](const char*, auto& map, const auto&) { map.mark_saved(); });
+  members(s, [](const char*, auto& map) { map.mark_saved(); });
 }
 
 }  // namespace

@@ -4,18 +4,19 @@
 
 namespace kd::net {
 
-std::size_t ServerTransactions::KeyHash::operator()(const KeyView& k) const noexcept {
-  return AddressHash{}(k.from) ^ (std::hash<std::string_view>{}(k.request) * 0x9e3779b97f4a7c15u);
-}
-
 namespace {
 std::string_view as_view(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 std::string as_string(ByteView b) { return std::string(as_view(b)); }
 }  // namespace
 
-ServerTransactions::Seen ServerTransactions::lookup(const Address& from, ByteView request, std::uint64_t now_ms,
-                                                    const Bytes** response, SocketId* socket) {
-  auto it = entries_.find(KeyView{from, as_view(request)});
+ServerTransactions::Request ServerTransactions::request(const Address& from, ByteView bytes) {
+  ++hashes_;
+  return Request{from, bytes, AddressHash{}(from) ^ (std::hash<std::string_view>{}(as_view(bytes)) * 0x9e3779b97f4a7c15u)};
+}
+
+ServerTransactions::Seen ServerTransactions::lookup(const Request& r, std::uint64_t now_ms, const Bytes** response,
+                                                    SocketId* socket) {
+  auto it = entries_.find(KeyView{r.from, as_view(r.bytes), r.hash});
   if (it == entries_.end() || it->second.expiry->first <= now_ms) return Seen::fresh;
   if (!it->second.answered && !it->second.name.empty()) {
     if (socket) *socket = it->second.socket;
@@ -42,12 +43,12 @@ void ServerTransactions::erase(Map::iterator it) {
   entries_.erase(it);
 }
 
-void ServerTransactions::open(const Address& from, ByteView request, SocketId socket, std::uint64_t now_ms,
-                              std::uint64_t wait_ms, std::string name) {
-  if (auto old = entries_.find(KeyView{from, as_view(request)}); old != entries_.end())
+void ServerTransactions::open(const Request& r, SocketId socket, std::uint64_t now_ms, std::uint64_t wait_ms,
+                              std::string name) {
+  if (auto old = entries_.find(KeyView{r.from, as_view(r.bytes), r.hash}); old != entries_.end())
     erase(old);  // expired, not yet forgotten
   while (!entries_.empty() && entries_.size() >= max_) erase(entries_.find(*by_expiry_.begin()->second));
-  auto [it, _] = entries_.emplace(Key{from, as_string(request)}, Entry{});
+  auto [it, _] = entries_.emplace(Key{r.from, as_string(r.bytes), r.hash}, Entry{});
   it->second.expiry = by_expiry_.end();
   it->second.socket = socket;
   set_expiry(it, now_ms + wait_ms);
@@ -95,7 +96,7 @@ std::vector<Answered> ServerTransactions::answered(std::uint64_t now_ms) const {
 }
 
 void ServerTransactions::restore(Answered a) {
-  Key k{a.from, std::string(a.request.begin(), a.request.end())};
+  Key k{a.from, std::string(a.request.begin(), a.request.end()), request(a.from, a.request).hash};
   if (auto old = entries_.find(k); old != entries_.end()) erase(old);
   while (!entries_.empty() && entries_.size() >= max_) erase(entries_.find(*by_expiry_.begin()->second));
   auto [it, _] = entries_.emplace(std::move(k), Entry{});
@@ -114,9 +115,9 @@ std::optional<Outgoing> ServerTransactions::answer(std::string_view name, Bytes 
   return settle(entries_.find(*n->second), std::move(response), now_ms, keep_ms);
 }
 
-std::optional<Outgoing> ServerTransactions::answer(const Address& from, ByteView request, Bytes response,
-                                                   std::uint64_t now_ms, std::uint64_t keep_ms) {
-  auto it = entries_.find(KeyView{from, as_view(request)});
+std::optional<Outgoing> ServerTransactions::answer(const Request& r, Bytes response, std::uint64_t now_ms,
+                                                   std::uint64_t keep_ms) {
+  auto it = entries_.find(KeyView{r.from, as_view(r.bytes), r.hash});
   if (it == entries_.end()) return std::nullopt;
   return settle(it, std::move(response), now_ms, keep_ms);
 }

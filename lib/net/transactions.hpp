@@ -52,30 +52,50 @@ public:
   // At most max_entries transactions are kept; beyond, the one that expires first goes.
   explicit ServerTransactions(std::size_t max_entries) : max_(max_entries) {}
 
+  // A request as it came: where from, its bytes (which must outlive it) and their hash, computed
+  // once for every call about it (hashing them at each call, and again at each rehash, was a
+  // service's largest cost after the role's).
+  struct Request {
+    const Address& from;
+    ByteView bytes;
+    std::size_t hash;
+  };
+  Request request(const Address& from, ByteView bytes);
   enum class Seen : std::uint8_t { fresh, absorbed, answered, pending };
   // What a request is: fresh (no transaction has its bytes from this address), pending (one has,
   // open under a name: the role accepted it and will answer; *socket: where it came in), absorbed
   // (one has, unanswered and unnamed, or answered by silence), answered (*response: the cached
   // answer, *socket: where the request came in).
+  Seen lookup(const Request& r, std::uint64_t now_ms, const Bytes** response = nullptr, SocketId* socket = nullptr);
   Seen lookup(const Address& from, ByteView request, std::uint64_t now_ms, const Bytes** response = nullptr,
-              SocketId* socket = nullptr);
+              SocketId* socket = nullptr) {
+    return lookup(this->request(from, request), now_ms, response, socket);
+  }
   // Opens the transaction of a fresh request, unanswered until answer(); it is forgotten at
   // now_ms + wait_ms unless answered before. name (may be empty): how answer() finds it, replacing
   // an unanswered transaction of that name.
+  void open(const Request& r, SocketId socket, std::uint64_t now_ms, std::uint64_t wait_ms, std::string name);
   void open(const Address& from, ByteView request, SocketId socket, std::uint64_t now_ms, std::uint64_t wait_ms,
-            std::string name);
+            std::string name) {
+    open(this->request(from, request), socket, now_ms, wait_ms, std::move(name));
+  }
   // The answer to the open transaction named name: where it goes, and it is kept until now_ms +
   // keep_ms for retransmissions of the request. nullopt when no transaction has that name.
   std::optional<Outgoing> answer(std::string_view name, Bytes response, std::uint64_t now_ms, std::uint64_t keep_ms);
   // The same for the transaction of that request (an empty response answers it by silence: its
   // retransmissions are absorbed).
+  std::optional<Outgoing> answer(const Request& r, Bytes response, std::uint64_t now_ms, std::uint64_t keep_ms);
   std::optional<Outgoing> answer(const Address& from, ByteView request, Bytes response, std::uint64_t now_ms,
-                                 std::uint64_t keep_ms);
+                                 std::uint64_t keep_ms) {
+    return answer(this->request(from, request), std::move(response), now_ms, keep_ms);
+  }
   // Forgets what expired by now_ms.
   void expire(std::uint64_t now_ms);
   std::size_t size() const noexcept { return entries_.size(); }
   // Bytes held by the cache (requests, responses, names), for kd-live(7)'s memory figures.
   std::size_t bytes_held() const noexcept { return held_; }
+  // How many times a request's bytes were hashed (once per request: a service hashes each datagram once).
+  std::size_t hashes() const noexcept { return hashes_; }
 
   // Persistence (the response journal): with record_answers(true), each answer given is also kept
   // for take_answered(), which hands over those given since its last call.
@@ -88,25 +108,32 @@ public:
   void restore(Answered a);
 
 private:
+  // A request's key keeps its hash: the map never hashes the bytes again (a lookup by a key it
+  // holds, a rehash).
   struct Key {
     Address from;
     std::string request;
-    bool operator==(const Key&) const = default;
+    std::size_t hash = 0;
   };
   // A request looked up as it arrived, without copying its bytes into a Key.
   struct KeyView {
     const Address& from;
     std::string_view request;
+    std::size_t hash;
   };
   struct KeyHash {
     using is_transparent = void;
-    std::size_t operator()(const Key& k) const noexcept { return (*this)(KeyView{k.from, k.request}); }
-    std::size_t operator()(const KeyView& k) const noexcept;
+    std::size_t operator()(const Key& k) const noexcept { return k.hash; }
+    std::size_t operator()(const KeyView& k) const noexcept { return k.hash; }
   };
   struct KeyEqual {
     using is_transparent = void;
-    bool operator()(const Key& a, const Key& b) const noexcept { return a == b; }
-    bool operator()(const KeyView& a, const Key& b) const noexcept { return a.from == b.from && a.request == b.request; }
+    bool operator()(const Key& a, const Key& b) const noexcept {
+      return &a == &b || (a.hash == b.hash && a.from == b.from && a.request == b.request);
+    }
+    bool operator()(const KeyView& a, const Key& b) const noexcept {
+      return a.hash == b.hash && a.from == b.from && a.request == b.request;
+    }
     bool operator()(const Key& a, const KeyView& b) const noexcept { return (*this)(b, a); }
   };
   struct Entry {
@@ -121,7 +148,7 @@ private:
   void erase(Map::iterator it);
   std::optional<Outgoing> settle(Map::iterator it, Bytes response, std::uint64_t now_ms, std::uint64_t keep_ms);
 
-  std::size_t max_, held_ = 0;
+  std::size_t max_, held_ = 0, hashes_ = 0;
   bool recording_ = false;
   std::vector<Answered> answered_;
   Map entries_;

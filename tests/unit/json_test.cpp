@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "codecs/codecs.hpp"
 #include "json/event.hpp"
 #include "json/keystore.hpp"
@@ -759,5 +761,134 @@ TEST(JsonState, NegativeOrOutOfRangeNumberIsAnError) {
   bad_q.replace(pos, 10, "\"q\": 70000");
   EXPECT_STATE_FAILS(kd::json::decode_proxy_state(bad_q));
 }
+
+// The state files and a service's state changes are written without nlohmann (json/state.cpp's
+// Writer): the text must be what nlohmann's dump(1) (a file) and dump() (changes) print for the
+// same JSON, checked by parsing it and dumping it again, and must read back as the state it was
+// written from; changes applied to the file as it was give the file as it is.
+namespace state_text {
+
+std::string tricky(int i) {
+  // Quotes, a backslash, control characters and UTF-8 send a string to nlohmann's own escaping.
+  const char* s[] = {"plain", "a \"quoted\" \\ word", "tab\there\nnewline\x01", "caf\xc3\xa9 \xe2\x82\xac", ""};
+  return s[i % 5];
+}
+
+kd::flow::EdgeExchange edge(int i) {
+  kd::flow::EdgeExchange e;
+  e.phase = static_cast<kd::flow::EdgeExchange::Phase>(i % 3);
+  e.suite = "KD-AES128GCM-SHA256";
+  e.ipc = "192.0.2.1:" + std::to_string(5060 + i) + tricky(i);
+  e.term_n1 = Bytes(16, static_cast<std::uint8_t>(i));
+  if (i % 2) e.n2 = Bytes(16, 0xab);
+  if (i % 3) e.rand = Bytes(16, 0xcd);
+  for (int k = 0; k < i % 3; ++k) e.mechs.push_back({"mech-" + std::to_string(k) + tricky(i + k), static_cast<std::uint16_t>(k * 500)});
+  e.chosen = tricky(i + 1);
+  return e;
+}
+
+void expect_canonical(const std::string& text) {
+  const auto parsed = nlohmann::json::parse(text);
+  EXPECT_EQ(parsed.dump(1) + "\n", text);
+}
+
+void expect_changes(const std::string& before, const std::string& changes, const std::string& after) {
+  EXPECT_EQ(nlohmann::json::parse(changes).dump(), changes);
+  auto applied = kd::json::apply_state_changes(before, changes);
+  ASSERT_TRUE(applied.ok()) << applied.error().detail;
+  EXPECT_EQ(*applied, after) << changes;
+}
+
+TEST(JsonState, WrittenAsNlohmannDumpsItAndReadBack) {
+  kd::flow::TermState t;
+  kd::flow::ProxyState p;
+  kd::flow::SwitchState sw;
+  kd::json::KeptRequests kept;
+  kd::flow::AucState a;
+  // Empty: every map "{}".
+  for (const auto& text : {kd::json::encode_state(t), kd::json::encode_state(p), kd::json::encode_state(sw, kept),
+                           kd::json::encode_state(a)})
+    expect_canonical(text);
+  for (int i = 0; i < 6; ++i) {
+    const std::string id = "user" + std::to_string(i) + tricky(i);
+    kd::flow::TermRegistration r;
+    r.phase = static_cast<kd::flow::TermRegistration::Phase>(i % 3);
+    r.flow = i % 2 ? Flow::direct : Flow::proxied;
+    r.suite = "KD-SM4GCM-SM3";
+    r.peer = "sbc" + tricky(i + 2);
+    r.contact = tricky(i + 3);
+    r.mechs = edge(i).mechs;
+    r.n1 = Bytes(16, 7);
+    if (i % 2) r.rand = Bytes(16, 9);
+    r.chosen = tricky(i);
+    r.registered_at = 1700000000ull + static_cast<std::uint64_t>(i);
+    t.regs[id] = r;
+    t.seen_n2.expiry["0a0b" + std::to_string(i)] = 18446744073709551615ull - static_cast<std::uint64_t>(i);
+    p.exchanges[id] = edge(i);
+    p.seen_n1.expiry["ff" + std::to_string(i)] = static_cast<std::uint64_t>(i);
+    kd::flow::SwitchRegistration sr;
+    sr.flow = r.flow;
+    sr.suite = r.suite;
+    sr.peer = r.peer;
+    sr.ipc = r.contact;
+    if (i % 2) sr.challenge = kd::flow::Challenge{Bytes(16, 1), Bytes(16, 2), Bytes(32, 3), Bytes(32, 4), 1700000300};
+    sr.edge = edge(i + 1);
+    sw.regs[id] = sr;
+    sw.failures[id] = kd::flow::Failures{static_cast<std::uint32_t>(i), 1700000000ull + 60};
+    sw.used_rands["cdcd" + std::to_string(i)] = 1700000000ull;
+    sw.seen_n1.expiry["01" + std::to_string(i)] = 5;
+    kept[id] = Bytes(3, static_cast<std::uint8_t>(0xf0 + i));
+    a.issued.add("abab" + std::to_string(i), kd::flow::IssuedChallenge{id, "sbc1", "KD-AES128GCM-SHA256", r.flow,
+                                                                      1700000100, i % 2 == 1, 0});
+    a.registered[id] = kd::flow::AucRecord{"ss1" + tricky(i), r.contact, "KD-AES128GCM-SHA256", r.flow, 1700000000};
+  }
+  const auto ts = kd::json::encode_state(t);
+  const auto ps = kd::json::encode_state(p);
+  const auto ss = kd::json::encode_state(sw, kept);
+  const auto as = kd::json::encode_state(a);
+  expect_canonical(ts);
+  expect_canonical(ps);
+  expect_canonical(ss);
+  expect_canonical(as);
+  EXPECT_EQ(*kd::json::decode_term_state(ts), t);
+  EXPECT_EQ(*kd::json::decode_proxy_state(ps), p);
+  kd::json::KeptRequests kept_back;
+  EXPECT_EQ(*kd::json::decode_switch_state(ss, &kept_back), sw);
+  EXPECT_EQ(kept_back.all(), kept.all());
+  EXPECT_EQ(*kd::json::decode_auc_state(as), a);
+
+  // Changes: from the states written above, entries added, changed and removed.
+  kd::json::mark_state_saved(t);
+  kd::json::mark_state_saved(p);
+  kd::json::mark_state_saved(sw, kept);
+  kd::json::mark_state_saved(a);
+  EXPECT_EQ(kd::json::encode_state_changes(sw, kept), "{}");
+  t.regs.erase("user1" + tricky(1));
+  t.regs["new \"one\""] = t.regs.at("user2" + tricky(2));
+  t.seen_n2.expiry["0a0b0"] = 1;
+  p.exchanges["user3" + tricky(3)].chosen = "changed";
+  p.exchanges.erase("user0" + tricky(0));
+  sw.regs["user4" + tricky(4)].challenge.reset();
+  sw.failures.erase("user5" + tricky(5));
+  sw.used_rands["dddd"] = 7;
+  kept.erase("user0" + tricky(0));
+  a.issued.mark_answered("abab0");
+  a.registered.erase("user2" + tricky(2));
+  expect_changes(ts, kd::json::encode_state_changes(t), kd::json::encode_state(t));
+  expect_changes(ps, kd::json::encode_state_changes(p), kd::json::encode_state(p));
+  expect_changes(ss, kd::json::encode_state_changes(sw, kept), kd::json::encode_state(sw, kept));
+  expect_changes(as, kd::json::encode_state_changes(a), kd::json::encode_state(a));
+  // The members in key order: failures, registrations, requests, used_rands.
+  const auto sc = kd::json::encode_state_changes(sw, kept);
+  EXPECT_LT(sc.find("\"failures\""), sc.find("\"registrations\""));
+  EXPECT_LT(sc.find("\"requests\""), sc.find("\"used_rands\""));
+
+  // A string that is not UTF-8 is refused as nlohmann refuses it.
+  p.exchanges["bad"].ipc = "\xff";
+  EXPECT_THROW(kd::json::encode_state(p), std::exception);
+  EXPECT_THROW(kd::json::encode_state_changes(p), std::exception);
+}
+
+}  // namespace state_text
 
 }  // namespace
