@@ -27,7 +27,7 @@ relay (same port, same sources towards the target); the relay prints
 when it got the signal. The decisions for a datagram come from the seed, its direction
 (up: client to target, down: back), its client (numbered in order of first appearance) and its
 number within that flow, so the same seed makes the same decisions for the same traffic whatever
-the timing of the two directions. --log FILE writes each decision as a JSON line.
+the timing of the two directions. --log FILE writes each decision as a JSON line, as it is made.
 
 Once bound it prints one JSON line on stdout, flushed:
   {"event":"listening","addr":"udp:127.0.0.1:40511","port":40511}
@@ -131,7 +131,8 @@ class Relay:
         self.timers = []        # heap of (when, order, send)
         self.order = 0
         self.counts = {d: dict.fromkeys(KINDS, 0) for d in ("up", "down")}
-        self.log = open(args.log, "w", encoding="utf-8") if args.log else None
+        # Line-buffered: a test waits for a decision in it while the relay runs.
+        self.log = open(args.log, "w", encoding="utf-8", buffering=1) if args.log else None
         self.stop = False
         self.released = False   # SIGUSR1 came: everything passes untouched
 
