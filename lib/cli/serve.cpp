@@ -122,6 +122,7 @@ public:
       if (auto why = net::parse_timers(o.retransmit, link_timers_)) throw UsageError("--retransmit: " + *why);
     }
     parse_peers(o.peers);
+    server_.set_reachable([this](net::SocketId s, const net::Address& to) { return loop_.reaches(s, to); });
     // The terminal's edge (the proxy; the switch in the direct flow) learns where the terminal is
     // from its datagrams, unless kd-proxy --source states it.
     learn_source_ = (ctx.role == msg::Role::proxy || ctx.role == msg::Role::sw) &&
@@ -140,6 +141,7 @@ public:
       net::Address bound;
       if (auto why = loop_.listen(e, id, bound, stream_framing_of(ctx_.wire.binding))) throw IoError{*why};
       listeners_.push_back(id);
+      if (e.transport == net::Transport::tcp) server_.match_by_host(id);  // a copy may come on a new connection
       std::cout << R"({"event":"listening","role":")" << msg::role_name(ctx_.role) << R"(","binding":")"
                 << wire::binding_name(ctx_.wire.binding) << R"(","addr":")" << net::to_string(bound, e.transport)
                 << "\"}\n";
@@ -482,9 +484,8 @@ private:
 
   void handle(const net::Datagram& d, std::uint64_t now) {
     const Bytes* cached = nullptr;
-    net::SocketId socket = 0;
-    switch (server_.lookup(d.from, d.data, now, &cached, &socket)) {
-      case net::ServerTransactions::Seen::answered: outbox_.push_back({socket, d.from, *cached}); return;
+    switch (server_.lookup(d.socket, d.from, d.data, now, &cached)) {
+      case net::ServerTransactions::Seen::answered: outbox_.push_back({d.socket, d.from, *cached}); return;
       case net::ServerTransactions::Seen::absorbed: return;
       case net::ServerTransactions::Seen::fresh: break;
     }
@@ -554,7 +555,7 @@ private:
   }
 
   void answer_request(const net::Datagram& d, Bytes answer, std::uint64_t now) {
-    if (auto out = server_.answer(d.from, d.data, std::move(answer), now, link_timers_.keep_response_ms))
+    if (auto out = server_.answer(d.socket, d.from, d.data, std::move(answer), now, link_timers_.keep_response_ms))
       outbox_.push_back(std::move(*out));
   }
 

@@ -13,13 +13,28 @@ std::string_view as_view(ByteView b) { return {reinterpret_cast<const char*>(b.d
 std::string as_string(ByteView b) { return std::string(as_view(b)); }
 }  // namespace
 
-ServerTransactions::Seen ServerTransactions::lookup(const Address& from, ByteView request, std::uint64_t now_ms,
-                                                    const Bytes** response, SocketId* socket) {
-  auto it = entries_.find(KeyView{from, as_view(request)});
+void ServerTransactions::match_by_host(SocketId socket) {
+  if (std::find(by_host_.begin(), by_host_.end(), socket) == by_host_.end()) by_host_.push_back(socket);
+}
+
+Address ServerTransactions::key_address(SocketId socket, const Address& from) const {
+  if (std::find(by_host_.begin(), by_host_.end(), socket) == by_host_.end()) return from;
+  Address host = from;
+  host.port = 0;  // no connection has it: a key of a host never meets a key of a UDP source
+  return host;
+}
+
+ServerTransactions::Map::iterator ServerTransactions::find(SocketId socket, const Address& from, ByteView request) {
+  return entries_.find(KeyView{key_address(socket, from), as_view(request)});
+}
+
+ServerTransactions::Seen ServerTransactions::lookup(SocketId socket, const Address& from, ByteView request,
+                                                    std::uint64_t now_ms, const Bytes** response) {
+  auto it = find(socket, from, request);
   if (it == entries_.end() || it->second.expiry->first <= now_ms) return Seen::fresh;
+  it->second.latest = from;
   if (!it->second.answered || it->second.response.empty()) return Seen::absorbed;
   if (response) *response = &it->second.response;
-  if (socket) *socket = it->second.socket;
   return Seen::answered;
 }
 
@@ -40,12 +55,12 @@ void ServerTransactions::erase(Map::iterator it) {
 
 void ServerTransactions::open(const Address& from, ByteView request, SocketId socket, std::uint64_t now_ms,
                               std::uint64_t wait_ms, std::string name) {
-  if (auto old = entries_.find(KeyView{from, as_view(request)}); old != entries_.end())
-    erase(old);  // expired, not yet forgotten
+  if (auto old = find(socket, from, request); old != entries_.end()) erase(old);  // expired, not yet forgotten
   while (!entries_.empty() && entries_.size() >= max_) erase(entries_.find(*by_expiry_.begin()->second));
-  auto [it, _] = entries_.emplace(Key{from, as_string(request)}, Entry{});
+  auto [it, _] = entries_.emplace(Key{key_address(socket, from), as_string(request)}, Entry{});
   it->second.expiry = by_expiry_.end();
   it->second.socket = socket;
+  it->second.first = it->second.latest = from;
   set_expiry(it, now_ms + wait_ms);
   held_ += it->first.request.size() + name.size();
   if (!name.empty()) {
@@ -75,9 +90,11 @@ std::optional<Outgoing> ServerTransactions::settle(Map::iterator it, Bytes respo
   e.response = std::move(response);
   set_expiry(it, now_ms + keep_ms);
   if (recording_)
-    answered_.push_back(Answered{it->first.from, Bytes(it->first.request.begin(), it->first.request.end()), e.socket,
+    answered_.push_back(Answered{e.first, Bytes(it->first.request.begin(), it->first.request.end()), e.socket,
                                  e.response, now_ms + keep_ms});
-  return Outgoing{e.socket, it->first.from, e.response};
+  // The first copy's connection gone, the latest copy's (a copy on a new connection).
+  const bool first_gone = e.latest != e.first && reachable_ && !reachable_(e.socket, e.first);
+  return Outgoing{e.socket, first_gone ? e.latest : e.first, e.response};
 }
 
 std::vector<Answered> ServerTransactions::answered(std::uint64_t now_ms) const {
@@ -85,18 +102,19 @@ std::vector<Answered> ServerTransactions::answered(std::uint64_t now_ms) const {
   for (auto t = by_expiry_.lower_bound(now_ms + 1); t != by_expiry_.end(); ++t) {
     const Key& k = *t->second;
     const Entry& e = entries_.find(k)->second;
-    if (e.answered) out.push_back(Answered{k.from, Bytes(k.request.begin(), k.request.end()), e.socket, e.response, t->first});
+    if (e.answered) out.push_back(Answered{e.first, Bytes(k.request.begin(), k.request.end()), e.socket, e.response, t->first});
   }
   return out;
 }
 
 void ServerTransactions::restore(Answered a) {
-  Key k{a.from, std::string(a.request.begin(), a.request.end())};
+  Key k{key_address(a.socket, a.from), std::string(a.request.begin(), a.request.end())};
   if (auto old = entries_.find(k); old != entries_.end()) erase(old);
   while (!entries_.empty() && entries_.size() >= max_) erase(entries_.find(*by_expiry_.begin()->second));
   auto [it, _] = entries_.emplace(std::move(k), Entry{});
   it->second.expiry = by_expiry_.end();
   it->second.socket = a.socket;
+  it->second.first = it->second.latest = a.from;
   it->second.answered = true;
   held_ += it->first.request.size() + a.response.size();
   it->second.response = std::move(a.response);
@@ -110,9 +128,9 @@ std::optional<Outgoing> ServerTransactions::answer(std::string_view name, Bytes 
   return settle(entries_.find(*n->second), std::move(response), now_ms, keep_ms);
 }
 
-std::optional<Outgoing> ServerTransactions::answer(const Address& from, ByteView request, Bytes response,
-                                                   std::uint64_t now_ms, std::uint64_t keep_ms) {
-  auto it = entries_.find(KeyView{from, as_view(request)});
+std::optional<Outgoing> ServerTransactions::answer(SocketId socket, const Address& from, ByteView request,
+                                                   Bytes response, std::uint64_t now_ms, std::uint64_t keep_ms) {
+  auto it = find(socket, from, request);
   if (it == entries_.end()) return std::nullopt;
   return settle(it, std::move(response), now_ms, keep_ms);
 }

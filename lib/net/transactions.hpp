@@ -3,7 +3,9 @@
 //
 // Server side: a request is known by its bytes and the address it came from. A retransmission (the
 // same bytes from the same address) is answered from the cached response, byte for byte, and never
-// reaches the role again; while the role has not answered yet it is absorbed. An answer the role
+// reaches the role again; while the role has not answered yet it is absorbed. On a socket matched
+// by host (a TCP listener) the address is the host's, whatever connection (port) brings the request:
+// a client sends it again on a new connection when its own broke, or after a restart. An answer the role
 // produces later (the switch answers s2 once the AuC has answered s3) finds its transaction by a
 // name (the terminal's IDc and the request's step).
 //
@@ -15,6 +17,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -52,12 +55,22 @@ public:
   // At most max_entries transactions are kept; beyond, the one that expires first goes.
   explicit ServerTransactions(std::size_t max_entries) : max_(max_entries) {}
 
+  // Requests that come in on socket (a TCP listener) are known by the host they came from, not by
+  // their connection (RFC 3261 17.2.3 matches a request's identity, whatever carries it). Set
+  // before the socket's first request.
+  void match_by_host(SocketId socket);
+  // Whether an answer can go to `to` on socket now (a TCP listener's connection still open). An
+  // answer goes where its request first came from while that is reachable, else where its latest
+  // copy came from (RFC 3261 18.2.2). Unset: always.
+  void set_reachable(std::function<bool(SocketId, const Address&)> reachable) { reachable_ = std::move(reachable); }
+
   enum class Seen : std::uint8_t { fresh, absorbed, answered };
-  // What a request is: fresh (no transaction has its bytes from this address), absorbed (one has,
-  // unanswered, or answered by silence), answered (*response: the cached answer, *socket: where
-  // the request came in).
-  Seen lookup(const Address& from, ByteView request, std::uint64_t now_ms, const Bytes** response = nullptr,
-              SocketId* socket = nullptr);
+  // What a request that came in on socket is: fresh (no transaction has its bytes from this
+  // address), absorbed (one has, unanswered, or answered by silence), answered (*response: the
+  // cached answer, to send back where this copy came from). A copy from another connection of the
+  // host is noted as the latest.
+  Seen lookup(SocketId socket, const Address& from, ByteView request, std::uint64_t now_ms,
+              const Bytes** response = nullptr);
   // Opens the transaction of a fresh request, unanswered until answer(); it is forgotten at
   // now_ms + wait_ms unless answered before. name (may be empty): how answer() finds it, replacing
   // an unanswered transaction of that name.
@@ -66,10 +79,10 @@ public:
   // The answer to the open transaction named name: where it goes, and it is kept until now_ms +
   // keep_ms for retransmissions of the request. nullopt when no transaction has that name.
   std::optional<Outgoing> answer(std::string_view name, Bytes response, std::uint64_t now_ms, std::uint64_t keep_ms);
-  // The same for the transaction of that request (an empty response answers it by silence: its
-  // retransmissions are absorbed).
-  std::optional<Outgoing> answer(const Address& from, ByteView request, Bytes response, std::uint64_t now_ms,
-                                 std::uint64_t keep_ms);
+  // The same for the transaction of that request, come in on socket (an empty response answers it
+  // by silence: its retransmissions are absorbed).
+  std::optional<Outgoing> answer(SocketId socket, const Address& from, ByteView request, Bytes response,
+                                 std::uint64_t now_ms, std::uint64_t keep_ms);
   // Forgets what expired by now_ms.
   void expire(std::uint64_t now_ms);
   std::size_t size() const noexcept { return entries_.size(); }
@@ -110,17 +123,23 @@ private:
   };
   struct Entry {
     SocketId socket = 0;
+    Address first, latest;  // where the request came from first, and its latest copy
     bool answered = false;
     Bytes response;
     std::string name;
     std::multimap<std::uint64_t, const Key*>::iterator expiry;
   };
   using Map = std::unordered_map<Key, Entry, KeyHash, KeyEqual>;
+  // The address a request from `from` on socket is known by: from, or its host alone.
+  Address key_address(SocketId socket, const Address& from) const;
+  Map::iterator find(SocketId socket, const Address& from, ByteView request);
   void set_expiry(Map::iterator it, std::uint64_t at);
   void erase(Map::iterator it);
   std::optional<Outgoing> settle(Map::iterator it, Bytes response, std::uint64_t now_ms, std::uint64_t keep_ms);
 
   std::size_t max_, held_ = 0;
+  std::vector<SocketId> by_host_;
+  std::function<bool(SocketId, const Address&)> reachable_;
   bool recording_ = false;
   std::vector<Answered> answered_;
   Map entries_;
