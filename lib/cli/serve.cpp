@@ -99,6 +99,28 @@ Result<msg::Message> decode_datagram(const WireEdge& edge, ByteView data, std::s
   return m;
 }
 
+WireOptions with_request_transport(WireOptions w, msg::Role role, const std::vector<std::string>& peers) {
+  for (const auto& p : peers) {
+    net::Endpoint e;
+    const auto eq = p.find('=');
+    const bool signaling = role == msg::Role::term || (role == msg::Role::proxy && p.starts_with("switch="));
+    if (signaling && eq != std::string::npos && !net::parse_endpoint(p.substr(eq + 1), e) &&
+        e.transport == net::Transport::tcp)
+      w.transport = wire::Transport::tcp;
+  }
+  return w;
+}
+
+net::Endpoint live_endpoint(std::string_view option, const std::string& text, wire::Binding binding) {
+  net::Endpoint e;
+  const std::string named = std::string(option) + (option.ends_with('=') ? "" : " ") + text;
+  if (auto why = net::parse_endpoint(text, e)) throw UsageError(std::string(option) + ": " + *why);
+  if (e.transport == net::Transport::tcp && !net::stream_framing(binding))
+    throw UsageError(named + ": " + std::string(wire::binding_name(binding)) + " travels over UDP only (over TCP: " +
+                     net::stream_binding_names() + ")");
+  return e;
+}
+
 namespace {
 
 // The role behind the transaction layer: decodes what arrives, answers retransmissions from the
@@ -133,7 +155,7 @@ public:
   void listen(const std::vector<std::string>& endpoints) {
     listeners_.clear();
     std::vector<net::Endpoint> eps;
-    for (const auto& text : endpoints) eps.push_back(endpoint_of("--listen", text, ctx_.wire.binding));
+    for (const auto& text : endpoints) eps.push_back(live_endpoint("--listen", text, ctx_.wire.binding));
     for (const auto& e : eps) {
       net::Address at;  // a name that does not resolve is the command line's fault, not the system's
       if (auto why = loop_.resolve(e, at)) throw UsageError("--listen: " + *why);
@@ -236,35 +258,10 @@ public:
   }
 
 private:
-  // w, its signaling requests (the terminal's, the proxy's towards its switch) naming the
-  // transport of the peer they go to (SIP's Via, RFC 3261 18.1.1); parse_peers() checks the
-  // endpoints.
-  static WireOptions with_request_transport(WireOptions w, msg::Role role, const std::vector<std::string>& peers) {
-    for (const auto& p : peers) {
-      net::Endpoint e;
-      const auto eq = p.find('=');
-      const bool signaling = role == msg::Role::term || (role == msg::Role::proxy && p.starts_with("switch="));
-      if (signaling && eq != std::string::npos && !net::parse_endpoint(p.substr(eq + 1), e) &&
-          e.transport == net::Transport::tcp)
-        w.transport = wire::Transport::tcp;
-    }
-    return w;
-  }
-
   // The binding an endpoint of this role carries: the switch's AuC link, or the role's own.
   wire::Binding link_binding() const { return radius_link_ ? wire::Binding::radius : wire::Binding::json; }
   static net::StreamFraming stream_framing_of(wire::Binding b) {
     return net::stream_framing(b).value_or(net::StreamFraming::lines);  // (a UDP endpoint: unused)
-  }
-
-  net::Endpoint endpoint_of(std::string_view option, const std::string& text, wire::Binding binding) {
-    net::Endpoint e;
-    const std::string named = std::string(option) + (option.ends_with('=') ? "" : " ") + text;
-    if (auto why = net::parse_endpoint(text, e)) throw UsageError(std::string(option) + ": " + *why);
-    if (e.transport == net::Transport::tcp && !net::stream_framing(binding))
-      throw UsageError(named + ": " + std::string(wire::binding_name(binding)) + " travels over UDP only (over TCP: " +
-                       net::stream_binding_names() + ")");
-    return e;
   }
 
   // --peer ROLE=ENDPOINT: the roles this tool sends requests to.
@@ -288,7 +285,7 @@ private:
                          (allowed.empty() ? std::string("kd-auc serve sends no request, so it has no peer")
                                           : "must be ROLE=ENDPOINT with ROLE " + names));
       const wire::Binding binding = ctx_.role == msg::Role::sw ? link_binding() : ctx_.wire.binding;
-      const net::Endpoint e = endpoint_of("--peer " + role + "=", p.substr(eq + 1), binding);
+      const net::Endpoint e = live_endpoint("--peer " + role + "=", p.substr(eq + 1), binding);
       net::Address a;
       if (auto why = loop_.resolve(e, a)) throw UsageError("--peer " + role + "=: " + *why);
       peers_[role] = Peer{a, 0, e.transport, stream_framing_of(binding)};
