@@ -6,8 +6,8 @@
 #    link over RADIUS): every one registers, nothing refused, the AuC records them all;
 #  - the proxy killed with SIGKILL mid-run and restarted on its port and state: the load's
 #    connection broke, its waiting requests go again on a new one (from a new port: the proxy's
-#    journal knows them by their bytes and host), and every registration still completes;
-#  - a binding that travels over UDP only is refused on a tcp: peer, exit 2.
+#    journal knows them by their bytes and host), and every registration still completes.
+# (A tcp: peer in a binding that travels over UDP only: tests/e2e/live-load.test.sh.)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/live-lib.sh"
 
@@ -73,13 +73,5 @@ check "crash: ... and sent what waited on it again" summary_is '.retransmissions
 sleep 0.3
 check "crash: no service refused anything" no_refusal auc switch proxy
 stop_all proxy switch auc
-
-# ---- UDP-only bindings -------------------------------------------------------------------------
-live_world "$TMP/w-usage" && users 1
-timeout --foreground -k 10 20 "$KD_BIN/kd-term" load --binding mgcp --id 'user%d' --switch "$SWITCH_ID" \
-  --keys "$W/users.keys" --peer switch=tcp:127.0.0.1:9 --count 1 >"$OUT" 2>"$ERR"
-RC=$?
-check "usage: mgcp over tcp: exit 2" exit_is 2
-check "usage: ... says mgcp travels over UDP only" grep -q '^kd-term: --peer switch=tcp:127.0.0.1:9: mgcp travels over UDP only' "$ERR"
 
 finish
