@@ -20,6 +20,7 @@
 #include "net/histogram.hpp"
 #include "net/loop.hpp"
 #include "net/retransmit.hpp"
+#include "net/stream.hpp"
 #include "net/transactions.hpp"
 
 namespace kd::cli {
@@ -92,19 +93,22 @@ struct Tally {
 class Load final : public net::Loop::Handler {
 public:
   Load(const LoadOptions& o, const LiveOptions& live, LoadContext& ctx, const flow::StartParams& start)
-      : o_(o), ctx_(ctx), start_(start), ids_(start.idc, o.count), edge_(ctx.wire, msg::Role::term),
+      : o_(o), ctx_(ctx), start_(start), ids_(start.idc, o.count),
+        edge_(with_request_transport(ctx.wire, msg::Role::term, live.peers), msg::Role::term),
         now_s_(ctx.settings.now) {
     timers_ = net::default_timers(ctx.wire.binding);
     if (!live.retransmit.empty())
       if (auto why = net::parse_timers(live.retransmit, timers_)) throw UsageError("--retransmit: " + *why);
     const std::string& p = live.peers.front();
     const std::string role = p.substr(0, p.find('='));
-    net::Endpoint e;
-    if (auto why = net::parse_endpoint(p.substr(role.size() + 1), e)) throw UsageError("--peer " + role + "=: " + *why);
-    if (e.transport == net::Transport::tcp)
-      throw UsageError("--peer " + p + ": tcp is not yet supported in live mode (udp only)");
+    const net::Endpoint e = live_endpoint("--peer " + role + "=", p.substr(role.size() + 1), ctx.wire.binding);
     if (auto why = loop_.resolve(e, peer_)) throw UsageError("--peer " + role + "=: " + *why);
-    if (auto why = loop_.open_client(peer_, socket_)) throw IoError{*why};
+    // Over TCP every terminal's request goes on one connection (sipp's -t t1), sent once: a
+    // reliable transport does not retransmit (RFC 3261 17.1.2.2), and what waited on a connection
+    // that broke goes again on a new one (on_stream_fault).
+    const auto framing = net::stream_framing(ctx.wire.binding).value_or(net::StreamFraming::lines);
+    if (auto why = loop_.open_client(peer_, socket_, e.transport, framing)) throw IoError{*why};
+    if (e.transport == net::Transport::tcp) timers_ = net::without_retransmission(timers_);
     if (!o.stats.empty()) {
       stats_ = std::fopen(o.stats.c_str(), "w");
       if (!stats_) throw IoError{"--stats " + o.stats + ": cannot write it"};
@@ -161,10 +165,7 @@ public:
       ++interval_.retransmissions;
       send(r.bytes);
     }
-    for (const auto& t : gave_up) {
-      ++interval_.timeouts;
-      terminals_.erase(t.key.substr(0, t.key.rfind('/')));
-    }
+    for (const auto& t : gave_up) give_up(t);
     start_due(now);
     if (now >= next_stats_ms_) {
       report_interval(net::Loop::now_us());
@@ -172,6 +173,18 @@ public:
       interval_ = Tally{};
       while (next_stats_ms_ <= now) next_stats_ms_ += o_.stats_interval_s * 1000;
     }
+    done_if_finished();
+  }
+
+  // The connection broke, could not be opened, or the peer closed it or sent what does not frame:
+  // the requests waiting on it go again on a new one (ClientTransactions::transport_failed), the
+  // resends counted as retransmissions.
+  void on_stream_fault(net::SocketId socket, const net::Address&, net::StreamFault fault,
+                       const std::string& why) override {
+    std::vector<net::ClientTransactions::Txn> gave_up;
+    const std::size_t waiting = client_.transport_failed(socket, net::Loop::now_ms(), gave_up);
+    if (fault != net::StreamFault::closed || waiting > 0) std::cerr << ctx_.tool << ": note: " << printable(why) << "\n";
+    for (const auto& t : gave_up) give_up(t);
     done_if_finished();
   }
 
@@ -279,6 +292,13 @@ private:
       }
   }
 
+  // A request that got no answer in time, or whose connection failed too often: its terminal ends
+  // as a timeout.
+  void give_up(const net::ClientTransactions::Txn& t) {
+    ++interval_.timeouts;
+    terminals_.erase(t.key.substr(0, t.key.rfind('/')));
+  }
+
   void fail(const std::string& id, Code code) {
     ++interval_.failed[std::string(code_name(code))];
     auto it = terminals_.find(id);
@@ -352,7 +372,7 @@ void add_load_options(CLI::App& load, LoadOptions& o, LiveOptions& live) {
   load.add_option("--stats", o.stats, "write one JSON line of counts and percentiles per interval to FILE");
   add_number(load, "--stats-interval", o.stats_interval_s, {1, 3600},
              "seconds per --stats line and progress line (default 1)");
-  load.add_option("--peer", live.peers, "where to register: proxy=udp:HOST:PORT (with --via) or switch=udp:HOST:PORT")
+  load.add_option("--peer", live.peers, "where to register: proxy=ENDPOINT (with --via) or switch=ENDPOINT, ENDPOINT udp:HOST:PORT or tcp:HOST:PORT")
       ->required()
       ->allow_extra_args(false);
   load.add_option("--retransmit", live.retransmit,

@@ -99,6 +99,28 @@ Result<msg::Message> decode_datagram(const WireEdge& edge, ByteView data, std::s
   return m;
 }
 
+WireOptions with_request_transport(WireOptions w, msg::Role role, const std::vector<std::string>& peers) {
+  for (const auto& p : peers) {
+    net::Endpoint e;
+    const auto eq = p.find('=');
+    const bool signaling = role == msg::Role::term || (role == msg::Role::proxy && p.starts_with("switch="));
+    if (signaling && eq != std::string::npos && !net::parse_endpoint(p.substr(eq + 1), e) &&
+        e.transport == net::Transport::tcp)
+      w.transport = wire::Transport::tcp;
+  }
+  return w;
+}
+
+net::Endpoint live_endpoint(std::string_view option, const std::string& text, wire::Binding binding) {
+  net::Endpoint e;
+  const std::string named = std::string(option) + (option.ends_with('=') ? "" : " ") + text;
+  if (auto why = net::parse_endpoint(text, e)) throw UsageError(std::string(option) + ": " + *why);
+  if (e.transport == net::Transport::tcp && !net::stream_framing(binding))
+    throw UsageError(named + ": " + std::string(wire::binding_name(binding)) + " travels over UDP only (over TCP: " +
+                     net::stream_binding_names() + ")");
+  return e;
+}
+
 namespace {
 
 // The role behind the transaction layer: decodes what arrives, answers retransmissions from the
@@ -122,6 +144,7 @@ public:
       if (auto why = net::parse_timers(o.retransmit, link_timers_)) throw UsageError("--retransmit: " + *why);
     }
     parse_peers(o.peers);
+    server_.set_reachable([this](net::SocketId s, const net::Address& to) { return loop_.reaches(s, to); });
     // The terminal's edge (the proxy; the switch in the direct flow) learns where the terminal is
     // from its datagrams, unless kd-proxy --source states it.
     learn_source_ = (ctx.role == msg::Role::proxy || ctx.role == msg::Role::sw) &&
@@ -132,7 +155,7 @@ public:
   void listen(const std::vector<std::string>& endpoints) {
     listeners_.clear();
     std::vector<net::Endpoint> eps;
-    for (const auto& text : endpoints) eps.push_back(endpoint_of("--listen", text, ctx_.wire.binding));
+    for (const auto& text : endpoints) eps.push_back(live_endpoint("--listen", text, ctx_.wire.binding));
     for (const auto& e : eps) {
       net::Address at;  // a name that does not resolve is the command line's fault, not the system's
       if (auto why = loop_.resolve(e, at)) throw UsageError("--listen: " + *why);
@@ -140,6 +163,7 @@ public:
       net::Address bound;
       if (auto why = loop_.listen(e, id, bound, stream_framing_of(ctx_.wire.binding))) throw IoError{*why};
       listeners_.push_back(id);
+      if (e.transport == net::Transport::tcp) server_.match_by_host(id);  // a copy may come on a new connection
       std::cout << R"({"event":"listening","role":")" << msg::role_name(ctx_.role) << R"(","binding":")"
                 << wire::binding_name(ctx_.wire.binding) << R"(","addr":")" << net::to_string(bound, e.transport)
                 << "\"}\n";
@@ -234,35 +258,10 @@ public:
   }
 
 private:
-  // w, its signaling requests (the terminal's, the proxy's towards its switch) naming the
-  // transport of the peer they go to (SIP's Via, RFC 3261 18.1.1); parse_peers() checks the
-  // endpoints.
-  static WireOptions with_request_transport(WireOptions w, msg::Role role, const std::vector<std::string>& peers) {
-    for (const auto& p : peers) {
-      net::Endpoint e;
-      const auto eq = p.find('=');
-      const bool signaling = role == msg::Role::term || (role == msg::Role::proxy && p.starts_with("switch="));
-      if (signaling && eq != std::string::npos && !net::parse_endpoint(p.substr(eq + 1), e) &&
-          e.transport == net::Transport::tcp)
-        w.transport = wire::Transport::tcp;
-    }
-    return w;
-  }
-
   // The binding an endpoint of this role carries: the switch's AuC link, or the role's own.
   wire::Binding link_binding() const { return radius_link_ ? wire::Binding::radius : wire::Binding::json; }
   static net::StreamFraming stream_framing_of(wire::Binding b) {
     return net::stream_framing(b).value_or(net::StreamFraming::lines);  // (a UDP endpoint: unused)
-  }
-
-  net::Endpoint endpoint_of(std::string_view option, const std::string& text, wire::Binding binding) {
-    net::Endpoint e;
-    const std::string named = std::string(option) + (option.ends_with('=') ? "" : " ") + text;
-    if (auto why = net::parse_endpoint(text, e)) throw UsageError(std::string(option) + ": " + *why);
-    if (e.transport == net::Transport::tcp && !net::stream_framing(binding))
-      throw UsageError(named + ": " + std::string(wire::binding_name(binding)) + " travels over UDP only (over TCP: " +
-                       net::stream_binding_names() + ")");
-    return e;
   }
 
   // --peer ROLE=ENDPOINT: the roles this tool sends requests to.
@@ -286,7 +285,7 @@ private:
                          (allowed.empty() ? std::string("kd-auc serve sends no request, so it has no peer")
                                           : "must be ROLE=ENDPOINT with ROLE " + names));
       const wire::Binding binding = ctx_.role == msg::Role::sw ? link_binding() : ctx_.wire.binding;
-      const net::Endpoint e = endpoint_of("--peer " + role + "=", p.substr(eq + 1), binding);
+      const net::Endpoint e = live_endpoint("--peer " + role + "=", p.substr(eq + 1), binding);
       net::Address a;
       if (auto why = loop_.resolve(e, a)) throw UsageError("--peer " + role + "=: " + *why);
       peers_[role] = Peer{a, 0, e.transport, stream_framing_of(binding)};
@@ -483,11 +482,10 @@ private:
 
   void handle(const net::Datagram& d, std::uint64_t now) {
     const Bytes* cached = nullptr;
-    net::SocketId socket = 0;
-    const auto req = server_.request(d.from, d.data);  // hashed once for every call below
-    switch (server_.lookup(req, now, &cached, &socket)) {
-      case net::ServerTransactions::Seen::answered: outbox_.push_back({socket, d.from, *cached}); return;
-      case net::ServerTransactions::Seen::pending: send_provisional(d, socket); return;
+    const auto req = server_.request(d.socket, d.from, d.data);  // hashed once for every call below
+    switch (server_.lookup(req, now, &cached)) {
+      case net::ServerTransactions::Seen::answered: outbox_.push_back({d.socket, d.from, *cached}); return;
+      case net::ServerTransactions::Seen::pending: send_provisional(d); return;
       case net::ServerTransactions::Seen::absorbed: return;
       case net::ServerTransactions::Seen::fresh: break;
     }
@@ -506,7 +504,7 @@ private:
     bool text = false;
     auto m = decode_datagram(edge_, d.data, step, wire_bytes, used, text, answered);
     if (!m) {
-      server_.open(req, d.socket, now, keep, "");
+      server_.open(req, now, keep, "");
       refuse(m.error(), step);
       reject_radius(d, m.error(), now);
       return;
@@ -524,13 +522,13 @@ private:
         if (text && !same_txn(d.data, t->out.bytes)) {
           // The answer to an earlier request of this exchange (its "txn" is not the one waiting):
           // a late copy, not this request's answer.
-          server_.open(req, d.socket, now, timers_for(spec).keep_response_ms, "");
+          server_.open(req, now, timers_for(spec).keep_response_ms, "");
           return;
         }
         forget_radius(*t);
         client_.complete(key);
         settle('Q', key);
-        server_.open(req, d.socket, now, timers_for(spec).keep_response_ms, "");
+        server_.open(req, now, timers_for(spec).keep_response_ms, "");
       }
       handle_outcome(ctx_.engine.feed_message(*m, wire_bytes), now);
       return;
@@ -540,7 +538,7 @@ private:
     const auto& t = timers_for(spec);
     const std::string name = o.error ? std::string() : exchange_name(*m, spec.name);
     const std::uint64_t wait = std::max(signaling_timers_.timeout_ms, link_timers_.timeout_ms) + t.keep_response_ms;
-    server_.open(req, d.socket, now, wait, name);
+    server_.open(req, now, wait, name);
     // The JSON answer echoes the request's transaction member.
     if (text && !name.empty()) {
       if (auto txn = json::string_field(as_text(d.data), json::kTxnMember)) echo_txn_[name] = std::move(*txn);
@@ -562,13 +560,13 @@ private:
   // retransmission (RFC 3435 3.5.6, H.248.1 Annex D.1.4); neither cached nor journaled, as it is
   // no answer (kd-live(7), TRANSACTIONS). SIP, JSON and RADIUS have none: the retransmission is
   // absorbed.
-  void send_provisional(const net::Datagram& d, net::SocketId socket) {
+  void send_provisional(const net::Datagram& d) {
     if (!wire::has_provisional(ctx_.wire.binding)) return;
     // RequestInProgress's delay: as long as this service may itself wait for the peer it asked.
     const std::uint64_t wait = (ctx_.role == msg::Role::sw ? link_timers_ : signaling_timers_).timeout_ms;
     if (auto p = wire::provisional_answer(ctx_.wire.binding, d.data, ctx_.engine.settings().self_id,
                                           static_cast<std::uint32_t>(std::min<std::uint64_t>(wait, 65535))))
-      outbox_.push_back({socket, d.from, std::move(*p)});
+      outbox_.push_back({d.socket, d.from, std::move(*p)});
   }
 
   // A provisional answer from a peer: the request under way it names stops being resent and waits,
@@ -590,7 +588,7 @@ private:
   }
 
   void answer_request(const net::Datagram& d, Bytes answer, std::uint64_t now) {
-    if (auto out = server_.answer(d.from, d.data, std::move(answer), now, link_timers_.keep_response_ms))
+    if (auto out = server_.answer(d.socket, d.from, d.data, std::move(answer), now, link_timers_.keep_response_ms))
       outbox_.push_back(std::move(*out));
   }
 

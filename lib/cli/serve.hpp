@@ -18,6 +18,9 @@ class App;
 namespace kd::engine {
 class RoleEngine;
 }
+namespace kd::net {
+struct Endpoint;  // lib/net stays a private dependency of cli: its callers include net/endpoint.hpp
+}
 
 namespace kd::cli {
 
@@ -61,6 +64,14 @@ std::string_view request_of(std::string_view answer);
 // answered: the request it answers as this role sent it, when known (WireEdge::from_raw).
 Result<msg::Message> decode_datagram(const WireEdge& edge, ByteView data, std::string& step, Bytes& wire_bytes,
                                      wire::Binding& used, bool& text, ByteView answered = {});
+
+// w, the signaling requests of role (the terminal's, the proxy's towards its switch) naming the
+// transport of the --peer they go to (SIP's Via, RFC 3261 18.1.1); a malformed peer is left to
+// the caller's check.
+WireOptions with_request_transport(WireOptions w, msg::Role role, const std::vector<std::string>& peers);
+// The ENDPOINT text of option ("--listen", "--peer switch="), carrying binding. Throws UsageError
+// when it is malformed, or tcp: for a binding that travels over UDP only.
+net::Endpoint live_endpoint(std::string_view option, const std::string& text, wire::Binding binding);
 
 // kd-term register and load: exactly one --peer, proxy= with --via, else switch=. Throws UsageError.
 void check_term_peer(std::string_view subcommand, const LiveOptions& o, const flow::StartParams& start);

@@ -457,6 +457,11 @@ std::optional<std::string> Loop::send(SocketId socket, const Address& to, ByteVi
 
 Transport Loop::transport(SocketId socket) const { return impl_->sockets.at(socket)->transport; }
 
+bool Loop::reaches(SocketId socket, const Address& to) const {
+  const Socket& s = *impl_->sockets.at(socket);
+  return !s.acceptor || s.conns.contains(to);  // close() takes a connection out of conns
+}
+
 void Loop::set_stream_idle(std::uint64_t ms) { impl_->idle_ms = ms; }
 
 int Loop::run(Handler& h, std::size_t max_batch) {

@@ -62,6 +62,9 @@ public:
   // sent again, which a caller in the middle of sending could not do).
   std::optional<std::string> send(SocketId socket, const Address& to, ByteView data);
   Transport transport(SocketId socket) const;
+  // Whether send(socket, to, ...) has a way to `to` now: false only for a TCP listener that holds
+  // no open connection from `to` (ServerTransactions::set_reachable).
+  bool reaches(SocketId socket, const Address& to) const;
   // A connection accepted by a TCP listener is closed once nothing went either way on it for ms
   // (kStreamIdleMs unless set; 0: never). Bytes that frame no message (RFC 5626's CRLF keep-alives)
   // count. Client connections stay: their peer closes them when it will.

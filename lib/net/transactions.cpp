@@ -4,27 +4,35 @@
 
 namespace kd::net {
 
-namespace {
-std::string_view as_view(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
-std::string as_string(ByteView b) { return std::string(as_view(b)); }
-}  // namespace
-
-ServerTransactions::Request ServerTransactions::request(const Address& from, ByteView bytes) {
-  ++hashes_;
-  return Request{from, bytes, AddressHash{}(from) ^ (std::hash<std::string_view>{}(as_view(bytes)) * 0x9e3779b97f4a7c15u)};
+std::size_t ServerTransactions::hash_of(const Address& key, ByteView bytes) noexcept {
+  return AddressHash{}(key) ^ (std::hash<std::string_view>{}(as_view(bytes)) * 0x9e3779b97f4a7c15u);
 }
 
-ServerTransactions::Seen ServerTransactions::lookup(const Request& r, std::uint64_t now_ms, const Bytes** response,
-                                                    SocketId* socket) {
-  auto it = entries_.find(KeyView{r.from, as_view(r.bytes), r.hash});
+void ServerTransactions::match_by_host(SocketId socket) {
+  if (std::find(by_host_.begin(), by_host_.end(), socket) == by_host_.end()) by_host_.push_back(socket);
+}
+
+Address ServerTransactions::key_address(SocketId socket, const Address& from) const {
+  if (std::find(by_host_.begin(), by_host_.end(), socket) == by_host_.end()) return from;
+  Address host = from;
+  host.port = 0;  // no connection has it: a key of a host never meets a key of a UDP source
+  return host;
+}
+
+ServerTransactions::Request ServerTransactions::request(SocketId socket, const Address& from, ByteView bytes) {
+  ++hashes_;
+  Address key = key_address(socket, from);
+  const std::size_t hash = hash_of(key, bytes);
+  return Request{socket, from, std::move(key), bytes, hash};
+}
+
+ServerTransactions::Seen ServerTransactions::lookup(const Request& r, std::uint64_t now_ms, const Bytes** response) {
+  auto it = find(r);
   if (it == entries_.end() || it->second.expiry->first <= now_ms) return Seen::fresh;
-  if (!it->second.answered && !it->second.name.empty()) {
-    if (socket) *socket = it->second.socket;
-    return Seen::pending;
-  }
+  it->second.latest = r.from;
+  if (!it->second.answered && !it->second.name.empty()) return Seen::pending;
   if (!it->second.answered || it->second.response.empty()) return Seen::absorbed;
   if (response) *response = &it->second.response;
-  if (socket) *socket = it->second.socket;
   return Seen::answered;
 }
 
@@ -43,14 +51,13 @@ void ServerTransactions::erase(Map::iterator it) {
   entries_.erase(it);
 }
 
-void ServerTransactions::open(const Request& r, SocketId socket, std::uint64_t now_ms, std::uint64_t wait_ms,
-                              std::string name) {
-  if (auto old = entries_.find(KeyView{r.from, as_view(r.bytes), r.hash}); old != entries_.end())
-    erase(old);  // expired, not yet forgotten
+void ServerTransactions::open(const Request& r, std::uint64_t now_ms, std::uint64_t wait_ms, std::string name) {
+  if (auto old = find(r); old != entries_.end()) erase(old);  // expired, not yet forgotten
   while (!entries_.empty() && entries_.size() >= max_) erase(entries_.find(*by_expiry_.begin()->second));
-  auto [it, _] = entries_.emplace(Key{r.from, as_string(r.bytes), r.hash}, Entry{});
+  auto [it, _] = entries_.emplace(Key{r.key, std::string(as_view(r.bytes)), r.hash}, Entry{});
   it->second.expiry = by_expiry_.end();
-  it->second.socket = socket;
+  it->second.socket = r.socket;
+  it->second.first = it->second.latest = r.from;
   set_expiry(it, now_ms + wait_ms);
   held_ += it->first.request.size() + name.size();
   if (!name.empty()) {
@@ -80,9 +87,11 @@ std::optional<Outgoing> ServerTransactions::settle(Map::iterator it, Bytes respo
   e.response = std::move(response);
   set_expiry(it, now_ms + keep_ms);
   if (recording_)
-    answered_.push_back(Answered{it->first.from, Bytes(it->first.request.begin(), it->first.request.end()), e.socket,
+    answered_.push_back(Answered{e.first, Bytes(it->first.request.begin(), it->first.request.end()), e.socket,
                                  e.response, now_ms + keep_ms});
-  return Outgoing{e.socket, it->first.from, e.response};
+  // The first copy's connection gone, the latest copy's (a copy on a new connection).
+  const bool first_gone = e.latest != e.first && reachable_ && !reachable_(e.socket, e.first);
+  return Outgoing{e.socket, first_gone ? e.latest : e.first, e.response};
 }
 
 std::vector<Answered> ServerTransactions::answered(std::uint64_t now_ms) const {
@@ -90,18 +99,21 @@ std::vector<Answered> ServerTransactions::answered(std::uint64_t now_ms) const {
   for (auto t = by_expiry_.lower_bound(now_ms + 1); t != by_expiry_.end(); ++t) {
     const Key& k = *t->second;
     const Entry& e = entries_.find(k)->second;
-    if (e.answered) out.push_back(Answered{k.from, Bytes(k.request.begin(), k.request.end()), e.socket, e.response, t->first});
+    if (e.answered) out.push_back(Answered{e.first, Bytes(k.request.begin(), k.request.end()), e.socket, e.response, t->first});
   }
   return out;
 }
 
 void ServerTransactions::restore(Answered a) {
-  Key k{a.from, std::string(a.request.begin(), a.request.end()), request(a.from, a.request).hash};
+  Address key = key_address(a.socket, a.from);
+  const std::size_t hash = hash_of(key, a.request);
+  Key k{std::move(key), std::string(a.request.begin(), a.request.end()), hash};
   if (auto old = entries_.find(k); old != entries_.end()) erase(old);
   while (!entries_.empty() && entries_.size() >= max_) erase(entries_.find(*by_expiry_.begin()->second));
   auto [it, _] = entries_.emplace(std::move(k), Entry{});
   it->second.expiry = by_expiry_.end();
   it->second.socket = a.socket;
+  it->second.first = it->second.latest = a.from;
   it->second.answered = true;
   held_ += it->first.request.size() + a.response.size();
   it->second.response = std::move(a.response);
@@ -117,7 +129,7 @@ std::optional<Outgoing> ServerTransactions::answer(std::string_view name, Bytes 
 
 std::optional<Outgoing> ServerTransactions::answer(const Request& r, Bytes response, std::uint64_t now_ms,
                                                    std::uint64_t keep_ms) {
-  auto it = entries_.find(KeyView{r.from, as_view(r.bytes), r.hash});
+  auto it = find(r);
   if (it == entries_.end()) return std::nullopt;
   return settle(it, std::move(response), now_ms, keep_ms);
 }

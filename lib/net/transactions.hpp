@@ -3,7 +3,9 @@
 //
 // Server side: a request is known by its bytes and the address it came from. A retransmission (the
 // same bytes from the same address) is answered from the cached response, byte for byte, and never
-// reaches the role again; while the role has not answered yet it is absorbed. An answer the role
+// reaches the role again; while the role has not answered yet it is absorbed. On a socket matched
+// by host (a TCP listener) the address is the host's, whatever connection (port) brings the request:
+// a client sends it again on a new connection when its own broke, or after a restart. An answer the role
 // produces later (the switch answers s2 once the AuC has answered s3) finds its transaction by a
 // name (the terminal's IDc and the request's step).
 //
@@ -15,6 +17,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -52,32 +55,44 @@ public:
   // At most max_entries transactions are kept; beyond, the one that expires first goes.
   explicit ServerTransactions(std::size_t max_entries) : max_(max_entries) {}
 
-  // A request as it came: where from, its bytes (which must outlive it) and their hash, computed
-  // once for every call about it (hashing them at each call, and again at each rehash, was a
-  // service's largest cost after the role's).
+  // Requests that come in on socket (a TCP listener) are known by the host they came from, not by
+  // their connection (RFC 3261 17.2.3 matches a request's identity, whatever carries it). Set
+  // before the socket's first request.
+  void match_by_host(SocketId socket);
+  // Whether an answer can go to `to` on socket now (a TCP listener's connection still open). An
+  // answer goes where its request first came from while that is reachable, else where its latest
+  // copy came from (RFC 3261 18.2.2). Unset: always.
+  void set_reachable(std::function<bool(SocketId, const Address&)> reachable) { reachable_ = std::move(reachable); }
+
+  // A request as it came: on which socket, where from, its bytes (which must outlive it), the
+  // address its transaction is known by (from, or its host alone: match_by_host) and the hash of
+  // both, computed once for every call about it (hashing the bytes at each call, and again at each
+  // rehash, was a service's largest cost after the role's).
   struct Request {
-    const Address& from;
+    SocketId socket;
+    Address from;
+    Address key;
     ByteView bytes;
     std::size_t hash;
   };
-  Request request(const Address& from, ByteView bytes);
+  Request request(SocketId socket, const Address& from, ByteView bytes);
   enum class Seen : std::uint8_t { fresh, absorbed, answered, pending };
-  // What a request is: fresh (no transaction has its bytes from this address), pending (one has,
-  // open under a name: the role accepted it and will answer; *socket: where it came in), absorbed
-  // (one has, unanswered and unnamed, or answered by silence), answered (*response: the cached
-  // answer, *socket: where the request came in).
-  Seen lookup(const Request& r, std::uint64_t now_ms, const Bytes** response = nullptr, SocketId* socket = nullptr);
-  Seen lookup(const Address& from, ByteView request, std::uint64_t now_ms, const Bytes** response = nullptr,
-              SocketId* socket = nullptr) {
-    return lookup(this->request(from, request), now_ms, response, socket);
+  // What a request is: fresh (no transaction has its bytes from its address), pending (one has,
+  // open under a name: the role accepted it and will answer), absorbed (one has, unanswered and
+  // unnamed, or answered by silence), answered (*response: the cached answer, to send back where
+  // this copy came from). A copy from another connection of the host is noted as the latest.
+  Seen lookup(const Request& r, std::uint64_t now_ms, const Bytes** response = nullptr);
+  Seen lookup(SocketId socket, const Address& from, ByteView request, std::uint64_t now_ms,
+              const Bytes** response = nullptr) {
+    return lookup(this->request(socket, from, request), now_ms, response);
   }
   // Opens the transaction of a fresh request, unanswered until answer(); it is forgotten at
   // now_ms + wait_ms unless answered before. name (may be empty): how answer() finds it, replacing
   // an unanswered transaction of that name.
-  void open(const Request& r, SocketId socket, std::uint64_t now_ms, std::uint64_t wait_ms, std::string name);
+  void open(const Request& r, std::uint64_t now_ms, std::uint64_t wait_ms, std::string name);
   void open(const Address& from, ByteView request, SocketId socket, std::uint64_t now_ms, std::uint64_t wait_ms,
             std::string name) {
-    open(this->request(from, request), socket, now_ms, wait_ms, std::move(name));
+    open(this->request(socket, from, request), now_ms, wait_ms, std::move(name));
   }
   // The answer to the open transaction named name: where it goes, and it is kept until now_ms +
   // keep_ms for retransmissions of the request. nullopt when no transaction has that name.
@@ -85,17 +100,17 @@ public:
   // The same for the transaction of that request (an empty response answers it by silence: its
   // retransmissions are absorbed).
   std::optional<Outgoing> answer(const Request& r, Bytes response, std::uint64_t now_ms, std::uint64_t keep_ms);
-  std::optional<Outgoing> answer(const Address& from, ByteView request, Bytes response, std::uint64_t now_ms,
-                                 std::uint64_t keep_ms) {
-    return answer(this->request(from, request), std::move(response), now_ms, keep_ms);
+  std::optional<Outgoing> answer(SocketId socket, const Address& from, ByteView request, Bytes response,
+                                 std::uint64_t now_ms, std::uint64_t keep_ms) {
+    return answer(this->request(socket, from, request), std::move(response), now_ms, keep_ms);
   }
+  // How many requests were hashed (request()), for the test that each is hashed once.
+  std::size_t hashes() const noexcept { return hashes_; }
   // Forgets what expired by now_ms.
   void expire(std::uint64_t now_ms);
   std::size_t size() const noexcept { return entries_.size(); }
   // Bytes held by the cache (requests, responses, names), for kd-live(7)'s memory figures.
   std::size_t bytes_held() const noexcept { return held_; }
-  // How many times a request's bytes were hashed (once per request: a service hashes each datagram once).
-  std::size_t hashes() const noexcept { return hashes_; }
 
   // Persistence (the response journal): with record_answers(true), each answer given is also kept
   // for take_answered(), which hands over those given since its last call.
@@ -138,17 +153,25 @@ private:
   };
   struct Entry {
     SocketId socket = 0;
+    Address first, latest;  // where the request came from first, and its latest copy
     bool answered = false;
     Bytes response;
     std::string name;
     std::multimap<std::uint64_t, const Key*>::iterator expiry;
   };
   using Map = std::unordered_map<Key, Entry, KeyHash, KeyEqual>;
+  // The address a request from `from` on socket is known by: from, or its host alone.
+  Address key_address(SocketId socket, const Address& from) const;
+  static std::size_t hash_of(const Address& key, ByteView bytes) noexcept;
+  Map::iterator find(const Request& r) { return entries_.find(KeyView{r.key, as_view(r.bytes), r.hash}); }
+  static std::string_view as_view(ByteView b) noexcept { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
   void set_expiry(Map::iterator it, std::uint64_t at);
   void erase(Map::iterator it);
   std::optional<Outgoing> settle(Map::iterator it, Bytes response, std::uint64_t now_ms, std::uint64_t keep_ms);
 
   std::size_t max_, held_ = 0, hashes_ = 0;
+  std::vector<SocketId> by_host_;
+  std::function<bool(SocketId, const Address&)> reachable_;
   bool recording_ = false;
   std::vector<Answered> answered_;
   Map entries_;

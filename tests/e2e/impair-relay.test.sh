@@ -1,8 +1,9 @@
 #!/bin/bash
 # tests/tools/impair.py, the impairment relay of the live-mode tests, against a trivial UDP echo on
 # the loopback: it passes everything untouched when told to, duplicates, drops, reorders and delays
-# what it is told to, decides the same for the same seed, gives each client its own source towards
-# the target, and stops by itself or on SIGTERM with its counts. Every process is bounded.
+# what it is told to, decides the same for the same seed, impairs only what --match finds and
+# nothing after SIGUSR1, gives each client its own source towards the target, and stops by itself
+# or on SIGTERM with its counts. Every process is bounded.
 source "$(dirname "$0")/lib.sh"
 command -v python3 >/dev/null || { echo "FAIL: python3 is required"; exit 1; }
 
@@ -161,6 +162,23 @@ client "$RELAY_PORT" 3 >/dev/null
 stop_relay
 check "impair: the target sees one source per client" eq "$(cut -d' ' -f1 "$D/echo.log" | sort -u | wc -l)" 2
 check "impair: the summary counts two clients" eq "$(tail -1 "$D/clients.out" | jq .clients)" 2
+
+# ---- --match: only what it finds takes the chances; SIGUSR1 lets everything through ----------------
+# Payloads are the numbers 0..9: '^[02468]$' finds the even ones, which --drop 1 loses.
+: >"$D/echo.log"
+start_relay match --drop 1 --match '^[02468]$'
+client "$RELAY_PORT" 10 >"$D/match.got"
+check "impair: --match drops only what it finds (the even ones)" eq "$(cut -d' ' -f2 "$D/echo.log" | paste -sd,)" "1,3,5,7,9"
+kill -USR1 $(ps -o pid= --ppid "$RELAY_PID")  # the relay, not its timeout(1)
+for _ in $(seq 50); do grep -q '"released"' "$D/match.out" && break; sleep 0.05; done
+check "impair: SIGUSR1 is acknowledged with a released line" grep -q '^{"event": "released"}$' "$D/match.out"
+: >"$D/echo.log"
+client "$RELAY_PORT" 10 >"$D/released.got"
+check "impair: after SIGUSR1 everything passes, once, in order" eq "$(paste -sd, "$D/released.got")" "$(seq -s, 0 9)"
+stop_relay
+check "impair: the summary counts the drops before the release" eq "$(tail -1 "$D/match.out" | jq -c '[.up.dropped, .up.forwarded]')" '[5,15]'
+timeout 10 python3 "$IMPAIR" --target "127.0.0.1:$ECHO_PORT" --match '(' >/dev/null 2>"$D/bad.err"
+check "impair: refuses a --match that is no regular expression, exit 2" eq "$?" 2
 
 # ---- it stops by itself ------------------------------------------------------------------------
 timeout 10 python3 "$IMPAIR" --target "127.0.0.1:$ECHO_PORT" --max-seconds 0.3 >"$D/self.out" 2>&1

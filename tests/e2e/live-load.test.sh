@@ -63,7 +63,9 @@ check "load: an id too long" refused 2 "must be 1 to 64 characters" --id "$(prin
 check "load: --state" refused 2 "--state does not apply to load" --id 'user%d' --count 3 --state "$W/t.st" "${P[@]}"
 check "load: --via with --peer switch=" refused 2 "load --via (the proxied flow) goes through the proxy" \
   --id 'user%d' --count 3 --via "$PROXY_ID" --peer switch=udp:127.0.0.1:9
-check "load: a tcp: peer" refused 2 "tcp is not yet supported" --id 'user%d' --count 3 --via "$PROXY_ID" --peer proxy=tcp:127.0.0.1:9
+# Over TCP in sip, h248 and json (tests/e2e/live-load-tcp.test.sh); not in a binding over UDP only.
+check "load: a tcp: peer in mgcp" refused 2 "--peer switch=tcp:127.0.0.1:9: mgcp travels over UDP only" \
+  --binding mgcp --id 'user%d' --count 3 --peer switch=tcp:127.0.0.1:9
 check "load: an input file" refused 2 "was not expected" --id 'user%d' --count 3 "${P[@]}" "$W/users.keys"
 check "load: --stats in a missing directory: exit 3" refused 3 "--stats $TMP/none/s.jsonl: cannot write it" \
   --id 'user%d' --count 3 "${P[@]}" --stats "$TMP/none/s.jsonl"

@@ -7,18 +7,21 @@
 # AuC again, and the terminal's retransmission is waited on, not refused as a replay of the nonce
 # the switch had saved. In the direct flow (d1 waits on d2) and the proxied flow (s2 waits on s3),
 # with the AuC link over RADIUS (the switch resends from the port it used before: the journal
-# keeps it) and in JSON.
+# keeps it) and in JSON. And the switch's accounting (s11, d7) lost in flight when it is killed:
+# the relay drops only the Accounting-Requests, then lets everything through once it restarted.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/live-lib.sh"
 
 IMPAIR=$KD_ROOT/tests/tools/impair.py
 SERVE_X=(--retransmit initial=200,max=400,timeout=20000)
 
-# relay NAME DROP TARGET [LISTEN]: the relay in the background; RELAY its address (udp:IP:PORT).
+# relay NAME DROP TARGET [LISTEN]: the relay in the background (RELAY_X: more of its options); RELAY
+# its address (udp:IP:PORT).
+RELAY_X=()
 relay() {
   local name=$1 drop=$2 target=$3 listen=${4:-127.0.0.1:0}
   timeout --foreground -k 5 60 python3 "$IMPAIR" --target "${target#udp:}" --listen "$listen" --drop "$drop" \
-    --seed 1 --max-seconds 50 >"$TMP/$name.relay" 2>&1 &
+    --seed 1 --max-seconds 50 "${RELAY_X[@]}" >"$TMP/$name.relay" 2>&1 &
   LIVE_PID[$name]=$!
   local i
   for i in $(seq 50); do
@@ -71,7 +74,52 @@ case_() {
   kill -TERM "${LIVE_PID[hole]}" 2>/dev/null; wait "${LIVE_PID[hole]}" 2>/dev/null; unset "LIVE_PID[hole]"
 }
 
+# lost FLOW: the switch's accounting (s11 in the proxied flow, d7 in the direct one), a RADIUS
+# Accounting-Request, lost in flight: the relay drops every Accounting-Request (code 4) and lets the
+# rest through, so the terminal registers while the switch's request waits, unanswered, in its
+# journal. The switch is killed then and restarted on its port and state; the relay lets
+# everything through (SIGUSR1): the restarted switch sends its accounting again and the AuC records
+# the registration. Without the journal's records of requests sent, it would never know.
+lost() {
+  local flow=$1 step=s11
+  [ "$flow" = direct ] && step=d7
+  local name="$step lost"
+  live_world "$TMP/lost-$flow" || { fail "$name: world"; return; }
+  local sec=(--radius-secret-file "$W/secret")
+  serve auc auc --binding radius "${sec[@]}" || { fail "$name: the AuC starts"; return; }
+  local auc=$ADDR
+  RELAY_X=(--match '^\x04' --log "$TMP/hole.log")
+  relay hole 1 "$auc" || { fail "$name: the relay starts"; return; }
+  RELAY_X=()
+  SW_ARGS=(switch switch --binding sip --auc-link radius "${sec[@]}" --peer "auc=$RELAY")
+  serve "${SW_ARGS[@]}" || { fail "$name: the switch starts"; return; }
+  TARGET="switch=$ADDR"
+  if [ "$flow" = proxied ]; then
+    serve proxy proxy --binding sip --peer "switch=$ADDR" || { fail "$name: the proxy starts"; return; }
+    TARGET="proxy=$ADDR"
+  fi
+  register sip "$flow" --retransmit initial=200,max=400,timeout=20000
+  check "$name: the terminal registers (only the accounting is lost)" exit_is 0
+  check "$name: the relay dropped the switch's $step" wait_lines "$TMP/hole.log" '"drop": true' 1 5
+  sleep 0.5  # a resend or two of it, dropped as well
+  check "$name: ... and the AuC has not recorded the registration" \
+    count_lines "$TMP/auc.out" '"event":"registration-recorded"' 0
+  check "$name: the switch restarts on its port" restart "${SW_ARGS[@]}"
+  check "$name: ... and says it goes on with the request under way" \
+    grep -q "1 requests under way at the last stop go on" "$TMP/switch.err"
+  kill -USR1 $(ps -o pid= --ppid "${LIVE_PID[hole]}")  # the relay (not its timeout(1)) lets all through
+  check "$name: the AuC records the registration" wait_lines "$TMP/auc.out" '"event":"registration-recorded"' 1 10
+  sleep 0.3
+  check "$name: ... once" count_lines "$TMP/auc.out" '"event":"registration-recorded"' 1
+  check "$name: no service printed an error or a timeout" no_errors auc switch
+  stop_all switch auc
+  [ "$flow" = proxied ] && stop proxy
+  kill -TERM "${LIVE_PID[hole]}" 2>/dev/null; wait "${LIVE_PID[hole]}" 2>/dev/null; unset "LIVE_PID[hole]"
+}
+
 case_ direct radius
 case_ proxied radius
 case_ direct json
+lost proxied
+lost direct
 finish

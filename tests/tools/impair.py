@@ -4,7 +4,7 @@ delay between a client and a service, reproducible from a seed.
 
   impair.py --target HOST:PORT [--listen HOST:PORT] [--drop P] [--dup P] [--reorder P]
             [--delay P] [--delay-ms MS] [--hold-ms MS] [--seed N] [--max-seconds S]
-            [--log FILE]
+            [--match REGEX] [--log FILE]
 
 It listens on --listen (default 127.0.0.1:0, a free port) and forwards each client's datagrams
 to --target from a socket of that client's own (so the target sees one source per client, as it
@@ -17,10 +17,17 @@ datagram, in both directions, goes through the same chances:
                 --hold-ms (default 100) has passed
   --delay P     sent --delay-ms (default 50) later
 
-P is a probability from 0 to 1. The decisions for a datagram come from the seed, its direction
+P is a probability from 0 to 1. With --match REGEX (a Python regular expression searched in the
+datagram's bytes: '^\x04' a RADIUS Accounting-Request, '"step":"s11"' a JSON s11) only the
+datagrams it finds take these chances; the others pass untouched. SIGUSR1 ends every impairment:
+from then on each datagram passes untouched (what is held back or delayed still leaves on time), so
+a test drops a message for as long as it needs to, then lets the traffic through from the same
+relay (same port, same sources towards the target); the relay prints
+  {"event":"released"}
+when it got the signal. The decisions for a datagram come from the seed, its direction
 (up: client to target, down: back), its client (numbered in order of first appearance) and its
 number within that flow, so the same seed makes the same decisions for the same traffic whatever
-the timing of the two directions. --log FILE writes each decision as a JSON line.
+the timing of the two directions. --log FILE writes each decision as a JSON line, as it is made.
 
 Once bound it prints one JSON line on stdout, flushed:
   {"event":"listening","addr":"udp:127.0.0.1:40511","port":40511}
@@ -38,6 +45,7 @@ import ipaddress
 import json
 import os
 import random
+import re
 import selectors
 import signal
 import socket
@@ -84,6 +92,13 @@ def non_negative(text):
     return v
 
 
+def pattern(text):
+    try:
+        return re.compile(text.encode("latin-1"))
+    except (re.error, UnicodeEncodeError) as e:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a regular expression: {e}") from None
+
+
 def parse_args(argv):
     ap = argparse.ArgumentParser(prog="impair.py", description=__doc__.split("\n\n")[0])
     ap.add_argument("--listen", type=endpoint, default=endpoint("127.0.0.1:0"))
@@ -95,6 +110,7 @@ def parse_args(argv):
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--max-seconds", type=non_negative, default=60.0)
     ap.add_argument("--max-clients", type=int, default=1024)
+    ap.add_argument("--match", type=pattern)
     ap.add_argument("--log")
     return ap.parse_args(argv)
 
@@ -115,8 +131,10 @@ class Relay:
         self.timers = []        # heap of (when, order, send)
         self.order = 0
         self.counts = {d: dict.fromkeys(KINDS, 0) for d in ("up", "down")}
-        self.log = open(args.log, "w", encoding="utf-8") if args.log else None
+        # Line-buffered: a test waits for a decision in it while the relay runs.
+        self.log = open(args.log, "w", encoding="utf-8", buffering=1) if args.log else None
         self.stop = False
+        self.released = False   # SIGUSR1 came: everything passes untouched
 
     def bound(self):
         host, port = self.front.getsockname()[:2]
@@ -147,7 +165,10 @@ class Relay:
         flow = (direction, client)
         n = self.seq.get(flow, 0)
         self.seq[flow] = n + 1
-        d = self.decide(direction, client, n)
+        if self.released or (self.args.match and not self.args.match.search(data)):
+            d = dict.fromkeys(("drop", "dup", "reorder", "delay"), False)
+        else:
+            d = self.decide(direction, client, n)
         if self.log:
             self.log.write(json.dumps({"dir": direction, "client": client, "n": n, **d}) + "\n")
         if d["drop"]:
@@ -259,6 +280,12 @@ def main(argv):
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+
+    def on_release(signum, frame):
+        relay.released = True
+        print(json.dumps({"event": "released"}), flush=True)
+
+    signal.signal(signal.SIGUSR1, on_release)
     print(json.dumps(relay.bound()), flush=True)
     relay.run()
     if relay.log:

@@ -167,11 +167,9 @@ TEST(ServerTransactions, AnswersGivenAreRecordedAndRestoredByteForByte) {
   ServerTransactions after(2);
   after.restore(got[0]);
   const Bytes* cached = nullptr;
-  SocketId socket = 0;
-  EXPECT_EQ(after.lookup(a.from, a.request, 100, &cached, &socket), ServerTransactions::Seen::answered);
+  EXPECT_EQ(after.lookup(7, a.from, a.request, 100, &cached), ServerTransactions::Seen::answered);
   EXPECT_EQ(*cached, b("407 one"));
-  EXPECT_EQ(socket, 7u);
-  EXPECT_EQ(after.lookup(a.from, a.request, 510), ServerTransactions::Seen::fresh);  // expiry kept
+  EXPECT_EQ(after.lookup(7, a.from, a.request, 510), ServerTransactions::Seen::fresh);  // expiry kept
   // answered(now): what is not expired; the bound holds (the one that expires first goes).
   after.restore(answer(2, "R2", "x", 900));
   after.restore(answer(3, "R3", "y", 800));

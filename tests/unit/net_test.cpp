@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <set>
 #include <thread>
 
 #include "net/endpoint.hpp"
@@ -60,29 +61,27 @@ Bytes b(std::string_view s) { return Bytes(s.begin(), s.end()); }
 TEST(ServerTransactions, RetransmissionGetsTheCachedAnswerByteForByte) {
   ServerTransactions st(16);
   const Address from = addr(1, 4000);
-  EXPECT_EQ(st.lookup(from, b("REGISTER 1"), 0), ServerTransactions::Seen::fresh);
+  EXPECT_EQ(st.lookup(3, from, b("REGISTER 1"), 0), ServerTransactions::Seen::fresh);
   st.open(from, b("REGISTER 1"), 3, 0, 1000, "alice/s1");
   // No answer yet: a retransmission finds it pending (the service sends a provisional answer).
-  EXPECT_EQ(st.lookup(from, b("REGISTER 1"), 10), ServerTransactions::Seen::pending);
+  EXPECT_EQ(st.lookup(3, from, b("REGISTER 1"), 10), ServerTransactions::Seen::pending);
   auto out = st.answer("alice/s1", b("401 challenge"), 20, 500);
   ASSERT_TRUE(out);
   EXPECT_EQ(out->socket, 3u);
   EXPECT_EQ(out->to, from);
   EXPECT_EQ(out->bytes, b("401 challenge"));
   const Bytes* cached = nullptr;
-  SocketId socket = 0;
-  EXPECT_EQ(st.lookup(from, b("REGISTER 1"), 30, &cached, &socket), ServerTransactions::Seen::answered);
+  EXPECT_EQ(st.lookup(3, from, b("REGISTER 1"), 30, &cached), ServerTransactions::Seen::answered);
   ASSERT_NE(cached, nullptr);
   EXPECT_EQ(*cached, b("401 challenge"));
-  EXPECT_EQ(socket, 3u);
   // Another source, or other bytes, is another request.
-  EXPECT_EQ(st.lookup(addr(2, 4000), b("REGISTER 1"), 30), ServerTransactions::Seen::fresh);
-  EXPECT_EQ(st.lookup(from, b("REGISTER 2"), 30), ServerTransactions::Seen::fresh);
+  EXPECT_EQ(st.lookup(3, addr(2, 4000), b("REGISTER 1"), 30), ServerTransactions::Seen::fresh);
+  EXPECT_EQ(st.lookup(3, from, b("REGISTER 2"), 30), ServerTransactions::Seen::fresh);
   // The name is used up: a second answer finds nothing.
   EXPECT_FALSE(st.answer("alice/s1", b("again"), 40, 500));
   // Kept keep_ms after the answer, then forgotten.
-  EXPECT_EQ(st.lookup(from, b("REGISTER 1"), 519), ServerTransactions::Seen::answered);
-  EXPECT_EQ(st.lookup(from, b("REGISTER 1"), 520), ServerTransactions::Seen::fresh);
+  EXPECT_EQ(st.lookup(3, from, b("REGISTER 1"), 519), ServerTransactions::Seen::answered);
+  EXPECT_EQ(st.lookup(3, from, b("REGISTER 1"), 520), ServerTransactions::Seen::fresh);
   st.expire(520);
   EXPECT_EQ(st.size(), 0u);
   EXPECT_EQ(st.bytes_held(), 0u);
@@ -91,21 +90,21 @@ TEST(ServerTransactions, RetransmissionGetsTheCachedAnswerByteForByte) {
 TEST(ServerTransactions, SilenceAndBounds) {
   ServerTransactions st(2);
   st.open(addr(1, 1), b("a"), 0, 0, 100, "");
-  EXPECT_TRUE(st.answer(addr(1, 1), b("a"), {}, 5, 100));  // answered by silence
-  EXPECT_EQ(st.lookup(addr(1, 1), b("a"), 6), ServerTransactions::Seen::absorbed);
+  EXPECT_TRUE(st.answer(0, addr(1, 1), b("a"), {}, 5, 100));  // answered by silence
+  EXPECT_EQ(st.lookup(0, addr(1, 1), b("a"), 6), ServerTransactions::Seen::absorbed);
   st.open(addr(1, 1), b("b"), 0, 0, 50, "");
   st.open(addr(1, 1), b("c"), 0, 0, 200, "");  // the bound: the one that expires first goes
   EXPECT_EQ(st.size(), 2u);
-  EXPECT_EQ(st.lookup(addr(1, 1), b("b"), 6), ServerTransactions::Seen::fresh);
-  EXPECT_EQ(st.lookup(addr(1, 1), b("c"), 6), ServerTransactions::Seen::absorbed);
+  EXPECT_EQ(st.lookup(0, addr(1, 1), b("b"), 6), ServerTransactions::Seen::fresh);
+  EXPECT_EQ(st.lookup(0, addr(1, 1), b("c"), 6), ServerTransactions::Seen::absorbed);
   // A new request under a name takes it from an unanswered one, which no answer will end: its
   // retransmissions are absorbed, the new one's find it pending.
   ServerTransactions named(16);
   named.open(addr(1, 2), b("x"), 0, 0, 100, "bob/s2");
-  EXPECT_EQ(named.lookup(addr(1, 2), b("x"), 1), ServerTransactions::Seen::pending);
+  EXPECT_EQ(named.lookup(0, addr(1, 2), b("x"), 1), ServerTransactions::Seen::pending);
   named.open(addr(1, 3), b("y"), 1, 0, 100, "bob/s2");
-  EXPECT_EQ(named.lookup(addr(1, 2), b("x"), 1), ServerTransactions::Seen::absorbed);
-  EXPECT_EQ(named.lookup(addr(1, 3), b("y"), 1), ServerTransactions::Seen::pending);
+  EXPECT_EQ(named.lookup(0, addr(1, 2), b("x"), 1), ServerTransactions::Seen::absorbed);
+  EXPECT_EQ(named.lookup(0, addr(1, 3), b("y"), 1), ServerTransactions::Seen::pending);
   st.open(addr(1, 2), b("x"), 0, 0, 100, "bob/s2");
   st.open(addr(1, 3), b("y"), 1, 0, 100, "bob/s2");
   auto out = st.answer("bob/s2", b("ok"), 1, 100);
@@ -120,9 +119,9 @@ TEST(ServerTransactions, HashesEachRequestOnce) {
   std::vector<Bytes> reqs;
   for (int i = 0; i < 1000; ++i) reqs.push_back(b("REGISTER sip:ss1 " + std::to_string(i)));
   for (std::size_t i = 0; i < reqs.size(); ++i) {
-    const auto r = st.request(addr(1, 4000), reqs[i]);
+    const auto r = st.request(1, addr(1, 4000), reqs[i]);
     ASSERT_EQ(st.lookup(r, 0), ServerTransactions::Seen::fresh);
-    st.open(r, 1, 0, 100, "t" + std::to_string(i));
+    st.open(r, 0, 100, "t" + std::to_string(i));
     ASSERT_EQ(st.lookup(r, 1), ServerTransactions::Seen::pending);  // named: the role will answer it
     if (i % 2 == 0) ASSERT_TRUE(st.answer("t" + std::to_string(i), b("200"), 1, 100));
     else ASSERT_TRUE(st.answer(r, b("200"), 1, 100));
@@ -134,9 +133,66 @@ TEST(ServerTransactions, HashesEachRequestOnce) {
   EXPECT_EQ(st.hashes(), reqs.size());
   // The same results as the calls that take the address and the bytes.
   st.open(addr(1, 1), b("a"), 0, 0, 100, "");
-  EXPECT_EQ(st.lookup(st.request(addr(1, 1), b("a")), 5), ServerTransactions::Seen::absorbed);
-  EXPECT_EQ(st.lookup(st.request(addr(1, 2), b("a")), 5), ServerTransactions::Seen::fresh);
-  EXPECT_EQ(st.lookup(st.request(addr(1, 1), b("b")), 5), ServerTransactions::Seen::fresh);
+  EXPECT_EQ(st.lookup(st.request(0, addr(1, 1), b("a")), 5), ServerTransactions::Seen::absorbed);
+  EXPECT_EQ(st.lookup(st.request(0, addr(1, 2), b("a")), 5), ServerTransactions::Seen::fresh);
+  EXPECT_EQ(st.lookup(st.request(0, addr(1, 1), b("b")), 5), ServerTransactions::Seen::fresh);
+}
+
+// Over TCP a client sends a request again on a new connection (its own broke, or it restarted):
+// from another port of its host. On a socket matched by host that is the same request.
+TEST(ServerTransactions, OnAStreamListenerACopyOnANewConnectionIsTheSameRequest) {
+  ServerTransactions st(16);
+  constexpr SocketId tcp = 7, udp = 3;
+  st.match_by_host(tcp);
+  std::set<Address> open = {addr(1, 4001)};  // the first connection (port 4000) is gone
+  st.set_reachable([&open](SocketId s, const Address& a) { return s != tcp || open.contains(a); });
+  const Address first = addr(1, 4000), second = addr(1, 4001);
+  st.open(first, b("REGISTER 1"), tcp, 0, 1000, "alice/s1");
+  // Pending: the copy on a new connection is the same request, never fresh (the role would run again).
+  EXPECT_EQ(st.lookup(tcp, second, b("REGISTER 1"), 10), ServerTransactions::Seen::pending);
+  // Another host, or other bytes, is another request.
+  EXPECT_EQ(st.lookup(tcp, addr(2, 4000), b("REGISTER 1"), 10), ServerTransactions::Seen::fresh);
+  EXPECT_EQ(st.lookup(tcp, second, b("REGISTER 2"), 10), ServerTransactions::Seen::fresh);
+  // The first connection gone, the answer goes on the latest copy's.
+  st.record_answers(true);
+  auto out = st.answer("alice/s1", b("401"), 20, 500);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->socket, tcp);
+  EXPECT_EQ(out->to, second);
+  // Answered: a copy on a third connection gets the cached answer.
+  const Bytes* cached = nullptr;
+  EXPECT_EQ(st.lookup(tcp, addr(1, 4002), b("REGISTER 1"), 30, &cached), ServerTransactions::Seen::answered);
+  ASSERT_NE(cached, nullptr);
+  EXPECT_EQ(*cached, b("401"));
+  // The journal keeps where the request first came from; restored, it is matched by host again.
+  auto kept = st.take_answered();
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].from, first);
+  ServerTransactions after(16);
+  after.match_by_host(tcp);
+  after.restore(kept[0]);
+  EXPECT_EQ(after.lookup(tcp, addr(1, 5000), b("REGISTER 1"), 30, &cached), ServerTransactions::Seen::answered);
+  // UDP keeps its rule: another port is another source.
+  st.open(addr(1, 6000), b("REGISTER 1"), udp, 0, 1000, "");
+  EXPECT_EQ(st.lookup(udp, addr(1, 6000), b("REGISTER 1"), 10), ServerTransactions::Seen::absorbed);
+  EXPECT_EQ(st.lookup(udp, addr(1, 6001), b("REGISTER 1"), 10), ServerTransactions::Seen::fresh);
+}
+
+TEST(ServerTransactions, AnAnswerGoesOnTheFirstConnectionWhileItIsOpen) {
+  ServerTransactions st(16);
+  constexpr SocketId tcp = 1;
+  st.match_by_host(tcp);
+  bool first_open = true;
+  st.set_reachable([&first_open](SocketId, const Address& a) { return a.port != 4000 || first_open; });
+  st.open(addr(1, 4000), b("a"), tcp, 0, 1000, "bob/s2");
+  EXPECT_EQ(st.lookup(tcp, addr(1, 4001), b("a"), 10), ServerTransactions::Seen::pending);
+  auto out = st.answer("bob/s2", b("ok"), 20, 500);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->to, addr(1, 4000));  // RFC 3261 18.2.2: the original's connection, still open
+  // Answered by silence (a refusal) on a stream: its copies from any connection are absorbed.
+  st.open(addr(1, 4000), b("b"), tcp, 0, 1000, "");
+  EXPECT_TRUE(st.answer(tcp, addr(1, 4003), b("b"), {}, 5, 100));
+  EXPECT_EQ(st.lookup(tcp, addr(1, 4004), b("b"), 6), ServerTransactions::Seen::absorbed);
 }
 
 TEST(ClientTransactions, ResendsOnTheScheduleUntilAnsweredOrTimedOut) {
