@@ -165,6 +165,9 @@ struct CodecOptions {
 struct Provisional {
   std::uint32_t transaction = 0;  // the request's transaction id, TransactionID or requestSeqNum
   std::uint32_t delay_ms = 0;     // RequestInProgress's delay; 0 where the binding sets none
+  // What it is called (kd-decode(1)): "100" or "101" (MGCP's return code), "TransactionPending",
+  // "RequestInProgress".
+  std::string_view element;
 };
 // Whether binding b has provisional answers (mgcp, h248, h323).
 bool has_provisional(Binding b) noexcept;
