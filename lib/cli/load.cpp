@@ -16,6 +16,7 @@
 #include "cli/io.hpp"
 #include "cli/options.hpp"
 #include "cli/tools.hpp"
+#include "crypto/suite.hpp"
 #include "engine/engine.hpp"
 #include "net/histogram.hpp"
 #include "net/loop.hpp"
@@ -195,6 +196,9 @@ private:
     std::unique_ptr<engine::RoleEngine> engine;
     std::uint64_t started_us = 0, sent_us = 0;
     std::string request, awaiting;  // the step sent last and the step that answers it
+    // Its registration's identity (SIP's Call-ID and From tag, kd-live(7) TRANSACTIONS): the
+    // kRegistrationBytes after each request's own kTxnBytes.
+    Bytes fresh;
   };
 
   bool can_start() const { return started_ < o_.count && terminals_.size() < o_.concurrency; }
@@ -218,6 +222,8 @@ private:
     t.engine = std::move(*e);
     t.engine->settings().now = now_s_;
     t.started_us = net::Loop::now_us();
+    t.fresh.resize(wire::kTxnBytes + wire::kRegistrationBytes);
+    random_.fill(Purpose::nonce, std::span<std::uint8_t>(t.fresh).subspan(wire::kTxnBytes));
     flow::StartParams p = start_;
     p.idc = id;
     handle_outcome(id, t, t.engine->start(p));
@@ -263,7 +269,8 @@ private:
     for (const auto& s : o.sent) {
       const msg::StepSpec& spec = msg::spec_of(s.message);
       Bytes bytes;
-      auto line = edge_.outgoing(s.message, now_s_, s.previous, &bytes);
+      random_.fill(Purpose::nonce, std::span<std::uint8_t>(t.fresh).first(wire::kTxnBytes));  // a new transaction
+      auto line = edge_.outgoing(s.message, now_s_, s.previous, &bytes, t.fresh);
       if (!line) {
         fail(id, line.error().code);
         return;
@@ -353,6 +360,7 @@ private:
   net::Address peer_;
   net::SocketId socket_ = 0;
   net::ClientTransactions client_;
+  crypto::OsRandom random_;  // transaction identities (never the terminals' randomness)
   std::unordered_map<std::string, Terminal> terminals_;
   std::uint64_t started_ = 0, began_us_ = 0, next_stats_ms_ = 0;
   std::uint64_t now_s_ = 0;

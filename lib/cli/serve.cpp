@@ -668,14 +668,18 @@ private:
     for (const auto& s : o.sent) {
       // A service's request goes out as a new transaction (kd-live(7), TRANSACTIONS): its
       // identifiers drawn here, not derived from the fields, which two registrations of one
-      // terminal share. An answer echoes its JSON request's transaction member.
+      // terminal share. An answer echoes its JSON request's transaction member. The terminal's
+      // requests carry its registration's identity too (SIP's Call-ID and From tag), drawn with
+      // its first request.
       const std::string_view answered_request = request_of(msg::spec_of(s.message).name);
       Bytes fresh;
       std::string txn;
-      if (answered_request.empty() && !registering_) {
+      if (answered_request.empty()) {
         fresh.resize(wire::kTxnBytes);
         random_.fill(Purpose::nonce, fresh);
-        txn = to_hex(ByteView(fresh).first(8));
+        if (!registering_) txn = to_hex(ByteView(fresh).first(8));
+        else if (registration_ids_.empty()) registration_ids_ = random_.draw(Purpose::nonce, wire::kRegistrationBytes);
+        fresh.insert(fresh.end(), registration_ids_.begin(), registration_ids_.end());
       } else if (!answered_request.empty()) {
         if (auto it = echo_txn_.find(exchange_name(s.message, answered_request)); it != echo_txn_.end()) {
           txn = std::move(it->second);
@@ -761,6 +765,7 @@ private:
   std::map<std::string, net::SentRequest> sent_;        // by key: sent, awaiting the answer
   net::Batch batch_;  // opened and settled since the last commit  // by exchange: the JSON request's "txn", for its answer
   crypto::OsRandom random_;                      // transaction identities (never the role's randomness)
+  Bytes registration_ids_;                       // kd-term register: its registration's (kRegistrationBytes)
   std::vector<net::Outgoing> outbox_;
   std::string out_;
   std::optional<int> result_;

@@ -455,7 +455,7 @@ Result<msg::Message> WireEdge::from_raw(ByteView raw, wire::Binding* used, ByteV
 std::optional<Result<msg::Message>> WireEdge::from_packet(const capture::Packet& p, wire::Binding* used) {
   Skip skip = Skip::none;
   auto m = decode_packet(p, used, &skip);
-  if (skip == Skip::foreign) ++skipped_foreign_;
+  if (skip == Skip::foreign || skip == Skip::provisional) ++skipped_foreign_;
   if (skip == Skip::other_role) ++skipped_other_role_;
   return m;
 }
@@ -501,7 +501,8 @@ std::optional<Status> WireEdge::decode_packet_into(const capture::Packet& p, msg
     st = r.error();
   }
   if (!st && st.error().code == Code::unknown_step) {  // the protocol's, but not KD's
-    *skip = Skip::foreign;
+    *skip = wire::read_provisional(c->binding(), p.payload) ? Skip::provisional : Skip::foreign;
+    if (used && *skip == Skip::provisional) *used = c->binding();
     return std::nullopt;
   }
   if (st && self_ && msg::spec_of(m).to != *self_) {

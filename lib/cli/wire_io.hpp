@@ -119,8 +119,9 @@ public:
   // addressed to another role (both counted).
   std::optional<Result<msg::Message>> from_packet(const capture::Packet& p, wire::Binding* used = nullptr);
   // The same without counting, so that several threads may decode at once: *skip says why the
-  // result is nullopt.
-  enum class Skip : std::uint8_t { none, foreign, other_role };
+  // result is nullopt (provisional: one of the binding's provisional answers, wire::read_provisional,
+  // *used its binding; from_packet counts it as foreign).
+  enum class Skip : std::uint8_t { none, foreign, other_role, provisional };
   std::optional<Result<msg::Message>> decode_packet(const capture::Packet& p, wire::Binding* used, Skip* skip) const;
   // The same into m, reusing its buffers (Codec::decode_into): nullopt when skipped, else the status.
   // answered: the request (as captured) the packet answers, when known (Codec::decode_after).

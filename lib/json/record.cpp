@@ -464,12 +464,28 @@ std::string encode_registration(const RegistrationReport& r, bool show_key) {
   return out;
 }
 
+void encode_provisional(const DecodedRecord& r, const ProvisionalAnswer& p, std::string& out) {
+  ojson j;
+  j["frame"] = r.frame;
+  if (r.time) j["time"] = *r.time;
+  if (!r.src.empty()) j["src"] = r.src;
+  if (!r.dst.empty()) j["dst"] = r.dst;
+  if (!r.transport.empty()) j["transport"] = r.transport;
+  j["binding"] = r.binding;
+  j["provisional"] = p.element;
+  j["transaction"] = p.transaction;
+  if (!p.answers.empty()) j["answers"] = p.answers;
+  if (p.delay_ms) j["delay_ms"] = p.delay_ms;
+  out += j.dump();
+}
+
 std::string encode_summary(const DecodeSummary& s) {
   ojson j;
   j["frames"] = s.frames;
   j["messages"] = s.messages;
   j["errors"] = s.errors;
   j["skipped"] = s.skipped;
+  j["provisional"] = s.provisional;
   j["truncated"] = s.truncated;
   j["registrations"] = s.registrations;
   j["completed"] = s.completed;

@@ -31,8 +31,18 @@ std::string encode_decoded(const DecodedRecord& r);
 void encode_decoded(const DecodedRecord& r, std::string& out);
 std::string encode_registration(const RegistrationReport& r, bool show_key);
 void encode_registration(const RegistrationReport& r, bool show_key, std::string& out);
+// A provisional answer (kd-live(7), TRANSACTIONS): a transport message of its binding, no step.
+// Its line has r's frame, time, src, dst, transport and binding (r has no message or error).
+struct ProvisionalAnswer {
+  std::string_view element;       // "100", "101", "TransactionPending", "RequestInProgress"
+  std::uint32_t transaction = 0;  // the id of the request it answers
+  std::string_view answers;       // that request's step, when the input showed it before; else empty
+  std::uint32_t delay_ms = 0;     // RequestInProgress's delay; 0: none (the other bindings)
+};
+void encode_provisional(const DecodedRecord& r, const ProvisionalAnswer& p, std::string& out);
 struct DecodeSummary {
   std::uint64_t frames = 0, messages = 0, errors = 0, skipped = 0, truncated = 0;
+  std::uint64_t provisional = 0;  // provisional answers (not skipped)
   std::uint64_t registrations = 0, completed = 0, failed_checks = 0;
   std::uint64_t unverified = 0;  // messages with something that could not be verified
 };

@@ -184,14 +184,14 @@ std::optional<Bytes> provisional_answer(Binding b, ByteView request, std::string
 
 std::optional<Provisional> read_provisional(Binding b, ByteView wire) {
   switch (b) {
-    case Binding::mgcp:
-      if (auto t = mgcp::read_provisional(wire)) return Provisional{*t, 0};
+    case Binding::mgcp:  // read_provisional took "100" or "101" at the start
+      if (auto t = mgcp::read_provisional(wire)) return Provisional{*t, 0, wire[2] == '0' ? "100" : "101"};
       return std::nullopt;
     case Binding::h248:
-      if (auto t = h248::read_pending(wire)) return Provisional{*t, 0};
+      if (auto t = h248::read_pending(wire)) return Provisional{*t, 0, "TransactionPending"};
       return std::nullopt;
     case Binding::h323:
-      if (auto r = h323::read_request_in_progress(wire)) return Provisional{r->seq_num, r->delay_ms};
+      if (auto r = h323::read_request_in_progress(wire)) return Provisional{r->seq_num, r->delay_ms, "RequestInProgress"};
       return std::nullopt;
     default: return std::nullopt;
   }

@@ -25,6 +25,9 @@ enum class Binding : std::uint8_t { json, sip, mgcp, h248, h323, radius };
 // The random bytes Codec::encode_fresh takes per request: RADIUS's Identifier (1) and Request
 // Authenticator (16) use them all; the other bindings the first few.
 inline constexpr std::size_t kTxnBytes = 17;
+// The random bytes a terminal's registration keeps for all its requests, after the kTxnBytes of
+// each (Codec::encode_fresh): SIP's Call-ID (16) and From tag (8).
+inline constexpr std::size_t kRegistrationBytes = 24;
 
 std::string_view binding_name(Binding b) noexcept;
 std::optional<Binding> parse_binding(std::string_view s) noexcept;
@@ -52,8 +55,12 @@ public:
   // Authenticator, SIP's own Via branch, MGCP's transaction id, H.248's TransactionID, H.225.0's
   // requestSeqNum) come from txn, kTxnBytes random bytes drawn per request at the network edge,
   // where encode() derives them from the fields: two registrations of one terminal are then two
-  // transactions, not a retransmission. A binding without such a place, and an answer, give
-  // encode_after(m, previous). Offline tools and vectors never call it.
+  // transactions, not a retransmission. A terminal's request (kd-term register and load) has
+  // kRegistrationBytes more after them, drawn once per registration: what SIP keeps across a
+  // registration's transactions, its Call-ID and From tag (RFC 3261 8.1.1.3, 8.1.1.4), so that
+  // s7 (d5) goes on under s1's (d1's) with CSeq 2, and the next registration, under a new Call-ID,
+  // is not refused for its CSeq 1 (RFC 3261 10.3 step 7). A binding without such a place, and an
+  // answer, give encode_after(m, previous). Offline tools and vectors never call it.
   virtual Result<Bytes> encode_fresh(const msg::Message& m, ByteView previous, ByteView txn) const {
     (void)txn;
     return encode_after(m, previous);
@@ -158,6 +165,9 @@ struct CodecOptions {
 struct Provisional {
   std::uint32_t transaction = 0;  // the request's transaction id, TransactionID or requestSeqNum
   std::uint32_t delay_ms = 0;     // RequestInProgress's delay; 0 where the binding sets none
+  // What it is called (kd-decode(1)): "100" or "101" (MGCP's return code), "TransactionPending",
+  // "RequestInProgress".
+  std::string_view element;
 };
 // Whether binding b has provisional answers (mgcp, h248, h323).
 bool has_provisional(Binding b) noexcept;

@@ -45,9 +45,16 @@ Result<Bytes> SipCodec::encode_fresh(const Message& m, ByteView previous, ByteVi
   const auto sh = spec ? shape_of(*spec) : std::nullopt;
   if (!sh || sh->kind != Kind::request || txn.size() < 12) return encode_after(m, previous);
   const std::string branch = "z9hG4bK" + to_hex(txn.first(12));
+  std::string call_id, from_tag;
+  if (txn.size() >= kTxnBytes + kRegistrationBytes) {
+    const ByteView registration = txn.subspan(kTxnBytes, kRegistrationBytes);
+    call_id = to_hex(registration.first(16));
+    from_tag = to_hex(registration.subspan(16, 8));
+  }
+  const Fresh fresh{branch, call_id, from_tag};
   SipText prev;
-  if (previous.empty() || !parse_text(previous, prev)) return sip::detail::encode(m, nullptr, branch, transport_);
-  return sip::detail::encode(m, &prev, branch, transport_);
+  if (previous.empty() || !parse_text(previous, prev)) return sip::detail::encode(m, nullptr, fresh, transport_);
+  return sip::detail::encode(m, &prev, fresh, transport_);
 }
 
 Result<Message> SipCodec::decode(ByteView wire) const {

@@ -19,8 +19,10 @@ public:
   Result<Bytes> encode(const msg::Message& m) const override;
   Result<Bytes> encode_after(const msg::Message& m, ByteView previous) const override;
   // A request (REGISTER) with its own Via's branch "z9hG4bK" + hex of txn's first 12 bytes: a new
-  // transaction (RFC 3261 8.1.1.7, 16.6 item 8). From, To, Call-ID and CSeq stay as encode_after
-  // gives them: a proxy forwards them as the terminal sent them. An answer: encode_after.
+  // transaction (RFC 3261 8.1.1.7, 16.6 item 8). A terminal's (txn with its kRegistrationBytes)
+  // under the Call-ID hex of their first 16 and the From tag hex of the last 8, CSeq as the step
+  // says (s1, d1: 1; s7, d5: 2). A proxy forwards From, To, Call-ID and CSeq as the terminal sent
+  // them. An answer: encode_after.
   Result<Bytes> encode_fresh(const msg::Message& m, ByteView previous, ByteView txn) const override;
   Result<msg::Message> decode(ByteView wire) const override;
   Status decode_into(ByteView wire, msg::Message& m) const override;

@@ -109,7 +109,7 @@ std::string contact_hostport(const std::string& ipc) {
   return "invalid";
 }
 
-Result<Bytes> encode(const Message& m, const SipText* prev, std::string_view branch, Transport transport) {
+Result<Bytes> encode(const Message& m, const SipText* prev, const Fresh& fresh, Transport transport) {
   const StepSpec* spec = msg::find_step(m.flow, m.step);
   if (!spec) return err(Code::unknown_step, "no such step");
   auto sh = shape_of(*spec);
@@ -137,7 +137,7 @@ Result<Bytes> encode(const Message& m, const SipText* prev, std::string_view bra
   }
   if (!echo || echo->own_via)
     line(transport == Transport::tcp ? "Via: SIP/2.0/TCP " : "Via: SIP/2.0/UDP ",
-         e.sent_by() + ";branch=" + (branch.empty() ? e.branch() : std::string(branch)));
+         e.sent_by() + ";branch=" + (fresh.branch.empty() ? e.branch() : std::string(fresh.branch)));
   if (echo)
     for (std::string_view via : echo->vias) line("Via: ", via);
   if (sh->kind == Kind::request) line("Max-Forwards: ", std::to_string(echo ? echo->max_forwards : 70));
@@ -149,9 +149,9 @@ Result<Bytes> encode(const Message& m, const SipText* prev, std::string_view bra
     line("Call-ID: ", echo->call_id);
     line("CSeq: ", echo->cseq);
   } else {
-    line("From: <", e.aor() + ">;tag=" + e.from_tag());
+    line("From: <", e.aor() + ">;tag=" + (fresh.from_tag.empty() ? e.from_tag() : std::string(fresh.from_tag)));
     line("To: <", e.aor() + (sh->kind == Kind::request ? ">" : ">;tag=" + e.to_tag()));
-    line("Call-ID: ", e.call_id());
+    line("Call-ID: ", fresh.call_id.empty() ? e.call_id() : std::string(fresh.call_id));
     line("CSeq: ", std::to_string(sh->cseq) + " REGISTER");
   }
   const std::string user = escape_user(*m.IDc);

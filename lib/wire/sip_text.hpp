@@ -235,10 +235,15 @@ std::optional<Echo> echo_of(const SipText& prev, Kind kind);
 
 // ---- encoding (sip_encode.cpp) ---------------------------------------------------------------
 
-// prev: the parsed message m answers or forwards, or nullptr.
-// branch, when not empty: the Via branch of the sender's own Via in place of the derived one (a
-// request as a new transaction, SipCodec::encode_fresh). transport: named in the sender's own Via.
-Result<Bytes> encode(const msg::Message& m, const SipText* prev, std::string_view branch = {},
+// A request as a new transaction (SipCodec::encode_fresh): each value, when not empty, in place of
+// the derived one. branch: of the sender's own Via; call_id and from_tag: of a request that is
+// not forwarded (the terminal's own: its registration's).
+struct Fresh {
+  std::string_view branch, call_id, from_tag;
+};
+// prev: the parsed message m answers or forwards, or nullptr. transport: named in the sender's
+// own Via.
+Result<Bytes> encode(const msg::Message& m, const SipText* prev, const Fresh& fresh = {},
                      Transport transport = Transport::udp);
 // The hostport the Contact shows for IPc; kd-ipc carries IPc verbatim when this differs from it.
 std::string contact_hostport(const std::string& ipc);

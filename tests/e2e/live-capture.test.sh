@@ -88,6 +88,19 @@ tshark_sees() {  # PCAP FILTER COUNT: tshark dissects COUNT packets matching FIL
   [ "$n" -eq "$3" ] || { WHY="tshark shows $n packets of $2, expected $3"; return 1; }
 }
 
+# terminal_call_id PCAP: as tshark reads them, the terminal's two REGISTERs (s1, s7) share one
+# Call-ID, with CSeq 1 then 2, and it is not the one the filters derive for alice (kd-live(7),
+# "Transaction identities").
+terminal_call_id() {
+  local got derived
+  got=$(tshark -r "$1" -Y "sip.Method == \"REGISTER\" && ip.dst == $PROXY_IP" -T fields -e sip.Call-ID -e sip.CSeq.seq 2>/dev/null)
+  derived=$(kd term "" --binding sip start --id "$TERM_ID" --via "$PROXY_ID" --switch "$SWITCH_ID" | jq -r .wire |
+    xxd -r -p | sed -n 's/^Call-ID: \(.*\)\r$/\1/p')
+  [ "$(cut -f 2 <<<"$got" | tr '\n' ' ')" = "1 2 " ] && [ "$(cut -f 1 <<<"$got" | sort -u | wc -l)" -eq 1 ] &&
+    [ -n "$derived" ] && [ "$(cut -f 1 <<<"$got" | head -n 1)" != "$derived" ] ||
+    { WHY="REGISTERs from the terminal (Call-ID, CSeq): $(echo $got); derived Call-ID: $derived"; return 1; }
+}
+
 ALL=(s1 s2 s3 s4 s5 s6 s7 s8 s9 s10 s11)
 run_case() {  # BINDING TRANSPORT
   local b=$1 tr=$2 name="$1/$2" port
@@ -123,6 +136,7 @@ run_case() {  # BINDING TRANSPORT
   check "$name: ... the signaling in $b over $tr" \
     eq "$(jq -r 'select(.step and .to != "auc" and .from != "auc") | .binding + "/" + .transport' "$TMP/decode.out" | sort -u)" "$b/$tr"
   check "$name: tshark finds no malformed packet" no_malformed "$cap"
+  [ "$b" = sip ] && check "$name: the terminal's s7 goes on under its s1's Call-ID, drawn, CSeq 2" terminal_call_id "$cap"
   local filter
   case $b in sip) filter=sip ;; mgcp) filter=mgcp ;; h248) filter=megaco ;; h323) filter=h225 ;; esac
   check "$name: tshark dissects the 8 signaling messages as $filter" tshark_sees "$cap" "$filter" 8

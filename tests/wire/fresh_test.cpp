@@ -88,6 +88,53 @@ TEST(FreshTxn, SipProxyBranchOnlyIsNew) {
   EXPECT_EQ(*s5f, *s5);
 }
 
+// A terminal's requests: each a new transaction (its branch), under the Call-ID and From tag of
+// its registration (the kRegistrationBytes after each request's own), CSeq 1 then 2
+// (RFC 3261 8.1.1.3, 8.1.1.4, 10.2, 10.3 step 7).
+TEST(FreshTxn, SipTerminalKeepsItsRegistrationsCallIdAndFromTag) {
+  const auto sip = kd::wire::make_codec(Binding::sip);
+  auto with = [](std::uint8_t start, std::uint8_t registration) {
+    Bytes b = txn(start);
+    for (std::size_t i = 0; i < kd::wire::kRegistrationBytes; ++i) b.push_back(static_cast<std::uint8_t>(registration + i));
+    return b;
+  };
+  auto header = [](const Bytes& wire, std::string_view name) {
+    const std::string s = text(wire), key = "\r\n" + std::string(name) + ": ";
+    const auto at = s.find(key);
+    if (at == std::string::npos) return std::string("(none)");
+    const auto from = at + key.size();
+    return s.substr(from, s.find("\r\n", from) - from);
+  };
+  // Written out from the bytes given: 16 for the Call-ID, then 8 for the tag.
+  std::string want_call_id, want_tag;
+  for (int i = 0; i < 16; ++i) want_call_id += kd::to_hex(Bytes{static_cast<std::uint8_t>(0x40 + i)});
+  for (int i = 16; i < 24; ++i) want_tag += kd::to_hex(Bytes{static_cast<std::uint8_t>(0x40 + i)});
+  for (auto [first, second] : {std::pair{"s1", "s7"}, std::pair{"d1", "d5"}}) {
+    const auto a = sip->encode_fresh(msg_of(first), {}, with(1, 0x40));
+    const auto b = sip->encode_fresh(msg_of(second), {}, with(2, 0x40));
+    const auto next = sip->encode_fresh(msg_of(first), {}, with(3, 0x80));
+    ASSERT_TRUE(a.ok() && b.ok() && next.ok()) << first;
+    EXPECT_EQ(header(*a, "Call-ID"), want_call_id) << first;
+    EXPECT_EQ(header(*b, "Call-ID"), want_call_id) << second;
+    EXPECT_EQ(header(*a, "CSeq"), "1 REGISTER") << first;
+    EXPECT_EQ(header(*b, "CSeq"), "2 REGISTER") << second;
+    EXPECT_TRUE(header(*a, "From").ends_with(";tag=" + want_tag)) << header(*a, "From");
+    EXPECT_EQ(header(*b, "From"), header(*a, "From")) << second;
+    EXPECT_NE(header(*a, "Via"), header(*b, "Via")) << "each request its own branch";
+    EXPECT_NE(header(*next, "Call-ID"), want_call_id) << "another registration, another Call-ID";
+    EXPECT_NE(header(*next, "From"), header(*a, "From"));
+    for (const auto& [w, step] : {std::pair{&*a, first}, std::pair{&*b, second}}) {
+      auto d = sip->decode(*w);
+      ASSERT_TRUE(d.ok()) << step << ": " << d.error().detail;
+      EXPECT_EQ(*d, msg_of(step)) << step;
+    }
+  }
+  // A proxy forwards the terminal's Call-ID, From and CSeq whatever registration bytes it is given.
+  const Bytes s1 = *sip->encode_fresh(msg_of("s1"), {}, with(1, 0x40));
+  const Bytes s2 = *sip->encode_fresh(msg_of("s2"), s1, with(4, 0x90));
+  for (std::string_view h : {"Call-ID", "From", "CSeq"}) EXPECT_EQ(header(s2, h), header(s1, h)) << h;
+}
+
 TEST(FreshTxn, MgcpTransactionId) {
   const Fresh f = fresh(Binding::mgcp, "s2");
   EXPECT_EQ(text(f.a).substr(0, 5), "RSIP ");

@@ -150,6 +150,22 @@ void Ladder::error(std::uint64_t frame, const Error& e) {
   add(std::move(n));
 }
 
+void Ladder::provisional(std::string_view element, std::string_view answers, std::uint64_t frame) {
+  // Short enough for the arrow between neighbouring columns.
+  const std::string_view label = element == "TransactionPending" ? "Pending" : element == "RequestInProgress" ? "RIP" : element;
+  const msg::StepSpec* spec = answers.empty() ? nullptr : msg::find_step(answers);
+  Row r;
+  if (spec && layout_ && layout_->flow == spec->flow) {
+    r.kind = Row::Kind::arrow;
+    r.from = column(spec->to);
+    r.to = column(spec->from);
+    r.text = "(" + std::string(answers) + ") " + std::string(label);
+  } else {
+    r.text = "~ frame " + std::to_string(frame) + ": " + std::string(label) + " (provisional)";
+  }
+  add(std::move(r));
+}
+
 void Ladder::event(std::string_view line) {
   const std::string name = json::string_field(line, "event").value_or("");
   const auto step = json::string_field(line, "step");

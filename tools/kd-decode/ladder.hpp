@@ -26,6 +26,9 @@ public:
 
   void message(const msg::Message& m, std::string_view binding, const std::vector<verify::Check>& checks);
   void error(std::uint64_t frame, const Error& e);      // a message that did not decode
+  // A provisional answer (element: as json::ProvisionalAnswer names it) to the request of step
+  // answers: an arrow back from that request's recipient, or a note when the step is unknown ("").
+  void provisional(std::string_view element, std::string_view answers, std::uint64_t frame);
   void event(std::string_view line);                   // an event line of a tool's transcript
   void registration(const verify::RegistrationReport& r);
   // At the end of the input: says so when nothing at all was drawn.

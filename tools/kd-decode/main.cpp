@@ -66,6 +66,31 @@ struct Item {
   std::optional<msg::Message> m;
   std::optional<std::uint64_t> time;  // capture time, UNIX seconds
   std::string event;        // an event line of a tool's transcript, for the ladder (counted as skipped)
+  std::optional<wire::Provisional> provisional;  // decoded: a provisional answer (rec has its packet's details)
+  std::optional<std::uint32_t> transaction;      // decoded: the message's id, in a binding with provisional answers
+};
+
+// The last few values by key, the oldest forgotten first once there are kMax (memory stays flat
+// however long the capture).
+template <typename V>
+class RecentByKey {
+public:
+  static constexpr std::size_t kMax = 4096;
+  void put(std::string key, V v) {
+    if (auto [it, added] = by_key_.insert_or_assign(key, std::move(v)); added) order_.push_back(std::move(key));
+    if (order_.size() > kMax) {
+      by_key_.erase(order_.front());
+      order_.pop_front();
+    }
+  }
+  const V* find(const std::string& key) const {
+    auto it = by_key_.find(key);
+    return it == by_key_.end() ? nullptr : &it->second;
+  }
+
+private:
+  std::map<std::string, V> by_key_;
+  std::deque<std::string> order_;
 };
 
 // A RADIUS client chooses each Access-Request's Identifier and Request Authenticator (RFC 2865
@@ -81,26 +106,40 @@ public:
     const Bytes& b = p.payload;
     if (p.transport != capture::Transport::udp || b.size() < wire::radius::kMinPacket) return;
     if (b[0] == wire::radius::access_request) {
-      std::string k = key(p.src_ip, p.src_port, p.dst_ip, p.dst_port, b[1]);
-      if (by_key_.insert_or_assign(k, b).second) order_.push_back(std::move(k));
-      if (order_.size() > kMax) {
-        by_key_.erase(order_.front());
-        order_.pop_front();
-      }
+      requests_.put(key(p.src_ip, p.src_port, p.dst_ip, p.dst_port, b[1]), b);
     } else if (b[0] == wire::radius::access_challenge) {
-      if (auto it = by_key_.find(key(p.dst_ip, p.dst_port, p.src_ip, p.src_port, b[1])); it != by_key_.end())
-        answered = it->second;
+      if (const Bytes* request = requests_.find(key(p.dst_ip, p.dst_port, p.src_ip, p.src_port, b[1])))
+        answered = *request;
     }
   }
 
 private:
-  static constexpr std::size_t kMax = 4096;
   static std::string key(const std::string& client, std::uint16_t cport, const std::string& server,
                          std::uint16_t sport, std::uint8_t id) {
     return client + ' ' + std::to_string(cport) + ' ' + server + ' ' + std::to_string(sport) + ' ' + std::to_string(id);
   }
-  std::map<std::string, Bytes> by_key_;
-  std::deque<std::string> order_;
+  RecentByKey<Bytes> requests_;
+};
+
+// A provisional answer names its request by the transaction id it went under (MGCP's transaction
+// id, H.248's TransactionID, RAS's requestSeqNum): the printing thread pairs it with the last
+// message of that id between the same two endpoints the other way, to name the step it answers.
+class TransactionSteps {
+public:
+  void sent(const std::string& src, const std::string& dst, std::uint32_t transaction, std::string_view step) {
+    steps_.put(key(src, dst, transaction), step);
+  }
+  // The step of the request a provisional answer from src to dst answers, or "".
+  std::string_view answered(const std::string& src, const std::string& dst, std::uint32_t transaction) const {
+    const std::string_view* step = steps_.find(key(dst, src, transaction));
+    return step ? *step : std::string_view();
+  }
+
+private:
+  static std::string key(const std::string& src, const std::string& dst, std::uint32_t transaction) {
+    return src + ' ' + dst + ' ' + std::to_string(transaction);
+  }
+  RecentByKey<std::string_view> steps_;  // spec names: literals
 };
 
 // kd-decode runs in two threads: the caller's reads the input, a second one checks and prints, in
@@ -275,8 +314,22 @@ int decode_main(int argc, char** argv) {
     };
     std::vector<verify::Check> checks;
     std::vector<verify::RegistrationReport> done;
+    TransactionSteps transactions;  // the printer's
+    // A provisional answer: a line of its own, no step, never an error (kd-decode(1), OUTPUT).
+    auto print_provisional = [&](Item& item) {
+      ++sum.provisional;
+      const wire::Provisional& p = *item.provisional;
+      const json::ProvisionalAnswer a{p.element, p.transaction,
+                                      transactions.answered(item.rec.src, item.rec.dst, p.transaction), p.delay_ms};
+      if (ladder || !svg_path.empty()) drawing.provisional(a.element, a.answers, item.rec.frame);
+      if (!ladder) {
+        json::encode_provisional(item.rec, a, out);
+        out += '\n';
+      }
+    };
     auto print = [&](Item& item) {
       if (!item.event.empty()) return drawing.event(item.event);
+      if (item.provisional) return print_provisional(item);
       json::DecodedRecord& rec = item.rec;
       checks.clear();
       done.clear();
@@ -286,6 +339,7 @@ int decode_main(int argc, char** argv) {
         rec.unverified = wire::radius::unverified_without_secret(msg::spec_of(*rec.message));
       if (rec.message) {
         ++sum.messages;
+        if (item.transaction) transactions.sent(rec.src, rec.dst, *item.transaction, msg::spec_of(*rec.message).name);
         if (!rec.unverified.empty()) ++sum.unverified;
         verifier.observe(*rec.message, item.time, checks, done, rec.unverified);
         for (const auto& c : checks) sum.failed_checks += c.ok ? 0 : 1;
@@ -320,7 +374,8 @@ int decode_main(int argc, char** argv) {
       // Identifier and Request Authenticator derived from the fields (kd's offline s3) are tried.
       if (r && !*r && !it.answered.empty()) r = edge.decode_packet_into(p, *it.m, &used, &why);
       it.pending = false;
-      if (!r) {
+      if (!r && why == WireEdge::Skip::provisional) it.provisional = wire::read_provisional(used, p.payload);
+      if (!r && !it.provisional) {
         it.skip = true;
         return;
       }
@@ -332,9 +387,13 @@ int decode_main(int argc, char** argv) {
       endpoint(it.rec.dst, p.dst_ip, p.dst_port);
       it.rec.transport = p.transport == capture::Transport::udp ? "udp" : "tcp";
       it.rec.binding = wire::binding_name(used);
-      if (!*r) {
+      if (it.provisional) {
+        it.m.reset();
+      } else if (!*r) {
         it.m.reset();
         it.rec.error = r->error();
+      } else if (wire::has_provisional(used)) {
+        it.transaction = wire::request_transaction(used, p.payload);
       }
     };
     Pipeline pipe([&](Pipeline::Batch& bt) {
@@ -370,6 +429,8 @@ int decode_main(int argc, char** argv) {
       Item& it = batch->items[batch->used];
       it.pending = it.skip = false;
       it.event.clear();
+      it.provisional.reset();
+      it.transaction.reset();
       // (rec.time keeps its buffer: a packet's decoding sets it, a line or a raw message clears it)
       it.rec.src.clear();
       it.rec.dst.clear();
