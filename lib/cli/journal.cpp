@@ -115,9 +115,12 @@ void ResponseJournal::snapshot(const std::string& state_text) {
   state_size_ = state_text.size();
 }
 
-void ResponseJournal::rewrite(const net::Batch& now) {
-  std::string text(net::kJournalMagic);
+void ResponseJournal::rewrite(const net::Batch& now, const std::function<void(std::string&)>& answers) {
+  std::string text;
+  text.reserve(rewritten_size_ + rewritten_size_ / 4);  // about what the cache held last time
+  text = net::kJournalMagic;
   net::encode_base(text, digest_);
+  if (answers) answers(text);
   net::encode_batch(text, now);
   check_replaceable(path_, kWhat);
   write_file_atomic(path_, text);
@@ -127,11 +130,11 @@ void ResponseJournal::rewrite(const net::Batch& now) {
   size_ = rewritten_size_ = text.size();
 }
 
-void ResponseJournal::append(const net::Batch& b) {
-  std::string batch;
-  net::encode_batch(batch, b);
-  append_synced(fd_, batch, path_, kWhat);
-  size_ += batch.size();
+void ResponseJournal::append(const net::Batch& rest) {
+  net::encode_batch(batch_, rest);
+  append_synced(fd_, batch_, path_, kWhat);
+  size_ += batch_.size();
+  batch_.clear();
 }
 
 bool ResponseJournal::compacting() const {

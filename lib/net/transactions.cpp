@@ -7,6 +7,7 @@ namespace kd::net {
 namespace {
 std::string_view as_view(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 std::string as_string(ByteView b) { return std::string(as_view(b)); }
+ByteView as_bytes(std::string_view s) { return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}; }
 }  // namespace
 
 ServerTransactions::Request ServerTransactions::request(const Address& from, ByteView bytes) {
@@ -79,19 +80,24 @@ std::optional<Outgoing> ServerTransactions::settle(Map::iterator it, Bytes respo
   held_ -= e.response.size();
   e.response = std::move(response);
   set_expiry(it, now_ms + keep_ms);
-  if (recording_)
-    answered_.push_back(Answered{it->first.from, Bytes(it->first.request.begin(), it->first.request.end()), e.socket,
-                                 e.response, now_ms + keep_ms});
+  if (sink_) sink_(AnswerRef{it->first.from, as_bytes(it->first.request), e.socket, e.response, now_ms + keep_ms});
   return Outgoing{e.socket, it->first.from, e.response};
+}
+
+void ServerTransactions::for_each_answered(std::uint64_t now_ms, const std::function<void(const AnswerRef&)>& f) const {
+  for (auto t = by_expiry_.lower_bound(now_ms + 1); t != by_expiry_.end(); ++t) {
+    const Key& k = *t->second;
+    const Entry& e = entries_.find(k)->second;
+    if (e.answered) f(AnswerRef{k.from, as_bytes(k.request), e.socket, e.response, t->first});
+  }
 }
 
 std::vector<Answered> ServerTransactions::answered(std::uint64_t now_ms) const {
   std::vector<Answered> out;
-  for (auto t = by_expiry_.lower_bound(now_ms + 1); t != by_expiry_.end(); ++t) {
-    const Key& k = *t->second;
-    const Entry& e = entries_.find(k)->second;
-    if (e.answered) out.push_back(Answered{k.from, Bytes(k.request.begin(), k.request.end()), e.socket, e.response, t->first});
-  }
+  for_each_answered(now_ms, [&out](const AnswerRef& a) {
+    out.push_back(Answered{a.from, Bytes(a.request.begin(), a.request.end()), a.socket,
+                           Bytes(a.response.begin(), a.response.end()), a.expires_ms});
+  });
   return out;
 }
 

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -45,6 +46,16 @@ struct Answered {
   SocketId socket = 0;
   Bytes response;
   std::uint64_t expires_ms = 0;  // in the transactions' time (the journal's file: Unix time)
+};
+
+// The same as the cache holds it, for the journal to encode in place (no copy); valid during the
+// call it is handed to.
+struct AnswerRef {
+  const Address& from;
+  ByteView request;
+  SocketId socket = 0;
+  ByteView response;
+  std::uint64_t expires_ms = 0;
 };
 
 class ServerTransactions {
@@ -97,11 +108,14 @@ public:
   // How many times a request's bytes were hashed (once per request: a service hashes each datagram once).
   std::size_t hashes() const noexcept { return hashes_; }
 
-  // Persistence (the response journal): with record_answers(true), each answer given is also kept
-  // for take_answered(), which hands over those given since its last call.
-  void record_answers(bool on) { recording_ = on; }
-  std::vector<Answered> take_answered() { return std::exchange(answered_, {}); }
-  // Every answered transaction not expired by now_ms (the journal's compaction).
+  // Persistence (the response journal): each answer given is handed to sink as it is given (an
+  // empty sink: none), the journal writing it into its batch without a copy of it.
+  using AnswerSink = std::function<void(const AnswerRef&)>;
+  void record_answers(AnswerSink sink) { sink_ = std::move(sink); }
+  // Every answered transaction not expired by now_ms, in the order they expire, handed to f as
+  // the cache holds it (the journal's compaction encodes them straight from here).
+  void for_each_answered(std::uint64_t now_ms, const std::function<void(const AnswerRef&)>& f) const;
+  // The same, copied.
   std::vector<Answered> answered(std::uint64_t now_ms) const;
   // An answered transaction from the journal, kept until expires_ms; the bound holds as in open().
   // It replaces a transaction of the same request from the same address (a later batch's answer).
@@ -149,8 +163,7 @@ private:
   std::optional<Outgoing> settle(Map::iterator it, Bytes response, std::uint64_t now_ms, std::uint64_t keep_ms);
 
   std::size_t max_, held_ = 0, hashes_ = 0;
-  bool recording_ = false;
-  std::vector<Answered> answered_;
+  AnswerSink sink_;
   Map entries_;
   std::multimap<std::uint64_t, const Key*> by_expiry_;
   std::unordered_map<std::string, const Key*> named_;
