@@ -15,6 +15,7 @@
 namespace kd::net {
 // net/transactions.hpp, net/journal.hpp: cli's headers stay free of net (cli links it privately)
 struct Answered;
+struct AnswerRef;
 struct PendingRequest;
 struct SentRequest;
 struct Batch;
@@ -51,10 +52,12 @@ public:
   // the journal: the journal's changes so far are in it. Then rewrite() starts a journal on it.
   void snapshot(const std::string& state_text);
   // Replaces the journal by its base record (the state file as last saved) and one batch of the
-  // answers answers() encodes (net::encode_answer, straight from the cache) and of now's requests
-  // under way (no changes), atomically, and opens it for appending: at start, and after each
-  // snapshot.
-  void rewrite(const net::Batch& now, const std::function<void(std::string&)>& answers = {});
+  // answers answers() hands to its argument (straight from the cache) and of now's requests under
+  // way (no changes), atomically, and opens it for appending: at start, and after each snapshot.
+  // Written a piece at a time (256 KiB): a buffer the size of the cache, fresh at each
+  // rewrite, cost more than encoding it.
+  using Answers = std::function<void(const std::function<void(const net::AnswerRef&)>&)>;
+  void rewrite(const net::Batch& now, const Answers& answers = {});
   // Where the batch under way gathers its answer records, each written as it is given
   // (net::encode_answer), until append() ends it; its capacity is kept from batch to batch.
   std::string& batch() { return batch_; }
@@ -80,6 +83,7 @@ private:
   std::vector<net::SentRequest> sent_;
   std::map<std::string, std::uint16_t> ports_;
   std::string batch_;
+  std::string chunk_;  // rewrite()'s
 };
 
 }  // namespace kd::cli

@@ -406,9 +406,9 @@ private:
     for (const auto& [role, p] : peers_)
       if (const auto port = loop_.local_port(p.socket)) now.ports.emplace_back(role, port);
     // The cached answers encoded straight from the cache (a copy of each cost as much as encoding it).
-    journal_->rewrite(now, [&](std::string& out) {
+    journal_->rewrite(now, [&](const std::function<void(const net::AnswerRef&)>& add) {
       server_.for_each_answered(mono, [&](const net::AnswerRef& a) {
-        net::encode_answer(out, net::AnswerRef{a.from, a.request, a.socket, a.response, wall + (a.expires_ms - mono)});
+        add(net::AnswerRef{a.from, a.request, a.socket, a.response, wall + (a.expires_ms - mono)});
       });
     });
   }

@@ -2,6 +2,14 @@
 // what a crash can leave in the file, read back against the state file's digest.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "cli/io.hpp"
+#include "cli/journal.hpp"
+#include "crypto/suite.hpp"
 #include "net/journal.hpp"
 #include "net/transactions.hpp"
 
@@ -291,3 +299,87 @@ TEST(Journal, RequestsUnderWaySurviveUntilSettled) {
 
 }  // namespace
 }  // namespace kd::net
+
+namespace kd::cli {
+namespace {
+
+Bytes b(std::string_view s) { return Bytes(s.begin(), s.end()); }
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    std::string t = (std::filesystem::temp_directory_path() / "kd-journal-test.XXXXXX").string();
+    path = ::mkdtemp(t.data()) ? t : std::string();
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+// A journal rewritten from the cache, larger than the pieces it is written by: every answer and
+// request under way reads back, on the state file written at the snapshot.
+TEST(ResponseJournal, ARewriteReadsBackWhole) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  const std::string state = dir.path + "/s.st";
+  ResponseJournal j(state, "test");
+  j.snapshot("{\"state\":1}\n");
+  std::vector<net::Answered> cache;
+  for (std::uint8_t i = 0; i < 12; ++i) {  // 12 x 100 KB: several pieces
+    net::Answered a;
+    a.from.ip = {127, 0, 0, i};
+    a.from.port = 5060;
+    a.socket = i;
+    a.request = Bytes(100000, static_cast<std::uint8_t>('a' + i));
+    a.response = b("answer " + std::to_string(i));
+    a.expires_ms = 1700000000000u + i;
+    cache.push_back(std::move(a));
+  }
+  net::Batch now;
+  now.sent = {{"alice/s2", "s2", "switch", b("REGISTER alice")}};
+  j.rewrite(now, [&](const std::function<void(const net::AnswerRef&)>& add) {
+    for (const auto& a : cache) add(net::AnswerRef{a.from, a.request, a.socket, a.response, a.expires_ms});
+  });
+  const auto text = read_file(state + ".journal");
+  ASSERT_TRUE(text);
+  net::JournalContents c;
+  const std::string_view st = "{\"state\":1}\n";
+  const Bytes digest = crypto::hash(crypto::HashId::sha256, ByteView(reinterpret_cast<const std::uint8_t*>(st.data()), st.size()));
+  ASSERT_FALSE(net::decode_journal(*text, digest, c));
+  EXPECT_FALSE(c.torn_at);
+  ASSERT_EQ(c.answers.size(), cache.size());
+  for (std::size_t i = 0; i < cache.size(); ++i) {
+    EXPECT_EQ(c.answers[i].from, cache[i].from) << i;
+    EXPECT_EQ(c.answers[i].request, cache[i].request) << i;
+    EXPECT_EQ(c.answers[i].response, cache[i].response) << i;
+    EXPECT_EQ(c.answers[i].expires_ms, cache[i].expires_ms) << i;
+  }
+  ASSERT_EQ(c.sent.size(), 1u);
+  EXPECT_EQ(c.sent[0].key, "alice/s2");
+  EXPECT_FALSE(j.compacting());  // the size it counts is the file's
+}
+
+// A file written by pieces: what the pieces hold, in order; a failure while producing them leaves
+// the file as it was and no temporary file beside it.
+TEST(WriteFileAtomic, ByPiecesOrNotAtAll) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  const std::string path = dir.path + "/f";
+  write_file_atomic(path, [](const std::function<void(std::string_view)>& write) {
+    write("one ");
+    write("");
+    write("two");
+  });
+  EXPECT_EQ(read_file(path), std::optional<std::string>("one two"));
+  EXPECT_THROW(write_file_atomic(path,
+                                 [](const std::function<void(std::string_view)>& write) {
+                                   write("half");
+                                   throw IoError{"the producer failed"};
+                                 }),
+               IoError);
+  EXPECT_EQ(read_file(path), std::optional<std::string>("one two"));
+  std::size_t files = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path)) ++files;
+  EXPECT_EQ(files, 1u);
+}
+
+}  // namespace
+}  // namespace kd::cli
