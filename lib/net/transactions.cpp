@@ -31,7 +31,7 @@ ServerTransactions::Seen ServerTransactions::lookup(const Request& r, std::uint6
 
 void ServerTransactions::set_expiry(Map::iterator it, std::uint64_t at) {
   if (it->second.expiry != by_expiry_.end()) by_expiry_.erase(it->second.expiry);
-  it->second.expiry = by_expiry_.emplace(at, &it->first);
+  it->second.expiry = by_expiry_.emplace(at, &*it);
 }
 
 void ServerTransactions::erase(Map::iterator it) {
@@ -48,7 +48,7 @@ void ServerTransactions::open(const Request& r, SocketId socket, std::uint64_t n
                               std::string name) {
   if (auto old = entries_.find(KeyView{r.from, as_view(r.bytes), r.hash}); old != entries_.end())
     erase(old);  // expired, not yet forgotten
-  while (!entries_.empty() && entries_.size() >= max_) erase(entries_.find(*by_expiry_.begin()->second));
+  while (!entries_.empty() && entries_.size() >= max_) erase(entries_.find(by_expiry_.begin()->second->first));
   auto [it, _] = entries_.emplace(Key{r.from, as_string(r.bytes), r.hash}, Entry{});
   it->second.expiry = by_expiry_.end();
   it->second.socket = socket;
@@ -86,8 +86,7 @@ std::optional<Outgoing> ServerTransactions::settle(Map::iterator it, Bytes respo
 
 void ServerTransactions::for_each_answered(std::uint64_t now_ms, const std::function<void(const AnswerRef&)>& f) const {
   for (auto t = by_expiry_.lower_bound(now_ms + 1); t != by_expiry_.end(); ++t) {
-    const Key& k = *t->second;
-    const Entry& e = entries_.find(k)->second;
+    const auto& [k, e] = *t->second;
     if (e.answered) f(AnswerRef{k.from, as_bytes(k.request), e.socket, e.response, t->first});
   }
 }
@@ -104,7 +103,7 @@ std::vector<Answered> ServerTransactions::answered(std::uint64_t now_ms) const {
 void ServerTransactions::restore(Answered a) {
   Key k{a.from, std::string(a.request.begin(), a.request.end()), request(a.from, a.request).hash};
   if (auto old = entries_.find(k); old != entries_.end()) erase(old);
-  while (!entries_.empty() && entries_.size() >= max_) erase(entries_.find(*by_expiry_.begin()->second));
+  while (!entries_.empty() && entries_.size() >= max_) erase(entries_.find(by_expiry_.begin()->second->first));
   auto [it, _] = entries_.emplace(std::move(k), Entry{});
   it->second.expiry = by_expiry_.end();
   it->second.socket = a.socket;
@@ -130,7 +129,7 @@ std::optional<Outgoing> ServerTransactions::answer(const Request& r, Bytes respo
 
 void ServerTransactions::expire(std::uint64_t now_ms) {
   while (!by_expiry_.empty() && by_expiry_.begin()->first <= now_ms)
-    erase(entries_.find(*by_expiry_.begin()->second));
+    erase(entries_.find(by_expiry_.begin()->second->first));
 }
 
 void ClientTransactions::start(std::string key, std::string label, Outgoing out, const Timers& t,

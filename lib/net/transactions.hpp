@@ -150,12 +150,16 @@ private:
     }
     bool operator()(const Key& a, const KeyView& b) const noexcept { return (*this)(b, a); }
   };
+  struct Entry;
+  // The expiry index points at the map's nodes, so that a walk over it (the journal's compaction)
+  // finds each entry without a lookup.
+  using Node = std::pair<const Key, Entry>;
   struct Entry {
     SocketId socket = 0;
     bool answered = false;
     Bytes response;
     std::string name;
-    std::multimap<std::uint64_t, const Key*>::iterator expiry;
+    std::multimap<std::uint64_t, const Node*>::iterator expiry;
   };
   using Map = std::unordered_map<Key, Entry, KeyHash, KeyEqual>;
   void set_expiry(Map::iterator it, std::uint64_t at);
@@ -165,7 +169,7 @@ private:
   std::size_t max_, held_ = 0, hashes_ = 0;
   AnswerSink sink_;
   Map entries_;
-  std::multimap<std::uint64_t, const Key*> by_expiry_;
+  std::multimap<std::uint64_t, const Node*> by_expiry_;
   std::unordered_map<std::string, const Key*> named_;
 };
 
