@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <iostream>
 #include <vector>
 
@@ -59,6 +60,10 @@ std::optional<std::string> read_file(const std::string& path, std::string_view w
 }
 
 void write_file_atomic(const std::string& path, const std::string& data) {
+  write_file_atomic(path, [&data](const std::function<void(std::string_view)>& write) { write(data); });
+}
+
+void write_file_atomic(const std::string& path, const std::function<void(const std::function<void(std::string_view)>&)>& fill) {
   std::string dir = ".";
   if (auto slash = path.rfind('/'); slash != std::string::npos) dir = slash == 0 ? "/" : path.substr(0, slash);
   std::string tmpl = path + ".tmp.XXXXXX";
@@ -69,18 +74,29 @@ void write_file_atomic(const std::string& path, const std::string& data) {
   auto fail = [&](const char* what) {
     IoError e = sys_error(what, path);
     ::close(fd);
+    fd = -1;
     ::unlink(name.data());
     throw e;
   };
   if (::fchmod(fd, 0600) != 0) fail("cannot set the mode of");
-  std::size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail("cannot write");
+  try {
+    fill([&](std::string_view data) {
+      std::size_t off = 0;
+      while (off < data.size()) {
+        ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+        if (n < 0) {
+          if (errno == EINTR) continue;
+          fail("cannot write");
+        }
+        off += static_cast<std::size_t>(n);
+      }
+    });
+  } catch (...) {
+    if (fd >= 0) {  // fill's own failure: the temporary file goes
+      ::close(fd);
+      ::unlink(name.data());
     }
-    off += static_cast<std::size_t>(n);
+    throw;
   }
   if (::fsync(fd) != 0) fail("cannot sync");
   if (::close(fd) != 0) {

@@ -2,6 +2,7 @@
 // two runs on one state file never interleave.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,11 @@ void check_readable(const std::string& path, std::string_view what);
 // Writes to a temporary file beside path (mode 0600), fsyncs it, renames it over path and fsyncs
 // the directory: a reader sees the old file or the new one, never a mixture.
 void write_file_atomic(const std::string& path, const std::string& data);
+// The same, the content written a piece at a time as fill hands each to write (a large file,
+// such as a service's journal rewritten, needs no buffer of its size). What fill throws removes
+// the temporary file and leaves path as it was.
+void write_file_atomic(const std::string& path,
+                       const std::function<void(const std::function<void(std::string_view)>&)>& fill);
 // Opens path for appending (created mode 0600 when absent; a symbolic link is refused); the caller
 // closes the descriptor. Throws IoError naming the file as "WHAT PATH".
 int open_append(const std::string& path, std::string_view what);

@@ -20,6 +20,8 @@ namespace {
 
 constexpr std::string_view kWhat = "journal";
 constexpr std::size_t kCompactAtLeast = std::size_t{4} << 20;
+// rewrite() writes its records by pieces of about this size (the buffer is kept).
+constexpr std::size_t kRewriteChunk = std::size_t{256} << 10;
 
 Bytes digest_of(std::string_view state) {
   return crypto::hash(crypto::HashId::sha256, ByteView(reinterpret_cast<const std::uint8_t*>(state.data()), state.size()));
@@ -115,23 +117,37 @@ void ResponseJournal::snapshot(const std::string& state_text) {
   state_size_ = state_text.size();
 }
 
-void ResponseJournal::rewrite(const net::Batch& now) {
-  std::string text(net::kJournalMagic);
-  net::encode_base(text, digest_);
-  net::encode_batch(text, now);
+void ResponseJournal::rewrite(const net::Batch& now, const Answers& answers) {
   check_replaceable(path_, kWhat);
-  write_file_atomic(path_, text);
+  std::size_t written = 0;
+  write_file_atomic(path_, [&](const std::function<void(std::string_view)>& write) {
+    std::string& out = chunk_;
+    auto flush = [&] {
+      write(out);
+      written += out.size();
+      out.clear();
+    };
+    out.assign(net::kJournalMagic);
+    net::encode_base(out, digest_);
+    if (answers)
+      answers([&](const net::AnswerRef& a) {
+        net::encode_answer(out, a);
+        if (out.size() >= kRewriteChunk) flush();
+      });
+    net::encode_batch(out, now);
+    flush();
+  });
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   fd_ = open_append(path_, kWhat);
-  size_ = rewritten_size_ = text.size();
+  size_ = rewritten_size_ = written;
 }
 
-void ResponseJournal::append(const net::Batch& b) {
-  std::string batch;
-  net::encode_batch(batch, b);
-  append_synced(fd_, batch, path_, kWhat);
-  size_ += batch.size();
+void ResponseJournal::append(const net::Batch& rest) {
+  net::encode_batch(batch_, rest);
+  append_synced(fd_, batch_, path_, kWhat);
+  size_ += batch_.size();
+  batch_.clear();
 }
 
 bool ResponseJournal::compacting() const {

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -14,6 +15,7 @@
 namespace kd::net {
 // net/transactions.hpp, net/journal.hpp: cli's headers stay free of net (cli links it privately)
 struct Answered;
+struct AnswerRef;
 struct PendingRequest;
 struct SentRequest;
 struct Batch;
@@ -49,13 +51,20 @@ public:
   // Writes state_text as the state file (atomically), after a snapshot record that names it in
   // the journal: the journal's changes so far are in it. Then rewrite() starts a journal on it.
   void snapshot(const std::string& state_text);
-  // Replaces the journal by its base record (the state file as last saved) and one batch of these
-  // answers and requests under way (no changes), atomically, and opens it for appending: at
-  // start, and after each snapshot.
-  void rewrite(const net::Batch& now);
-  // Appends one batch and syncs it: the answers given since the last append, the role state's
-  // changes, the requests opened and settled. Before anything of the batch is sent.
-  void append(const net::Batch& batch);
+  // Replaces the journal by its base record (the state file as last saved) and one batch of the
+  // answers answers() hands to its argument (straight from the cache) and of now's requests under
+  // way (no changes), atomically, and opens it for appending: at start, and after each snapshot.
+  // Written a piece at a time (256 KiB): a buffer the size of the cache, fresh at each
+  // rewrite, cost more than encoding it.
+  using Answers = std::function<void(const std::function<void(const net::AnswerRef&)>&)>;
+  void rewrite(const net::Batch& now, const Answers& answers = {});
+  // Where the batch under way gathers its answer records, each written as it is given
+  // (net::encode_answer), until append() ends it; its capacity is kept from batch to batch.
+  std::string& batch() { return batch_; }
+  // Appends one batch and syncs it: the answers in batch() (given since the last append), then
+  // rest's role state changes, requests opened and settled, and ports (rest.answers too, if any).
+  // Before anything of the batch is sent. One write(2) and one fdatasync(2).
+  void append(const net::Batch& rest);
   // True when the journal has grown past max(4 MiB, twice its size at the last rewrite plus the
   // state file's size): time for a snapshot, whose cost is then spread over as many bytes of
   // journal as the state file holds.
@@ -73,6 +82,8 @@ private:
   std::vector<net::PendingRequest> pending_;
   std::vector<net::SentRequest> sent_;
   std::map<std::string, std::uint16_t> ports_;
+  std::string batch_;
+  std::string chunk_;  // rewrite()'s
 };
 
 }  // namespace kd::cli

@@ -334,19 +334,27 @@ private:
   // changed; what the batch sends waits for it (commit()). The state file is rewritten only when
   // the journal has grown (compact()), so a batch costs what it changed, not the whole state.
   void commit_journaled() {
-    auto answered = server_.take_answered();
     const bool changed = ctx_.engine.changed();
-    if (answered.empty() && !changed && batch_.pending.empty() && batch_.sent.empty() && batch_.settled.empty()) return;
-    const std::uint64_t mono = net::Loop::now_ms(), wall = unix_ms();
-    for (auto& a : answered) a.expires_ms = wall + (a.expires_ms > mono ? a.expires_ms - mono : 0);
+    if (journal_->batch().empty() && !changed && batch_.pending.empty() && batch_.sent.empty() && batch_.settled.empty())
+      return;
     std::string changes;
     if (changed) changes = ctx_.engine.state_changes();
-    batch_.answers = std::move(answered);
     batch_.changes = changed ? &changes : nullptr;
-    journal_->append(batch_);
-    batch_ = net::Batch{};
+    journal_->append(batch_);  // the answers are in it already (journal_answer())
+    batch_.changes = nullptr;
+    batch_.pending.clear();
+    batch_.sent.clear();
+    batch_.settled.clear();
     ctx_.engine.mark_saved();
-    if (journal_->compacting()) compact(mono, wall);
+    if (journal_->compacting()) compact(net::Loop::now_ms(), unix_ms());
+  }
+
+  // Each answer the cache is given goes into the journal's batch as it is given, expiring in Unix
+  // time: no copy of its request and answer waits for the commit.
+  void journal_answer(const net::AnswerRef& a) {
+    const std::uint64_t mono = net::Loop::now_ms(), wall = unix_ms();
+    net::encode_answer(journal_->batch(), net::AnswerRef{a.from, a.request, a.socket, a.response,
+                                                         wall + (a.expires_ms > mono ? a.expires_ms - mono : 0)});
   }
 
   // Requests under way (kd-live(7), DURABILITY): journaled with the batch that opens them, so that
@@ -391,14 +399,17 @@ private:
   // The cache as it is, in place of the journal (expiry in Unix time).
   void rewrite_journal(std::uint64_t mono, std::uint64_t wall) {
     net::Batch now;
-    now.answers = server_.answered(mono);
-    for (auto& a : now.answers) a.expires_ms = wall + (a.expires_ms - mono);
     std::erase_if(pending_, [wall](const auto& kv) { return kv.second.expires_ms <= wall; });
     for (const auto& [name, r] : pending_) now.pending.push_back(r);
     for (const auto& [key, r] : sent_) now.sent.push_back(r);
     for (const auto& [role, p] : peers_)
       if (const auto port = loop_.local_port(p.socket)) now.ports.emplace_back(role, port);
-    journal_->rewrite(now);
+    // The cached answers encoded straight from the cache (a copy of each cost as much as encoding it).
+    journal_->rewrite(now, [&](const std::function<void(const net::AnswerRef&)>& add) {
+      server_.for_each_answered(mono, [&](const net::AnswerRef& a) {
+        add(net::AnswerRef{a.from, a.request, a.socket, a.response, wall + (a.expires_ms - mono)});
+      });
+    });
   }
 
   // The answers of the journal back in the cache: those not expired, on a socket this service
@@ -415,7 +426,7 @@ private:
     resume_requests(mono, wall);
     if (!journal_->has_state_file()) journal_->snapshot(ctx_.engine.state_text());  // a base to change
     rewrite_journal(mono, wall);
-    server_.record_answers(true);
+    server_.record_answers([this](const net::AnswerRef& a) { journal_answer(a); });
     commit();  // sends the requests resumed
   }
 

@@ -27,17 +27,31 @@ constexpr std::uint32_t kMaxRecord = 1u << 20;
 constexpr std::size_t kRecordHeader = 8;
 
 void put(std::string& out, std::uint64_t v, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  char b[8];
+  for (int i = 0; i < bytes; ++i) b[i] = static_cast<char>((v >> (8 * (bytes - 1 - i))) & 0xff);
+  out.append(b, static_cast<std::size_t>(bytes));
 }
 void put_bytes(std::string& out, ByteView b) {
   put(out, b.size(), 4);
   out.append(reinterpret_cast<const char*>(b.data()), b.size());
 }
 
-void put_record(std::string& out, const std::string& payload) {
-  put(out, payload.size(), 4);
-  put(out, crc32(ByteView(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size())), 4);
-  out += payload;
+// A record is written in place: its header first, filled in by end_record() once the payload
+// follows it in out (a payload string per record, then its copy, cost a service as much as the
+// CRC).
+std::size_t begin_record(std::string& out, char kind) {
+  const std::size_t at = out.size();
+  out.append(kRecordHeader, '\0');
+  out.push_back(kind);
+  return at;
+}
+void end_record(std::string& out, std::size_t at) {
+  const std::size_t n = out.size() - at - kRecordHeader;
+  const std::uint32_t crc = crc32(ByteView(reinterpret_cast<const std::uint8_t*>(out.data() + at + kRecordHeader), n));
+  for (int i = 0; i < 4; ++i) {
+    out[at + static_cast<std::size_t>(i)] = static_cast<char>((n >> (8 * (3 - i))) & 0xff);
+    out[at + 4 + static_cast<std::size_t>(i)] = static_cast<char>((crc >> (8 * (3 - i))) & 0xff);
+  }
 }
 
 // Reads big-endian fields from a payload; any read past its end makes ok false.
@@ -149,10 +163,10 @@ std::uint32_t crc32(ByteView data) {
 namespace {
 
 void put_digest_record(std::string& out, char kind, ByteView digest) {
-  std::string p(1, kind);
-  put(p, digest.size(), 1);
-  p.append(reinterpret_cast<const char*>(digest.data()), digest.size());
-  put_record(out, p);
+  const std::size_t at = begin_record(out, kind);
+  put(out, digest.size(), 1);
+  out.append(reinterpret_cast<const char*>(digest.data()), digest.size());
+  end_record(out, at);
 }
 
 bool digest_record(std::string_view payload, Bytes& digest) {
@@ -167,49 +181,58 @@ bool digest_record(std::string_view payload, Bytes& digest) {
 void encode_base(std::string& out, ByteView state_digest) { put_digest_record(out, 'B', state_digest); }
 void encode_snapshot(std::string& out, ByteView state_digest) { put_digest_record(out, 'N', state_digest); }
 
-void encode_batch(std::string& out, const Batch& b) {
-  std::string p;
-  for (const auto& a : b.answers) {
-    p.assign(1, 'A');
-    put(p, a.expires_ms, 8);
-    put(p, a.socket, 4);
-    put_address(p, a.from);
-    put_bytes(p, a.request);
-    put_bytes(p, a.response);
-    put_record(out, p);
+void encode_answer(std::string& out, const AnswerRef& a) {
+  const std::size_t at = begin_record(out, 'A');
+  put(out, a.expires_ms, 8);
+  put(out, a.socket, 4);
+  put_address(out, a.from);
+  put_bytes(out, a.request);
+  put_bytes(out, a.response);
+  end_record(out, at);
+}
+
+void end_batch(std::string& out, const Batch& b) {
+  if (b.changes) {
+    const std::size_t at = begin_record(out, 'S');
+    out += *b.changes;
+    end_record(out, at);
   }
-  if (b.changes) put_record(out, "S" + *b.changes);
   for (const auto& r : b.pending) {
-    p.assign(1, 'P');
-    put_text(p, r.name, 2);
-    put(p, r.expires_ms, 8);
-    put(p, r.socket, 4);
-    put_address(p, r.from);
-    put_bytes(p, r.request);
-    put_text(p, r.txn, 1);
-    put_record(out, p);
+    const std::size_t at = begin_record(out, 'P');
+    put_text(out, r.name, 2);
+    put(out, r.expires_ms, 8);
+    put(out, r.socket, 4);
+    put_address(out, r.from);
+    put_bytes(out, r.request);
+    put_text(out, r.txn, 1);
+    end_record(out, at);
   }
   for (const auto& r : b.sent) {
-    p.assign(1, 'Q');
-    put_text(p, r.key, 2);
-    put_text(p, r.label, 1);
-    put_text(p, r.peer, 1);
-    put_bytes(p, r.request);
-    put_record(out, p);
+    const std::size_t at = begin_record(out, 'Q');
+    put_text(out, r.key, 2);
+    put_text(out, r.label, 1);
+    put_text(out, r.peer, 1);
+    put_bytes(out, r.request);
+    end_record(out, at);
   }
   for (const auto& [role, port] : b.ports) {
-    p.assign(1, 'L');
-    put_text(p, role, 1);
-    put(p, port, 2);
-    put_record(out, p);
+    const std::size_t at = begin_record(out, 'L');
+    put_text(out, role, 1);
+    put(out, port, 2);
+    end_record(out, at);
   }
   for (const auto& x : b.settled) {
-    p.assign(1, 'X');
-    p.push_back(x.kind);
-    put_text(p, x.key, 2);
-    put_record(out, p);
+    const std::size_t at = begin_record(out, 'X');
+    out.push_back(x.kind);
+    put_text(out, x.key, 2);
+    end_record(out, at);
   }
-  put_record(out, "C");
+  end_record(out, begin_record(out, 'C'));
+}
+
+void encode_batch(std::string& out, const Batch& b) {
+  for (const auto& a : b.answers) encode_answer(out, AnswerRef{a.from, a.request, a.socket, a.response, a.expires_ms});
+  end_batch(out, b);
 }
 
 std::optional<std::string> decode_journal(std::string_view text, ByteView state_digest, JournalContents& out) {

@@ -80,6 +80,11 @@ struct Batch {
   std::vector<std::pair<std::string, std::uint16_t>> ports;  // by --peer role: the local port
 };
 void encode_batch(std::string& out, const Batch& b);
+// The same in two steps, for a service that writes each answer into its batch as it gives it (no
+// copy of the answer): encode_answer() per answer, then end_batch() with the rest of the batch
+// (b.answers unused).
+void encode_answer(std::string& out, const AnswerRef& a);
+void end_batch(std::string& out, const Batch& b);
 inline void encode_batch(std::string& out, const std::vector<Answered>& answers, const std::string* changes) {
   encode_batch(out, Batch{answers, changes, {}, {}, {}, {}});
 }

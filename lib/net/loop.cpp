@@ -91,6 +91,7 @@ struct Loop::Impl {
   std::size_t max_batch = 64;
   int signal = 0;
   std::vector<Datagram> batch;
+  std::vector<Bytes> spare;  // buffers of the last batch's datagrams, reused (at most max_batch kept)
   Bytes buffer = Bytes(65536);
 
   void arm(SocketId id) {
@@ -104,21 +105,38 @@ struct Loop::Impl {
     });
   }
 
-  // What the socket holds now, up to max_batch datagrams: handled together, so the service makes
-  // its state durable once for all of them (group commit).
+  // What the socket that woke the loop holds now, then what its other UDP sockets hold, up to
+  // max_batch datagrams in all: handled together, so the service makes its state durable once for
+  // all of them (group commit; a proxy's datagrams from its terminals and from its switch, ready
+  // at once, cost one sync, not one each).
   void drain(SocketId id) {
+    for (auto& d : batch)
+      if (spare.size() < max_batch) spare.push_back(std::move(d.data));
     batch.clear();
-    auto& s = *sockets[id]->udp_socket;
+    for (std::size_t k = 0; k < sockets.size() && batch.size() < max_batch; ++k) {
+      const auto at = static_cast<SocketId>((id + k) % sockets.size());
+      if (sockets[at]->udp_socket) receive(at, *sockets[at]->udp_socket);
+    }
+    if (!batch.empty()) handler->on_datagrams(batch, now_ms());
+    rearm_timer();
+  }
+
+  // The datagrams socket id holds now, into batch (up to max_batch), each in a reused buffer.
+  void receive(SocketId id, udp::socket& s) {
     while (batch.size() < max_batch) {
       udp::endpoint from;
       asio::error_code ec;
       const std::size_t n = s.receive_from(asio::buffer(buffer), from, 0, ec);
       if (would_block(ec)) break;
       if (ec) break;  // an error reported on the socket (reading it cleared it): wait for the next datagram
-      batch.push_back(Datagram{id, from_asio(from), Bytes(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(n))});
+      Bytes data;
+      if (!spare.empty()) {
+        data = std::move(spare.back());
+        spare.pop_back();
+      }
+      data.assign(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(n));
+      batch.push_back(Datagram{id, from_asio(from), std::move(data)});
     }
-    if (!batch.empty()) handler->on_datagrams(batch, now_ms());
-    rearm_timer();
   }
 
   void accept(SocketId id) {

@@ -4,6 +4,10 @@
 
 namespace kd::net {
 
+namespace {
+ByteView as_bytes(std::string_view s) { return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}; }
+}  // namespace
+
 std::size_t ServerTransactions::hash_of(const Address& key, ByteView bytes) noexcept {
   return AddressHash{}(key) ^ (std::hash<std::string_view>{}(as_view(bytes)) * 0x9e3779b97f4a7c15u);
 }
@@ -38,7 +42,7 @@ ServerTransactions::Seen ServerTransactions::lookup(const Request& r, std::uint6
 
 void ServerTransactions::set_expiry(Map::iterator it, std::uint64_t at) {
   if (it->second.expiry != by_expiry_.end()) by_expiry_.erase(it->second.expiry);
-  it->second.expiry = by_expiry_.emplace(at, &it->first);
+  it->second.expiry = by_expiry_.emplace(at, &*it);
 }
 
 void ServerTransactions::erase(Map::iterator it) {
@@ -53,7 +57,7 @@ void ServerTransactions::erase(Map::iterator it) {
 
 void ServerTransactions::open(const Request& r, std::uint64_t now_ms, std::uint64_t wait_ms, std::string name) {
   if (auto old = find(r); old != entries_.end()) erase(old);  // expired, not yet forgotten
-  while (!entries_.empty() && entries_.size() >= max_) erase(entries_.find(*by_expiry_.begin()->second));
+  while (!entries_.empty() && entries_.size() >= max_) erase(entries_.find(by_expiry_.begin()->second->first));
   auto [it, _] = entries_.emplace(Key{r.key, std::string(as_view(r.bytes)), r.hash}, Entry{});
   it->second.expiry = by_expiry_.end();
   it->second.socket = r.socket;
@@ -86,21 +90,26 @@ std::optional<Outgoing> ServerTransactions::settle(Map::iterator it, Bytes respo
   held_ -= e.response.size();
   e.response = std::move(response);
   set_expiry(it, now_ms + keep_ms);
-  if (recording_)
-    answered_.push_back(Answered{e.first, Bytes(it->first.request.begin(), it->first.request.end()), e.socket,
-                                 e.response, now_ms + keep_ms});
+  // The journal keeps where the request first came from (over TCP the key holds the host alone).
+  if (sink_) sink_(AnswerRef{e.first, as_bytes(it->first.request), e.socket, e.response, now_ms + keep_ms});
   // The first copy's connection gone, the latest copy's (a copy on a new connection).
   const bool first_gone = e.latest != e.first && reachable_ && !reachable_(e.socket, e.first);
   return Outgoing{e.socket, first_gone ? e.latest : e.first, e.response};
 }
 
+void ServerTransactions::for_each_answered(std::uint64_t now_ms, const std::function<void(const AnswerRef&)>& f) const {
+  for (auto t = by_expiry_.lower_bound(now_ms + 1); t != by_expiry_.end(); ++t) {
+    const auto& [k, e] = *t->second;
+    if (e.answered) f(AnswerRef{e.first, as_bytes(k.request), e.socket, e.response, t->first});
+  }
+}
+
 std::vector<Answered> ServerTransactions::answered(std::uint64_t now_ms) const {
   std::vector<Answered> out;
-  for (auto t = by_expiry_.lower_bound(now_ms + 1); t != by_expiry_.end(); ++t) {
-    const Key& k = *t->second;
-    const Entry& e = entries_.find(k)->second;
-    if (e.answered) out.push_back(Answered{e.first, Bytes(k.request.begin(), k.request.end()), e.socket, e.response, t->first});
-  }
+  for_each_answered(now_ms, [&out](const AnswerRef& a) {
+    out.push_back(Answered{a.from, Bytes(a.request.begin(), a.request.end()), a.socket,
+                           Bytes(a.response.begin(), a.response.end()), a.expires_ms});
+  });
   return out;
 }
 
@@ -109,7 +118,7 @@ void ServerTransactions::restore(Answered a) {
   const std::size_t hash = hash_of(key, a.request);
   Key k{std::move(key), std::string(a.request.begin(), a.request.end()), hash};
   if (auto old = entries_.find(k); old != entries_.end()) erase(old);
-  while (!entries_.empty() && entries_.size() >= max_) erase(entries_.find(*by_expiry_.begin()->second));
+  while (!entries_.empty() && entries_.size() >= max_) erase(entries_.find(by_expiry_.begin()->second->first));
   auto [it, _] = entries_.emplace(std::move(k), Entry{});
   it->second.expiry = by_expiry_.end();
   it->second.socket = a.socket;
@@ -136,7 +145,7 @@ std::optional<Outgoing> ServerTransactions::answer(const Request& r, Bytes respo
 
 void ServerTransactions::expire(std::uint64_t now_ms) {
   while (!by_expiry_.empty() && by_expiry_.begin()->first <= now_ms)
-    erase(entries_.find(*by_expiry_.begin()->second));
+    erase(entries_.find(by_expiry_.begin()->second->first));
 }
 
 void ClientTransactions::start(std::string key, std::string label, Outgoing out, const Timers& t,

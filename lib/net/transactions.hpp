@@ -50,6 +50,16 @@ struct Answered {
   std::uint64_t expires_ms = 0;  // in the transactions' time (the journal's file: Unix time)
 };
 
+// The same as the cache holds it, for the journal to encode in place (no copy); valid during the
+// call it is handed to.
+struct AnswerRef {
+  const Address& from;
+  ByteView request;
+  SocketId socket = 0;
+  ByteView response;
+  std::uint64_t expires_ms = 0;
+};
+
 class ServerTransactions {
 public:
   // At most max_entries transactions are kept; beyond, the one that expires first goes.
@@ -112,11 +122,14 @@ public:
   // Bytes held by the cache (requests, responses, names), for kd-live(7)'s memory figures.
   std::size_t bytes_held() const noexcept { return held_; }
 
-  // Persistence (the response journal): with record_answers(true), each answer given is also kept
-  // for take_answered(), which hands over those given since its last call.
-  void record_answers(bool on) { recording_ = on; }
-  std::vector<Answered> take_answered() { return std::exchange(answered_, {}); }
-  // Every answered transaction not expired by now_ms (the journal's compaction).
+  // Persistence (the response journal): each answer given is handed to sink as it is given (an
+  // empty sink: none), the journal writing it into its batch without a copy of it.
+  using AnswerSink = std::function<void(const AnswerRef&)>;
+  void record_answers(AnswerSink sink) { sink_ = std::move(sink); }
+  // Every answered transaction not expired by now_ms, in the order they expire, handed to f as
+  // the cache holds it (the journal's compaction encodes them straight from here).
+  void for_each_answered(std::uint64_t now_ms, const std::function<void(const AnswerRef&)>& f) const;
+  // The same, copied.
   std::vector<Answered> answered(std::uint64_t now_ms) const;
   // An answered transaction from the journal, kept until expires_ms; the bound holds as in open().
   // It replaces a transaction of the same request from the same address (a later batch's answer).
@@ -151,13 +164,17 @@ private:
     }
     bool operator()(const Key& a, const KeyView& b) const noexcept { return (*this)(b, a); }
   };
+  struct Entry;
+  // The expiry index points at the map's nodes, so that a walk over it (the journal's compaction)
+  // finds each entry without a lookup.
+  using Node = std::pair<const Key, Entry>;
   struct Entry {
     SocketId socket = 0;
     Address first, latest;  // where the request came from first, and its latest copy
     bool answered = false;
     Bytes response;
     std::string name;
-    std::multimap<std::uint64_t, const Key*>::iterator expiry;
+    std::multimap<std::uint64_t, const Node*>::iterator expiry;
   };
   using Map = std::unordered_map<Key, Entry, KeyHash, KeyEqual>;
   // The address a request from `from` on socket is known by: from, or its host alone.
@@ -172,10 +189,9 @@ private:
   std::size_t max_, held_ = 0, hashes_ = 0;
   std::vector<SocketId> by_host_;
   std::function<bool(SocketId, const Address&)> reachable_;
-  bool recording_ = false;
-  std::vector<Answered> answered_;
+  AnswerSink sink_;
   Map entries_;
-  std::multimap<std::uint64_t, const Key*> by_expiry_;
+  std::multimap<std::uint64_t, const Node*> by_expiry_;
   std::unordered_map<std::string, const Key*> named_;
 };
 

@@ -2,6 +2,14 @@
 // what a crash can leave in the file, read back against the state file's digest.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "cli/io.hpp"
+#include "cli/journal.hpp"
+#include "crypto/suite.hpp"
 #include "net/journal.hpp"
 #include "net/transactions.hpp"
 
@@ -153,15 +161,20 @@ TEST(ServerTransactions, AnswersGivenAreRecordedAndRestoredByteForByte) {
   ServerTransactions st(2);
   const auto a = answer(1, "REGISTER 1", "", 0);
   st.open(a.from, a.request, 7, 0, 1000, "alice/s1");
-  EXPECT_TRUE(st.take_answered().empty());  // not recording
-  st.record_answers(true);
+  std::vector<Answered> got;
+  st.record_answers([&got](const AnswerRef& r) {
+    got.push_back(Answered{r.from, Bytes(r.request.begin(), r.request.end()), r.socket,
+                           Bytes(r.response.begin(), r.response.end()), r.expires_ms});
+  });
   ASSERT_TRUE(st.answer("alice/s1", b("407 one"), 10, 500));
-  auto got = st.take_answered();
-  ASSERT_EQ(got.size(), 1u);
+  ASSERT_EQ(got.size(), 1u);  // as it is given
   auto want = answer(1, "REGISTER 1", "407 one", 510);
   want.socket = 7;  // where the request came in
   expect_same(got[0], want);
-  EXPECT_TRUE(st.take_answered().empty());  // handed over once
+  st.record_answers({});
+  st.open(a.from, b("REGISTER 1 again"), 7, 20, 1000, "alice/s1");
+  ASSERT_TRUE(st.answer("alice/s1", b("407 again"), 30, 500));
+  EXPECT_EQ(got.size(), 1u);  // no longer recording
 
   // Another cache (the restarted service) answers the retransmission from the restored entry.
   ServerTransactions after(2);
@@ -177,6 +190,61 @@ TEST(ServerTransactions, AnswersGivenAreRecordedAndRestoredByteForByte) {
   const auto live = after.answered(850);
   ASSERT_EQ(live.size(), 1u);
   EXPECT_EQ(live[0].request, b("R2"));
+}
+
+// The journal's compaction encodes the cache's answers in place: every answer not expired, in the
+// order they expire, with the request and answer the cache holds.
+TEST(ServerTransactions, EachAnsweredTransactionIsVisitedInTheOrderTheyExpire) {
+  ServerTransactions st(8);
+  st.restore(answer(1, "R1", "a1", 900));
+  st.restore(answer(2, "R2", "a2", 700));
+  st.restore(answer(3, "R3", "a3", 800));
+  st.open(answer(4, "R4", "", 0).from, b("R4"), 4, 0, 1000, "pending/s1");  // not answered: not visited
+  std::vector<std::string> seen;
+  st.for_each_answered(750, [&seen](const AnswerRef& r) {
+    seen.push_back(std::string(r.request.begin(), r.request.end()) + "=" + std::string(r.response.begin(), r.response.end()) +
+                   "@" + std::to_string(r.expires_ms) + "/" + std::to_string(r.socket));
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"R3=a3@800/3", "R1=a1@900/1"}));
+}
+
+// An answer record, byte for byte as kd-live(7) DURABILITY gives it (written by hand here), and the
+// same bytes whether a batch is encoded whole or its answers one by one as they are given.
+TEST(Journal, AnAnswerRecordIsItsFieldsInOrder) {
+  const Answered a = answer(9, "REQ", "ANS", 0x0102030405060708u);
+  std::string payload = "A";
+  payload += std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8);     // expiry
+  payload += std::string("\x00\x00\x00\x09", 4);                     // socket
+  payload += std::string("\x04\x7f\x00\x00\x09", 5) + std::string(12, '\0');  // family, address
+  payload += std::string("\x13\x91", 2);                             // port 5009
+  payload += std::string("\x00\x00\x00\x03", 4) + "REQ" + std::string("\x00\x00\x00\x03", 4) + "ANS";
+  const std::uint32_t crc = crc32(b(payload));
+  std::string want(8, '\0');
+  for (int i = 0; i < 4; ++i) {
+    want[static_cast<std::size_t>(i)] = static_cast<char>((payload.size() >> (8 * (3 - i))) & 0xff);
+    want[static_cast<std::size_t>(4 + i)] = static_cast<char>((crc >> (8 * (3 - i))) & 0xff);
+  }
+  want += payload;
+  std::string got;
+  encode_answer(got, AnswerRef{a.from, a.request, a.socket, a.response, a.expires_ms});
+  EXPECT_EQ(got, want);
+
+  const std::string changes = R"({"seen_n1":{"00":5}})";
+  Batch rest;
+  rest.changes = &changes;
+  rest.settled = {{'P', "alice/s1"}};
+  std::string one_by_one = got;
+  encode_answer(one_by_one, AnswerRef{a.from, b("REQ2"), 2, b("ANS2"), 7});
+  end_batch(one_by_one, rest);
+  Batch whole = rest;
+  whole.answers = {a, answer(9, "REQ2", "ANS2", 7)};
+  whole.answers[1].socket = 2;
+  std::string at_once;
+  encode_batch(at_once, whole);
+  EXPECT_EQ(one_by_one, at_once);
+  // The commit record last: length 1, CRC-32 of "C", "C".
+  const std::string commit = std::string("\x00\x00\x00\x01", 4) + std::string("\x3d\xd7\xff\xa7", 4) + "C";
+  EXPECT_TRUE(at_once.ends_with(commit));
 }
 
 }  // namespace
@@ -229,3 +297,87 @@ TEST(Journal, RequestsUnderWaySurviveUntilSettled) {
 
 }  // namespace
 }  // namespace kd::net
+
+namespace kd::cli {
+namespace {
+
+Bytes b(std::string_view s) { return Bytes(s.begin(), s.end()); }
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    std::string t = (std::filesystem::temp_directory_path() / "kd-journal-test.XXXXXX").string();
+    path = ::mkdtemp(t.data()) ? t : std::string();
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+// A journal rewritten from the cache, larger than the pieces it is written by: every answer and
+// request under way reads back, on the state file written at the snapshot.
+TEST(ResponseJournal, ARewriteReadsBackWhole) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  const std::string state = dir.path + "/s.st";
+  ResponseJournal j(state, "test");
+  j.snapshot("{\"state\":1}\n");
+  std::vector<net::Answered> cache;
+  for (std::uint8_t i = 0; i < 12; ++i) {  // 12 x 100 KB: several pieces
+    net::Answered a;
+    a.from.ip = {127, 0, 0, i};
+    a.from.port = 5060;
+    a.socket = i;
+    a.request = Bytes(100000, static_cast<std::uint8_t>('a' + i));
+    a.response = b("answer " + std::to_string(i));
+    a.expires_ms = 1700000000000u + i;
+    cache.push_back(std::move(a));
+  }
+  net::Batch now;
+  now.sent = {{"alice/s2", "s2", "switch", b("REGISTER alice")}};
+  j.rewrite(now, [&](const std::function<void(const net::AnswerRef&)>& add) {
+    for (const auto& a : cache) add(net::AnswerRef{a.from, a.request, a.socket, a.response, a.expires_ms});
+  });
+  const auto text = read_file(state + ".journal");
+  ASSERT_TRUE(text);
+  net::JournalContents c;
+  const std::string_view st = "{\"state\":1}\n";
+  const Bytes digest = crypto::hash(crypto::HashId::sha256, ByteView(reinterpret_cast<const std::uint8_t*>(st.data()), st.size()));
+  ASSERT_FALSE(net::decode_journal(*text, digest, c));
+  EXPECT_FALSE(c.torn_at);
+  ASSERT_EQ(c.answers.size(), cache.size());
+  for (std::size_t i = 0; i < cache.size(); ++i) {
+    EXPECT_EQ(c.answers[i].from, cache[i].from) << i;
+    EXPECT_EQ(c.answers[i].request, cache[i].request) << i;
+    EXPECT_EQ(c.answers[i].response, cache[i].response) << i;
+    EXPECT_EQ(c.answers[i].expires_ms, cache[i].expires_ms) << i;
+  }
+  ASSERT_EQ(c.sent.size(), 1u);
+  EXPECT_EQ(c.sent[0].key, "alice/s2");
+  EXPECT_FALSE(j.compacting());  // the size it counts is the file's
+}
+
+// A file written by pieces: what the pieces hold, in order; a failure while producing them leaves
+// the file as it was and no temporary file beside it.
+TEST(WriteFileAtomic, ByPiecesOrNotAtAll) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  const std::string path = dir.path + "/f";
+  write_file_atomic(path, [](const std::function<void(std::string_view)>& write) {
+    write("one ");
+    write("");
+    write("two");
+  });
+  EXPECT_EQ(read_file(path), std::optional<std::string>("one two"));
+  EXPECT_THROW(write_file_atomic(path,
+                                 [](const std::function<void(std::string_view)>& write) {
+                                   write("half");
+                                   throw IoError{"the producer failed"};
+                                 }),
+               IoError);
+  EXPECT_EQ(read_file(path), std::optional<std::string>("one two"));
+  std::size_t files = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path)) ++files;
+  EXPECT_EQ(files, 1u);
+}
+
+}  // namespace
+}  // namespace kd::cli

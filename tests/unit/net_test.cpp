@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <set>
 #include <thread>
 
@@ -154,7 +155,11 @@ TEST(ServerTransactions, OnAStreamListenerACopyOnANewConnectionIsTheSameRequest)
   EXPECT_EQ(st.lookup(tcp, addr(2, 4000), b("REGISTER 1"), 10), ServerTransactions::Seen::fresh);
   EXPECT_EQ(st.lookup(tcp, second, b("REGISTER 2"), 10), ServerTransactions::Seen::fresh);
   // The first connection gone, the answer goes on the latest copy's.
-  st.record_answers(true);
+  std::vector<Answered> kept;
+  st.record_answers([&kept](const AnswerRef& a) {
+    kept.push_back(Answered{a.from, Bytes(a.request.begin(), a.request.end()), a.socket,
+                            Bytes(a.response.begin(), a.response.end()), a.expires_ms});
+  });
   auto out = st.answer("alice/s1", b("401"), 20, 500);
   ASSERT_TRUE(out);
   EXPECT_EQ(out->socket, tcp);
@@ -165,9 +170,10 @@ TEST(ServerTransactions, OnAStreamListenerACopyOnANewConnectionIsTheSameRequest)
   ASSERT_NE(cached, nullptr);
   EXPECT_EQ(*cached, b("401"));
   // The journal keeps where the request first came from; restored, it is matched by host again.
-  auto kept = st.take_answered();
   ASSERT_EQ(kept.size(), 1u);
   EXPECT_EQ(kept[0].from, first);
+  ASSERT_EQ(st.answered(30).size(), 1u);  // the compaction's walk says the same
+  EXPECT_EQ(st.answered(30)[0].from, first);
   ServerTransactions after(16);
   after.match_by_host(tcp);
   after.restore(kept[0]);
@@ -372,6 +378,78 @@ TEST(Loop, ClosesAnIdleListenerConnectionButNotOneKeptAlive) {
   EXPECT_TRUE(open_while_kept_alive);
   EXPECT_GE(closed_after_ms, 0) << "the connection was not closed";
   EXPECT_LE(closed_after_ms, 1500);
+}
+
+// Group commit (kd-live(7), DURABILITY): the datagrams ready on all of a service's UDP sockets are
+// handled in one batch, up to its bound, in arrival order per socket; each datagram's bytes are its
+// own, in buffers reused from batch to batch.
+TEST(Loop, OneBatchTakesWhatEveryUdpSocketHasReady) {
+  Loop loop;
+  SocketId a = 0, c = 0, b = 0;
+  Address at_a, at_b;
+  ASSERT_FALSE(loop.listen(Endpoint{Transport::udp, "127.0.0.1", 0}, a, at_a));
+  ASSERT_FALSE(loop.open_client(at_a, c));  // a third socket, with nothing to read
+  ASSERT_FALSE(loop.listen(Endpoint{Transport::udp, "127.0.0.1", 0}, b, at_b));
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(fd, 0);
+  auto send_to = [fd](const Address& to, std::string_view text) {
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(to.port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::sendto(fd, text.data(), text.size(), 0, reinterpret_cast<sockaddr*>(&sa), sizeof sa),
+              static_cast<ssize_t>(text.size()));
+  };
+  // Ready before the loop runs: 3 on a, 2 on b.
+  send_to(at_a, "a1: the first datagram, the longest of all");
+  send_to(at_b, "b1");
+  send_to(at_a, "a2");
+  send_to(at_b, "b2: longer");
+  send_to(at_a, "a3");
+  struct Collect final : Loop::Handler {
+    Loop& loop;
+    std::function<void()> then;
+    std::vector<std::vector<std::string>> batches;
+    std::size_t seen = 0, want = 7;
+    std::uint64_t give_up = Loop::now_ms() + 5000;
+    explicit Collect(Loop& l) : loop(l) {}
+    void on_datagrams(std::vector<Datagram>& batch, std::uint64_t) override {
+      batches.emplace_back();
+      for (const auto& d : batch) batches.back().push_back(std::to_string(d.socket) + ":" +
+                                                           std::string(d.data.begin(), d.data.end()));
+      seen += batch.size();
+      if (batches.size() == 1 && then) then();
+      if (seen >= want) loop.stop();
+    }
+    std::optional<std::uint64_t> deadline() override { return give_up; }
+    void on_deadline(std::uint64_t) override { loop.stop(); }
+  } h(loop);
+  // Then two short ones on a, into buffers that held the longer ones.
+  h.then = [&] {
+    send_to(at_a, "x");
+    send_to(at_a, "yy");
+  };
+  loop.run(h, 4);
+  ::close(fd);
+  ASSERT_EQ(h.seen, 7u);
+  ASSERT_GE(h.batches.size(), 2u);
+  // The first batch: its bound (4), whichever socket woke the loop, each socket in its order.
+  ASSERT_EQ(h.batches[0].size(), 4u);
+  std::vector<std::string> all;
+  for (const auto& batch : h.batches) all.insert(all.end(), batch.begin(), batch.end());
+  auto on = [&all](SocketId id) {
+    std::vector<std::string> out;
+    for (const auto& d : all)
+      if (d.starts_with(std::to_string(id) + ":")) out.push_back(d.substr(d.find(':') + 1));
+    return out;
+  };
+  EXPECT_EQ(on(a), (std::vector<std::string>{"a1: the first datagram, the longest of all", "a2", "a3", "x", "yy"}));
+  EXPECT_EQ(on(b), (std::vector<std::string>{"b1", "b2: longer"}));
+  EXPECT_TRUE(on(c).empty());
+  // Both sockets in the first batch: one commit for what was ready on either.
+  bool a_first = false, b_first = false;
+  for (const auto& d : h.batches[0]) (d.starts_with(std::to_string(a) + ":") ? a_first : b_first) = true;
+  EXPECT_TRUE(a_first && b_first) << "the first batch took one socket's datagrams only";
 }
 
 }  // namespace
