@@ -352,8 +352,8 @@ bool encode_decoded_fast(const DecodedRecord& r, std::string& out) {
   return w.finish();
 }
 
-// The general path: any record, through ordered_json.
-std::string encode_decoded_json(const DecodedRecord& r) {
+// The members every line of a datagram begins with: where and when it was captured, its binding.
+ojson record_head(const DecodedRecord& r) {
   ojson j;
   j["frame"] = r.frame;
   if (r.time) j["time"] = *r.time;
@@ -361,6 +361,12 @@ std::string encode_decoded_json(const DecodedRecord& r) {
   if (!r.dst.empty()) j["dst"] = r.dst;
   if (!r.transport.empty()) j["transport"] = r.transport;
   j["binding"] = r.binding;
+  return j;
+}
+
+// The general path: any record, through ordered_json.
+std::string encode_decoded_json(const DecodedRecord& r) {
+  ojson j = record_head(r);
   if (r.message) {
     const auto& spec = msg::spec_of(*r.message);
     j["step"] = spec.name;
@@ -465,17 +471,18 @@ std::string encode_registration(const RegistrationReport& r, bool show_key) {
 }
 
 void encode_provisional(const DecodedRecord& r, const ProvisionalAnswer& p, std::string& out) {
-  ojson j;
-  j["frame"] = r.frame;
-  if (r.time) j["time"] = *r.time;
-  if (!r.src.empty()) j["src"] = r.src;
-  if (!r.dst.empty()) j["dst"] = r.dst;
-  if (!r.transport.empty()) j["transport"] = r.transport;
-  j["binding"] = r.binding;
+  ojson j = record_head(r);
   j["provisional"] = p.element;
   j["transaction"] = p.transaction;
   if (!p.answers.empty()) j["answers"] = p.answers;
   if (p.delay_ms) j["delay_ms"] = p.delay_ms;
+  out += j.dump();
+}
+
+void encode_retransmission(const DecodedRecord& r, std::uint64_t of, std::string_view step, std::string& out) {
+  ojson j = record_head(r);
+  j["retransmission"] = of;
+  if (!step.empty()) j["repeats"] = step;
   out += j.dump();
 }
 
@@ -486,6 +493,7 @@ std::string encode_summary(const DecodeSummary& s) {
   j["errors"] = s.errors;
   j["skipped"] = s.skipped;
   j["provisional"] = s.provisional;
+  j["retransmissions"] = s.retransmissions;
   j["truncated"] = s.truncated;
   j["registrations"] = s.registrations;
   j["completed"] = s.completed;

@@ -40,9 +40,14 @@ struct ProvisionalAnswer {
   std::uint32_t delay_ms = 0;     // RequestInProgress's delay; 0: none (the other bindings)
 };
 void encode_provisional(const DecodedRecord& r, const ProvisionalAnswer& p, std::string& out);
+// A retransmission (kd-live(7), TRANSACTIONS): the same bytes again, from the same source to the
+// same destination, as the datagram of frame `of`, whose step was `step` (empty: no KD message).
+// Its line has r's frame, time, src, dst, transport and binding (r has no message or error).
+void encode_retransmission(const DecodedRecord& r, std::uint64_t of, std::string_view step, std::string& out);
 struct DecodeSummary {
   std::uint64_t frames = 0, messages = 0, errors = 0, skipped = 0, truncated = 0;
   std::uint64_t provisional = 0;  // provisional answers (not skipped)
+  std::uint64_t retransmissions = 0;  // datagrams that repeat an earlier one (not messages, not skipped)
   std::uint64_t registrations = 0, completed = 0, failed_checks = 0;
   std::uint64_t unverified = 0;  // messages with something that could not be verified
 };

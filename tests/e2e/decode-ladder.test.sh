@@ -50,7 +50,8 @@ check "flow-ladder-refused: the registration stops at d5" grep -q "== alice (dir
 
 # ---- the SVG draws what the text draws ----------------------------------------------------------
 
-runx "$KD_BIN/kd-decode" --ladder-svg "$TMP/l.svg" "${SECRET[@]}" "$TMP/proxied/flow.pcap" "$TMP/proxied/flow.pcap"
+pcap_later "$TMP/proxied/flow.pcap" "$TMP/proxied/later.pcap" 100  # a replay, not retransmissions
+runx "$KD_BIN/kd-decode" --ladder-svg "$TMP/l.svg" "${SECRET[@]}" "$TMP/proxied/flow.pcap" "$TMP/proxied/later.pcap"
 svg_texts() {  # SVG: every text element's content, one a line
   python3 -c 'import sys,xml.etree.ElementTree as E
 for t in E.parse(sys.argv[1]).getroot().iter("{http://www.w3.org/2000/svg}text"): print(t.text)' "$1"

@@ -347,3 +347,20 @@ file_error_reported() {
   [ -s "$ERR" ] || { WHY="nothing on stderr"; return 1; }
   [ ! -s "$OUT" ] || { WHY="stdout is not empty: $(head -c 200 "$OUT")"; return 1; }
 }
+
+# pcap_later IN OUT SECONDS: a copy of the classic pcap IN with every frame SECONDS later. The same
+# capture again, later than kd-decode's retransmission window (kd-decode(1), OUTPUT), is a replay.
+pcap_later() {
+  python3 - "$@" <<'PY'
+import struct, sys
+src, dst, later = sys.argv[1], sys.argv[2], int(sys.argv[3])
+b = bytearray(open(src, "rb").read())
+e = "<" if b[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+at = 24
+while at + 16 <= len(b):
+    sec, frac, incl = struct.unpack_from(e + "III", b, at)
+    struct.pack_into(e + "I", b, at, sec + later)
+    at += 16 + incl
+open(dst, "wb").write(b)
+PY
+}

@@ -1,9 +1,9 @@
 #!/bin/bash
 # A capture on standard input streams: kd-decode and the role tools read it record by record, as
 # they read a file, instead of holding it whole. A capture of about 100 MB (a vector's proxied SIP
-# registration, repeated) is decoded from a file and from a pipe: the output must be the same, and
-# the pipe's peak memory must stay within a few megabytes of the file's, far below the capture's
-# size. (The role tools read their input through the same code.)
+# registration, repeated, each copy 100 s later) is decoded from a file and from a pipe: the output
+# must be the same, and the pipe's peak memory must stay within a few megabytes of the file's, far
+# below the capture's size. (The role tools read their input through the same code.)
 source "$(dirname "$0")/lib.sh"
 command -v python3 >/dev/null || { echo "FAIL: python3 is required"; exit 1; }
 
@@ -20,16 +20,22 @@ import struct, sys
 data = open(sys.argv[1], "rb").read()
 header, records = data[:24], data[24:]
 endian = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
-per_copy, at = 0, 0
+per_copy, at, starts = 0, 0, []
 while at < len(records):
+    starts.append(at)
     at += 16 + struct.unpack_from(endian + "I", records, at + 8)[0]  # incl_len
     per_copy += 1
 assert at == len(records), "the vector ends inside a record"
 copies = 100_000_000 // len(records) + 1
 with open(sys.argv[2], "wb") as out:
     out.write(header)
-    for _ in range(copies):
-        out.write(records)
+    for i in range(copies):
+        # Each copy 100 s after the one before: a replay, decoded again, not a retransmission
+        # (kd-decode(1), OUTPUT).
+        copy = bytearray(records)
+        for at in starts:
+            struct.pack_into(endian + "I", copy, at, struct.unpack_from(endian + "I", records, at)[0] + 100 * i)
+        out.write(copy)
 print(per_copy, copies)
 PY
 )

@@ -19,15 +19,16 @@ runx "$KD_BIN/kd-decode" --check --keys "$TMP/other/keys.json" --radius-secret-f
 check "decode-err-wrong-keys: --check exits 1" eq "$RC" 1
 check "decode-err-wrong-keys: the registration stops on the verification word" \
   eq "$(jq -r 'select(.registration) | .registration.reason' "$OUT" | cut -d: -f1)" "authenticator"
-# The same capture twice: every nonce and Rand is seen again.
-runx "$KD_BIN/kd-decode" --check --radius-secret-file "$d/radius-secret" "$d/flow.pcap" "$d/flow.pcap"
+# The same capture again, 100 s later (a replay, not retransmissions): every nonce and Rand is seen again.
+pcap_later "$d/flow.pcap" "$TMP/later.pcap" 100
+runx "$KD_BIN/kd-decode" --check --radius-secret-file "$d/radius-secret" "$d/flow.pcap" "$TMP/later.pcap"
 check "decode-err-replayed-capture: --check exits 1" eq "$RC" 1
 check "decode-err-replayed-capture: the second registration fails on a replayed nonce" \
   eq "$(jq -r 'select(.registration) | .registration.reason' "$OUT" | sed -n 2p | cut -d: -f1)" "nonce_fresh"
 check "decode-err-replayed-capture: the reused Rand is flagged" \
   eq "$(jq -c 'select(.checks) | .checks[] | select(.check == "rand_fresh" and (.ok | not))' "$OUT" | wc -l)" 1
 # Without --check the same findings exit 0.
-runx "$KD_BIN/kd-decode" --radius-secret-file "$d/radius-secret" "$d/flow.pcap" "$d/flow.pcap"
+runx "$KD_BIN/kd-decode" --radius-secret-file "$d/radius-secret" "$d/flow.pcap" "$TMP/later.pcap"
 check "decode: without --check findings do not change the exit status" eq "$RC" 0
 # A RADIUS frame decoded with the wrong secret: a specific error, counted.
 printf 'not-the-secret\n' >"$TMP/wrong-secret"

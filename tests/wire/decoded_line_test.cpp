@@ -1,7 +1,8 @@
 // kd-decode's output lines: the fast writer must print exactly what nlohmann's dump() prints for the
 // same JSON (checked by parsing each line and dumping it again), for every message of both flows,
 // for registration lines, and when a string sends it to the general path. And the verifier behind
-// the checks: its memory of nonces forgets the oldest first; open registrations end in key order.
+// the checks: its memory of nonces forgets the oldest first; open registrations end in key order. And
+// the retransmissions it is not given: a copy within its window names its original, nothing else does.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -11,6 +12,7 @@
 #include <set>
 #include <tuple>
 
+#include "verify/retransmission.hpp"
 #include "verify/verifier.hpp"
 #include "flows.hpp"
 #include "json/message.hpp"
@@ -377,6 +379,87 @@ TEST(Verifier, TheWindowIsTheRolesWindow) {
       }
     EXPECT_TRUE(found);
   }
+}
+
+// kd-decode's retransmissions (kd-decode(1), OUTPUT): a datagram's copy within its window names the
+// original; after the window, from elsewhere, or with other bytes it is an original of its own.
+kd::verify::FrameDigest digest_of(std::string_view src, std::string_view dst, std::string_view bytes) {
+  kd::Bytes scratch;
+  const kd::Bytes b(bytes.begin(), bytes.end());
+  return kd::verify::frame_digest(src, dst, b, scratch);
+}
+
+TEST(Retransmissions, ACopyWithinTheWindowNamesTheOriginalThenTheWindowCloses) {
+  kd::verify::Retransmissions r;
+  const auto d = digest_of("192.0.2.10:5060", "192.0.2.20:5060", "REGISTER");
+  EXPECT_FALSE(r.see(d, 1, 1000, 64000, "s1"));
+  for (std::uint64_t t : {1000u, 1500u, 65000u}) {  // the window's end is inside
+    auto o = r.see(d, 2, t, 64000, "");
+    ASSERT_TRUE(o) << t;
+    EXPECT_EQ(o->frame, 1u);
+    EXPECT_EQ(o->step, "s1");
+  }
+  EXPECT_FALSE(r.see(d, 9, 65001, 64000, "s1"));  // a replay: a new original, with a window of its own
+  auto o = r.see(d, 10, 65002, 64000, "");
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->frame, 9u);
+}
+
+TEST(Retransmissions, OtherEndpointsOrOtherBytesAreNotCopies) {
+  const auto d = digest_of("192.0.2.10:5060", "192.0.2.20:5060", "REGISTER");
+  EXPECT_EQ(d, digest_of("192.0.2.10:5060", "192.0.2.20:5060", "REGISTER"));
+  EXPECT_NE(d, digest_of("192.0.2.10:5061", "192.0.2.20:5060", "REGISTER"));
+  EXPECT_NE(d, digest_of("192.0.2.20:5060", "192.0.2.10:5060", "REGISTER"));
+  EXPECT_NE(d, digest_of("192.0.2.10:5060", "192.0.2.20:5060", "REGISTES"));
+  // The endpoints are delimited: moving a byte from one into the other is another datagram.
+  EXPECT_NE(digest_of("192.0.2.1:5060", "0192.0.2.20:5060", "x"), digest_of("192.0.2.1:50600", "192.0.2.20:5060", "x"));
+  kd::verify::Retransmissions r;
+  EXPECT_FALSE(r.see(d, 1, 0, 64000, "s1"));
+  EXPECT_FALSE(r.see(digest_of("192.0.2.10:5061", "192.0.2.20:5060", "REGISTER"), 2, 0, 64000, "s1"));
+  EXPECT_TRUE(r.see(d, 3, 0, 64000, "s1"));
+}
+
+TEST(Retransmissions, RemembersTheLastOriginalsAndForgetsTheOldestFirst) {
+  kd::verify::Retransmissions r;
+  constexpr std::size_t n = kd::verify::Retransmissions::kMax;
+  auto d = [](std::size_t i) { return kd::verify::FrameDigest{i, ~i}; };
+  for (std::size_t i = 0; i <= n; ++i) ASSERT_FALSE(r.see(d(i), i + 1, 0, 64000, "s1"));
+  EXPECT_FALSE(r.see(d(0), n + 2, 0, 64000, "s1"));  // forgotten: an original again (and 1 goes)
+  auto o = r.see(d(2), n + 3, 0, 64000, "s1");
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->frame, 3u);
+  EXPECT_FALSE(r.see(d(1), n + 4, 0, 64000, "s1"));
+  o = r.see(d(0), n + 5, 0, 64000, "");
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->frame, n + 2);
+}
+
+TEST(Retransmissions, AnOriginalAgainAfterItsWindowIsNotForgottenWithItsOldPlace) {
+  kd::verify::Retransmissions r;
+  const kd::verify::FrameDigest a{1, 1}, b{2, 2};
+  EXPECT_FALSE(r.see(a, 1, 0, 10, "s1"));
+  EXPECT_FALSE(r.see(a, 2, 100, 1000, "s1"));  // a's window passed: a new original
+  EXPECT_FALSE(r.see(b, 3, 200, 1000, "s2"));  // clears a's old place, not its new entry
+  auto o = r.see(a, 4, 300, 1000, "");
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->frame, 2u);
+}
+
+TEST(RetransmissionLine, NamesTheOriginalAndItsStepAfterTheCaptureDetails) {
+  kd::json::DecodedRecord r;
+  r.frame = 2;
+  r.time = "1700000000.400001000";
+  r.src = "192.0.2.10:5060";
+  r.dst = "192.0.2.20:5060";
+  r.transport = "udp";
+  r.binding = "sip";
+  std::string out = "x";
+  kd::json::encode_retransmission(r, 1, "s1", out);
+  EXPECT_EQ(out, "x{\"frame\":2,\"time\":\"1700000000.400001000\",\"src\":\"192.0.2.10:5060\",\"dst\":\"192.0.2.20:5060\","
+                 "\"transport\":\"udp\",\"binding\":\"sip\",\"retransmission\":1,\"repeats\":\"s1\"}");
+  out.clear();
+  kd::json::encode_retransmission(r, 1, "", out);
+  EXPECT_EQ(out.find("repeats"), std::string::npos);
 }
 
 }  // namespace

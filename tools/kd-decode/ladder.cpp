@@ -153,9 +153,9 @@ void Ladder::error(std::uint64_t frame, const Error& e) {
 void Ladder::provisional(std::string_view element, std::string_view answers, std::uint64_t frame) {
   // Short enough for the arrow between neighbouring columns.
   const std::string_view label = element == "TransactionPending" ? "Pending" : element == "RequestInProgress" ? "RIP" : element;
-  const msg::StepSpec* spec = answers.empty() ? nullptr : msg::find_step(answers);
+  const msg::StepSpec* spec = in_layout(answers);
   Row r;
-  if (spec && layout_ && layout_->flow == spec->flow) {
+  if (spec) {
     r.kind = Row::Kind::arrow;
     r.from = column(spec->to);
     r.to = column(spec->from);
@@ -164,6 +164,24 @@ void Ladder::provisional(std::string_view element, std::string_view answers, std
     r.text = "~ frame " + std::to_string(frame) + ": " + std::string(label) + " (provisional)";
   }
   add(std::move(r));
+}
+
+void Ladder::retransmission(std::string_view step, std::uint64_t of, std::uint64_t frame) {
+  Row r;
+  if (const msg::StepSpec* spec = in_layout(step)) {
+    r.kind = Row::Kind::arrow;
+    r.from = column(spec->from);
+    r.to = column(spec->to);
+    r.text = "(" + std::string(step) + " again)";
+  } else {
+    r.text = "~ frame " + std::to_string(frame) + ": retransmission of frame " + std::to_string(of);
+  }
+  add(std::move(r));
+}
+
+const msg::StepSpec* Ladder::in_layout(std::string_view step) const {
+  const msg::StepSpec* spec = step.empty() ? nullptr : msg::find_step(step);
+  return spec && layout_ && layout_->flow == spec->flow ? spec : nullptr;
 }
 
 void Ladder::event(std::string_view line) {

@@ -29,6 +29,9 @@ public:
   // A provisional answer (element: as json::ProvisionalAnswer names it) to the request of step
   // answers: an arrow back from that request's recipient, or a note when the step is unknown ("").
   void provisional(std::string_view element, std::string_view answers, std::uint64_t frame);
+  // A retransmission (frame) of frame `of`, a message of step (or "": none): an arrow like the
+  // step's, or a note when the step is unknown or of another flow than the one drawn.
+  void retransmission(std::string_view step, std::uint64_t of, std::uint64_t frame);
   void event(std::string_view line);                   // an event line of a tool's transcript
   void registration(const verify::RegistrationReport& r);
   // At the end of the input: says so when nothing at all was drawn.
@@ -53,6 +56,8 @@ private:
     bool operator==(const Layout&) const = default;
   };
   int column(msg::Role r) const;
+  // The step's spec when it can be drawn as an arrow in the current layout, else nullptr.
+  const msg::StepSpec* in_layout(std::string_view step) const;
   void use_layout(const Layout& l);
   void add(Row row);
 

@@ -1,5 +1,6 @@
 // kd-decode: prints every KD message of a capture, a JSON Lines file or a raw wire message as one
 // JSON line, and with --keys verifies the registrations it sees (kd-decode(1)).
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <condition_variable>
@@ -23,6 +24,8 @@
 #include "json/message.hpp"
 #include "json/record.hpp"
 #include "ladder.hpp"
+#include "net/retransmit.hpp"
+#include "verify/retransmission.hpp"
 #include "verify/verifier.hpp"
 #include "wire/radius.hpp"
 
@@ -68,7 +71,21 @@ struct Item {
   std::string event;        // an event line of a tool's transcript, for the ladder (counted as skipped)
   std::optional<wire::Provisional> provisional;  // decoded: a provisional answer (rec has its packet's details)
   std::optional<std::uint32_t> transaction;      // decoded: the message's id, in a binding with provisional answers
+  // Decoded, a UDP datagram: how long a copy of it is a retransmission (0: not a datagram), its
+  // capture time and identity (verify::Retransmissions).
+  std::uint64_t window_ms = 0, time_ms = 0;
+  verify::FrameDigest digest;
+  Bytes scratch;  // frame_digest's
 };
+
+// How long after a datagram the same bytes between the same endpoints are its retransmission: as
+// long as the binding's client may resend it and its server answers copies from its cache, the
+// longest a live service takes a copy for the same request (kd-live(7), TRANSACTIONS, TIMERS).
+// Later, the same bytes are a replay, verified as a new message.
+std::uint64_t retransmission_window_ms(wire::Binding b) {
+  const net::Timers t = net::default_timers(b);
+  return t.timeout_ms + t.keep_response_ms;
+}
 
 // The last few values by key, the oldest forgotten first once there are kMax (memory stays flat
 // however long the capture).
@@ -327,8 +344,23 @@ int decode_main(int argc, char** argv) {
         out += '\n';
       }
     };
+    verify::Retransmissions retransmissions;  // the printer's
+    // A datagram sent again: a line of its own, not verified again, never an error (kd-decode(1), OUTPUT).
+    auto print_retransmission = [&](Item& item, const verify::Retransmissions::Original& o) {
+      ++sum.retransmissions;
+      if (ladder || !svg_path.empty()) drawing.retransmission(o.step, o.frame, item.rec.frame);
+      if (!ladder) {
+        json::encode_retransmission(item.rec, o.frame, o.step, out);
+        out += '\n';
+      }
+    };
     auto print = [&](Item& item) {
       if (!item.event.empty()) return drawing.event(item.event);
+      if (item.window_ms) {
+        const std::string_view step = item.m ? msg::spec_of(*item.m).name : std::string_view();
+        if (auto o = retransmissions.see(item.digest, item.rec.frame, item.time_ms, item.window_ms, step))
+          return print_retransmission(item, *o);
+      }
       if (item.provisional) return print_provisional(item);
       json::DecodedRecord& rec = item.rec;
       checks.clear();
@@ -387,6 +419,11 @@ int decode_main(int argc, char** argv) {
       endpoint(it.rec.dst, p.dst_ip, p.dst_port);
       it.rec.transport = p.transport == capture::Transport::udp ? "udp" : "tcp";
       it.rec.binding = wire::binding_name(used);
+      if (p.transport == capture::Transport::udp) {
+        it.window_ms = retransmission_window_ms(used);
+        it.time_ms = p.ts_sec < 0 ? 0 : static_cast<std::uint64_t>(p.ts_sec) * 1000 + p.ts_nsec / 1000000;
+        it.digest = verify::frame_digest(it.rec.src, it.rec.dst, p.payload, it.scratch);
+      }
       if (it.provisional) {
         it.m.reset();
       } else if (!*r) {
@@ -405,6 +442,9 @@ int decode_main(int argc, char** argv) {
     std::thread printer([&] {
       while (auto* batch = pipe.take_ready()) {
         for (std::size_t k = 0; k < batch->used; ++k) {
+          // A few datagrams ahead, start loading where their retransmission lookup begins.
+          if (const Item& ahead = batch->items[std::min(k + 4, batch->used - 1)]; ahead.window_ms && !ahead.skip)
+            retransmissions.prefetch(ahead.digest);
           if (batch->items[k].skip) ++foreign;
           else print(batch->items[k]);
         }
@@ -431,6 +471,7 @@ int decode_main(int argc, char** argv) {
       it.event.clear();
       it.provisional.reset();
       it.transaction.reset();
+      it.window_ms = 0;
       // (rec.time keeps its buffer: a packet's decoding sets it, a line or a raw message clears it)
       it.rec.src.clear();
       it.rec.dst.clear();
