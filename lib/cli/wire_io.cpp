@@ -514,14 +514,16 @@ std::optional<Status> WireEdge::decode_packet_into(const capture::Packet& p, msg
 }
 
 Result<std::string> WireEdge::outgoing(const msg::Message& m, std::uint64_t now, ByteView previous, Bytes* wire,
-                                       ByteView fresh, std::string_view txn) {
+                                       ByteView fresh, std::string_view txn, ByteView request) {
   const auto& spec = msg::spec_of(m);
   const wire::Codec* c = codec_for(spec);
   if (c == &json_) {
     if (pcap_) return err(Code::malformed, std::string(spec.name) + " has no wire binding here; --pcap-out needs one");
     return json_.encode_line(m, txn);
   }
-  auto bytes = fresh.empty() ? c->encode_after(m, previous) : c->encode_fresh(m, previous, fresh);
+  auto bytes = !fresh.empty()   ? c->encode_fresh(m, previous, fresh)
+               : !request.empty() ? c->encode_answer(m, previous, request)
+                                  : c->encode_after(m, previous);
   if (!bytes) return bytes.error();
   if (pcap_) {
     capture::Packet p;
