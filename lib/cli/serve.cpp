@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <type_traits>
 
 #include <CLI/CLI.hpp>
 
@@ -111,6 +112,14 @@ WireOptions with_request_transport(WireOptions w, msg::Role role, const std::vec
   return w;
 }
 
+void name_sent_by(WireEdge& edge, const net::Loop& loop, net::SocketId socket) {
+  static_assert(std::is_same_v<net::SocketId, std::uint32_t>);  // as serve.hpp declares it
+  const auto local = loop.local_address(socket);
+  if (!local) return;
+  const std::string at = net::to_string(*local);    // "udp:IP:PORT"
+  edge.set_sent_by(at.substr(at.find(':') + 1));  // a Via's sent-by: IP:PORT
+}
+
 net::Endpoint live_endpoint(std::string_view option, const std::string& text, wire::Binding binding) {
   net::Endpoint e;
   const std::string named = std::string(option) + (option.ends_with('=') ? "" : " ") + text;
@@ -198,6 +207,7 @@ public:
       const auto it = was.find(role);
       if (auto why = loop_.open_client(p.addr, p.socket, p.transport, p.framing, it == was.end() ? 0 : it->second))
         throw IoError{*why};
+      if (!role.starts_with("auc")) name_sent_by(edge_, loop_, p.socket);
     }
   }
 

@@ -358,6 +358,14 @@ WireEdge::WireEdge(WireOptions o, std::optional<msg::Role> self) : o_(std::move(
   }
 }
 
+void WireEdge::set_sent_by(std::string sent_by) {
+  if (all_signaling(o_) || signaling_.empty() || !signaling_.front()) return;
+  wire::CodecOptions co;
+  co.transport = o_.transport;
+  co.sent_by = std::move(sent_by);
+  signaling_.front() = wire::make_codec(o_.binding, co);
+}
+
 const wire::Codec* WireEdge::codec_named(std::string_view name) const {
   const auto b = wire::parse_binding(name);
   if (!b) return nullptr;

@@ -148,6 +148,9 @@ public:
   // off: outgoing() then returns an empty line for a wire message (its bytes still go to wire),
   // sparing a hex encoding and a JSON object per message sent.
   void set_wire_lines(bool on) { wire_lines_ = on; }
+  // Live mode: where the signaling requests go out from, once that socket is open
+  // (wire::CodecOptions::sent_by: SIP's own Via).
+  void set_sent_by(std::string sent_by);
   // Appends the frames outgoing() queued to --pcap-out; throws IoError.
   void flush_frames();
   // Whether outgoing() prints the step as a wire line (a codec of this edge carries it).

@@ -164,6 +164,11 @@ struct CodecOptions {
   // What the codec's own requests are sent over (live mode's tcp: peers; offline: udp). An answer
   // echoes its request's Via, whatever this says.
   Transport transport = Transport::udp;
+  // Live mode: where the codec's own requests go out from as their peer sees it ("IP:PORT", an
+  // IPv6 address in brackets), which SIP's own Via names as sent-by with rport, so that a
+  // registrar's answer comes back to that port (RFC 3261 18.2.2, RFC 3581). Empty (offline, and
+  // over TCP, where the answer comes on the connection): the sent-by derived from the fields.
+  std::string sent_by = {};
 };
 
 // ---- Provisional answers ------------------------------------------------------------------------
