@@ -109,6 +109,7 @@ public:
     // that broke goes again on a new one (on_stream_fault).
     const auto framing = net::stream_framing(ctx.wire.binding).value_or(net::StreamFraming::lines);
     if (auto why = loop_.open_client(peer_, socket_, e.transport, framing)) throw IoError{*why};
+    name_sent_by(edge_, loop_, socket_);
     if (e.transport == net::Transport::tcp) timers_ = net::without_retransmission(timers_);
     if (!o.stats.empty()) {
       stats_ = std::fopen(o.stats.c_str(), "w");

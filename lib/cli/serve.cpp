@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <type_traits>
 
 #include <CLI/CLI.hpp>
 
@@ -111,6 +112,14 @@ WireOptions with_request_transport(WireOptions w, msg::Role role, const std::vec
   return w;
 }
 
+void name_sent_by(WireEdge& edge, const net::Loop& loop, net::SocketId socket) {
+  static_assert(std::is_same_v<net::SocketId, std::uint32_t>);  // as serve.hpp declares it
+  const auto local = loop.local_address(socket);
+  if (!local) return;
+  const std::string at = net::to_string(*local);    // "udp:IP:PORT"
+  edge.set_sent_by(at.substr(at.find(':') + 1));  // a Via's sent-by: IP:PORT
+}
+
 net::Endpoint live_endpoint(std::string_view option, const std::string& text, wire::Binding binding) {
   net::Endpoint e;
   const std::string named = std::string(option) + (option.ends_with('=') ? "" : " ") + text;
@@ -198,6 +207,7 @@ public:
       const auto it = was.find(role);
       if (auto why = loop_.open_client(p.addr, p.socket, p.transport, p.framing, it == was.end() ? 0 : it->second))
         throw IoError{*why};
+      if (!role.starts_with("auc")) name_sent_by(edge_, loop_, p.socket);
     }
   }
 
@@ -439,6 +449,7 @@ private:
         continue;
       server_.open(r.from, r.request, r.socket, mono, r.expires_ms - wall, r.name);
       if (!r.txn.empty()) echo_txn_[r.name] = r.txn;
+      echo_request_[r.name] = r.request;
       pending_[r.name] = std::move(r);
       ++resumed;
     }
@@ -555,6 +566,8 @@ private:
       if (auto txn = json::string_field(as_text(d.data), json::kTxnMember)) echo_txn_[name] = std::move(*txn);
       else echo_txn_.erase(name);
     }
+    // A wire answer names its request's transaction as the request came (Codec::encode_answer).
+    if (!text && !name.empty() && !answer_to(spec.name).empty()) echo_request_[name] = Bytes(d.data.begin(), d.data.end());
     if (!name.empty() && !answer_to(spec.name).empty()) {
       const auto txn = echo_txn_.find(name);
       note_pending({name, d.from, d.socket, Bytes(d.data.begin(), d.data.end()), unix_ms() + wait,
@@ -685,6 +698,7 @@ private:
       const std::string_view answered_request = request_of(msg::spec_of(s.message).name);
       Bytes fresh;
       std::string txn;
+      Bytes answered_bytes;
       if (answered_request.empty()) {
         fresh.resize(wire::kTxnBytes);
         random_.fill(Purpose::nonce, fresh);
@@ -696,9 +710,13 @@ private:
           txn = std::move(it->second);
           echo_txn_.erase(it);
         }
+        if (auto it = echo_request_.find(exchange_name(s.message, answered_request)); it != echo_request_.end()) {
+          answered_bytes = std::move(it->second);
+          echo_request_.erase(it);
+        }
       }
       Bytes bytes;
-      auto line = edge_.outgoing(s.message, ctx_.engine.settings().now, s.previous, &bytes, fresh, txn);
+      auto line = edge_.outgoing(s.message, ctx_.engine.settings().now, s.previous, &bytes, fresh, txn, answered_bytes);
       if (!line) {
         refuse(err(line.error().code, std::string(msg::spec_of(s.message).name) + ": cannot encode: " + line.error().detail),
                msg::spec_of(s.message).name);
@@ -772,6 +790,7 @@ private:
   std::map<std::string, Peer> peers_;
   std::multimap<std::uint8_t, std::string> radius_waiting_;  // RADIUS requests by Identifier
   std::map<std::string, std::string> echo_txn_;
+  std::map<std::string, Bytes> echo_request_;  // by exchange: a wire request as it came, for its answer
   std::map<std::string, net::PendingRequest> pending_;  // by name: accepted, to be answered
   std::map<std::string, net::SentRequest> sent_;        // by key: sent, awaiting the answer
   net::Batch batch_;  // opened and settled since the last commit  // by exchange: the JSON request's "txn", for its answer

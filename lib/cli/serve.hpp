@@ -20,6 +20,7 @@ class RoleEngine;
 }
 namespace kd::net {
 struct Endpoint;  // lib/net stays a private dependency of cli: its callers include net/endpoint.hpp
+class Loop;
 }
 
 namespace kd::cli {
@@ -69,6 +70,10 @@ Result<msg::Message> decode_datagram(const WireEdge& edge, ByteView data, std::s
 // transport of the --peer they go to (SIP's Via, RFC 3261 18.1.1); a malformed peer is left to
 // the caller's check.
 WireOptions with_request_transport(WireOptions w, msg::Role role, const std::vector<std::string>& peers);
+// The signaling requests sent on socket (the terminal's, the proxy's towards its switch) name where
+// they go out from in SIP's Via (WireEdge::set_sent_by), so that the answer finds that port
+// (kd-live(7), "Transaction identities"). A socket without such an address leaves edge as it was.
+void name_sent_by(WireEdge& edge, const net::Loop& loop, std::uint32_t socket);
 // The ENDPOINT text of option ("--listen", "--peer switch="), carrying binding. Throws UsageError
 // when it is malformed, or tcp: for a binding that travels over UDP only.
 net::Endpoint live_endpoint(std::string_view option, const std::string& text, wire::Binding binding);

@@ -358,6 +358,14 @@ WireEdge::WireEdge(WireOptions o, std::optional<msg::Role> self) : o_(std::move(
   }
 }
 
+void WireEdge::set_sent_by(std::string sent_by) {
+  if (all_signaling(o_) || signaling_.empty() || !signaling_.front()) return;
+  wire::CodecOptions co;
+  co.transport = o_.transport;
+  co.sent_by = std::move(sent_by);
+  signaling_.front() = wire::make_codec(o_.binding, co);
+}
+
 const wire::Codec* WireEdge::codec_named(std::string_view name) const {
   const auto b = wire::parse_binding(name);
   if (!b) return nullptr;
@@ -514,14 +522,16 @@ std::optional<Status> WireEdge::decode_packet_into(const capture::Packet& p, msg
 }
 
 Result<std::string> WireEdge::outgoing(const msg::Message& m, std::uint64_t now, ByteView previous, Bytes* wire,
-                                       ByteView fresh, std::string_view txn) {
+                                       ByteView fresh, std::string_view txn, ByteView request) {
   const auto& spec = msg::spec_of(m);
   const wire::Codec* c = codec_for(spec);
   if (c == &json_) {
     if (pcap_) return err(Code::malformed, std::string(spec.name) + " has no wire binding here; --pcap-out needs one");
     return json_.encode_line(m, txn);
   }
-  auto bytes = fresh.empty() ? c->encode_after(m, previous) : c->encode_fresh(m, previous, fresh);
+  auto bytes = !fresh.empty()   ? c->encode_fresh(m, previous, fresh)
+               : !request.empty() ? c->encode_answer(m, previous, request)
+                                  : c->encode_after(m, previous);
   if (!bytes) return bytes.error();
   if (pcap_) {
     capture::Packet p;

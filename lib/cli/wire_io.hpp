@@ -139,13 +139,18 @@ public:
   // wire, when given, receives the wire bytes (left alone for a JSON line). Live mode
   // (kd-live(7), TRANSACTIONS): fresh, when not empty, the random bytes a request goes out under
   // as a new transaction (Codec::encode_fresh); txn, when not empty, a JSON line's transaction
-  // member (json::kTxnMember).
+  // member (json::kTxnMember); request, when not empty, the request an answer m answers, as it
+  // came (Codec::encode_answer).
   Result<std::string> outgoing(const msg::Message& m, std::uint64_t now, ByteView previous = {},
-                               Bytes* wire = nullptr, ByteView fresh = {}, std::string_view txn = {});
+                               Bytes* wire = nullptr, ByteView fresh = {}, std::string_view txn = {},
+                               ByteView request = {});
   // A service that prints no message lines (kd-live(7): only kd-term register does) turns them
   // off: outgoing() then returns an empty line for a wire message (its bytes still go to wire),
   // sparing a hex encoding and a JSON object per message sent.
   void set_wire_lines(bool on) { wire_lines_ = on; }
+  // Live mode: where the signaling requests go out from, once that socket is open
+  // (wire::CodecOptions::sent_by: SIP's own Via).
+  void set_sent_by(std::string sent_by);
   // Appends the frames outgoing() queued to --pcap-out; throws IoError.
   void flush_frames();
   // Whether outgoing() prints the step as a wire line (a codec of this edge carries it).

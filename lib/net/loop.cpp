@@ -448,6 +448,21 @@ std::uint16_t Loop::local_port(SocketId socket) const {
   return ec ? 0 : e.port();
 }
 
+std::optional<Address> Loop::local_address(SocketId socket) const {
+  const Socket& s = *impl_->sockets.at(socket);
+  if (!s.udp_socket || s.transport != Transport::udp || s.peer.port == 0) return std::nullopt;
+  // The socket is bound to any address and stays unconnected (it takes answers from wherever they
+  // come): a connected socket of its own asks the system which source address it would use.
+  udp::socket probe(impl_->io);
+  asio::error_code ec;
+  probe.connect(to_asio(s.peer), ec);
+  if (ec) return std::nullopt;
+  const auto local = probe.local_endpoint(ec);
+  const std::uint16_t port = local_port(socket);
+  if (ec || port == 0) return std::nullopt;
+  return from_ip(local.address(), port);
+}
+
 std::optional<std::string> Loop::send(SocketId socket, const Address& to, ByteView data) {
   Socket& s = *impl_->sockets.at(socket);
   asio::error_code ec;

@@ -141,7 +141,7 @@ bool has_field(const msg::StepSpec& s, msg::Field f) noexcept {
 std::unique_ptr<Codec> make_codec(Binding b, const CodecOptions& options) {
   switch (b) {
     case Binding::json: return nullptr;
-    case Binding::sip: return std::make_unique<SipCodec>(options.transport);
+    case Binding::sip: return std::make_unique<SipCodec>(options.transport, options.sent_by);
     case Binding::mgcp: return std::make_unique<MgcpCodec>();
     case Binding::h248: return std::make_unique<H248Codec>();
     case Binding::h323: return std::make_unique<H323Codec>();

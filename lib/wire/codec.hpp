@@ -65,6 +65,15 @@ public:
     (void)txn;
     return encode_after(m, previous);
   }
+  // Live mode: the answer m to a request that came as request_bytes, previous as in encode_after.
+  // A binding whose answer names its request's transaction by an identity that previous does not
+  // carry (the proxy's s6 and s10 follow the switch's s5 and s9: H.225.0's requestSeqNum of s2
+  // and s8, where the terminal's GRQ and RRQ have their own) takes it from request_bytes; the
+  // others give encode_after(m, previous).
+  virtual Result<Bytes> encode_answer(const msg::Message& m, ByteView previous, ByteView request_bytes) const {
+    (void)request_bytes;
+    return encode_after(m, previous);
+  }
   // An answer as its requester reads it, request being the request it answers as sent: a binding
   // whose answers are verified against their request's identifiers (RADIUS's Access-Challenge)
   // verifies them against request's rather than the derived ones. Otherwise decode(wire).
@@ -155,6 +164,11 @@ struct CodecOptions {
   // What the codec's own requests are sent over (live mode's tcp: peers; offline: udp). An answer
   // echoes its request's Via, whatever this says.
   Transport transport = Transport::udp;
+  // Live mode: where the codec's own requests go out from as their peer sees it ("IP:PORT", an
+  // IPv6 address in brackets), which SIP's own Via names as sent-by with rport, so that a
+  // registrar's answer comes back to that port (RFC 3261 18.2.2, RFC 3581). Empty (offline, and
+  // over TCP, where the answer comes on the connection): the sent-by derived from the fields.
+  std::string sent_by = {};
 };
 
 // ---- Provisional answers ------------------------------------------------------------------------

@@ -639,6 +639,14 @@ Result<Bytes> H323Codec::encode_after(const Message& m, ByteView previous) const
   return encode_with(m, seq_num_of(previous, *ras == Ras::grj ? Ras::grq : Ras::rrq));
 }
 
+Result<Bytes> H323Codec::encode_answer(const Message& m, ByteView previous, ByteView request_bytes) const {
+  const StepSpec* spec = msg::find_step(m.flow, m.step);
+  const auto ras = spec ? ras_of(*spec) : std::nullopt;
+  if (!ras || (*ras != Ras::grj && *ras != Ras::rcf)) return encode_after(m, previous);
+  if (const auto seq = seq_num_of(request_bytes, *ras == Ras::grj ? Ras::grq : Ras::rrq)) return encode_with(m, seq);
+  return encode_after(m, previous);
+}
+
 Result<Bytes> H323Codec::encode_fresh(const Message& m, ByteView previous, ByteView txn) const {
   const StepSpec* spec = msg::find_step(m.flow, m.step);
   const auto ras = spec ? ras_of(*spec) : std::nullopt;

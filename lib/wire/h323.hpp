@@ -24,6 +24,9 @@ public:
   // A GRQ or RRQ (the steps kd sends as requests) under the requestSeqNum 1 + (txn's first 2 bytes
   // mod 65535) instead of the derived one. The other steps: encode_after.
   Result<Bytes> encode_fresh(const msg::Message& m, ByteView previous, ByteView txn) const override;
+  // A GRJ or RCF carries the requestSeqNum of request_bytes when that is the GRQ or RRQ it
+  // answers, whatever previous holds; otherwise encode_after(m, previous).
+  Result<Bytes> encode_answer(const msg::Message& m, ByteView previous, ByteView request_bytes) const override;
   Result<msg::Message> decode(ByteView wire) const override;
 
 private:

@@ -51,7 +51,7 @@ Result<Bytes> SipCodec::encode_fresh(const Message& m, ByteView previous, ByteVi
     call_id = to_hex(registration.first(16));
     from_tag = to_hex(registration.subspan(16, 8));
   }
-  const Fresh fresh{branch, call_id, from_tag};
+  const Fresh fresh{branch, call_id, from_tag, sent_by_};
   SipText prev;
   if (previous.empty() || !parse_text(previous, prev)) return sip::detail::encode(m, nullptr, fresh, transport_);
   return sip::detail::encode(m, &prev, fresh, transport_);

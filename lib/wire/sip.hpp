@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "wire/codec.hpp"
 
@@ -12,14 +13,17 @@ namespace kd::wire {
 
 class SipCodec final : public Codec {
 public:
-  // transport: what the requests it encodes are sent over, named in their own Via.
-  explicit SipCodec(Transport transport = Transport::udp) : transport_(transport) {}
+  // transport: what the requests it encodes are sent over, named in their own Via; sent_by: the
+  // sent-by of that Via in encode_fresh (CodecOptions::sent_by), empty for the derived one.
+  explicit SipCodec(Transport transport = Transport::udp, std::string sent_by = {})
+      : transport_(transport), sent_by_(std::move(sent_by)) {}
   Binding binding() const noexcept override { return Binding::sip; }
   bool carries(const msg::StepSpec& s) const noexcept override;
   Result<Bytes> encode(const msg::Message& m) const override;
   Result<Bytes> encode_after(const msg::Message& m, ByteView previous) const override;
   // A request (REGISTER) with its own Via's branch "z9hG4bK" + hex of txn's first 12 bytes: a new
-  // transaction (RFC 3261 8.1.1.7, 16.6 item 8). A terminal's (txn with its kRegistrationBytes)
+  // transaction (RFC 3261 8.1.1.7, 16.6 item 8), its sent-by this codec's sent_by (with rport)
+  // when it has one. A terminal's (txn with its kRegistrationBytes)
   // under the Call-ID hex of their first 16 and the From tag hex of the last 8, CSeq as the step
   // says (s1, d1: 1; s7, d5: 2). A proxy forwards From, To, Call-ID and CSeq as the terminal sent
   // them. An answer: encode_after.
@@ -29,6 +33,7 @@ public:
 
 private:
   Transport transport_;
+  std::string sent_by_;
 };
 
 namespace sip {

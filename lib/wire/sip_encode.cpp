@@ -137,7 +137,8 @@ Result<Bytes> encode(const Message& m, const SipText* prev, const Fresh& fresh, 
   }
   if (!echo || echo->own_via)
     line(transport == Transport::tcp ? "Via: SIP/2.0/TCP " : "Via: SIP/2.0/UDP ",
-         e.sent_by() + ";branch=" + (fresh.branch.empty() ? e.branch() : std::string(fresh.branch)));
+         (fresh.sent_by.empty() ? e.sent_by() : std::string(fresh.sent_by) + ";rport") + ";branch=" +
+             (fresh.branch.empty() ? e.branch() : std::string(fresh.branch)));
   if (echo)
     for (std::string_view via : echo->vias) line("Via: ", via);
   if (sh->kind == Kind::request) line("Max-Forwards: ", std::to_string(echo ? echo->max_forwards : 70));

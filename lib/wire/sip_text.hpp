@@ -237,9 +237,10 @@ std::optional<Echo> echo_of(const SipText& prev, Kind kind);
 
 // A request as a new transaction (SipCodec::encode_fresh): each value, when not empty, in place of
 // the derived one. branch: of the sender's own Via; call_id and from_tag: of a request that is
-// not forwarded (the terminal's own: its registration's).
+// not forwarded (the terminal's own: its registration's); sent_by: of the sender's own Via, which
+// then carries rport (RFC 3581) too.
 struct Fresh {
-  std::string_view branch, call_id, from_tag;
+  std::string_view branch, call_id, from_tag, sent_by;
 };
 // prev: the parsed message m answers or forwards, or nullptr. transport: named in the sender's
 // own Via.

@@ -101,6 +101,24 @@ terminal_call_id() {
     { WHY="REGISTERs from the terminal (Call-ID, CSeq): $(echo $got); derived Call-ID: $derived"; return 1; }
 }
 
+# ras_answers_echo PCAP PAIRS: as tshark reads them, each RAS answer (GRJ, RCF) carries the
+# requestSeqNum of the request (GRQ, RRQ) that came the other way between the same two addresses
+# (H.225.0: an endpoint discards an answer that does not), and PAIRS such pairs are in the capture.
+ras_answers_echo() {
+  local got
+  got=$(tshark -r "$1" -Y "h225.RasMessage" -T fields -e ip.src -e udp.srcport -e ip.dst -e udp.dstport \
+    -e h225.RasMessage -e h225.requestSeqNum 2>/dev/null | awk -F '\t' '
+      $5 == 0 || $5 == 3 { seq[$1 ":" $2 ">" $3 ":" $4 "/" $5] = $6; next }
+      $5 == 2 || $5 == 4 {
+        k = $3 ":" $4 ">" $1 ":" $2 "/" ($5 == 2 ? 0 : 3)
+        if (!(k in seq)) { print "no request for answer " $0; next }
+        if (seq[k] != $6) { print $1 ":" $2 " answers requestSeqNum " seq[k] " with " $6; next }
+        if (!(k in seen)) { seen[k] = 1; n++ }
+      }
+      END { print n + 0 " pairs" }')
+  eq "$got" "$2 pairs"
+}
+
 ALL=(s1 s2 s3 s4 s5 s6 s7 s8 s9 s10 s11)
 run_case() {  # BINDING TRANSPORT
   local b=$1 tr=$2 name="$1/$2" port
@@ -137,6 +155,7 @@ run_case() {  # BINDING TRANSPORT
     eq "$(jq -r 'select(.step and .to != "auc" and .from != "auc") | .binding + "/" + .transport' "$TMP/decode.out" | sort -u)" "$b/$tr"
   check "$name: tshark finds no malformed packet" no_malformed "$cap"
   [ "$b" = sip ] && check "$name: the terminal's s7 goes on under its s1's Call-ID, drawn, CSeq 2" terminal_call_id "$cap"
+  [ "$b" = h323 ] && check "$name: s5, s6, s9 and s10 echo their request's requestSeqNum" ras_answers_echo "$cap" 4
   local filter
   case $b in sip) filter=sip ;; mgcp) filter=mgcp ;; h248) filter=megaco ;; h323) filter=h225 ;; esac
   check "$name: tshark dissects the 8 signaling messages as $filter" tshark_sees "$cap" "$filter" 8
@@ -144,7 +163,27 @@ run_case() {  # BINDING TRANSPORT
   OUT=$TMP/run.out ERR=$TMP/run.err
 }
 
+# The direct flow in RAS: the switch's d4 and d6 echo d1's and d5's requestSeqNum.
+run_direct_h323() {
+  local name=h323/direct cap=$TMP/live-h323-direct.pcap sec=(--radius-secret-file "$W/secret")
+  live_world "$TMP/w-h323-direct"
+  capture_start "$cap"
+  LIVE_LISTEN=udp:$AUC_IP:1812 serve auc auc --binding radius "${sec[@]}" --listen "udp:$AUC_IP:1813" \
+    || { fail "$name: the AuC starts"; capture_stop; return; }
+  LIVE_LISTEN=udp:$SWITCH_IP:1719 serve switch switch --binding h323 --auc-link radius "${sec[@]}" \
+    --peer "auc=udp:$AUC_IP:1812" --peer "auc-acct=udp:$AUC_IP:1813" || { fail "$name: the switch starts"; capture_stop; return; }
+  TARGET="switch=udp:$SWITCH_IP:1719"
+  register h323 direct
+  check "$name: registered, exit 0" exit_is 0
+  local n
+  for n in switch auc; do stop "$n"; done
+  capture_stop
+  check "$name: d4 and d6 echo their request's requestSeqNum" ras_answers_echo "$cap" 2
+  OUT=$TMP/run.out ERR=$TMP/run.err
+}
+
 for b in sip mgcp h248 h323; do run_case "$b" udp; done
 run_case sip tcp
+run_direct_h323
 
 finish

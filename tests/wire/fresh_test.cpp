@@ -4,6 +4,7 @@
 // answer encoded after such a request carries its identity where the protocol echoes it.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <memory>
 #include <string>
 
@@ -162,6 +163,30 @@ TEST(FreshTxn, H323RequestSeqNumIsEchoedByTheAnswer) {
     // After kd's own (derived) request the answer is the derived one, byte for byte.
     EXPECT_EQ(*f.codec->encode_after(msg_of(ans), f.derived), *f.codec->encode(msg_of(ans))) << ans;
   }
+}
+
+// The proxy's s6 and s10 answer the terminal's s1 and s7, not the s2 and s8 the switch's s5 and s9
+// (their previous) answered: they take the terminal's requestSeqNum (Codec::encode_answer).
+TEST(FreshTxn, H323ProxyAnswerEchoesTheTerminalsRequestSeqNum) {
+  const auto h323 = kd::wire::make_codec(Binding::h323);
+  for (auto [term_req, core_req, core_ans, ans] :
+       {std::array{"s1", "s2", "s5", "s6"}, std::array{"s7", "s8", "s9", "s10"}}) {
+    const Bytes request = *h323->encode_fresh(msg_of(term_req), {}, txn(5));
+    const Bytes forwarded = *h323->encode_fresh(msg_of(core_req), request, txn(9));
+    const Bytes previous = *h323->encode_after(msg_of(core_ans), forwarded);
+    ASSERT_NE(Bytes(request.begin() + 2, request.begin() + 4), Bytes(previous.begin() + 2, previous.begin() + 4));
+    auto a = h323->encode_answer(msg_of(ans), previous, request);
+    ASSERT_TRUE(a.ok()) << ans << ": " << a.error().detail;
+    EXPECT_EQ(Bytes(a->begin() + 2, a->begin() + 4), Bytes(request.begin() + 2, request.begin() + 4)) << ans;
+    EXPECT_EQ(*h323->decode(*a), msg_of(ans));
+    // Without a request of the kind it answers: as encode_after.
+    EXPECT_EQ(*h323->encode_answer(msg_of(ans), previous, previous), *h323->encode_after(msg_of(ans), previous)) << ans;
+    EXPECT_EQ(*h323->encode_answer(msg_of(ans), previous, {}), *h323->encode_after(msg_of(ans), previous)) << ans;
+  }
+  // Another binding's answer: as encode_after.
+  const auto sip = kd::wire::make_codec(Binding::sip);
+  const Bytes s2 = *sip->encode(msg_of("s2"));
+  EXPECT_EQ(*sip->encode_answer(msg_of("s5"), s2, *sip->encode(msg_of("s1"))), *sip->encode_after(msg_of("s5"), s2));
 }
 
 TEST(FreshTxn, RadiusIdentifierAndRequestAuthenticator) {
