@@ -789,11 +789,11 @@ private:
   std::unique_ptr<ResponseJournal> journal_;
   std::map<std::string, Peer> peers_;
   std::multimap<std::uint8_t, std::string> radius_waiting_;  // RADIUS requests by Identifier
-  std::map<std::string, std::string> echo_txn_;
+  std::map<std::string, std::string> echo_txn_;  // by exchange: the JSON request's "txn", for its answer
   std::map<std::string, Bytes> echo_request_;  // by exchange: a wire request as it came, for its answer
   std::map<std::string, net::PendingRequest> pending_;  // by name: accepted, to be answered
   std::map<std::string, net::SentRequest> sent_;        // by key: sent, awaiting the answer
-  net::Batch batch_;  // opened and settled since the last commit  // by exchange: the JSON request's "txn", for its answer
+  net::Batch batch_;  // opened and settled since the last commit
   crypto::OsRandom random_;                      // transaction identities (never the role's randomness)
   Bytes registration_ids_;                       // kd-term register: its registration's (kRegistrationBytes)
   std::vector<net::Outgoing> outbox_;
