@@ -23,11 +23,30 @@ struct Entity {
 };
 
 struct Keystore {
-  std::map<std::string, Entity> entities;
+  std::map<std::string, Entity, std::less<>> entities;  // transparent: find() builds no string
   const Entity* find(std::string_view id) const {
-    auto it = entities.find(std::string(id));
+    auto it = entities.find(id);
     return it == entities.end() ? nullptr : &it->second;
   }
+};
+
+// The key of a nonce or a Rand in the state's maps, its hex, built on the stack: a std::string
+// per lookup was a heap allocation per message. Not copyable (the view points into it).
+class HexKey {
+public:
+  explicit HexKey(ByteView v) {
+    if (v.size() <= kMax) text_ = to_hex(v, buf_);
+    else text_ = long_ = to_hex(v);
+  }
+  HexKey(const HexKey&) = delete;
+  HexKey& operator=(const HexKey&) = delete;
+  std::string_view view() const noexcept { return text_; }
+
+private:
+  static constexpr std::size_t kMax = 32;  // nonces and Rand are 16 bytes; longer ones still work
+  char buf_[2 * kMax];
+  std::string long_;
+  std::string_view text_;
 };
 
 // Nonces (hex) seen within the window, each kept until the timestamp it came with goes stale.
@@ -36,10 +55,10 @@ struct ReplayCache {
   // An entry that prune(now) would drop counts as not seen, so that a role can check an input
   // before it prunes, and prune only once it accepts (a refusal changes nothing).
   bool seen(const Bytes& nonce, std::uint64_t now) const {
-    auto it = expiry.find(to_hex(nonce));
+    auto it = expiry.find(HexKey(nonce).view());
     return it != expiry.end() && it->second >= now;
   }
-  void add(const Bytes& nonce, std::uint64_t until) { expiry[to_hex(nonce)] = until; }
+  void add(const Bytes& nonce, std::uint64_t until) { expiry[HexKey(nonce).view()] = until; }
   void prune(std::uint64_t now) {
     expiry.erase_if([now](const auto& kv) { return kv.second < now; });
   }
@@ -159,14 +178,14 @@ public:
   using Map = TrackedMap<IssuedChallenge>;
   const Map& all() const { return by_rand_; }
   Map& tracked() { return by_rand_; }  // changes() and mark_saved() only
-  const IssuedChallenge* find(const std::string& rand) const {
+  const IssuedChallenge* find(std::string_view rand) const {
     auto it = by_rand_.find(rand);
     return it == by_rand_.end() ? nullptr : &it->second;
   }
   // Records c under rand, giving it the next issue number unless it has one (c.seq 0), and evicts
   // the terminal's oldest challenges beyond kMaxChallengesPerTerminal.
   void add(const std::string& rand, IssuedChallenge c);
-  void mark_answered(const std::string& rand);
+  void mark_answered(std::string_view rand);
   // Drops every challenge with expires + skew < now.
   void prune(std::uint64_t now, std::uint64_t skew);
   bool operator==(const IssuedChallenges& o) const { return by_rand_ == o.by_rand_; }

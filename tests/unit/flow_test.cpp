@@ -1537,3 +1537,24 @@ TEST(DerivedKeys, AKeyChangedInPlaceIsDerivedAgain) {
 }
 
 }  // namespace
+
+// The state's keys of nonces and Rand, built on the stack, are their hex as to_hex writes it, at
+// any length (the stack buffer holds 32 bytes; longer ones go through a string).
+TEST(HexKey, IsToHexAtEveryLength) {
+  for (std::size_t n : {0u, 1u, 16u, 32u, 33u, 64u}) {
+    Bytes v(n);
+    for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::uint8_t>(i * 37 + 11);
+    EXPECT_EQ(kd::flow::HexKey(v).view(), kd::to_hex(v)) << n;
+  }
+}
+
+// Keystore::find takes any string_view, not only a whole std::string.
+TEST(Keystore, FindsByAnyStringView) {
+  kd::flow::Keystore ks;
+  add(ks, kIdc, Role::term, kTermKey);
+  const std::string padded = std::string(kIdc) + "+tail";
+  const kd::flow::Entity* e = ks.find(std::string_view(padded).substr(0, std::string_view(kIdc).size()));
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->id, kIdc);
+  EXPECT_EQ(ks.find(padded), nullptr);
+}
