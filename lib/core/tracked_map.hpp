@@ -54,12 +54,14 @@ public:
     return it;
   }
   iterator end() { return map_.end(); }
-  V& operator[](std::string_view k) {
+  V& operator[](std::string_view k) { return entry(k)->second; }
+  // The entry of k, added with V{} when absent.
+  iterator entry(std::string_view k) {
     // One descent of the tree (a replay cache adds an entry per message).
     auto it = map_.lower_bound(k);
     const bool found = it != map_.end() && it->first == k;
     remember(k, found ? &it->second : nullptr);
-    return found ? it->second : map_.emplace_hint(it, std::string(k), V{})->second;
+    return found ? it : map_.emplace_hint(it, std::string(k), V{});
   }
   void erase(std::string_view k) {
     auto it = map_.find(k);

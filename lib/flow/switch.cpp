@@ -17,7 +17,8 @@ bool rand_used(const SwitchState& st, std::string_view rand_hex, const Context& 
 void prune(SwitchState& st, const Context& ctx) {
   if (!st.pruned.due(ctx.now)) return;
   st.seen_n1.prune(ctx.now);
-  st.used_rands.erase_if([&](const auto& kv) { return sat_add(kv.second, ctx.policy->skew) < ctx.now; });
+  // sat_add(until, skew) < now, which no until can meet while now <= skew.
+  if (ctx.now > ctx.policy->skew) st.used_rands.drop_before(ctx.now - ctx.policy->skew);
   st.failures.erase_if([&](const auto& kv) { return kv.second.until < ctx.now; });
 }
 
@@ -123,7 +124,7 @@ Output on_answer(SwitchState& st, const msg::Message& m, Context& ctx) {  // s8 
   else reg.ipc = *m.IPc;
   Challenge c = std::move(*reg.challenge);
   reg.challenge.reset();
-  st.used_rands[rand_hex.view()] = c.expires;
+  st.used_rands.set(rand_hex.view(), c.expires);
   Output o;
 
   if (!right) {
