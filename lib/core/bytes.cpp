@@ -10,13 +10,18 @@ void secure_wipe(void* p, std::size_t n) noexcept {
 }
 
 std::string to_hex(ByteView v) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string s(v.size() * 2, '\0');  // sized once: the nonces of every message go through here
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    s[2 * i] = digits[v[i] >> 4];
-    s[2 * i + 1] = digits[v[i] & 0x0f];
-  }
+  std::string s(v.size() * 2, '\0');  // sized once
+  to_hex(v, s);
   return s;
+}
+
+std::string_view to_hex(ByteView v, std::span<char> out) {
+  static constexpr char digits[] = "0123456789abcdef";
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    out[2 * i] = digits[v[i] >> 4];
+    out[2 * i + 1] = digits[v[i] & 0x0f];
+  }
+  return {out.data(), 2 * v.size()};
 }
 
 namespace {

@@ -51,6 +51,9 @@ private:
 };
 
 std::string to_hex(ByteView v);
+// The same into out, which holds at least 2 * v.size() chars: a lookup by a hex key (a nonce's, a
+// Rand's) then builds no std::string.
+std::string_view to_hex(ByteView v, std::span<char> out);
 // Lowercase or uppercase hex, even length; nullopt on anything else.
 std::optional<Bytes> from_hex(std::string_view s);
 

@@ -6,14 +6,21 @@
 // Every way to change an entry goes through a member that marks its key first, keeping the
 // entry's value as it was at the last save: a value that went back to it is no change. Marking is
 // conservative (a mutable find() marks what it finds); changes() compares, so it is exact.
+// The saved values are kept in a hash table: marking costs a hash of the key, not a second descent
+// of a tree of string keys (kd-bench: the largest single source of string compares). changes()
+// sorts what it reports, so that the state changes a service journals come in key order.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 namespace kd {
 
@@ -47,12 +54,14 @@ public:
     return it;
   }
   iterator end() { return map_.end(); }
-  V& operator[](const std::string& k) {
-    // One descent of each tree (a replay cache adds an entry per message).
+  V& operator[](std::string_view k) { return entry(k)->second; }
+  // The entry of k, added with V{} when absent.
+  iterator entry(std::string_view k) {
+    // One descent of the tree (a replay cache adds an entry per message).
     auto it = map_.lower_bound(k);
     const bool found = it != map_.end() && it->first == k;
     remember(k, found ? &it->second : nullptr);
-    return found ? it->second : map_.emplace_hint(it, k, V{})->second;
+    return found ? it : map_.emplace_hint(it, std::string(k), V{});
   }
   void erase(std::string_view k) {
     auto it = map_.find(k);
@@ -84,16 +93,19 @@ public:
   // The entries that differ from the last save: f(key, value now or nullptr when removed).
   template <class F>
   void changes(F f) const {
-    for (const auto& [k, was] : before_) {
-      auto it = map_.find(k);
-      const V* now = it == map_.end() ? nullptr : &it->second;
-      if (now ? (!was || !(*was == *now)) : was.has_value()) f(k, now);
+    std::vector<const typename Before::value_type*> marked;
+    marked.reserve(before_.size());
+    for (const auto& e : before_) marked.push_back(&e);
+    std::sort(marked.begin(), marked.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+    for (const auto* e : marked) {
+      const V* now = current(e->first);
+      if (differs(e->second, now)) f(e->first, now);
     }
   }
   bool changed() const {
-    bool any = false;
-    changes([&any](const std::string&, const V*) { any = true; });
-    return any;
+    for (const auto& [k, was] : before_)
+      if (differs(was, current(k))) return true;
+    return false;
   }
   // What the map holds now is durable: no entry differs from the last save.
   void mark_saved() { before_.clear(); }
@@ -101,13 +113,27 @@ public:
   bool operator==(const TrackedMap& o) const { return map_ == o.map_; }
 
 private:
-  void remember(const std::string& k, const V* now) {
-    auto [it, first] = before_.try_emplace(k);  // nullopt: absent at the last save
-    if (first && now) it->second = *now;
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view k) const noexcept { return std::hash<std::string_view>{}(k); }
+  };
+  // By key: the value at the last save, nullopt when the key was absent.
+  using Before = std::unordered_map<std::string, std::optional<V>, Hash, std::equal_to<>>;
+
+  void remember(std::string_view k, const V* now) {
+    if (before_.find(k) != before_.end()) return;  // marked since the save: its saved value is kept
+    before_.emplace(std::string(k), now ? std::optional<V>(*now) : std::nullopt);
+  }
+  const V* current(std::string_view k) const {
+    auto it = map_.find(k);
+    return it == map_.end() ? nullptr : &it->second;
+  }
+  static bool differs(const std::optional<V>& was, const V* now) {
+    return now ? (!was || !(*was == *now)) : was.has_value();
   }
 
   Map map_;
-  std::map<std::string, std::optional<V>, std::less<>> before_;  // by key: the value at the last save
+  Before before_;
 };
 
 }  // namespace kd

@@ -6,7 +6,9 @@ namespace kd::crypto {
 
 Secret derive(const Suite& s, ByteView ikm, std::string_view label, std::size_t len) {
   static const Bytes salt = to_bytes("kd1");
-  Bytes info = to_bytes("kd1 ");
+  Bytes info;
+  info.reserve(4 + label.size() + 1 + s.name.size());  // one allocation, not one per append
+  put_str(info, "kd1 ");
   put_str(info, label);
   put_u8(info, 0);
   put_str(info, s.name);
@@ -42,6 +44,7 @@ Bytes authenticator(const Suite& s, ByteView long_term_key, ByteView rand, std::
 
 Bytes authenticator_derived(const Suite& s, ByteView auth_key, ByteView rand, std::string_view idc) {
   Bytes input;
+  input.reserve(2 + rand.size() + 2 + idc.size());
   put_lp16(input, rand);
   put_lp16(input, idc);
   Bytes full = hmac(s.hash, auth_key, input);
@@ -50,14 +53,18 @@ Bytes authenticator_derived(const Suite& s, ByteView auth_key, ByteView rand, st
 }
 
 Bytes seal_aad(const Suite& s, const SealBinding& b) {
-  Bytes aad = to_bytes("kd1 seal");
+  const std::string_view recipient = msg::role_name(b.recipient);
+  Bytes aad;
+  aad.reserve(9 + 2 + s.name.size() + 1 + 2 + b.idc.size() + 2 + b.peer.size() + 2 + b.rand.size() + 2 +
+              recipient.size());
+  put_str(aad, "kd1 seal");
   put_u8(aad, 0);
   put_lp16(aad, s.name);
   put_u8(aad, static_cast<std::uint8_t>(b.flow));
   put_lp16(aad, b.idc);
   put_lp16(aad, b.peer);
   put_lp16(aad, b.rand);
-  put_lp16(aad, msg::role_name(b.recipient));
+  put_lp16(aad, recipient);
   return aad;
 }
 
@@ -70,6 +77,7 @@ Bytes seal_key_derived(const Suite& s, ByteView seal_key, const SealBinding& b, 
                        RandomSource& rng) {
   Bytes out = rng.draw(Purpose::seal_nonce, kAeadNonceLen);
   Bytes ct = gcm_seal(s.cipher, seal_key, out, seal_aad(s, b), session_key);
+  out.reserve(out.size() + ct.size());
   put_bytes(out, ct);
   return out;
 }

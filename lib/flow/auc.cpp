@@ -16,7 +16,7 @@ void IssuedChallenges::add(const std::string& rand, IssuedChallenge c) {
   while (mine.size() > kMaxChallengesPerTerminal) erase(by_rand_.find(mine.begin()->second));
 }
 
-void IssuedChallenges::mark_answered(const std::string& rand) {
+void IssuedChallenges::mark_answered(std::string_view rand) {
   if (auto it = by_rand_.find(rand); it != by_rand_.end()) it->second.answered = true;
 }
 
@@ -67,7 +67,7 @@ Output on_request(AucState& st, const msg::Message& m, Context& ctx) {  // s3 / 
   for (;;) {
     rand = ctx.rng->draw(Purpose::rand, msg::kRandLen);
     k = ctx.rng->draw_secret(Purpose::session_key, suite.key_len);
-    if (!st.issued.find(to_hex(rand))) break;
+    if (!st.issued.find(HexKey(rand).view())) break;
     ctx.rng->draw(Purpose::seal_nonce, 2 * crypto::kAeadNonceLen);
   }
   msg::Message out = make_message(m.flow, proxied ? 4 : 3, *m.suite, *m.IDc, peer);
@@ -97,7 +97,8 @@ Output on_request(AucState& st, const msg::Message& m, Context& ctx) {  // s3 / 
 Output on_report(AucState& st, const msg::Message& m, Context& ctx) {  // s11 / d7
   // Issued challenges are kept one window past their lifetime so a late report is still matched;
   // one past that is as unknown as one never issued, pruned or not.
-  const std::string rand = to_hex(*m.Rand);
+  const HexKey rand_hex(*m.Rand);
+  const std::string_view rand = rand_hex.view();
   const IssuedChallenge* c = st.issued.find(rand);
   if (!c || sat_add(c->expires, ctx.policy->skew) < ctx.now || c->idc != *m.IDc || c->peer != *peer_of(m) ||
       c->flow != m.flow || c->suite != *m.suite)

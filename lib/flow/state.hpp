@@ -23,26 +23,126 @@ struct Entity {
 };
 
 struct Keystore {
-  std::map<std::string, Entity> entities;
+  std::map<std::string, Entity, std::less<>> entities;  // transparent: find() builds no string
   const Entity* find(std::string_view id) const {
-    auto it = entities.find(std::string(id));
+    auto it = entities.find(id);
     return it == entities.end() ? nullptr : &it->second;
   }
 };
 
+// The key of a nonce or a Rand in the state's maps, its hex, built on the stack: a std::string
+// per lookup was a heap allocation per message. Not copyable (the view points into it).
+class HexKey {
+public:
+  explicit HexKey(ByteView v) {
+    if (v.size() <= kMax) text_ = to_hex(v, buf_);
+    else text_ = long_ = to_hex(v);
+  }
+  HexKey(const HexKey&) = delete;
+  HexKey& operator=(const HexKey&) = delete;
+  std::string_view view() const noexcept { return text_; }
+
+private:
+  static constexpr std::size_t kMax = 32;  // nonces and Rand are 16 bytes; longer ones still work
+  char buf_[2 * kMax];
+  std::string long_;
+  std::string_view text_;
+};
+
+// Keys (hex nonces, hex Rand) each kept until a time, with an index by that time, so that dropping
+// what expired costs what expired: a walk over every entry once per clock second cost a service
+// time in proportion to all the nonces of its window (perf on kd-proxy serve: _Rb_tree_increment
+// under proxy_handle). The index points at the map's keys; a write it does not see (operator[],
+// reset(), a copy) drops it, and the next drop_before() walks every entry once and rebuilds it.
+// Memory: one set node (about 48 bytes) per entry while indexed.
+class ExpiryMap {
+public:
+  using Map = TrackedMap<std::uint64_t>::Map;
+  ExpiryMap() = default;
+  ExpiryMap(const ExpiryMap& o) : map_(o.map_) {}
+  ExpiryMap& operator=(const ExpiryMap& o) {
+    if (this != &o) {
+      map_ = o.map_;
+      drop_index();
+    }
+    return *this;
+  }
+  ExpiryMap(ExpiryMap&&) noexcept = default;  // the nodes move with the map: the index stays right
+  ExpiryMap& operator=(ExpiryMap&&) noexcept = default;
+
+  const Map& all() const { return map_.all(); }
+  std::size_t size() const { return map_.size(); }
+  bool empty() const { return map_.empty(); }
+  std::size_t count(std::string_view k) const { return map_.count(k); }
+  TrackedMap<std::uint64_t>::const_iterator begin() const { return map_.begin(); }
+  TrackedMap<std::uint64_t>::const_iterator find(std::string_view k) const { return map_.find(k); }
+  TrackedMap<std::uint64_t>::const_iterator end() const { return map_.end(); }
+  void reset(Map m) {
+    map_.reset(std::move(m));
+    drop_index();
+  }
+  template <class F>
+  void changes(F f) const { map_.changes(f); }
+  bool changed() const { return map_.changed(); }
+  void mark_saved() { map_.mark_saved(); }
+  bool operator==(const ExpiryMap& o) const { return map_ == o.map_; }
+
+  // A write the index does not see (loading, tests).
+  std::uint64_t& operator[](std::string_view k) {
+    drop_index();
+    return map_[k];
+  }
+  // Keeps k until `until`.
+  void set(std::string_view k, std::uint64_t until) {
+    auto it = map_.entry(k);
+    if (indexed_) {
+      by_until_.erase({it->second, &it->first});  // none for an entry just added
+      by_until_.emplace(until, &it->first);
+    }
+    it->second = until;
+  }
+  // Drops every entry kept until before limit.
+  void drop_before(std::uint64_t limit) {
+    if (!indexed_) {
+      map_.erase_if([limit](const auto& kv) { return kv.second < limit; });
+      // The index pays for itself only in a map dropped from again and again (a service, whose
+      // clock moves): the first drop does without (a tool run, kd-bench's fixed clock).
+      if (walked_) {
+        for (const auto& [k, until] : map_.all()) by_until_.emplace(until, &k);
+        indexed_ = true;
+      }
+      walked_ = true;
+      return;
+    }
+    while (!by_until_.empty() && by_until_.begin()->first < limit) {
+      const std::string* k = by_until_.begin()->second;
+      by_until_.erase(by_until_.begin());
+      map_.erase(*k);
+    }
+  }
+
+private:
+  void drop_index() {
+    by_until_.clear();
+    indexed_ = false;
+  }
+  TrackedMap<std::uint64_t> map_;
+  std::set<std::pair<std::uint64_t, const std::string*>> by_until_;  // (until, key in map_)
+  bool indexed_ = false;
+  bool walked_ = false;  // drop_before() has walked every entry once
+};
+
 // Nonces (hex) seen within the window, each kept until the timestamp it came with goes stale.
 struct ReplayCache {
-  TrackedMap<std::uint64_t> expiry;
+  ExpiryMap expiry;
   // An entry that prune(now) would drop counts as not seen, so that a role can check an input
   // before it prunes, and prune only once it accepts (a refusal changes nothing).
   bool seen(const Bytes& nonce, std::uint64_t now) const {
-    auto it = expiry.find(to_hex(nonce));
+    auto it = expiry.find(HexKey(nonce).view());
     return it != expiry.end() && it->second >= now;
   }
-  void add(const Bytes& nonce, std::uint64_t until) { expiry[to_hex(nonce)] = until; }
-  void prune(std::uint64_t now) {
-    expiry.erase_if([now](const auto& kv) { return kv.second < now; });
-  }
+  void add(const Bytes& nonce, std::uint64_t until) { expiry.set(HexKey(nonce).view(), until); }
+  void prune(std::uint64_t now) { expiry.drop_before(now); }
   bool operator==(const ReplayCache&) const = default;
 };
 
@@ -132,7 +232,7 @@ struct Failures {
 struct SwitchState {
   TrackedMap<SwitchRegistration> regs;  // by IDc
   TrackedMap<Failures> failures;        // by IDc
-  TrackedMap<std::uint64_t> used_rands;  // hex Rand -> kept until
+  ExpiryMap used_rands;  // hex Rand -> its challenge's expiry (kept one window past it)
   ReplayCache seen_n1;                              // direct flow
   PruneClock pruned;
   bool operator==(const SwitchState&) const = default;
@@ -159,14 +259,14 @@ public:
   using Map = TrackedMap<IssuedChallenge>;
   const Map& all() const { return by_rand_; }
   Map& tracked() { return by_rand_; }  // changes() and mark_saved() only
-  const IssuedChallenge* find(const std::string& rand) const {
+  const IssuedChallenge* find(std::string_view rand) const {
     auto it = by_rand_.find(rand);
     return it == by_rand_.end() ? nullptr : &it->second;
   }
   // Records c under rand, giving it the next issue number unless it has one (c.seq 0), and evicts
   // the terminal's oldest challenges beyond kMaxChallengesPerTerminal.
   void add(const std::string& rand, IssuedChallenge c);
-  void mark_answered(const std::string& rand);
+  void mark_answered(std::string_view rand);
   // Drops every challenge with expires + skew < now.
   void prune(std::uint64_t now, std::uint64_t skew);
   bool operator==(const IssuedChallenges& o) const { return by_rand_ == o.by_rand_; }

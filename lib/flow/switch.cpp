@@ -9,7 +9,7 @@ bool proxied(const msg::Message& m) { return m.flow == msg::Flow::proxied; }
 
 // Every check reads the state as prune() would leave it (an expired entry counts as absent), and
 // prune() runs only once an input is taken: a refusal leaves the state as it was.
-bool rand_used(const SwitchState& st, const std::string& rand_hex, const Context& ctx) {
+bool rand_used(const SwitchState& st, std::string_view rand_hex, const Context& ctx) {
   auto it = st.used_rands.find(rand_hex);
   return it != st.used_rands.end() && sat_add(it->second, ctx.policy->skew) >= ctx.now;
 }
@@ -17,7 +17,8 @@ bool rand_used(const SwitchState& st, const std::string& rand_hex, const Context
 void prune(SwitchState& st, const Context& ctx) {
   if (!st.pruned.due(ctx.now)) return;
   st.seen_n1.prune(ctx.now);
-  st.used_rands.erase_if([&](const auto& kv) { return sat_add(kv.second, ctx.policy->skew) < ctx.now; });
+  // sat_add(until, skew) < now, which no until can meet while now <= skew.
+  if (ctx.now > ctx.policy->skew) st.used_rands.drop_before(ctx.now - ctx.policy->skew);
   st.failures.erase_if([&](const auto& kv) { return kv.second.until < ctx.now; });
 }
 
@@ -66,7 +67,7 @@ Output on_vector(SwitchState& st, const msg::Message& m, Context& ctx) {  // s4 
   SwitchRegistration& reg = **r;
   if (reg.challenge)
     return Output::fail(err(Code::unexpected_message, "a challenge for " + *m.IDc + " is already live"));
-  if (rand_used(st, to_hex(*m.Rand), ctx))
+  if (rand_used(st, HexKey(*m.Rand).view(), ctx))
     return Output::fail(err(Code::reused_challenge, "the AuC's Rand was already answered once"));
   Challenge c;
   c.rand = *m.Rand;
@@ -87,8 +88,8 @@ Output on_vector(SwitchState& st, const msg::Message& m, Context& ctx) {  // s4 
 }
 
 Output on_answer(SwitchState& st, const msg::Message& m, Context& ctx) {  // s8 / d5
-  const std::string rand_hex = to_hex(*m.Rand);
-  if (rand_used(st, rand_hex, ctx))
+  const HexKey rand_hex(*m.Rand);
+  if (rand_used(st, rand_hex.view(), ctx))
     return Output::fail(err(Code::reused_challenge, "this Rand was already answered"));
   auto r = find_reg(st, m);
   if (!r) return Output::fail(r.error());
@@ -123,7 +124,7 @@ Output on_answer(SwitchState& st, const msg::Message& m, Context& ctx) {  // s8 
   else reg.ipc = *m.IPc;
   Challenge c = std::move(*reg.challenge);
   reg.challenge.reset();
-  st.used_rands[rand_hex] = c.expires;
+  st.used_rands.set(rand_hex.view(), c.expires);
   Output o;
 
   if (!right) {

@@ -49,3 +49,59 @@ TEST(Decimal, DigitsOnlyWithinTheRangeAndNoWrap) {
   EXPECT_EQ(parse_decimal("4", 5, 9).fault, NumberFault::too_small);
   EXPECT_EQ(parse_decimal("0009", 5, 9).value, 9u);
 }
+
+#include <utility>
+#include <vector>
+
+#include "core/tracked_map.hpp"
+
+namespace {
+// What changes() reports, in the order it reports it; "-" for a removed entry.
+std::vector<std::pair<std::string, std::string>> changes_of(const kd::TrackedMap<std::string>& m) {
+  std::vector<std::pair<std::string, std::string>> out;
+  m.changes([&](const std::string& k, const std::string* now) { out.emplace_back(k, now ? *now : "-"); });
+  return out;
+}
+}  // namespace
+
+// The journal's state changes are written in key order (json::encode_state_changes), whatever
+// order the entries changed in; an entry that went back to its saved value is no change.
+TEST(TrackedMap, ChangesAreInKeyOrderAgainstTheLastSave) {
+  kd::TrackedMap<std::string> m({{"b", "1"}, {"d", "2"}, {"f", "3"}});
+  EXPECT_FALSE(m.changed());
+  m["z"] = "new";
+  m.find("f")->second = "changed";
+  m.erase("d");
+  m["a"] = "new";
+  m["b"] = "other";
+  m["b"] = "1";                     // back to the saved value
+  m["y"] = "gone";
+  m.erase("y");                     // added and removed since the save
+  m.erase("f");
+  m["f"] = "3";                     // removed and put back as it was
+  m.find("missing");                // finds nothing, changes nothing
+  std::vector<std::pair<std::string, std::string>> want{{"a", "new"}, {"d", "-"}, {"z", "new"}};
+  EXPECT_EQ(changes_of(m), want);
+  EXPECT_TRUE(m.changed());
+  m.mark_saved();
+  EXPECT_FALSE(m.changed());
+  EXPECT_TRUE(changes_of(m).empty());
+  m.erase_if([](const auto& kv) { return kv.first == "a" || kv.first == "z"; });
+  m["c"] = "x";
+  want = {{"a", "-"}, {"c", "x"}, {"z", "-"}};
+  EXPECT_EQ(changes_of(m), want);
+  m.reset({{"q", "1"}});  // as loaded: nothing changed
+  EXPECT_FALSE(m.changed());
+  EXPECT_EQ(m.size(), 1u);
+}
+
+// Many keys touched in an order unlike theirs still come out sorted.
+TEST(TrackedMap, ManyChangesComeOutSorted) {
+  kd::TrackedMap<std::string> m;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 500; ++i) keys.push_back(std::to_string((i * 7919) % 1000));
+  for (const auto& k : keys) m[k] = k;
+  auto got = changes_of(m);
+  ASSERT_EQ(got.size(), 500u);
+  for (std::size_t i = 1; i < got.size(); ++i) EXPECT_LT(got[i - 1].first, got[i].first);
+}

@@ -8,6 +8,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <random>
 #include <memory>
 #include <optional>
 #include <string>
@@ -1537,3 +1538,75 @@ TEST(DerivedKeys, AKeyChangedInPlaceIsDerivedAgain) {
 }
 
 }  // namespace
+
+// The state's keys of nonces and Rand, built on the stack, are their hex as to_hex writes it, at
+// any length (the stack buffer holds 32 bytes; longer ones go through a string).
+TEST(HexKey, IsToHexAtEveryLength) {
+  for (std::size_t n : {0u, 1u, 16u, 32u, 33u, 64u}) {
+    Bytes v(n);
+    for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::uint8_t>(i * 37 + 11);
+    EXPECT_EQ(kd::flow::HexKey(v).view(), kd::to_hex(v)) << n;
+  }
+}
+
+// Keystore::find takes any string_view, not only a whole std::string.
+TEST(Keystore, FindsByAnyStringView) {
+  kd::flow::Keystore ks;
+  add(ks, kIdc, Role::term, kTermKey);
+  const std::string padded = std::string(kIdc) + "+tail";
+  const kd::flow::Entity* e = ks.find(std::string_view(padded).substr(0, std::string_view(kIdc).size()));
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->id, kIdc);
+  EXPECT_EQ(ks.find(padded), nullptr);
+}
+
+// ExpiryMap drops through its index exactly what a walk over every entry drops, whatever wrote
+// the entries: set() (indexed), operator[] and reset() (not seen by the index), copies and moves.
+TEST(ExpiryMap, DropsWhatAWalkDrops) {
+  std::mt19937_64 rng(12);
+  kd::flow::ExpiryMap m;
+  std::map<std::string, std::uint64_t> model;
+  auto drop = [&](kd::flow::ExpiryMap& x, std::uint64_t limit) {
+    x.drop_before(limit);
+    std::erase_if(model, [limit](const auto& kv) { return kv.second < limit; });
+  };
+  for (int round = 0; round < 4000; ++round) {
+    const std::string k = "k" + std::to_string(rng() % 300);
+    const std::uint64_t until = 1000 + rng() % 500;
+    // Mostly set() and drops, so that the index lives long; now and then a write it does not see.
+    const auto r = rng() % 100;
+    if (r < 2) {
+      m[k] = until;
+      model[k] = until;
+    } else if (r < 4) {
+      kd::flow::ExpiryMap copy(m);
+      m = std::move(copy);
+    } else if (r < 5) {
+      kd::flow::ExpiryMap copy;
+      copy = m;
+      m = copy;
+    } else if (r < 6) {
+      m.reset({model.begin(), model.end()});
+    } else if (r < 25) {
+      drop(m, 1000 + rng() % 500);
+    } else {
+      m.set(k, until);
+      model[k] = until;
+    }
+    ASSERT_EQ(m.all(), (kd::flow::ExpiryMap::Map(model.begin(), model.end()))) << "round " << round;
+  }
+}
+
+// A nonce is dropped once its time is past, and one added again later is kept until its new time.
+TEST(ExpiryMap, ANonceAddedAgainIsKeptUntilItsNewTime) {
+  kd::flow::ReplayCache c;
+  c.add(Bytes(16, 1), 100);
+  c.add(Bytes(16, 2), 200);
+  c.prune(150);
+  EXPECT_FALSE(c.seen(Bytes(16, 1), 0));
+  EXPECT_TRUE(c.seen(Bytes(16, 2), 150));
+  c.add(Bytes(16, 2), 300);  // kept longer
+  c.prune(250);
+  EXPECT_TRUE(c.seen(Bytes(16, 2), 250));
+  EXPECT_EQ(c.expiry.size(), 1u);
+}
