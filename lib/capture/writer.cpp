@@ -151,7 +151,9 @@ Result<Writer> Writer::open(const std::string& path, Resolution resolution) {
   }
   struct stat st {};
   const bool existed = ::stat(path.c_str(), &st) == 0;
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  // Not through a symbolic link: its target could be any file the user may write.
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0 && errno == ELOOP) return err(Code::malformed, path + ": a symbolic link: name the file itself");
   if (fd < 0) return err(Code::malformed, path + ": " + std::strerror(errno));
   Writer w(fd, false, resolution);  // closes fd on every error path below
   if (::fstat(fd, &st) != 0) return err(Code::malformed, path + ": " + std::strerror(errno));

@@ -123,6 +123,14 @@ int open_append(const std::string& path, std::string_view what) {
   throw sys_error("cannot open", label(what, path));
 }
 
+int open_replace(const std::string& path, std::string_view what) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd >= 0) return fd;
+  if (errno == ELOOP) throw IoError{label(what, path) + ": a symbolic link: name the file itself"};
+  if (errno == EISDIR) throw IoError{label(what, path) + ": a directory: name a file"};
+  throw IoError{label(what, path) + ": cannot write it: " + std::strerror(errno)};
+}
+
 void append_synced(int fd, std::string_view data, const std::string& path, std::string_view what) {
   std::size_t off = 0;
   while (off < data.size()) {

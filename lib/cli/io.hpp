@@ -28,6 +28,11 @@ void write_file_atomic(const std::string& path,
 // Opens path for appending (created mode 0600 when absent; a symbolic link is refused); the caller
 // closes the descriptor. Throws IoError naming the file as "WHAT PATH".
 int open_append(const std::string& path, std::string_view what);
+// Opens path for writing from its start (created mode 0644 when absent, emptied when present): an
+// output a tool streams into, such as kd-term load's --stats. A symbolic link (whose target could be
+// any file the user may write) and a directory are refused with a message saying so. Throws
+// IoError naming the file as "WHAT PATH"; the caller closes the descriptor.
+int open_replace(const std::string& path, std::string_view what);
 // Appends data to fd and fsyncs it before returning: the bytes are on disk. Throws IoError.
 void append_synced(int fd, std::string_view data, const std::string& path, std::string_view what);
 // True when the file's mode grants any permission to group or others.

@@ -112,8 +112,12 @@ public:
     name_sent_by(edge_, loop_, socket_);
     if (e.transport == net::Transport::tcp) timers_ = net::without_retransmission(timers_);
     if (!o.stats.empty()) {
-      stats_ = std::fopen(o.stats.c_str(), "w");
-      if (!stats_) throw IoError{"--stats " + o.stats + ": cannot write it"};
+      const int fd = open_replace(o.stats, "--stats");
+      stats_ = ::fdopen(fd, "w");
+      if (!stats_) {
+        ::close(fd);
+        throw IoError{"--stats " + o.stats + ": cannot write it"};
+      }
     }
     tty_ = isatty(STDERR_FILENO) == 1;
   }

@@ -353,7 +353,7 @@ WireEdge::WireEdge(WireOptions o, std::optional<msg::Role> self) : o_(std::move(
   }
   if (!o_.pcap_out.empty()) {
     auto w = capture::Writer::open(o_.pcap_out);
-    if (!w) throw IoError{"--pcap-out " + o_.pcap_out + ": " + w.error().detail};
+    if (!w) throw IoError{"--pcap-out " + w.error().detail};  // the detail begins with the path
     pcap_ = std::make_unique<capture::Writer>(std::move(*w));
   }
 }

@@ -69,6 +69,14 @@ check "load: a tcp: peer in mgcp" refused 2 "--peer switch=tcp:127.0.0.1:9: mgcp
 check "load: an input file" refused 2 "was not expected" --id 'user%d' --count 3 "${P[@]}" "$W/users.keys"
 check "load: --stats in a missing directory: exit 3" refused 3 "--stats $TMP/none/s.jsonl: cannot write it" \
   --id 'user%d' --count 3 "${P[@]}" --stats "$TMP/none/s.jsonl"
+# --stats replaces its file: never the file a symbolic link names (kd-term runs as root in labs).
+printf 'keep\n' >"$TMP/victim"
+ln -s "$TMP/victim" "$TMP/stats-link"
+check "load: --stats a symbolic link: exit 3" refused 3 "--stats $TMP/stats-link: a symbolic link: name the file itself" \
+  --id 'user%d' --count 3 "${P[@]}" --stats "$TMP/stats-link"
+check "load: --stats a symbolic link: the file it names is untouched" eq "$(cat "$TMP/victim")" keep
+check "load: --stats a directory: exit 3" refused 3 "--stats $TMP: a directory" \
+  --id 'user%d' --count 3 "${P[@]}" --stats "$TMP"
 
 # ---- JSON: 300 terminals, 40 in flight at most --------------------------------------------------
 live_world "$TMP/w-json"

@@ -24,6 +24,19 @@ check "secret: a secret file others can read is used, with a warning" eq "$RC:$(
 check "secret: the warning does not print the secret" not_contains "$ERR" "visible-secret"
 run proxy "$W/proxy.state" "" --pcap-out "$W/x.pcap"
 check "usage-err-pcap-out-json: --pcap-out without a wire binding is a usage error" eq "$RC" 2
+# --pcap-out appends to the file it names, never to one a symbolic link names; nothing is printed
+# and no state written before the refusal.
+: >"$W/victim"
+ln -s "$W/victim" "$W/pcap-link"
+XTERM=(--binding sip)
+rm -f "$W/term.state"
+run term "$W/term.state" "" start --id "$TERM_ID" --via "$PROXY_ID" --switch "$SWITCH_ID" --pcap-out "$W/pcap-link"
+XTERM=()
+check "pcap-out-symlink: exit 3" eq "$RC" 3
+check "pcap-out-symlink: says why" grep -q -- "--pcap-out $W/pcap-link: a symbolic link: name the file itself" "$ERR"
+check "pcap-out-symlink: the linked file is untouched" eq "$(stat -c %s "$W/victim")" 0
+check "pcap-out-symlink: no state written" test ! -e "$W/term.state"
+check "pcap-out-symlink: nothing printed" eq "$(wc -c <"$OUT")" 0
 run proxy "$W/proxy.state" "" --binding smtp
 check "usage-err-unknown-binding: exit 2" eq "$RC" 2
 run proxy "$W/proxy.state" "" --binding sip --addr nobody=1.2.3.4
