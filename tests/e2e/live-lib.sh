@@ -16,6 +16,21 @@ live_cleanup() {
 }
 trap live_cleanup EXIT
 
+# A failed check shows what every service and tool has said so far (ctest --output-on-failure
+# prints it): a failure that comes once in a hundred runs is understood from this or not at all.
+# The first 3 failures of a script only, each file's last lines, control bytes made visible.
+eval "base_$(declare -f fail)"
+fail() {
+  base_fail "$@"
+  [ "$FAILED" -le 3 ] || return 0
+  local f
+  for f in "$TMP"/*.out "$TMP"/*.err; do
+    [ -s "$f" ] || continue
+    echo "      ---- ${f#"$TMP"/} (last 12 lines)"
+    tail -n 12 "$f" | cut -c1-300 | cat -v | sed 's/^/      /'
+  done
+}
+
 command -v python3 >/dev/null || { echo "python3 is required (scripts/test installs it)"; exit 1; }
 
 # A world of keys in $W (lib.sh's new_world), and a RADIUS secret in $W/secret.
