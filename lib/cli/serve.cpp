@@ -124,6 +124,9 @@ net::Endpoint live_endpoint(std::string_view option, const std::string& text, wi
   net::Endpoint e;
   const std::string named = std::string(option) + (option.ends_with('=') ? "" : " ") + text;
   if (auto why = net::parse_endpoint(text, e)) throw UsageError(std::string(option) + ": " + *why);
+  // Port 0 is "any free port" where a service binds; a datagram cannot go to it.
+  if (option.starts_with("--peer") && e.port == 0)
+    throw UsageError(named + ": port 0 names no peer; give the port it listens on");
   if (e.transport == net::Transport::tcp && !net::stream_framing(binding))
     throw UsageError(named + ": " + std::string(wire::binding_name(binding)) + " travels over UDP only (over TCP: " +
                      net::stream_binding_names() + ")");
@@ -294,6 +297,7 @@ private:
         throw UsageError("--peer " + p + ": " +
                          (allowed.empty() ? std::string("kd-auc serve sends no request, so it has no peer")
                                           : "must be ROLE=ENDPOINT with ROLE " + names));
+      if (peers_.count(role)) throw UsageError("--peer " + role + "= is given twice: one endpoint per role");
       const wire::Binding binding = ctx_.role == msg::Role::sw ? link_binding() : ctx_.wire.binding;
       const net::Endpoint e = live_endpoint("--peer " + role + "=", p.substr(eq + 1), binding);
       net::Address a;

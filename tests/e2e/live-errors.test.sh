@@ -54,6 +54,8 @@ usage "tcp peer in radius" "radius travels over UDP only" kd-switch serve "${sw[
 usage "bad port" "the port must be a number from 0 to 65535" kd-switch serve "${sw[@]}" --listen udp:127.0.0.1:65536 --peer auc=udp:127.0.0.1:9
 usage "bad endpoint" "must be udp:HOST:PORT or tcp:HOST:PORT" kd-switch serve "${sw[@]}" --listen 127.0.0.1:5060 --peer auc=udp:127.0.0.1:9
 usage "IPv6 without brackets" "in brackets" kd-switch serve "${sw[@]}" --listen udp:::1:5060 --peer auc=udp:127.0.0.1:9
+usage "a peer at port 0" "--peer auc=udp:127.0.0.1:0: port 0 names no peer" kd-switch serve "${sw[@]}" --listen udp:127.0.0.1:0 --peer auc=udp:127.0.0.1:0
+usage "a peer given twice" "--peer auc= is given twice" kd-switch serve "${sw[@]}" --listen udp:127.0.0.1:0 --peer auc=udp:127.0.0.1:9 --peer auc=udp:127.0.0.1:10
 usage "no --listen" "listen" kd-switch serve "${sw[@]}" --peer auc=udp:127.0.0.1:9
 usage "no auc peer" "--peer auc=ENDPOINT is required" kd-switch serve "${sw[@]}" --listen udp:127.0.0.1:0
 usage "a peer the role has not" "ROLE auc, auc-acct" kd-switch serve "${sw[@]}" --listen udp:127.0.0.1:0 --peer proxy=udp:127.0.0.1:9
@@ -67,5 +69,6 @@ term=(--id "$TERM_ID" --switch "$SWITCH_ID" --keys "$W/$TERM_ID.keys" --state "$
 usage "register: proxied flow to a switch" "give --peer proxy=ENDPOINT" kd-term register "${term[@]}" --via "$PROXY_ID" --peer switch=udp:127.0.0.1:9
 usage "register: direct flow to a proxy" "give --peer switch=ENDPOINT" kd-term register "${term[@]}" --peer proxy=udp:127.0.0.1:9
 usage "register: no peer" "peer" kd-term register "${term[@]}"
+usage "register: a peer at port 0" "port 0 names no peer" kd-term register "${term[@]}" --peer switch=udp:127.0.0.1:0
 
 finish
