@@ -448,8 +448,6 @@ private:
       if (r.expires_ms <= wall || std::find(listeners_.begin(), listeners_.end(), r.socket) == listeners_.end())
         continue;
       server_.open(r.from, r.request, r.socket, mono, r.expires_ms - wall, r.name);
-      if (!r.txn.empty()) echo_txn_[r.name] = r.txn;
-      echo_request_[r.name] = r.request;
       pending_[r.name] = std::move(r);
       ++resumed;
     }
@@ -561,18 +559,9 @@ private:
     const std::string name = o.error ? std::string() : exchange_name(*m, spec.name);
     const std::uint64_t wait = std::max(signaling_timers_.timeout_ms, link_timers_.timeout_ms) + t.keep_response_ms;
     server_.open(req, now, wait, name);
-    // The JSON answer echoes the request's transaction member.
-    if (text && !name.empty()) {
-      if (auto txn = json::string_field(as_text(d.data), json::kTxnMember)) echo_txn_[name] = std::move(*txn);
-      else echo_txn_.erase(name);
-    }
-    // A wire answer names its request's transaction as the request came (Codec::encode_answer).
-    if (!text && !name.empty() && !answer_to(spec.name).empty()) echo_request_[name] = Bytes(d.data.begin(), d.data.end());
-    if (!name.empty() && !answer_to(spec.name).empty()) {
-      const auto txn = echo_txn_.find(name);
+    if (!name.empty() && !answer_to(spec.name).empty())
       note_pending({name, d.from, d.socket, Bytes(d.data.begin(), d.data.end()), unix_ms() + wait,
-                    txn == echo_txn_.end() ? std::string() : txn->second});
-    }
+                    text ? json::string_field(as_text(d.data), json::kTxnMember).value_or("") : std::string()});
     if (o.error) reject_radius(d, *o.error, now);
     else if (accounting(spec) && radius_link_)
       answer_request(d, wire::radius::answer_packet(ctx_.wire.radius_secret, d.data, wire::radius::accounting_response), now);
@@ -698,22 +687,20 @@ private:
       const std::string_view answered_request = request_of(msg::spec_of(s.message).name);
       Bytes fresh;
       std::string txn;
-      Bytes answered_bytes;
+      ByteView answered_bytes;
       if (answered_request.empty()) {
         fresh.resize(wire::kTxnBytes);
         random_.fill(Purpose::nonce, fresh);
         if (!registering_) txn = to_hex(ByteView(fresh).first(8));
         else if (registration_ids_.empty()) registration_ids_ = random_.draw(Purpose::nonce, wire::kRegistrationBytes);
         fresh.insert(fresh.end(), registration_ids_.begin(), registration_ids_.end());
-      } else if (!answered_request.empty()) {
-        if (auto it = echo_txn_.find(exchange_name(s.message, answered_request)); it != echo_txn_.end()) {
-          txn = std::move(it->second);
-          echo_txn_.erase(it);
-        }
-        if (auto it = echo_request_.find(exchange_name(s.message, answered_request)); it != echo_request_.end()) {
-          answered_bytes = std::move(it->second);
-          echo_request_.erase(it);
-        }
+      } else {
+        // The answer echoes its request's identity: a JSON request's transaction member, a wire
+        // request as it came (Codec::encode_answer), read from the request's open transaction, so
+        // that nothing kept for it outlives the transaction (kd-live(7), MEMORY).
+        const ByteView request = server_.pending_request(exchange_name(s.message, answered_request));
+        if (looks_json(request)) txn = json::string_field(as_text(request), json::kTxnMember).value_or("");
+        else answered_bytes = request;
       }
       Bytes bytes;
       auto line = edge_.outgoing(s.message, ctx_.engine.settings().now, s.previous, &bytes, fresh, txn, answered_bytes);
@@ -789,8 +776,6 @@ private:
   std::unique_ptr<ResponseJournal> journal_;
   std::map<std::string, Peer> peers_;
   std::multimap<std::uint8_t, std::string> radius_waiting_;  // RADIUS requests by Identifier
-  std::map<std::string, std::string> echo_txn_;  // by exchange: the JSON request's "txn", for its answer
-  std::map<std::string, Bytes> echo_request_;  // by exchange: a wire request as it came, for its answer
   std::map<std::string, net::PendingRequest> pending_;  // by name: accepted, to be answered
   std::map<std::string, net::SentRequest> sent_;        // by key: sent, awaiting the answer
   net::Batch batch_;  // opened and settled since the last commit

@@ -136,6 +136,11 @@ std::optional<Outgoing> ServerTransactions::answer(std::string_view name, Bytes 
   return settle(entries_.find(*n->second), std::move(response), now_ms, keep_ms);
 }
 
+ByteView ServerTransactions::pending_request(std::string_view name) const {
+  auto n = named_.find(std::string(name));
+  return n == named_.end() ? ByteView{} : as_bytes(n->second->request);
+}
+
 std::optional<Outgoing> ServerTransactions::answer(const Request& r, Bytes response, std::uint64_t now_ms,
                                                    std::uint64_t keep_ms) {
   auto it = find(r);

@@ -114,6 +114,11 @@ public:
                                  std::uint64_t now_ms, std::uint64_t keep_ms) {
     return answer(this->request(socket, from, request), std::move(response), now_ms, keep_ms);
   }
+  // The request of the open, unanswered transaction named name, as it came: what the answer echoes
+  // (Codec::encode_answer). Valid until the next change of the cache; empty when no transaction
+  // has that name (answered, expired, evicted, or its name taken by a newer request), so nothing
+  // kept for an answer outlives its transaction (kd-live(7), MEMORY).
+  ByteView pending_request(std::string_view name) const;
   // How many requests were hashed (request()), for the test that each is hashed once.
   std::size_t hashes() const noexcept { return hashes_; }
   // Forgets what expired by now_ms.

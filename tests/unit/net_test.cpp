@@ -113,6 +113,36 @@ TEST(ServerTransactions, SilenceAndBounds) {
   EXPECT_EQ(out->to, addr(1, 3));
 }
 
+// The request an answer echoes (its identity as it came: requestSeqNum, transaction id, Via) is the
+// open transaction's own bytes, so nothing that holds it outlives the transaction (kd-live(7),
+// MEMORY): a service that never answers forgets it when the transaction expires.
+TEST(ServerTransactions, TheRequestToEchoGoesWithItsTransaction) {
+  auto text = [](ByteView v) { return std::string(v.begin(), v.end()); };
+  ServerTransactions st(16);
+  const Address from = addr(1, 4000);
+  st.open(from, b("RRQ 7"), 3, 0, 1000, "alice/s1");
+  EXPECT_EQ(text(st.pending_request("alice/s1")), "RRQ 7");
+  EXPECT_TRUE(st.pending_request("bob/s1").empty());
+  // Never answered: gone with its transaction, and no byte of it is held.
+  st.expire(1000);
+  EXPECT_TRUE(st.pending_request("alice/s1").empty());
+  EXPECT_EQ(st.bytes_held(), 0u);
+  // Answered: the answer echoed it; it is no longer pending.
+  st.open(from, b("RRQ 8"), 3, 2000, 1000, "alice/s1");
+  ASSERT_TRUE(st.answer("alice/s1", b("RCF"), 2010, 500));
+  EXPECT_TRUE(st.pending_request("alice/s1").empty());
+  // A newer request under the name (a new registration of the terminal) is the one echoed.
+  st.open(from, b("RRQ 9"), 3, 3000, 1000, "alice/s1");
+  st.open(from, b("RRQ 10"), 3, 3001, 1000, "alice/s1");
+  EXPECT_EQ(text(st.pending_request("alice/s1")), "RRQ 10");
+  // Evicted by the bound: forgotten too.
+  ServerTransactions small(1);
+  small.open(from, b("RRQ 11"), 3, 0, 1000, "carol/s1");
+  small.open(from, b("RRQ 12"), 3, 0, 2000, "dave/s1");
+  EXPECT_TRUE(small.pending_request("carol/s1").empty());
+  EXPECT_EQ(text(small.pending_request("dave/s1")), "RRQ 12");
+}
+
 // A request's bytes are hashed once, however many calls concern it and however the cache grows
 // (hashing them at each call, and at each rehash, took about 5% of kd-proxy serve's CPU time).
 TEST(ServerTransactions, HashesEachRequestOnce) {
