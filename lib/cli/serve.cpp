@@ -153,6 +153,8 @@ public:
       if (auto why = net::parse_timers(o.retransmit, link_timers_)) throw UsageError("--retransmit: " + *why);
     }
     parse_peers(o.peers);
+    // A request this service has not answered in time gets its binding's provisional answer.
+    if (!registering && wire::has_provisional(ctx.wire.binding)) server_.provisional_after(signaling_timers_.provisional_ms);
     server_.set_reachable([this](net::SocketId s, const net::Address& to) { return loop_.reaches(s, to); });
     // The terminal's edge (the proxy; the switch in the direct flow) learns where the terminal is
     // from its datagrams, unless kd-proxy --source states it.
@@ -231,7 +233,12 @@ public:
     commit();
   }
 
-  std::optional<std::uint64_t> deadline() override { return client_.deadline(); }
+  // The earliest of the requests' schedules and the provisional answers due (the transaction
+  // layer's deadlines: the loop only waits for them).
+  std::optional<std::uint64_t> deadline() override {
+    const auto c = client_.deadline(), s = server_.deadline();
+    return c && s ? std::min(*c, *s) : c ? c : s;
+  }
 
   void on_deadline(std::uint64_t now) override {
     std::vector<net::Outgoing> resend;
@@ -239,6 +246,7 @@ public:
     client_.on_time(now, resend, gave_up);
     for (auto& r : resend) outbox_.push_back(std::move(r));
     for (auto& t : gave_up) give_up(t, " after " + std::to_string(t.sends()) + " sends");
+    server_.take_late(now, [this](const net::ServerTransactions::Late& l) { send_provisional(l.socket, l.to, l.request); });
     commit();
   }
 
@@ -505,7 +513,7 @@ private:
     const auto req = server_.request(d.socket, d.from, d.data);  // hashed once for every call below
     switch (server_.lookup(req, now, &cached)) {
       case net::ServerTransactions::Seen::answered: outbox_.push_back({d.socket, d.from, *cached}); return;
-      case net::ServerTransactions::Seen::pending: send_provisional(d); return;
+      case net::ServerTransactions::Seen::pending: send_provisional(d.socket, d.from, d.data); return;
       case net::ServerTransactions::Seen::absorbed: return;
       case net::ServerTransactions::Seen::fresh: break;
     }
@@ -568,18 +576,19 @@ private:
     handle_outcome(o, now);
   }
 
-  // A retransmission of a request the role accepted and has not answered yet (it waits for its own
-  // peer): the binding's provisional answer, to where the request came from, at every such
-  // retransmission (RFC 3435 3.5.6, H.248.1 Annex D.1.4); neither cached nor journaled, as it is
+  // A request the role accepted and has not answered yet (it waits for its own peer): the
+  // binding's provisional answer, to where the request came from, at every retransmission of it
+  // (RFC 3435 3.5.6, H.248.1 Annex D.1.4) and once unprompted when the answer is late (the
+  // provisional timer, ServerTransactions::take_late()); neither cached nor journaled, as it is
   // no answer (kd-live(7), TRANSACTIONS). SIP, JSON and RADIUS have none: the retransmission is
   // absorbed.
-  void send_provisional(const net::Datagram& d) {
+  void send_provisional(net::SocketId socket, const net::Address& to, ByteView request) {
     if (!wire::has_provisional(ctx_.wire.binding)) return;
     // RequestInProgress's delay: as long as this service may itself wait for the peer it asked.
     const std::uint64_t wait = (ctx_.role == msg::Role::sw ? link_timers_ : signaling_timers_).timeout_ms;
-    if (auto p = wire::provisional_answer(ctx_.wire.binding, d.data, ctx_.engine.settings().self_id,
+    if (auto p = wire::provisional_answer(ctx_.wire.binding, request, ctx_.engine.settings().self_id,
                                           static_cast<std::uint32_t>(std::min<std::uint64_t>(wait, 65535))))
-      outbox_.push_back({d.socket, d.from, std::move(*p)});
+      outbox_.push_back({socket, to, std::move(*p)});
   }
 
   // A provisional answer from a peer: the request under way it names stops being resent and waits,
@@ -795,7 +804,7 @@ void add_serve_options(CLI::App& serve, LiveOptions& o) {
   serve.add_option("--peer", o.peers, "where the next role is, ROLE=udp:HOST:PORT or ROLE=tcp:HOST:PORT (repeatable)")->allow_extra_args(false);
   serve.add_option("--events", o.events, "which lines to print: all (default), errors or none");
   serve.add_option("--retransmit", o.retransmit,
-                   "timers of requests sent, initial=MS,max=MS,count=N,timeout=MS,keep=MS (any subset)");
+                   "timers of requests sent and answers given, initial=MS,max=MS,count=N,timeout=MS,keep=MS,provisional=MS (any subset)");
 }
 
 void add_register_options(CLI::App& reg, LiveOptions& o) {
