@@ -478,6 +478,16 @@ private:
                 << " requests under way at the last stop go on\n";
   }
 
+  // kd-term register: an answer that does not decode is discarded (RFC 3261 18.1.2), so that one
+  // spoofed datagram does not end a registration: an error line says so, and the transaction
+  // waits on for a valid answer. If none comes, give_up() ends the registration as a refusal with
+  // that error, not as a silence: a device's malformed answer is still refused.
+  void discard(const Error& e, std::string_view step) {
+    discarded_ = Discarded{e, std::string(step)};
+    emit(json::encode_error(err(e.code, e.detail + " (discarded: the registration waits on for a valid answer)"), step),
+         true);
+  }
+
   // A request that got no answer: a timeout line, and the end of a registration (how: why not).
   void give_up(const net::ClientTransactions::Txn& t, const std::string& how) {
     forget_radius(t);
@@ -486,6 +496,10 @@ private:
     emit(R"({"event":"timeout","step":")" + t.label + R"(","to":")" + to + R"(","sends":)" + std::to_string(t.sends()) + "}",
          true);
     if (!registering_) return;
+    if (discarded_)
+      return refuse(err(discarded_->error.code, "no valid answer to " + t.label + " from " + to + how +
+                                                    "; what came did not decode: " + discarded_->error.detail),
+                    discarded_->step);
     std::cerr << ctx_.tool << ": no answer to " << t.label << " from " << to << printable(how) << "\n";
     finish(kExitNoAnswer);
   }
@@ -533,6 +547,7 @@ private:
     auto m = decode_datagram(edge_, d.data, step, wire_bytes, used, text, answered);
     if (!m) {
       server_.open(req, now, keep, "");
+      if (registering_) return discard(m.error(), step);
       refuse(m.error(), step);
       reject_radius(d, m.error(), now);
       return;
@@ -557,6 +572,7 @@ private:
         client_.complete(key);
         settle('Q', key);
         server_.open(req, now, timers_for(spec).keep_response_ms, "");
+        discarded_.reset();  // a valid answer came after what was discarded
       }
       handle_outcome(ctx_.engine.feed_message(*m, wire_bytes), now);
       return;
@@ -793,6 +809,11 @@ private:
   std::vector<net::Outgoing> outbox_;
   std::string out_;
   std::optional<int> result_;
+  struct Discarded {
+    Error error;
+    std::string step;
+  };
+  std::optional<Discarded> discarded_;  // kd-term register: the last answer that did not decode
 };
 
 }  // namespace
