@@ -156,6 +156,8 @@ public:
       if (auto why = net::parse_timers(o.retransmit, link_timers_)) throw UsageError("--retransmit: " + *why);
     }
     parse_peers(o.peers);
+    // A request this service has not answered in time gets its binding's provisional answer.
+    if (!registering && wire::has_provisional(ctx.wire.binding)) server_.provisional_after(signaling_timers_.provisional_ms);
     server_.set_reachable([this](net::SocketId s, const net::Address& to) { return loop_.reaches(s, to); });
     // The terminal's edge (the proxy; the switch in the direct flow) learns where the terminal is
     // from its datagrams, unless kd-proxy --source states it.
@@ -234,7 +236,12 @@ public:
     commit();
   }
 
-  std::optional<std::uint64_t> deadline() override { return client_.deadline(); }
+  // The earliest of the requests' schedules and the provisional answers due (the transaction
+  // layer's deadlines: the loop only waits for them).
+  std::optional<std::uint64_t> deadline() override {
+    const auto c = client_.deadline(), s = server_.deadline();
+    return c && s ? std::min(*c, *s) : c ? c : s;
+  }
 
   void on_deadline(std::uint64_t now) override {
     std::vector<net::Outgoing> resend;
@@ -242,6 +249,7 @@ public:
     client_.on_time(now, resend, gave_up);
     for (auto& r : resend) outbox_.push_back(std::move(r));
     for (auto& t : gave_up) give_up(t, " after " + std::to_string(t.sends()) + " sends");
+    server_.take_late(now, [this](const net::ServerTransactions::Late& l) { send_provisional(l.socket, l.to, l.request); });
     commit();
   }
 
@@ -452,8 +460,6 @@ private:
       if (r.expires_ms <= wall || std::find(listeners_.begin(), listeners_.end(), r.socket) == listeners_.end())
         continue;
       server_.open(r.from, r.request, r.socket, mono, r.expires_ms - wall, r.name);
-      if (!r.txn.empty()) echo_txn_[r.name] = r.txn;
-      echo_request_[r.name] = r.request;
       pending_[r.name] = std::move(r);
       ++resumed;
     }
@@ -476,6 +482,16 @@ private:
                 << " requests under way at the last stop go on\n";
   }
 
+  // kd-term register: an answer that does not decode is discarded (RFC 3261 18.1.2), so that one
+  // spoofed datagram does not end a registration: an error line says so, and the transaction
+  // waits on for a valid answer. If none comes, give_up() ends the registration as a refusal with
+  // that error, not as a silence: a device's malformed answer is still refused.
+  void discard(const Error& e, std::string_view step) {
+    discarded_ = Discarded{e, std::string(step)};
+    emit(json::encode_error(err(e.code, e.detail + " (discarded: the registration waits on for a valid answer)"), step),
+         true);
+  }
+
   // A request that got no answer: a timeout line, and the end of a registration (how: why not).
   void give_up(const net::ClientTransactions::Txn& t, const std::string& how) {
     forget_radius(t);
@@ -484,6 +500,10 @@ private:
     emit(R"({"event":"timeout","step":")" + t.label + R"(","to":")" + to + R"(","sends":)" + std::to_string(t.sends()) + "}",
          true);
     if (!registering_) return;
+    if (discarded_)
+      return refuse(err(discarded_->error.code, "no valid answer to " + t.label + " from " + to + how +
+                                                    "; what came did not decode: " + discarded_->error.detail),
+                    discarded_->step);
     std::cerr << ctx_.tool << ": no answer to " << t.label << " from " << to << printable(how) << "\n";
     finish(kExitNoAnswer);
   }
@@ -511,7 +531,7 @@ private:
     const auto req = server_.request(d.socket, d.from, d.data);  // hashed once for every call below
     switch (server_.lookup(req, now, &cached)) {
       case net::ServerTransactions::Seen::answered: outbox_.push_back({d.socket, d.from, *cached}); return;
-      case net::ServerTransactions::Seen::pending: send_provisional(d); return;
+      case net::ServerTransactions::Seen::pending: send_provisional(d.socket, d.from, d.data); return;
       case net::ServerTransactions::Seen::absorbed: return;
       case net::ServerTransactions::Seen::fresh: break;
     }
@@ -531,6 +551,7 @@ private:
     auto m = decode_datagram(edge_, d.data, step, wire_bytes, used, text, answered);
     if (!m) {
       server_.open(req, now, keep, "");
+      if (registering_) return discard(m.error(), step);
       refuse(m.error(), step);
       reject_radius(d, m.error(), now);
       return;
@@ -555,6 +576,7 @@ private:
         client_.complete(key);
         settle('Q', key);
         server_.open(req, now, timers_for(spec).keep_response_ms, "");
+        discarded_.reset();  // a valid answer came after what was discarded
       }
       handle_outcome(ctx_.engine.feed_message(*m, wire_bytes), now);
       return;
@@ -565,36 +587,28 @@ private:
     const std::string name = o.error ? std::string() : exchange_name(*m, spec.name);
     const std::uint64_t wait = std::max(signaling_timers_.timeout_ms, link_timers_.timeout_ms) + t.keep_response_ms;
     server_.open(req, now, wait, name);
-    // The JSON answer echoes the request's transaction member.
-    if (text && !name.empty()) {
-      if (auto txn = json::string_field(as_text(d.data), json::kTxnMember)) echo_txn_[name] = std::move(*txn);
-      else echo_txn_.erase(name);
-    }
-    // A wire answer names its request's transaction as the request came (Codec::encode_answer).
-    if (!text && !name.empty() && !answer_to(spec.name).empty()) echo_request_[name] = Bytes(d.data.begin(), d.data.end());
-    if (!name.empty() && !answer_to(spec.name).empty()) {
-      const auto txn = echo_txn_.find(name);
+    if (!name.empty() && !answer_to(spec.name).empty())
       note_pending({name, d.from, d.socket, Bytes(d.data.begin(), d.data.end()), unix_ms() + wait,
-                    txn == echo_txn_.end() ? std::string() : txn->second});
-    }
+                    text ? json::string_field(as_text(d.data), json::kTxnMember).value_or("") : std::string()});
     if (o.error) reject_radius(d, *o.error, now);
     else if (accounting(spec) && radius_link_)
       answer_request(d, wire::radius::answer_packet(ctx_.wire.radius_secret, d.data, wire::radius::accounting_response), now);
     handle_outcome(o, now);
   }
 
-  // A retransmission of a request the role accepted and has not answered yet (it waits for its own
-  // peer): the binding's provisional answer, to where the request came from, at every such
-  // retransmission (RFC 3435 3.5.6, H.248.1 Annex D.1.4); neither cached nor journaled, as it is
+  // A request the role accepted and has not answered yet (it waits for its own peer): the
+  // binding's provisional answer, to where the request came from, at every retransmission of it
+  // (RFC 3435 3.5.6, H.248.1 Annex D.1.4) and once unprompted when the answer is late (the
+  // provisional timer, ServerTransactions::take_late()); neither cached nor journaled, as it is
   // no answer (kd-live(7), TRANSACTIONS). SIP, JSON and RADIUS have none: the retransmission is
   // absorbed.
-  void send_provisional(const net::Datagram& d) {
+  void send_provisional(net::SocketId socket, const net::Address& to, ByteView request) {
     if (!wire::has_provisional(ctx_.wire.binding)) return;
     // RequestInProgress's delay: as long as this service may itself wait for the peer it asked.
     const std::uint64_t wait = (ctx_.role == msg::Role::sw ? link_timers_ : signaling_timers_).timeout_ms;
-    if (auto p = wire::provisional_answer(ctx_.wire.binding, d.data, ctx_.engine.settings().self_id,
+    if (auto p = wire::provisional_answer(ctx_.wire.binding, request, ctx_.engine.settings().self_id,
                                           static_cast<std::uint32_t>(std::min<std::uint64_t>(wait, 65535))))
-      outbox_.push_back({d.socket, d.from, std::move(*p)});
+      outbox_.push_back({socket, to, std::move(*p)});
   }
 
   // A provisional answer from a peer: the request under way it names stops being resent and waits,
@@ -702,22 +716,20 @@ private:
       const std::string_view answered_request = request_of(msg::spec_of(s.message).name);
       Bytes fresh;
       std::string txn;
-      Bytes answered_bytes;
+      ByteView answered_bytes;
       if (answered_request.empty()) {
         fresh.resize(wire::kTxnBytes);
         random_.fill(Purpose::nonce, fresh);
         if (!registering_) txn = to_hex(ByteView(fresh).first(8));
         else if (registration_ids_.empty()) registration_ids_ = random_.draw(Purpose::nonce, wire::kRegistrationBytes);
         fresh.insert(fresh.end(), registration_ids_.begin(), registration_ids_.end());
-      } else if (!answered_request.empty()) {
-        if (auto it = echo_txn_.find(exchange_name(s.message, answered_request)); it != echo_txn_.end()) {
-          txn = std::move(it->second);
-          echo_txn_.erase(it);
-        }
-        if (auto it = echo_request_.find(exchange_name(s.message, answered_request)); it != echo_request_.end()) {
-          answered_bytes = std::move(it->second);
-          echo_request_.erase(it);
-        }
+      } else {
+        // The answer echoes its request's identity: a JSON request's transaction member, a wire
+        // request as it came (Codec::encode_answer), read from the request's open transaction, so
+        // that nothing kept for it outlives the transaction (kd-live(7), MEMORY).
+        const ByteView request = server_.pending_request(exchange_name(s.message, answered_request));
+        if (looks_json(request)) txn = json::string_field(as_text(request), json::kTxnMember).value_or("");
+        else answered_bytes = request;
       }
       Bytes bytes;
       auto line = edge_.outgoing(s.message, ctx_.engine.settings().now, s.previous, &bytes, fresh, txn, answered_bytes);
@@ -793,8 +805,6 @@ private:
   std::unique_ptr<ResponseJournal> journal_;
   std::map<std::string, Peer> peers_;
   std::multimap<std::uint8_t, std::string> radius_waiting_;  // RADIUS requests by Identifier
-  std::map<std::string, std::string> echo_txn_;  // by exchange: the JSON request's "txn", for its answer
-  std::map<std::string, Bytes> echo_request_;  // by exchange: a wire request as it came, for its answer
   std::map<std::string, net::PendingRequest> pending_;  // by name: accepted, to be answered
   std::map<std::string, net::SentRequest> sent_;        // by key: sent, awaiting the answer
   net::Batch batch_;  // opened and settled since the last commit
@@ -803,6 +813,11 @@ private:
   std::vector<net::Outgoing> outbox_;
   std::string out_;
   std::optional<int> result_;
+  struct Discarded {
+    Error error;
+    std::string step;
+  };
+  std::optional<Discarded> discarded_;  // kd-term register: the last answer that did not decode
 };
 
 }  // namespace
@@ -814,7 +829,7 @@ void add_serve_options(CLI::App& serve, LiveOptions& o) {
   serve.add_option("--peer", o.peers, "where the next role is, ROLE=udp:HOST:PORT or ROLE=tcp:HOST:PORT (repeatable)")->allow_extra_args(false);
   serve.add_option("--events", o.events, "which lines to print: all (default), errors or none");
   serve.add_option("--retransmit", o.retransmit,
-                   "timers of requests sent, initial=MS,max=MS,count=N,timeout=MS,keep=MS (any subset)");
+                   "timers of requests sent and answers given, initial=MS,max=MS,count=N,timeout=MS,keep=MS,provisional=MS (any subset)");
 }
 
 void add_register_options(CLI::App& reg, LiveOptions& o) {

@@ -28,6 +28,10 @@ std::uint64_t next_random(std::uint64_t& state) noexcept {
 // transaction, and keeps every sum of the schedule far from wrapping.
 constexpr std::uint64_t kMaxMs = 3'600'000;
 constexpr std::uint64_t kMaxCount = 1000;
+// A service's provisional answer to a request it has not answered in this time (kd-live(7),
+// TIMERS): above a round trip through roles whose peers answer at once, below H.225.0's 3 s RAS
+// timeout, so that the requester hears of it before its first retry there.
+constexpr std::uint64_t kProvisionalMs = 1000;
 
 }  // namespace
 
@@ -50,6 +54,7 @@ Timers default_timers(wire::Binding b) noexcept {
       t.timeout_ms = 20000;       // RFC 3435 3.5.1, 4.3: T-MAX = 20 s of retransmitting at most
       t.jitter_permille = 0;
       t.keep_response_ms = 30000; // RFC 3435 3.5.1: T-HIST = 30 s, the transaction-id history
+      t.provisional_ms = kProvisionalMs;  // RFC 3435 sets no delay for "100": kd's
       break;
     case wire::Binding::h248:
       // H.248.1 Annex D.1.3 leaves the timer's values to the implementation and asks for MGCP's
@@ -61,6 +66,9 @@ Timers default_timers(wire::Binding b) noexcept {
       t.timeout_ms = 20000;       // below LONG-TIMER, as Annex D.1.2 requires of a transaction
       t.jitter_permille = 0;
       t.keep_response_ms = 30000; // H.248.1 Annex D.1.2: LONG-TIMER, suggested value 30 s
+      // Annex E.2.1: MGProvisionalResponseTimerValue starts at normalMGExecutionTime plus the
+      // network delay, neither of which it gives a value: kd's.
+      t.provisional_ms = kProvisionalMs;
       break;
     case wire::Binding::h323:
       t.initial_ms = 3000;        // H.225.0 RAS timers: a request times out after 3 s ...
@@ -69,6 +77,7 @@ Timers default_timers(wire::Binding b) noexcept {
       t.timeout_ms = 3 * 3000;    // the three timeouts of the sends; RequestInProgress extends it
       t.jitter_permille = 0;
       t.keep_response_ms = 3 * 3000;  // kd: as long as a requester may retransmit (H.225.0 has no value)
+      t.provisional_ms = kProvisionalMs;  // kd: RequestInProgress well within the requester's 3 s
       break;
     case wire::Binding::radius:
       t.initial_ms = 2000;        // RFC 5080 2.2.1: IRT = 2 s
@@ -83,7 +92,7 @@ Timers default_timers(wire::Binding b) noexcept {
 }
 
 std::optional<std::string> parse_timers(std::string_view spec, Timers& t) {
-  if (spec.empty()) return "no value: expected initial=MS,max=MS,count=N,timeout=MS,keep=MS (any of them)";
+  if (spec.empty()) return "no value: expected initial=MS,max=MS,count=N,timeout=MS,keep=MS,provisional=MS (any of them)";
   Timers out = t;
   struct Key {
     std::string_view name;
@@ -91,11 +100,13 @@ std::optional<std::string> parse_timers(std::string_view spec, Timers& t) {
   };
   // count=0 is meaningful (a single send); a zero interval, timeout or keep is not: the first two
   // would spin, and without a kept response a retransmission would run the role again.
-  static constexpr std::array<Key, 5> kKeys{{{"initial", 1, kMaxMs},
+  // provisional=0 is meaningful too: no provisional answer until a retransmission asks for one.
+  static constexpr std::array<Key, 6> kKeys{{{"initial", 1, kMaxMs},
                                             {"max", 1, kMaxMs},
                                             {"count", 0, kMaxCount},
                                             {"timeout", 1, kMaxMs},
-                                            {"keep", 1, kMaxMs}}};
+                                            {"keep", 1, kMaxMs},
+                                            {"provisional", 0, kMaxMs}}};
   std::array<bool, kKeys.size()> seen{};
   while (true) {
     const auto comma = spec.find(',');
@@ -106,7 +117,7 @@ std::optional<std::string> parse_timers(std::string_view spec, Timers& t) {
     while (k < kKeys.size() && kKeys[k].name != name) ++k;
     if (item.empty()) return std::string("an empty item (items are separated by one comma)");
     if (k == kKeys.size())
-      return "unknown key \"" + std::string(name) + "\" (keys: initial, max, count, timeout, keep)";
+      return "unknown key \"" + std::string(name) + "\" (keys: initial, max, count, timeout, keep, provisional)";
     if (seen[k]) return std::string(name) + " is given twice";
     seen[k] = true;
     const Key& key = kKeys[k];
@@ -124,7 +135,8 @@ std::optional<std::string> parse_timers(std::string_view spec, Timers& t) {
       case 1: out.max_interval_ms = v; break;
       case 2: out.max_sends = static_cast<std::uint32_t>(v + 1); break;
       case 3: out.timeout_ms = v; break;
-      default: out.keep_response_ms = v; break;
+      case 4: out.keep_response_ms = v; break;
+      default: out.provisional_ms = v; break;
     }
     if (comma == std::string_view::npos) break;
     spec.remove_prefix(comma + 1);

@@ -17,13 +17,16 @@ struct Timers {
   std::uint32_t jitter_permille = 0; // RADIUS RFC 5080: +-100 (RAND); 0 for the others
   std::uint64_t keep_response_ms = 32000;  // how long a server keeps a response for retransmitted
                                            // requests (SIP Timer J = 64*T1, ...)
+  std::uint64_t provisional_ms = 0;  // a server's: a pending request still unanswered this long
+                                     // after it came gets a provisional answer (H.248.1 Annex
+                                     // D.1.4 and E.2.1); 0: only when a retransmission comes
 };
 // max_sends counts every send, the first included: a standard's limit on retransmissions (RADIUS
 // MRC, MGCP Max2, H.225.0's retry count) is max_sends - 1, and so is "count=" of parse_timers.
 
 // The defaults of the binding's standard over UDP (kd-live(7), TIMERS).
 Timers default_timers(wire::Binding b) noexcept;
-// "--retransmit initial=MS,max=MS,count=N,timeout=MS,keep=MS" (any subset) applied over t;
+// "--retransmit initial=MS,max=MS,count=N,timeout=MS,keep=MS,provisional=MS" (any subset) applied over t;
 // a message on failure (strict numbers; unknown key; zero where zero is meaningless).
 std::optional<std::string> parse_timers(std::string_view spec, Timers& t);
 

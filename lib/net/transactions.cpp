@@ -34,7 +34,10 @@ ServerTransactions::Seen ServerTransactions::lookup(const Request& r, std::uint6
   auto it = find(r);
   if (it == entries_.end() || it->second.expiry->first <= now_ms) return Seen::fresh;
   it->second.latest = r.from;
-  if (!it->second.answered && !it->second.name.empty()) return Seen::pending;
+  if (!it->second.answered && !it->second.name.empty()) {
+    drop_late(it->second);  // the caller answers this copy with one
+    return Seen::pending;
+  }
   if (!it->second.answered || it->second.response.empty()) return Seen::absorbed;
   if (response) *response = &it->second.response;
   return Seen::answered;
@@ -45,7 +48,30 @@ void ServerTransactions::set_expiry(Map::iterator it, std::uint64_t at) {
   it->second.expiry = by_expiry_.emplace(at, &*it);
 }
 
+void ServerTransactions::drop_late(Entry& e) {
+  if (e.late == by_late_.end()) return;
+  by_late_.erase(e.late);
+  e.late = by_late_.end();
+}
+
+std::optional<std::uint64_t> ServerTransactions::deadline() const {
+  if (by_late_.empty()) return std::nullopt;
+  return by_late_.begin()->first;
+}
+
+void ServerTransactions::take_late(std::uint64_t now_ms, const std::function<void(const Late&)>& f) {
+  while (!by_late_.empty() && by_late_.begin()->first <= now_ms) {
+    auto it = entries_.find(by_late_.begin()->second->first);
+    by_late_.erase(by_late_.begin());
+    it->second.late = by_late_.end();
+    // Where the request came from: a copy from elsewhere would have found it pending and got
+    // its provisional answer then, so none is due.
+    f(Late{it->second.socket, it->second.first, as_bytes(it->first.request)});
+  }
+}
+
 void ServerTransactions::erase(Map::iterator it) {
+  drop_late(it->second);
   by_expiry_.erase(it->second.expiry);
   if (!it->second.name.empty()) {
     auto n = named_.find(it->second.name);
@@ -60,6 +86,7 @@ void ServerTransactions::open(const Request& r, std::uint64_t now_ms, std::uint6
   while (!entries_.empty() && entries_.size() >= max_) erase(entries_.find(by_expiry_.begin()->second->first));
   auto [it, _] = entries_.emplace(Key{r.key, std::string(as_view(r.bytes)), r.hash}, Entry{});
   it->second.expiry = by_expiry_.end();
+  it->second.late = by_late_.end();
   it->second.socket = r.socket;
   it->second.first = it->second.latest = r.from;
   set_expiry(it, now_ms + wait_ms);
@@ -70,16 +97,19 @@ void ServerTransactions::open(const Request& r, std::uint64_t now_ms, std::uint6
       auto prev = entries_.find(*n->second);
       held_ -= prev->second.name.size();
       prev->second.name.clear();
+      drop_late(prev->second);
       named_.erase(n);
     }
     it->second.name = std::move(name);
     named_.emplace(it->second.name, &it->first);
+    if (provisional_ms_ != 0) it->second.late = by_late_.emplace(now_ms + provisional_ms_, &*it);
   }
 }
 
 std::optional<Outgoing> ServerTransactions::settle(Map::iterator it, Bytes response, std::uint64_t now_ms,
                                                    std::uint64_t keep_ms) {
   Entry& e = it->second;
+  drop_late(e);
   if (!e.name.empty()) {
     named_.erase(e.name);
     held_ -= e.name.size();
@@ -121,6 +151,7 @@ void ServerTransactions::restore(Answered a) {
   while (!entries_.empty() && entries_.size() >= max_) erase(entries_.find(by_expiry_.begin()->second->first));
   auto [it, _] = entries_.emplace(std::move(k), Entry{});
   it->second.expiry = by_expiry_.end();
+  it->second.late = by_late_.end();
   it->second.socket = a.socket;
   it->second.first = it->second.latest = a.from;
   it->second.answered = true;
@@ -134,6 +165,11 @@ std::optional<Outgoing> ServerTransactions::answer(std::string_view name, Bytes 
   auto n = named_.find(std::string(name));
   if (n == named_.end()) return std::nullopt;
   return settle(entries_.find(*n->second), std::move(response), now_ms, keep_ms);
+}
+
+ByteView ServerTransactions::pending_request(std::string_view name) const {
+  auto n = named_.find(std::string(name));
+  return n == named_.end() ? ByteView{} : as_bytes(n->second->request);
 }
 
 std::optional<Outgoing> ServerTransactions::answer(const Request& r, Bytes response, std::uint64_t now_ms,

@@ -114,6 +114,29 @@ public:
                                  std::uint64_t now_ms, std::uint64_t keep_ms) {
     return answer(this->request(socket, from, request), std::move(response), now_ms, keep_ms);
   }
+  // The request of the open, unanswered transaction named name, as it came: what the answer echoes
+  // (Codec::encode_answer). Valid until the next change of the cache; empty when no transaction
+  // has that name (answered, expired, evicted, or its name taken by a newer request), so nothing
+  // kept for an answer outlives its transaction (kd-live(7), MEMORY).
+  ByteView pending_request(std::string_view name) const;
+  // Provisional answers in time (kd-live(7), TRANSACTIONS): a transaction opened under a name (the
+  // role accepted the request and will answer it) and still unanswered delay_ms after it opened is
+  // due one provisional answer, unless a retransmission of it found it pending first (it got one
+  // then) or it lost its name to a newer request. 0 (the default): none. Set before the first
+  // request.
+  void provisional_after(std::uint64_t delay_ms) noexcept { provisional_ms_ = delay_ms; }
+  // When the next provisional answer is due, if any: the loop waits for it with the other
+  // deadlines, and calls take_late() then.
+  std::optional<std::uint64_t> deadline() const;
+  // A request whose provisional answer is due: where it came from first, and its bytes (what the
+  // answer names). Valid during the call it is handed to.
+  struct Late {
+    SocketId socket;
+    const Address& to;
+    ByteView request;
+  };
+  // Hands f each request whose provisional answer is due by now_ms, once.
+  void take_late(std::uint64_t now_ms, const std::function<void(const Late&)>& f);
   // How many requests were hashed (request()), for the test that each is hashed once.
   std::size_t hashes() const noexcept { return hashes_; }
   // Forgets what expired by now_ms.
@@ -175,6 +198,7 @@ private:
     Bytes response;
     std::string name;
     std::multimap<std::uint64_t, const Node*>::iterator expiry;
+    std::multimap<std::uint64_t, const Node*>::iterator late;  // by_late_.end(): none due
   };
   using Map = std::unordered_map<Key, Entry, KeyHash, KeyEqual>;
   // The address a request from `from` on socket is known by: from, or its host alone.
@@ -183,15 +207,18 @@ private:
   Map::iterator find(const Request& r) { return entries_.find(KeyView{r.key, as_view(r.bytes), r.hash}); }
   static std::string_view as_view(ByteView b) noexcept { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
   void set_expiry(Map::iterator it, std::uint64_t at);
+  void drop_late(Entry& e);
   void erase(Map::iterator it);
   std::optional<Outgoing> settle(Map::iterator it, Bytes response, std::uint64_t now_ms, std::uint64_t keep_ms);
 
   std::size_t max_, held_ = 0, hashes_ = 0;
+  std::uint64_t provisional_ms_ = 0;
   std::vector<SocketId> by_host_;
   std::function<bool(SocketId, const Address&)> reachable_;
   AnswerSink sink_;
   Map entries_;
   std::multimap<std::uint64_t, const Node*> by_expiry_;
+  std::multimap<std::uint64_t, const Node*> by_late_;  // pending, by when their provisional answer is due
   std::unordered_map<std::string, const Key*> named_;
 };
 

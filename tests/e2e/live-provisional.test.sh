@@ -3,7 +3,9 @@
 # serve, whose switch (a silent fake) never answers s2, answers the terminal's retransmitted s1 with
 # the binding's provisional answer (MGCP "100 <tid> executing", H.248 TransactionPending from its
 # mId, RAS RequestInProgress with s1's requestSeqNum and the proxy's own timeout as delay), each
-# time, and nothing to the first send. Client side: a relay in front of the real proxy answers
+# time, and (provisional=0) nothing to the first send. In time: with the provisional timer, s1 sent
+# once gets one provisional answer, unprompted, once the delay has passed (H.248.1 Annex D.1.4 and
+# E.2.1, H.225.0's RequestInProgress); SIP none. Client side: a relay in front of the real proxy answers
 # kd-term register's s1 at once with a provisional answer and holds the real answer 1.5 s, beyond
 # three retransmission intervals: kd-term sends s1 once, then registers.
 . "$(dirname "$0")/lib.sh"
@@ -36,32 +38,90 @@ PY
 SERVE_X=(--now "$NOW" --seed "$SEED")  # the clock of the filters' s1
 live_world "$TMP/server"
 silent_peer "$TMP/silent.port" || fail "the silent switch starts"
-for b in mgcp h248 h323; do
-  kd term "" --binding "$b" start --id "$TERM_ID" --via "$PROXY_ID" --switch "$SWITCH_ID" |
-    jq -r .wire | xxd -r -p >"$TMP/s1.$b"
-  serve "proxy-$b" proxy --binding "$b" --peer "switch=udp:127.0.0.1:$(cat "$TMP/silent.port")" ||
-    { fail "$b: kd-proxy serve starts"; continue; }
-  send_udp "$ADDR" "$TMP/s1.$b" 3
-  check "$b: the first s1 gets nothing (the proxy waits for its switch)" no_answer "$TMP/answer.1"
-  # The expected bytes, from the standard's syntax and s1's own identity, written here.
-  case $b in
+# want_provisional BINDING: in hex, the provisional answer the proxy owes $TMP/s1.BINDING, from the
+# standard's syntax and s1's own identity, written here.
+want_provisional() {
+  local tid
+  case $1 in
     mgcp)
-      tid=$(head -n 1 "$TMP/s1.$b" | awk '{ print $2 }')
-      want=$(printf '100 %s executing\r\n' "$tid" | xxd -p | tr -d '\n') ;;
+      tid=$(head -n 1 "$TMP/s1.$1" | awk '{ print $2 }')
+      printf '100 %s executing\r\n' "$tid" | xxd -p | tr -d '\n' ;;
     h248)
-      tid=$(sed -n 's/^Transaction = \([0-9]*\) {\r$/\1/p' "$TMP/s1.$b")
-      want=$(printf 'MEGACO/1 <%s>:2944\r\nPending = %s {\r\n}\r\n' "$PROXY_ID" "$tid" | xxd -p | tr -d '\n') ;;
+      tid=$(sed -n 's/^Transaction = \([0-9]*\) {\r$/\1/p' "$TMP/s1.$1")
+      printf 'MEGACO/1 <%s>:2944\r\nPending = %s {\r\n}\r\n' "$PROXY_ID" "$tid" | xxd -p | tr -d '\n' ;;
     h323)
       # RasMessage extension alternative 0, open type of 5 octets: RequestInProgress with no
       # OPTIONAL, requestSeqNum - 1 (s1's octets 2 and 3), delay - 1 (the proxy's h323 timeout,
       # 9000 ms: 0x2327).
-      want="800500$(hex_of "$TMP/s1.$b" | cut -c5-8)2327" ;;
+      echo "800500$(hex_of "$TMP/s1.$1" | cut -c5-8)2327" ;;
   esac
+}
+
+for b in sip mgcp h248 h323; do
+  kd term "" --binding "$b" start --id "$TERM_ID" --via "$PROXY_ID" --switch "$SWITCH_ID" |
+    jq -r .wire | xxd -r -p >"$TMP/s1.$b"
+done
+for b in mgcp h248 h323; do
+  serve "proxy-$b" proxy --binding "$b" --peer "switch=udp:127.0.0.1:$(cat "$TMP/silent.port")" \
+    --retransmit provisional=0 || { fail "$b: kd-proxy serve starts"; continue; }
+  send_udp "$ADDR" "$TMP/s1.$b" 3
+  check "$b: (provisional=0) the first s1 gets nothing (the proxy waits for its switch)" no_answer "$TMP/answer.1"
+  want=$(want_provisional "$b")
   check "$b: the retransmitted s1 gets the provisional answer" is_hex "$TMP/answer.2" "$want"
   check "$b: ... and so does the next one (not cached as the answer)" is_hex "$TMP/answer.3" "$want"
   check "$b: the proxy printed no error" count_lines "$TMP/proxy-$b.out" '"event":"error"' 0
   stop "proxy-$b"
 done
+
+# ---- in time -----------------------------------------------------------------------------------
+# send_once ADDR FILE SECONDS: sends FILE's bytes once from one UDP socket to ADDR; each datagram
+# that comes back within SECONDS is a line "MS HEX" of $TMP/back, MS counted from the send.
+send_once() {
+  python3 - "$1" "$2" "$3" "$TMP/back" <<'PY'
+import socket, sys, time
+addr, path, seconds, out = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+host, port = addr[len("udp:"):].rsplit(":", 1)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+t0 = time.monotonic()
+s.sendto(open(path, "rb").read(), (host, int(port)))
+lines = []
+while True:
+    left = t0 + seconds - time.monotonic()
+    if left <= 0:
+        break
+    s.settimeout(left)
+    try:
+        d = s.recvfrom(65536)[0]
+    except socket.timeout:
+        break
+    lines.append("%d %s\n" % ((time.monotonic() - t0) * 1000, d.hex()))
+open(out, "w").write("".join(lines))
+PY
+}
+# came_after FILE MS: the one line of FILE came MS milliseconds or more after the send.
+came_after() {
+  [ "$(wc -l <"$1")" -eq 1 ] && [ "$(cut -d' ' -f1 "$1")" -ge "$2" ] ||
+    { WHY="$1: $(cut -c1-80 "$1" | tr '\n' ' '), expected one line at $2 ms or later"; return 1; }
+}
+silent=udp:127.0.0.1:$(cat "$TMP/silent.port")
+for b in mgcp h248 h323; do
+  serve "timer-$b" proxy --binding "$b" --peer "switch=$silent" --retransmit provisional=300 ||
+    { fail "$b: kd-proxy serve starts"; continue; }
+  send_once "$ADDR" "$TMP/s1.$b" 1.5
+  check "$b: s1 sent once gets one provisional answer, unprompted, after provisional=300 ms" came_after "$TMP/back" 290
+  check "$b: ... the binding's, as a retransmission gets it" eq "$(cut -d' ' -f2 "$TMP/back")" "$(want_provisional "$b")"
+  stop "timer-$b"
+done
+serve timer-default proxy --binding h248 --peer "switch=$silent" || fail "h248: kd-proxy serve starts"
+send_once "$ADDR" "$TMP/s1.h248" 2
+check "h248: by default the provisional answer comes after 1 s" came_after "$TMP/back" 990
+stop timer-default
+serve timer-sip proxy --binding sip --peer "switch=$silent" --retransmit provisional=300 || fail "sip: kd-proxy serve starts"
+send_once "$ADDR" "$TMP/s1.sip" 1.5
+check "sip: no provisional answer (provisional= accepted, unused)" no_answer "$TMP/back"
+check "sip: ... and no error" count_lines "$TMP/timer-sip.out" '"event":"error"' 0
+stop timer-sip
 
 # ---- client side ---------------------------------------------------------------------------
 SERVE_X=()

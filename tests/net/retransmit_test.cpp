@@ -208,7 +208,7 @@ TEST(RetransmitProvisional, AtMostSoManyExtendTheWait) {
 bool same(const Timers& a, const Timers& b) {
   return a.initial_ms == b.initial_ms && a.max_interval_ms == b.max_interval_ms && a.max_sends == b.max_sends &&
          a.timeout_ms == b.timeout_ms && a.jitter_permille == b.jitter_permille &&
-         a.keep_response_ms == b.keep_response_ms;
+         a.keep_response_ms == b.keep_response_ms && a.provisional_ms == b.provisional_ms;
 }
 
 TEST(ParseTimers, AllKeys) {
@@ -220,6 +220,25 @@ TEST(ParseTimers, AllKeys) {
   EXPECT_EQ(t.timeout_ms, 5000u);
   EXPECT_EQ(t.keep_response_ms, 6000u);
   EXPECT_EQ(t.jitter_permille, 100u);  // not a key: left as it was
+}
+
+// The delay of a service's unprompted provisional answer (kd-live(7), TIMERS): kd's 1 s in the
+// bindings that have provisional answers, none in the others; provisional=MS sets it, 0 none.
+TEST(ParseTimers, ProvisionalDelay) {
+  for (const Binding b : {Binding::mgcp, Binding::h248, Binding::h323})
+    EXPECT_EQ(default_timers(b).provisional_ms, 1000u) << static_cast<int>(b);
+  for (const Binding b : {Binding::json, Binding::sip, Binding::radius})
+    EXPECT_EQ(default_timers(b).provisional_ms, 0u) << static_cast<int>(b);
+  Timers t = default_timers(Binding::h248);
+  EXPECT_EQ(parse_timers("provisional=250", t), std::nullopt);
+  EXPECT_EQ(t.provisional_ms, 250u);
+  EXPECT_EQ(t.keep_response_ms, default_timers(Binding::h248).keep_response_ms);
+  EXPECT_EQ(parse_timers("provisional=0", t), std::nullopt);
+  EXPECT_EQ(t.provisional_ms, 0u);
+  const auto err = parse_timers("provisional=3600001", t);
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->find("provisional must be a whole number from 0 to 3600000"), std::string::npos) << *err;
+  EXPECT_EQ(t.provisional_ms, 0u);
 }
 
 TEST(ParseTimers, ASubsetLeavesTheRest) {

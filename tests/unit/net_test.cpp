@@ -113,6 +113,92 @@ TEST(ServerTransactions, SilenceAndBounds) {
   EXPECT_EQ(out->to, addr(1, 3));
 }
 
+// The request an answer echoes (its identity as it came: requestSeqNum, transaction id, Via) is the
+// open transaction's own bytes, so nothing that holds it outlives the transaction (kd-live(7),
+// MEMORY): a service that never answers forgets it when the transaction expires.
+TEST(ServerTransactions, TheRequestToEchoGoesWithItsTransaction) {
+  auto text = [](ByteView v) { return std::string(v.begin(), v.end()); };
+  ServerTransactions st(16);
+  const Address from = addr(1, 4000);
+  st.open(from, b("RRQ 7"), 3, 0, 1000, "alice/s1");
+  EXPECT_EQ(text(st.pending_request("alice/s1")), "RRQ 7");
+  EXPECT_TRUE(st.pending_request("bob/s1").empty());
+  // Never answered: gone with its transaction, and no byte of it is held.
+  st.expire(1000);
+  EXPECT_TRUE(st.pending_request("alice/s1").empty());
+  EXPECT_EQ(st.bytes_held(), 0u);
+  // Answered: the answer echoed it; it is no longer pending.
+  st.open(from, b("RRQ 8"), 3, 2000, 1000, "alice/s1");
+  ASSERT_TRUE(st.answer("alice/s1", b("RCF"), 2010, 500));
+  EXPECT_TRUE(st.pending_request("alice/s1").empty());
+  // A newer request under the name (a new registration of the terminal) is the one echoed.
+  st.open(from, b("RRQ 9"), 3, 3000, 1000, "alice/s1");
+  st.open(from, b("RRQ 10"), 3, 3001, 1000, "alice/s1");
+  EXPECT_EQ(text(st.pending_request("alice/s1")), "RRQ 10");
+  // Evicted by the bound: forgotten too.
+  ServerTransactions small(1);
+  small.open(from, b("RRQ 11"), 3, 0, 1000, "carol/s1");
+  small.open(from, b("RRQ 12"), 3, 0, 2000, "dave/s1");
+  EXPECT_TRUE(small.pending_request("carol/s1").empty());
+  EXPECT_EQ(text(small.pending_request("dave/s1")), "RRQ 12");
+}
+
+// A pending request (named: the role will answer it) still unanswered after the provisional delay
+// gets one provisional answer unprompted (H.248.1 Annex D.1.4 and E.2.1, H.225.0's
+// RequestInProgress): the layer reports when, under a fake clock, and what is due then, once.
+TEST(ServerTransactions, AProvisionalAnswerIsDueWhenTheAnswerIsLate) {
+  auto text = [](ByteView v) { return std::string(v.begin(), v.end()); };
+  struct Due {
+    SocketId socket;
+    Address to;
+    std::string request;
+  };
+  auto take = [&](ServerTransactions& st, std::uint64_t now) {
+    std::vector<Due> due;
+    st.take_late(now, [&](const ServerTransactions::Late& l) { due.push_back({l.socket, l.to, text(l.request)}); });
+    return due;
+  };
+  ServerTransactions st(16);
+  EXPECT_EQ(st.deadline(), std::nullopt);
+  st.provisional_after(1000);
+  const Address from = addr(1, 4000);
+  st.open(from, b("RRQ 1"), 3, 100, 30000, "alice/s1");
+  st.open(from, b("RRQ 2"), 3, 300, 30000, "bob/s1");
+  st.open(from, b("bad"), 3, 200, 30000, "");  // refused (no name): nothing will answer it
+  EXPECT_EQ(st.deadline(), 1100u);
+  EXPECT_TRUE(take(st, 1099).empty());
+  auto due = take(st, 1100);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].socket, 3u);
+  EXPECT_EQ(due[0].to, from);
+  EXPECT_EQ(due[0].request, "RRQ 1");
+  // One each: alice's is not due again; bob's is next.
+  EXPECT_EQ(st.deadline(), 1300u);
+  // bob's answer comes first: nothing is due any more.
+  ASSERT_TRUE(st.answer("bob/s1", b("RCF"), 1200, 9000));
+  EXPECT_EQ(st.deadline(), std::nullopt);
+  EXPECT_TRUE(take(st, 5000).empty());
+  // A retransmission that found the request pending got the provisional answer already.
+  st.open(from, b("RRQ 3"), 3, 6000, 30000, "carol/s1");
+  EXPECT_EQ(st.lookup(3, from, b("RRQ 3"), 6500), ServerTransactions::Seen::pending);
+  EXPECT_EQ(st.deadline(), std::nullopt);
+  // A request whose name a newer one took (no answer will come to it) gets none; the newer does.
+  st.open(from, b("RRQ 4"), 3, 7000, 30000, "dave/s1");
+  st.open(from, b("RRQ 5"), 3, 7100, 30000, "dave/s1");
+  due = take(st, 9000);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].request, "RRQ 5");
+  // Forgotten (expired, evicted) before the delay: none.
+  st.open(from, b("RRQ 6"), 3, 10000, 500, "erin/s1");
+  st.expire(10500);
+  EXPECT_EQ(st.deadline(), std::nullopt);
+  // No delay set: none at all.
+  ServerTransactions plain(16);
+  plain.open(from, b("RRQ 7"), 3, 0, 30000, "frank/s1");
+  EXPECT_EQ(plain.deadline(), std::nullopt);
+  EXPECT_TRUE(take(plain, 100000).empty());
+}
+
 // A request's bytes are hashed once, however many calls concern it and however the cache grows
 // (hashing them at each call, and at each rehash, took about 5% of kd-proxy serve's CPU time).
 TEST(ServerTransactions, HashesEachRequestOnce) {
