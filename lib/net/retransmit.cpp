@@ -182,7 +182,14 @@ Retransmission::Action Retransmission::on_deadline(std::uint64_t now_ms) noexcep
   // Late calls (a busy loop) count from now, as a timer restarted at the send would; early ones
   // from the deadline, which they must not move backwards.
   const std::uint64_t at = std::max(now_ms, deadline_);
-  if (held_ || at >= give_up_at_ || (timers_.max_sends != 0 && sends_ >= timers_.max_sends))
+  if (held_) {
+    if (resent_in_hold_) return Action::give_up;
+    resent_in_hold_ = true;
+    ++sends_;
+    deadline_ = give_up_at_ = sat_add(at, hold_ms_);
+    return Action::resend;
+  }
+  if (at >= give_up_at_ || (timers_.max_sends != 0 && sends_ >= timers_.max_sends))
     return Action::give_up;
   ++sends_;
   deadline_ = std::min(sat_add(at, next_interval()), give_up_at_);
@@ -193,6 +200,8 @@ void Retransmission::on_provisional(std::uint64_t now_ms, std::uint64_t wait_ms)
   if (provisionals_ == kMaxProvisionals) return;
   ++provisionals_;
   held_ = true;
+  resent_in_hold_ = false;
+  hold_ms_ = wait_ms;
   give_up_at_ = sat_add(now_ms, wait_ms);
   deadline_ = give_up_at_;
 }

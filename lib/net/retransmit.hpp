@@ -45,10 +45,12 @@ public:
   std::uint32_t sends() const noexcept;  // 1 after construction
 
   // The peer said it is working on the request (H.248 TransactionPending, H.225.0
-  // RequestInProgress with its delay, an MGCP provisional response): no more retransmissions;
-  // the next deadline, wait_ms from now, gives up unless another such answer or the final one
-  // comes first. The transaction timeout no longer applies: the peer set the wait. Past
-  // kMaxProvisionals calls, a call changes nothing.
+  // RequestInProgress with its delay, an MGCP provisional response): no more retransmissions
+  // while it works; the next deadline is wait_ms from now. When it passes with no answer, the
+  // request goes once more (its final answer may have been lost: a peer that answered meanwhile
+  // answers the copy from its cache, one still at work says so again) and the deadline after
+  // that, as long again, gives up. The transaction timeout no longer applies: the peer set the
+  // wait. Past kMaxProvisionals calls, a call changes nothing.
   void on_provisional(std::uint64_t now_ms, std::uint64_t wait_ms) noexcept;
 
 private:
@@ -60,7 +62,9 @@ private:
   std::uint64_t deadline_ = 0;
   std::uint64_t rng_;            // splitmix64 state, from the seed
   std::uint32_t sends_ = 1;
-  bool held_ = false;            // after on_provisional(): the deadline is a give-up
+  bool held_ = false;            // after on_provisional(): the deadline ends a wait the peer asked for
+  bool resent_in_hold_ = false;  // the wait ended once and the request went again: next, give up
+  std::uint64_t hold_ms_ = 0;    // the last provisional answer's wait
   std::uint32_t provisionals_ = 0;
 };
 

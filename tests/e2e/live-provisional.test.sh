@@ -125,14 +125,15 @@ stop timer-sip
 
 # ---- client side ---------------------------------------------------------------------------
 SERVE_X=()
-# relay LISTEN-PORT-FILE UPSTREAM BINDING COUNT-FILE: forwards between kd-term and the proxy;
-# answers the terminal's first datagram at once with BINDING's provisional answer and holds what
-# the proxy sends for 1.5 s after it; COUNT-FILE gets how many datagrams the terminal sent in that
-# time.
+# relay LISTEN-PORT-FILE UPSTREAM BINDING COUNT-FILE [drop]: forwards between kd-term and the
+# proxy; answers the terminal's first datagram at once with BINDING's provisional answer and holds
+# what the proxy sends for 1.5 s after it (drop: then loses it, as a network would); COUNT-FILE
+# gets how many datagrams the terminal sent in that time.
 relay() {
   timeout 60 python3 - "$@" <<'PY' &
 import os, select, socket, sys, time
 port_file, upstream, binding, count_file = sys.argv[1:5]
+drop = sys.argv[5:] == ["drop"]
 host, port = upstream[len("udp:"):].rsplit(":", 1)
 up = (host, int(port))
 down = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); down.bind(("127.0.0.1", 0))
@@ -152,7 +153,8 @@ while True:
     if t0 is not None and not released and time.time() >= t0 + 1.5:
         released = True
         open(count_file, "w").write(str(count))
-        for h in held: down.sendto(h, term)
+        for h in held:
+            if not drop: down.sendto(h, term)
     for s in ready:
         d, a = s.recvfrom(65536)
         if s is down:
@@ -185,5 +187,17 @@ for b in mgcp h248 h323; do
   kill "${LIVE_PID[relay]}" 2>/dev/null; wait "${LIVE_PID[relay]}" 2>/dev/null; unset "LIVE_PID[relay]"
   stop_all proxy switch auc
 done
+
+# The final answer lost after a provisional one: when the wait ends (the binding's timeout here)
+# kd-term sends s1 once more, and the proxy answers the copy from its cache.
+live_world "$TMP/client-lost"
+chain mgcp radius proxied || fail "lost: services start"
+relay "$TMP/relay-lost.port" "${TARGET#proxy=}" mgcp "$TMP/relay-lost.count" drop || fail "lost: the relay starts"
+TARGET="proxy=udp:127.0.0.1:$(cat "$TMP/relay-lost.port")"
+register mgcp proxied --retransmit initial=200,timeout=2500
+check "lost: kd-term registers though the answer after the provisional one was lost" exit_is 0
+check "lost: ... its transcript" transcript_ok proxied
+kill "${LIVE_PID[relay]}" 2>/dev/null; wait "${LIVE_PID[relay]}" 2>/dev/null; unset "LIVE_PID[relay]"
+stop_all proxy switch auc
 
 finish

@@ -169,14 +169,18 @@ TEST(RetransmitClock, GiveUpIsFinal) {
 }
 
 // H.225.0 RequestInProgress: no more retries, and the wait is the delay it carries, even past
-// the 9 s the retries alone would have allowed.
+// the 9 s the retries alone would have allowed. When it ends with no answer, one resend (the final
+// answer may have been lost: a peer that answered meanwhile answers it from its cache), and one
+// more wait as long before giving up.
 TEST(RetransmitProvisional, RequestInProgressExtendsTheWait) {
   Retransmission r(default_timers(Binding::h323), 0, 1);
   EXPECT_EQ(r.on_deadline(3000), Retransmission::Action::resend);
   r.on_provisional(4000, 10000);
   EXPECT_EQ(r.deadline(), 14000u);
-  EXPECT_EQ(r.on_deadline(14000), Retransmission::Action::give_up);
-  EXPECT_EQ(r.sends(), 2u);
+  EXPECT_EQ(r.on_deadline(14000), Retransmission::Action::resend);
+  EXPECT_EQ(r.deadline(), 24000u);
+  EXPECT_EQ(r.on_deadline(24000), Retransmission::Action::give_up);
+  EXPECT_EQ(r.sends(), 3u);
 }
 
 TEST(RetransmitProvisional, EachPendingRestartsTheWait) {
@@ -184,8 +188,13 @@ TEST(RetransmitProvisional, EachPendingRestartsTheWait) {
   r.on_provisional(100, 5000);
   r.on_provisional(4000, 5000);
   EXPECT_EQ(r.deadline(), 9000u);
-  EXPECT_EQ(r.on_deadline(9000), Retransmission::Action::give_up);
-  EXPECT_EQ(r.sends(), 1u);
+  EXPECT_EQ(r.on_deadline(9000), Retransmission::Action::resend);
+  // The resend gets another provisional answer: the peer is still at work; a new wait, a new resend.
+  r.on_provisional(9001, 5000);
+  EXPECT_EQ(r.deadline(), 14001u);
+  EXPECT_EQ(r.on_deadline(14001), Retransmission::Action::resend);
+  EXPECT_EQ(r.on_deadline(19001), Retransmission::Action::give_up);
+  EXPECT_EQ(r.sends(), 3u);
 }
 
 // Provisional answers extend the wait, but not for ever: past kMaxProvisionals of them, another one
@@ -200,7 +209,10 @@ TEST(RetransmitProvisional, AtMostSoManyExtendTheWait) {
   }
   r.on_provisional(now + 1000, 5000);
   EXPECT_EQ(r.deadline(), now + 5000);
-  EXPECT_EQ(r.on_deadline(now + 5000), Retransmission::Action::give_up);
+  EXPECT_EQ(r.on_deadline(now + 5000), Retransmission::Action::resend);
+  r.on_provisional(now + 5001, 5000);  // past the bound: changes nothing
+  EXPECT_EQ(r.deadline(), now + 10000);
+  EXPECT_EQ(r.on_deadline(now + 10000), Retransmission::Action::give_up);
 }
 
 // ---- parse_timers ----------------------------------------------------------------------------
