@@ -97,6 +97,7 @@ public:
       : o_(o), ctx_(ctx), start_(start), ids_(start.idc, o.count),
         edge_(with_request_transport(ctx.wire, msg::Role::term, live.peers), msg::Role::term),
         now_s_(ctx.settings.now) {
+    edge_.set_wire_lines(false);  // it prints no message lines: no hex and JSON object per message sent
     timers_ = net::default_timers(ctx.wire.binding);
     if (!live.retransmit.empty())
       if (auto why = net::parse_timers(live.retransmit, timers_)) throw UsageError("--retransmit: " + *why);
