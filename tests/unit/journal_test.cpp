@@ -355,6 +355,42 @@ TEST(ResponseJournal, ARewriteReadsBackWhole) {
   EXPECT_FALSE(j.compacting());  // the size it counts is the file's
 }
 
+// Compaction waits until the journal has grown by three times what the last rewrite wrote plus the
+// state file (kd-live(7), DURABILITY): each byte appended costs at most a third of a byte written
+// again, which the services' CPU per registration pays for (scripts/bench-live).
+TEST(ResponseJournal, CompactsOnceGrownByThreeTimesTheRewriteAndState) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  const std::string state = dir.path + "/s.st";
+  const std::string state_text(100000, 's');
+  ResponseJournal j(state, "test");
+  j.snapshot(state_text);
+  auto answer = [](std::uint8_t i) {
+    return net::Answered{net::Address{}, Bytes(200000, i), 0, b("ok"), 1700000000000u};
+  };
+  std::vector<net::Answered> cache;
+  for (std::uint8_t i = 0; i < 25; ++i) cache.push_back(answer(i));  // 5 MB: past the 4 MiB floor
+  j.rewrite(net::Batch{}, [&](const std::function<void(const net::AnswerRef&)>& add) {
+    for (const auto& a : cache) add(net::AnswerRef{a.from, a.request, a.socket, a.response, a.expires_ms});
+  });
+  const std::string path = state + ".journal";
+  const std::size_t rewritten = std::filesystem::file_size(path), base = rewritten + state_text.size();
+  ASSERT_FALSE(j.compacting());
+  auto grow_past = [&](std::size_t size) {
+    while (std::filesystem::file_size(path) <= size) {
+      const auto a = answer(1);
+      net::encode_answer(j.batch(), net::AnswerRef{a.from, a.request, a.socket, a.response, a.expires_ms});
+      j.append(net::Batch{});
+    }
+  };
+  grow_past(rewritten + 2 * base);  // twice: not yet
+  EXPECT_FALSE(j.compacting());
+  grow_past(rewritten + 3 * base - 250000);
+  EXPECT_FALSE(j.compacting());
+  grow_past(rewritten + 3 * base);
+  EXPECT_TRUE(j.compacting());
+}
+
 // A file written by pieces: what the pieces hold, in order; a failure while producing them leaves
 // the file as it was and no temporary file beside it.
 TEST(WriteFileAtomic, ByPiecesOrNotAtAll) {
