@@ -148,6 +148,7 @@ public:
     tick_clock();
     for (auto& d : batch) handle(d, now);
     start_due(now);
+    flush();
     done_if_finished();
   }
 
@@ -176,6 +177,7 @@ public:
       interval_ = Tally{};
       while (next_stats_ms_ <= now) next_stats_ms_ += o_.stats_interval_s * 1000;
     }
+    flush();
     done_if_finished();
   }
 
@@ -188,6 +190,7 @@ public:
     const std::size_t waiting = client_.transport_failed(socket, net::Loop::now_ms(), gave_up);
     if (fault != net::StreamFault::closed || waiting > 0) std::cerr << ctx_.tool << ": note: " << printable(why) << "\n";
     for (const auto& t : gave_up) give_up(t);
+    flush();
     done_if_finished();
   }
 
@@ -315,12 +318,16 @@ private:
     terminals_.erase(id);
   }
 
-  void send(ByteView bytes) {
-    if (auto why = loop_.send(socket_, peer_, bytes))
+  // Queued, and sent with the rest of what the batch or deadline sends (flush()).
+  void send(ByteView bytes) { outbox_.push_back(net::Outgoing{socket_, peer_, Bytes(bytes.begin(), bytes.end())}); }
+  void flush() {
+    loop_.send_all(outbox_, [this](const std::string& why) {
       if (!send_failed_) {  // once: UDP may lose the datagram anyway, and the retransmissions follow
-        std::cerr << ctx_.tool << ": note: " << printable(*why) << "\n";
+        std::cerr << ctx_.tool << ": note: " << printable(why) << "\n";
         send_failed_ = true;
       }
+    });
+    outbox_.clear();
   }
 
   void tick_clock() {
@@ -369,6 +376,7 @@ private:
   Tally interval_, total_;
   std::FILE* stats_ = nullptr;
   bool tty_ = false, send_failed_ = false;
+  std::vector<net::Outgoing> outbox_;  // what this batch or deadline sends
 };
 
 }  // namespace
