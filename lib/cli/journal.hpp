@@ -65,9 +65,9 @@ public:
   // rest's role state changes, requests opened and settled, and ports (rest.answers too, if any).
   // Before anything of the batch is sent. One write(2) and one fdatasync(2).
   void append(const net::Batch& rest);
-  // True when the journal has grown past max(4 MiB, twice its size at the last rewrite plus the
-  // state file's size): time for a snapshot, whose cost is then spread over as many bytes of
-  // journal as the state file holds.
+  // True when the journal has grown past max(4 MiB, its size at the last rewrite plus three times
+  // that and the state file's size): time for a snapshot, whose cost is then spread over three
+  // times as many bytes of journal as the state file holds.
   bool compacting() const;
   bool has_state_file() const { return state_saved_; }
   const std::string& path() const { return path_; }

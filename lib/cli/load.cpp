@@ -97,6 +97,7 @@ public:
       : o_(o), ctx_(ctx), start_(start), ids_(start.idc, o.count),
         edge_(with_request_transport(ctx.wire, msg::Role::term, live.peers), msg::Role::term),
         now_s_(ctx.settings.now) {
+    edge_.set_wire_lines(false);  // it prints no message lines: no hex and JSON object per message sent
     timers_ = net::default_timers(ctx.wire.binding);
     if (!live.retransmit.empty())
       if (auto why = net::parse_timers(live.retransmit, timers_)) throw UsageError("--retransmit: " + *why);
@@ -151,6 +152,7 @@ public:
     tick_clock();
     for (auto& d : batch) handle(d, now);
     start_due(now);
+    flush();
     done_if_finished();
   }
 
@@ -179,6 +181,7 @@ public:
       interval_ = Tally{};
       while (next_stats_ms_ <= now) next_stats_ms_ += o_.stats_interval_s * 1000;
     }
+    flush();
     done_if_finished();
   }
 
@@ -191,6 +194,7 @@ public:
     const std::size_t waiting = client_.transport_failed(socket, net::Loop::now_ms(), gave_up);
     if (fault != net::StreamFault::closed || waiting > 0) std::cerr << ctx_.tool << ": note: " << printable(why) << "\n";
     for (const auto& t : gave_up) give_up(t);
+    flush();
     done_if_finished();
   }
 
@@ -318,12 +322,16 @@ private:
     terminals_.erase(id);
   }
 
-  void send(ByteView bytes) {
-    if (auto why = loop_.send(socket_, peer_, bytes))
+  // Queued, and sent with the rest of what the batch or deadline sends (flush()).
+  void send(ByteView bytes) { outbox_.push_back(net::Outgoing{socket_, peer_, Bytes(bytes.begin(), bytes.end())}); }
+  void flush() {
+    loop_.send_all(outbox_, [this](const std::string& why) {
       if (!send_failed_) {  // once: UDP may lose the datagram anyway, and the retransmissions follow
-        std::cerr << ctx_.tool << ": note: " << printable(*why) << "\n";
+        std::cerr << ctx_.tool << ": note: " << printable(why) << "\n";
         send_failed_ = true;
       }
+    });
+    outbox_.clear();
   }
 
   void tick_clock() {
@@ -372,6 +380,7 @@ private:
   Tally interval_, total_;
   std::FILE* stats_ = nullptr;
   bool tty_ = false, send_failed_ = false;
+  std::vector<net::Outgoing> outbox_;  // what this batch or deadline sends
 };
 
 }  // namespace

@@ -337,8 +337,7 @@ private:
   void commit() {
     if (journal_) commit_journaled();
     else if (ctx_.engine.changed()) ctx_.save();
-    for (const auto& o : outbox_)
-      if (auto why = loop_.send(o.socket, o.to, o.bytes)) std::cerr << ctx_.tool << ": note: " << printable(*why) << "\n";
+    loop_.send_all(outbox_, [this](const std::string& why) { std::cerr << ctx_.tool << ": note: " << printable(why) << "\n"; });
     outbox_.clear();
     if (!out_.empty()) {
       std::cout << out_ << std::flush;

@@ -2,6 +2,11 @@
 
 #include <asio.hpp>
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <array>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -486,6 +491,47 @@ std::optional<std::string> Loop::send(SocketId socket, const Address& to, ByteVi
     return std::nullopt;
   }
   return why;
+}
+
+void Loop::send_all(const std::vector<Outgoing>& out, const std::function<void(const std::string&)>& failed) {
+  constexpr std::size_t kRun = 64;  // datagrams per sendmmsg(2) (a batch's answers and requests)
+  std::array<mmsghdr, kRun> msgs{};
+  std::array<iovec, kRun> iov{};
+  std::array<udp::endpoint, kRun> to;
+  for (std::size_t i = 0; i < out.size();) {
+    Socket& s = *impl_->sockets.at(out[i].socket);
+    if (!s.udp_socket) {
+      if (auto why = send(out[i].socket, out[i].to, out[i].bytes)) failed(*why);
+      ++i;
+      continue;
+    }
+    std::size_t n = 0;
+    for (; n < kRun && i + n < out.size() && out[i + n].socket == out[i].socket; ++n) {
+      const Outgoing& o = out[i + n];
+      to[n] = to_asio(o.to);
+      iov[n] = iovec{const_cast<std::uint8_t*>(o.bytes.data()), o.bytes.size()};
+      msgs[n] = mmsghdr{};
+      msgs[n].msg_hdr.msg_name = to[n].data();
+      msgs[n].msg_hdr.msg_namelen = static_cast<socklen_t>(to[n].size());
+      msgs[n].msg_hdr.msg_iov = &iov[n];
+      msgs[n].msg_hdr.msg_iovlen = 1;
+    }
+    // A datagram refused ends the call before it (its error is lost when some went): the next
+    // call starts with it and reports it.
+    for (std::size_t done = 0; done < n;) {
+      const int r = ::sendmmsg(s.udp_socket->native_handle(), msgs.data() + done, static_cast<unsigned>(n - done), 0);
+      if (r > 0) {
+        done += static_cast<std::size_t>(r);
+      } else if (r < 0 && errno == EINTR) {
+        continue;
+      } else {
+        const asio::error_code ec(r < 0 ? errno : EIO, asio::system_category());
+        failed("sending to " + to_string(out[i + done].to) + ": " + ec.message());
+        ++done;
+      }
+    }
+    i += n;
+  }
 }
 
 Transport Loop::transport(SocketId socket) const { return impl_->sockets.at(socket)->transport; }

@@ -539,5 +539,42 @@ TEST(Loop, OneBatchTakesWhatEveryUdpSocketHasReady) {
   EXPECT_TRUE(a_first && b_first) << "the first batch took one socket's datagrams only";
 }
 
+// A batch's messages go in order, a run on one socket by one system call; a datagram refused
+// (too long for UDP) is reported as send() would, and those after it still go.
+TEST(Loop, SendAllSendsEveryMessageInOrderAndReportsEachRefused) {
+  Loop loop;
+  SocketId a = 0, b = 0, from_a = 0, from_b = 0;
+  Address at_a, at_b;
+  ASSERT_FALSE(loop.listen(Endpoint{Transport::udp, "127.0.0.1", 0}, a, at_a));
+  ASSERT_FALSE(loop.listen(Endpoint{Transport::udp, "127.0.0.1", 0}, b, at_b));
+  ASSERT_FALSE(loop.open_client(at_a, from_a));
+  ASSERT_FALSE(loop.open_client(at_b, from_b));
+  auto bytes = [](std::string_view t) { return Bytes(t.begin(), t.end()); };
+  const std::vector<Outgoing> out{{from_a, at_a, bytes("1")},          {from_a, at_a, bytes("2")},
+                                  {from_a, at_a, Bytes(70000, 'x')},    {from_a, at_a, bytes("3")},
+                                  {from_b, at_b, bytes("b1")},          {from_a, at_a, bytes("4")}};
+  std::vector<std::string> failed;
+  loop.send_all(out, [&](const std::string& why) { failed.push_back(why); });
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0], "sending to " + to_string(at_a) + ": Message too long");
+  struct Collect final : Loop::Handler {
+    Loop& loop;
+    std::vector<std::string> got;
+    std::uint64_t give_up = Loop::now_ms() + 5000;
+    explicit Collect(Loop& l) : loop(l) {}
+    void on_datagrams(std::vector<Datagram>& batch, std::uint64_t) override {
+      for (const auto& d : batch) got.push_back(std::to_string(d.socket) + ":" + std::string(d.data.begin(), d.data.end()));
+      if (got.size() >= 5) loop.stop();
+    }
+    std::optional<std::uint64_t> deadline() override { return give_up; }
+    void on_deadline(std::uint64_t) override { loop.stop(); }
+  } h(loop);
+  loop.run(h, 64);
+  std::vector<std::string> on_a, on_b;
+  for (const auto& g : h.got) (g.starts_with(std::to_string(a) + ":") ? on_a : on_b).push_back(g.substr(g.find(':') + 1));
+  EXPECT_EQ(on_a, (std::vector<std::string>{"1", "2", "3", "4"}));
+  EXPECT_EQ(on_b, (std::vector<std::string>{"b1"}));
+}
+
 }  // namespace
 }  // namespace kd::net
