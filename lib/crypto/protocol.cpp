@@ -4,15 +4,30 @@
 
 namespace kd::crypto {
 
-Secret derive(const Suite& s, ByteView ikm, std::string_view label, std::size_t len) {
+namespace {
+
+// derive()'s salt is a constant, so its HMAC pads are hashed once per hash and process.
+const HmacKey& kd1_salt(HashId h) {
   static const Bytes salt = to_bytes("kd1");
+  static const HmacKey sha256(HashId::sha256, salt), sha384(HashId::sha384, salt), sm3(HashId::sm3, salt);
+  switch (h) {
+    case HashId::sha256: return sha256;
+    case HashId::sha384: return sha384;
+    case HashId::sm3: return sm3;
+  }
+  throw std::logic_error("unknown hash");
+}
+
+}  // namespace
+
+Secret derive(const Suite& s, ByteView ikm, std::string_view label, std::size_t len) {
   Bytes info;
   info.reserve(4 + label.size() + 1 + s.name.size());  // one allocation, not one per append
   put_str(info, "kd1 ");
   put_str(info, label);
   put_u8(info, 0);
   put_str(info, s.name);
-  return hkdf(s.hash, ikm, salt, info, len);
+  return hkdf(kd1_salt(s.hash), ikm, info, len);
 }
 
 Secret derive_key(const Suite& s, ByteView long_term_key, KeyUse use) {
