@@ -167,36 +167,96 @@ Secret hkdf(const HmacKey& salt, ByteView ikm, ByteView info, std::size_t len) {
   return std::visit([&](const auto& pads) { return hkdf_with(pads, ikm, info, len); }, salt.state_->pads);
 }
 
-Bytes gcm_seal(CipherId c, ByteView key, ByteView nonce, ByteView aad, ByteView plaintext) {
+namespace {
+
+template <class Enc>
+Bytes seal_with(Enc& enc, ByteView nonce, ByteView aad, ByteView plaintext) {
   ++t_counts.seal;
+  Bytes out(plaintext.size() + kAeadTagLen);
+  enc.EncryptAndAuthenticate(out.data(), out.data() + plaintext.size(), kAeadTagLen, nonce.data(),
+                             static_cast<int>(nonce.size()), aad.data(), aad.size(), plaintext.data(),
+                             plaintext.size());
+  return out;
+}
+
+template <class Dec>
+std::optional<Secret> open_with(Dec& dec, ByteView nonce, ByteView aad, ByteView ct_tag) {
+  ++t_counts.open;
+  if (ct_tag.size() < kAeadTagLen) return std::nullopt;
+  std::size_t n = ct_tag.size() - kAeadTagLen;
+  Secret out(n);
+  bool ok = dec.DecryptAndVerify(out.data(), ct_tag.data() + n, kAeadTagLen, nonce.data(),
+                                 static_cast<int>(nonce.size()), aad.data(), aad.size(), ct_tag.data(), n);
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+}  // namespace
+
+Bytes gcm_seal(CipherId c, ByteView key, ByteView nonce, ByteView aad, ByteView plaintext) {
   return with_cipher(c, [&](auto tag) {
-    using C = decltype(tag);
-    typename CryptoPP::GCM<C>::Encryption enc;
+    typename CryptoPP::GCM<decltype(tag)>::Encryption enc;
     enc.SetKeyWithIV(key.data(), key.size(), nonce.data(), nonce.size());
-    Bytes out(plaintext.size() + kAeadTagLen);
-    enc.EncryptAndAuthenticate(out.data(), out.data() + plaintext.size(), kAeadTagLen, nonce.data(),
-                               static_cast<int>(nonce.size()), aad.data(), aad.size(),
-                               plaintext.data(), plaintext.size());
-    return out;
+    return seal_with(enc, nonce, aad, plaintext);
   });
 }
 
 std::optional<Secret> gcm_open(CipherId c, ByteView key, ByteView nonce, ByteView aad,
                                ByteView ct_tag) {
-  ++t_counts.open;
-  if (ct_tag.size() < kAeadTagLen) return std::nullopt;
-  return with_cipher(c, [&](auto tag) -> std::optional<Secret> {
-    using C = decltype(tag);
-    typename CryptoPP::GCM<C>::Decryption dec;
+  if (ct_tag.size() < kAeadTagLen) {
+    ++t_counts.open;
+    return std::nullopt;
+  }
+  return with_cipher(c, [&](auto tag) {
+    typename CryptoPP::GCM<decltype(tag)>::Decryption dec;
     dec.SetKeyWithIV(key.data(), key.size(), nonce.data(), nonce.size());
-    std::size_t n = ct_tag.size() - kAeadTagLen;
-    Secret out(n);
-    bool ok = dec.DecryptAndVerify(out.data(), ct_tag.data() + n, kAeadTagLen, nonce.data(),
-                                   static_cast<int>(nonce.size()), aad.data(), aad.size(),
-                                   ct_tag.data(), n);
-    if (!ok) return std::nullopt;
-    return out;
+    return open_with(dec, nonce, aad, ct_tag);
   });
+}
+
+// Each direction is keyed on its first use: a holder of a key only seals (the AuC) or only opens.
+// Crypto++ wants an IV with the key; every seal and open sets its own nonce before it starts.
+template <class C>
+struct Gcm {
+  Secret key;
+  std::optional<typename CryptoPP::GCM<C>::Encryption> enc;
+  std::optional<typename CryptoPP::GCM<C>::Decryption> dec;
+
+  template <class Dir>
+  Dir& keyed(std::optional<Dir>& d) {
+    if (!d) {
+      static constexpr std::array<std::uint8_t, kAeadNonceLen> kNoNonceYet{};
+      d.emplace();
+      d->SetKeyWithIV(key.data(), key.size(), kNoNonceYet.data(), kNoNonceYet.size());
+    }
+    return *d;
+  }
+};
+
+struct AeadKey::State {
+  std::variant<Gcm<CryptoPP::AES>, Gcm<CryptoPP::SM4>> gcm;
+};
+
+AeadKey::AeadKey(CipherId c, ByteView key)
+    : state_(with_cipher(c, [&](auto tag) {
+        auto st = std::make_unique<State>();
+        st->gcm.emplace<Gcm<decltype(tag)>>().key = Secret(key);
+        return st;
+      })) {}
+AeadKey::AeadKey(AeadKey&&) noexcept = default;
+AeadKey& AeadKey::operator=(AeadKey&&) noexcept = default;
+AeadKey::~AeadKey() = default;
+
+Bytes AeadKey::seal(ByteView nonce, ByteView aad, ByteView plaintext) {
+  return std::visit([&](auto& g) { return seal_with(g.keyed(g.enc), nonce, aad, plaintext); }, state_->gcm);
+}
+
+std::optional<Secret> AeadKey::open(ByteView nonce, ByteView aad, ByteView ct_tag) {
+  if (ct_tag.size() < kAeadTagLen) {
+    ++t_counts.open;
+    return std::nullopt;
+  }
+  return std::visit([&](auto& g) { return open_with(g.keyed(g.dec), nonce, aad, ct_tag); }, state_->gcm);
 }
 
 Bytes block_encrypt(CipherId c, ByteView key, ByteView block) {

@@ -32,7 +32,7 @@ Bytes hmac(HashId h, ByteView key, ByteView msg);
 Secret hkdf(HashId h, ByteView ikm, ByteView salt, ByteView info, std::size_t len);
 
 // An HMAC key with its inner and outer pads hashed once (RFC 2104, "implementation note"): for a key
-// that MACs many messages (an entity's derived "auth" key, derive()'s constant salt), each MAC then
+// that MACs many messages (derive()'s constant salt "kd1"), each MAC then
 // costs the message's blocks and one more, not two more. The hash states stand for the key: they
 // live in wiping buffers and go with the object.
 class HmacKey {
@@ -58,6 +58,23 @@ Secret hkdf(const HmacKey& salt, ByteView ikm, ByteView info, std::size_t len);
 Bytes gcm_seal(CipherId c, ByteView key, ByteView nonce, ByteView aad, ByteView plaintext);
 // nullopt when the tag does not verify.
 std::optional<Secret> gcm_open(CipherId c, ByteView key, ByteView nonce, ByteView aad, ByteView ct_tag);
+// A GCM key with its cipher's key schedule and GCM tables computed once, for a key that seals or
+// opens many times (an entity's derived "seal" key). seal and open are gcm_seal and gcm_open under
+// this key. The key and its schedule are wiped with the object. Not for concurrent use.
+class AeadKey {
+public:
+  AeadKey(CipherId c, ByteView key);
+  AeadKey(AeadKey&&) noexcept;
+  AeadKey& operator=(AeadKey&&) noexcept;
+  ~AeadKey();
+
+  Bytes seal(ByteView nonce, ByteView aad, ByteView plaintext);
+  std::optional<Secret> open(ByteView nonce, ByteView aad, ByteView ct_tag);
+
+private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 // One raw block, for the SM4 known-answer test.
 Bytes block_encrypt(CipherId c, ByteView key, ByteView block);
 
