@@ -4,15 +4,30 @@
 
 namespace kd::crypto {
 
-Secret derive(const Suite& s, ByteView ikm, std::string_view label, std::size_t len) {
+namespace {
+
+// derive()'s salt is a constant, so its HMAC pads are hashed once per hash and process.
+const HmacKey& kd1_salt(HashId h) {
   static const Bytes salt = to_bytes("kd1");
+  static const HmacKey sha256(HashId::sha256, salt), sha384(HashId::sha384, salt), sm3(HashId::sm3, salt);
+  switch (h) {
+    case HashId::sha256: return sha256;
+    case HashId::sha384: return sha384;
+    case HashId::sm3: return sm3;
+  }
+  throw std::logic_error("unknown hash");
+}
+
+}  // namespace
+
+Secret derive(const Suite& s, ByteView ikm, std::string_view label, std::size_t len) {
   Bytes info;
   info.reserve(4 + label.size() + 1 + s.name.size());  // one allocation, not one per append
   put_str(info, "kd1 ");
   put_str(info, label);
   put_u8(info, 0);
   put_str(info, s.name);
-  return hkdf(s.hash, ikm, salt, info, len);
+  return hkdf(kd1_salt(s.hash), ikm, info, len);
 }
 
 Secret derive_key(const Suite& s, ByteView long_term_key, KeyUse use) {
@@ -20,7 +35,7 @@ Secret derive_key(const Suite& s, ByteView long_term_key, KeyUse use) {
   return derive(s, long_term_key, "seal", s.key_len);
 }
 
-ByteView DerivedKeys::get(std::string_view id, ByteView long_term_key, const Suite& s, KeyUse use) {
+DerivedKeys::Derived& DerivedKeys::derived(std::string_view id, ByteView long_term_key, const Suite& s) {
   const auto suites = all_suites();
   std::size_t suite_index = 0;
   while (suite_index < suites.size() && &suites[suite_index] != &s) ++suite_index;
@@ -28,14 +43,28 @@ ByteView DerivedKeys::get(std::string_view id, ByteView long_term_key, const Sui
   auto it = by_id_.find(id);
   if (it == by_id_.end()) it = by_id_.emplace(std::string(id), Entry{}).first;
   Entry& e = it->second;
-  if (e.derived.empty() || !ct_equal(e.long_term_key.view(), long_term_key)) {
+  if (e.by_suite.empty() || !ct_equal(e.long_term_key.view(), long_term_key)) {
     e.long_term_key = Secret(long_term_key);
-    e.derived.clear();
-    e.derived.resize(2 * suites.size());
+    e.by_suite.clear();
+    e.by_suite.resize(suites.size());
   }
-  Secret& k = e.derived[2 * suite_index + (use == KeyUse::auth ? 0 : 1)];
+  return e.by_suite[suite_index];
+}
+
+ByteView DerivedKeys::get(std::string_view id, ByteView long_term_key, const Suite& s, KeyUse use) {
+  Derived& d = derived(id, long_term_key, s);
+  Secret& k = use == KeyUse::auth ? d.auth : d.seal;
   if (k.empty()) k = derive_key(s, long_term_key, use);
   return k.view();
+}
+
+AeadKey& DerivedKeys::seal_key(std::string_view id, ByteView long_term_key, const Suite& s) {
+  Derived& d = derived(id, long_term_key, s);
+  if (!d.aead) {
+    if (d.seal.empty()) d.seal = derive_key(s, long_term_key, KeyUse::seal);
+    d.aead.emplace(s.cipher, d.seal.view());
+  }
+  return *d.aead;
 }
 
 Bytes authenticator(const Suite& s, ByteView long_term_key, ByteView rand, std::string_view idc) {
@@ -73,13 +102,28 @@ Bytes seal_key(const Suite& s, ByteView long_term_key, const SealBinding& b, Byt
   return seal_key_derived(s, derive_key(s, long_term_key, KeyUse::seal).view(), b, session_key, rng);
 }
 
-Bytes seal_key_derived(const Suite& s, ByteView seal_key, const SealBinding& b, ByteView session_key,
-                       RandomSource& rng) {
+namespace {
+
+// nonce || AEAD(key, nonce, aad, Ks), the key a byte string or an AeadKey.
+template <class Seal>
+Bytes sealed_key(RandomSource& rng, Seal&& seal) {
   Bytes out = rng.draw(Purpose::seal_nonce, kAeadNonceLen);
-  Bytes ct = gcm_seal(s.cipher, seal_key, out, seal_aad(s, b), session_key);
+  Bytes ct = seal(ByteView(out));
   out.reserve(out.size() + ct.size());
   put_bytes(out, ct);
   return out;
+}
+
+}  // namespace
+
+Bytes seal_key_derived(const Suite& s, ByteView seal_key, const SealBinding& b, ByteView session_key,
+                       RandomSource& rng) {
+  return sealed_key(rng, [&](ByteView nonce) { return gcm_seal(s.cipher, seal_key, nonce, seal_aad(s, b), session_key); });
+}
+
+Bytes seal_key_derived(const Suite& s, AeadKey& seal_key, const SealBinding& b, ByteView session_key,
+                       RandomSource& rng) {
+  return sealed_key(rng, [&](ByteView nonce) { return seal_key.seal(nonce, seal_aad(s, b), session_key); });
 }
 
 std::optional<Secret> open_key(const Suite& s, ByteView long_term_key, const SealBinding& b,
@@ -92,8 +136,13 @@ std::optional<Secret> open_key(const Suite& s, ByteView long_term_key, const Sea
 std::optional<Secret> open_key_derived(const Suite& s, ByteView seal_key, const SealBinding& b,
                                        ByteView sealed) {
   if (sealed.size() != kAeadNonceLen + s.key_len + kAeadTagLen) return std::nullopt;
-  return gcm_open(s.cipher, seal_key, sealed.first(kAeadNonceLen), seal_aad(s, b),
-                  sealed.subspan(kAeadNonceLen));
+  return gcm_open(s.cipher, seal_key, sealed.first(kAeadNonceLen), seal_aad(s, b), sealed.subspan(kAeadNonceLen));
+}
+
+std::optional<Secret> open_key_derived(const Suite& s, AeadKey& seal_key, const SealBinding& b,
+                                       ByteView sealed) {
+  if (sealed.size() != kAeadNonceLen + s.key_len + kAeadTagLen) return std::nullopt;
+  return seal_key.open(sealed.first(kAeadNonceLen), seal_aad(s, b), sealed.subspan(kAeadNonceLen));
 }
 
 Bytes message_mac(const Suite& s, ByteView session_key, const msg::Message& m) {

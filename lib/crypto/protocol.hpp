@@ -35,16 +35,25 @@ Secret derive_key(const Suite& s, ByteView long_term_key, KeyUse use);
 // key material per holder with all three suites, all in wiping buffers. Not for concurrent use.
 class DerivedKeys {
 public:
-  // derive_key(s, long_term_key, use) for the holder id; the view is valid until the next get()
+  // derive_key(s, long_term_key, use) for the holder id; the view is valid until the next call
   // for the same id.
   ByteView get(std::string_view id, ByteView long_term_key, const Suite& s, KeyUse use);
+  // The "seal" key ready to use, its cipher's key schedule and GCM tables computed once: for a
+  // holder whose key seals or opens on every input (a proxy, a switch). Valid until the next call
+  // for the same id. It adds the cipher's and GCM's state (about a kilobyte) per suite used.
+  AeadKey& seal_key(std::string_view id, ByteView long_term_key, const Suite& s);
   std::size_t size() const noexcept { return by_id_.size(); }
 
 private:
+  struct Derived {
+    Secret auth, seal;  // empty until first used
+    std::optional<AeadKey> aead;
+  };
   struct Entry {
     Secret long_term_key;
-    std::vector<Secret> derived;  // by suite (catalogue order) and use; empty until first used
+    std::vector<Derived> by_suite;  // catalogue order; empty until first used
   };
+  Derived& derived(std::string_view id, ByteView long_term_key, const Suite& s);
   std::map<std::string, Entry, std::less<>> by_id_;
 };
 
@@ -73,6 +82,10 @@ std::optional<Secret> open_key(const Suite& s, ByteView long_term_key, const Sea
 Bytes seal_key_derived(const Suite& s, ByteView seal_key, const SealBinding& b, ByteView session_key,
                        RandomSource& rng);
 std::optional<Secret> open_key_derived(const Suite& s, ByteView seal_key, const SealBinding& b,
+                                       ByteView sealed);
+Bytes seal_key_derived(const Suite& s, AeadKey& seal_key, const SealBinding& b, ByteView session_key,
+                       RandomSource& rng);
+std::optional<Secret> open_key_derived(const Suite& s, AeadKey& seal_key, const SealBinding& b,
                                        ByteView sealed);
 
 // fm(K, message) = HMAC(derive(K, "mac"), canonical(message without MAC)) truncated to mac_len.

@@ -2,14 +2,15 @@
 
 #include <sys/random.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
+#include <initializer_list>
 #include <stdexcept>
+#include <variant>
 
 #include <cryptopp/aes.h>
 #include <cryptopp/gcm.h>
-#include <cryptopp/hkdf.h>
-#include <cryptopp/hmac.h>
 #define CRYPTOPP_ENABLE_NAMESPACE_WEAK 1
 #include <cryptopp/md5.h>
 #include <cryptopp/osrng.h>
@@ -42,6 +43,61 @@ decltype(auto) with_cipher(CipherId c, F&& f) {
 
 thread_local OpCounts t_counts;
 
+// HMAC (RFC 2104) over a Crypto++ hash with the key's two pads absorbed once: a MAC then costs two
+// copies of a hash state, where a CryptoPP::HMAC object allocated a SecBlock, keyed and hashed
+// both pads again on every call. The states stand for the key and are wiped with the hash objects
+// (Crypto++ keeps them in SecBlocks).
+template <class H>
+class Pads {
+public:
+  static constexpr std::size_t digest_size = H::DIGESTSIZE;
+
+  explicit Pads(ByteView key) {
+    std::array<std::uint8_t, H::BLOCKSIZE> pad{};
+    if (key.size() > pad.size()) H().CalculateDigest(pad.data(), key.data(), key.size());
+    else std::copy(key.begin(), key.end(), pad.begin());
+    for (auto& b : pad) b ^= 0x36;
+    inner_.Update(pad.data(), pad.size());
+    for (auto& b : pad) b ^= 0x36 ^ 0x5c;
+    outer_.Update(pad.data(), pad.size());
+    secure_wipe(pad.data(), pad.size());
+  }
+
+  // HMAC(key, the parts concatenated) into out, H::DIGESTSIZE bytes.
+  void mac(std::initializer_list<ByteView> parts, std::uint8_t* out) const {
+    std::array<std::uint8_t, H::DIGESTSIZE> inner_digest;
+    H in(inner_);
+    for (ByteView p : parts) in.Update(p.data(), p.size());
+    in.Final(inner_digest.data());
+    H outer(outer_);
+    outer.Update(inner_digest.data(), inner_digest.size());
+    outer.Final(out);
+    secure_wipe(inner_digest.data(), inner_digest.size());
+  }
+
+private:
+  H inner_, outer_;
+};
+
+// RFC 5869: extract under the salt's pads, then expand under the pseudorandom key's.
+template <class H>
+Secret hkdf_with(const Pads<H>& salt, ByteView ikm, ByteView info, std::size_t len) {
+  constexpr std::size_t hash_len = H::DIGESTSIZE;
+  if (len > 255 * hash_len) throw std::invalid_argument("hkdf: more than 255 blocks of output");
+  std::array<std::uint8_t, hash_len> block;
+  salt.mac({ikm}, block.data());
+  const Pads<H> prk(block);
+  Secret out(len);
+  // T(i) = HMAC(PRK, T(i-1) || info || i), T(0) empty.
+  for (std::size_t done = 0, i = 1; done < len; done += hash_len, ++i) {
+    const std::uint8_t counter = static_cast<std::uint8_t>(i);
+    prk.mac({ByteView(block).first(i > 1 ? hash_len : 0), info, ByteView(&counter, 1)}, block.data());
+    std::copy_n(block.begin(), std::min(hash_len, len - done), out.data() + done);
+  }
+  secure_wipe(block.data(), block.size());
+  return out;
+}
+
 }  // namespace
 
 Bytes hash(HashId h, ByteView msg) {
@@ -58,9 +114,8 @@ Bytes hmac(HashId h, ByteView key, ByteView msg) {
   ++t_counts.hmac;
   return with_hash(h, [&](auto tag) {
     using H = decltype(tag);
-    CryptoPP::HMAC<H> mac(key.data(), key.size());
     Bytes out(H::DIGESTSIZE);
-    mac.CalculateDigest(out.data(), msg.data(), msg.size());
+    Pads<H>(key).mac({msg}, out.data());
     return out;
   });
 }
@@ -74,55 +129,134 @@ Bytes md5(ByteView msg) {
 }
 
 Bytes hmac_md5(ByteView key, ByteView msg) {
-  CryptoPP::HMAC<CryptoPP::Weak::MD5> h(key.data(), key.size());
   Bytes out(CryptoPP::Weak::MD5::DIGESTSIZE);
-  h.Update(msg.data(), msg.size());
-  h.Final(out.data());
+  Pads<CryptoPP::Weak::MD5>(key).mac({msg}, out.data());
   return out;
 }
 
 Secret hkdf(HashId h, ByteView ikm, ByteView salt, ByteView info, std::size_t len) {
   ++t_counts.hkdf;
-  return with_hash(h, [&](auto tag) {
-    using H = decltype(tag);
-    Secret out(len);
-    CryptoPP::HKDF<H> kdf;
-    kdf.DeriveKey(out.data(), out.size(), ikm.data(), ikm.size(), salt.data(), salt.size(),
-                  info.data(), info.size());
-    return out;
-  });
+  return with_hash(h, [&](auto tag) { return hkdf_with(Pads<decltype(tag)>(salt), ikm, info, len); });
 }
 
-Bytes gcm_seal(CipherId c, ByteView key, ByteView nonce, ByteView aad, ByteView plaintext) {
+struct HmacKey::State {
+  std::variant<Pads<CryptoPP::SHA256>, Pads<CryptoPP::SHA384>, Pads<CryptoPP::SM3>> pads;
+};
+
+HmacKey::HmacKey(HashId h, ByteView key)
+    : hash_(h), state_(with_hash(h, [&](auto tag) {
+        return std::make_unique<State>(State{Pads<decltype(tag)>(key)});
+      })) {}
+HmacKey::HmacKey(HmacKey&&) noexcept = default;
+HmacKey& HmacKey::operator=(HmacKey&&) noexcept = default;
+HmacKey::~HmacKey() = default;
+
+Bytes HmacKey::mac(ByteView msg) const {
+  ++t_counts.hmac;
+  return std::visit(
+      [&](const auto& pads) {
+        Bytes out(pads.digest_size);
+        pads.mac({msg}, out.data());
+        return out;
+      },
+      state_->pads);
+}
+
+Secret hkdf(const HmacKey& salt, ByteView ikm, ByteView info, std::size_t len) {
+  ++t_counts.hkdf;
+  return std::visit([&](const auto& pads) { return hkdf_with(pads, ikm, info, len); }, salt.state_->pads);
+}
+
+namespace {
+
+template <class Enc>
+Bytes seal_with(Enc& enc, ByteView nonce, ByteView aad, ByteView plaintext) {
   ++t_counts.seal;
+  Bytes out(plaintext.size() + kAeadTagLen);
+  enc.EncryptAndAuthenticate(out.data(), out.data() + plaintext.size(), kAeadTagLen, nonce.data(),
+                             static_cast<int>(nonce.size()), aad.data(), aad.size(), plaintext.data(),
+                             plaintext.size());
+  return out;
+}
+
+template <class Dec>
+std::optional<Secret> open_with(Dec& dec, ByteView nonce, ByteView aad, ByteView ct_tag) {
+  ++t_counts.open;
+  if (ct_tag.size() < kAeadTagLen) return std::nullopt;
+  std::size_t n = ct_tag.size() - kAeadTagLen;
+  Secret out(n);
+  bool ok = dec.DecryptAndVerify(out.data(), ct_tag.data() + n, kAeadTagLen, nonce.data(),
+                                 static_cast<int>(nonce.size()), aad.data(), aad.size(), ct_tag.data(), n);
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+}  // namespace
+
+Bytes gcm_seal(CipherId c, ByteView key, ByteView nonce, ByteView aad, ByteView plaintext) {
   return with_cipher(c, [&](auto tag) {
-    using C = decltype(tag);
-    typename CryptoPP::GCM<C>::Encryption enc;
+    typename CryptoPP::GCM<decltype(tag)>::Encryption enc;
     enc.SetKeyWithIV(key.data(), key.size(), nonce.data(), nonce.size());
-    Bytes out(plaintext.size() + kAeadTagLen);
-    enc.EncryptAndAuthenticate(out.data(), out.data() + plaintext.size(), kAeadTagLen, nonce.data(),
-                               static_cast<int>(nonce.size()), aad.data(), aad.size(),
-                               plaintext.data(), plaintext.size());
-    return out;
+    return seal_with(enc, nonce, aad, plaintext);
   });
 }
 
 std::optional<Secret> gcm_open(CipherId c, ByteView key, ByteView nonce, ByteView aad,
                                ByteView ct_tag) {
-  ++t_counts.open;
-  if (ct_tag.size() < kAeadTagLen) return std::nullopt;
-  return with_cipher(c, [&](auto tag) -> std::optional<Secret> {
-    using C = decltype(tag);
-    typename CryptoPP::GCM<C>::Decryption dec;
+  if (ct_tag.size() < kAeadTagLen) {
+    ++t_counts.open;
+    return std::nullopt;
+  }
+  return with_cipher(c, [&](auto tag) {
+    typename CryptoPP::GCM<decltype(tag)>::Decryption dec;
     dec.SetKeyWithIV(key.data(), key.size(), nonce.data(), nonce.size());
-    std::size_t n = ct_tag.size() - kAeadTagLen;
-    Secret out(n);
-    bool ok = dec.DecryptAndVerify(out.data(), ct_tag.data() + n, kAeadTagLen, nonce.data(),
-                                   static_cast<int>(nonce.size()), aad.data(), aad.size(),
-                                   ct_tag.data(), n);
-    if (!ok) return std::nullopt;
-    return out;
+    return open_with(dec, nonce, aad, ct_tag);
   });
+}
+
+// Each direction is keyed on its first use: a holder of a key only seals (the AuC) or only opens.
+// Crypto++ wants an IV with the key; every seal and open sets its own nonce before it starts.
+template <class C>
+struct Gcm {
+  Secret key;
+  std::optional<typename CryptoPP::GCM<C>::Encryption> enc;
+  std::optional<typename CryptoPP::GCM<C>::Decryption> dec;
+
+  template <class Dir>
+  Dir& keyed(std::optional<Dir>& d) {
+    if (!d) {
+      static constexpr std::array<std::uint8_t, kAeadNonceLen> kNoNonceYet{};
+      d.emplace();
+      d->SetKeyWithIV(key.data(), key.size(), kNoNonceYet.data(), kNoNonceYet.size());
+    }
+    return *d;
+  }
+};
+
+struct AeadKey::State {
+  std::variant<Gcm<CryptoPP::AES>, Gcm<CryptoPP::SM4>> gcm;
+};
+
+AeadKey::AeadKey(CipherId c, ByteView key)
+    : state_(with_cipher(c, [&](auto tag) {
+        auto st = std::make_unique<State>();
+        st->gcm.emplace<Gcm<decltype(tag)>>().key = Secret(key);
+        return st;
+      })) {}
+AeadKey::AeadKey(AeadKey&&) noexcept = default;
+AeadKey& AeadKey::operator=(AeadKey&&) noexcept = default;
+AeadKey::~AeadKey() = default;
+
+Bytes AeadKey::seal(ByteView nonce, ByteView aad, ByteView plaintext) {
+  return std::visit([&](auto& g) { return seal_with(g.keyed(g.enc), nonce, aad, plaintext); }, state_->gcm);
+}
+
+std::optional<Secret> AeadKey::open(ByteView nonce, ByteView aad, ByteView ct_tag) {
+  if (ct_tag.size() < kAeadTagLen) {
+    ++t_counts.open;
+    return std::nullopt;
+  }
+  return std::visit([&](auto& g) { return open_with(g.keyed(g.dec), nonce, aad, ct_tag); }, state_->gcm);
 }
 
 Bytes block_encrypt(CipherId c, ByteView key, ByteView block) {

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -29,10 +30,51 @@ using msg::Suite;
 Bytes hash(HashId h, ByteView msg);
 Bytes hmac(HashId h, ByteView key, ByteView msg);
 Secret hkdf(HashId h, ByteView ikm, ByteView salt, ByteView info, std::size_t len);
+
+// An HMAC key with its inner and outer pads hashed once (RFC 2104, "implementation note"): for a key
+// that MACs many messages (derive()'s constant salt "kd1"), each MAC then
+// costs the message's blocks and one more, not two more. The hash states stand for the key: they
+// live in wiping buffers and go with the object.
+class HmacKey {
+public:
+  HmacKey(HashId h, ByteView key);
+  HmacKey(HmacKey&&) noexcept;
+  HmacKey& operator=(HmacKey&&) noexcept;
+  ~HmacKey();
+
+  HashId hash() const noexcept { return hash_; }
+  // hmac(hash(), key, msg), counted as one hmac call.
+  Bytes mac(ByteView msg) const;
+
+private:
+  friend Secret hkdf(const HmacKey& salt, ByteView ikm, ByteView info, std::size_t len);
+  struct State;
+  HashId hash_;
+  std::unique_ptr<State> state_;
+};
+// hkdf(salt.hash(), ikm, salt's key, info, len).
+Secret hkdf(const HmacKey& salt, ByteView ikm, ByteView info, std::size_t len);
 // Returns ciphertext || 16-byte tag.
 Bytes gcm_seal(CipherId c, ByteView key, ByteView nonce, ByteView aad, ByteView plaintext);
 // nullopt when the tag does not verify.
 std::optional<Secret> gcm_open(CipherId c, ByteView key, ByteView nonce, ByteView aad, ByteView ct_tag);
+// A GCM key with its cipher's key schedule and GCM tables computed once, for a key that seals or
+// opens many times (an entity's derived "seal" key). seal and open are gcm_seal and gcm_open under
+// this key. The key and its schedule are wiped with the object. Not for concurrent use.
+class AeadKey {
+public:
+  AeadKey(CipherId c, ByteView key);
+  AeadKey(AeadKey&&) noexcept;
+  AeadKey& operator=(AeadKey&&) noexcept;
+  ~AeadKey();
+
+  Bytes seal(ByteView nonce, ByteView aad, ByteView plaintext);
+  std::optional<Secret> open(ByteView nonce, ByteView aad, ByteView ct_tag);
+
+private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 // One raw block, for the SM4 known-answer test.
 Bytes block_encrypt(CipherId c, ByteView key, ByteView block);
 

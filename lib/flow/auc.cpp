@@ -72,15 +72,11 @@ Output on_request(AucState& st, const msg::Message& m, Context& ctx) {  // s3 / 
   }
   msg::Message out = make_message(m.flow, proxied ? 4 : 3, *m.suite, *m.IDc, peer);
   out.Rand = rand;
-  Secret scratch;
-  out.Authenticator_c = crypto::authenticator_derived(
-      suite, entity_key(ctx, **term, suite, crypto::KeyUse::auth, scratch), rand, *m.IDc);
+  out.Authenticator_c = entity_authenticator(ctx, **term, suite, rand, *m.IDc);
   crypto::SealBinding bc{m.flow, *m.IDc, peer, rand, msg::Role::term};
-  out.EKc = crypto::seal_key_derived(suite, entity_key(ctx, **term, suite, crypto::KeyUse::seal, scratch), bc,
-                                     k.view(), *ctx.rng);
+  out.EKc = entity_seal(ctx, **term, suite, bc, k.view());
   crypto::SealBinding bp{m.flow, *m.IDc, peer, rand, proxied ? msg::Role::proxy : msg::Role::sw};
-  (proxied ? out.EKsp : out.EKss) = crypto::seal_key_derived(
-      suite, entity_key(ctx, **other, suite, crypto::KeyUse::seal, scratch), bp, k.view(), *ctx.rng);
+  (proxied ? out.EKsp : out.EKss) = entity_seal(ctx, **other, suite, bp, k.view());
 
   IssuedChallenge ic;
   ic.idc = *m.IDc;

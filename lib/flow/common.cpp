@@ -24,10 +24,36 @@ Status check_recipient(const msg::Message& m, msg::Role self) {
   return Ok{};
 }
 
+namespace {
+
+bool keep_keyed(const Context& ctx, const Entity& e) { return ctx.derived && e.role != msg::Role::term; }
+
 ByteView entity_key(Context& ctx, const Entity& e, const msg::Suite& s, crypto::KeyUse use, Secret& scratch) {
   if (ctx.derived) return ctx.derived->get(e.id, e.key.view(), s, use);
   scratch = crypto::derive_key(s, e.key.view(), use);
   return scratch.view();
+}
+
+}  // namespace
+
+Bytes entity_authenticator(Context& ctx, const Entity& e, const msg::Suite& s, ByteView rand, std::string_view idc) {
+  Secret scratch;
+  return crypto::authenticator_derived(s, entity_key(ctx, e, s, crypto::KeyUse::auth, scratch), rand, idc);
+}
+
+Bytes entity_seal(Context& ctx, const Entity& e, const msg::Suite& s, const crypto::SealBinding& b,
+                  ByteView session_key) {
+  if (keep_keyed(ctx, e))
+    return crypto::seal_key_derived(s, ctx.derived->seal_key(e.id, e.key.view(), s), b, session_key, *ctx.rng);
+  Secret scratch;
+  return crypto::seal_key_derived(s, entity_key(ctx, e, s, crypto::KeyUse::seal, scratch), b, session_key, *ctx.rng);
+}
+
+std::optional<Secret> entity_open(Context& ctx, const Entity& e, const msg::Suite& s, const crypto::SealBinding& b,
+                                  ByteView sealed) {
+  if (keep_keyed(ctx, e)) return crypto::open_key_derived(s, ctx.derived->seal_key(e.id, e.key.view(), s), b, sealed);
+  Secret scratch;
+  return crypto::open_key_derived(s, entity_key(ctx, e, s, crypto::KeyUse::seal, scratch), b, sealed);
 }
 
 const std::optional<std::string>& peer_of(const msg::Message& m) {

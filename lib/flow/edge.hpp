@@ -6,14 +6,21 @@
 #include "msg/suite.hpp"
 
 namespace kd::crypto {
-enum class KeyUse : std::uint8_t;
+struct SealBinding;
 }
 
 namespace kd::flow {
 
-// The "auth" or "seal" key that entity e's long-term key derives under suite s
-// (crypto::derive_key): from ctx.derived when the caller keeps one, else derived now into scratch.
-ByteView entity_key(Context& ctx, const Entity& e, const msg::Suite& s, crypto::KeyUse use, Secret& scratch);
+// crypto's authenticator, seal_key and open_key under entity e's long-term key, with the "auth" and
+// "seal" keys it derives from ctx.derived when the caller keeps one (else derived now). A proxy's or
+// a switch's seal key, used on every registration, is also kept keyed (GCM key schedule done); a
+// terminal's, one of many, is only derived: fetching a cold keyed object for it from memory costs
+// more than keying it again (kd-bench with 1000 terminals ran slower with every key kept keyed).
+Bytes entity_authenticator(Context& ctx, const Entity& e, const msg::Suite& s, ByteView rand, std::string_view idc);
+Bytes entity_seal(Context& ctx, const Entity& e, const msg::Suite& s, const crypto::SealBinding& b,
+                  ByteView session_key);
+std::optional<Secret> entity_open(Context& ctx, const Entity& e, const msg::Suite& s, const crypto::SealBinding& b,
+                                  ByteView sealed);
 
 const std::optional<std::string>& peer_of(const msg::Message& m);
 void set_peer(msg::Message& m, std::string peer);

@@ -61,8 +61,7 @@ Output on_success(ProxyState& st, const msg::Message& m, Context& ctx) {  // s9
     return Output::fail(err(Code::unknown_identity, "no proxy key for " + ctx.self_id + " in the keystore"));
   const auto& suite = *crypto::find_suite(x.suite);
   crypto::SealBinding b{m.flow, *m.IDc, ctx.self_id, *x.rand, msg::Role::proxy};
-  Secret scratch;
-  auto k = crypto::open_key_derived(suite, entity_key(ctx, *self, suite, crypto::KeyUse::seal, scratch), b, *m.EKsp);
+  auto k = entity_open(ctx, *self, suite, b, *m.EKsp);
   if (!k) return Output::fail(err(Code::bad_seal, "EKsp does not open under this proxy's key"));
 
   Output o;

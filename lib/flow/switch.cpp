@@ -113,9 +113,7 @@ Output on_answer(SwitchState& st, const msg::Message& m, Context& ctx) {  // s8 
       return Output::fail(err(Code::unknown_identity, "no switch key for " + ctx.self_id + " in the keystore"));
     const auto& suite = *crypto::find_suite(reg.suite);
     crypto::SealBinding b{m.flow, *m.IDc, ctx.self_id, reg.challenge->rand, msg::Role::sw};
-    Secret scratch;
-    k = crypto::open_key_derived(suite, entity_key(ctx, *self, suite, crypto::KeyUse::seal, scratch), b,
-                                 reg.challenge->ekpeer);
+    k = entity_open(ctx, *self, suite, b, reg.challenge->ekpeer);
     if (!k) return Output::fail(err(Code::bad_seal, "EKss does not open under this switch's key"));
   }
 

@@ -59,9 +59,7 @@ Output on_challenge(TermState& st, const msg::Message& m, Context& ctx) {
   out.N2 = m.N2;
   out.TS3 = ctx.now;
   out.Rand = m.Rand;
-  Secret scratch;
-  out.Authenticator_c = crypto::authenticator_derived(
-      suite, entity_key(ctx, **key, suite, crypto::KeyUse::auth, scratch), *m.Rand, *m.IDc);
+  out.Authenticator_c = entity_authenticator(ctx, **key, suite, *m.Rand, *m.IDc);
   out.SecMechList = reg.mechs;
   out.IPc = reg.contact;
 
@@ -85,8 +83,7 @@ Output on_success(TermState& st, const msg::Message& m, Context& ctx) {
   const auto& suite = *crypto::find_suite(reg.suite);
 
   crypto::SealBinding b{m.flow, *m.IDc, reg.peer, *reg.rand, msg::Role::term};
-  Secret scratch;
-  auto k = crypto::open_key_derived(suite, entity_key(ctx, **key, suite, crypto::KeyUse::seal, scratch), b, *m.EKc);
+  auto k = entity_open(ctx, **key, suite, b, *m.EKc);
   if (!k) return Output::fail(err(Code::bad_seal, "EKc does not open under this terminal's key"));
   if (!crypto::ct_equal(crypto::message_mac(suite, k->view(), m), *m.MAC))
     return Output::fail(err(Code::bad_mac, "the MAC over the success response does not verify"));

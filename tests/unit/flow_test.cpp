@@ -1508,6 +1508,36 @@ TEST(DerivedKeys, EachHolderSuiteAndUseIsDerivedOnceAsDocumented) {
   EXPECT_EQ(cache.size(), 2u);
 }
 
+// The keyed form of a cached seal key (GCM key schedule done) is what kd-protocol(7) derives, for
+// each suite, holder and long-term key: a key changed in place, or another holder's key, never
+// seals or opens with what the cache keyed for the old one.
+TEST(DerivedKeys, KeyedSealKeyFollowsTheLongTermKey) {
+  kd::crypto::DerivedKeys cache;
+  const Bytes nonce = pattern(0x70, 12), aad = pattern(0x80, 40);
+  for (const auto& s : kd::crypto::all_suites()) {
+    SCOPED_TRACE(std::string(s.name));
+    const Bytes pt = pattern(0x90, s.key_len);
+    for (const auto& [id, key] : {std::pair{kIdc, &kTermKey}, std::pair{kIdc, &kProxyKey},
+                                  std::pair{kProxy, &kTermKey}, std::pair{kIdc, &kTermKey}}) {
+      SCOPED_TRACE(id + " " + kd::to_hex(*key).substr(0, 8));
+      const Secret sk = derive_by_hand(s, *key, "seal", s.key_len);
+      const Bytes want_sealed = kd::crypto::gcm_seal(s.cipher, sk.view(), nonce, aad, pt);
+      for (int twice = 0; twice < 2; ++twice) {  // keyed once, then served from the cache
+        kd::crypto::AeadKey& seal = cache.seal_key(id, *key, s);
+        EXPECT_EQ(kd::to_hex(seal.seal(nonce, aad, pt)), kd::to_hex(want_sealed));
+        auto opened = seal.open(nonce, aad, want_sealed);
+        ASSERT_TRUE(opened.has_value());
+        EXPECT_EQ(kd::to_hex(opened->view()), kd::to_hex(pt));
+        Bytes tampered = want_sealed;
+        tampered[0] ^= 1;
+        EXPECT_FALSE(seal.open(nonce, aad, tampered)) << "a failed open leaves the key usable";
+        EXPECT_TRUE(seal.open(nonce, aad, want_sealed));
+      }
+    }
+  }
+  EXPECT_EQ(cache.size(), 2u);
+}
+
 // A keystore changed in place (a service that reloads a key into the same object) is never
 // served from what the engine derived from the old key.
 TEST(DerivedKeys, AKeyChangedInPlaceIsDerivedAgain) {

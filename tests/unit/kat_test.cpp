@@ -84,6 +84,16 @@ TEST(KatHmac, Rfc4231Sha384Cases1To4And6And7) {
     EXPECT_EQ(hmac_hex(HashId::sha384, c.key, c.data), c.sha384) << "RFC 4231 test case " << c.number;
 }
 
+TEST(KatHmac, KeyWithPadsHashedOnceMatchesRfc4231AndIsReusable) {
+  for (const auto& c : rfc4231_cases()) {
+    const kd::crypto::HmacKey k256(HashId::sha256, c.key), k384(HashId::sha384, c.key);
+    for (int twice = 0; twice < 2; ++twice) {  // a MAC must not consume the keyed state
+      EXPECT_EQ(kd::to_hex(k256.mac(c.data)), c.sha256) << "RFC 4231 test case " << c.number;
+      EXPECT_EQ(kd::to_hex(k384.mac(c.data)), c.sha384) << "RFC 4231 test case " << c.number;
+    }
+  }
+}
+
 TEST(KatHmac, Rfc4231Case5TruncatedTo128Bits) {
   const Bytes key = repeat(0x0c, 20);
   const Bytes data = kd::to_bytes("Test With Truncation");
@@ -106,6 +116,13 @@ TEST(KatHkdf, Rfc5869Case1BasicSha256) {
             "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
 }
 
+TEST(KatHkdf, Rfc5869Case1WithTheSaltKeyedOnce) {
+  const kd::crypto::HmacKey salt(HashId::sha256, hex("000102030405060708090a0b0c"));
+  for (int twice = 0; twice < 2; ++twice)
+    EXPECT_EQ(kd::to_hex(kd::crypto::hkdf(salt, repeat(0x0b, 22), hex("f0f1f2f3f4f5f6f7f8f9"), 42).view()),
+              "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
+}
+
 TEST(KatHkdf, Rfc5869Case2LongInputsAndOutput) {
   Bytes ikm, salt, info;
   for (int i = 0x00; i <= 0x4f; ++i) ikm.push_back(static_cast<std::uint8_t>(i));
@@ -122,6 +139,51 @@ TEST(KatHkdf, Rfc5869Case3EmptySaltAndInfo) {
   auto okm = kd::crypto::hkdf(HashId::sha256, repeat(0x0b, 22), {}, {}, 42);
   EXPECT_EQ(kd::to_hex(okm.view()),
             "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8");
+}
+
+// HKDF over SHA-384 and SM3, and HMAC-SM3 and HMAC-MD5, have no published vectors here: these were
+// computed with python3's hmac and hashlib ('sha384', 'sm3', 'md5') and RFC 5869's two steps written
+// out; the MD5 ones are RFC 2202's test cases 2 and 6. They cover what a hand-written HMAC could get
+// wrong per hash: a 128-byte block (SHA-384), a key longer than the block, several output blocks.
+
+TEST(KatHkdf, Sha384AndSm3SeveralOutputBlocks) {
+  Bytes ikm, salt, info;
+  for (int i = 0x00; i <= 0x4f; ++i) ikm.push_back(static_cast<std::uint8_t>(i));
+  for (int i = 0x60; i <= 0xaf; ++i) salt.push_back(static_cast<std::uint8_t>(i));
+  for (int i = 0xb0; i <= 0xff; ++i) info.push_back(static_cast<std::uint8_t>(i));
+  EXPECT_EQ(kd::to_hex(kd::crypto::hkdf(HashId::sha384, ikm, salt, info, 100).view()),
+            "484ca052b8cc724fd1c4ec64d57b4e818c7e25a8e0f4569ed72a6a05fe0649eebf69f8d5c832856bf4e4fbc17967d549"
+            "75324a94987f7f41835817d8994fdbd6f4c09c5500dca24a56222fea53d8967a8b2e2a125bbbd822a84eb77be82dfd76"
+            "a1c0ab1e");
+  EXPECT_EQ(kd::to_hex(kd::crypto::hkdf(HashId::sm3, ikm, salt, info, 82).view()),
+            "c1226236bbdefa7921f9febe27b864f33e449201b436d8844ea53f58170dd6426defbd22ed1f3c5960f35523e62e3b6c"
+            "0d657f2c61893436f539013199bfaef25aafd1e7726ede927623a9f5cbb8885c7e5d");
+}
+
+TEST(KatHkdf, Sm3EmptySaltAndInfo) {
+  EXPECT_EQ(kd::to_hex(kd::crypto::hkdf(HashId::sm3, repeat(0x0b, 22), {}, {}, 42).view()),
+            "c8c91a38ae2fb3b023a7c38ce9f0748f28230d59b6b950ba3ba949bf0d713a5774815778801741cb2034");
+}
+
+TEST(KatHkdf, RefusesMoreThan255Blocks) {
+  EXPECT_EQ(kd::crypto::hkdf(HashId::sha256, repeat(1, 16), {}, {}, 255 * 32).size(), 255u * 32);
+  EXPECT_ANY_THROW(kd::crypto::hkdf(HashId::sha256, repeat(1, 16), {}, {}, 255 * 32 + 1));
+}
+
+TEST(KatHmac, Sm3ShortKeyAndKeyLongerThanTheBlock) {
+  EXPECT_EQ(hmac_hex(HashId::sm3, kd::to_bytes("Jefe"), kd::to_bytes("what do ya want for nothing?")),
+            "2e87f1d16862e6d964b50a5200bf2b10b764faa9680a296a2405f24bec39f882");
+  EXPECT_EQ(hmac_hex(HashId::sm3, repeat(0xaa, 131),
+                     kd::to_bytes("Test Using Larger Than Block-Size Key - Hash Key First")),
+            "b4fd844e13342002f0b2e0690ea7741f1497d993a70494cea601e657bedf67a0");
+}
+
+TEST(KatHmac, Md5Rfc2202Cases2And6) {
+  EXPECT_EQ(kd::to_hex(kd::crypto::hmac_md5(kd::to_bytes("Jefe"), kd::to_bytes("what do ya want for nothing?"))),
+            "750c783e6ab0b503eaa86e310a5db738");
+  EXPECT_EQ(kd::to_hex(kd::crypto::hmac_md5(repeat(0xaa, 80),
+                                            kd::to_bytes("Test Using Larger Than Block-Size Key - Hash Key First"))),
+            "6b1ab7fe4bd7bf8f0b62e6ce61b9d0cd");
 }
 
 // ---- GCM (McGrew & Viega, appendix B) -----------------------------------------------------
