@@ -13,15 +13,13 @@
 #include "core/bytes.hpp"
 
 namespace kd::net {
-// net/transactions.hpp, net/journal.hpp: cli's headers stay free of net (cli links it privately)
+
+// net/transactions.hpp, net/journal.hpp
 struct Answered;
 struct AnswerRef;
 struct PendingRequest;
 struct SentRequest;
 struct Batch;
-}
-
-namespace kd::cli {
 
 // Every tool that takes --state calls this once it holds the state file's lock, before it reads
 // the state: when STATE.journal holds role state changes (a service stopped by a crash), they are
@@ -86,4 +84,4 @@ private:
   std::string chunk_;  // rewrite()'s
 };
 
-}  // namespace kd::cli
+}  // namespace kd::net

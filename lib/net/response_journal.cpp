@@ -1,4 +1,4 @@
-#include "cli/journal.hpp"
+#include "net/response_journal.hpp"
 
 #include <algorithm>
 #include <iostream>
@@ -8,13 +8,21 @@
 
 #include <cerrno>
 
-#include "cli/io.hpp"
+#include "core/run_error.hpp"
 #include "crypto/suite.hpp"
+#include "files/files.hpp"
 #include "json/state.hpp"
 #include "net/journal.hpp"
 #include "net/transactions.hpp"
 
-namespace kd::cli {
+namespace kd::net {
+
+using files::append_synced;
+using files::check_replaceable;
+using files::open_append;
+using files::read_file;
+using files::warn_if_readable;
+using files::write_file_atomic;
 
 namespace {
 
@@ -158,4 +166,4 @@ bool ResponseJournal::compacting() const {
   return size_ > std::max(kCompactAtLeast, rewritten_size_ + kCompactAfter * (rewritten_size_ + state_size_));
 }
 
-}  // namespace kd::cli
+}  // namespace kd::net
