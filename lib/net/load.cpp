@@ -37,7 +37,7 @@ std::string fixed3(double v) {
 }
 
 // {"p50":..,"p90":..,"p99":..,"p999":..,"max":..} in milliseconds from microseconds.
-std::string percentiles_ms(const net::Histogram& h) {
+std::string percentiles_ms(const Histogram& h) {
   auto ms = [](std::uint64_t us) { return fixed3(static_cast<double>(us) / 1000.0); };
   return R"({"count":)" + std::to_string(h.count()) + R"(,"p50":)" + ms(h.percentile(50)) + R"(,"p90":)" +
          ms(h.percentile(90)) + R"(,"p99":)" + ms(h.percentile(99)) + R"(,"p999":)" + ms(h.percentile(99.9)) +
@@ -48,8 +48,8 @@ std::string percentiles_ms(const net::Histogram& h) {
 struct Tally {
   std::uint64_t attempted = 0, registered = 0, timeouts = 0, retransmissions = 0, ignored = 0, provisional = 0;
   std::map<std::string, std::uint64_t> failed;  // by error code
-  net::Histogram latency;                       // start to registered, microseconds
-  std::map<std::string, net::Histogram> steps;  // "s1->s6": request sent to its answer received
+  Histogram latency;                       // start to registered, microseconds
+  std::map<std::string, Histogram> steps;  // "s1->s6": request sent to its answer received
 
   std::uint64_t failures() const {
     std::uint64_t n = 0;
@@ -88,7 +88,7 @@ struct Tally {
   }
 };
 
-class Load final : public net::Loop::Handler {
+class Load final : public Loop::Handler {
 public:
   Load(const LoadOptions& o, const LiveOptions& live, LoadContext& ctx, const flow::StartParams& start,
        std::function<std::string(std::uint64_t)> id_at)
@@ -96,20 +96,20 @@ public:
         edge_(with_request_transport(ctx.wire, msg::Role::term, live.peers), msg::Role::term),
         now_s_(ctx.settings.now) {
     edge_.set_wire_lines(false);  // it prints no message lines: no hex and JSON object per message sent
-    timers_ = net::default_timers(ctx.wire.binding);
+    timers_ = default_timers(ctx.wire.binding);
     if (!live.retransmit.empty())
-      if (auto why = net::parse_timers(live.retransmit, timers_)) throw UsageError("--retransmit: " + *why);
+      if (auto why = parse_timers(live.retransmit, timers_)) throw UsageError("--retransmit: " + *why);
     const std::string& p = live.peers.front();
     const std::string role = p.substr(0, p.find('='));
-    const net::Endpoint e = live_endpoint("--peer " + role + "=", p.substr(role.size() + 1), ctx.wire.binding);
+    const Endpoint e = live_endpoint("--peer " + role + "=", p.substr(role.size() + 1), ctx.wire.binding);
     if (auto why = loop_.resolve(e, peer_)) throw UsageError("--peer " + role + "=: " + *why);
     // Over TCP every terminal's request goes on one connection (sipp's -t t1), sent once: a
     // reliable transport does not retransmit (RFC 3261 17.1.2.2), and what waited on a connection
     // that broke goes again on a new one (on_stream_fault).
-    const auto framing = net::stream_framing(ctx.wire.binding).value_or(net::StreamFraming::lines);
+    const auto framing = stream_framing(ctx.wire.binding).value_or(StreamFraming::lines);
     if (auto why = loop_.open_client(peer_, socket_, e.transport, framing)) throw IoError{*why};
     name_sent_by(edge_, loop_, socket_);
-    if (e.transport == net::Transport::tcp) timers_ = net::without_retransmission(timers_);
+    if (e.transport == Transport::tcp) timers_ = without_retransmission(timers_);
     if (!o.stats.empty()) {
       const int fd = files::open_replace(o.stats, "--stats");
       stats_ = ::fdopen(fd, "w");
@@ -127,10 +127,10 @@ public:
   Load& operator=(const Load&) = delete;
 
   End run() {
-    began_us_ = net::Loop::now_us();
+    began_us_ = Loop::now_us();
     next_stats_ms_ = began_us_ / 1000 + o_.stats_interval_s * 1000;
     const bool interrupted = loop_.run(*this, kBatch) != 0;
-    const std::uint64_t end_us = net::Loop::now_us();
+    const std::uint64_t end_us = Loop::now_us();
     report_interval(end_us);
     if (tty_) std::cerr << "\n";
     total_.merge(interval_);
@@ -146,7 +146,7 @@ public:
     return total_.registered == o_.count ? End::ok : End::no_answer;
   }
 
-  void on_datagrams(std::vector<net::Datagram>& batch, std::uint64_t now) override {
+  void on_datagrams(std::vector<Datagram>& batch, std::uint64_t now) override {
     tick_clock();
     for (auto& d : batch) handle(d, now);
     start_due(now);
@@ -164,8 +164,8 @@ public:
 
   void on_deadline(std::uint64_t now) override {
     tick_clock();
-    std::vector<net::Outgoing> resend;
-    std::vector<net::ClientTransactions::Txn> gave_up;
+    std::vector<Outgoing> resend;
+    std::vector<ClientTransactions::Txn> gave_up;
     client_.on_time(now, resend, gave_up);
     for (const auto& r : resend) {
       ++interval_.retransmissions;
@@ -174,7 +174,7 @@ public:
     for (const auto& t : gave_up) give_up(t);
     start_due(now);
     if (now >= next_stats_ms_) {
-      report_interval(net::Loop::now_us());
+      report_interval(Loop::now_us());
       total_.merge(interval_);
       interval_ = Tally{};
       while (next_stats_ms_ <= now) next_stats_ms_ += o_.stats_interval_s * 1000;
@@ -186,11 +186,11 @@ public:
   // The connection broke, could not be opened, or the peer closed it or sent what does not frame:
   // the requests waiting on it go again on a new one (ClientTransactions::transport_failed), the
   // resends counted as retransmissions.
-  void on_stream_fault(net::SocketId socket, const net::Address&, net::StreamFault fault,
+  void on_stream_fault(SocketId socket, const Address&, StreamFault fault,
                        const std::string& why) override {
-    std::vector<net::ClientTransactions::Txn> gave_up;
-    const std::size_t waiting = client_.transport_failed(socket, net::Loop::now_ms(), gave_up);
-    if (fault != net::StreamFault::closed || waiting > 0) std::cerr << ctx_.tool << ": note: " << printable(why) << "\n";
+    std::vector<ClientTransactions::Txn> gave_up;
+    const std::size_t waiting = client_.transport_failed(socket, Loop::now_ms(), gave_up);
+    if (fault != StreamFault::closed || waiting > 0) std::cerr << ctx_.tool << ": note: " << printable(why) << "\n";
     for (const auto& t : gave_up) give_up(t);
     flush();
     done_if_finished();
@@ -228,7 +228,7 @@ private:
     Terminal& t = terminals_[id];
     t.engine = std::move(*e);
     t.engine->settings().now = now_s_;
-    t.started_us = net::Loop::now_us();
+    t.started_us = Loop::now_us();
     t.fresh.resize(wire::kTxnBytes + wire::kRegistrationBytes);
     random_.fill(Purpose::nonce, std::span<std::uint8_t>(t.fresh).subspan(wire::kTxnBytes));
     flow::StartParams p = start_;
@@ -236,7 +236,7 @@ private:
     handle_outcome(id, t, t.engine->start(p));
   }
 
-  void handle(const net::Datagram& d, std::uint64_t now) {
+  void handle(const Datagram& d, std::uint64_t now) {
     // A provisional answer (kd-live(7), TRANSACTIONS): the request it names stops being resent and
     // waits. Counted; one that names no request under way, or more than one (the terminals share a
     // socket), holds none.
@@ -264,7 +264,7 @@ private:
       return;
     }
     Terminal& t = it->second;
-    const std::uint64_t now_us = net::Loop::now_us();
+    const std::uint64_t now_us = Loop::now_us();
     interval_.steps[t.request + "->" + t.awaiting].record(now_us - t.sent_us);
     client_.complete(id + "/" + t.awaiting);
     t.awaiting.clear();
@@ -288,10 +288,10 @@ private:
       if (answer.empty()) continue;  // the terminal sends nothing else, but a request nothing answers ends here
       t.request = spec.name;
       t.awaiting = std::string(answer);
-      t.sent_us = net::Loop::now_us();
+      t.sent_us = Loop::now_us();
       const auto ref = wire::request_transaction(ctx_.wire.binding, bytes);
-      client_.start(id + "/" + t.awaiting, t.request, net::Outgoing{socket_, peer_, std::move(bytes)}, timers_,
-                    net::Loop::now_ms(), ref);
+      client_.start(id + "/" + t.awaiting, t.request, Outgoing{socket_, peer_, std::move(bytes)}, timers_,
+                    Loop::now_ms(), ref);
     }
     if (o.error) {
       fail(id, o.error->code);
@@ -300,7 +300,7 @@ private:
     for (const auto& e : o.events)
       if (e.name == "registered") {
         ++interval_.registered;
-        interval_.latency.record(net::Loop::now_us() - t.started_us);
+        interval_.latency.record(Loop::now_us() - t.started_us);
         terminals_.erase(id);
         return;
       }
@@ -308,7 +308,7 @@ private:
 
   // A request that got no answer in time, or whose connection failed too often: its terminal ends
   // as a timeout.
-  void give_up(const net::ClientTransactions::Txn& t) {
+  void give_up(const ClientTransactions::Txn& t) {
     ++interval_.timeouts;
     terminals_.erase(t.key.substr(0, t.key.rfind('/')));
   }
@@ -321,7 +321,7 @@ private:
   }
 
   // Queued, and sent with the rest of what the batch or deadline sends (flush()).
-  void send(ByteView bytes) { outbox_.push_back(net::Outgoing{socket_, peer_, Bytes(bytes.begin(), bytes.end())}); }
+  void send(ByteView bytes) { outbox_.push_back(Outgoing{socket_, peer_, Bytes(bytes.begin(), bytes.end())}); }
   void flush() {
     loop_.send_all(outbox_, [this](const std::string& why) {
       if (!send_failed_) {  // once: UDP may lose the datagram anyway, and the retransmissions follow
@@ -366,11 +366,11 @@ private:
   flow::StartParams start_;
   std::function<std::string(std::uint64_t)> id_at_;
   codecs::WireEdge edge_;
-  net::Timers timers_;
-  net::Loop loop_;
-  net::Address peer_;
-  net::SocketId socket_ = 0;
-  net::ClientTransactions client_;
+  Timers timers_;
+  Loop loop_;
+  Address peer_;
+  SocketId socket_ = 0;
+  ClientTransactions client_;
   crypto::OsRandom random_;  // transaction identities (never the terminals' randomness)
   std::unordered_map<std::string, Terminal> terminals_;
   std::uint64_t started_ = 0, began_us_ = 0, next_stats_ms_ = 0;
@@ -378,7 +378,7 @@ private:
   Tally interval_, total_;
   std::FILE* stats_ = nullptr;
   bool tty_ = false, send_failed_ = false;
-  std::vector<net::Outgoing> outbox_;  // what this batch or deadline sends
+  std::vector<Outgoing> outbox_;  // what this batch or deadline sends
 };
 
 }  // namespace

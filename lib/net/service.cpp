@@ -66,8 +66,8 @@ constexpr std::size_t kBatch = 64;
 enum class Events : std::uint8_t { all, errors, none };
 
 // An address as IPc writes it: IP:PORT, an IPv6 address in brackets.
-std::string ipc_of(const net::Address& a) {
-  const std::string s = net::to_string(a);  // "udp:IP:PORT"
+std::string ipc_of(const Address& a) {
+  const std::string s = to_string(a);  // "udp:IP:PORT"
   return s.substr(s.find(':') + 1);
 }
 
@@ -102,34 +102,34 @@ Result<msg::Message> decode_datagram(const WireEdge& edge, ByteView data, std::s
 
 WireOptions with_request_transport(WireOptions w, msg::Role role, const std::vector<std::string>& peers) {
   for (const auto& p : peers) {
-    net::Endpoint e;
+    Endpoint e;
     const auto eq = p.find('=');
     const bool signaling = role == msg::Role::term || (role == msg::Role::proxy && p.starts_with("switch="));
-    if (signaling && eq != std::string::npos && !net::parse_endpoint(p.substr(eq + 1), e) &&
-        e.transport == net::Transport::tcp)
+    if (signaling && eq != std::string::npos && !parse_endpoint(p.substr(eq + 1), e) &&
+        e.transport == Transport::tcp)
       w.transport = wire::Transport::tcp;
   }
   return w;
 }
 
-void name_sent_by(WireEdge& edge, const net::Loop& loop, net::SocketId socket) {
-  static_assert(std::is_same_v<net::SocketId, std::uint32_t>);  // as service.hpp declares it
+void name_sent_by(WireEdge& edge, const Loop& loop, SocketId socket) {
+  static_assert(std::is_same_v<SocketId, std::uint32_t>);  // as service.hpp declares it
   const auto local = loop.local_address(socket);
   if (!local) return;
-  const std::string at = net::to_string(*local);    // "udp:IP:PORT"
+  const std::string at = to_string(*local);    // "udp:IP:PORT"
   edge.set_sent_by(at.substr(at.find(':') + 1));  // a Via's sent-by: IP:PORT
 }
 
-net::Endpoint live_endpoint(std::string_view option, const std::string& text, wire::Binding binding) {
-  net::Endpoint e;
+Endpoint live_endpoint(std::string_view option, const std::string& text, wire::Binding binding) {
+  Endpoint e;
   const std::string named = std::string(option) + (option.ends_with('=') ? "" : " ") + text;
-  if (auto why = net::parse_endpoint(text, e)) throw UsageError(std::string(option) + ": " + *why);
+  if (auto why = parse_endpoint(text, e)) throw UsageError(std::string(option) + ": " + *why);
   // Port 0 is "any free port" where a service binds; a datagram cannot go to it.
   if (option.starts_with("--peer") && e.port == 0)
     throw UsageError(named + ": port 0 names no peer; give the port it listens on");
-  if (e.transport == net::Transport::tcp && !net::stream_framing(binding))
+  if (e.transport == Transport::tcp && !stream_framing(binding))
     throw UsageError(named + ": " + std::string(wire::binding_name(binding)) + " travels over UDP only (over TCP: " +
-                     net::stream_binding_names() + ")");
+                     stream_binding_names() + ")");
   return e;
 }
 
@@ -137,7 +137,7 @@ namespace {
 
 // The role behind the transaction layer: decodes what arrives, answers retransmissions from the
 // cache, feeds the rest to the engine, makes its state durable, then sends and prints.
-class Live final : public net::Loop::Handler {
+class Live final : public Loop::Handler {
 public:
   Live(const LiveOptions& o, LiveContext& ctx, bool registering)
       : ctx_(ctx), edge_(with_request_transport(ctx.wire, ctx.role, o.peers), ctx.role), registering_(registering),
@@ -148,17 +148,17 @@ public:
     else if (o.events != "all") throw UsageError("--events must be all, errors or none");
     radius_link_ = ctx.wire.radius_link.value_or(ctx.wire.binding != wire::Binding::json) &&
                    (ctx.role == msg::Role::sw || ctx.role == msg::Role::auc);
-    signaling_timers_ = net::default_timers(ctx.wire.binding == wire::Binding::radius ? wire::Binding::json
+    signaling_timers_ = default_timers(ctx.wire.binding == wire::Binding::radius ? wire::Binding::json
                                                                                       : ctx.wire.binding);
-    link_timers_ = net::default_timers(radius_link_ ? wire::Binding::radius : wire::Binding::json);
+    link_timers_ = default_timers(radius_link_ ? wire::Binding::radius : wire::Binding::json);
     if (!o.retransmit.empty()) {
-      if (auto why = net::parse_timers(o.retransmit, signaling_timers_)) throw UsageError("--retransmit: " + *why);
-      if (auto why = net::parse_timers(o.retransmit, link_timers_)) throw UsageError("--retransmit: " + *why);
+      if (auto why = parse_timers(o.retransmit, signaling_timers_)) throw UsageError("--retransmit: " + *why);
+      if (auto why = parse_timers(o.retransmit, link_timers_)) throw UsageError("--retransmit: " + *why);
     }
     parse_peers(o.peers);
     // A request this service has not answered in time gets its binding's provisional answer.
     if (!registering && wire::has_provisional(ctx.wire.binding)) server_.provisional_after(signaling_timers_.provisional_ms);
-    server_.set_reachable([this](net::SocketId s, const net::Address& to) { return loop_.reaches(s, to); });
+    server_.set_reachable([this](SocketId s, const Address& to) { return loop_.reaches(s, to); });
     // The terminal's edge (the proxy; the switch in the direct flow) learns where the terminal is
     // from its datagrams, unless kd-proxy --source states it.
     learn_source_ = (ctx.role == msg::Role::proxy || ctx.role == msg::Role::sw) &&
@@ -168,18 +168,18 @@ public:
   // Binds every --listen endpoint and prints its "listening" line.
   void listen(const std::vector<std::string>& endpoints) {
     listeners_.clear();
-    std::vector<net::Endpoint> eps;
+    std::vector<Endpoint> eps;
     for (const auto& text : endpoints) eps.push_back(live_endpoint("--listen", text, ctx_.wire.binding));
     for (const auto& e : eps) {
-      net::Address at;  // a name that does not resolve is the command line's fault, not the system's
+      Address at;  // a name that does not resolve is the command line's fault, not the system's
       if (auto why = loop_.resolve(e, at)) throw UsageError("--listen: " + *why);
-      net::SocketId id = 0;
-      net::Address bound;
+      SocketId id = 0;
+      Address bound;
       if (auto why = loop_.listen(e, id, bound, stream_framing_of(ctx_.wire.binding))) throw IoError{*why};
       listeners_.push_back(id);
-      if (e.transport == net::Transport::tcp) server_.match_by_host(id);  // a copy may come on a new connection
+      if (e.transport == Transport::tcp) server_.match_by_host(id);  // a copy may come on a new connection
       std::cout << R"({"event":"listening","role":")" << msg::role_name(ctx_.role) << R"(","binding":")"
-                << wire::binding_name(ctx_.wire.binding) << R"(","addr":")" << net::to_string(bound, e.transport)
+                << wire::binding_name(ctx_.wire.binding) << R"(","addr":")" << to_string(bound, e.transport)
                 << "\"}\n";
     }
     std::cout << std::flush;
@@ -187,7 +187,7 @@ public:
 
   // kd-term register: the first message, sent at once.
   void start(const flow::StartParams& p) {
-    const std::uint64_t now = net::Loop::now_ms();
+    const std::uint64_t now = Loop::now_ms();
     tick_clock();
     handle_outcome(ctx_.engine.start(p), now);
     commit();
@@ -221,12 +221,12 @@ public:
     // SIGINT or SIGTERM ends a service (status 0) or a registration without its answer.
     if (!result_) loop_.run(*this, kBatch);
     commit();  // what the last batch changed is already saved; a failure to save ends with status 3
-    if (journal_) compact(net::Loop::now_ms(), unix_ms());  // a clean stop leaves the state file whole
+    if (journal_) compact(Loop::now_ms(), unix_ms());  // a clean stop leaves the state file whole
     if (registering_ && !result_) return End::no_answer;
     return result_.value_or(End::ok);
   }
 
-  void on_datagrams(std::vector<net::Datagram>& batch, std::uint64_t now) override {
+  void on_datagrams(std::vector<Datagram>& batch, std::uint64_t now) override {
     tick_clock();
     server_.expire(now);
     for (auto& d : batch) {
@@ -244,32 +244,32 @@ public:
   }
 
   void on_deadline(std::uint64_t now) override {
-    std::vector<net::Outgoing> resend;
-    std::vector<net::ClientTransactions::Txn> gave_up;
+    std::vector<Outgoing> resend;
+    std::vector<ClientTransactions::Txn> gave_up;
     client_.on_time(now, resend, gave_up);
     for (auto& r : resend) outbox_.push_back(std::move(r));
     for (auto& t : gave_up) give_up(t, " after " + std::to_string(t.sends()) + " sends");
-    server_.take_late(now, [this](const net::ServerTransactions::Late& l) { send_provisional(l.socket, l.to, l.request); });
+    server_.take_late(now, [this](const ServerTransactions::Late& l) { send_provisional(l.socket, l.to, l.request); });
     commit();
   }
 
   // A connection cut for what its peer sent is an input refused (an error line); one that could
   // not be opened, broke or was closed is the network's doing (a note), and the requests sent on
   // it to a peer go again on a new connection (kd-live(7), TRANSPORTS).
-  void on_stream_fault(net::SocketId socket, const net::Address& peer, net::StreamFault fault,
+  void on_stream_fault(SocketId socket, const Address& peer, StreamFault fault,
                        const std::string& why) override {
     switch (fault) {
-      case net::StreamFault::oversized: emit(json::encode_error(err(Code::oversized, why), ""), true); break;
-      case net::StreamFault::framing: emit(json::encode_error(err(Code::malformed, why), ""), true); break;
-      case net::StreamFault::overflow:
-      case net::StreamFault::transport:
-      case net::StreamFault::closed: {
+      case StreamFault::oversized: emit(json::encode_error(err(Code::oversized, why), ""), true); break;
+      case StreamFault::framing: emit(json::encode_error(err(Code::malformed, why), ""), true); break;
+      case StreamFault::overflow:
+      case StreamFault::transport:
+      case StreamFault::closed: {
         bool own_peer = false;
         for (const auto& [role, p] : peers_) own_peer = own_peer || (p.socket == socket && p.addr == peer);
-        std::vector<net::ClientTransactions::Txn> gave_up;
-        const std::size_t waiting = own_peer ? client_.transport_failed(socket, net::Loop::now_ms(), gave_up) : 0;
+        std::vector<ClientTransactions::Txn> gave_up;
+        const std::size_t waiting = own_peer ? client_.transport_failed(socket, Loop::now_ms(), gave_up) : 0;
         // A peer closing a connection nothing waits on (its idle timeout) is no news.
-        if (fault != net::StreamFault::closed || waiting > 0) std::cerr << ctx_.tool << ": note: " << printable(why) << "\n";
+        if (fault != StreamFault::closed || waiting > 0) std::cerr << ctx_.tool << ": note: " << printable(why) << "\n";
         for (auto& t : gave_up)
           give_up(t, ": its connection failed " + std::to_string(t.failures) + " times (the last: " + why + ")");
         break;
@@ -281,8 +281,8 @@ public:
 private:
   // The binding an endpoint of this role carries: the switch's AuC link, or the role's own.
   wire::Binding link_binding() const { return radius_link_ ? wire::Binding::radius : wire::Binding::json; }
-  static net::StreamFraming stream_framing_of(wire::Binding b) {
-    return net::stream_framing(b).value_or(net::StreamFraming::lines);  // (a UDP endpoint: unused)
+  static StreamFraming stream_framing_of(wire::Binding b) {
+    return stream_framing(b).value_or(StreamFraming::lines);  // (a UDP endpoint: unused)
   }
 
   // --peer ROLE=ENDPOINT: the roles this tool sends requests to.
@@ -307,8 +307,8 @@ private:
                                           : "must be ROLE=ENDPOINT with ROLE " + names));
       if (peers_.count(role)) throw UsageError("--peer " + role + "= is given twice: one endpoint per role");
       const wire::Binding binding = ctx_.role == msg::Role::sw ? link_binding() : ctx_.wire.binding;
-      const net::Endpoint e = live_endpoint("--peer " + role + "=", p.substr(eq + 1), binding);
-      net::Address a;
+      const Endpoint e = live_endpoint("--peer " + role + "=", p.substr(eq + 1), binding);
+      Address a;
       if (auto why = loop_.resolve(e, a)) throw UsageError("--peer " + role + "=: " + *why);
       peers_[role] = Peer{a, 0, e.transport, stream_framing_of(binding)};
     }
@@ -367,25 +367,25 @@ private:
     batch_.sent.clear();
     batch_.settled.clear();
     ctx_.engine.mark_saved();
-    if (journal_->compacting()) compact(net::Loop::now_ms(), unix_ms());
+    if (journal_->compacting()) compact(Loop::now_ms(), unix_ms());
   }
 
   // Each answer the cache is given goes into the journal's batch as it is given, expiring in Unix
   // time: no copy of its request and answer waits for the commit.
-  void journal_answer(const net::AnswerRef& a) {
-    const std::uint64_t mono = net::Loop::now_ms(), wall = unix_ms();
-    net::encode_answer(journal_->batch(), net::AnswerRef{a.from, a.request, a.socket, a.response,
+  void journal_answer(const AnswerRef& a) {
+    const std::uint64_t mono = Loop::now_ms(), wall = unix_ms();
+    encode_answer(journal_->batch(), AnswerRef{a.from, a.request, a.socket, a.response,
                                                          wall + (a.expires_ms > mono ? a.expires_ms - mono : 0)});
   }
 
   // Requests under way (kd-live(7), DURABILITY): journaled with the batch that opens them, so that
   // a service restarted after a crash goes on with them; settled ones leave the journal.
-  void note_pending(net::PendingRequest r) {
+  void note_pending(PendingRequest r) {
     if (!journal_) return;
     batch_.pending.push_back(r);
     pending_[r.name] = std::move(r);
   }
-  void note_sent(net::SentRequest r) {
+  void note_sent(SentRequest r) {
     if (!journal_) return;
     batch_.sent.push_back(r);
     sent_[r.key] = std::move(r);
@@ -419,16 +419,16 @@ private:
 
   // The cache as it is, in place of the journal (expiry in Unix time).
   void rewrite_journal(std::uint64_t mono, std::uint64_t wall) {
-    net::Batch now;
+    Batch now;
     std::erase_if(pending_, [wall](const auto& kv) { return kv.second.expires_ms <= wall; });
     for (const auto& [name, r] : pending_) now.pending.push_back(r);
     for (const auto& [key, r] : sent_) now.sent.push_back(r);
     for (const auto& [role, p] : peers_)
       if (const auto port = loop_.local_port(p.socket)) now.ports.emplace_back(role, port);
     // The cached answers encoded straight from the cache (a copy of each cost as much as encoding it).
-    journal_->rewrite(now, [&](const std::function<void(const net::AnswerRef&)>& add) {
-      server_.for_each_answered(mono, [&](const net::AnswerRef& a) {
-        add(net::AnswerRef{a.from, a.request, a.socket, a.response, wall + (a.expires_ms - mono)});
+    journal_->rewrite(now, [&](const std::function<void(const AnswerRef&)>& add) {
+      server_.for_each_answered(mono, [&](const AnswerRef& a) {
+        add(AnswerRef{a.from, a.request, a.socket, a.response, wall + (a.expires_ms - mono)});
       });
     });
   }
@@ -436,7 +436,7 @@ private:
   // The answers of the journal back in the cache: those not expired, on a socket this service
   // listens on (the same --listen, in the same order); then the journal is rewritten with them.
   void restore_journal() {
-    const std::uint64_t mono = net::Loop::now_ms(), wall = unix_ms();
+    const std::uint64_t mono = Loop::now_ms(), wall = unix_ms();
     for (auto& a : journal_->take_loaded()) {
       if (a.expires_ms <= wall || std::find(listeners_.begin(), listeners_.end(), a.socket) == listeners_.end())
         continue;
@@ -447,7 +447,7 @@ private:
     resume_requests(mono, wall);
     if (!journal_->has_state_file()) journal_->snapshot(ctx_.engine.state_text());  // a base to change
     rewrite_journal(mono, wall);
-    server_.record_answers([this](const net::AnswerRef& a) { journal_answer(a); });
+    server_.record_answers([this](const AnswerRef& a) { journal_answer(a); });
     commit();  // sends the requests resumed
   }
 
@@ -465,14 +465,14 @@ private:
     for (auto& r : journal_->take_sent()) {
       const auto peer = peers_.find(r.peer);
       if (peer == peers_.end()) continue;  // no such --peer this run
-      net::Outgoing out{peer->second.socket, peer->second.addr, r.request};
+      Outgoing out{peer->second.socket, peer->second.addr, r.request};
       outbox_.push_back(out);
       const bool to_auc = r.peer.starts_with("auc");
       if (to_auc && radius_link_ && out.bytes.size() >= wire::radius::kMinPacket) radius_waiting_.emplace(out.bytes[1], r.key);
-      const net::Timers& t = to_auc ? link_timers_ : signaling_timers_;
+      const Timers& t = to_auc ? link_timers_ : signaling_timers_;
       const auto ref = provisional_ref(to_auc, out.bytes, peer->second.transport);
       client_.start(r.key, r.label, std::move(out),
-                    peer->second.transport == net::Transport::tcp ? net::without_retransmission(t) : t, mono, ref);
+                    peer->second.transport == Transport::tcp ? without_retransmission(t) : t, mono, ref);
       sent_[r.key] = std::move(r);
       ++resumed;
     }
@@ -492,10 +492,10 @@ private:
   }
 
   // A request that got no answer: a timeout line, and the end of a registration (how: why not).
-  void give_up(const net::ClientTransactions::Txn& t, const std::string& how) {
+  void give_up(const ClientTransactions::Txn& t, const std::string& how) {
     forget_radius(t);
     settle('Q', t.key);
-    const std::string to = net::to_string(t.out.to, loop_.transport(t.out.socket));
+    const std::string to = to_string(t.out.to, loop_.transport(t.out.socket));
     emit(R"({"event":"timeout","step":")" + t.label + R"(","to":")" + to + R"(","sends":)" + std::to_string(t.sends()) + "}",
          true);
     if (!registering_) return;
@@ -511,7 +511,7 @@ private:
     if (!result_) result_ = status;
   }
 
-  const net::Timers& timers_for(const msg::StepSpec& s) const {
+  const Timers& timers_for(const msg::StepSpec& s) const {
     return s.to == msg::Role::auc || s.from == msg::Role::auc ? link_timers_ : signaling_timers_;
   }
 
@@ -525,14 +525,14 @@ private:
     }
   }
 
-  void handle(const net::Datagram& d, std::uint64_t now) {
+  void handle(const Datagram& d, std::uint64_t now) {
     const Bytes* cached = nullptr;
     const auto req = server_.request(d.socket, d.from, d.data);  // hashed once for every call below
     switch (server_.lookup(req, now, &cached)) {
-      case net::ServerTransactions::Seen::answered: outbox_.push_back({d.socket, d.from, *cached}); return;
-      case net::ServerTransactions::Seen::pending: send_provisional(d.socket, d.from, d.data); return;
-      case net::ServerTransactions::Seen::absorbed: return;
-      case net::ServerTransactions::Seen::fresh: break;
+      case ServerTransactions::Seen::answered: outbox_.push_back({d.socket, d.from, *cached}); return;
+      case ServerTransactions::Seen::pending: send_provisional(d.socket, d.from, d.data); return;
+      case ServerTransactions::Seen::absorbed: return;
+      case ServerTransactions::Seen::fresh: break;
     }
     if (provisional(d.data, now)) return;
     const std::uint64_t keep = signaling_timers_.keep_response_ms;
@@ -601,7 +601,7 @@ private:
   // provisional timer, ServerTransactions::take_late()); neither cached nor journaled, as it is
   // no answer (kd-live(7), TRANSACTIONS). SIP, JSON and RADIUS have none: the retransmission is
   // absorbed.
-  void send_provisional(net::SocketId socket, const net::Address& to, ByteView request) {
+  void send_provisional(SocketId socket, const Address& to, ByteView request) {
     if (!wire::has_provisional(ctx_.wire.binding)) return;
     // RequestInProgress's delay: as long as this service may itself wait for the peer it asked.
     const std::uint64_t wait = (ctx_.role == msg::Role::sw ? link_timers_ : signaling_timers_).timeout_ms;
@@ -623,12 +623,12 @@ private:
 
   // The identity a provisional answer would name a signaling request by (UDP only: over TCP a
   // request is never resent, so no peer answers a resend with one).
-  std::optional<std::uint32_t> provisional_ref(bool to_auc, ByteView bytes, net::Transport t) const {
-    if (to_auc || t != net::Transport::udp) return std::nullopt;
+  std::optional<std::uint32_t> provisional_ref(bool to_auc, ByteView bytes, Transport t) const {
+    if (to_auc || t != Transport::udp) return std::nullopt;
     return wire::request_transaction(ctx_.wire.binding, bytes);
   }
 
-  void answer_request(const net::Datagram& d, Bytes answer, std::uint64_t now) {
+  void answer_request(const Datagram& d, Bytes answer, std::uint64_t now) {
     if (auto out = server_.answer(d.socket, d.from, d.data, std::move(answer), now, link_timers_.keep_response_ms))
       outbox_.push_back(std::move(*out));
   }
@@ -637,7 +637,7 @@ private:
   // section 4.3), so that a RADIUS client gets an answer and stops; other refusals are silent, and
   // so is one of a request whose Message-Authenticator does not verify (RFC 3579 section 3.2): who
   // does not hold the secret learns nothing from the AuC.
-  void reject_radius(const net::Datagram& d, const Error& e, std::uint64_t now) {
+  void reject_radius(const Datagram& d, const Error& e, std::uint64_t now) {
     if (ctx_.role != msg::Role::auc || !radius_link_ || d.data.size() < wire::radius::kMinPacket ||
         d.data[0] != wire::radius::access_request ||
         !wire::radius::authentic_request(ctx_.wire.radius_secret, d.data))
@@ -651,7 +651,7 @@ private:
   // At the switch: the Access-Request waiting that an Access-Challenge d answers (its Identifier and
   // a Response Authenticator that verifies against it), or nothing (then d is decoded against the
   // Identifier and Request Authenticator derived from its fields).
-  ByteView radius_request_answered(const net::Datagram& d) const {
+  ByteView radius_request_answered(const Datagram& d) const {
     if (d.data.size() < wire::radius::kMinPacket || d.data[0] != wire::radius::access_challenge) return {};
     auto [lo, hi] = radius_waiting_.equal_range(d.data[1]);
     for (auto it = lo; it != hi; ++it)
@@ -673,7 +673,7 @@ private:
 
   // At the switch: an Access-Reject or Accounting-Response from the AuC ends the request it
   // answers (matched by Identifier and Response Authenticator). True when d was one.
-  bool radius_answer(const net::Datagram& d) {
+  bool radius_answer(const Datagram& d) {
     if (d.data.size() < wire::radius::kMinPacket) return false;
     const std::uint8_t code = d.data[0];
     if (code != wire::radius::access_reject && code != wire::radius::accounting_response) return false;
@@ -694,7 +694,7 @@ private:
     return true;  // an answer to nothing waiting (a duplicate): dropped
   }
 
-  void forget_radius(const net::ClientTransactions::Txn& t) {
+  void forget_radius(const ClientTransactions::Txn& t) {
     if (radius_waiting_.empty() || t.out.bytes.size() < wire::radius::kMinPacket) return;
     auto [lo, hi] = radius_waiting_.equal_range(t.out.bytes[1]);
     for (auto it = lo; it != hi; ++it)
@@ -768,7 +768,7 @@ private:
              spec.name);
       return;
     }
-    net::Outgoing out{it->second.socket, it->second.addr, std::move(bytes)};
+    Outgoing out{it->second.socket, it->second.addr, std::move(bytes)};
     outbox_.push_back(out);
     const bool radius = spec.to == msg::Role::auc && radius_link_;
     std::string key;
@@ -776,18 +776,18 @@ private:
     else if (radius) key = "radius/" + to_hex(ByteView(out.bytes).first(wire::radius::kMinPacket));
     else return;  // s11 and d7 over JSON: nothing answers them, so they are sent once
     if (radius) radius_waiting_.emplace(out.bytes[1], key);
-    const bool reliable = it->second.transport == net::Transport::tcp;
+    const bool reliable = it->second.transport == Transport::tcp;
     note_sent({key, std::string(spec.name), role, out.bytes});
     const auto ref = provisional_ref(spec.to == msg::Role::auc, out.bytes, it->second.transport);
     client_.start(std::move(key), std::string(spec.name), std::move(out),
-                  reliable ? net::without_retransmission(timers_for(spec)) : timers_for(spec), now, ref);
+                  reliable ? without_retransmission(timers_for(spec)) : timers_for(spec), now, ref);
   }
 
   struct Peer {
-    net::Address addr;
-    net::SocketId socket = 0;
-    net::Transport transport = net::Transport::udp;
-    net::StreamFraming framing = net::StreamFraming::lines;
+    Address addr;
+    SocketId socket = 0;
+    Transport transport = Transport::udp;
+    StreamFraming framing = StreamFraming::lines;
   };
 
   LiveContext& ctx_;
@@ -796,20 +796,20 @@ private:
   Events events_ = Events::all;
   bool radius_link_ = false;
   bool learn_source_ = false;
-  net::Timers signaling_timers_, link_timers_;
-  net::Loop loop_;
-  net::ServerTransactions server_;
-  net::ClientTransactions client_;
-  std::vector<net::SocketId> listeners_;
+  Timers signaling_timers_, link_timers_;
+  Loop loop_;
+  ServerTransactions server_;
+  ClientTransactions client_;
+  std::vector<SocketId> listeners_;
   std::unique_ptr<ResponseJournal> journal_;
   std::map<std::string, Peer> peers_;
   std::multimap<std::uint8_t, std::string> radius_waiting_;  // RADIUS requests by Identifier
-  std::map<std::string, net::PendingRequest> pending_;  // by name: accepted, to be answered
-  std::map<std::string, net::SentRequest> sent_;        // by key: sent, awaiting the answer
-  net::Batch batch_;  // opened and settled since the last commit
+  std::map<std::string, PendingRequest> pending_;  // by name: accepted, to be answered
+  std::map<std::string, SentRequest> sent_;        // by key: sent, awaiting the answer
+  Batch batch_;  // opened and settled since the last commit
   crypto::OsRandom random_;                      // transaction identities (never the role's randomness)
   Bytes registration_ids_;                       // kd-term register: its registration's (kRegistrationBytes)
-  std::vector<net::Outgoing> outbox_;
+  std::vector<Outgoing> outbox_;
   std::string out_;
   std::optional<End> result_;
   struct Discarded {

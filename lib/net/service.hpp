@@ -74,7 +74,7 @@ codecs::WireOptions with_request_transport(codecs::WireOptions w, msg::Role role
 void name_sent_by(codecs::WireEdge& edge, const Loop& loop, std::uint32_t socket);
 // The ENDPOINT text of option ("--listen", "--peer switch="), carrying binding. Throws UsageError
 // when it is malformed, or tcp: for a binding that travels over UDP only.
-net::Endpoint live_endpoint(std::string_view option, const std::string& text, wire::Binding binding);
+Endpoint live_endpoint(std::string_view option, const std::string& text, wire::Binding binding);
 
 // kd-term register and load: exactly one --peer, proxy= with --via, else switch=. Throws UsageError.
 void check_term_peer(std::string_view subcommand, const LiveOptions& o, const flow::StartParams& start);
