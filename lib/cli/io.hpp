@@ -1,67 +1,22 @@
-// File plumbing for the tools: whole-file reads, atomic replacement, and an exclusive lock so that
-// two runs on one state file never interleave.
+// The tools' file plumbing is lib/files (files/files.hpp), which the services in lib/net share;
+// its names stay reachable as cli's, as the tools have always called them.
 #pragma once
 
-#include <functional>
-#include <optional>
-#include <string>
-#include <string_view>
+#include "core/run_error.hpp"
+#include "files/files.hpp"
 
 namespace kd::cli {
 
-// nullopt when the file does not exist; throws IoError on any other failure, naming the file as
-// "WHAT PATH" (what: "keystore", "state file"...; empty: the path alone).
-std::optional<std::string> read_file(const std::string& path, std::string_view what = {});
-// Throws IoError ("cannot read WHAT PATH: it is a directory") when path names something the tools
-// do not read: they read regular files, pipes and character devices (/dev/null, a terminal) only;
-// a directory would read as empty, with no error. A path that does not exist passes (opening it
-// says so).
-void check_readable(const std::string& path, std::string_view what);
-// Writes to a temporary file beside path (mode 0600), fsyncs it, renames it over path and fsyncs
-// the directory: a reader sees the old file or the new one, never a mixture.
-void write_file_atomic(const std::string& path, const std::string& data);
-// The same, the content written a piece at a time as fill hands each to write (a large file,
-// such as a service's journal rewritten, needs no buffer of its size). What fill throws removes
-// the temporary file and leaves path as it was.
-void write_file_atomic(const std::string& path,
-                       const std::function<void(const std::function<void(std::string_view)>&)>& fill);
-// Opens path for appending (created mode 0600 when absent; a symbolic link is refused); the caller
-// closes the descriptor. Throws IoError naming the file as "WHAT PATH".
-int open_append(const std::string& path, std::string_view what);
-// Opens path for writing from its start (created mode 0644 when absent, emptied when present): an
-// output a tool streams into, such as kd-term load's --stats. A symbolic link (whose target could be
-// any file the user may write) and a directory are refused with a message saying so. Throws
-// IoError naming the file as "WHAT PATH"; the caller closes the descriptor.
-int open_replace(const std::string& path, std::string_view what);
-// Appends data to fd and fsyncs it before returning: the bytes are on disk. Throws IoError.
-void append_synced(int fd, std::string_view data, const std::string& path, std::string_view what);
-// True when the file's mode grants any permission to group or others.
-bool readable_by_others(const std::string& path);
-// When the file's mode grants anything to group or others, one line on standard error:
-// "TOOL: warning: WHAT PATH is readable by group or others (chmod 600 PATH)" (what may be empty).
-void warn_if_readable(std::string_view tool, std::string_view what, const std::string& path);
-
-struct IoError {
-  std::string what;
-};
-
-// A file kd locks and replaces (a state file, a keystore being changed) must be a regular file
-// with one name, or absent: a symbolic link or a second hard link would be read through one name
-// and locked through another, so one input could be accepted twice. Throws IoError otherwise.
-void check_replaceable(const std::string& path, std::string_view what);
-
-class FileLock {
-public:
-  // Locks path + ".lock" (created mode 0600; a symbolic link there is refused), after
-  // check_replaceable(path), which it repeats once the lock is held.
-  // what names the file in messages ("state file", "keystore").
-  FileLock(const std::string& path, std::string_view what);
-  ~FileLock();
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
-
-private:
-  int fd_ = -1;
-};
+using files::append_synced;
+using files::check_readable;
+using files::check_replaceable;
+using files::FileLock;
+using files::open_append;
+using files::open_replace;
+using files::read_file;
+using files::readable_by_others;
+using files::warn_if_readable;
+using files::write_file_atomic;
+using kd::IoError;
 
 }  // namespace kd::cli

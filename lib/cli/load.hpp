@@ -1,48 +1,26 @@
-// kd-term load (kd-term(1), LOAD; kd-live(7), LOAD): many terminals registering through live
-// services at a target rate with a bounded number in flight, reported as counts by outcome and as
-// latency percentiles, end to end and per exchange.
+// kd-term load's command line (kd-term(1), LOAD; kd-live(7), LOAD); lib/net runs the load
+// (net/load.hpp).
 #pragma once
-
-#include <cstdint>
-#include <string>
 
 #include "cli/serve.hpp"
 #include "flow/roles.hpp"
-#include "flow/state.hpp"
+#include "net/load.hpp"
 
 namespace CLI {
 class App;
 }
-namespace kd::engine {
-struct Settings;
-}
 
 namespace kd::cli {
 
-struct LoadOptions {
-  std::uint64_t count = 0;               // --count N: terminals 0..N-1 of the --id pattern
-  std::uint64_t rate = 0;                // --rate R: registrations started per second; 0: as fast as
-                                         // --concurrency allows
-  std::uint64_t concurrency = 100;       // --concurrency C: registrations in flight at most
-  std::string stats;                     // --stats FILE: one JSON line per interval
-  std::uint64_t stats_interval_s = 1;    // --stats-interval S
-};
+using net::LoadContext;
+using net::LoadOptions;
 
 // The options of `kd-term load` besides those it shares with start and register.
 void add_load_options(CLI::App& load, LoadOptions& o, LiveOptions& live);
 
-// What the tool loaded: every terminal's key, and the settings each terminal's engine starts from.
-struct LoadContext {
-  std::string tool;
-  const flow::Keystore& keys;
-  const engine::Settings& settings;
-  WireOptions wire;
-  bool fixed_clock = false;  // --now
-};
-
-// Runs the load; start: the parameters every terminal starts with, start.idc the --id pattern.
-// kExitOk when every terminal registered, kExitRejected when one was refused, else kExitNoAnswer
-// (a timeout, or stopped by SIGINT/SIGTERM). Throws UsageError or IoError (--stats, sockets).
+// Checks the peer and the --id pattern (start.idc), then runs the load (net::generate_load): kExitOk
+// when every terminal registered, kExitRejected when one was refused, else kExitNoAnswer (a
+// timeout, or stopped by SIGINT/SIGTERM). Throws UsageError or IoError (--stats, sockets).
 int run_load(const LoadOptions& o, const LiveOptions& live, LoadContext& ctx, const flow::StartParams& start);
 
 }  // namespace kd::cli

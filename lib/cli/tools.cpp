@@ -9,7 +9,6 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/io.hpp"
-#include "cli/journal.hpp"
 #include "cli/load.hpp"
 #include "cli/options.hpp"
 #include "cli/serve.hpp"
@@ -20,6 +19,7 @@
 #include "json/event.hpp"
 #include "json/keystore.hpp"
 #include "json/line.hpp"
+#include "net/response_journal.hpp"
 
 namespace kd::cli {
 
@@ -172,7 +172,7 @@ public:
     std::string text;
     if (!c.state_path.empty()) {
       lock_ = std::make_unique<FileLock>(c.state_path, "state file");
-      fold_journal(c.state_path, c.tool);  // what a service stopped by a crash had changed
+      net::fold_journal(c.state_path, c.tool);  // what a service stopped by a crash had changed
       if (auto t = read_file(c.state_path, "state file")) text = std::move(*t);
       // The switch's holds expected verification words, every role's its exchanges under way.
       if (!text.empty()) warn_if_readable(c.tool, "state file", c.state_path);

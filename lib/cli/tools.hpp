@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/run_error.hpp"
+
 namespace CLI {
 class App;
 }
@@ -22,12 +24,8 @@ enum Exit : int {
   kExitNothingVerified = 4,  // kd-decode --check: the input held no KD message, so nothing was verified
 };
 
-// A bad command line: exit status 2. Each line is printed as "TOOL: LINE", escaped (printable).
-struct UsageError {
-  explicit UsageError(std::string what) : lines{std::move(what)} {}
-  explicit UsageError(std::vector<std::string> l) : lines(std::move(l)) {}
-  std::vector<std::string> lines;
-};
+// A bad command line: exit status 2 (core/run_error.hpp).
+using kd::UsageError;
 
 // Runs a tool's body and returns its exit status: what the body returns, or, when it throws, the
 // status of the error after printing "TOOL: MESSAGE" on standard error (UsageError 2, IoError 3).

@@ -7,10 +7,10 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "cli/io.hpp"
-#include "cli/journal.hpp"
 #include "crypto/suite.hpp"
+#include "files/files.hpp"
 #include "net/journal.hpp"
+#include "net/response_journal.hpp"
 #include "net/transactions.hpp"
 
 namespace kd::net {
@@ -299,10 +299,11 @@ TEST(Journal, RequestsUnderWaySurviveUntilSettled) {
 }  // namespace
 }  // namespace kd::net
 
-namespace kd::cli {
+namespace kd::net {
 namespace {
 
-Bytes b(std::string_view s) { return Bytes(s.begin(), s.end()); }
+using files::read_file;
+using files::write_file_atomic;
 
 struct TempDir {
   std::string path;
@@ -417,4 +418,4 @@ TEST(WriteFileAtomic, ByPiecesOrNotAtAll) {
 }
 
 }  // namespace
-}  // namespace kd::cli
+}  // namespace kd::net

@@ -1,4 +1,4 @@
-#include "cli/journal.hpp"
+#include "net/response_journal.hpp"
 
 #include <algorithm>
 #include <iostream>
@@ -8,13 +8,21 @@
 
 #include <cerrno>
 
-#include "cli/io.hpp"
+#include "core/run_error.hpp"
 #include "crypto/suite.hpp"
+#include "files/files.hpp"
 #include "json/state.hpp"
 #include "net/journal.hpp"
 #include "net/transactions.hpp"
 
-namespace kd::cli {
+namespace kd::net {
+
+using files::append_synced;
+using files::check_replaceable;
+using files::open_append;
+using files::read_file;
+using files::warn_if_readable;
+using files::write_file_atomic;
 
 namespace {
 
@@ -34,14 +42,14 @@ Bytes digest_of(std::string_view state) {
 std::string journal_path(const std::string& state_path) { return state_path + ".journal"; }
 
 // The journal's contents against the state file's text; nullopt when there is no journal.
-std::optional<net::JournalContents> read_journal(const std::string& path, const std::string& state,
+std::optional<JournalContents> read_journal(const std::string& path, const std::string& state,
                                                  std::string_view tool, std::size_t* size = nullptr) {
   check_replaceable(path, kWhat);
   const auto text = read_file(path, kWhat);
   if (!text) return std::nullopt;
   warn_if_readable(tool, kWhat, path);
-  net::JournalContents c;
-  if (auto why = net::decode_journal(*text, digest_of(state), c)) throw IoError{std::string(kWhat) + " " + path + ": " + *why};
+  JournalContents c;
+  if (auto why = decode_journal(*text, digest_of(state), c)) throw IoError{std::string(kWhat) + " " + path + ": " + *why};
   const std::string name = printable(path);
   if (c.torn_at)
     std::cerr << tool << ": warning: journal " << name << ": a torn tail (" << text->size() - *c.torn_at
@@ -70,11 +78,11 @@ void fold_journal(const std::string& state_path, std::string_view tool) {
   if (!next) throw IoError{std::string(kWhat) + " " + path + ": " + next.error().detail};
   state = std::move(*next);
   // The answers stay, on the state they were given with.
-  std::string text(net::kJournalMagic);
-  net::encode_base(text, digest_of(state));
-  net::Batch kept{std::move(c->answers), nullptr, std::move(c->pending), std::move(c->sent), {}, {}};
+  std::string text(kJournalMagic);
+  encode_base(text, digest_of(state));
+  Batch kept{std::move(c->answers), nullptr, std::move(c->pending), std::move(c->sent), {}, {}};
   kept.ports.assign(c->ports.begin(), c->ports.end());
-  net::encode_batch(text, kept);
+  encode_batch(text, kept);
   write_file_atomic(state_path, state);
   write_file_atomic(path, text);
 }
@@ -99,9 +107,9 @@ ResponseJournal::ResponseJournal(const std::string& state_path, std::string_view
   sent_ = std::move(c->sent);
 }
 
-std::vector<net::Answered> ResponseJournal::take_loaded() { return std::move(loaded_); }
-std::vector<net::PendingRequest> ResponseJournal::take_pending() { return std::move(pending_); }
-std::vector<net::SentRequest> ResponseJournal::take_sent() { return std::move(sent_); }
+std::vector<Answered> ResponseJournal::take_loaded() { return std::move(loaded_); }
+std::vector<PendingRequest> ResponseJournal::take_pending() { return std::move(pending_); }
+std::vector<SentRequest> ResponseJournal::take_sent() { return std::move(sent_); }
 
 ResponseJournal::~ResponseJournal() {
   if (fd_ >= 0) ::close(fd_);
@@ -111,7 +119,7 @@ void ResponseJournal::snapshot(const std::string& state_text) {
   const Bytes digest = digest_of(state_text);
   if (fd_ >= 0) {
     std::string record;
-    net::encode_snapshot(record, digest);
+    encode_snapshot(record, digest);
     append_synced(fd_, record, path_, kWhat);
     size_ += record.size();
   }
@@ -121,7 +129,7 @@ void ResponseJournal::snapshot(const std::string& state_text) {
   state_size_ = state_text.size();
 }
 
-void ResponseJournal::rewrite(const net::Batch& now, const Answers& answers) {
+void ResponseJournal::rewrite(const Batch& now, const Answers& answers) {
   check_replaceable(path_, kWhat);
   std::size_t written = 0;
   write_file_atomic(path_, [&](const std::function<void(std::string_view)>& write) {
@@ -131,14 +139,14 @@ void ResponseJournal::rewrite(const net::Batch& now, const Answers& answers) {
       written += out.size();
       out.clear();
     };
-    out.assign(net::kJournalMagic);
-    net::encode_base(out, digest_);
+    out.assign(kJournalMagic);
+    encode_base(out, digest_);
     if (answers)
-      answers([&](const net::AnswerRef& a) {
-        net::encode_answer(out, a);
+      answers([&](const AnswerRef& a) {
+        encode_answer(out, a);
         if (out.size() >= kRewriteChunk) flush();
       });
-    net::encode_batch(out, now);
+    encode_batch(out, now);
     flush();
   });
   if (fd_ >= 0) ::close(fd_);
@@ -147,8 +155,8 @@ void ResponseJournal::rewrite(const net::Batch& now, const Answers& answers) {
   size_ = rewritten_size_ = written;
 }
 
-void ResponseJournal::append(const net::Batch& rest) {
-  net::encode_batch(batch_, rest);
+void ResponseJournal::append(const Batch& rest) {
+  encode_batch(batch_, rest);
   append_synced(fd_, batch_, path_, kWhat);
   size_ += batch_.size();
   batch_.clear();
@@ -158,4 +166,4 @@ bool ResponseJournal::compacting() const {
   return size_ > std::max(kCompactAtLeast, rewritten_size_ + kCompactAfter * (rewritten_size_ + state_size_));
 }
 
-}  // namespace kd::cli
+}  // namespace kd::net

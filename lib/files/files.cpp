@@ -1,4 +1,4 @@
-#include "cli/io.hpp"
+#include "files/files.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -13,7 +13,7 @@
 
 #include "core/bytes.hpp"
 
-namespace kd::cli {
+namespace kd::files {
 
 namespace {
 IoError sys_error(const std::string& what, const std::string& path) {
@@ -206,4 +206,4 @@ FileLock::~FileLock() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-}  // namespace kd::cli
+}  // namespace kd::files

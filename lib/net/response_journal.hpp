@@ -13,15 +13,13 @@
 #include "core/bytes.hpp"
 
 namespace kd::net {
-// net/transactions.hpp, net/journal.hpp: cli's headers stay free of net (cli links it privately)
+
+// net/transactions.hpp, net/journal.hpp
 struct Answered;
 struct AnswerRef;
 struct PendingRequest;
 struct SentRequest;
 struct Batch;
-}
-
-namespace kd::cli {
 
 // Every tool that takes --state calls this once it holds the state file's lock, before it reads
 // the state: when STATE.journal holds role state changes (a service stopped by a crash), they are
@@ -43,9 +41,9 @@ public:
 
   // The answers read (expiry in Unix milliseconds), and the requests under way at the end of the
   // journal, each handed over once.
-  std::vector<net::Answered> take_loaded();
-  std::vector<net::PendingRequest> take_pending();
-  std::vector<net::SentRequest> take_sent();
+  std::vector<Answered> take_loaded();
+  std::vector<PendingRequest> take_pending();
+  std::vector<SentRequest> take_sent();
   // The local UDP port each --peer role was sent to from, as the journal last said.
   std::map<std::string, std::uint16_t> take_ports() { return std::move(ports_); }
   // Writes state_text as the state file (atomically), after a snapshot record that names it in
@@ -56,15 +54,15 @@ public:
   // way (no changes), atomically, and opens it for appending: at start, and after each snapshot.
   // Written a piece at a time (256 KiB): a buffer the size of the cache, fresh at each
   // rewrite, cost more than encoding it.
-  using Answers = std::function<void(const std::function<void(const net::AnswerRef&)>&)>;
-  void rewrite(const net::Batch& now, const Answers& answers = {});
+  using Answers = std::function<void(const std::function<void(const AnswerRef&)>&)>;
+  void rewrite(const Batch& now, const Answers& answers = {});
   // Where the batch under way gathers its answer records, each written as it is given
-  // (net::encode_answer), until append() ends it; its capacity is kept from batch to batch.
+  // (encode_answer), until append() ends it; its capacity is kept from batch to batch.
   std::string& batch() { return batch_; }
   // Appends one batch and syncs it: the answers in batch() (given since the last append), then
   // rest's role state changes, requests opened and settled, and ports (rest.answers too, if any).
   // Before anything of the batch is sent. One write(2) and one fdatasync(2).
-  void append(const net::Batch& rest);
+  void append(const Batch& rest);
   // True when the journal has grown past max(4 MiB, its size at the last rewrite plus three times
   // that and the state file's size): time for a snapshot, whose cost is then spread over three
   // times as many bytes of journal as the state file holds.
@@ -78,12 +76,12 @@ private:
   Bytes digest_;  // of the state file's content
   bool state_saved_ = false;
   std::size_t size_ = 0, rewritten_size_ = 0, state_size_ = 0;
-  std::vector<net::Answered> loaded_;
-  std::vector<net::PendingRequest> pending_;
-  std::vector<net::SentRequest> sent_;
+  std::vector<Answered> loaded_;
+  std::vector<PendingRequest> pending_;
+  std::vector<SentRequest> sent_;
   std::map<std::string, std::uint16_t> ports_;
   std::string batch_;
   std::string chunk_;  // rewrite()'s
 };
 
-}  // namespace kd::cli
+}  // namespace kd::net
