@@ -60,6 +60,9 @@ std::string exchange_name(const msg::Message& m, std::string_view request) { ret
 
 // Server transactions kept at most (kd-live(7), MEMORY).
 constexpr std::size_t kMaxServerTransactions = 1 << 18;
+// and the bytes they hold at most: datagrams of up to 64 KiB that do not decode open transactions
+// too, and 2^18 of them would hold 16 GiB.
+constexpr std::size_t kMaxServerTransactionBytes = std::size_t{256} << 20;
 // Datagrams handled per state save (group commit).
 constexpr std::size_t kBatch = 64;
 
@@ -141,7 +144,7 @@ class Live final : public net::Loop::Handler {
 public:
   Live(const LiveOptions& o, LiveContext& ctx, bool registering)
       : ctx_(ctx), edge_(with_request_transport(ctx.wire, ctx.role, o.peers), ctx.role), registering_(registering),
-        server_(kMaxServerTransactions) {
+        server_(kMaxServerTransactions, kMaxServerTransactionBytes) {
     edge_.set_wire_lines(registering);  // a service prints events, never the messages
     if (o.events == "errors") events_ = Events::errors;
     else if (o.events == "none") events_ = Events::none;
