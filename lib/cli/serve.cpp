@@ -487,9 +487,13 @@ private:
   // kd-term register: an answer that does not decode is discarded (RFC 3261 18.1.2), so that one
   // spoofed datagram does not end a registration: an error line says so, and the transaction
   // waits on for a valid answer. If none comes, give_up() ends the registration as a refusal with
-  // that error, not as a silence: a device's malformed answer is still refused.
+  // that error, not as a silence: a device's malformed answer is still refused. Only the first
+  // since the last valid answer gets a line, so that a peer sending garbage without end does not
+  // make the terminal print without end; the others are counted for the refusal.
   void discard(const Error& e, std::string_view step) {
-    discarded_ = Discarded{e, std::string(step)};
+    const std::uint64_t count = discarded_ ? discarded_->count + 1 : 1;
+    discarded_ = Discarded{e, std::string(step), count};
+    if (count > 1) return;
     emit(json::encode_error(err(e.code, e.detail + " (discarded: the registration waits on for a valid answer)"), step),
          true);
   }
@@ -504,7 +508,11 @@ private:
     if (!registering_) return;
     if (discarded_)
       return refuse(err(discarded_->error.code, "no valid answer to " + t.label + " from " + to + how +
-                                                    "; what came did not decode: " + discarded_->error.detail),
+                                                    "; what came did not decode" +
+                                                    (discarded_->count > 1
+                                                         ? " (" + std::to_string(discarded_->count) + " datagrams)"
+                                                         : std::string()) +
+                                                    ": " + discarded_->error.detail),
                     discarded_->step);
     std::cerr << ctx_.tool << ": no answer to " << t.label << " from " << to << printable(how) << "\n";
     finish(kExitNoAnswer);
@@ -818,6 +826,7 @@ private:
   struct Discarded {
     Error error;
     std::string step;
+    std::uint64_t count = 1;  // since the last valid answer
   };
   std::optional<Discarded> discarded_;  // kd-term register: the last answer that did not decode
 };
