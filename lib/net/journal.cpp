@@ -294,6 +294,10 @@ std::optional<std::string> decode_journal(std::string_view text, ByteView state_
   out = JournalContents{};
   if (text.empty()) return std::nullopt;
   if (!text.starts_with(kJournalMagic)) {
+    if (text.size() < kJournalMagic.size() && kJournalMagic.starts_with(text))
+      return "cut short in its header (" + std::to_string(text.size()) + " of its first " +
+             std::to_string(kJournalMagic.size()) + " bytes, KDJRNL2 and a line end; kd replaces a journal whole, so "
+             "something else wrote it)";
     if (text.starts_with("KDJRNL"))
       return "a journal of another version of kd (" + printable(text.substr(0, 7)) + ", this kd writes KDJRNL2)";
     return std::string("not a kd journal (it does not begin with KDJRNL2)");

@@ -60,6 +60,9 @@ std::string exchange_name(const msg::Message& m, std::string_view request) { ret
 
 // Server transactions kept at most (kd-live(7), MEMORY).
 constexpr std::size_t kMaxServerTransactions = 1 << 18;
+// and the bytes they hold at most: datagrams of up to 64 KiB that do not decode open transactions
+// too, and 2^18 of them would hold 16 GiB.
+constexpr std::size_t kMaxServerTransactionBytes = std::size_t{256} << 20;
 // Datagrams handled per state save (group commit).
 constexpr std::size_t kBatch = 64;
 
@@ -141,7 +144,7 @@ class Live final : public Loop::Handler {
 public:
   Live(const LiveOptions& o, LiveContext& ctx, bool registering)
       : ctx_(ctx), edge_(with_request_transport(ctx.wire, ctx.role, o.peers), ctx.role), registering_(registering),
-        server_(kMaxServerTransactions) {
+        server_(kMaxServerTransactions, kMaxServerTransactionBytes) {
     edge_.set_wire_lines(registering);  // a service prints events, never the messages
     if (o.events == "errors") events_ = Events::errors;
     else if (o.events == "none") events_ = Events::none;
@@ -484,9 +487,13 @@ private:
   // kd-term register: an answer that does not decode is discarded (RFC 3261 18.1.2), so that one
   // spoofed datagram does not end a registration: an error line says so, and the transaction
   // waits on for a valid answer. If none comes, give_up() ends the registration as a refusal with
-  // that error, not as a silence: a device's malformed answer is still refused.
+  // that error, not as a silence: a device's malformed answer is still refused. Only the first
+  // since the last valid answer gets a line, so that a peer sending garbage without end does not
+  // make the terminal print without end; the others are counted for the refusal.
   void discard(const Error& e, std::string_view step) {
-    discarded_ = Discarded{e, std::string(step)};
+    const std::uint64_t count = discarded_ ? discarded_->count + 1 : 1;
+    discarded_ = Discarded{e, std::string(step), count};
+    if (count > 1) return;
     emit(json::encode_error(err(e.code, e.detail + " (discarded: the registration waits on for a valid answer)"), step),
          true);
   }
@@ -501,7 +508,11 @@ private:
     if (!registering_) return;
     if (discarded_)
       return refuse(err(discarded_->error.code, "no valid answer to " + t.label + " from " + to + how +
-                                                    "; what came did not decode: " + discarded_->error.detail),
+                                                    "; what came did not decode" +
+                                                    (discarded_->count > 1
+                                                         ? " (" + std::to_string(discarded_->count) + " datagrams)"
+                                                         : std::string()) +
+                                                    ": " + discarded_->error.detail),
                     discarded_->step);
     std::cerr << ctx_.tool << ": no answer to " << t.label << " from " << to << printable(how) << "\n";
     finish(End::no_answer);
@@ -815,6 +826,7 @@ private:
   struct Discarded {
     Error error;
     std::string step;
+    std::uint64_t count = 1;  // since the last valid answer
   };
   std::optional<Discarded> discarded_;  // kd-term register: the last answer that did not decode
 };

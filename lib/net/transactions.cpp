@@ -81,9 +81,14 @@ void ServerTransactions::erase(Map::iterator it) {
   entries_.erase(it);
 }
 
+void ServerTransactions::make_room(std::size_t adding) {
+  while (!entries_.empty() && (entries_.size() >= max_ || held_ + adding > max_bytes_))
+    erase(entries_.find(by_expiry_.begin()->second->first));
+}
+
 void ServerTransactions::open(const Request& r, std::uint64_t now_ms, std::uint64_t wait_ms, std::string name) {
   if (auto old = find(r); old != entries_.end()) erase(old);  // expired, not yet forgotten
-  while (!entries_.empty() && entries_.size() >= max_) erase(entries_.find(by_expiry_.begin()->second->first));
+  make_room(r.bytes.size() + name.size());
   auto [it, _] = entries_.emplace(Key{r.key, std::string(as_view(r.bytes)), r.hash}, Entry{});
   it->second.expiry = by_expiry_.end();
   it->second.late = by_late_.end();
@@ -148,7 +153,7 @@ void ServerTransactions::restore(Answered a) {
   const std::size_t hash = hash_of(key, a.request);
   Key k{std::move(key), std::string(a.request.begin(), a.request.end()), hash};
   if (auto old = entries_.find(k); old != entries_.end()) erase(old);
-  while (!entries_.empty() && entries_.size() >= max_) erase(entries_.find(by_expiry_.begin()->second->first));
+  make_room(k.request.size() + a.response.size());
   auto [it, _] = entries_.emplace(std::move(k), Entry{});
   it->second.expiry = by_expiry_.end();
   it->second.late = by_late_.end();

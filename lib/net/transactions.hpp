@@ -62,8 +62,11 @@ struct AnswerRef {
 
 class ServerTransactions {
 public:
-  // At most max_entries transactions are kept; beyond, the one that expires first goes.
-  explicit ServerTransactions(std::size_t max_entries) : max_(max_entries) {}
+  // At most max_entries transactions are kept, holding at most max_bytes (bytes_held()) when they
+  // open; beyond, the one that expires first goes. The bound in bytes is what bounds the memory
+  // when the requests are large: every datagram opens a transaction, one that does not decode too.
+  explicit ServerTransactions(std::size_t max_entries, std::size_t max_bytes = SIZE_MAX)
+      : max_(max_entries), max_bytes_(max_bytes) {}
 
   // Requests that come in on socket (a TCP listener) are known by the host they came from, not by
   // their connection (RFC 3261 17.2.3 matches a request's identity, whatever carries it). Set
@@ -207,11 +210,13 @@ private:
   Map::iterator find(const Request& r) { return entries_.find(KeyView{r.key, as_view(r.bytes), r.hash}); }
   static std::string_view as_view(ByteView b) noexcept { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
   void set_expiry(Map::iterator it, std::uint64_t at);
+  // Room for one more transaction holding `adding` bytes: the ones that expire first go.
+  void make_room(std::size_t adding);
   void drop_late(Entry& e);
   void erase(Map::iterator it);
   std::optional<Outgoing> settle(Map::iterator it, Bytes response, std::uint64_t now_ms, std::uint64_t keep_ms);
 
-  std::size_t max_, held_ = 0, hashes_ = 0;
+  std::size_t max_, max_bytes_, held_ = 0, hashes_ = 0;
   std::uint64_t provisional_ms_ = 0;
   std::vector<SocketId> by_host_;
   std::function<bool(SocketId, const Address&)> reachable_;

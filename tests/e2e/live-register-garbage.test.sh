@@ -5,7 +5,7 @@
 # line saying it was discarded, escaped) and the registration goes on: exit 0 (RFC 3261 18.1.2: a
 # malformed response is discarded). A peer that only ever sends garbage ends the registration
 # when the transaction times out: exit 1 with the garbage's error code (a device's malformed
-# answer is still a refusal), not 4.
+# answer is still a refusal), not 4. A flood of garbage gets one line, not one per datagram.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/live-lib.sh"
 
@@ -15,7 +15,7 @@ GARBAGE='SIP/2.0 200 OK\x1b[31m\x07\xff\r\n\r\n'
 
 # relay PORT-FILE UPSTREAM MODE: MODE pass: answers each new datagram from the terminal at once
 # with $GARBAGE and forwards between the terminal and UPSTREAM (udp:HOST:PORT); garbage: only
-# the garbage; none: nothing at all. Its port in PORT-FILE.
+# the garbage; flood: 200 distinct copies of it; none: nothing at all. Its port in PORT-FILE.
 relay() {
   timeout 60 python3 - "$@" "$GARBAGE" <<'PY' &
 import codecs, os, select, socket, sys
@@ -33,7 +33,8 @@ while True:
             term = a
             if mode != "none" and d not in seen:  # each request once, not its retransmissions
                 seen.add(d)  # (numbered: the same bytes again would be a duplicate, absorbed)
-                down.sendto(garbage.replace(b"\r\n\r\n", b"\r\nX-N: %d\r\n\r\n" % len(seen)), term)
+                for i in range(200 if mode == "flood" else 1):
+                    down.sendto(garbage.replace(b"\r\n\r\n", b"\r\nX-N: %d.%d\r\n\r\n" % (len(seen), i)), term)
             if mode == "pass":
                 side.sendto(d, (host, int(port)))
         elif term is not None:
@@ -85,6 +86,19 @@ check "garbage only: standard error names the garbage's code" grep -q '^kd-term:
 check "garbage only: ... and that s1 got no valid answer" grep -q 'no valid answer to s1' "$ERR"
 check "garbage only: its output holds no raw byte" raw_free "$OUT"
 check "garbage only: nor its standard error" raw_free "$ERR"
+stop_relay
+
+# ---- a flood of garbage: reported once, counted --------------------------------------------------
+# A peer that answers with datagram after datagram of garbage does not make the terminal print a
+# line for each: the first is reported, the rest counted in the refusal.
+relay "$TMP/relay4.port" "$upstream" flood || fail "the flooding relay starts"
+TARGET="proxy=udp:127.0.0.1:$(cat "$TMP/relay4.port")"
+register sip proxied --retransmit initial=100,timeout=1000
+check "flood: a refusal when the transaction ends, exit 1" exit_is 1
+check "flood: only the first garbage datagram reported as discarded" discarded "$OUT" 1
+check "flood: its output stays small (s1, one discard, timeout, refusal)" count_lines "$OUT" . 4
+check "flood: the refusal counts the datagrams that did not decode" \
+  grep -Eq '^kd-term: error: malformed: no valid answer to s1 .*what came did not decode \(([2-9][0-9]|1[0-9][0-9]|200) datagrams\)' "$ERR"
 stop_relay
 
 # ---- silence: still exit 4 ----------------------------------------------------------------------

@@ -156,6 +156,14 @@ TEST(Journal, DamageBeforeTheTailIsRefused) {
   EXPECT_NE(why->find("not a kd journal"), std::string::npos) << *why;
   EXPECT_FALSE(decode_journal("", kD2, c));  // empty: no journal yet
   EXPECT_TRUE(c.answers.empty());
+  // Cut within its header (never by kd, which replaces a journal whole): said as such, not as a
+  // journal of another version.
+  for (std::size_t n = 1; n < kJournalMagic.size(); ++n) {
+    why = decode_journal(std::string(kJournalMagic.substr(0, n)), kD2, c);
+    ASSERT_TRUE(why) << n;
+    EXPECT_NE(why->find("cut short in its header"), std::string::npos) << *why;
+    EXPECT_EQ(why->find("another version"), std::string::npos) << *why;
+  }
 }
 
 TEST(ServerTransactions, AnswersGivenAreRecordedAndRestoredByteForByte) {

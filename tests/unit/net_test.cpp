@@ -113,6 +113,30 @@ TEST(ServerTransactions, SilenceAndBounds) {
   EXPECT_EQ(out->to, addr(1, 3));
 }
 
+// What the transactions hold is bounded in bytes too (kd-live(7), MEMORY): large requests that
+// only open a transaction (a flood of datagrams that do not decode) evict the ones that expire
+// first, as the bound on their number does, before the bytes held pass the bound.
+TEST(ServerTransactions, TheBytesHeldAreBounded) {
+  ServerTransactions st(1000, 250);
+  const Bytes big(100, 'x');
+  for (std::uint8_t i = 0; i < 10; ++i) {
+    Bytes r = big;
+    r[0] = i;
+    st.open(addr(1, 1), r, 0, i, 1000, "");
+    EXPECT_LE(st.bytes_held(), 250u) << int(i);
+  }
+  EXPECT_EQ(st.size(), 2u);
+  Bytes last = big, first = big;
+  last[0] = 9;
+  first[0] = 0;
+  EXPECT_EQ(st.lookup(0, addr(1, 1), last, 20), ServerTransactions::Seen::absorbed);
+  EXPECT_EQ(st.lookup(0, addr(1, 1), first, 20), ServerTransactions::Seen::fresh);
+  // An answered one restored from the journal is held under the same bound.
+  st.restore(Answered{addr(1, 2), Bytes(120, 'q'), 0, Bytes(60, 'a'), 2000});
+  EXPECT_LE(st.bytes_held(), 250u);
+  EXPECT_EQ(st.lookup(0, addr(1, 2), Bytes(120, 'q'), 20), ServerTransactions::Seen::answered);
+}
+
 // The request an answer echoes (its identity as it came: requestSeqNum, transaction id, Via) is the
 // open transaction's own bytes, so nothing that holds it outlives the transaction (kd-live(7),
 // MEMORY): a service that never answers forgets it when the transaction expires.
