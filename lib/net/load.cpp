@@ -243,7 +243,7 @@ private:
     if (wire::has_provisional(ctx_.wire.binding))
       if (const auto p = wire::read_provisional(ctx_.wire.binding, d.data)) {
         ++interval_.provisional;
-        client_.provisional(p->transaction, now, p->delay_ms ? p->delay_ms : timers_.timeout_ms);
+        client_.provisional(p->transaction, d.from, now, p->delay_ms ? p->delay_ms : timers_.timeout_ms);
         return;
       }
     std::string step;

@@ -545,7 +545,7 @@ private:
       case ServerTransactions::Seen::absorbed: return;
       case ServerTransactions::Seen::fresh: break;
     }
-    if (provisional(d.data, now)) return;
+    if (provisional(d.data, d.from, now)) return;
     const std::uint64_t keep = signaling_timers_.keep_response_ms;
     // At the switch, an Access-Challenge is verified against the Access-Request it answers, as sent.
     ByteView answered;
@@ -624,11 +624,11 @@ private:
   // A provisional answer from a peer: the request under way it names stops being resent and waits,
   // for RequestInProgress's delay or the binding's transaction timeout (kd-live(7), TIMERS). One
   // that names no request under way is dropped. True when data was one (never decoded as a step).
-  bool provisional(ByteView data, std::uint64_t now) {
+  bool provisional(ByteView data, const Address& from, std::uint64_t now) {
     if (!wire::has_provisional(ctx_.wire.binding)) return false;
     const auto p = wire::read_provisional(ctx_.wire.binding, data);
     if (!p) return false;
-    client_.provisional(p->transaction, now, p->delay_ms ? p->delay_ms : signaling_timers_.timeout_ms);
+    client_.provisional(p->transaction, from, now, p->delay_ms ? p->delay_ms : signaling_timers_.timeout_ms);
     return true;
   }
 

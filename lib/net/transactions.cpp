@@ -210,11 +210,12 @@ void ClientTransactions::erase(std::map<std::string, Slot, std::less<>>::iterato
   txns_.erase(it);
 }
 
-const ClientTransactions::Txn* ClientTransactions::provisional(std::uint32_t ref, std::uint64_t now_ms,
-                                                                std::uint64_t wait_ms) {
+const ClientTransactions::Txn* ClientTransactions::provisional(std::uint32_t ref, const Address& from,
+                                                                std::uint64_t now_ms, std::uint64_t wait_ms) {
   if (by_ref_.count(ref) != 1) return nullptr;
   auto it = txns_.find(*by_ref_.find(ref)->second);
   Slot& s = it->second;
+  if (s.txn.out.to != from) return nullptr;
   by_deadline_.erase(s.at);
   s.txn.schedule.on_provisional(now_ms, wait_ms);
   s.at = by_deadline_.emplace(s.deadline(), &it->first);

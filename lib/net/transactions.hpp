@@ -251,10 +251,11 @@ public:
   // (wire::request_transaction), when its binding has provisional answers.
   void start(std::string key, std::string label, Outgoing out, const Timers& t, std::uint64_t now_ms,
              std::optional<std::uint32_t> ref = std::nullopt);
-  // A provisional answer naming ref (kd-live(7), TRANSACTIONS): the one transaction started under
-  // ref stops resending and waits wait_ms from now_ms (Retransmission::on_provisional). nullptr,
-  // and nothing held, when no transaction or more than one has ref.
-  const Txn* provisional(std::uint32_t ref, std::uint64_t now_ms, std::uint64_t wait_ms);
+  // A provisional answer naming ref, from `from` (kd-live(7), TRANSACTIONS): the one transaction
+  // started under ref stops resending and waits wait_ms from now_ms (Retransmission::on_provisional).
+  // nullptr, and nothing held, when no transaction or more than one has ref, or when its request
+  // went elsewhere than `from` (an identity is short and guessable: only the peer asked may hold it).
+  const Txn* provisional(std::uint32_t ref, const Address& from, std::uint64_t now_ms, std::uint64_t wait_ms);
   // Ends the transaction key (its answer came): true when it was pending.
   bool complete(std::string_view key);
   const Txn* find(std::string_view key) const;

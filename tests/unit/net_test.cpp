@@ -353,9 +353,12 @@ TEST(ClientTransactions, AProvisionalAnswerHoldsTheTransactionItNames) {
   ct.start("bob/s6", "s1", Outgoing{1, addr(9, 2727), b("bob")}, t, 0, 17);
   ct.start("carol/s6", "s1", Outgoing{1, addr(9, 2727), b("carol")}, t, 0, 17);
   ct.start("dave/s6", "s1", Outgoing{1, addr(9, 2727), b("dave")}, t, 0);
-  EXPECT_EQ(ct.provisional(99, 50, 5000), nullptr);
-  EXPECT_EQ(ct.provisional(17, 50, 5000), nullptr);  // two transactions: ambiguous
-  const auto* held = ct.provisional(4711, 50, 5000);
+  EXPECT_EQ(ct.provisional(99, addr(9, 2727), 50, 5000), nullptr);
+  EXPECT_EQ(ct.provisional(17, addr(9, 2727), 50, 5000), nullptr);  // two transactions: ambiguous
+  // From elsewhere than where the request went: anyone who guessed its identity could hold it.
+  EXPECT_EQ(ct.provisional(4711, addr(9, 2728), 50, 5000), nullptr);
+  EXPECT_EQ(ct.provisional(4711, addr(8, 2727), 50, 5000), nullptr);
+  const auto* held = ct.provisional(4711, addr(9, 2727), 50, 5000);
   ASSERT_NE(held, nullptr);
   EXPECT_EQ(held->key, "alice/s6");
   std::vector<std::string> resent, timed_out;
@@ -373,7 +376,7 @@ TEST(ClientTransactions, AProvisionalAnswerHoldsTheTransactionItNames) {
   // Once ended, its identity names nothing.
   ct.start("erin/s6", "s1", Outgoing{1, addr(9, 2727), b("erin")}, t, 0, 5);
   EXPECT_TRUE(ct.complete("erin/s6"));
-  EXPECT_EQ(ct.provisional(5, 10, 100), nullptr);
+  EXPECT_EQ(ct.provisional(5, addr(9, 2727), 10, 100), nullptr);
 }
 
 // Over TCP (kd-live(7), TRANSPORTS): sent once, then again on a new connection after each
