@@ -63,6 +63,7 @@ struct Conn {
   tcp::socket sock;
   asio::steady_timer idle;                  // a listener's: closes it after Impl::idle_ms of nothing
   std::chrono::steady_clock::time_point active = std::chrono::steady_clock::now();  // bytes either way
+  std::optional<std::chrono::steady_clock::time_point> begun;  // the first byte of a message not yet complete
   SocketId owner = 0;
   Address peer;
   std::unique_ptr<capture::Framer> framer;  // what the peer sends, cut into messages
@@ -93,6 +94,7 @@ struct Loop::Impl {
   std::vector<std::unique_ptr<Socket>> sockets;
   Handler* handler = nullptr;
   std::uint64_t idle_ms = kStreamIdleMs;
+  std::uint64_t message_ms = kStreamMessageMs;
   std::size_t max_batch = 64;
   int signal = 0;
   std::vector<Datagram> batch;
@@ -187,12 +189,27 @@ struct Loop::Impl {
 
   // Bounded memory and descriptors: a peer that went away without a FIN (a crash, a NAT that
   // forgot the flow) does not hold its connection for ever.
+  // A message begun and not complete in message_ms closes it too (a byte a second is activity).
   void arm_idle(const std::shared_ptr<Conn>& c) {
-    if (idle_ms == 0) return;
-    c->idle.expires_at(c->active + std::chrono::milliseconds(idle_ms));
+    using std::chrono::milliseconds;
+    const bool bounded = c->begun && message_ms != 0;
+    if (idle_ms == 0 && !bounded) return;
+    auto at = std::chrono::steady_clock::time_point::max();
+    if (idle_ms != 0) at = c->active + milliseconds(idle_ms);
+    if (bounded) at = std::min(at, *c->begun + milliseconds(message_ms));
+    c->idle.expires_at(at);
     c->idle.async_wait([this, c](const asio::error_code& ec) {
       if (ec || !c->open) return;
-      if (std::chrono::steady_clock::now() - c->active >= std::chrono::milliseconds(idle_ms)) return close(c);
+      const auto now = std::chrono::steady_clock::now();
+      if (c->begun && message_ms != 0 && now - *c->begun >= milliseconds(message_ms)) {
+        const Address peer = c->peer;
+        const SocketId owner = c->owner;
+        close(c);
+        return report(owner, peer, StreamFault::framing,
+                      to_string(peer, Transport::tcp) + ": a message begun " + std::to_string(message_ms / 1000) +
+                          " s ago is not complete; the connection is closed");
+      }
+      if (idle_ms != 0 && now - c->active >= milliseconds(idle_ms)) return close(c);
       arm_idle(c);  // there was activity since: wait from it
     });
   }
@@ -233,6 +250,8 @@ struct Loop::Impl {
       } else {
         c->active = std::chrono::steady_clock::now();
         const std::size_t held = c->framer->pending() + n;
+        const bool was_partial = c->framer->pending() != 0;
+        const std::size_t complete = messages.size();
         if (c->framer->push(ByteView(buffer.data(), n), messages) != 0) {
           const bool too_long = held > kMaxStreamMessage;
           fault = {too_long ? StreamFault::oversized : StreamFault::framing,
@@ -240,6 +259,15 @@ struct Loop::Impl {
                        (too_long ? ": a message longer than " + std::to_string(kMaxStreamMessage / 1024) + " KiB"
                                  : std::string(": bytes that do not frame as messages of this binding")) +
                        "; the connection is closed"};
+        } else if (sockets[c->owner]->acceptor) {
+          // When the message now pending began: with these bytes, unless it was pending before.
+          if (c->framer->pending() == 0) {
+            c->begun.reset();
+          } else if (!was_partial || messages.size() > complete) {
+            const bool newly = !c->begun;
+            c->begun = c->active;
+            if (newly) arm_idle(c);  // its deadline may come before the idle one
+          }
         }
       }
     }
@@ -542,6 +570,7 @@ bool Loop::reaches(SocketId socket, const Address& to) const {
 }
 
 void Loop::set_stream_idle(std::uint64_t ms) { impl_->idle_ms = ms; }
+void Loop::set_stream_message_time(std::uint64_t ms) { impl_->message_ms = ms; }
 
 int Loop::run(Handler& h, std::size_t max_batch) {
   Impl& m = *impl_;

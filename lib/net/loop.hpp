@@ -78,6 +78,10 @@ public:
   // (kStreamIdleMs unless set; 0: never). Bytes that frame no message (RFC 5626's CRLF keep-alives)
   // count. Client connections stay: their peer closes them when it will.
   void set_stream_idle(std::uint64_t ms);
+  // A message begun on a connection accepted by a TCP listener must be complete within ms of its
+  // first byte (kStreamMessageMs unless set; 0: no bound), or the connection is closed and the
+  // handler told (StreamFault::framing).
+  void set_stream_message_time(std::uint64_t ms);
 
   struct Handler {
     virtual ~Handler() = default;

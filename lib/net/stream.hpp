@@ -38,6 +38,11 @@ inline constexpr std::size_t kMaxConnectionsPerListener = 1024; // accepted beyo
 // A listener's connection with nothing either way for this long is closed (above RFC 5626 4.4.1's
 // keep-alive interval for TCP, 95 to 120 s, so that a client's keep-alives hold it open).
 inline constexpr std::uint64_t kStreamIdleMs = 180'000;
+// A message a listener's peer has begun must be complete this long after its first byte, or the
+// connection is closed: a byte a second would otherwise hold a connection (and its share of
+// kMaxConnectionsPerListener) for ever. RFC 3261's Timer F (64*T1): a request later than that is
+// past its own transaction's end.
+inline constexpr std::uint64_t kStreamMessageMs = 32'000;
 
 // A framer cutting messages of f out of one direction of a connection (capture::Framer::push
 // reports bytes it cannot frame: the connection is then unusable).

@@ -494,6 +494,63 @@ TEST(Loop, ClosesAnIdleListenerConnectionButNotOneKeptAlive) {
   EXPECT_LE(closed_after_ms, 1500);
 }
 
+// Slowloris (kd-live(7), TRANSPORTS): bytes a second keep a connection active, but a message begun
+// must end within its bound, or the listener closes the connection and says why.
+TEST(Loop, ClosesAListenerConnectionWhoseMessageDoesNotEnd) {
+  Loop loop;
+  loop.set_stream_message_time(400);
+  SocketId id = 0;
+  Address bound;
+  ASSERT_FALSE(loop.listen(Endpoint{Transport::tcp, "127.0.0.1", 0}, id, bound, StreamFraming::sip));
+  std::atomic<bool> done{false};
+  long closed_after_ms = -1;
+  std::thread client([&] {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(bound.port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) {
+      const auto from = std::chrono::steady_clock::now();
+      (void)!::send(fd, "REGISTER sip:kd SIP/2.0\r\nVia: ", 31, MSG_NOSIGNAL);
+      for (int i = 0; i < 30; ++i) {  // a byte every 100 ms, for 3 s at most
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        if (::send(fd, "x", 1, MSG_NOSIGNAL) != 1) break;
+        char c = 0;
+        if (::recv(fd, &c, 1, MSG_DONTWAIT) == 0) {
+          closed_after_ms = static_cast<long>(
+              std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - from).count());
+          break;
+        }
+      }
+    }
+    ::close(fd);
+    done = true;
+  });
+  struct UntilDone final : Loop::Handler {
+    Loop& loop;
+    std::atomic<bool>& done;
+    std::vector<std::pair<StreamFault, std::string>> faults;
+    std::uint64_t give_up = Loop::now_ms() + 10000;
+    UntilDone(Loop& l, std::atomic<bool>& d) : loop(l), done(d) {}
+    void on_datagrams(std::vector<Datagram>&, std::uint64_t) override {}
+    void on_stream_fault(SocketId, const Address&, StreamFault f, const std::string& why) override {
+      faults.emplace_back(f, why);
+    }
+    std::optional<std::uint64_t> deadline() override { return Loop::now_ms() + 20; }
+    void on_deadline(std::uint64_t now) override {
+      if (done || now > give_up) loop.stop();
+    }
+  } handler(loop, done);
+  loop.run(handler, 8);
+  client.join();
+  EXPECT_GE(closed_after_ms, 300) << "the connection was not closed, or too soon";
+  EXPECT_LE(closed_after_ms, 1500);
+  ASSERT_EQ(handler.faults.size(), 1u);
+  EXPECT_EQ(handler.faults[0].first, StreamFault::framing);
+  EXPECT_NE(handler.faults[0].second.find("not complete"), std::string::npos) << handler.faults[0].second;
+}
+
 // Group commit (kd-live(7), DURABILITY): the datagrams ready on all of a service's UDP sockets are
 // handled in one batch, up to its bound, in arrival order per socket; each datagram's bytes are its
 // own, in buffers reused from batch to batch.
