@@ -18,7 +18,7 @@ twice() {  # BINDING LINK FLOW
     check "$name: registration $i: exit 0" exit_is 0
     check "$name: registration $i: registered" transcript_ok "$flow"
   done
-  sleep 0.3
+  wait_lines "$TMP/auc.out" '"event":"registration-recorded"' 2 5  # the last s11 may be on its way
   local names=(auc switch)
   [ "$flow" = proxied ] && names+=(proxy)
   check "$name: no service printed an error" no_errors "${names[@]}"
