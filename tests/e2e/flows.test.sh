@@ -44,6 +44,9 @@ for suite in "${SUITES[@]}"; do
   kl=$(key_len "$suite") ml=$(mac_len "$suite") al=$(auth_len "$suite") sl=$(sealed_len "$suite")
   for flow in "${FLOWS[@]}"; do
     tag="$flow $suite"
+    # Each suite once and each flow in the first suite: the other suites' runs of a flow repeat
+    # its code paths with other crypto, which vectors-library checks in process.
+    [ "$suite" = "${SUITES[0]}" ] || [ "$flow" = "${FLOWS[0]}" ] || extra_case "$tag" || continue
 
     # --- through scripts/kd-flow --------------------------------------------------------------
     runx "$KD_ROOT/scripts/kd-flow" --bin "$KD_BIN" --flow "$flow" --suite "$suite" --seed "$SEED" --now "$NOW" --show-key

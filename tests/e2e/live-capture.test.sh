@@ -182,7 +182,11 @@ run_direct_h323() {
   OUT=$TMP/run.out ERR=$TMP/run.err
 }
 
-for b in sip mgcp h248 h323; do run_case "$b" udp; done
+# MGCP and H.248 have no check of their own here (live-register runs both under the sanitizers).
+for b in sip mgcp h248 h323; do
+  case $b in mgcp|h248) extra_case "$b/udp" || continue ;; esac
+  run_case "$b" udp
+done
 run_case sip tcp
 run_direct_h323
 

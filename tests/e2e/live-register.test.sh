@@ -27,7 +27,7 @@ run_case() {  # BINDING LINK FLOW
     check "$name: messages travel as $binding wire lines" eq "$(jq -r 'select(.to) | .binding' "$OUT" | sort -u)" "$binding"
   fi
   # The last messages (s10 or d6, s11 or d7) may still be on their way when register returns.
-  sleep 0.3
+  wait_lines "$TMP/auc.out" '"event":"registration-recorded"' 1 5
   check "$name: the AuC recorded the registration" has_event auc registration-recorded
   if [ "$flow" = proxied ]; then check "$name: the proxy holds the key" has_event proxy key-established; fi
   local names=(auc switch)

@@ -18,7 +18,7 @@ twice() {  # BINDING LINK FLOW
     check "$name: registration $i: exit 0" exit_is 0
     check "$name: registration $i: registered" transcript_ok "$flow"
   done
-  sleep 0.3
+  wait_lines "$TMP/auc.out" '"event":"registration-recorded"' 2 5  # the last s11 may be on its way
   local names=(auc switch)
   [ "$flow" = proxied ] && names+=(proxy)
   check "$name: no service printed an error" no_errors "${names[@]}"
@@ -50,7 +50,9 @@ twice sip radius proxied
 twice sip radius direct
 twice json json proxied
 twice json json direct
-twice sip json proxied
-for b in mgcp h248 h323; do twice "$b" radius proxied; done
+# The other bindings' transactions and the mixed link repeat the paths above (live-register runs
+# each binding under the sanitizers).
+extra_case "sip/json/proxied" && twice sip json proxied
+for b in mgcp h248 h323; do extra_case "$b/radius/proxied" && twice "$b" radius proxied; done
 
 finish

@@ -21,7 +21,7 @@ chain sip radius proxied || fail "services start"
 register sip proxied --contact "$contact"
 check "proxied: registered" eq "$RC" 0
 check "the terminal stated its Contact" grep -q "192.0.2.99:5060" "$OUT"
-sleep 0.3
+wait_lines "$TMP/auc.out" '"event":"registration-recorded"' 1 5  # s11 or d7 may be on its way
 seen=$(ipc proxy key-established)
 check "proxied: the proxy took IPc from the datagram's source" loopback_source "$seen"
 check "proxied: the AuC recorded that address (s2, s8, s11)" eq "$(ipc auc registration-recorded)" "$seen"
@@ -35,7 +35,7 @@ serve proxy proxy --binding sip --peer "switch=$ADDR" --source 203.0.113.7:40112
 TARGET="proxy=$ADDR"
 register sip proxied --contact "$contact"
 check "--source: registered" eq "$RC" 0
-sleep 0.3
+wait_lines "$TMP/auc.out" '"event":"registration-recorded"' 1 5  # s11 or d7 may be on its way
 check "--source: the proxy's IPc is --source" eq "$(ipc proxy key-established)" 203.0.113.7:40112
 check "--source: the AuC recorded it" eq "$(ipc auc registration-recorded)" 203.0.113.7:40112
 for n in auc switch proxy; do stop "$n"; done
@@ -45,7 +45,7 @@ live_world "$TMP/w-direct"
 chain sip radius direct || fail "services start (direct)"
 register sip direct --contact "$contact"
 check "direct: registered" eq "$RC" 0
-sleep 0.3
+wait_lines "$TMP/auc.out" '"event":"registration-recorded"' 1 5  # s11 or d7 may be on its way
 seen=$(ipc switch key-established)
 check "direct: the switch took IPc from the datagram's source" loopback_source "$seen"
 check "direct: the AuC recorded that address (d7)" eq "$(ipc auc registration-recorded)" "$seen"
