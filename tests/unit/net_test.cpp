@@ -441,6 +441,41 @@ TEST(ClientTransactions, ATransportFailureKeepsTheTimeoutAndAnAnswerEndsIt) {
   EXPECT_FALSE(ct.deadline());
 }
 
+// A TCP connection to the loopback at port (a descriptor; -1 when it could not be made).
+int connect_loopback(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) return fd;
+  if (fd >= 0) ::close(fd);
+  return -1;
+}
+
+long ms_since(std::chrono::steady_clock::time_point from) {
+  return static_cast<long>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - from).count());
+}
+
+// Runs a loop until a client thread says it is done (10 s at most), keeping the stream faults
+// reported on the way.
+struct UntilDone final : Loop::Handler {
+  Loop& loop;
+  std::atomic<bool>& done;
+  std::vector<std::pair<StreamFault, std::string>> faults;
+  std::uint64_t give_up = Loop::now_ms() + 10000;
+  UntilDone(Loop& l, std::atomic<bool>& d) : loop(l), done(d) {}
+  void on_datagrams(std::vector<Datagram>&, std::uint64_t) override {}
+  void on_stream_fault(SocketId, const Address&, StreamFault f, const std::string& why) override {
+    faults.emplace_back(f, why);
+  }
+  std::optional<std::uint64_t> deadline() override { return Loop::now_ms() + 20; }
+  void on_deadline(std::uint64_t now) override {
+    if (done || now > give_up) loop.stop();
+  }
+};
+
 // The loop on the loopback (kd-live(7), TRANSPORTS): a listener closes a connection left idle;
 // RFC 5626 keep-alives (CRLF) are activity and hold it open.
 TEST(Loop, ClosesAnIdleListenerConnectionButNotOneKeptAlive) {
@@ -453,12 +488,7 @@ TEST(Loop, ClosesAnIdleListenerConnectionButNotOneKeptAlive) {
   bool open_while_kept_alive = false;
   long closed_after_ms = -1;
   std::thread client([&] {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(bound.port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) {
+    if (const int fd = connect_loopback(bound.port); fd >= 0) {
       char c = 0;
       for (int i = 0; i < 8; ++i) {  // 1.2 s of keep-alives, four times the idle time
         (void)!::send(fd, "\r\n\r\n", 4, MSG_NOSIGNAL);
@@ -468,30 +498,18 @@ TEST(Loop, ClosesAnIdleListenerConnectionButNotOneKeptAlive) {
       timeval tv{3, 0};
       ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
       const auto from = std::chrono::steady_clock::now();
-      if (::recv(fd, &c, 1, 0) == 0)
-        closed_after_ms = static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                std::chrono::steady_clock::now() - from)
-                                                .count());
+      if (::recv(fd, &c, 1, 0) == 0) closed_after_ms = ms_since(from);
+      ::close(fd);
     }
-    ::close(fd);
     done = true;
   });
-  struct UntilDone final : Loop::Handler {
-    Loop& loop;
-    std::atomic<bool>& done;
-    std::uint64_t give_up = Loop::now_ms() + 10000;
-    UntilDone(Loop& l, std::atomic<bool>& d) : loop(l), done(d) {}
-    void on_datagrams(std::vector<Datagram>&, std::uint64_t) override {}
-    std::optional<std::uint64_t> deadline() override { return Loop::now_ms() + 20; }
-    void on_deadline(std::uint64_t now) override {
-      if (done || now > give_up) loop.stop();
-    }
-  } handler(loop, done);
+  UntilDone handler(loop, done);
   loop.run(handler, 8);
   client.join();
   EXPECT_TRUE(open_while_kept_alive);
   EXPECT_GE(closed_after_ms, 0) << "the connection was not closed";
   EXPECT_LE(closed_after_ms, 1500);
+  EXPECT_TRUE(handler.faults.empty()) << "an idle connection is closed quietly";
 }
 
 // Slowloris (kd-live(7), TRANSPORTS): bytes a second keep a connection active, but a message begun
@@ -505,12 +523,7 @@ TEST(Loop, ClosesAListenerConnectionWhoseMessageDoesNotEnd) {
   std::atomic<bool> done{false};
   long closed_after_ms = -1;
   std::thread client([&] {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(bound.port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) {
+    if (const int fd = connect_loopback(bound.port); fd >= 0) {
       const auto from = std::chrono::steady_clock::now();
       (void)!::send(fd, "REGISTER sip:kd SIP/2.0\r\nVia: ", 31, MSG_NOSIGNAL);
       for (int i = 0; i < 30; ++i) {  // a byte every 100 ms, for 3 s at most
@@ -518,30 +531,15 @@ TEST(Loop, ClosesAListenerConnectionWhoseMessageDoesNotEnd) {
         if (::send(fd, "x", 1, MSG_NOSIGNAL) != 1) break;
         char c = 0;
         if (::recv(fd, &c, 1, MSG_DONTWAIT) == 0) {
-          closed_after_ms = static_cast<long>(
-              std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - from).count());
+          closed_after_ms = ms_since(from);
           break;
         }
       }
+      ::close(fd);
     }
-    ::close(fd);
     done = true;
   });
-  struct UntilDone final : Loop::Handler {
-    Loop& loop;
-    std::atomic<bool>& done;
-    std::vector<std::pair<StreamFault, std::string>> faults;
-    std::uint64_t give_up = Loop::now_ms() + 10000;
-    UntilDone(Loop& l, std::atomic<bool>& d) : loop(l), done(d) {}
-    void on_datagrams(std::vector<Datagram>&, std::uint64_t) override {}
-    void on_stream_fault(SocketId, const Address&, StreamFault f, const std::string& why) override {
-      faults.emplace_back(f, why);
-    }
-    std::optional<std::uint64_t> deadline() override { return Loop::now_ms() + 20; }
-    void on_deadline(std::uint64_t now) override {
-      if (done || now > give_up) loop.stop();
-    }
-  } handler(loop, done);
+  UntilDone handler(loop, done);
   loop.run(handler, 8);
   client.join();
   EXPECT_GE(closed_after_ms, 300) << "the connection was not closed, or too soon";
