@@ -53,7 +53,8 @@ void add_common(CLI::App& app, Common& c) {
   app.add_option("input", c.input,
                  "input: JSON Lines (messages or wire lines) or a pcap/pcapng capture ('-' or none: standard input)");
   add_keys(app, c.keys_path, "keystore file (JSON)");
-  app.add_option("--state", c.state_path, "state file; created when absent, replaced atomically");
+  refuse_empty(app.add_option("--state", c.state_path, "state file; created when absent, replaced atomically"),
+               "a file name");
   app.add_option("--seed", c.seed_hex, "hex seed: makes all randomness deterministic")->check(seed_hex());
   add_number(app, "--now", c.now, {0, kMaxNow}, "fix the clock (UNIX seconds)");
   app.add_flag("--show-key", c.show_key,
@@ -68,7 +69,9 @@ void add_wire(CLI::App& app, Common& c, bool radius) {
               radius && c.tool == "kd-auc" ? "json (default), or radius (any other binding name also means radius)"
                                            : "signaling binding of the messages printed: json (default), " +
                                                  wire::binding_names({wire::Carrier::signaling}));
-  app.add_option("--pcap-out", c.wire.pcap_out, "append every message sent to this pcap file (needs a wire binding)");
+  refuse_empty(app.add_option("--pcap-out", c.wire.pcap_out,
+                              "append every message sent to this pcap file (needs a wire binding)"),
+               "a file name");
   add_addr(app, c.addrs, "IP address of a role in --pcap-out frames, ROLE=IP (repeatable)");
   add_decode_as(app, c.decode_as);
   if (!radius) return;
@@ -462,7 +465,8 @@ int proxy_main(int argc, char** argv) {
   add_common(app, c);
   add_chooser(app, c);
   app.add_option("--id", c.id, "this proxy's identity (IDsp)")->required();
-  app.add_option("--source", source, "address the terminal's messages came from; rewrites IPc (NAT)");
+  refuse_empty(app.add_option("--source", source, "address the terminal's messages came from; rewrites IPc (NAT)"),
+               "an address");
   add_wire(app, c, false);
   LiveOptions live;
   auto* srv = add_serve(app, live);
