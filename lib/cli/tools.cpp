@@ -540,6 +540,24 @@ int keys_main(CLI::App& keys, const Common& c, const std::string& file, bool for
     std::cerr << c.tool << ": error: " << printable(what) << "\n";
     return kExitRejected;
   };
+  // The command line first: a bad one is exit 2 whatever the file holds, and touches no file.
+  const bool add = keys.got_subcommand("add");
+  std::vector<std::string> ids;
+  if (add || keys.got_subcommand("export")) ids = keys_ids(id, count);
+  std::optional<msg::Role> r;
+  Secret given;  // --key
+  if (add) {
+    r = msg::parse_role(role);
+    if (!r || *r == msg::Role::auc) throw UsageError("--role must be term, proxy or switch");
+    if (count && !key_hex.empty())
+      throw UsageError("--key with --count would give every entity the same key: leave --key out (or use --seed)");
+    if (!key_hex.empty()) {
+      auto b = from_hex(key_hex);
+      if (!b || b->size() < 16 || b->size() > 64) throw UsageError("--key must be 16 to 64 bytes of hex");
+      given = Secret(*b);
+      secure_wipe(b->data(), b->size());
+    }
+  }
   FileLock lock(file, "keystore");  // two concurrent adds must not lose an entity
   if (keys.got_subcommand("init")) {
     if (!force && read_file(file, "keystore")) return refuse(file + " exists; use --force to replace it");
@@ -551,7 +569,6 @@ int keys_main(CLI::App& keys, const Common& c, const std::string& file, bool for
     for (const auto& [eid, e] : ks.entities) std::cout << eid << " " << msg::role_name(e.role) << "\n";
     return kExitOk;
   }
-  const std::vector<std::string> ids = keys_ids(id, count);
   if (keys.got_subcommand("export")) {
     flow::Keystore some;
     for (const auto& one : ids) {
@@ -563,20 +580,9 @@ int keys_main(CLI::App& keys, const Common& c, const std::string& file, bool for
     return kExitOk;
   }
   // add: all of ids or none, checked before anything is drawn.
-  auto r = msg::parse_role(role);
-  if (!r || *r == msg::Role::auc) throw UsageError("--role must be term, proxy or switch");
-  if (count && !key_hex.empty())
-    throw UsageError("--key with --count would give every entity the same key: leave --key out (or use --seed)");
   for (const auto& one : ids)
     if (ks.find(one))
       return refuse(one + " is already in " + file + (count ? " (nothing added: --count adds all or none)" : ""));
-  Secret given;  // --key
-  if (!key_hex.empty()) {
-    auto b = from_hex(key_hex);
-    if (!b || b->size() < 16 || b->size() > 64) throw UsageError("--key must be 16 to 64 bytes of hex");
-    given = Secret(*b);
-    secure_wipe(b->data(), b->size());
-  }
   const Bytes seed = parse_seed(c);
   crypto::OsRandom os;
   for (const auto& one : ids) {
