@@ -12,7 +12,8 @@ void add_load_options(CLI::App& load, LoadOptions& o, LiveOptions& live) {
   add_number(load, "--rate", o.rate, {1, 1'000'000},
              "registrations started per second (default: as fast as --concurrency allows)");
   add_number(load, "--concurrency", o.concurrency, {1, 100'000}, "registrations in flight at most (default 100)");
-  load.add_option("--stats", o.stats, "write one JSON line of counts and percentiles per interval to FILE");
+  refuse_empty(load.add_option("--stats", o.stats, "write one JSON line of counts and percentiles per interval to FILE"),
+               "a file name");
   add_number(load, "--stats-interval", o.stats_interval_s, {1, 3600},
              "seconds per --stats line and progress line (default 1)");
   load.add_option("--peer", live.peers, "where to register: proxy=ENDPOINT (with --via) or switch=ENDPOINT, ENDPOINT udp:HOST:PORT or tcp:HOST:PORT")

@@ -79,6 +79,11 @@ CLI::Option* add_number(CLI::App& app, const std::string& name,
   return add(app, name, range, help, [&into](std::uint64_t v) { into = v; });
 }
 
+CLI::Option* refuse_empty(CLI::Option* opt, const std::string& what) {
+  return opt->check(CLI::Validator(
+      [what](const std::string& v) { return v.empty() ? "must not be empty (give " + what + ")" : std::string(); }, ""));
+}
+
 CLI::Option* add_decode_as(CLI::App& app, std::vector<std::string>& into) {
   return app
       .add_option("--decode-as", into,
@@ -87,7 +92,7 @@ CLI::Option* add_decode_as(CLI::App& app, std::vector<std::string>& into) {
 }
 
 CLI::Option* add_keys(CLI::App& app, std::string& into, const std::string& help) {
-  return app.add_option("--keys", into, help);
+  return refuse_empty(app.add_option("--keys", into, help), "a file name");
 }
 
 CLI::Option* add_skew(CLI::App& app, std::uint64_t& into, const std::string& help) {
@@ -99,7 +104,7 @@ CLI::Option* add_binding(CLI::App& app, std::string& into, const std::string& he
 }
 
 CLI::Option* add_radius_secret_file(CLI::App& app, std::string& into, const std::string& help) {
-  return app.add_option("--radius-secret-file", into, help);
+  return refuse_empty(app.add_option("--radius-secret-file", into, help), "a file name");
 }
 
 CLI::Option* add_addr(CLI::App& app, std::vector<std::string>& into, const std::string& help) {

@@ -56,6 +56,11 @@ private:
   std::uint64_t count_ = 0;
 };
 
+// Makes an empty value of opt a bad command line ("NAME: must not be empty (give WHAT)"), for the
+// options whose absence means something (no state, no keys, no capture): a script's unset variable
+// (--state "$ST") must not pass for leaving the option out. Returns opt.
+CLI::Option* refuse_empty(CLI::Option* opt, const std::string& what);
+
 // --decode-as, declared the same in every tool that reads captures (parse_decode_as reads it).
 CLI::Option* add_decode_as(CLI::App& app, std::vector<std::string>& into);
 

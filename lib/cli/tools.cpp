@@ -53,7 +53,8 @@ void add_common(CLI::App& app, Common& c) {
   app.add_option("input", c.input,
                  "input: JSON Lines (messages or wire lines) or a pcap/pcapng capture ('-' or none: standard input)");
   add_keys(app, c.keys_path, "keystore file (JSON)");
-  app.add_option("--state", c.state_path, "state file; created when absent, replaced atomically");
+  refuse_empty(app.add_option("--state", c.state_path, "state file; created when absent, replaced atomically"),
+               "a file name");
   app.add_option("--seed", c.seed_hex, "hex seed: makes all randomness deterministic")->check(seed_hex());
   add_number(app, "--now", c.now, {0, kMaxNow}, "fix the clock (UNIX seconds)");
   app.add_flag("--show-key", c.show_key,
@@ -68,7 +69,9 @@ void add_wire(CLI::App& app, Common& c, bool radius) {
               radius && c.tool == "kd-auc" ? "json (default), or radius (any other binding name also means radius)"
                                            : "signaling binding of the messages printed: json (default), " +
                                                  wire::binding_names({wire::Carrier::signaling}));
-  app.add_option("--pcap-out", c.wire.pcap_out, "append every message sent to this pcap file (needs a wire binding)");
+  refuse_empty(app.add_option("--pcap-out", c.wire.pcap_out,
+                              "append every message sent to this pcap file (needs a wire binding)"),
+               "a file name");
   add_addr(app, c.addrs, "IP address of a role in --pcap-out frames, ROLE=IP (repeatable)");
   add_decode_as(app, c.decode_as);
   if (!radius) return;
@@ -462,7 +465,8 @@ int proxy_main(int argc, char** argv) {
   add_common(app, c);
   add_chooser(app, c);
   app.add_option("--id", c.id, "this proxy's identity (IDsp)")->required();
-  app.add_option("--source", source, "address the terminal's messages came from; rewrites IPc (NAT)");
+  refuse_empty(app.add_option("--source", source, "address the terminal's messages came from; rewrites IPc (NAT)"),
+               "an address");
   add_wire(app, c, false);
   LiveOptions live;
   auto* srv = add_serve(app, live);
@@ -536,6 +540,24 @@ int keys_main(CLI::App& keys, const Common& c, const std::string& file, bool for
     std::cerr << c.tool << ": error: " << printable(what) << "\n";
     return kExitRejected;
   };
+  // The command line first: a bad one is exit 2 whatever the file holds, and touches no file.
+  const bool add = keys.got_subcommand("add");
+  std::vector<std::string> ids;
+  if (add || keys.got_subcommand("export")) ids = keys_ids(id, count);
+  std::optional<msg::Role> r;
+  Secret given;  // --key
+  if (add) {
+    r = msg::parse_role(role);
+    if (!r || *r == msg::Role::auc) throw UsageError("--role must be term, proxy or switch");
+    if (count && !key_hex.empty())
+      throw UsageError("--key with --count would give every entity the same key: leave --key out (or use --seed)");
+    if (!key_hex.empty()) {
+      auto b = from_hex(key_hex);
+      if (!b || b->size() < 16 || b->size() > 64) throw UsageError("--key must be 16 to 64 bytes of hex");
+      given = Secret(*b);
+      secure_wipe(b->data(), b->size());
+    }
+  }
   FileLock lock(file, "keystore");  // two concurrent adds must not lose an entity
   if (keys.got_subcommand("init")) {
     if (!force && read_file(file, "keystore")) return refuse(file + " exists; use --force to replace it");
@@ -547,7 +569,6 @@ int keys_main(CLI::App& keys, const Common& c, const std::string& file, bool for
     for (const auto& [eid, e] : ks.entities) std::cout << eid << " " << msg::role_name(e.role) << "\n";
     return kExitOk;
   }
-  const std::vector<std::string> ids = keys_ids(id, count);
   if (keys.got_subcommand("export")) {
     flow::Keystore some;
     for (const auto& one : ids) {
@@ -559,20 +580,9 @@ int keys_main(CLI::App& keys, const Common& c, const std::string& file, bool for
     return kExitOk;
   }
   // add: all of ids or none, checked before anything is drawn.
-  auto r = msg::parse_role(role);
-  if (!r || *r == msg::Role::auc) throw UsageError("--role must be term, proxy or switch");
-  if (count && !key_hex.empty())
-    throw UsageError("--key with --count would give every entity the same key: leave --key out (or use --seed)");
   for (const auto& one : ids)
     if (ks.find(one))
       return refuse(one + " is already in " + file + (count ? " (nothing added: --count adds all or none)" : ""));
-  Secret given;  // --key
-  if (!key_hex.empty()) {
-    auto b = from_hex(key_hex);
-    if (!b || b->size() < 16 || b->size() > 64) throw UsageError("--key must be 16 to 64 bytes of hex");
-    given = Secret(*b);
-    secure_wipe(b->data(), b->size());
-  }
   const Bytes seed = parse_seed(c);
   crypto::OsRandom os;
   for (const auto& one : ids) {

@@ -169,6 +169,12 @@ Result<Positive> decode_positive(std::string_view text) {
     }
     v.session_key = j.at("session_key").get<std::string>();
     v.pcap = j.value("pcap", "");
+    // A name in ../pcap (kd-vectors(5)); a path would make the runner read any file.
+    if (j.contains("pcap") &&
+        (v.pcap.empty() || v.pcap[0] == '.' ||
+         v.pcap.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != std::string::npos))
+      throw std::runtime_error("pcap must be a file name (letters, digits, . _ -, not beginning with .), not \"" +
+                               v.pcap + "\"");
     return v;
   });
 }

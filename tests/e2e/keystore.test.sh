@@ -136,4 +136,20 @@ runx "$AUC" keys add "$W/auc.keys" --id carol --role term
 check "keys add on a keystore of mode 0644 writes it back with mode 0600" eq "$(mode "$W/auc.keys")" 600
 check "no keys subcommand leaves a temporary file behind" eval '[ -z "$(find "$TMP" -name "*.tmp.*")" ]'
 
+# A bad command line is exit 2 whatever the file holds, before the file is touched (trial 3: a bad
+# --key for an id present was exit 1, a bad --id, --role or pattern with no keystore exit 3 and
+# left FILE.lock behind).
+"$AUC" keys add "$K" --id dup1 --role term 2>/dev/null
+runx "$AUC" keys add "$K" --id dup1 --role term --key zz
+check "keys add of an id present with --key zz: exit 2 (the --key), not 1" \
+  eval 'exit_is 2 && grep -q -- "--key must be" "$ERR"'
+mkdir "$TMP/none"
+runx "$AUC" keys add "$TMP/none/k.json" --id 'bad id' --role term
+check "keys add --id 'bad id' with no keystore: exit 2 (the --id), not 3" eval 'exit_is 2 && grep -q -- "--id" "$ERR"'
+runx "$AUC" keys add "$TMP/none/k.json" --id x --role auc
+check "keys add --role auc with no keystore: exit 2 (the --role), not 3" eval 'exit_is 2 && grep -q -- "--role" "$ERR"'
+runx "$AUC" keys export "$TMP/none/k.json" --id 'u%d%d' --count 2
+check "keys export of a bad pattern with no keystore: exit 2, not 3" eval 'exit_is 2 && grep -q "exactly once" "$ERR"'
+check "... and none of them created a file (no lock file)" eq "$(ls -A "$TMP/none")" ""
+
 finish

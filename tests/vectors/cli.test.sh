@@ -60,6 +60,13 @@ sed '0,/"error": "missing_field"/s/"error": "missing_field"/"error": "malformed"
 check "a wrong expected code of a malformed encoding fails" 1 "the mgcp codec says missing_field" "$kv" run "$tmp/wrong-wire-code.json"
 sed 's/"binding": "mgcp",/"binding": "smtp",/' "$wneg" > "$tmp/wrong-binding.json"
 check "an unknown binding is refused" 3 "unknown binding smtp" "$kv" run "$tmp/wrong-binding.json"
+# pcap names a file of ../pcap (kd-vectors(5)), never a path: the runner would read any file.
+mkdir -p "$tmp/outside"
+cp "$tv/pcap/KD-SM4GCM-SM3-direct-sip.pcap" "$tmp/outside/"
+sed 's|"pcap": "KD-SM4GCM-SM3-direct-sip.pcap"|"pcap": "../outside/KD-SM4GCM-SM3-direct-sip.pcap"|' "$wpos" > "$tmp/positive/path.json"
+check "a pcap member that is a path is refused, not read" 3 "pcap must be a file name" "$kv" run "$tmp/positive/path.json"
+sed 's|"pcap": "KD-SM4GCM-SM3-direct-sip.pcap"|"pcap": ".."|' "$wpos" > "$tmp/positive/dotdot.json"
+check "a pcap member .. is refused" 3 "pcap must be a file name" "$kv" run "$tmp/positive/dotdot.json"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

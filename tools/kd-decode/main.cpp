@@ -269,15 +269,19 @@ int decode_main(int argc, char** argv) {
   add_skew(app, skew, "timestamp window in seconds for the checks (default 300)");
   app.add_flag("--check", check, "exit 1 when a message does not decode, a check fails or a registration is incomplete; 4 when no KD message was found");
   app.add_flag("--ladder", ladder, "print a text sequence diagram instead of JSON lines");
-  app.add_option("--ladder-svg", svg_path, "write the sequence diagram as an SVG picture to this file");
+  refuse_empty(app.add_option("--ladder-svg", svg_path, "write the sequence diagram as an SVG picture to this file"),
+               "a file name");
   app.add_flag("--show-key", show_key, "print recovered session keys in registration lines (with --keys)");
   std::vector<std::string> decode_as;
   add_decode_as(app, decode_as);
   EncodeOptions enc;  // the other direction (kd-decode(1), ENCODING)
-  app.add_option("--encode", enc.binding,
-                 "encode JSON messages into wire lines of this binding (" +
-                     wire::binding_names({wire::Carrier::signaling, wire::Carrier::auc_link}) + ")");
-  app.add_option("--pcap-out", enc.pcap_out, "with --encode: append a frame per encoded message to this pcap file");
+  refuse_empty(app.add_option("--encode", enc.binding,
+                              "encode JSON messages into wire lines of this binding (" +
+                                  wire::binding_names({wire::Carrier::signaling, wire::Carrier::auc_link}) + ")"),
+               "a binding");
+  refuse_empty(app.add_option("--pcap-out", enc.pcap_out,
+                              "with --encode: append a frame per encoded message to this pcap file"),
+               "a file name");
   add_addr(app, enc.addrs, "with --encode: IP address of a role in --pcap-out frames, ROLE=IP (repeatable)");
   add_number(app, "--now", enc.now, {0, kMaxNow}, "with --encode: the frames' time, UNIX seconds (default: the clock)");
   if (!parse_command_line(app, "kd-decode", argc, argv)) return kExitOk;

@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/io.hpp"
+#include "cli/options.hpp"
 #include "cli/tools.hpp"
 #include "crypto/suite.hpp"
 #include "json/keystore.hpp"
@@ -269,10 +270,11 @@ int vectors_main(int argc, char** argv) {
   bool verbose = false;
   auto* run = app.add_subcommand("run", "check vector files");
   run->add_option("files", files, "vector files (testvectors/positive/*.json, testvectors/negative/*.json)")->required();
-  run->add_option("--tools", tools, "run the kd-* binaries in this directory instead of the library in process");
+  refuse_empty(run->add_option("--tools", tools, "run the kd-* binaries in this directory instead of the library in process"),
+               "a directory");
   run->add_flag("-v,--verbose", verbose, "say ok for each file that passes");
   auto* gen = app.add_subcommand("generate", "write every vector file, deterministically");
-  gen->add_option("dir", dir, "output directory (testvectors)")->required();
+  refuse_empty(gen->add_option("dir", dir, "output directory (testvectors)")->required(), "a directory");
   if (!parse_command_line(app, "kd-vectors", argc, argv)) return kExitOk;
   try {
     if (*gen) return generate(dir);
