@@ -23,7 +23,7 @@ void add_load_options(CLI::App& load, LoadOptions& o, LiveOptions& live) {
 }
 
 int run_load(const LoadOptions& o, const LiveOptions& live, LoadContext& ctx, const flow::StartParams& start) {
-  net::check_term_peer("load", live, start);
+  check_term_peer("load", live, start);
   const IdPattern ids(start.idc, o.count);
   return exit_status(net::generate_load(o, live, ctx, start, [&ids](std::uint64_t n) { return ids.at(n); }));
 }

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/tools.hpp"
+#include "net/endpoint.hpp"
 
 namespace kd::cli {
 
@@ -31,6 +32,24 @@ void check_live_command_line(std::string_view subcommand, const std::string& inp
   if (!w.decode_as.empty()) throw UsageError("--decode-as does not apply to " + sub + " (it reads no capture)");
 }
 
+void check_peer_ports(const LiveOptions& o) {
+  for (const auto& p : o.peers) {
+    net::Endpoint e;
+    const auto eq = p.find('=');
+    if (eq != std::string::npos && !net::parse_endpoint(p.substr(eq + 1), e) && e.port == 0)
+      throw UsageError("--peer " + p + ": port 0 names no peer; give the port it listens on");
+  }
+}
+
+void check_term_peer(std::string_view subcommand, const LiveOptions& o, const flow::StartParams& start) {
+  const std::string want = start.via ? "proxy=" : "switch=";
+  const std::string sub(subcommand);
+  if (o.peers.size() != 1 || !o.peers.front().starts_with(want))
+    throw UsageError(start.via ? sub + " --via (the proxied flow) goes through the proxy: give --peer proxy=ENDPOINT"
+                               : sub + " without --via (the direct flow) goes to the switch: give --peer switch=ENDPOINT");
+  check_peer_ports(o);
+}
+
 int exit_status(net::End end) {
   switch (end) {
     case net::End::ok: return kExitOk;
@@ -40,9 +59,13 @@ int exit_status(net::End end) {
   return kExitNoAnswer;
 }
 
-int serve(const LiveOptions& o, LiveContext& ctx) { return exit_status(net::run_service(o, ctx)); }
+int serve(const LiveOptions& o, LiveContext& ctx) {
+  check_peer_ports(o);
+  return exit_status(net::run_service(o, ctx));
+}
 
 int register_once(const LiveOptions& o, LiveContext& ctx, const flow::StartParams& start) {
+  check_term_peer("register", o, start);
   return exit_status(net::run_registration(o, ctx, start));
 }
 

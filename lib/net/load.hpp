@@ -37,7 +37,7 @@ struct LoadContext {
 };
 
 // Runs the load; start: the parameters every terminal starts with (its peer checked by the caller,
-// check_term_peer); id_at: the id of terminal n of 0..o.count-1 (the --id pattern, checked by the
+// cli::check_term_peer); id_at: the id of terminal n of 0..o.count-1 (the --id pattern, checked by the
 // caller). End::ok when every terminal registered, End::refused when one was refused, else
 // End::no_answer (a timeout, or stopped by SIGINT/SIGTERM). Throws UsageError or IoError (--stats,
 // sockets).

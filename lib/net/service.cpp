@@ -127,9 +127,6 @@ Endpoint live_endpoint(std::string_view option, const std::string& text, wire::B
   Endpoint e;
   const std::string named = std::string(option) + (option.ends_with('=') ? "" : " ") + text;
   if (auto why = parse_endpoint(text, e)) throw UsageError(std::string(option) + ": " + *why);
-  // Port 0 is "any free port" where a service binds; a datagram cannot go to it.
-  if (option.starts_with("--peer") && e.port == 0)
-    throw UsageError(named + ": port 0 names no peer; give the port it listens on");
   if (e.transport == Transport::tcp && !stream_framing(binding))
     throw UsageError(named + ": " + std::string(wire::binding_name(binding)) + " travels over UDP only (over TCP: " +
                      stream_binding_names() + ")");
@@ -840,16 +837,7 @@ End run_service(const LiveOptions& o, LiveContext& ctx) {
   return live.run();
 }
 
-void check_term_peer(std::string_view subcommand, const LiveOptions& o, const flow::StartParams& start) {
-  const std::string want = start.via ? "proxy=" : "switch=";
-  const std::string sub(subcommand);
-  if (o.peers.size() != 1 || !o.peers.front().starts_with(want))
-    throw UsageError(start.via ? sub + " --via (the proxied flow) goes through the proxy: give --peer proxy=ENDPOINT"
-                               : sub + " without --via (the direct flow) goes to the switch: give --peer switch=ENDPOINT");
-}
-
 End run_registration(const LiveOptions& o, LiveContext& ctx, const flow::StartParams& start) {
-  check_term_peer("register", o, start);
   Live live(o, ctx, true);
   live.open_journal();
   live.start(start);
