@@ -1,6 +1,9 @@
 #include "cli/serve.hpp"
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "cli/tools.hpp"
 #include "net/endpoint.hpp"
@@ -32,6 +35,18 @@ void check_live_command_line(std::string_view subcommand, const std::string& inp
   if (!w.decode_as.empty()) throw UsageError("--decode-as does not apply to " + sub + " (it reads no capture)");
 }
 
+StdReport::StdReport(std::string tool) : tool_(std::move(tool)), tty_(isatty(STDERR_FILENO) == 1) {}
+
+void StdReport::out(std::string_view lines) { std::cout << lines << std::flush; }
+void StdReport::diagnostic(std::string_view line) { std::cerr << tool_ << ": " << line << "\n"; }
+void StdReport::progress(std::string_view line) {
+  if (tty_) std::cerr << "\r" << tool_ << ": " << line << "\033[K" << std::flush;
+  else std::cerr << tool_ << ": " << line << "\n";
+}
+void StdReport::progress_done() {
+  if (tty_) std::cerr << "\n";
+}
+
 void check_peer_ports(const LiveOptions& o) {
   for (const auto& p : o.peers) {
     net::Endpoint e;
@@ -61,11 +76,15 @@ int exit_status(net::End end) {
 
 int serve(const LiveOptions& o, LiveContext& ctx) {
   check_peer_ports(o);
+  StdReport report(ctx.tool);
+  ctx.report = &report;
   return exit_status(net::run_service(o, ctx));
 }
 
 int register_once(const LiveOptions& o, LiveContext& ctx, const flow::StartParams& start) {
   check_term_peer("register", o, start);
+  StdReport report(ctx.tool);
+  ctx.report = &report;
   return exit_status(net::run_registration(o, ctx, start));
 }
 

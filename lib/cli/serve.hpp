@@ -20,6 +20,21 @@ namespace kd::cli {
 using net::LiveContext;
 using net::LiveOptions;
 
+// A live run's lines on standard output and standard error, the latter after "TOOL: "; load's
+// progress rewritten in place when standard error is a terminal, a line each otherwise.
+class StdReport final : public net::Report {
+public:
+  explicit StdReport(std::string tool);
+  void out(std::string_view lines) override;
+  void diagnostic(std::string_view line) override;
+  void progress(std::string_view line) override;
+  void progress_done() override;
+
+private:
+  std::string tool_;
+  bool tty_ = false;
+};
+
 // The options of `serve` (on its subcommand) and of `kd-term register`.
 void add_serve_options(CLI::App& serve, LiveOptions& o);
 void add_register_options(CLI::App& reg, LiveOptions& o);

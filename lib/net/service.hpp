@@ -26,6 +26,20 @@ namespace kd::net {
 
 class Loop;
 
+// Where a live run's lines go: cli provides it (it prints, and knows whether standard error is a
+// terminal); net only says what happened. Each call carries whole lines, written at once.
+class Report {
+public:
+  virtual ~Report() = default;
+  // Lines for standard output (events, messages, the load summary), each ending in '\n'.
+  virtual void out(std::string_view lines) = 0;
+  // One line for standard error, after the tool's name: "note: ...", "error: ...", "no answer ...".
+  virtual void diagnostic(std::string_view line) = 0;
+  // kd-term load's progress (without the tool's name), and its end.
+  virtual void progress(std::string_view line) = 0;
+  virtual void progress_done() = 0;
+};
+
 struct LiveOptions {
   std::vector<std::string> listen;  // --listen ENDPOINT (serve)
   std::vector<std::string> peers;   // --peer ROLE=ENDPOINT
@@ -43,6 +57,7 @@ struct LiveContext {
   bool fixed_clock = false;     // --now: the roles' clock stays where it was set
   std::function<void()> save;   // makes the role's state durable (the tools' atomic save)
   std::string state_path;       // --state; serve keeps its response journal beside it
+  Report* report = nullptr;     // set by cli before it runs the role
 };
 
 // How a live run ended; cli turns it into the exit status (kd-term(1)).
