@@ -1,8 +1,13 @@
 #include "cli/load.hpp"
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <cstdio>
+#include <optional>
 
 #include "cli/options.hpp"
+#include "files/files.hpp"
 
 namespace kd::cli {
 
@@ -23,9 +28,45 @@ void add_load_options(CLI::App& load, LoadOptions& o, LiveOptions& live) {
                   "timers of requests sent, initial=MS,max=MS,count=N,timeout=MS,keep=MS (any subset)");
 }
 
+namespace {
+
+// --stats FILE: replaced when the load opens it (never through a symbolic link, never a directory).
+class StatsFile final : public net::StatsWriter {
+public:
+  explicit StatsFile(std::string path) : path_(std::move(path)) {}
+  ~StatsFile() override {
+    if (file_) std::fclose(file_);
+  }
+  StatsFile(const StatsFile&) = delete;
+  StatsFile& operator=(const StatsFile&) = delete;
+
+  void open() override {
+    const int fd = files::open_replace(path_, "--stats");
+    file_ = ::fdopen(fd, "w");
+    if (!file_) {
+      ::close(fd);
+      throw IoError{"--stats " + path_ + ": cannot write it"};
+    }
+  }
+  void write(std::string_view line) override {
+    if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() || std::fflush(file_) != 0)
+      throw IoError{"--stats " + path_ + ": cannot write it"};
+  }
+
+private:
+  std::string path_;
+  std::FILE* file_ = nullptr;
+};
+
+}  // namespace
+
 int run_load(const LoadOptions& o, const LiveOptions& live, LoadContext& ctx, const flow::StartParams& start) {
-  net::check_term_peer("load", live, start);
+  check_term_peer("load", live, start);
   const IdPattern ids(start.idc, o.count);
+  StdReport report(ctx.tool);
+  ctx.report = &report;
+  std::optional<StatsFile> stats;
+  if (!o.stats.empty()) ctx.stats = &stats.emplace(o.stats);
   return exit_status(net::generate_load(o, live, ctx, start, [&ids](std::uint64_t n) { return ids.at(n); }));
 }
 

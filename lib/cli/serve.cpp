@@ -1,8 +1,12 @@
 #include "cli/serve.hpp"
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "cli/tools.hpp"
+#include "net/endpoint.hpp"
 
 namespace kd::cli {
 
@@ -31,6 +35,36 @@ void check_live_command_line(std::string_view subcommand, const std::string& inp
   if (!w.decode_as.empty()) throw UsageError("--decode-as does not apply to " + sub + " (it reads no capture)");
 }
 
+StdReport::StdReport(std::string tool) : tool_(std::move(tool)), tty_(isatty(STDERR_FILENO) == 1) {}
+
+void StdReport::out(std::string_view lines) { std::cout << lines << std::flush; }
+void StdReport::diagnostic(std::string_view line) { std::cerr << tool_ << ": " << line << "\n"; }
+void StdReport::progress(std::string_view line) {
+  if (tty_) std::cerr << "\r" << tool_ << ": " << line << "\033[K" << std::flush;
+  else std::cerr << tool_ << ": " << line << "\n";
+}
+void StdReport::progress_done() {
+  if (tty_) std::cerr << "\n";
+}
+
+void check_peer_ports(const LiveOptions& o) {
+  for (const auto& p : o.peers) {
+    net::Endpoint e;
+    const auto eq = p.find('=');
+    if (eq != std::string::npos && !net::parse_endpoint(p.substr(eq + 1), e) && e.port == 0)
+      throw UsageError("--peer " + p + ": port 0 names no peer; give the port it listens on");
+  }
+}
+
+void check_term_peer(std::string_view subcommand, const LiveOptions& o, const flow::StartParams& start) {
+  const std::string want = start.via ? "proxy=" : "switch=";
+  const std::string sub(subcommand);
+  if (o.peers.size() != 1 || !o.peers.front().starts_with(want))
+    throw UsageError(start.via ? sub + " --via (the proxied flow) goes through the proxy: give --peer proxy=ENDPOINT"
+                               : sub + " without --via (the direct flow) goes to the switch: give --peer switch=ENDPOINT");
+  check_peer_ports(o);
+}
+
 int exit_status(net::End end) {
   switch (end) {
     case net::End::ok: return kExitOk;
@@ -40,9 +74,17 @@ int exit_status(net::End end) {
   return kExitNoAnswer;
 }
 
-int serve(const LiveOptions& o, LiveContext& ctx) { return exit_status(net::run_service(o, ctx)); }
+int serve(const LiveOptions& o, LiveContext& ctx) {
+  check_peer_ports(o);
+  StdReport report(ctx.tool);
+  ctx.report = &report;
+  return exit_status(net::run_service(o, ctx));
+}
 
 int register_once(const LiveOptions& o, LiveContext& ctx, const flow::StartParams& start) {
+  check_term_peer("register", o, start);
+  StdReport report(ctx.tool);
+  ctx.report = &report;
   return exit_status(net::run_registration(o, ctx, start));
 }
 

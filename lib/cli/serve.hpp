@@ -20,6 +20,21 @@ namespace kd::cli {
 using net::LiveContext;
 using net::LiveOptions;
 
+// A live run's lines on standard output and standard error, the latter after "TOOL: "; load's
+// progress rewritten in place when standard error is a terminal, a line each otherwise.
+class StdReport final : public net::Report {
+public:
+  explicit StdReport(std::string tool);
+  void out(std::string_view lines) override;
+  void diagnostic(std::string_view line) override;
+  void progress(std::string_view line) override;
+  void progress_done() override;
+
+private:
+  std::string tool_;
+  bool tty_ = false;
+};
+
 // The options of `serve` (on its subcommand) and of `kd-term register`.
 void add_serve_options(CLI::App& serve, LiveOptions& o);
 void add_register_options(CLI::App& reg, LiveOptions& o);
@@ -27,13 +42,21 @@ void add_register_options(CLI::App& reg, LiveOptions& o);
 // Throws UsageError naming the subcommand.
 void check_live_command_line(std::string_view subcommand, const std::string& input, const WireOptions& w);
 
+// Every --peer names where requests go: port 0 (where a service binds: any free port) names none.
+// A --peer that does not parse is left to net, which names its fault where it reads the peers.
+// Throws UsageError.
+void check_peer_ports(const LiveOptions& o);
+// kd-term register and load (subcommand): exactly one --peer, proxy= with --via, else switch=, and
+// check_peer_ports. Throws UsageError.
+void check_term_peer(std::string_view subcommand, const LiveOptions& o, const flow::StartParams& start);
+
 // Exit statuses of kd-term register besides the tools' own (kd-term(1)).
 inline constexpr int kExitNoAnswer = 4;
 
 // The exit status of a live run that ended so.
 int exit_status(net::End end);
 
-// net::run_service and net::run_registration, ending in an exit status.
+// net::run_service and net::run_registration, after the checks above, ending in an exit status.
 int serve(const LiveOptions& o, LiveContext& ctx);
 int register_once(const LiveOptions& o, LiveContext& ctx, const flow::StartParams& start);
 

@@ -1,11 +1,8 @@
 #include "net/load.hpp"
 
-#include <unistd.h>
-
 #include <cinttypes>
 #include <cstdio>
 #include <ctime>
-#include <iostream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -14,7 +11,6 @@
 #include "core/run_error.hpp"
 #include "crypto/suite.hpp"
 #include "engine/engine.hpp"
-#include "files/files.hpp"
 #include "net/histogram.hpp"
 #include "net/loop.hpp"
 #include "net/retransmit.hpp"
@@ -110,21 +106,8 @@ public:
     if (auto why = loop_.open_client(peer_, socket_, e.transport, framing)) throw IoError{*why};
     name_sent_by(edge_, loop_, socket_);
     if (e.transport == Transport::tcp) timers_ = without_retransmission(timers_);
-    if (!o.stats.empty()) {
-      const int fd = files::open_replace(o.stats, "--stats");
-      stats_ = ::fdopen(fd, "w");
-      if (!stats_) {
-        ::close(fd);
-        throw IoError{"--stats " + o.stats + ": cannot write it"};
-      }
-    }
-    tty_ = isatty(STDERR_FILENO) == 1;
+    if (ctx.stats) ctx.stats->open();
   }
-  ~Load() override {
-    if (stats_) std::fclose(stats_);
-  }
-  Load(const Load&) = delete;
-  Load& operator=(const Load&) = delete;
 
   End run() {
     began_us_ = Loop::now_us();
@@ -132,16 +115,15 @@ public:
     const bool interrupted = loop_.run(*this, kBatch) != 0;
     const std::uint64_t end_us = Loop::now_us();
     report_interval(end_us);
-    if (tty_) std::cerr << "\n";
+    ctx_.report->progress_done();
     total_.merge(interval_);
     const double elapsed = static_cast<double>(end_us - began_us_) / 1e6;
     const std::uint64_t unfinished = terminals_.size();
-    std::cout << R"({"event":"load-summary",)" << total_.fields() << R"(,"unfinished":)" << unfinished
-              << R"(,"elapsed_s":)" << fixed3(elapsed) << R"(,"rate":)"
-              << fixed3(elapsed > 0 ? static_cast<double>(total_.registered) / elapsed : 0.0) << "}\n"
-              << std::flush;
-    if (stats_ && std::fflush(stats_) != 0) throw IoError{"--stats " + o_.stats + ": cannot write it"};
-    if (interrupted) std::cerr << ctx_.tool << ": load: stopped by a signal with " << unfinished << " registrations in flight\n";
+    ctx_.report->out(R"({"event":"load-summary",)" + total_.fields() + R"(,"unfinished":)" + std::to_string(unfinished) +
+                     R"(,"elapsed_s":)" + fixed3(elapsed) + R"(,"rate":)" +
+                     fixed3(elapsed > 0 ? static_cast<double>(total_.registered) / elapsed : 0.0) + "}\n");
+    if (interrupted)
+      ctx_.report->diagnostic("load: stopped by a signal with " + std::to_string(unfinished) + " registrations in flight");
     if (total_.failures()) return End::refused;
     return total_.registered == o_.count ? End::ok : End::no_answer;
   }
@@ -190,7 +172,7 @@ public:
                        const std::string& why) override {
     std::vector<ClientTransactions::Txn> gave_up;
     const std::size_t waiting = client_.transport_failed(socket, Loop::now_ms(), gave_up);
-    if (fault != StreamFault::closed || waiting > 0) std::cerr << ctx_.tool << ": note: " << printable(why) << "\n";
+    if (fault != StreamFault::closed || waiting > 0) ctx_.report->diagnostic("note: " + printable(why));
     for (const auto& t : gave_up) give_up(t);
     flush();
     done_if_finished();
@@ -325,7 +307,7 @@ private:
   void flush() {
     loop_.send_all(outbox_, [this](const std::string& why) {
       if (!send_failed_) {  // once: UDP may lose the datagram anyway, and the retransmissions follow
-        std::cerr << ctx_.tool << ": note: " << printable(why) << "\n";
+        ctx_.report->diagnostic("note: " + printable(why));
         send_failed_ = true;
       }
     });
@@ -343,22 +325,18 @@ private:
   // The interval's line in --stats, and the progress on standard error.
   void report_interval(std::uint64_t now_us) {
     const double t = static_cast<double>(now_us - began_us_) / 1e6;
-    if (stats_) {
-      const std::string line = R"({"event":"load-stats","time_s":)" + fixed3(t) + "," + interval_.fields() +
-                               R"(,"in_flight":)" + std::to_string(terminals_.size()) + "}\n";
-      if (std::fputs(line.c_str(), stats_) < 0 || std::fflush(stats_) != 0)
-        throw IoError{"--stats " + o_.stats + ": cannot write it"};
-    }
+    if (ctx_.stats)
+      ctx_.stats->write(R"({"event":"load-stats","time_s":)" + fixed3(t) + "," + interval_.fields() +
+                        R"(,"in_flight":)" + std::to_string(terminals_.size()) + "}\n");
     Tally so_far = total_;
     so_far.merge(interval_);
     const std::string progress =
-        ctx_.tool + ": load: " + fixed3(t) + " s, " + std::to_string(so_far.attempted) + "/" + std::to_string(o_.count) +
+        "load: " + fixed3(t) + " s, " + std::to_string(so_far.attempted) + "/" + std::to_string(o_.count) +
         " started, " + std::to_string(so_far.registered) + " registered, " + std::to_string(so_far.failures()) +
         " refused, " + std::to_string(so_far.timeouts) + " timed out, " + std::to_string(terminals_.size()) +
         " in flight, p50 " + fixed3(static_cast<double>(so_far.latency.percentile(50)) / 1000.0) + " ms, p99 " +
         fixed3(static_cast<double>(so_far.latency.percentile(99)) / 1000.0) + " ms";
-    if (tty_) std::cerr << "\r" << progress << "\033[K" << std::flush;
-    else std::cerr << progress << "\n";
+    ctx_.report->progress(progress);
   }
 
   const LoadOptions& o_;
@@ -376,8 +354,7 @@ private:
   std::uint64_t started_ = 0, began_us_ = 0, next_stats_ms_ = 0;
   std::uint64_t now_s_ = 0;
   Tally interval_, total_;
-  std::FILE* stats_ = nullptr;
-  bool tty_ = false, send_failed_ = false;
+  bool send_failed_ = false;
   std::vector<Outgoing> outbox_;  // what this batch or deadline sends
 };
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
-#include <iostream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -127,9 +126,6 @@ Endpoint live_endpoint(std::string_view option, const std::string& text, wire::B
   Endpoint e;
   const std::string named = std::string(option) + (option.ends_with('=') ? "" : " ") + text;
   if (auto why = parse_endpoint(text, e)) throw UsageError(std::string(option) + ": " + *why);
-  // Port 0 is "any free port" where a service binds; a datagram cannot go to it.
-  if (option.starts_with("--peer") && e.port == 0)
-    throw UsageError(named + ": port 0 names no peer; give the port it listens on");
   if (e.transport == Transport::tcp && !stream_framing(binding))
     throw UsageError(named + ": " + std::string(wire::binding_name(binding)) + " travels over UDP only (over TCP: " +
                      stream_binding_names() + ")");
@@ -173,6 +169,7 @@ public:
     listeners_.clear();
     std::vector<Endpoint> eps;
     for (const auto& text : endpoints) eps.push_back(live_endpoint("--listen", text, ctx_.wire.binding));
+    std::string lines;
     for (const auto& e : eps) {
       Address at;  // a name that does not resolve is the command line's fault, not the system's
       if (auto why = loop_.resolve(e, at)) throw UsageError("--listen: " + *why);
@@ -181,11 +178,11 @@ public:
       if (auto why = loop_.listen(e, id, bound, stream_framing_of(ctx_.wire.binding))) throw IoError{*why};
       listeners_.push_back(id);
       if (e.transport == Transport::tcp) server_.match_by_host(id);  // a copy may come on a new connection
-      std::cout << R"({"event":"listening","role":")" << msg::role_name(ctx_.role) << R"(","binding":")"
-                << wire::binding_name(ctx_.wire.binding) << R"(","addr":")" << to_string(bound, e.transport)
-                << "\"}\n";
+      lines += R"({"event":"listening","role":")" + std::string(msg::role_name(ctx_.role)) + R"(","binding":")" +
+               std::string(wire::binding_name(ctx_.wire.binding)) + R"(","addr":")" + to_string(bound, e.transport) +
+               "\"}\n";
     }
-    std::cout << std::flush;
+    ctx_.report->out(lines);
   }
 
   // kd-term register: the first message, sent at once.
@@ -272,7 +269,7 @@ public:
         std::vector<ClientTransactions::Txn> gave_up;
         const std::size_t waiting = own_peer ? client_.transport_failed(socket, Loop::now_ms(), gave_up) : 0;
         // A peer closing a connection nothing waits on (its idle timeout) is no news.
-        if (fault != StreamFault::closed || waiting > 0) std::cerr << ctx_.tool << ": note: " << printable(why) << "\n";
+        if (fault != StreamFault::closed || waiting > 0) ctx_.report->diagnostic("note: " + printable(why));
         for (auto& t : gave_up)
           give_up(t, ": its connection failed " + std::to_string(t.failures) + " times (the last: " + why + ")");
         break;
@@ -340,10 +337,10 @@ private:
   void commit() {
     if (journal_) commit_journaled();
     else if (ctx_.engine.changed()) ctx_.save();
-    loop_.send_all(outbox_, [this](const std::string& why) { std::cerr << ctx_.tool << ": note: " << printable(why) << "\n"; });
+    loop_.send_all(outbox_, [this](const std::string& why) { ctx_.report->diagnostic("note: " + printable(why)); });
     outbox_.clear();
     if (!out_.empty()) {
-      std::cout << out_ << std::flush;
+      ctx_.report->out(out_);
       out_.clear();
     }
     if (result_) loop_.stop();
@@ -480,8 +477,8 @@ private:
       ++resumed;
     }
     if (resumed > 0)
-      std::cerr << ctx_.tool << ": note: journal " << printable(journal_->path()) << ": " << resumed
-                << " requests under way at the last stop go on\n";
+      ctx_.report->diagnostic("note: journal " + printable(journal_->path()) + ": " + std::to_string(resumed) +
+                              " requests under way at the last stop go on");
   }
 
   // kd-term register: an answer that does not decode is discarded (RFC 3261 18.1.2), so that one
@@ -514,7 +511,7 @@ private:
                                                          : std::string()) +
                                                     ": " + discarded_->error.detail),
                     discarded_->step);
-    std::cerr << ctx_.tool << ": no answer to " << t.label << " from " << to << printable(how) << "\n";
+    ctx_.report->diagnostic("no answer to " + t.label + " from " + to + printable(how));
     finish(End::no_answer);
   }
 
@@ -529,9 +526,8 @@ private:
   void refuse(const Error& e, std::string_view step) {
     emit(json::encode_error(e, step), true);
     if (registering_) {
-      std::cerr << ctx_.tool << ": error: " << code_name(e.code);
-      if (!step.empty()) std::cerr << " (" << printable(step) << ")";
-      std::cerr << ": " << printable(e.detail) << "\n";
+      ctx_.report->diagnostic("error: " + std::string(code_name(e.code)) +
+                              (step.empty() ? std::string() : " (" + printable(step) + ")") + ": " + printable(e.detail));
       finish(End::refused);
     }
   }
@@ -756,8 +752,8 @@ private:
         auto out = server_.answer(name, std::move(bytes), now, timers_for(spec).keep_response_ms);
         settle('P', name);
         if (out) outbox_.push_back(std::move(*out));
-        else std::cerr << ctx_.tool << ": note: " << spec.name << " for " << printable(*s.message.IDc)
-                       << ": no request of it is waiting; not sent\n";
+        else ctx_.report->diagnostic("note: " + std::string(spec.name) + " for " + printable(*s.message.IDc) +
+                                     ": no request of it is waiting; not sent");
         continue;
       }
       send_request(s.message, spec, std::move(bytes), now);
@@ -840,16 +836,7 @@ End run_service(const LiveOptions& o, LiveContext& ctx) {
   return live.run();
 }
 
-void check_term_peer(std::string_view subcommand, const LiveOptions& o, const flow::StartParams& start) {
-  const std::string want = start.via ? "proxy=" : "switch=";
-  const std::string sub(subcommand);
-  if (o.peers.size() != 1 || !o.peers.front().starts_with(want))
-    throw UsageError(start.via ? sub + " --via (the proxied flow) goes through the proxy: give --peer proxy=ENDPOINT"
-                               : sub + " without --via (the direct flow) goes to the switch: give --peer switch=ENDPOINT");
-}
-
 End run_registration(const LiveOptions& o, LiveContext& ctx, const flow::StartParams& start) {
-  check_term_peer("register", o, start);
   Live live(o, ctx, true);
   live.open_journal();
   live.start(start);

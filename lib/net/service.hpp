@@ -26,6 +26,20 @@ namespace kd::net {
 
 class Loop;
 
+// Where a live run's lines go: cli provides it (it prints, and knows whether standard error is a
+// terminal); net only says what happened. Each call carries whole lines, written at once.
+class Report {
+public:
+  virtual ~Report() = default;
+  // Lines for standard output (events, messages, the load summary), each ending in '\n'.
+  virtual void out(std::string_view lines) = 0;
+  // One line for standard error, after the tool's name: "note: ...", "error: ...", "no answer ...".
+  virtual void diagnostic(std::string_view line) = 0;
+  // kd-term load's progress (without the tool's name), and its end.
+  virtual void progress(std::string_view line) = 0;
+  virtual void progress_done() = 0;
+};
+
 struct LiveOptions {
   std::vector<std::string> listen;  // --listen ENDPOINT (serve)
   std::vector<std::string> peers;   // --peer ROLE=ENDPOINT
@@ -43,6 +57,7 @@ struct LiveContext {
   bool fixed_clock = false;     // --now: the roles' clock stays where it was set
   std::function<void()> save;   // makes the role's state durable (the tools' atomic save)
   std::string state_path;       // --state; serve keeps its response journal beside it
+  Report* report = nullptr;     // set by cli before it runs the role
 };
 
 // How a live run ended; cli turns it into the exit status (kd-term(1)).
@@ -73,16 +88,16 @@ codecs::WireOptions with_request_transport(codecs::WireOptions w, msg::Role role
 // (kd-live(7), "Transaction identities"). A socket without such an address leaves edge as it was.
 void name_sent_by(codecs::WireEdge& edge, const Loop& loop, std::uint32_t socket);
 // The ENDPOINT text of option ("--listen", "--peer switch="), carrying binding. Throws UsageError
-// when it is malformed, or tcp: for a binding that travels over UDP only.
+// when it is malformed, or tcp: for a binding that travels over UDP only. Port 0 passes: where a
+// peer may be at port 0 is the command line's to say (cli::check_peer_ports).
 Endpoint live_endpoint(std::string_view option, const std::string& text, wire::Binding binding);
-
-// kd-term register and load: exactly one --peer, proxy= with --via, else switch=. Throws UsageError.
-void check_term_peer(std::string_view subcommand, const LiveOptions& o, const flow::StartParams& start);
 
 // Runs the role as a UDP service until SIGINT or SIGTERM: End::ok. Throws UsageError (bad
 // endpoints or peers) or IoError (a socket that cannot be bound, a state that cannot be saved).
+// o.peers as cli checked them (cli::check_peer_ports), as for run_registration and generate_load.
 End run_service(const LiveOptions& o, LiveContext& ctx);
-// One registration over the network: End::ok registered, End::refused, End::no_answer.
+// One registration over the network: End::ok registered, End::refused, End::no_answer. o.peers as
+// cli checked them (cli::check_term_peer).
 End run_registration(const LiveOptions& o, LiveContext& ctx, const flow::StartParams& start);
 
 }  // namespace kd::net

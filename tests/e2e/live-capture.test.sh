@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Live captures (kd-live(7)): the services on their own loopback addresses at the standard ports
-# (proxy 127.0.0.2, switch 127.0.0.3, AuC 127.0.0.4: SIP 5060, MGCP 2727, H.248 2944, RAS 1719,
-# RADIUS 1812/1813), kd-term register from 127.0.0.1, tcpdump on lo writing the pcap. Then
-# kd-decode --check verifies every step of the registration in it, and tshark dissects every
-# packet without calling one malformed: in each binding over UDP, and SIP over TCP.
+# (proxy, switch and AuC on three addresses drawn for this run, live-lib.sh's loopback_hosts: SIP
+# 5060, MGCP 2727, H.248 2944, RAS 1719, RADIUS 1812/1813), kd-term register from 127.0.0.1,
+# tcpdump on lo writing the pcap of those three addresses. Then kd-decode --check verifies every
+# step of the registration in it, and tshark dissects every packet without calling one malformed:
+# in each binding over UDP, and SIP over TCP.
 # Capturing needs root or CAP_NET_RAW; without it the test reports itself skipped (exit 77).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/live-lib.sh"
@@ -12,11 +13,12 @@ for t in tcpdump tshark; do
 done
 [ -x "$KD_BIN/kd-decode" ] || { echo "$KD_BIN/kd-decode is missing: build first"; exit 1; }
 
-PROXY_IP=127.0.0.2 SWITCH_IP=127.0.0.3 AUC_IP=127.0.0.4
+loopback_hosts 3
+PROXY_IP=${HOSTS[0]} SWITCH_IP=${HOSTS[1]} AUC_IP=${HOSTS[2]}
 port_of() { case $1 in sip) echo 5060 ;; mgcp) echo 2727 ;; h248) echo 2944 ;; h323) echo 1719 ;; esac; }
 
-# capture_start FILE: tcpdump on lo, the services' addresses only (tests beside this one stay out),
-# and the capture running before it returns. Exits 77 when tcpdump cannot capture here.
+# capture_start FILE: tcpdump on lo, this run's services' addresses only (tests beside this one,
+# and other runs of this one, stay out), and the capture running before it returns. Exits 77 when tcpdump cannot capture here.
 capture_start() {
   local file=$1
   timeout 120 tcpdump -i lo -U --immediate-mode -n -s 0 -w "$file" \

@@ -33,6 +33,17 @@ fail() {
 
 command -v python3 >/dev/null || { echo "python3 is required (scripts/test installs it)"; exit 1; }
 
+# loopback_hosts N: sets HOSTS to N consecutive loopback addresses 127.X.Y.Z.. drawn for this run
+# (X 1-254, so never in 127.0.0.0/16 where 127.0.0.1 and the fixed addresses of other tests are;
+# Y 0-255; Z 1-200). A test that listens at a standard port, or captures by address, uses these so
+# that two runs at once on one machine (two worktrees' suites) neither take each other's port nor
+# see each other's frames.
+loopback_hosts() {
+  local base="127.$((RANDOM % 254 + 1)).$((RANDOM % 256))" z=$((RANDOM % 200 + 1)) i
+  HOSTS=()
+  for ((i = 0; i < $1; i++)); do HOSTS+=("$base.$((z + i))"); done
+}
+
 # A world of keys in $W (lib.sh's new_world), and a RADIUS secret in $W/secret.
 live_world() {
   new_world "$1" || return 1

@@ -6,6 +6,7 @@
 # The live part needs the right to capture (root or CAP_NET_RAW); without it the test reports
 # itself skipped (exit 77), never passed.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/live-lib.sh"
 command -v tcpdump >/dev/null || { echo "FAIL: tcpdump is required (Debian: apt-get install tcpdump)"; exit 1; }
 command -v python3 >/dev/null || { echo "FAIL: python3 is required"; exit 1; }
 
@@ -28,8 +29,11 @@ done
 
 # ---- a live capture on every interface ----------------------------------------------------------
 # The payloads of the vector's SIP frames, sent in order to the SIP port on the loopback.
-# Addresses of the loopback that no other test uses, so that tests running beside this one stay out.
-tcpdump -i any -U --immediate-mode -n -w "$D/live.pcap" 'udp and src host 127.83.68.2 and dst host 127.83.68.1' \
+# Addresses of the loopback drawn for this run, so that tests running beside this one (and other
+# runs of this one) stay out.
+loopback_hosts 2
+DST=${HOSTS[0]} SRC=${HOSTS[1]}
+tcpdump -i any -U --immediate-mode -n -w "$D/live.pcap" "udp and src host $SRC and dst host $DST" \
   2>"$D/tcpdump.err" &
 td=$!
 for _ in $(seq 100); do grep -q listening "$D/tcpdump.err" && break; kill -0 $td 2>/dev/null || break; sleep 0.05; done
@@ -40,7 +44,7 @@ if ! grep -q listening "$D/tcpdump.err"; then
   finish
   exit 1
 fi
-python3 - "$V" "$D/live.pcap" <<'PY'
+python3 - "$V" "$D/live.pcap" "$SRC" "$DST" <<'PY'
 import os, socket, struct, sys, time
 data = open(sys.argv[1], "rb").read()
 off, payloads = 24, []
@@ -51,16 +55,16 @@ while off + 16 <= len(data):
         payloads.append(frame[14 + 20 + 8:])  # Ethernet, IPv4 without options, UDP
     off += 16 + incl
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.83.68.2", 0))
+s.bind((sys.argv[3], 0))
 # tcpdump says it listens a little before its filter is in place: probe (to a port kd-decode does
 # not read) until a probe is in the file.
 for _ in range(100):
-    s.sendto(b"probe", ("127.83.68.1", 5061))
+    s.sendto(b"probe", (sys.argv[4], 5061))
     time.sleep(0.05)
     if os.path.getsize(sys.argv[2]) > 24:
         break
 for p in payloads:
-    s.sendto(p, ("127.83.68.1", 5060))
+    s.sendto(p, (sys.argv[4], 5060))
     time.sleep(0.01)
 PY
 sleep 0.5
@@ -71,5 +75,5 @@ runx "$KD_BIN/kd-decode" "$D/live.pcap"
 check "tcpdump -i any: kd-decode finds the same messages" \
   eq "$(jq -c 'select(.step) | [.step, .fields]' "$OUT")" "$(cat "$D/want")"
 check "tcpdump -i any: they come from the loopback over UDP" \
-  eq "$(jq -r 'select(.step) | [.src, .dst, .transport] | join(" ")' "$OUT" | sort -u | sed 's/:[0-9]* / /' )" "127.83.68.2 127.83.68.1:5060 udp"
+  eq "$(jq -r 'select(.step) | [.src, .dst, .transport] | join(" ")' "$OUT" | sort -u | sed 's/:[0-9]* / /' )" "$SRC $DST:5060 udp"
 finish
