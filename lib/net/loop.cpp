@@ -2,6 +2,7 @@
 
 #include <asio.hpp>
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -13,6 +14,7 @@
 #include <map>
 
 #include "capture/capture.hpp"
+#include "net/commit_window.hpp"
 
 namespace kd::net {
 
@@ -96,8 +98,10 @@ struct Loop::Impl {
   std::uint64_t idle_ms = kStreamIdleMs;
   std::uint64_t message_ms = kStreamMessageMs;
   std::size_t max_batch = 64;
+  std::uint64_t commit_window_us = 0;
   int signal = 0;
   std::vector<Datagram> batch;
+  std::vector<pollfd> polled;  // the UDP sockets, while a commit window waits
   std::vector<Bytes> spare;  // buffers of the last batch's datagrams, reused (at most max_batch kept)
   Bytes buffer = Bytes(65536);
 
@@ -116,21 +120,50 @@ struct Loop::Impl {
   // max_batch datagrams in all: handled together, so the service makes its state durable once for
   // all of them (group commit; a proxy's datagrams from its terminals and from its switch, ready
   // at once, cost one sync, not one each).
+  // With a commit window, a batch that waits for a sync is followed by what comes within the
+  // window (each a batch handled as it comes), and one on_commit() ends them all: fewer syncs per
+  // datagram under load, for a delay of at most the window. Nothing else runs meanwhile (timers,
+  // TCP): they wait at most the window too.
   void drain(SocketId id) {
-    for (auto& d : batch)
-      if (spare.size() < max_batch) spare.push_back(std::move(d.data));
-    batch.clear();
-    for (std::size_t k = 0; k < sockets.size() && batch.size() < max_batch; ++k) {
-      const auto at = static_cast<SocketId>((id + k) % sockets.size());
-      if (sockets[at]->udp_socket) receive(at, *sockets[at]->udp_socket);
+    CommitWindow window(commit_window_us, max_batch);
+    if (!take(id, max_batch)) return rearm_timer();
+    window.handled(batch.size(), handler->wants_sync(), now_us());
+    for (std::uint64_t now = now_us(); !window.due(now); now = now_us()) {
+      if (wait_readable(window.deadline_us() - now) && take(id, window.room()))
+        window.handled(batch.size(), handler->wants_sync(), now_us());
     }
-    if (!batch.empty()) handler->on_datagrams(batch, now_ms());
+    handler->on_commit();
     rearm_timer();
   }
 
-  // The datagrams socket id holds now, into batch (up to max_batch), each in a reused buffer.
-  void receive(SocketId id, udp::socket& s) {
-    while (batch.size() < max_batch) {
+  // What the UDP sockets hold now, up to limit datagrams, handled as one batch: those of the
+  // socket id first, then each other's in turn. False when there was none.
+  bool take(SocketId id, std::size_t limit) {
+    for (auto& d : batch)
+      if (spare.size() < max_batch) spare.push_back(std::move(d.data));
+    batch.clear();
+    for (std::size_t k = 0; k < sockets.size() && batch.size() < limit; ++k) {
+      const auto at = static_cast<SocketId>((id + k) % sockets.size());
+      if (sockets[at]->udp_socket) receive(at, *sockets[at]->udp_socket, limit);
+    }
+    if (batch.empty()) return false;
+    handler->on_datagrams(batch, now_ms());
+    return true;
+  }
+
+  // Whether a UDP socket became readable within us microseconds (poll(2): the window's wait is
+  // shorter than the event loop's millisecond timers).
+  bool wait_readable(std::uint64_t us) {
+    polled.clear();
+    for (const auto& s : sockets)
+      if (s->udp_socket) polled.push_back(pollfd{s->udp_socket->native_handle(), POLLIN, 0});
+    const timespec t{static_cast<time_t>(us / 1000000), static_cast<long>(us % 1000000) * 1000};
+    return ::ppoll(polled.data(), polled.size(), &t, nullptr) > 0;
+  }
+
+  // The datagrams socket id holds now, into batch (up to limit), each in a reused buffer.
+  void receive(SocketId id, udp::socket& s, std::size_t limit) {
+    while (batch.size() < limit) {
       udp::endpoint from;
       asio::error_code ec;
       const std::size_t n = s.receive_from(asio::buffer(buffer), from, 0, ec);
@@ -276,6 +309,7 @@ struct Loop::Impl {
       for (; i < messages.size() && batch.size() < max_batch; ++i)
         batch.push_back(Datagram{c->owner, c->peer, std::move(messages[i])});
       handler->on_datagrams(batch, now_ms());
+      handler->on_commit();
     }
     if (ended || fault) close(c);
     // A client learns that its peer closed the connection: requests sent on it are not answered
@@ -571,6 +605,7 @@ bool Loop::reaches(SocketId socket, const Address& to) const {
 
 void Loop::set_stream_idle(std::uint64_t ms) { impl_->idle_ms = ms; }
 void Loop::set_stream_message_time(std::uint64_t ms) { impl_->message_ms = ms; }
+void Loop::set_commit_window(std::uint64_t us) { impl_->commit_window_us = us; }
 
 int Loop::run(Handler& h, std::size_t max_batch) {
   Impl& m = *impl_;

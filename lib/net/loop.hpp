@@ -83,10 +83,21 @@ public:
   // handler told (StreamFault::framing).
   void set_stream_message_time(std::uint64_t ms);
 
+  // The group-commit window (CommitWindow, kd-live(7) DURABILITY): after a batch of UDP datagrams
+  // whose handling waits for a sync (Handler::wants_sync), keep receiving and handling for up to
+  // us microseconds, or until max_batch datagrams in all, before Handler::on_commit. 0 (the
+  // default): on_commit after each batch.
+  void set_commit_window(std::uint64_t us);
+
   struct Handler {
     virtual ~Handler() = default;
-    // Up to max_batch datagrams that were ready together, in arrival order per socket.
+    // Up to max_batch datagrams that were ready together, in arrival order per socket. What they
+    // answer waits for on_commit().
     virtual void on_datagrams(std::vector<Datagram>& batch, std::uint64_t now_ms) = 0;
+    // Whether what the batches since the last on_commit() changed waits for a sync.
+    virtual bool wants_sync() { return false; }
+    // After one or more on_datagrams(): make their changes durable, then send what they answered.
+    virtual void on_commit() {}
     // The earliest time on_deadline() is wanted, if any.
     virtual std::optional<std::uint64_t> deadline() = 0;
     virtual void on_deadline(std::uint64_t now_ms) = 0;

@@ -155,6 +155,7 @@ public:
       if (auto why = parse_timers(o.retransmit, link_timers_)) throw UsageError("--retransmit: " + *why);
     }
     parse_peers(o.peers);
+    if (!registering) loop_.set_commit_window(o.commit_window_us);
     // A request this service has not answered in time gets its binding's provisional answer.
     if (!registering && wire::has_provisional(ctx.wire.binding)) server_.provisional_after(signaling_timers_.provisional_ms);
     server_.set_reachable([this](SocketId s, const Address& to) { return loop_.reaches(s, to); });
@@ -233,8 +234,11 @@ public:
       handle(d, now);
       if (result_) break;
     }
-    commit();
   }
+
+  // The loop calls this after one batch, or after the batches of a commit window (--commit-window).
+  bool wants_sync() override { return journal_ && !result_ && journal_dirty(); }
+  void on_commit() override { commit(); }
 
   // The earliest of the requests' schedules and the provisional answers due (the transaction
   // layer's deadlines: the loop only waits for them).
@@ -354,10 +358,14 @@ private:
   // One batch in the journal, synced: the answers given and the entries of the role state that
   // changed; what the batch sends waits for it (commit()). The state file is rewritten only when
   // the journal has grown (compact()), so a batch costs what it changed, not the whole state.
+  bool journal_dirty() const {
+    return !journal_->batch().empty() || ctx_.engine.changed() || !batch_.pending.empty() || !batch_.sent.empty() ||
+           !batch_.settled.empty();
+  }
+
   void commit_journaled() {
+    if (!journal_dirty()) return;
     const bool changed = ctx_.engine.changed();
-    if (journal_->batch().empty() && !changed && batch_.pending.empty() && batch_.sent.empty() && batch_.settled.empty())
-      return;
     std::string changes;
     if (changed) changes = ctx_.engine.state_changes();
     batch_.changes = changed ? &changes : nullptr;

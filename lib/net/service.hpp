@@ -40,11 +40,17 @@ public:
   virtual void progress_done() = 0;
 };
 
+// serve's group-commit window unless --commit-window says (kd-live(7), DURABILITY).
+inline constexpr std::uint64_t kDefaultCommitWindowUs = 0;
+// and the longest one --commit-window takes: a window delays every answer by up to its length.
+inline constexpr std::uint64_t kMaxCommitWindowUs = 100000;
+
 struct LiveOptions {
   std::vector<std::string> listen;  // --listen ENDPOINT (serve)
   std::vector<std::string> peers;   // --peer ROLE=ENDPOINT
   std::string events = "all";       // --events all|errors|none (serve)
   std::string retransmit;           // --retransmit SPEC
+  std::uint64_t commit_window_us = kDefaultCommitWindowUs;  // --commit-window US (serve)
 };
 
 // The role a live command runs, loaded by the tool.

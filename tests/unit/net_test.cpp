@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "net/commit_window.hpp"
 #include "net/endpoint.hpp"
 #include "net/loop.hpp"
 #include "net/stream.hpp"
@@ -619,6 +620,176 @@ TEST(Loop, OneBatchTakesWhatEveryUdpSocketHasReady) {
   bool a_first = false, b_first = false;
   for (const auto& d : h.batches[0]) (d.starts_with(std::to_string(a) + ":") ? a_first : b_first) = true;
   EXPECT_TRUE(a_first && b_first) << "the first batch took one socket's datagrams only";
+}
+
+// The group-commit window's rule on a fake clock (kd-live(7), DURABILITY): it opens with the
+// first batch that waits for a sync and ends at its length or at its bound, whichever comes first;
+// a batch with nothing to sync is committed at once, and window 0 commits every batch.
+TEST(CommitWindow, OpensWithTheFirstBatchToSyncAndEndsAtItsLengthOrBound) {
+  CommitWindow none(0, 64);
+  none.handled(1, true, 1000);
+  EXPECT_TRUE(none.due(1000)) << "window 0: every batch at once";
+
+  CommitWindow w(500, 64);
+  w.handled(2, false, 900);
+  EXPECT_TRUE(w.due(900)) << "nothing to sync: nothing waits";
+  w.handled(1, true, 1000);
+  EXPECT_FALSE(w.due(1000));
+  w.handled(3, true, 1300);  // a second batch within the window shares its sync
+  EXPECT_FALSE(w.due(1499));
+  EXPECT_EQ(w.deadline_us(), 1500u) << "the window runs from the first batch that waits, not the last";
+  EXPECT_TRUE(w.due(1500));
+  EXPECT_EQ(w.room(), 58u);
+  w.committed();
+  EXPECT_TRUE(w.due(1600)) << "committed: nothing waits";
+  w.handled(40, true, 2000);
+  EXPECT_FALSE(w.due(2000));
+  w.handled(24, false, 2100);
+  EXPECT_TRUE(w.due(2100)) << "64 datagrams: the bound ends the window early";
+  EXPECT_EQ(w.room(), 0u);
+}
+
+// A handler shaped as a service's (service.cpp's Live): what it handles is answered at the commit,
+// to the far end's socket fd. It records the order of the loop's calls, and whether any answer had
+// already reached the far end when a later batch of the same window was handled.
+struct Committing final : Loop::Handler {
+  Loop& loop;
+  int far = -1;               // the far end: sends the requests, receives the answers
+  Address listener;
+  bool sync = true;           // wants_sync()
+  std::function<void(std::size_t)> on_batch;  // after the n-th batch is handled (from 1)
+  std::vector<std::string> calls;  // "D<n>" a batch of n datagrams, "C" a commit
+  std::vector<Outgoing> outbox;
+  std::size_t held = 0, want = 2;
+  bool answer_left_early = false;
+  std::uint64_t first_us = 0, commit_us = 0;
+  std::uint64_t give_up = Loop::now_ms() + 5000;
+  Committing(Loop& l, int fd, Address at) : loop(l), far(fd), listener(at) {}
+  void on_datagrams(std::vector<Datagram>& batch, std::uint64_t) override {
+    if (first_us == 0) first_us = Loop::now_us();
+    char c = 0;
+    if (::recv(far, &c, 1, MSG_DONTWAIT | MSG_PEEK) >= 0) answer_left_early = true;
+    calls.push_back("D" + std::to_string(batch.size()));
+    for (const auto& d : batch) {
+      Bytes answer = d.data;
+      answer.insert(answer.begin(), '=');
+      outbox.push_back({d.socket, d.from, std::move(answer)});
+    }
+    held += batch.size();
+    const std::size_t n = std::count_if(calls.begin(), calls.end(), [](const auto& k) { return k[0] == 'D'; });
+    if (on_batch) on_batch(n);
+  }
+  bool wants_sync() override { return sync && !outbox.empty(); }
+  void on_commit() override {
+    calls.push_back("C");
+    if (commit_us == 0) commit_us = Loop::now_us();
+    loop.send_all(outbox, [](const std::string&) {});
+    outbox.clear();
+    if (held >= want) loop.stop();
+  }
+  std::optional<std::uint64_t> deadline() override { return give_up; }
+  void on_deadline(std::uint64_t) override { loop.stop(); }
+};
+
+// A UDP socket of the loopback to play the far end; sends text to `to`.
+int far_end() { return ::socket(AF_INET, SOCK_DGRAM, 0); }
+void send_text(int fd, const Address& to, std::string_view text) {
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(to.port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::sendto(fd, text.data(), text.size(), 0, reinterpret_cast<sockaddr*>(&sa), sizeof sa),
+            static_cast<ssize_t>(text.size()));
+}
+// What fd has received by now (within 2 s for the first datagram), in order.
+std::vector<std::string> received(int fd, std::size_t want) {
+  std::vector<std::string> got;
+  timeval tv{2, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char buf[256];
+  while (got.size() < want) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n < 0) break;
+    got.emplace_back(buf, static_cast<std::size_t>(n));
+  }
+  return got;
+}
+
+// Group commit with a window (kd-live(7), DURABILITY): a datagram that comes while the window of
+// the batch before is open is handled before the one commit of both, and nothing either answers
+// leaves before that commit. The window is long (2 s): its bound (2 datagrams) ends it.
+TEST(Loop, TwoBatchesWithinTheWindowShareOneCommitAndNothingLeavesBeforeIt) {
+  Loop loop;
+  loop.set_commit_window(2000000);
+  SocketId a = 0;
+  Address at;
+  ASSERT_FALSE(loop.listen(Endpoint{Transport::udp, "127.0.0.1", 0}, a, at));
+  const int fd = far_end();
+  ASSERT_GE(fd, 0);
+  send_text(fd, at, "one");
+  Committing h(loop, fd, at);
+  h.on_batch = [&](std::size_t n) {
+    if (n == 1) send_text(fd, at, "two");  // while the first batch's window is open
+  };
+  loop.run(h, 2);
+  EXPECT_EQ(h.calls, (std::vector<std::string>{"D1", "D1", "C"}));
+  EXPECT_FALSE(h.answer_left_early) << "an answer left before its commit";
+  EXPECT_EQ(received(fd, 2), (std::vector<std::string>{"=one", "=two"}));
+  EXPECT_LT(h.commit_us - h.first_us, 1000000u) << "the bound did not end the window";
+  ::close(fd);
+}
+
+// Window 0 is one commit per batch; a window with nothing more coming ends at its length; a batch
+// with nothing to sync is committed at once whatever the window.
+TEST(Loop, TheWindowEndsAtItsLengthAndOnlyABatchToSyncWaits) {
+  {
+    Loop loop;
+    SocketId a = 0;
+    Address at;
+    ASSERT_FALSE(loop.listen(Endpoint{Transport::udp, "127.0.0.1", 0}, a, at));
+    const int fd = far_end();
+    send_text(fd, at, "one");
+    Committing h(loop, fd, at);
+    h.on_batch = [&](std::size_t n) {
+      if (n == 1) send_text(fd, at, "two");
+    };
+    loop.run(h, 2);
+    EXPECT_EQ(h.calls, (std::vector<std::string>{"D1", "C", "D1", "C"})) << "window 0";
+    ::close(fd);
+  }
+  {
+    Loop loop;
+    loop.set_commit_window(100000);
+    SocketId a = 0;
+    Address at;
+    ASSERT_FALSE(loop.listen(Endpoint{Transport::udp, "127.0.0.1", 0}, a, at));
+    const int fd = far_end();
+    send_text(fd, at, "one");
+    Committing h(loop, fd, at);
+    h.want = 1;
+    loop.run(h, 64);
+    EXPECT_EQ(h.calls, (std::vector<std::string>{"D1", "C"}));
+    EXPECT_GE(h.commit_us - h.first_us, 100000u) << "the window ended before its length";
+    EXPECT_LT(h.commit_us - h.first_us, 2000000u);
+    EXPECT_EQ(received(fd, 1), (std::vector<std::string>{"=one"}));
+    ::close(fd);
+  }
+  {
+    Loop loop;
+    loop.set_commit_window(2000000);
+    SocketId a = 0;
+    Address at;
+    ASSERT_FALSE(loop.listen(Endpoint{Transport::udp, "127.0.0.1", 0}, a, at));
+    const int fd = far_end();
+    send_text(fd, at, "one");
+    Committing h(loop, fd, at);
+    h.sync = false;
+    h.want = 1;
+    loop.run(h, 64);
+    EXPECT_EQ(h.calls, (std::vector<std::string>{"D1", "C"}));
+    EXPECT_LT(h.commit_us - h.first_us, 1000000u) << "a batch with nothing to sync waited for the window";
+    ::close(fd);
+  }
 }
 
 // A batch's messages go in order, a run on one socket by one system call; a datagram refused
