@@ -2,14 +2,15 @@
 // Every byte is specified in kd-protocol(7), "Cryptography".
 #pragma once
 
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/bytes.hpp"
 #include "core/random.hpp"
+#include "core/string_hash.hpp"
 #include "crypto/suite.hpp"
 #include "msg/message.hpp"
 
@@ -54,7 +55,8 @@ private:
     std::vector<Derived> by_suite;  // catalogue order; empty until first used
   };
   Derived& derived(std::string_view id, ByteView long_term_key, const Suite& s);
-  std::map<std::string, Entry, std::less<>> by_id_;
+  // Hashed: a tree of 1000 terminal ids sharing a prefix cost a string compare per level.
+  std::unordered_map<std::string, Entry, StringHash, std::equal_to<>> by_id_;
 };
 
 // f(Kc, Rand, IDc) = HMAC(derive(Kc, "auth"), lp16(Rand) || lp16(IDc)) truncated to auth_len.

@@ -5,15 +5,17 @@
 
 namespace kd::flow {
 
-void IssuedChallenges::add(const std::string& rand, IssuedChallenge c) {
+void IssuedChallenges::add(std::string_view rand, IssuedChallenge c) {
   if (auto old = by_rand_.find(rand); old != by_rand_.end()) erase(old);
   if (c.seq == 0) c.seq = next_seq_;
   next_seq_ = std::max(next_seq_, c.seq + 1);
-  by_expiry_.emplace(c.expires, rand);
-  auto& mine = by_idc_[c.idc];
-  mine.emplace(c.seq, rand);
-  by_rand_[rand] = std::move(c);
-  while (mine.size() > kMaxChallengesPerTerminal) erase(by_rand_.find(mine.begin()->second));
+  auto it = by_rand_.entry(rand);
+  it->second = std::move(c);
+  const IssuedChallenge& ic = it->second;
+  by_expiry_.emplace(ic.expires, &it->first);
+  auto& mine = by_idc_[ic.idc];
+  mine.emplace(ic.seq, &it->first);
+  while (mine.size() > kMaxChallengesPerTerminal) erase(by_rand_.find(*mine.begin()->second));
 }
 
 void IssuedChallenges::mark_answered(std::string_view rand) {
@@ -22,16 +24,25 @@ void IssuedChallenges::mark_answered(std::string_view rand) {
 
 void IssuedChallenges::prune(std::uint64_t now, std::uint64_t skew) {
   while (!by_expiry_.empty() && sat_add(by_expiry_.begin()->first, skew) < now)
-    erase(by_rand_.find(by_expiry_.begin()->second));
+    erase(by_rand_.find(*by_expiry_.begin()->second));
 }
 
 void IssuedChallenges::erase(Map::iterator it) {
   const IssuedChallenge& c = it->second;
-  by_expiry_.erase({c.expires, it->first});
+  by_expiry_.erase({c.expires, &it->first});
   auto mine = by_idc_.find(c.idc);
-  mine->second.erase({c.seq, it->first});
+  mine->second.erase({c.seq, &it->first});
   if (mine->second.empty()) by_idc_.erase(mine);
   by_rand_.erase(it);
+}
+
+void IssuedChallenges::index() {
+  by_expiry_.clear();
+  by_idc_.clear();
+  for (const auto& [rand, c] : by_rand_.all()) {
+    by_expiry_.emplace(c.expires, &rand);
+    by_idc_[c.idc].emplace(c.seq, &rand);
+  }
 }
 
 namespace {
@@ -84,7 +95,7 @@ Output on_request(AucState& st, const msg::Message& m, Context& ctx) {  // s3 / 
   ic.suite = *m.suite;
   ic.flow = m.flow;
   ic.expires = sat_add(ctx.now, ctx.policy->challenge_ttl);
-  st.issued.add(to_hex(rand), std::move(ic));
+  st.issued.add(HexKey(rand).view(), std::move(ic));
   Output o;
   o.messages.push_back(std::move(out));
   return o;

@@ -8,9 +8,11 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "core/bytes.hpp"
+#include "core/string_hash.hpp"
 #include "core/tracked_map.hpp"
 #include "msg/message.hpp"
 
@@ -253,10 +255,24 @@ inline constexpr std::size_t kMaxChallengesPerTerminal = 8;
 
 // The challenges the AuC holds, by hex Rand, with an index by expiry and one by terminal and issue
 // order, so that lookup, insertion, eviction and pruning cost O(log n) each: a walk over all of
-// them per message made a run of n requests cost n^2.
+// them per message made a run of n requests cost n^2. The indexes point at the map's keys (the
+// nodes of a hash table stay put): a copy builds its own.
 class IssuedChallenges {
 public:
   using Map = TrackedMap<IssuedChallenge>;
+  IssuedChallenges() = default;
+  IssuedChallenges(const IssuedChallenges& o) : by_rand_(o.by_rand_), next_seq_(o.next_seq_) { index(); }
+  IssuedChallenges& operator=(const IssuedChallenges& o) {
+    if (this != &o) {
+      by_rand_ = o.by_rand_;
+      next_seq_ = o.next_seq_;
+      index();
+    }
+    return *this;
+  }
+  IssuedChallenges(IssuedChallenges&&) noexcept = default;  // the nodes move with the map
+  IssuedChallenges& operator=(IssuedChallenges&&) noexcept = default;
+
   const Map& all() const { return by_rand_; }
   Map& tracked() { return by_rand_; }  // changes() and mark_saved() only
   const IssuedChallenge* find(std::string_view rand) const {
@@ -265,17 +281,22 @@ public:
   }
   // Records c under rand, giving it the next issue number unless it has one (c.seq 0), and evicts
   // the terminal's oldest challenges beyond kMaxChallengesPerTerminal.
-  void add(const std::string& rand, IssuedChallenge c);
+  void add(std::string_view rand, IssuedChallenge c);
   void mark_answered(std::string_view rand);
   // Drops every challenge with expires + skew < now.
   void prune(std::uint64_t now, std::uint64_t skew);
+  // How many terminals hold a challenge (the index by terminal; for tests).
+  std::size_t terminals() const { return by_idc_.size(); }
   bool operator==(const IssuedChallenges& o) const { return by_rand_ == o.by_rand_; }
 
 private:
-  void erase(Map::iterator it);  // marks it
+  using Key = const std::string*;  // a key of by_rand_
+  void erase(Map::iterator it);    // marks it
+  void index();                    // builds the indexes from by_rand_
   Map by_rand_;
-  std::set<std::pair<std::uint64_t, std::string>> by_expiry_;                   // (expires, Rand)
-  std::map<std::string, std::set<std::pair<std::uint64_t, std::string>>> by_idc_;  // (seq, Rand)
+  std::set<std::pair<std::uint64_t, Key>> by_expiry_;                                   // (expires, Rand)
+  std::unordered_map<std::string, std::set<std::pair<std::uint64_t, Key>>, StringHash, std::equal_to<>>
+      by_idc_;  // (seq, Rand)
   std::uint64_t next_seq_ = 1;
 };
 

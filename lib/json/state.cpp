@@ -358,9 +358,9 @@ void put(Writer& w, const flow::AucRecord& r) {
 template <class Map>
 void put_map(Writer& w, const Map& m) {
   w.object([&] {
-    for (const auto& [k, v] : m) {
-      w.key(k);
-      put(w, v);
+    for (const auto* e : sorted_by_key(m)) {  // hash tables (TrackedMap), written in key order
+      w.key(e->first);
+      put(w, e->second);
     }
   });
 }

@@ -4,11 +4,13 @@
 // check, each with its exact code and, unless the code documents otherwise, an unchanged state.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cctype>
 #include <deque>
 #include <functional>
 #include <map>
 #include <random>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -1624,6 +1626,53 @@ TEST(ExpiryMap, DropsWhatAWalkDrops) {
       model[k] = until;
     }
     ASSERT_EQ(m.all(), (kd::flow::ExpiryMap::Map(model.begin(), model.end()))) << "round " << round;
+  }
+}
+
+// IssuedChallenges' indexes (by expiry, by terminal) point at its map's keys: through adds,
+// evictions, prunes, copies and moves they hold exactly the challenges a plain model holds.
+TEST(IssuedChallenges, IndexesFollowTheMapThroughCopiesAndPrunes) {
+  struct Held {
+    std::string idc;
+    std::uint64_t expires, seq;
+  };
+  std::mt19937_64 rng(13);
+  kd::flow::IssuedChallenges ic;
+  std::map<std::string, Held> model;
+  std::uint64_t next_seq = 1;
+  for (int round = 0; round < 4000; ++round) {
+    const auto r = rng() % 100;
+    if (r < 3) {
+      kd::flow::IssuedChallenges copy(ic);
+      ic.prune(UINT64_MAX, 0);  // frees every key of the original: a shared index would dangle
+      ic = std::move(copy);
+    } else if (r < 6) {
+      kd::flow::IssuedChallenges copy;
+      copy = ic;
+      ic = kd::flow::IssuedChallenges{};
+      ic = copy;
+    } else if (r < 20) {
+      const std::uint64_t now = 1000 + rng() % 600, skew = 20;
+      ic.prune(now, skew);
+      std::erase_if(model, [&](const auto& kv) { return kv.second.expires + skew < now; });
+    } else {
+      const std::string rand = "r" + std::to_string(rng() % 400), idc = "t" + std::to_string(rng() % 12);
+      const std::uint64_t expires = 1000 + rng() % 500;
+      ic.add(rand, kd::flow::IssuedChallenge{idc, "sbc1", "KD-AES128GCM-SHA256", Flow::proxied, expires, false, 0});
+      model[rand] = {idc, expires, next_seq++};
+      std::vector<std::pair<std::uint64_t, std::string>> mine;
+      for (const auto& [k, h] : model)
+        if (h.idc == idc) mine.emplace_back(h.seq, k);
+      std::sort(mine.begin(), mine.end());
+      for (std::size_t i = 0; i + kd::flow::kMaxChallengesPerTerminal < mine.size(); ++i) model.erase(mine[i].second);
+    }
+    std::map<std::string, std::pair<std::string, std::uint64_t>> held, want;
+    for (const auto& [k, c] : ic.all().all()) held[k] = {c.idc, c.expires};
+    for (const auto& [k, h] : model) want[k] = {h.idc, h.expires};
+    ASSERT_EQ(held, want) << "round " << round;
+    std::set<std::string> terminals;
+    for (const auto& [k, h] : model) terminals.insert(h.idc);
+    ASSERT_EQ(ic.terminals(), terminals.size()) << "round " << round;
   }
 }
 
