@@ -99,7 +99,8 @@ private:
                        std::all_of(key_.begin(), key_.end(), [](char c) {
                          return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
                        });
-    return p + "." + (plain ? std::string(key_) : json(std::string(key_)).dump());  // escaped where printed
+    // Quoted as is: the line is escaped where printed (kd::printable), once.
+    return p + "." + (plain ? std::string(key_) : "\"" + std::string(key_) + "\"");
   }
 
   const json& j_;

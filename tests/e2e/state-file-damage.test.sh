@@ -52,14 +52,14 @@ run term "$TMP/t.state" ""
 path=$(sed -n 's/.*: damaged: \([^ ]*\) .*/\1/p' "$ERR")
 check "the path in the message leads jq to the damaged member" eq "$(jq -c "$path" "$TMP/t.state" 2>&1)" 7
 
-# A key that is not a plain name is quoted as jq quotes it, and the line escaped as every line of
-# kd's on stderr is (kd::printable: a backslash doubled).
+# A key that is not a plain name is quoted as jq quotes it, and the line escaped once, as every
+# line of kd's on stderr is (kd::printable: the escape byte as \x1b, not \\x1b nor \\u001b).
 jq '.registrations["a.b\u001b[31m"] = .registrations.alice | .registrations["a.b\u001b[31m"].n1 = 1' \
   "$P/term.state" >"$TMP/k.state" && chmod 600 "$TMP/k.state"
 run term "$TMP/k.state" ""
 quoted_and_escaped() {
   exit_is 3 || return 1
-  grep -qF 'damaged: .registrations."a.b\\u001b[31m".n1 must be a hex string' "$ERR" || { WHY="stderr: $(cat "$ERR")"; return 1; }
+  grep -qF 'damaged: .registrations."a.b\x1b[31m".n1 must be a hex string' "$ERR" || { WHY="stderr: $(cat "$ERR")"; return 1; }
   ! grep -q $'\e' "$ERR" || { WHY="an escape byte reached stderr"; return 1; }
 }
 check "a key with a dot and an escape byte is quoted, and the byte escaped" quoted_and_escaped
