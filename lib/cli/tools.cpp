@@ -349,8 +349,7 @@ bool parse_command_line(CLI::App& app, std::string_view tool, int argc, char** a
     }
     std::vector<std::string> lines{e.what()};
     if (auto hint = misplaced_option_hint(app, app.remaining(true)); !hint.empty()) lines.push_back(std::move(hint));
-    lines.push_back("run '" + std::string(tool) + " --help' for the options");
-    throw UsageError(std::move(lines));
+    throw UsageError(std::move(lines));  // run_tool adds the pointer to --help
   }
   return true;
 }
@@ -366,7 +365,10 @@ int run_tool(std::string_view tool, const std::function<int()>& body) {
   try {
     return body();
   } catch (const UsageError& e) {
-    return fail(e.lines, kExitUsage);
+    // Every usage error, the parser's or a later check's, ends with the pointer OPTIONS promises.
+    auto lines = e.lines;
+    lines.push_back("run '" + std::string(tool) + " --help' for the options");
+    return fail(lines, kExitUsage);
   } catch (const IoError& e) {
     return fail({e.what}, kExitFile);
   }

@@ -113,7 +113,7 @@ done
 # twice, 1 to 16 names, and the same message as --mechs gives.
 support_refused() {  # ROLE LIST MESSAGE
   exit_is 2 || return 1
-  eq "$(cat "$ERR")" "kd-$1: --support: $3"
+  eq "$(cat "$ERR")" "kd-$1: --support: $3"$'\n'"$(help_pointer "kd-$1")"
 }
 sixteen_plus=a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q
 run proxy "" "$MITM/s1.json" --support tls,kd-app,tls
@@ -123,6 +123,6 @@ check "kd-proxy --support with 17 names -> exit 2" support_refused proxy x "SecM
 run switch "" "$MITM/s1.json" --support kd-app,kd-app
 check "kd-switch --support kd-app,kd-app -> exit 2, a name twice" support_refused switch x "SecMechList names kd-app twice"
 run term "" "" start --id "$TERM_ID" --via "$PROXY_ID" --switch "$SWITCH_ID" --mechs tls,kd-app,tls
-check "kd-term --mechs tls,kd-app,tls gives the same message" eq "$(cat "$ERR")" "kd-term: --mechs: SecMechList names tls twice"
+check "kd-term --mechs tls,kd-app,tls gives the same message" eq "$(head -n 1 "$ERR")" "kd-term: --mechs: SecMechList names tls twice"
 
 finish
