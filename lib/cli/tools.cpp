@@ -175,7 +175,8 @@ public:
     std::string text;
     if (!c.state_path.empty()) {
       lock_ = std::make_unique<FileLock>(c.state_path, "state file");
-      net::fold_journal(c.state_path, c.tool);  // what a service stopped by a crash had changed
+      StdReport report{std::string(c.tool)};
+      net::fold_journal(c.state_path, c.tool, report);  // what a service stopped by a crash had changed
       if (auto t = read_file(c.state_path, "state file")) text = std::move(*t);
       // The switch's holds expected verification words, every role's its exchanges under way.
       if (!text.empty()) warn_if_readable(c.tool, "state file", c.state_path);
