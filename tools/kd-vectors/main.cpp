@@ -167,9 +167,11 @@ private:
 };
 
 int generate(const std::string& dir) {
-  fs::create_directories(dir + "/positive");
-  fs::create_directories(dir + "/negative");
-  fs::create_directories(dir + "/pcap");
+  for (const char* sub : {"/positive", "/negative", "/pcap"}) {
+    std::error_code ec;
+    if (fs::create_directories(dir + sub, ec); ec)
+      throw IoError{"cannot create directory " + dir + sub + ": " + ec.message()};
+  }
   for (const auto& s : crypto::all_suites())
     for (auto flow : {msg::Flow::proxied, msg::Flow::direct})
       for (const auto& b : vectors::wire_bindings()) {
