@@ -541,6 +541,20 @@ Reader::Reader(Reader&&) noexcept = default;
 Reader& Reader::operator=(Reader&&) noexcept = default;
 Reader::~Reader() = default;
 
+namespace {
+
+// Why libpcap would not open the capture called name, naming it once (libpcap names a file it could
+// not open itself) and calling a cut file header what it is, as a cut record is called.
+Error open_error(const std::string& name, std::string_view why) {
+  if (why.size() > name.size() + 1 && why.substr(0, name.size()) == name && why.substr(name.size(), 2) == ": ")
+    why.remove_prefix(name.size() + 2);
+  if (why.find("truncated") != std::string_view::npos)
+    return err(Code::malformed, name + ": truncated capture file header (" + std::string(why) + ")");
+  return err(Code::malformed, name + ": " + std::string(why));
+}
+
+}  // namespace
+
 Result<Reader> Reader::open(const std::string& path, Options options) {
   auto impl = std::make_unique<Impl>(std::move(options));
   char errbuf[PCAP_ERRBUF_SIZE] = {};
@@ -557,7 +571,7 @@ Result<Reader> Reader::open(const std::string& path, Options options) {
   } else {
     pc = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, errbuf);
   }
-  if (!pc) return err(Code::malformed, (path == "-" ? std::string("standard input") : path) + ": " + errbuf);
+  if (!pc) return open_error(path == "-" ? std::string("standard input") : path, errbuf);
   impl->pc = pc;
   impl->link = pcap_datalink(pc);
   impl->nano = pcap_get_tstamp_precision(pc) == PCAP_TSTAMP_PRECISION_NANO;
@@ -574,7 +588,7 @@ Result<Reader> Reader::from_stream(std::FILE* f, const std::string& name, Option
   pcap_t* pc = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, errbuf);
   if (!pc) {
     std::fclose(f);  // libpcap leaves a stream it was handed to its caller on failure
-    return err(Code::malformed, name + ": " + errbuf);
+    return open_error(name, errbuf);
   }
   impl->pc = pc;  // libpcap reads the stream record by record (a pipe is never read whole)
   impl->link = pcap_datalink(pc);
@@ -592,7 +606,7 @@ Result<Reader> Reader::from_memory(ByteView capture, Options options) {
   pcap_t* pc = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, errbuf);
   if (!pc) {
     std::fclose(f);  // libpcap leaves a stream it was handed to its caller on failure
-    return err(Code::malformed, std::string("capture in memory: ") + errbuf);
+    return open_error("capture in memory", errbuf);
   }
   impl->pc = pc;
   impl->link = pcap_datalink(pc);

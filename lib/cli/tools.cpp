@@ -175,7 +175,8 @@ public:
     std::string text;
     if (!c.state_path.empty()) {
       lock_ = std::make_unique<FileLock>(c.state_path, "state file");
-      net::fold_journal(c.state_path, c.tool);  // what a service stopped by a crash had changed
+      StdReport report{std::string(c.tool)};
+      net::fold_journal(c.state_path, c.tool, report);  // what a service stopped by a crash had changed
       if (auto t = read_file(c.state_path, "state file")) text = std::move(*t);
       // The switch's holds expected verification words, every role's its exchanges under way.
       if (!text.empty()) warn_if_readable(c.tool, "state file", c.state_path);
@@ -349,8 +350,7 @@ bool parse_command_line(CLI::App& app, std::string_view tool, int argc, char** a
     }
     std::vector<std::string> lines{e.what()};
     if (auto hint = misplaced_option_hint(app, app.remaining(true)); !hint.empty()) lines.push_back(std::move(hint));
-    lines.push_back("run '" + std::string(tool) + " --help' for the options");
-    throw UsageError(std::move(lines));
+    throw UsageError(std::move(lines));  // run_tool adds the pointer to --help
   }
   return true;
 }
@@ -366,7 +366,10 @@ int run_tool(std::string_view tool, const std::function<int()>& body) {
   try {
     return body();
   } catch (const UsageError& e) {
-    return fail(e.lines, kExitUsage);
+    // Every usage error, the parser's or a later check's, ends with the pointer OPTIONS promises.
+    auto lines = e.lines;
+    lines.push_back("run '" + std::string(tool) + " --help' for the options");
+    return fail(lines, kExitUsage);
   } catch (const IoError& e) {
     return fail({e.what}, kExitFile);
   }

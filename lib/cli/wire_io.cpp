@@ -94,7 +94,7 @@ Input::Input(const std::string& path, bool allow_raw, capture::Options options) 
       file_ = nullptr;
       r = capture::Reader::open(path, std::move(options));
     }
-    if (!r) throw IoError{"capture " + path + ": " + r.error().detail};
+    if (!r) throw IoError{"capture " + r.error().detail};  // the reader names it
     reader_ = std::make_unique<capture::Reader>(std::move(*r));
     return;
   }
@@ -154,7 +154,7 @@ bool Input::next(InputItem& item) {
     item.kind = InputItem::Kind::packet;
     if (reader_->next(item.packet)) return true;
     done_ = true;
-    if (auto e = reader_->error()) throw IoError{"capture " + path_ + ": " + e->detail};
+    if (auto e = reader_->error()) throw IoError{"capture " + (path_ == "-" ? "standard input" : path_) + ": " + e->detail};
     return false;
   }
   if (raw_) {

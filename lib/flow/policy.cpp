@@ -52,11 +52,15 @@ Result<msg::MechList> parse_mech_arg(std::string_view arg) {
 }
 
 Result<std::vector<std::string>> parse_name_list(std::string_view arg) {
-  std::vector<std::string> out;
+  // parse_mech_arg's rules without the q (every mechanism-list option agrees): 1 to 16, none twice.
+  msg::MechList list;
   for (auto item : split(arg, ',')) {
     if (auto st = msg::check_mech_name(item); !st) return st.error();
-    out.emplace_back(item);
+    list.push_back({std::string(item), 1000});
   }
+  if (auto st = msg::check_mech_list(list); !st) return st.error();
+  std::vector<std::string> out;
+  for (auto& m : list) out.push_back(std::move(m.name));
   return out;
 }
 

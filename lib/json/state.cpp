@@ -1,5 +1,5 @@
-// The role state files (state.hpp): written by a direct writer (Writer, below), read through
-// nlohmann's ADL hooks inside a try block, since a state file that does not parse is reported.
+// The role state files (state.hpp): written by a direct writer (Writer, below), read by a reader
+// that knows each member (Node, below) and says which one is wrong in kd's words.
 #include "json/state.hpp"
 
 #include <algorithm>
@@ -12,185 +12,275 @@
 
 #include "json/internal.hpp"
 
-namespace kd::flow {
-
-using nlohmann::json;
-
-// Numbers of a state file: non-negative integers within range, or the file is damaged (nlohmann's
-// get<unsigned>() would wrap -5 to 2^64-5, a challenge that never expires).
-static std::uint64_t u64(const json& j, std::uint64_t max = UINT64_MAX) {
-  if (!j.is_number_unsigned() || j.get<std::uint64_t>() > max)
-    throw std::runtime_error("a number out of range: " + j.dump());
-  return j.get<std::uint64_t>();
-}
-constexpr std::uint64_t kMaxSeq = std::uint64_t{1} << 62;  // so that the next number never wraps
-static TrackedMap<std::uint64_t>::Map expiry_map(const json& j) {
-  if (!j.is_object()) throw std::runtime_error("an expiry map must be an object: " + j.dump());
-  TrackedMap<std::uint64_t>::Map m;
-  for (const auto& [k, v] : j.items()) m[k] = u64(v);
-  return m;
-}
-
-static Bytes unhex(const json& j) {
-  auto b = from_hex(j.get<std::string>());
-  if (!b) throw std::runtime_error("bad hex in state");
-  return *b;
-}
-static std::optional<Bytes> opt_unhex(const json& j) {
-  if (j.is_null()) return std::nullopt;
-  return unhex(j);
-}
-
-static msg::MechList mechs_from(const json& a) {
-  msg::MechList l;
-  for (const auto& m : a) l.push_back({m.at("name").get<std::string>(), static_cast<std::uint16_t>(u64(m.at("q"), 1000))});
-  return l;
-}
-static msg::Flow flow_from(const json& j) {
-  auto f = msg::parse_flow(j.get<std::string>());
-  if (!f) throw std::runtime_error("bad flow in state");
-  return *f;
-}
-
-void from_json(const json& j, ReplayCache& c) { c.expiry.reset(expiry_map(j)); }
-
-void from_json(const json& j, EdgeExchange& e) {
-  int phase = static_cast<int>(u64(j.at("phase"), 2));
-  if (phase < 0 || phase > 2) throw std::runtime_error("bad phase in state");
-  e.phase = static_cast<EdgeExchange::Phase>(phase);
-  e.suite = j.at("suite").get<std::string>();
-  e.ipc = j.at("ipc").get<std::string>();
-  e.term_n1 = unhex(j.at("term_n1"));
-  e.n2 = opt_unhex(j.at("n2"));
-  e.rand = opt_unhex(j.at("rand"));
-  e.mechs = mechs_from(j.at("mechs"));
-  e.chosen = j.at("chosen").get<std::string>();
-}
-
-void from_json(const json& j, TermRegistration& r) {
-  int phase = static_cast<int>(u64(j.at("phase"), 2));
-  if (phase < 0 || phase > 2) throw std::runtime_error("bad phase in state");
-  r.phase = static_cast<TermRegistration::Phase>(phase);
-  r.flow = flow_from(j.at("flow"));
-  r.suite = j.at("suite").get<std::string>();
-  r.peer = j.at("peer").get<std::string>();
-  r.contact = j.at("contact").get<std::string>();
-  r.mechs = mechs_from(j.at("mechs"));
-  r.n1 = unhex(j.at("n1"));
-  r.rand = opt_unhex(j.at("rand"));
-  r.chosen = j.at("chosen").get<std::string>();
-  r.registered_at = u64(j.at("registered_at"));
-}
-
-void from_json(const json& j, Challenge& c) {
-  c.rand = unhex(j.at("rand"));
-  c.authenticator = unhex(j.at("authenticator"));
-  c.ekc = unhex(j.at("ekc"));
-  c.ekpeer = unhex(j.at("ekpeer"));
-  c.expires = u64(j.at("expires"));
-}
-
-void from_json(const json& j, SwitchRegistration& r) {
-  r.flow = flow_from(j.at("flow"));
-  r.suite = j.at("suite").get<std::string>();
-  r.peer = j.at("peer").get<std::string>();
-  r.ipc = j.at("ipc").get<std::string>();
-  if (!j.at("challenge").is_null()) r.challenge = j.at("challenge").get<Challenge>();
-  r.edge = j.at("edge").get<EdgeExchange>();
-}
-
-void from_json(const json& j, Failures& f) {
-  f.count = static_cast<std::uint32_t>(u64(j.at("count"), UINT32_MAX));
-  f.until = u64(j.at("until"));
-}
-
-void from_json(const json& j, IssuedChallenge& c) {
-  c.idc = j.at("idc").get<std::string>();
-  c.peer = j.at("peer").get<std::string>();
-  c.suite = j.at("suite").get<std::string>();
-  c.flow = flow_from(j.at("flow"));
-  c.expires = u64(j.at("expires"));
-  c.answered = j.at("answered").get<bool>();
-  // Absent from files written before challenges were numbered: decode_auc_state numbers them.
-  c.seq = j.contains("seq") ? u64(j.at("seq"), kMaxSeq) : 0;
-  if (j.contains("seq") && c.seq == 0) throw std::runtime_error("seq 0 in state");
-}
-
-void from_json(const json& j, AucRecord& r) {
-  r.peer = j.at("peer").get<std::string>();
-  r.ipc = j.at("ipc").get<std::string>();
-  r.suite = j.at("suite").get<std::string>();
-  r.flow = flow_from(j.at("flow"));
-  r.at = u64(j.at("at"));
-}
-
-}  // namespace kd::flow
-
 namespace kd::json {
 
 namespace {
 
+// What is wrong with a state file, and where (thrown while reading it, caught by decode_state).
+struct Damaged {
+  std::string detail;
+};
+
+// A value of a state file and where it sits, so that an error names the member the way jq does
+// (".registrations.alice.n1") and a user can look at it, or mend it, with jq. The path is built only
+// for an error: a service's state file holds a record per terminal.
+class Node {
+public:
+  explicit Node(const json& j) : j_(j) {}
+
+  [[noreturn]] void fail(std::string_view what) const { throw Damaged{path() + " " + std::string(what)}; }
+
+  // An object whose members are all among known (those not in optional must be there): a member kd
+  // does not know is refused, as the keystore refuses one (kd would drop it in rewriting the file,
+  // and it may mean something this version cannot honour).
+  void members(std::initializer_list<std::string_view> known, std::initializer_list<std::string_view> optional = {}) const {
+    if (!j_.is_object()) fail("must be an object");
+    for (auto it = j_.begin(); it != j_.end(); ++it)
+      if (std::find(known.begin(), known.end(), it.key()) == known.end() &&
+          std::find(optional.begin(), optional.end(), it.key()) == optional.end())
+        child(it.value(), it.key()).fail("is not a member kd knows");
+    for (auto k : known)
+      if (!j_.contains(k)) child(j_, k).fail("is missing");
+  }
+  bool has(std::string_view key) const { return j_.contains(key); }
+  Node operator[](std::string_view key) const { return child(j_.find(key).value(), key); }
+  // Each member of an object: f(key, node).
+  template <class F>
+  void each(F&& f) const {
+    if (!j_.is_object()) fail("must be an object");
+    for (auto it = j_.begin(); it != j_.end(); ++it) f(it.key(), child(it.value(), it.key()));
+  }
+  template <class F>
+  void each_element(F&& f) const {
+    if (!j_.is_array()) fail("must be an array");
+    for (std::size_t i = 0; i < j_.size(); ++i) f(Node(j_[i], this, {}, i));
+  }
+
+  bool is_null() const { return j_.is_null(); }
+  std::string str() const {
+    if (!j_.is_string()) fail("must be a string");
+    return j_.get<std::string>();
+  }
+  bool boolean() const {
+    if (!j_.is_boolean()) fail("must be true or false");
+    return j_.get<bool>();
+  }
+  // Numbers of a state file are non-negative integers within range, or the file is damaged
+  // (nlohmann's get<unsigned>() would wrap -5 to 2^64-5, a challenge that never expires).
+  std::uint64_t num(std::uint64_t max = UINT64_MAX) const {
+    if (!j_.is_number_unsigned() || j_.get<std::uint64_t>() > max) fail("must be an integer from 0 to " + std::to_string(max));
+    return j_.get<std::uint64_t>();
+  }
+  Bytes hex() const {
+    auto b = hex_field(j_, "");
+    if (!b) throw Damaged{path() + b.error().detail};
+    return std::move(*b);
+  }
+  std::optional<Bytes> opt_hex() const {
+    if (j_.is_null()) return std::nullopt;
+    return hex();
+  }
+  msg::Flow flow() const {
+    auto f = j_.is_string() ? msg::parse_flow(j_.get_ref<const std::string&>()) : std::nullopt;
+    if (!f) fail("must be \"proxied\" or \"direct\"");
+    return *f;
+  }
+
+private:
+  Node(const json& j, const Node* parent, std::string_view key, std::size_t index = 0)
+      : j_(j), parent_(parent), key_(key), index_(index) {}
+  Node child(const json& j, std::string_view key) const { return Node(j, this, key); }
+
+  std::string path() const {
+    if (!parent_) return ".";
+    std::string p = parent_->parent_ ? parent_->path() : std::string();
+    if (key_.data() == nullptr) return p + "[" + std::to_string(index_) + "]";
+    const bool plain = !key_.empty() && !(key_[0] >= '0' && key_[0] <= '9') &&
+                       std::all_of(key_.begin(), key_.end(), [](char c) {
+                         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+                       });
+    // Quoted as is: the line is escaped where printed (kd::printable), once.
+    return p + "." + (plain ? std::string(key_) : "\"" + std::string(key_) + "\"");
+  }
+
+  const json& j_;
+  const Node* parent_ = nullptr;
+  std::string_view key_;  // no data: an array element, index_
+  std::size_t index_ = 0;
+};
+
+constexpr std::uint64_t kMaxSeq = std::uint64_t{1} << 62;  // so that the next number never wraps
+
+TrackedMap<std::uint64_t>::Map expiry_map(const Node& n) {
+  TrackedMap<std::uint64_t>::Map m;
+  n.each([&m](const std::string& k, const Node& v) { m.emplace_hint(m.end(), k, v.num()); });
+  return m;
+}
+template <class V, class F>
+typename TrackedMap<V>::Map map_of(const Node& n, F&& read) {
+  typename TrackedMap<V>::Map m;
+  n.each([&](const std::string& k, const Node& v) { m.emplace_hint(m.end(), k, read(v)); });
+  return m;
+}
+
+msg::MechList mechs_of(const Node& n) {
+  msg::MechList l;
+  n.each_element([&l](const Node& m) {
+    m.members({"name", "q"});
+    l.push_back({m["name"].str(), static_cast<std::uint16_t>(m["q"].num(1000))});
+  });
+  return l;
+}
+
+flow::EdgeExchange edge_of(const Node& n) {
+  n.members({"chosen", "ipc", "mechs", "n2", "phase", "rand", "suite", "term_n1"});
+  flow::EdgeExchange e;
+  e.phase = static_cast<flow::EdgeExchange::Phase>(n["phase"].num(2));
+  e.suite = n["suite"].str();
+  e.ipc = n["ipc"].str();
+  e.term_n1 = n["term_n1"].hex();
+  e.n2 = n["n2"].opt_hex();
+  e.rand = n["rand"].opt_hex();
+  e.mechs = mechs_of(n["mechs"]);
+  e.chosen = n["chosen"].str();
+  return e;
+}
+
+flow::TermRegistration term_registration_of(const Node& n) {
+  n.members({"chosen", "contact", "flow", "mechs", "n1", "peer", "phase", "rand", "registered_at", "suite"});
+  flow::TermRegistration r;
+  r.phase = static_cast<flow::TermRegistration::Phase>(n["phase"].num(2));
+  r.flow = n["flow"].flow();
+  r.suite = n["suite"].str();
+  r.peer = n["peer"].str();
+  r.contact = n["contact"].str();
+  r.mechs = mechs_of(n["mechs"]);
+  r.n1 = n["n1"].hex();
+  r.rand = n["rand"].opt_hex();
+  r.chosen = n["chosen"].str();
+  r.registered_at = n["registered_at"].num();
+  return r;
+}
+
+flow::Challenge challenge_of(const Node& n) {
+  n.members({"authenticator", "ekc", "ekpeer", "expires", "rand"});
+  flow::Challenge c;
+  c.rand = n["rand"].hex();
+  c.authenticator = n["authenticator"].hex();
+  c.ekc = n["ekc"].hex();
+  c.ekpeer = n["ekpeer"].hex();
+  c.expires = n["expires"].num();
+  return c;
+}
+
+flow::SwitchRegistration switch_registration_of(const Node& n) {
+  n.members({"challenge", "edge", "flow", "ipc", "peer", "suite"});
+  flow::SwitchRegistration r;
+  r.flow = n["flow"].flow();
+  r.suite = n["suite"].str();
+  r.peer = n["peer"].str();
+  r.ipc = n["ipc"].str();
+  if (!n["challenge"].is_null()) r.challenge = challenge_of(n["challenge"]);
+  r.edge = edge_of(n["edge"]);
+  return r;
+}
+
+flow::Failures failures_of(const Node& n) {
+  n.members({"count", "until"});
+  return flow::Failures{static_cast<std::uint32_t>(n["count"].num(UINT32_MAX)), n["until"].num()};
+}
+
+flow::IssuedChallenge issued_of(const Node& n) {
+  // "seq" is absent from files written before challenges were numbered: decode_auc_state numbers them.
+  n.members({"answered", "expires", "flow", "idc", "peer", "suite"}, {"seq"});
+  flow::IssuedChallenge c;
+  c.idc = n["idc"].str();
+  c.peer = n["peer"].str();
+  c.suite = n["suite"].str();
+  c.flow = n["flow"].flow();
+  c.expires = n["expires"].num();
+  c.answered = n["answered"].boolean();
+  if (n.has("seq")) {
+    c.seq = n["seq"].num(kMaxSeq);
+    if (c.seq == 0) n["seq"].fail("must be an integer from 1 to " + std::to_string(kMaxSeq));
+  }
+  return c;
+}
+
+flow::AucRecord auc_record_of(const Node& n) {
+  n.members({"at", "flow", "ipc", "peer", "suite"});
+  flow::AucRecord r;
+  r.peer = n["peer"].str();
+  r.ipc = n["ipc"].str();
+  r.suite = n["suite"].str();
+  r.flow = n["flow"].flow();
+  r.at = n["at"].num();
+  return r;
+}
+
 template <class State>
-Result<State> decode_state(std::string_view text, std::string_view role,
-                           const std::function<void(const json&, State&)>& fill) {
+Result<State> decode_state(std::string_view text, std::string_view role, const std::function<void(const Node&, State&)>& fill) {
   json j;
   if (auto s = parse_strict(text, j); !s) return s.error();
+  if (!j.is_object() || !j.contains("kd_state") || j["kd_state"] != 1)
+    return err(Code::malformed, "not a kd state file (want {\"kd_state\":1,...})");
+  if (!j.contains("role") || j["role"] != role)
+    return err(Code::malformed, "this state file belongs to the " +
+                                    (j["role"].is_string() ? j["role"].get<std::string>() : std::string("?")) +
+                                    ", not the " + std::string(role));
   try {
-    if (!j.is_object() || !j.contains("kd_state") || j["kd_state"] != 1)
-      return err(Code::malformed, "not a kd state file (want {\"kd_state\":1,...})");
-    if (!j.contains("role") || j["role"] != role)
-      return err(Code::malformed, "this state file belongs to the " + j.value("role", std::string("?")) +
-                                      ", not the " + std::string(role));
     State s;
-    fill(j, s);
+    fill(Node(j), s);
     return s;
-  } catch (const std::exception& e) {
-    return err(Code::malformed, std::string("state file is damaged: ") + e.what());
+  } catch (const Damaged& d) {
+    return err(Code::malformed, "damaged: " + d.detail);
   }
 }
 
 }  // namespace
 
 Result<flow::TermState> decode_term_state(std::string_view text) {
-  return decode_state<flow::TermState>(text, "term", [](const json& j, flow::TermState& s) {
-    s.regs.reset(j.at("registrations").get<TrackedMap<flow::TermRegistration>::Map>());
-    s.seen_n2 = j.at("seen_n2").get<flow::ReplayCache>();
+  return decode_state<flow::TermState>(text, "term", [](const Node& n, flow::TermState& s) {
+    n.members({"kd_state", "registrations", "role", "seen_n2"});
+    s.regs.reset(map_of<flow::TermRegistration>(n["registrations"], term_registration_of));
+    s.seen_n2.expiry.reset(expiry_map(n["seen_n2"]));
   });
 }
 Result<flow::ProxyState> decode_proxy_state(std::string_view text) {
-  return decode_state<flow::ProxyState>(text, "proxy", [](const json& j, flow::ProxyState& s) {
-    s.exchanges.reset(j.at("exchanges").get<TrackedMap<flow::EdgeExchange>::Map>());
-    s.seen_n1 = j.at("seen_n1").get<flow::ReplayCache>();
+  return decode_state<flow::ProxyState>(text, "proxy", [](const Node& n, flow::ProxyState& s) {
+    n.members({"exchanges", "kd_state", "role", "seen_n1"});
+    s.exchanges.reset(map_of<flow::EdgeExchange>(n["exchanges"], edge_of));
+    s.seen_n1.expiry.reset(expiry_map(n["seen_n1"]));
   });
 }
 Result<flow::SwitchState> decode_switch_state(std::string_view text, KeptRequests* requests) {
   KeptRequests::Map kept;
-  auto st = decode_state<flow::SwitchState>(text, "switch", [&kept](const json& j, flow::SwitchState& s) {
-    s.regs.reset(j.at("registrations").get<TrackedMap<flow::SwitchRegistration>::Map>());
-    s.failures.reset(j.at("failures").get<TrackedMap<flow::Failures>::Map>());
-    s.used_rands.reset(flow::expiry_map(j.at("used_rands")));
-    s.seen_n1 = j.at("seen_n1").get<flow::ReplayCache>();
-    if (j.contains("requests")) {  // only while a SIP request waits for its answer
-      if (!j.at("requests").is_object()) throw std::runtime_error("requests must be an object");
-      for (const auto& [idc, wire] : j.at("requests").items()) kept[idc] = flow::unhex(wire);
-    }
+  auto st = decode_state<flow::SwitchState>(text, "switch", [&kept](const Node& n, flow::SwitchState& s) {
+    // "requests" only while a SIP request waits for its answer
+    n.members({"failures", "kd_state", "registrations", "role", "seen_n1", "used_rands"}, {"requests"});
+    s.regs.reset(map_of<flow::SwitchRegistration>(n["registrations"], switch_registration_of));
+    s.failures.reset(map_of<flow::Failures>(n["failures"], failures_of));
+    s.used_rands.reset(expiry_map(n["used_rands"]));
+    s.seen_n1.expiry.reset(expiry_map(n["seen_n1"]));
+    if (n.has("requests")) kept = map_of<Bytes>(n["requests"], [](const Node& w) { return w.hex(); });
   });
   if (st && requests) requests->reset(std::move(kept));
   return st;
 }
 Result<flow::AucState> decode_auc_state(std::string_view text) {
-  return decode_state<flow::AucState>(text, "auc", [](const json& j, flow::AucState& s) {
+  return decode_state<flow::AucState>(text, "auc", [](const Node& n, flow::AucState& s) {
+    n.members({"issued", "kd_state", "registered", "role"});
     // Numbered challenges in issue order, then those of a file written before challenges were
     // numbered, oldest expiry first (ties by Rand); add() numbers these and applies the bound.
     std::vector<std::pair<std::string, flow::IssuedChallenge>> all;
-    for (auto& [rand, c] : j.at("issued").get<std::map<std::string, flow::IssuedChallenge>>()) all.emplace_back(rand, c);
+    n["issued"].each([&all](const std::string& rand, const Node& c) { all.emplace_back(rand, issued_of(c)); });
     std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
       return std::tuple(a.second.seq == 0, a.second.seq, a.second.expires, a.first) <
              std::tuple(b.second.seq == 0, b.second.seq, b.second.expires, b.first);
     });
     for (auto& [rand, c] : all) s.issued.add(rand, std::move(c));
     s.issued.tracked().mark_saved();  // as loaded: nothing changed
-    s.registered.reset(j.at("registered").get<TrackedMap<flow::AucRecord>::Map>());
+    s.registered.reset(map_of<flow::AucRecord>(n["registered"], auc_record_of));
   });
 }
 

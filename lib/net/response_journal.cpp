@@ -1,7 +1,6 @@
 #include "net/response_journal.hpp"
 
 #include <algorithm>
-#include <iostream>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +12,7 @@
 #include "files/files.hpp"
 #include "json/state.hpp"
 #include "net/journal.hpp"
+#include "net/service.hpp"
 #include "net/transactions.hpp"
 
 namespace kd::net {
@@ -43,7 +43,7 @@ std::string journal_path(const std::string& state_path) { return state_path + ".
 
 // The journal's contents against the state file's text; nullopt when there is no journal.
 std::optional<JournalContents> read_journal(const std::string& path, const std::string& state,
-                                                 std::string_view tool, std::size_t* size = nullptr) {
+                                                 std::string_view tool, Report& report, std::size_t* size = nullptr) {
   check_replaceable(path, kWhat);
   const auto text = read_file(path, kWhat);
   if (!text) return std::nullopt;
@@ -52,8 +52,8 @@ std::optional<JournalContents> read_journal(const std::string& path, const std::
   if (auto why = decode_journal(*text, digest_of(state), c)) throw IoError{std::string(kWhat) + " " + path + ": " + *why};
   const std::string name = printable(path);
   if (c.torn_at)
-    std::cerr << tool << ": warning: journal " << name << ": a torn tail (" << text->size() - *c.torn_at
-              << " bytes from byte " << *c.torn_at << ", a write the crash cut short, never acted on) is ignored\n";
+    report.diagnostic("warning: journal " + name + ": a torn tail (" + std::to_string(text->size() - *c.torn_at) +
+                      " bytes from byte " + std::to_string(*c.torn_at) + ", a write the crash cut short, never acted on) is ignored");
   if (!c.state_matched && c.changes_unmatched > 0)
     throw IoError{std::string(kWhat) + " " + path + ": it holds state changes of " + std::to_string(c.changes_unmatched) +
                   " batches for another version of the state file (was the state file replaced since the service "
@@ -65,14 +65,14 @@ std::optional<JournalContents> read_journal(const std::string& path, const std::
 
 }  // namespace
 
-void fold_journal(const std::string& state_path, std::string_view tool) {
+void fold_journal(const std::string& state_path, std::string_view tool, Report& report) {
   const std::string path = journal_path(state_path);
   // A state file whose name leaves no room for ".journal" (NAME_MAX) can have no journal: a
   // filter goes on to the state file's own errors; a service fails when it writes the journal.
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0 && errno == ENAMETOOLONG) return;
   auto state = read_file(state_path, "state file").value_or(std::string());
-  auto c = read_journal(path, state, tool);
+  auto c = read_journal(path, state, tool, report);
   if (!c || c->changes.empty()) return;
   auto next = json::apply_state_changes(state, c->changes);
   if (!next) throw IoError{std::string(kWhat) + " " + path + ": " + next.error().detail};
@@ -87,20 +87,20 @@ void fold_journal(const std::string& state_path, std::string_view tool) {
   write_file_atomic(path, text);
 }
 
-ResponseJournal::ResponseJournal(const std::string& state_path, std::string_view tool)
+ResponseJournal::ResponseJournal(const std::string& state_path, std::string_view tool, Report& report)
     : state_path_(state_path), path_(journal_path(state_path)) {
   const auto state = read_file(state_path, "state file");
   state_saved_ = state.has_value();
   digest_ = digest_of(state ? *state : std::string());
   state_size_ = state ? state->size() : 0;
-  auto c = read_journal(path_, state.value_or(std::string()), tool);
+  auto c = read_journal(path_, state.value_or(std::string()), tool, report);
   if (!c) return;
   if (!c->changes.empty()) throw IoError{std::string(kWhat) + " " + path_ + ": changes not folded into the state file"};
   ports_ = std::move(c->ports);
   if (!c->state_matched)
-    std::cerr << tool << ": warning: journal " << printable(path_)
-              << ": neither its base nor a snapshot is the state file as it is (was it changed by another run?): "
-                 "its answers are dropped\n";
+    report.diagnostic("warning: journal " + printable(path_) +
+                      ": neither its base nor a snapshot is the state file as it is (was it changed by another run?): "
+                      "its answers are dropped");
   if (!c->state_matched) return;
   loaded_ = std::move(c->answers);
   pending_ = std::move(c->pending);

@@ -17,6 +17,7 @@ namespace kd::net {
 // net/transactions.hpp, net/journal.hpp
 struct Answered;
 struct AnswerRef;
+class Report;
 struct PendingRequest;
 struct SentRequest;
 struct Batch;
@@ -25,16 +26,17 @@ struct Batch;
 // the state: when STATE.journal holds role state changes (a service stopped by a crash), they are
 // applied to the state file, which is saved, and the journal is rewritten without them (its
 // answers kept). Throws IoError, changing nothing, on a journal refused (see ResponseJournal) or
-// whose changes do not go with the state file.
-void fold_journal(const std::string& state_path, std::string_view tool);
+// whose changes do not go with the state file. Warnings go to report (readable by others: on
+// standard error as TOOL).
+void fold_journal(const std::string& state_path, std::string_view tool, Report& report);
 
 class ResponseJournal {
 public:
   // Reads state_path + ".journal" (absent: empty) against the state file as it is now, after
   // fold_journal. Throws IoError, changing nothing, on a journal that is a symbolic link, has a
-  // second hard link, is not a journal or is damaged before its tail; warns (on standard error, as
-  // TOOL) of a torn tail, of answers dropped, of a journal readable by others.
-  ResponseJournal(const std::string& state_path, std::string_view tool);
+  // second hard link, is not a journal or is damaged before its tail; warns (through report) of a
+  // torn tail and of answers dropped, and (on standard error, as TOOL) of a journal readable by others.
+  ResponseJournal(const std::string& state_path, std::string_view tool, Report& report);
   ~ResponseJournal();
   ResponseJournal(const ResponseJournal&) = delete;
   ResponseJournal& operator=(const ResponseJournal&) = delete;

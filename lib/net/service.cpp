@@ -198,7 +198,7 @@ public:
   // it now, before any socket is bound, so that a journal refused leaves everything as it was.
   void open_journal() {
     if (ctx_.state_path.empty()) return open_peers();
-    journal_ = std::make_unique<ResponseJournal>(ctx_.state_path, ctx_.tool);
+    journal_ = std::make_unique<ResponseJournal>(ctx_.state_path, ctx_.tool, *ctx_.report);
     open_peers();
   }
 

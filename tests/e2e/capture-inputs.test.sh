@@ -53,4 +53,25 @@ jq -c '.entities[0] += {"\u001b[2Jx": 1}' "$keys" >"$TMP/bad-keys.json" 2>/dev/n
 runx "$KD_BIN/kd-decode" --keys "$TMP/bad-keys.json" "$D/flow.pcap"
 check "a keystore member with ESC: exit 3, named once escaped (\\x1b, not \\\\x1b)" \
   eval 'eq "$RC" 3 && grep -qF "unknown member \"\\x1b[2Jx\"" "$ERR" && ! grep -qF "\\\\x1b" "$ERR"'
+# A capture cut inside its file header: one message, naming the file once (trial 4), from a file
+# and from standard input, for kd-decode and a role tool.
+head -c 10 "$D/flow.pcap" >"$TMP/cut-header.pcap"
+header_cut() {  # TOOL NAME: the one line TOOL printed for the capture named NAME
+  exit_is 3 || return 1
+  [ "$(wc -l <"$ERR")" -eq 1 ] || { WHY="stderr: $(cat "$ERR")"; return 1; }
+  [[ $(cat "$ERR") == "$1: capture $2: truncated capture file header (truncated dump file; "*")" ]] ||
+    { WHY="stderr: $(cat "$ERR")"; return 1; }
+  [ "$(grep -o -F -- "$2" "$ERR" | wc -l)" -eq 1 ] || { WHY="the name appears more than once: $(cat "$ERR")"; return 1; }
+}
+runx "$KD_BIN/kd-decode" "$TMP/cut-header.pcap"
+check "kd-decode on a capture cut in its file header: one clear message" header_cut kd-decode "$TMP/cut-header.pcap"
+runx "$KD_BIN/kd-proxy" --id sbc1 --keys "$D/w/sbc1-keys.json" --now "$NOW" "$TMP/cut-header.pcap"
+check "kd-proxy on a capture cut in its file header: one clear message" header_cut kd-proxy "$TMP/cut-header.pcap"
+runx "$KD_BIN/kd-decode" - <"$TMP/cut-header.pcap"
+check "kd-decode on standard input cut in its file header: one clear message" header_cut kd-decode "standard input"
+size=$(stat -c %s "$D/flow.pcap")
+head -c $((size - 10)) "$D/flow.pcap" | runx "$KD_BIN/kd-decode" -
+check "kd-decode on standard input cut in a record: the input called standard input, as above" \
+  eval 'exit_is 3 && grep -q "^kd-decode: capture standard input: truncated capture record at frame [0-9]* (truncated dump file; " "$ERR"'
+
 finish

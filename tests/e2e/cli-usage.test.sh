@@ -91,4 +91,31 @@ if command -v man >/dev/null && man -l "$KD_ROOT/man/kd-term.1" >/dev/null 2>&1;
     check "kd-$t: every option of --help is in kd-$t(1)" eq "$missing" ""
   done
 fi
+# Every usage error, from the parser or from a later check of a value, ends with the pointer to
+# --help that OPTIONS promises (trial 4: kd-auc keys --id/--role/--key did not).
+ends_with_pointer() {  # TOOL
+  eq "$RC" 2 || return 1
+  eq "$(tail -n 1 "$ERR")" "$1: run '$1 --help' for the options" || return 1
+  [[ $(head -n 1 "$ERR") == "$1: "* ]] || { WHY="stderr: $(cat "$ERR")"; return 1; }
+}
+cp "$W/auc.keys" "$TMP/p.json"
+for args in "add $TMP/p.json --id 'a b' --role term" "add $TMP/p.json --id bob --role auc" \
+            "add $TMP/p.json --id bob --role term --key zz" "add $TMP/p.json --id 'x%d' --role term --count 0" \
+            "remove $TMP/p.json"; do
+  eval runx "$KD_BIN/kd-auc" keys "$args"
+  check "kd-auc keys $args: exit 2, ends with the pointer to --help" ends_with_pointer kd-auc
+done
+runx "$KD_BIN/kd-term" start --id alice --switch ss1 --keys "$W/alice.keys" --mechs tls,tls
+check "kd-term start --mechs tls,tls: ends with the pointer to --help" ends_with_pointer kd-term
+runx "$KD_BIN/kd-proxy" --id sbc1 --keys "$W/sbc1.keys" --support TLS </dev/null
+check "kd-proxy --support TLS: ends with the pointer to --help" ends_with_pointer kd-proxy
+runx "$KD_BIN/kd-switch" --id ss1 --keys "$W/ss1.keys" --max-attempts 0 </dev/null
+check "kd-switch --max-attempts 0: ends with the pointer to --help" ends_with_pointer kd-switch
+runx "$KD_BIN/kd-decode" --decode-as bogus /dev/null
+check "kd-decode --decode-as bogus: ends with the pointer to --help" ends_with_pointer kd-decode
+runx "$KD_BIN/kd-vectors" generate ''
+check "kd-vectors generate '': ends with the pointer to --help" ends_with_pointer kd-vectors
+runx "$KD_BIN/kd-term" --no-such-option
+check "a parse error still ends with exactly one pointer" eval 'ends_with_pointer kd-term && eq "$(grep -c -- "--help" "$ERR")" 1'
+
 finish

@@ -8,9 +8,15 @@ AUC=$KD_BIN/kd-auc
 K=$TMP/keys.json
 key_of() { jq -r --arg i "$2" '.entities[] | select(.id == $i) | .key' "$1"; }
 ids_of() { jq -r '[.entities[].id] | join(",")' "$1"; }
-# err_has TEXT: the last run's stderr is one line, with kd-auc's prefix, holding TEXT.
+# err_has TEXT: the last run's stderr is one line, with kd-auc's prefix, holding TEXT (for a
+# usage error, exit 2, then the pointer to --help).
 err_has() {
-  [ "$(nlines "$ERR")" = 1 ] || { WHY="stderr has $(nlines "$ERR") lines: $(head -c 300 "$ERR")"; return 1; }
+  local n=1
+  if [ "$RC" = 2 ]; then
+    n=2
+    [ "$(tail -n 1 "$ERR")" = "$(help_pointer kd-auc)" ] || { WHY="no pointer to --help: $(<"$ERR")"; return 1; }
+  fi
+  [ "$(nlines "$ERR")" = $n ] || { WHY="stderr has $(nlines "$ERR") lines: $(head -c 300 "$ERR")"; return 1; }
   [[ $(<"$ERR") == "kd-auc: "* ]] || { WHY="no kd-auc: prefix: $(<"$ERR")"; return 1; }
   grep -qF -- "$1" "$ERR" || { WHY="stderr does not hold '$1': $(<"$ERR")"; return 1; }
 }

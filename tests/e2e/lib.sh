@@ -352,6 +352,9 @@ out_step() {
 }
 
 # exit_is N: the last run exited with N.
+# help_pointer TOOL: the line that ends every usage error of TOOL (exit status 2), after its message
+# (kd-term(1) and the other pages, OPTIONS).
+help_pointer() { printf "%s: run '%s --help' for the options" "$1" "$1"; }
 exit_is() { [ "$RC" -eq "$1" ] || { WHY="exit status $RC, expected $1; stderr: $(head -c 300 "$ERR")"; return 1; }; }
 # file_error_reported: exit status 3, a message on stderr, nothing on stdout.
 file_error_reported() {

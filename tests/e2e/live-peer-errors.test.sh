@@ -10,7 +10,8 @@
 live_world "$TMP/w"
 users 2 || fail "keys"
 
-# refused_with NAME LINE TOOL ARGS...: exit 2, stderr exactly LINE, stdout empty, no $W/u.st
+# refused_with NAME LINE TOOL ARGS...: exit 2, stderr exactly LINE (and the pointer to --help),
+# stdout empty, no $W/u.st
 # (nor its journal).
 refused_with() {
   local name=$1 line=$2 tool=$3; shift 3
@@ -18,7 +19,7 @@ refused_with() {
   timeout --foreground -k 10 20 "$KD_BIN/$tool" "$@" >"$OUT" 2>"$ERR"
   RC=$?
   check "$name: exit 2" exit_is 2
-  check "$name: says so" eq "$(cat "$ERR")" "$tool: $line"
+  check "$name: says so" eq "$(cat "$ERR")" "$tool: $line"$'\n'"$(help_pointer "$tool")"
   check "$name: nothing on stdout" test ! -s "$OUT"
   check "$name: no state written" test ! -e "$W/u.st" -a ! -e "$W/u.st.journal"
 }

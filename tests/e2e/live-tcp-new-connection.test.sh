@@ -19,8 +19,8 @@ sec() { echo --radius-secret-file "$W/secret"; }
 
 # exchange ADDR FILE PLAN...: on TCP connections to ADDR (tcp:IP:PORT), one per PLAN word, sends
 # FILE's bytes and reads one SIP message back (5 s at most), written to $TMP/answer.N (empty when
-# none came). A word: "new" (a connection from 127.0.0.1), "other" (from 127.0.0.9, another host:
-# not 127.0.0.2-4, whose traffic e2e-live-capture captures beside this test),
+# none came). A word: "new" (a connection from 127.0.0.1), "other" (from 127.0.0.9, another host,
+# in 127.0.0.0/16 where live-lib.sh's loopback_hosts never draws a capture's addresses),
 # "drop" (waits 0.5 s for an answer, which must not come, then closes the connection before
 # reading it: the answer is pending) or "release:PID" (SIGUSR1 to PID, the relay, after the send).
 exchange() {

@@ -109,5 +109,20 @@ for bad in 'TLS' 'tls,' 'tls;ipsec'; do
   run proxy "" "$MITM/s1.json" --support "$bad"
   check "kd-proxy --support '$bad' -> exit 2" exit_is 2
 done
+# Every mechanism-list option reads a list by the same rules (kd-proxy(1), kd-switch(1)): no name
+# twice, 1 to 16 names, and the same message as --mechs gives.
+support_refused() {  # ROLE LIST MESSAGE
+  exit_is 2 || return 1
+  eq "$(cat "$ERR")" "kd-$1: --support: $3"$'\n'"$(help_pointer "kd-$1")"
+}
+sixteen_plus=a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q
+run proxy "" "$MITM/s1.json" --support tls,kd-app,tls
+check "kd-proxy --support tls,kd-app,tls -> exit 2, a name twice" support_refused proxy x "SecMechList names tls twice"
+run proxy "" "$MITM/s1.json" --support "$sixteen_plus"
+check "kd-proxy --support with 17 names -> exit 2" support_refused proxy x "SecMechList must hold 1 to 16 mechanisms"
+run switch "" "$MITM/s1.json" --support kd-app,kd-app
+check "kd-switch --support kd-app,kd-app -> exit 2, a name twice" support_refused switch x "SecMechList names kd-app twice"
+run term "" "" start --id "$TERM_ID" --via "$PROXY_ID" --switch "$SWITCH_ID" --mechs tls,kd-app,tls
+check "kd-term --mechs tls,kd-app,tls gives the same message" eq "$(head -n 1 "$ERR")" "kd-term: --mechs: SecMechList names tls twice"
 
 finish

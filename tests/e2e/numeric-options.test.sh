@@ -21,7 +21,8 @@ refused_number() {
   mapfile -t errs <"$ERR"
   check "$desc -> exit 2 naming $opt and its range" eval '
     exit_is 2 && [ ! -s "$OUT" ] && [ ! -e "$S" ] &&
-    { [ ${#errs[@]} -eq 1 ] || { WHY="stderr has ${#errs[@]} lines: ${errs[*]:0:3}"; false; }; } &&
+    { [ ${#errs[@]} -eq 2 ] || { WHY="stderr has ${#errs[@]} lines: ${errs[*]:0:3}"; false; }; } &&
+    { [ "${errs[1]}" = "$(help_pointer "$tool")" ] || { WHY="no pointer to --help: ${errs[*]:0:3}"; false; }; } &&
     { [[ ${errs[0]} == "$tool: $opt: "*"from $range"* ]] || { WHY="stderr: ${errs[0]}"; false; }; }'
 }
 

@@ -11,6 +11,7 @@
 #include "files/files.hpp"
 #include "net/journal.hpp"
 #include "net/response_journal.hpp"
+#include "net/service.hpp"
 #include "net/transactions.hpp"
 
 namespace kd::net {
@@ -322,13 +323,24 @@ struct TempDir {
   ~TempDir() { std::filesystem::remove_all(path); }
 };
 
+// The lines a ResponseJournal gives the Report cli would print (net/service.hpp).
+class Lines final : public Report {
+public:
+  void out(std::string_view) override {}
+  void diagnostic(std::string_view line) override { lines.emplace_back(line); }
+  void progress(std::string_view) override {}
+  void progress_done() override {}
+  std::vector<std::string> lines;
+};
+
 // A journal rewritten from the cache, larger than the pieces it is written by: every answer and
 // request under way reads back, on the state file written at the snapshot.
 TEST(ResponseJournal, ARewriteReadsBackWhole) {
   TempDir dir;
   ASSERT_FALSE(dir.path.empty());
   const std::string state = dir.path + "/s.st";
-  ResponseJournal j(state, "test");
+  Lines report;
+  ResponseJournal j(state, "test", report);
   j.snapshot("{\"state\":1}\n");
   std::vector<net::Answered> cache;
   for (std::uint8_t i = 0; i < 12; ++i) {  // 12 x 100 KB: several pieces
@@ -373,7 +385,8 @@ TEST(ResponseJournal, CompactsOnceGrownByThreeTimesTheRewriteAndState) {
   ASSERT_FALSE(dir.path.empty());
   const std::string state = dir.path + "/s.st";
   const std::string state_text(100000, 's');
-  ResponseJournal j(state, "test");
+  Lines report;
+  ResponseJournal j(state, "test", report);
   j.snapshot(state_text);
   auto answer = [](std::uint8_t i) {
     return net::Answered{net::Address{}, Bytes(200000, i), 0, b("ok"), 1700000000000u};
@@ -399,6 +412,51 @@ TEST(ResponseJournal, CompactsOnceGrownByThreeTimesTheRewriteAndState) {
   EXPECT_FALSE(j.compacting());
   grow_past(rewritten + 3 * base);
   EXPECT_TRUE(j.compacting());
+}
+
+// The journal's warnings go through the Report (Lines, above), as every other line of live mode's
+// does: none is written to standard error directly (trial 4).
+
+TEST(ResponseJournal, WarningsGoThroughTheReport) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  const std::string state = dir.path + "/s.st", path = state + ".journal";
+  {
+    Lines none;
+    ResponseJournal j(state, "test", none);
+    j.snapshot("{\"state\":1}\n");
+    j.rewrite(net::Batch{});
+    const auto a = answer(1, "REGISTER", "401", 1700000000000u);
+    net::encode_answer(j.batch(), net::AnswerRef{a.from, a.request, a.socket, a.response, a.expires_ms});
+    j.append(net::Batch{});
+    EXPECT_TRUE(none.lines.empty());
+  }
+  std::filesystem::resize_file(path, std::filesystem::file_size(path) - 3);  // a write cut short
+  Lines torn;
+  testing::internal::CaptureStderr();
+  { ResponseJournal j(state, "test", torn); }
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+  ASSERT_EQ(torn.lines.size(), 1u);
+  EXPECT_EQ(torn.lines[0].rfind("warning: journal " + path + ": a torn tail (", 0), 0u) << torn.lines[0];
+
+  // The state file changed behind the journal's back: its answers are dropped, with a warning.
+  write_file_atomic(state, "{\"state\":2}\n");
+  Lines other;
+  testing::internal::CaptureStderr();
+  { ResponseJournal j(state, "test", other); }
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+  ASSERT_EQ(other.lines.size(), 2u);
+  EXPECT_EQ(other.lines[1], "warning: journal " + path +
+                                ": neither its base nor a snapshot is the state file as it is (was it changed by "
+                                "another run?): its answers are dropped");
+
+  // fold_journal (a filter's start) warns the same way.
+  Lines fold;
+  testing::internal::CaptureStderr();
+  fold_journal(state, "test", fold);
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+  ASSERT_EQ(fold.lines.size(), 1u);
+  EXPECT_EQ(fold.lines[0].rfind("warning: journal " + path + ": a torn tail (", 0), 0u) << fold.lines[0];
 }
 
 // A file written by pieces: what the pieces hold, in order; a failure while producing them leaves

@@ -100,6 +100,20 @@ TEST(NameList, PlainNamesAreParsedAndBadOnesRejected) {
   EXPECT_FALSE(kd::flow::parse_name_list("TLS").ok());
 }
 
+// --support reads its list by --mechs's rules (trial 4): a name twice, or more than 16, is refused.
+TEST(NameList, SameRulesAsAMechanismList) {
+  auto twice = kd::flow::parse_name_list("tls,kd-app,tls");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_EQ(twice.error().detail, kd::flow::parse_mech_arg("tls,kd-app,tls").error().detail);
+  std::string arg;
+  for (int i = 0; i < 17; ++i) arg += (i ? ",m" : "m") + std::to_string(i);
+  auto many = kd::flow::parse_name_list(arg);
+  ASSERT_FALSE(many.ok());
+  EXPECT_EQ(many.error().code, Code::bad_length);
+  arg = arg.substr(0, arg.rfind(','));
+  EXPECT_TRUE(kd::flow::parse_name_list(arg).ok()) << "16 names";
+}
+
 // ---- choose_mechanism ---------------------------------------------------------------------
 
 std::string chosen(const MechList& offered, const Policy& p = Policy{}) {

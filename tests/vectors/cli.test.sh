@@ -68,5 +68,32 @@ check "a pcap member that is a path is refused, not read" 3 "pcap must be a file
 sed 's|"pcap": "KD-SM4GCM-SM3-direct-sip.pcap"|"pcap": ".."|' "$wpos" > "$tmp/positive/dotdot.json"
 check "a pcap member .. is refused" 3 "pcap must be a file name" "$kv" run "$tmp/positive/dotdot.json"
 
+# The capture a positive vector is checked against is built in a place of its own (trial 4): what
+# sits at the fixed name it once used ($TMPDIR/kd-vectors-PID.pcap: a directory, a symbolic link,
+# a file of the user's) is neither used nor touched, and nothing is left in $TMPDIR.
+mkdir -p "$tmp/t" "$tmp/t/target"
+printf 'mine\n' >"$tmp/t/target/file"
+planted() {  # KIND: runs kd-vectors under a PID known beforehand ($$ of the shell it replaces)
+  env TMPDIR="$tmp/t" KIND="$1" KV="$kv" WPOS="$wpos" bash -c '
+    at=$TMPDIR/kd-vectors-$$.pcap
+    case $KIND in
+      dir) mkdir "$at" ;;
+      link) ln -s target/file "$at" ;;
+      file) printf "mine\n" >"$at" ;;
+    esac
+    exec "$KV" run "$WPOS"'
+}
+check "a directory at the old fixed name does not fail the check" 0 "1 passed, 0 failed" planted dir
+check "... and is left where it was" 0 "" test -d "$(ls -d "$tmp"/t/kd-vectors-*.pcap)"
+rm -rf "$tmp"/t/kd-vectors-*
+check "a symbolic link at the old fixed name: the check passes" 0 "1 passed, 0 failed" planted link
+check "... the link is left as it was" 0 "" test -L "$(ls -d "$tmp"/t/kd-vectors-*.pcap)"
+check "... and its target too" 0 "" grep -qx mine "$tmp/t/target/file"
+rm -rf "$tmp"/t/kd-vectors-*
+check "a file of the user's at the old fixed name: the check passes" 0 "1 passed, 0 failed" planted file
+check "... and the file is left as it was" 0 "" grep -qx mine "$(ls -d "$tmp"/t/kd-vectors-*.pcap)"
+rm -rf "$tmp"/t/kd-vectors-*
+check "nothing is left in TMPDIR after a run" 0 "" test "$(env TMPDIR="$tmp/t" "$kv" run "$wpos" >/dev/null; ls -A "$tmp/t")" = target
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

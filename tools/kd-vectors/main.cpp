@@ -43,14 +43,18 @@ std::string quote(const std::string& s) {
   return q + "'";
 }
 
+// A new directory of this run's own under $TMPDIR (mkdtemp: created exclusively, mode 0700), so
+// that nothing another user or an earlier run put under a name known beforehand is used or removed.
+std::string scratch_dir() {
+  std::string tmpl = (fs::temp_directory_path() / "kd-vectors.XXXXXX").string();
+  if (!::mkdtemp(tmpl.data())) throw IoError{"cannot create a scratch directory"};
+  return tmpl;
+}
+
 // Plays the four roles by running the kd-* binaries on state files in a scratch directory.
 class ToolsDriver final : public vectors::Driver {
 public:
-  explicit ToolsDriver(std::string bin) : bin_(std::move(bin)) {
-    std::string tmpl = (fs::temp_directory_path() / "kd-vectors.XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw IoError{"cannot create a scratch directory"};
-    dir_ = tmpl;
-  }
+  explicit ToolsDriver(std::string bin) : bin_(std::move(bin)), dir_(scratch_dir()) {}
   ~ToolsDriver() override {
     std::error_code ec;
     fs::remove_all(dir_, ec);
@@ -163,9 +167,11 @@ private:
 };
 
 int generate(const std::string& dir) {
-  fs::create_directories(dir + "/positive");
-  fs::create_directories(dir + "/negative");
-  fs::create_directories(dir + "/pcap");
+  for (const char* sub : {"/positive", "/negative", "/pcap"}) {
+    std::error_code ec;
+    if (fs::create_directories(dir + sub, ec); ec)
+      throw IoError{"cannot create directory " + dir + sub + ": " + ec.message()};
+  }
   for (const auto& s : crypto::all_suites())
     for (auto flow : {msg::Flow::proxied, msg::Flow::direct})
       for (const auto& b : vectors::wire_bindings()) {
@@ -232,11 +238,12 @@ int run_files(const std::vector<std::string>& files, const std::string& tools, b
       if (!v->pcap.empty()) {
         // The capture next to the vector (../pcap/NAME) must be the one its transcript makes.
         const std::string pcap = (fs::path(f).parent_path() / ".." / "pcap" / v->pcap).lexically_normal().string();
-        const std::string fresh = (fs::temp_directory_path() / ("kd-vectors-" + std::to_string(::getpid()) + ".pcap")).string();
+        const std::string dir = scratch_dir(), fresh = dir + "/check.pcap";
         std::string why;
         if (auto st = vectors::write_pcap(*v, fresh); !st) why = "cannot build the capture: " + st.error().detail;
         else if (read_file(pcap) != read_file(fresh)) why = pcap + " is missing or differs from the capture of the transcript";
         ::unlink(fresh.c_str());
+        ::rmdir(dir.c_str());
         if (!why.empty()) {
           rep.lines.push_back(why);
           rep.failed = 1;
