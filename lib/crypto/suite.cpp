@@ -134,6 +134,21 @@ Bytes hmac_md5(ByteView key, ByteView msg) {
   return out;
 }
 
+struct Md5HmacKey::State {
+  Pads<CryptoPP::Weak::MD5> pads;
+};
+
+Md5HmacKey::Md5HmacKey(ByteView key) : state_(std::make_unique<State>(State{Pads<CryptoPP::Weak::MD5>(key)})) {}
+Md5HmacKey::Md5HmacKey(Md5HmacKey&&) noexcept = default;
+Md5HmacKey& Md5HmacKey::operator=(Md5HmacKey&&) noexcept = default;
+Md5HmacKey::~Md5HmacKey() = default;
+
+Bytes Md5HmacKey::mac(std::initializer_list<ByteView> parts) const {
+  Bytes out(CryptoPP::Weak::MD5::DIGESTSIZE);
+  state_->pads.mac(parts, out.data());
+  return out;
+}
+
 Secret hkdf(HashId h, ByteView ikm, ByteView salt, ByteView info, std::size_t len) {
   ++t_counts.hkdf;
   return with_hash(h, [&](auto tag) { return hkdf_with(Pads<decltype(tag)>(salt), ikm, info, len); });

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <span>
@@ -82,6 +83,22 @@ Bytes block_encrypt(CipherId c, ByteView key, ByteView block);
 // counted in op_counts().
 Bytes md5(ByteView msg);
 Bytes hmac_md5(ByteView key, ByteView msg);
+// An HMAC-MD5 key with its pads hashed once, as HmacKey's are: the RADIUS shared secret, which
+// keys every packet's Message-Authenticator. mac() is hmac_md5(key, the parts concatenated), so
+// that a packet with a field replaced is MACed in place, without a copy.
+class Md5HmacKey {
+public:
+  explicit Md5HmacKey(ByteView key);
+  Md5HmacKey(Md5HmacKey&&) noexcept;
+  Md5HmacKey& operator=(Md5HmacKey&&) noexcept;
+  ~Md5HmacKey();
+
+  Bytes mac(std::initializer_list<ByteView> parts) const;
+
+private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 // Constant-time comparison; different lengths compare unequal (the length is not secret).
 bool ct_equal(ByteView a, ByteView b) noexcept;

@@ -32,7 +32,7 @@ ServerTransactions::Request ServerTransactions::request(SocketId socket, const A
 
 ServerTransactions::Seen ServerTransactions::lookup(const Request& r, std::uint64_t now_ms, const Bytes** response) {
   auto it = find(r);
-  if (it == entries_.end() || it->second.expiry->first <= now_ms) return Seen::fresh;
+  if (it == entries_.end() || it->second.expiry.at <= now_ms) return Seen::fresh;
   it->second.latest = r.from;
   if (!it->second.answered && !it->second.name.empty()) {
     drop_late(it->second);  // the caller answers this copy with one
@@ -44,29 +44,24 @@ ServerTransactions::Seen ServerTransactions::lookup(const Request& r, std::uint6
 }
 
 void ServerTransactions::set_expiry(Map::iterator it, std::uint64_t at) {
-  if (it->second.expiry != by_expiry_.end()) by_expiry_.erase(it->second.expiry);
-  it->second.expiry = by_expiry_.emplace(at, &*it);
+  by_expiry_.erase(it->second.expiry);
+  by_expiry_.insert(it->second.expiry, &*it, at);
 }
 
-void ServerTransactions::drop_late(Entry& e) {
-  if (e.late == by_late_.end()) return;
-  by_late_.erase(e.late);
-  e.late = by_late_.end();
-}
+void ServerTransactions::drop_late(Entry& e) { by_late_.erase(e.late); }
 
 std::optional<std::uint64_t> ServerTransactions::deadline() const {
-  if (by_late_.empty()) return std::nullopt;
-  return by_late_.begin()->first;
+  if (const auto* h = by_late_.first()) return h->at;
+  return std::nullopt;
 }
 
 void ServerTransactions::take_late(std::uint64_t now_ms, const std::function<void(const Late&)>& f) {
-  while (!by_late_.empty() && by_late_.begin()->first <= now_ms) {
-    auto it = entries_.find(by_late_.begin()->second->first);
-    by_late_.erase(by_late_.begin());
-    it->second.late = by_late_.end();
+  for (const Times::Hook* h = by_late_.first(); h && h->at <= now_ms; h = by_late_.first()) {
+    Node& n = *h->owner;
+    by_late_.erase(n.second.late);
     // Where the request came from: a copy from elsewhere would have found it pending and got
     // its provisional answer then, so none is due.
-    f(Late{it->second.socket, it->second.first, as_bytes(it->first.request)});
+    f(Late{n.second.socket, n.second.first, as_bytes(n.first.request)});
   }
 }
 
@@ -83,15 +78,13 @@ void ServerTransactions::erase(Map::iterator it) {
 
 void ServerTransactions::make_room(std::size_t adding) {
   while (!entries_.empty() && (entries_.size() >= max_ || held_ + adding > max_bytes_))
-    erase(entries_.find(by_expiry_.begin()->second->first));
+    erase(entries_.find(by_expiry_.first()->owner->first));
 }
 
 void ServerTransactions::open(const Request& r, std::uint64_t now_ms, std::uint64_t wait_ms, std::string name) {
   if (auto old = find(r); old != entries_.end()) erase(old);  // expired, not yet forgotten
   make_room(r.bytes.size() + name.size());
   auto [it, _] = entries_.emplace(Key{r.key, std::string(as_view(r.bytes)), r.hash}, Entry{});
-  it->second.expiry = by_expiry_.end();
-  it->second.late = by_late_.end();
   it->second.socket = r.socket;
   it->second.first = it->second.latest = r.from;
   set_expiry(it, now_ms + wait_ms);
@@ -107,7 +100,7 @@ void ServerTransactions::open(const Request& r, std::uint64_t now_ms, std::uint6
     }
     it->second.name = std::move(name);
     named_.emplace(it->second.name, &it->first);
-    if (provisional_ms_ != 0) it->second.late = by_late_.emplace(now_ms + provisional_ms_, &*it);
+    if (provisional_ms_ != 0) by_late_.insert(it->second.late, &*it, now_ms + provisional_ms_);
   }
 }
 
@@ -133,10 +126,10 @@ std::optional<Outgoing> ServerTransactions::settle(Map::iterator it, Bytes respo
 }
 
 void ServerTransactions::for_each_answered(std::uint64_t now_ms, const std::function<void(const AnswerRef&)>& f) const {
-  for (auto t = by_expiry_.lower_bound(now_ms + 1); t != by_expiry_.end(); ++t) {
-    const auto& [k, e] = *t->second;
-    if (e.answered) f(AnswerRef{e.first, as_bytes(k.request), e.socket, e.response, t->first});
-  }
+  by_expiry_.for_each_after(now_ms, [&f](const Times::Hook& h) {
+    const auto& [k, e] = *h.owner;
+    if (e.answered) f(AnswerRef{e.first, as_bytes(k.request), e.socket, e.response, h.at});
+  });
 }
 
 std::vector<Answered> ServerTransactions::answered(std::uint64_t now_ms) const {
@@ -155,8 +148,6 @@ void ServerTransactions::restore(Answered a) {
   if (auto old = entries_.find(k); old != entries_.end()) erase(old);
   make_room(k.request.size() + a.response.size());
   auto [it, _] = entries_.emplace(std::move(k), Entry{});
-  it->second.expiry = by_expiry_.end();
-  it->second.late = by_late_.end();
   it->second.socket = a.socket;
   it->second.first = it->second.latest = a.from;
   it->second.answered = true;
@@ -185,8 +176,8 @@ std::optional<Outgoing> ServerTransactions::answer(const Request& r, Bytes respo
 }
 
 void ServerTransactions::expire(std::uint64_t now_ms) {
-  while (!by_expiry_.empty() && by_expiry_.begin()->first <= now_ms)
-    erase(entries_.find(by_expiry_.begin()->second->first));
+  for (const Times::Hook* h = by_expiry_.first(); h && h->at <= now_ms; h = by_expiry_.first())
+    erase(entries_.find(h->owner->first));
 }
 
 void ClientTransactions::start(std::string key, std::string label, Outgoing out, const Timers& t,

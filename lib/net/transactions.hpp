@@ -15,6 +15,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -60,13 +61,120 @@ struct AnswerRef {
   std::uint64_t expires_ms = 0;
 };
 
+// Entries ordered by a time and, at equal times, by when they were put in (what a std::multimap by
+// time keeps), without a tree: each entry carries its Hook, and the hooks sit in a few sorted
+// lists, "lanes". An entry goes at the tail of the lane whose tail is the latest not after it, so
+// that the times of one timeout (now plus a constant, now never going back) make one lane and each
+// insertion is O(1): the tree's insertion, its rebalancing and its two allocations per entry were
+// a service's largest cost in its transaction layer (kd-live(7), MEMORY). Times that fit no lane
+// (a clock going back, more kinds of timeout than lanes) are put in order into one, walking back
+// from its tail. The first entry and a walk in order merge the lanes' heads.
+template <class Owner>
+class TimeIndex {
+public:
+  static constexpr std::size_t kLanes = 8;
+  struct Hook {
+    Owner* owner = nullptr;
+    std::uint64_t at = 0, seq = 0;
+    Hook *prev = nullptr, *next = nullptr;
+    std::uint8_t lane = kUnlinked;
+    bool linked() const noexcept { return lane != kUnlinked; }
+  };
+
+  // Links h (unlinked) at time at, after every hook of a time not after at.
+  void insert(Hook& h, Owner* owner, std::uint64_t at) {
+    h.owner = owner;
+    h.at = at;
+    h.seq = ++seq_;
+    Lane* fit = nullptr;
+    Lane* empty = nullptr;
+    Lane* closest = nullptr;  // when none fits: the one whose tail is the least after at
+    for (std::size_t i = 0; i < used_; ++i) {
+      Lane& l = lanes_[i];
+      if (!l.tail) {
+        if (!empty) empty = &l;
+      } else if (l.tail->at <= at) {
+        if (!fit || l.tail->at > fit->tail->at) fit = &l;
+      } else if (!closest || l.tail->at < closest->tail->at) {
+        closest = &l;
+      }
+    }
+    if (!fit) fit = empty;
+    if (!fit && used_ < kLanes) fit = &lanes_[used_++];
+    Lane& l = fit ? *fit : *closest;
+    h.lane = static_cast<std::uint8_t>(&l - lanes_.data());
+    Hook* after = l.tail;
+    while (after && after->at > at) after = after->prev;
+    h.prev = after;
+    h.next = after ? after->next : l.head;
+    (h.next ? h.next->prev : l.tail) = &h;
+    (after ? after->next : l.head) = &h;
+    ++size_;
+  }
+  void erase(Hook& h) noexcept {
+    if (!h.linked()) return;
+    Lane& l = lanes_[h.lane];
+    (h.prev ? h.prev->next : l.head) = h.next;
+    (h.next ? h.next->prev : l.tail) = h.prev;
+    h.prev = h.next = nullptr;
+    h.lane = kUnlinked;
+    --size_;
+  }
+  bool empty() const noexcept { return size_ == 0; }
+  std::size_t size() const noexcept { return size_; }
+  // The hook of the earliest time (of those equal, the first put in); nullptr when empty.
+  const Hook* first() const noexcept {
+    const Hook* best = nullptr;
+    for (std::size_t i = 0; i < used_; ++i)
+      if (const Hook* h = lanes_[i].head; h && (!best || before(*h, *best))) best = h;
+    return best;
+  }
+  // f(hook) for each hook of a time after `after`, in order.
+  template <class F>
+  void for_each_after(std::uint64_t after, F&& f) const {
+    std::array<const Hook*, kLanes> at{};
+    for (std::size_t i = 0; i < used_; ++i) {
+      const Hook* h = lanes_[i].head;
+      while (h && h->at <= after) h = h->next;
+      at[i] = h;
+    }
+    for (;;) {
+      std::size_t best = kLanes;
+      for (std::size_t i = 0; i < used_; ++i)
+        if (at[i] && (best == kLanes || before(*at[i], *at[best]))) best = i;
+      if (best == kLanes) return;
+      const Hook* h = at[best];
+      at[best] = h->next;
+      f(*h);
+    }
+  }
+
+private:
+  static constexpr std::uint8_t kUnlinked = 0xff;
+  struct Lane {
+    Hook *head = nullptr, *tail = nullptr;
+  };
+  static bool before(const Hook& a, const Hook& b) noexcept { return a.at != b.at ? a.at < b.at : a.seq < b.seq; }
+  std::array<Lane, kLanes> lanes_{};
+  std::size_t used_ = 0, size_ = 0;
+  std::uint64_t seq_ = 0;
+};
+
 class ServerTransactions {
 public:
   // At most max_entries transactions are kept, holding at most max_bytes (bytes_held()) when they
   // open; beyond, the one that expires first goes. The bound in bytes is what bounds the memory
   // when the requests are large: every datagram opens a transaction, one that does not decode too.
+  // The table is sized for max_entries (up to kReserved) at once: growing it, a rehash of every
+  // transaction at each doubling, was a service's cost while its cache filled (kd-live(7), MEMORY).
   explicit ServerTransactions(std::size_t max_entries, std::size_t max_bytes = SIZE_MAX)
-      : max_(max_entries), max_bytes_(max_bytes) {}
+      : max_(max_entries), max_bytes_(max_bytes) {
+    entries_.reserve(std::min(max_entries, kReserved));
+  }
+  static constexpr std::size_t kReserved = std::size_t{1} << 18;
+  // The indexes point into the table's nodes: a copy would point into the original's.
+  ServerTransactions(const ServerTransactions&) = delete;
+  ServerTransactions& operator=(const ServerTransactions&) = delete;
 
   // Requests that come in on socket (a TCP listener) are known by the host they came from, not by
   // their connection (RFC 3261 17.2.3 matches a request's identity, whatever carries it). Set
@@ -191,17 +299,18 @@ private:
     bool operator()(const Key& a, const KeyView& b) const noexcept { return (*this)(b, a); }
   };
   struct Entry;
-  // The expiry index points at the map's nodes, so that a walk over it (the journal's compaction)
-  // finds each entry without a lookup.
+  // The time indexes point at the map's nodes (which stay put), so that a walk over them (the
+  // journal's compaction) finds each entry without a lookup.
   using Node = std::pair<const Key, Entry>;
+  using Times = TimeIndex<Node>;
   struct Entry {
     SocketId socket = 0;
     Address first, latest;  // where the request came from first, and its latest copy
     bool answered = false;
     Bytes response;
     std::string name;
-    std::multimap<std::uint64_t, const Node*>::iterator expiry;
-    std::multimap<std::uint64_t, const Node*>::iterator late;  // by_late_.end(): none due
+    Times::Hook expiry;
+    Times::Hook late;  // unlinked: no provisional answer due
   };
   using Map = std::unordered_map<Key, Entry, KeyHash, KeyEqual>;
   // The address a request from `from` on socket is known by: from, or its host alone.
@@ -222,8 +331,8 @@ private:
   std::function<bool(SocketId, const Address&)> reachable_;
   AnswerSink sink_;
   Map entries_;
-  std::multimap<std::uint64_t, const Node*> by_expiry_;
-  std::multimap<std::uint64_t, const Node*> by_late_;  // pending, by when their provisional answer is due
+  Times by_expiry_;
+  Times by_late_;  // pending, by when their provisional answer is due
   std::unordered_map<std::string, const Key*> named_;
 };
 

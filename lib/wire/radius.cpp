@@ -21,15 +21,18 @@ ByteView view_of(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 
-Bytes keyed(std::string_view secret, std::string_view label, const Bytes& parts) {
+Bytes keyed(const crypto::HmacKey& secret, std::string_view label, const Bytes& parts) {
   Bytes msg = to_bytes(label);
   put_bytes(msg, parts);
-  return crypto::hmac(crypto::HashId::sha256, view_of(secret), msg);
+  return secret.mac(msg);
 }
 
 }  // namespace
 
-std::pair<Bytes, std::uint8_t> request_authenticator(std::string_view secret, Flow flow,
+// The secret as the HMAC-SHA-256 key of keyed().
+crypto::HmacKey keyed_secret(std::string_view secret) { return {crypto::HashId::sha256, view_of(secret)}; }
+
+std::pair<Bytes, std::uint8_t> request_authenticator(const crypto::HmacKey& secret, Flow flow,
                                                      std::string_view suite, std::string_view idc,
                                                      std::string_view registrar) {
   Bytes parts;
@@ -41,6 +44,12 @@ std::pair<Bytes, std::uint8_t> request_authenticator(std::string_view secret, Fl
   const std::uint8_t id = h[16];
   h.resize(16);
   return {h, id};
+}
+
+std::pair<Bytes, std::uint8_t> request_authenticator(std::string_view secret, Flow flow,
+                                                     std::string_view suite, std::string_view idc,
+                                                     std::string_view registrar) {
+  return request_authenticator(keyed_secret(secret), flow, suite, idc, registrar);
 }
 
 Bytes hide(std::string_view secret, ByteView request_auth, std::uint16_t salt, ByteView value) {
@@ -153,11 +162,11 @@ void put_authenticator(Bytes& p, ByteView a) {
 }
 
 // The Message-Authenticator of p (RFC 3579 section 3.2): HMAC-MD5 over p with the
-// Message-Authenticator value (at ma_at, 16 bytes) zeroed and with `auth` in the authenticator field.
-Bytes compute_ma(std::string_view secret, Bytes p, std::size_t ma_at, ByteView auth) {
-  put_authenticator(p, auth);
-  for (std::size_t i = 0; i < 16; ++i) p[ma_at + i] = 0;
-  return crypto::hmac_md5(view_of(secret), p);
+// Message-Authenticator value (at ma_at, 16 bytes) zeroed and with `auth` in the authenticator
+// field, MACed in place.
+Bytes compute_ma(const crypto::Md5HmacKey& secret, ByteView p, std::size_t ma_at, ByteView auth) {
+  static constexpr std::array<std::uint8_t, 16> kZeros{};
+  return secret.mac({p.first(4), auth.first(16), p.subspan(20, ma_at - 20), kZeros, p.subspan(ma_at + 16)});
 }
 
 // MD5(Code + Identifier + Length + auth + Attributes + secret): the Response Authenticator (RFC 2865
@@ -174,6 +183,15 @@ Bytes packet_md5(std::string_view secret, Bytes p, ByteView auth) {
 const Bytes kZero16(16, 0);
 
 }  // namespace
+
+struct RadiusCodec::Keys {
+  crypto::HmacKey keyed;
+  crypto::Md5HmacKey ma;
+};
+
+RadiusCodec::RadiusCodec(std::string secret, bool unverified)
+    : secret_(std::move(secret)), unverified_(unverified),
+      keys_(std::make_shared<const Keys>(Keys{radius::keyed_secret(secret_), crypto::Md5HmacKey(view_of(secret_))})) {}
 
 bool RadiusCodec::carries(const StepSpec& s) const noexcept { return kind_of(s).has_value(); }
 
@@ -234,7 +252,7 @@ Result<Bytes> RadiusCodec::encode_with(const Message& m, const std::optional<Req
   const std::string& registrar = m.flow == Flow::proxied ? *m.IDsp : *m.IDss;
   // Not a structured binding: the lambdas below capture req_auth, which clang 14 (the fuzz build)
   // does not allow of a binding.
-  auto derived = request_authenticator(secret_, m.flow, *m.suite, *m.IDc, registrar);
+  auto derived = request_authenticator(keys_->keyed, m.flow, *m.suite, *m.IDc, registrar);
   Bytes req_auth = std::move(derived.first);
   std::uint8_t req_id = derived.second;
   if (ids) {  // the request's own, chosen by its client
@@ -252,7 +270,7 @@ Result<Bytes> RadiusCodec::encode_with(const Message& m, const std::optional<Req
     put_lp16(parts, registrar);
     if (m.Rand) put_lp16(parts, *m.Rand);
     if (m.IPc) put_lp16(parts, *m.IPc);
-    id = ids ? ids->id : keyed(secret_, "kd1 radius accounting", parts)[0];
+    id = ids ? ids->id : keyed(keys_->keyed, "kd1 radius accounting", parts)[0];
   }
   put_u8(p, *kind == Kind::request ? access_request
             : *kind == Kind::challenge ? access_challenge : accounting_request);
@@ -280,7 +298,7 @@ Result<Bytes> RadiusCodec::encode_with(const Message& m, const std::optional<Req
               return err(Code::bad_length, "radius: " + std::string(msg::field_name(e.field)) + " is too long to hide");
             Bytes sparts = req_auth;
             if (m.Rand) put_bytes(sparts, *m.Rand);
-            const Bytes s = keyed(secret_, "kd1 radius salt", sparts);
+            const Bytes s = keyed(keys_->keyed, "kd1 radius salt", sparts);
             const auto salt = static_cast<std::uint16_t>(s[0] << 8 | s[1]);
             put(hide(secret_, req_auth, salt, *v));
           }
@@ -303,19 +321,19 @@ Result<Bytes> RadiusCodec::encode_with(const Message& m, const std::optional<Req
 
   switch (*kind) {
     case Kind::request: {
-      const Bytes ma = compute_ma(secret_, p, ma_at, req_auth);
+      const Bytes ma = compute_ma(keys_->ma, p, ma_at, req_auth);
       std::copy(ma.begin(), ma.end(), p.begin() + static_cast<std::ptrdiff_t>(ma_at));
       put_authenticator(p, req_auth);
       break;
     }
     case Kind::challenge: {
-      const Bytes ma = compute_ma(secret_, p, ma_at, req_auth);
+      const Bytes ma = compute_ma(keys_->ma, p, ma_at, req_auth);
       std::copy(ma.begin(), ma.end(), p.begin() + static_cast<std::ptrdiff_t>(ma_at));
       put_authenticator(p, packet_md5(secret_, p, req_auth));
       break;
     }
     case Kind::accounting: {
-      const Bytes ma = compute_ma(secret_, p, ma_at, kZero16);
+      const Bytes ma = compute_ma(keys_->ma, p, ma_at, kZero16);
       std::copy(ma.begin(), ma.end(), p.begin() + static_cast<std::ptrdiff_t>(ma_at));
       put_authenticator(p, packet_md5(secret_, p, kZero16));
       break;
@@ -462,7 +480,7 @@ Result<Message> RadiusCodec::decode_with(ByteView wire, const std::optional<Requ
       m.step = m.flow == Flow::proxied ? 3 : 2;
       req_auth.assign(packet_auth.begin(), packet_auth.end());  // any: chosen by the client
       if (unverified_) break;
-      if (!crypto::ct_equal(compute_ma(secret_, p.packet, *p.ma_at, req_auth),
+      if (!crypto::ct_equal(compute_ma(keys_->ma, p.packet, *p.ma_at, req_auth),
                             ByteView(p.packet.data() + *p.ma_at, 16)))
         return err(Code::bad_mac, kBadMac);
       break;
@@ -470,14 +488,14 @@ Result<Message> RadiusCodec::decode_with(ByteView wire, const std::optional<Requ
     case Kind::challenge: {
       m.step = m.flow == Flow::proxied ? 4 : 3;
       if (unverified_) break;
-      auto [derived, id] = request_authenticator(secret_, m.flow, suite, user, registrar);
+      auto [derived, id] = request_authenticator(keys_->keyed, m.flow, suite, user, registrar);
       req_auth = ids ? ids->auth : derived;
       if (ids) id = ids->id;
       const char* which = ids ? "the Access-Request it is matched with" : "kd's Access-Request for these fields";
       if (!crypto::ct_equal(packet_md5(secret_, p.packet, req_auth), packet_auth))
         return err(Code::bad_mac, std::string("radius: the Response Authenticator does not verify (wrong shared secret, "
                                               "altered packet, or not the answer to ") + which + ")");
-      if (!crypto::ct_equal(compute_ma(secret_, p.packet, *p.ma_at, req_auth),
+      if (!crypto::ct_equal(compute_ma(keys_->ma, p.packet, *p.ma_at, req_auth),
                             ByteView(p.packet.data() + *p.ma_at, 16)))
         return err(Code::bad_mac, kBadMac);
       if (p.id != id) return err(Code::bad_mac, std::string("radius: the Identifier is not that of ") + which);
@@ -488,7 +506,7 @@ Result<Message> RadiusCodec::decode_with(ByteView wire, const std::optional<Requ
       if (!unverified_ && !crypto::ct_equal(packet_md5(secret_, p.packet, kZero16), packet_auth))
         return err(Code::bad_mac, "radius: the Accounting-Request's Request Authenticator does not verify (wrong "
                                   "shared secret or altered packet; RFC 2866 section 3)");
-      if (!unverified_ && !crypto::ct_equal(compute_ma(secret_, p.packet, *p.ma_at, kZero16),
+      if (!unverified_ && !crypto::ct_equal(compute_ma(keys_->ma, p.packet, *p.ma_at, kZero16),
                                             ByteView(p.packet.data() + *p.ma_at, 16)))
         return err(Code::bad_mac, kBadMac);
       if (!p.acct_status) return err(Code::missing_field, "radius: an Accounting-Request without Acct-Status-Type");
@@ -553,7 +571,7 @@ Bytes answer_packet(std::string_view secret, ByteView request, PacketCode code, 
     put_attr(p, message_authenticator, kZero16);
     if (!reply.empty()) put_attr(p, kReplyMessage, reply.substr(0, 253));
     set_length(p);
-    const Bytes ma = compute_ma(secret, p, ma_at, req_auth);
+    const Bytes ma = compute_ma(crypto::Md5HmacKey(view_of(secret)), p, ma_at, req_auth);
     std::copy(ma.begin(), ma.end(), p.begin() + static_cast<std::ptrdiff_t>(ma_at));
   }
   set_length(p);
@@ -577,7 +595,7 @@ bool authentic_request(std::string_view secret, ByteView packet) {
   if (p->code == accounting_request && !crypto::ct_equal(packet_md5(secret, p->packet, kZero16),
                                                          ByteView(p->packet.data() + 4, 16)))
     return false;
-  return crypto::ct_equal(compute_ma(secret, p->packet, *p->ma_at, auth), ByteView(p->packet.data() + *p->ma_at, 16));
+  return crypto::ct_equal(compute_ma(crypto::Md5HmacKey(view_of(secret)), p->packet, *p->ma_at, auth), ByteView(p->packet.data() + *p->ma_at, 16));
 }
 
 }  // namespace radius

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -24,8 +25,7 @@ public:
   // unverified: there is no secret (secret is empty). decode() then checks no authenticator, leaves
   // the hidden Authenticator_c out (its step lacks it: unverified_without_secret() says what was
   // not verified), and encode() refuses.
-  explicit RadiusCodec(std::string secret, bool unverified = false)
-      : secret_(std::move(secret)), unverified_(unverified) {}
+  explicit RadiusCodec(std::string secret, bool unverified = false);
   Binding binding() const noexcept override { return Binding::radius; }
   bool carries(const msg::StepSpec& s) const noexcept override;
   Result<Bytes> encode(const msg::Message& m) const override;
@@ -58,6 +58,11 @@ private:
   Result<msg::Message> decode_with(ByteView wire, const std::optional<RequestIds>& ids) const;
   std::string secret_;
   bool unverified_ = false;
+  // The secret as the two HMAC keys every packet uses, their pads hashed once: the derived
+  // Identifiers, Request Authenticators and salts (HMAC-SHA-256), and the Message-Authenticator
+  // (HMAC-MD5).
+  struct Keys;
+  std::shared_ptr<const Keys> keys_;
 };
 
 namespace radius {

@@ -186,6 +186,22 @@ TEST(KatHmac, Md5Rfc2202Cases2And6) {
             "6b1ab7fe4bd7bf8f0b62e6ce61b9d0cd");
 }
 
+// The same cases under an Md5HmacKey (the pads hashed once), each MAC twice under one key (the
+// pads are not used up) and the message in parts, as RADIUS gives it.
+TEST(KatHmac, Md5KeyRfc2202Cases2And6) {
+  const kd::crypto::Md5HmacKey jefe(kd::to_bytes("Jefe"));
+  const kd::Bytes what = kd::to_bytes("what do ya want for nothing?");
+  const kd::ByteView w(what);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(kd::to_hex(jefe.mac({w})), "750c783e6ab0b503eaa86e310a5db738");
+    EXPECT_EQ(kd::to_hex(jefe.mac({w.first(4), {}, w.subspan(4, 20), w.subspan(24)})),
+              "750c783e6ab0b503eaa86e310a5db738");
+  }
+  const kd::crypto::Md5HmacKey long_key(repeat(0xaa, 80));
+  EXPECT_EQ(kd::to_hex(long_key.mac({kd::to_bytes("Test Using Larger Than Block-Size Key - Hash Key First")})),
+            "6b1ab7fe4bd7bf8f0b62e6ce61b9d0cd");
+}
+
 // ---- GCM (McGrew & Viega, appendix B) -----------------------------------------------------
 
 struct GcmCase {

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -59,6 +60,114 @@ Address addr(std::uint8_t last, std::uint16_t port) {
 }
 
 Bytes b(std::string_view s) { return Bytes(s.begin(), s.end()); }
+
+// The time index of the transactions (TimeIndex) against the std::multimap by time it replaced:
+// after any sequence of insertions (the timeouts of a service, a clock that goes back, more kinds
+// of timeout than lanes) and removals, its first entry and its walk in order are the multimap's, so
+// that expiry, eviction and the journal's compaction see the same order. An entry removed from the
+// index and not found gone, or one out of place, fails it.
+TEST(TimeIndex, KeepsTheOrderOfAMultimapByTime) {
+  struct Item {
+    TimeIndex<Item>::Hook hook;
+    std::multimap<std::uint64_t, int>::iterator in_model;
+    bool linked = false;
+  };
+  std::vector<Item> items(400);
+  TimeIndex<Item> index;
+  std::multimap<std::uint64_t, int> model;
+  std::uint64_t rng = 12345, now = 1000;
+  auto next = [&rng](std::uint64_t n) {
+    rng = rng * 6364136223846793005u + 1442695040888963407u;
+    return (rng >> 33) % n;
+  };
+  const std::uint64_t timeouts[] = {32000, 500, 4000, 32000, 64000, 1, 2, 3, 5, 7, 11, 13};
+  auto check = [&](int step) {
+    ASSERT_EQ(index.size(), model.size()) << step;
+    ASSERT_EQ(index.empty(), model.empty()) << step;
+    const auto* first = index.first();
+    if (model.empty()) {
+      ASSERT_EQ(first, nullptr) << step;
+    } else {
+      ASSERT_NE(first, nullptr) << step;
+      ASSERT_EQ(first->owner, &items[static_cast<std::size_t>(model.begin()->second)]) << step;
+      ASSERT_EQ(first->at, model.begin()->first) << step;
+    }
+    const std::uint64_t after = now - 1000 + next(70000);
+    std::vector<const Item*> walked, expected;
+    index.for_each_after(after, [&](const TimeIndex<Item>::Hook& h) { walked.push_back(h.owner); });
+    for (auto m = model.upper_bound(after); m != model.end(); ++m)
+      expected.push_back(&items[static_cast<std::size_t>(m->second)]);
+    ASSERT_EQ(walked, expected) << step;
+  };
+  for (int step = 0; step < 20000; ++step) {
+    Item& it = items[next(items.size())];
+    const int id = static_cast<int>(&it - items.data());
+    if (it.linked && next(3) == 0) {  // forgotten
+      index.erase(it.hook);
+      model.erase(it.in_model);
+      it.linked = false;
+      ASSERT_FALSE(it.hook.linked());
+    } else {  // (again) kept until a time: the timeout of one kind of transaction, or any time
+      if (it.linked) {
+        index.erase(it.hook);
+        model.erase(it.in_model);
+      }
+      const std::uint64_t at = next(20) == 0 ? next(now + 70000) : now + timeouts[next(step < 10000 ? 5 : 12)];
+      index.insert(it.hook, &it, at);
+      it.in_model = model.emplace(at, id);
+      it.linked = true;
+    }
+    now += next(3);
+    if (next(50) == 0) now -= std::min<std::uint64_t>(now, next(100));  // a clock that goes back
+    if (step % 7 == 0) check(step);
+    if (HasFatalFailure()) return;
+  }
+  while (!model.empty()) {  // emptied from its first, as expiry does
+    const auto* first = index.first();
+    ASSERT_NE(first, nullptr);
+    ASSERT_EQ(first->owner, &items[static_cast<std::size_t>(model.begin()->second)]);
+    index.erase(first->owner->hook);
+    model.erase(model.begin());
+  }
+  EXPECT_TRUE(index.empty());
+  EXPECT_EQ(index.first(), nullptr);
+}
+
+// The transactions expire, are evicted and are handed to the journal in the order of their expiry
+// (equal times: the one set first), whatever the timeouts mixed.
+TEST(ServerTransactions, ExpireEvictAndCompactInTheOrderOfExpiry) {
+  ServerTransactions st(6);
+  const Address from = addr(1, 7);
+  auto req = [](int i) { return b("R" + std::to_string(i)); };
+  st.open(from, req(0), 0, 0, 4000, "");      // expires 4000
+  st.open(from, req(1), 0, 0, 500, "n1");     // 500
+  st.open(from, req(2), 0, 10, 32000, "");    // 32010
+  st.open(from, req(3), 0, 10, 500, "n3");    // 510
+  st.answer("n1", b("A1"), 20, 32000);        // 32020
+  st.answer(0, from, req(0), b("A0"), 20, 32000);  // 32020, after R1
+  st.answer("n3", b("A3"), 30, 100);          // 130
+  st.open(from, req(4), 0, 40, 90, "");       // 130, after R3
+  st.answer(0, from, req(4), b("A4"), 40, 90);     // 130, after R3 (set again)
+  std::vector<std::string> order;
+  for (const auto& a : st.answered(0)) order.emplace_back(a.request.begin(), a.request.end());
+  EXPECT_EQ(order, (std::vector<std::string>{"R3", "R4", "R1", "R0"}));
+  // The bound: the one that expires first goes (R3, then R4).
+  st.open(from, req(5), 0, 50, 1000, "");
+  st.open(from, req(6), 0, 50, 1000, "");
+  EXPECT_EQ(st.lookup(0, from, req(3), 60), ServerTransactions::Seen::fresh);
+  EXPECT_EQ(st.lookup(0, from, req(4), 60), ServerTransactions::Seen::answered);
+  st.open(from, req(7), 0, 50, 1000, "");
+  EXPECT_EQ(st.lookup(0, from, req(4), 60), ServerTransactions::Seen::fresh);
+  EXPECT_EQ(st.size(), 6u);
+  // Expiry forgets what expired by then, and only that.
+  st.expire(1050);
+  EXPECT_EQ(st.size(), 3u);  // R0, R1, R2
+  order.clear();
+  for (const auto& a : st.answered(0)) order.emplace_back(a.request.begin(), a.request.end());
+  EXPECT_EQ(order, (std::vector<std::string>{"R1", "R0"}));
+  st.expire(32020);
+  EXPECT_EQ(st.size(), 0u);
+}
 
 TEST(ServerTransactions, RetransmissionGetsTheCachedAnswerByteForByte) {
   ServerTransactions st(16);
