@@ -444,12 +444,14 @@ int term_main(int argc, char** argv) {
       LoadContext ctx{c.tool, keys, settings, c.wire, c.now.has_value()};
       return run_load(load_options, live, ctx, sp);
     }
+    // The command line before any file: a bad --mechs is exit 2 whatever the keystore holds, and
+    // creates nothing (the Session locks the state file).
+    if (*start || *reg) complete_start();
     Session s(c, msg::Role::term);
     if (!*start && !*reg) {
       s.feed();
       return s.finish();
     }
-    complete_start();
     if (*reg) {
       LiveContext ctx{c.tool, msg::Role::term, s.engine(), c.wire, c.show_key, c.now.has_value(), [&s] { s.commit(); }, c.state_path};
       return register_once(live, ctx, sp);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "json/internal.hpp"
+#include "msg/suite.hpp"
 
 namespace kd::json {
 
@@ -86,6 +87,44 @@ public:
     return *f;
   }
 
+  // Values checked for meaning with the rules the messages and options follow (msg::check_identity,
+  // check_ip, check_mech_list, the suite catalogue, the fields' lengths): a value kd would refuse in
+  // a message is refused in its state, not taken and refused later in other words (a Rand of the
+  // wrong length as bad_seal), or sent on (an empty IPc in the "registered" event).
+  void require(const Status& st) const {
+    if (!st) fail("is not valid: " + st.error().detail);
+  }
+  std::string identity(std::string_view what) const {
+    std::string s = str();
+    require(msg::check_identity(what, s));
+    return s;
+  }
+  std::string ip() const {
+    std::string s = str();
+    require(msg::check_ip(s));
+    return s;
+  }
+  std::string suite() const {
+    std::string s = str();
+    if (!msg::find_suite(s)) fail("is not valid: unknown suite \"" + s + "\"");
+    return s;
+  }
+  // A mechanism's name, or "" before one is chosen.
+  std::string chosen() const {
+    std::string s = str();
+    if (!s.empty()) require(msg::check_mech_name(s));
+    return s;
+  }
+  Bytes hex(std::size_t len) const {
+    Bytes b = hex();
+    if (b.size() != len) fail("must be " + std::to_string(len) + " bytes (" + std::to_string(2 * len) + " hex digits)");
+    return b;
+  }
+  std::optional<Bytes> opt_hex(std::size_t len) const {
+    if (j_.is_null()) return std::nullopt;
+    return hex(len);
+  }
+
 private:
   Node(const json& j, const Node* parent, std::string_view key, std::size_t index = 0)
       : j_(j), parent_(parent), key_(key), index_(index) {}
@@ -111,38 +150,77 @@ private:
 
 constexpr std::uint64_t kMaxSeq = std::uint64_t{1} << 62;  // so that the next number never wraps
 
+// The keys of the maps: an IDc, or a nonce or Rand in lowercase hex (HexKey writes them so, and
+// looks them up so: another spelling would never match).
+void idc_key(const std::string& k, const Node& at) { at.require(msg::check_identity("IDc", k)); }
+void hex_key(const std::string& k, const Node& at) {
+  static_assert(msg::kNonceLen == msg::kRandLen);
+  const bool ok = k.size() == 2 * msg::kNonceLen &&
+                  std::all_of(k.begin(), k.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  if (!ok)
+    at.fail("must be " + std::to_string(msg::kNonceLen) + " bytes in lowercase hex (" + std::to_string(2 * msg::kNonceLen) +
+            " digits)");
+}
+
 TrackedMap<std::uint64_t>::Map expiry_map(const Node& n) {
   TrackedMap<std::uint64_t>::Map m;
-  n.each([&m](const std::string& k, const Node& v) { m.emplace_hint(m.end(), k, v.num()); });
+  n.each([&m](const std::string& k, const Node& v) {
+    hex_key(k, v);
+    m.emplace_hint(m.end(), k, v.num());
+  });
   return m;
 }
-template <class V, class F>
-typename TrackedMap<V>::Map map_of(const Node& n, F&& read) {
+template <class V, class K, class F>
+typename TrackedMap<V>::Map map_of(const Node& n, K&& check_key, F&& read) {
   typename TrackedMap<V>::Map m;
-  n.each([&](const std::string& k, const Node& v) { m.emplace_hint(m.end(), k, read(v)); });
+  n.each([&](const std::string& k, const Node& v) {
+    check_key(k, v);
+    m.emplace_hint(m.end(), k, read(v));
+  });
   return m;
 }
 
-msg::MechList mechs_of(const Node& n) {
+// The peer a record names: the proxy's IDsp in the proxied flow, the switch's IDss in the direct.
+std::string_view peer_field(msg::Flow f) {
+  return msg::field_name(f == msg::Flow::proxied ? msg::Field::IDsp : msg::Field::IDss);
+}
+
+// A mechanism list as SecMechList carries it; empty where none has come yet (an exchange before
+// the terminal's answer) when allow_empty.
+msg::MechList mechs_of(const Node& n, bool allow_empty = false) {
   msg::MechList l;
   n.each_element([&l](const Node& m) {
     m.members({"name", "q"});
     l.push_back({m["name"].str(), static_cast<std::uint16_t>(m["q"].num(1000))});
   });
+  if (!l.empty() || !allow_empty) n.require(msg::check_mech_list(l));
   return l;
 }
 
-flow::EdgeExchange edge_of(const Node& n) {
+// The terminal-facing half of an exchange. The switch keeps one in the proxied flow too, empty (the
+// proxy holds that half): there every member is read for its type and the whole must be empty.
+flow::EdgeExchange edge_of(const Node& n, bool empty = false) {
   n.members({"chosen", "ipc", "mechs", "n2", "phase", "rand", "suite", "term_n1"});
   flow::EdgeExchange e;
   e.phase = static_cast<flow::EdgeExchange::Phase>(n["phase"].num(2));
-  e.suite = n["suite"].str();
-  e.ipc = n["ipc"].str();
-  e.term_n1 = n["term_n1"].hex();
-  e.n2 = n["n2"].opt_hex();
-  e.rand = n["rand"].opt_hex();
-  e.mechs = mechs_of(n["mechs"]);
-  e.chosen = n["chosen"].str();
+  if (empty) {
+    e.suite = n["suite"].str();
+    e.ipc = n["ipc"].str();
+    e.term_n1 = n["term_n1"].hex();
+    e.n2 = n["n2"].opt_hex();
+    e.rand = n["rand"].opt_hex();
+    e.mechs = mechs_of(n["mechs"], true);
+    e.chosen = n["chosen"].str();
+    if (!(e == flow::EdgeExchange{})) n.fail("must be an empty exchange in the proxied flow");
+    return e;
+  }
+  e.suite = n["suite"].suite();
+  e.ipc = n["ipc"].ip();
+  e.term_n1 = n["term_n1"].hex(msg::kNonceLen);
+  e.n2 = n["n2"].opt_hex(msg::kNonceLen);
+  e.rand = n["rand"].opt_hex(msg::kRandLen);
+  e.mechs = mechs_of(n["mechs"], true);
+  e.chosen = n["chosen"].chosen();
   return e;
 }
 
@@ -151,24 +229,26 @@ flow::TermRegistration term_registration_of(const Node& n) {
   flow::TermRegistration r;
   r.phase = static_cast<flow::TermRegistration::Phase>(n["phase"].num(2));
   r.flow = n["flow"].flow();
-  r.suite = n["suite"].str();
-  r.peer = n["peer"].str();
-  r.contact = n["contact"].str();
+  r.suite = n["suite"].suite();
+  r.peer = n["peer"].identity(peer_field(r.flow));
+  r.contact = n["contact"].ip();
   r.mechs = mechs_of(n["mechs"]);
-  r.n1 = n["n1"].hex();
-  r.rand = n["rand"].opt_hex();
-  r.chosen = n["chosen"].str();
+  r.n1 = n["n1"].hex(msg::kNonceLen);
+  r.rand = n["rand"].opt_hex(msg::kRandLen);
+  r.chosen = n["chosen"].chosen();
   r.registered_at = n["registered_at"].num();
   return r;
 }
 
-flow::Challenge challenge_of(const Node& n) {
+// A live challenge at the switch: the lengths are its suite's, as the messages that carry it.
+flow::Challenge challenge_of(const Node& n, const msg::Suite& suite) {
   n.members({"authenticator", "ekc", "ekpeer", "expires", "rand"});
+  const std::size_t sealed_len = msg::kAeadNonceLen + suite.key_len + msg::kAeadTagLen;
   flow::Challenge c;
-  c.rand = n["rand"].hex();
-  c.authenticator = n["authenticator"].hex();
-  c.ekc = n["ekc"].hex();
-  c.ekpeer = n["ekpeer"].hex();
+  c.rand = n["rand"].hex(msg::kRandLen);
+  c.authenticator = n["authenticator"].hex(suite.auth_len);
+  c.ekc = n["ekc"].hex(sealed_len);
+  c.ekpeer = n["ekpeer"].hex(sealed_len);
   c.expires = n["expires"].num();
   return c;
 }
@@ -177,11 +257,11 @@ flow::SwitchRegistration switch_registration_of(const Node& n) {
   n.members({"challenge", "edge", "flow", "ipc", "peer", "suite"});
   flow::SwitchRegistration r;
   r.flow = n["flow"].flow();
-  r.suite = n["suite"].str();
-  r.peer = n["peer"].str();
-  r.ipc = n["ipc"].str();
-  if (!n["challenge"].is_null()) r.challenge = challenge_of(n["challenge"]);
-  r.edge = edge_of(n["edge"]);
+  r.suite = n["suite"].suite();
+  r.peer = n["peer"].identity(peer_field(r.flow));
+  r.ipc = n["ipc"].ip();
+  if (!n["challenge"].is_null()) r.challenge = challenge_of(n["challenge"], *msg::find_suite(r.suite));
+  r.edge = edge_of(n["edge"], r.flow == msg::Flow::proxied);
   return r;
 }
 
@@ -194,10 +274,10 @@ flow::IssuedChallenge issued_of(const Node& n) {
   // "seq" is absent from files written before challenges were numbered: decode_auc_state numbers them.
   n.members({"answered", "expires", "flow", "idc", "peer", "suite"}, {"seq"});
   flow::IssuedChallenge c;
-  c.idc = n["idc"].str();
-  c.peer = n["peer"].str();
-  c.suite = n["suite"].str();
   c.flow = n["flow"].flow();
+  c.idc = n["idc"].identity("IDc");
+  c.peer = n["peer"].identity(peer_field(c.flow));
+  c.suite = n["suite"].suite();
   c.expires = n["expires"].num();
   c.answered = n["answered"].boolean();
   if (n.has("seq")) {
@@ -210,10 +290,10 @@ flow::IssuedChallenge issued_of(const Node& n) {
 flow::AucRecord auc_record_of(const Node& n) {
   n.members({"at", "flow", "ipc", "peer", "suite"});
   flow::AucRecord r;
-  r.peer = n["peer"].str();
-  r.ipc = n["ipc"].str();
-  r.suite = n["suite"].str();
   r.flow = n["flow"].flow();
+  r.peer = n["peer"].identity(peer_field(r.flow));
+  r.ipc = n["ipc"].ip();
+  r.suite = n["suite"].suite();
   r.at = n["at"].num();
   return r;
 }
@@ -242,14 +322,14 @@ Result<State> decode_state(std::string_view text, std::string_view role, const s
 Result<flow::TermState> decode_term_state(std::string_view text) {
   return decode_state<flow::TermState>(text, "term", [](const Node& n, flow::TermState& s) {
     n.members({"kd_state", "registrations", "role", "seen_n2"});
-    s.regs.reset(map_of<flow::TermRegistration>(n["registrations"], term_registration_of));
+    s.regs.reset(map_of<flow::TermRegistration>(n["registrations"], idc_key, term_registration_of));
     s.seen_n2.expiry.reset(expiry_map(n["seen_n2"]));
   });
 }
 Result<flow::ProxyState> decode_proxy_state(std::string_view text) {
   return decode_state<flow::ProxyState>(text, "proxy", [](const Node& n, flow::ProxyState& s) {
     n.members({"exchanges", "kd_state", "role", "seen_n1"});
-    s.exchanges.reset(map_of<flow::EdgeExchange>(n["exchanges"], edge_of));
+    s.exchanges.reset(map_of<flow::EdgeExchange>(n["exchanges"], idc_key, [](const Node& x) { return edge_of(x); }));
     s.seen_n1.expiry.reset(expiry_map(n["seen_n1"]));
   });
 }
@@ -258,11 +338,16 @@ Result<flow::SwitchState> decode_switch_state(std::string_view text, KeptRequest
   auto st = decode_state<flow::SwitchState>(text, "switch", [&kept](const Node& n, flow::SwitchState& s) {
     // "requests" only while a SIP request waits for its answer
     n.members({"failures", "kd_state", "registrations", "role", "seen_n1", "used_rands"}, {"requests"});
-    s.regs.reset(map_of<flow::SwitchRegistration>(n["registrations"], switch_registration_of));
-    s.failures.reset(map_of<flow::Failures>(n["failures"], failures_of));
+    s.regs.reset(map_of<flow::SwitchRegistration>(n["registrations"], idc_key, switch_registration_of));
+    s.failures.reset(map_of<flow::Failures>(n["failures"], idc_key, failures_of));
     s.used_rands.reset(expiry_map(n["used_rands"]));
     s.seen_n1.expiry.reset(expiry_map(n["seen_n1"]));
-    if (n.has("requests")) kept = map_of<Bytes>(n["requests"], [](const Node& w) { return w.hex(); });
+    if (n.has("requests"))
+      kept = map_of<Bytes>(n["requests"], idc_key, [](const Node& w) {
+        Bytes b = w.hex();
+        if (b.empty()) w.fail("must not be empty");
+        return b;
+      });
   });
   if (st && requests) requests->reset(std::move(kept));
   return st;
@@ -273,14 +358,17 @@ Result<flow::AucState> decode_auc_state(std::string_view text) {
     // Numbered challenges in issue order, then those of a file written before challenges were
     // numbered, oldest expiry first (ties by Rand); add() numbers these and applies the bound.
     std::vector<std::pair<std::string, flow::IssuedChallenge>> all;
-    n["issued"].each([&all](const std::string& rand, const Node& c) { all.emplace_back(rand, issued_of(c)); });
+    n["issued"].each([&all](const std::string& rand, const Node& c) {
+      hex_key(rand, c);
+      all.emplace_back(rand, issued_of(c));
+    });
     std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
       return std::tuple(a.second.seq == 0, a.second.seq, a.second.expires, a.first) <
              std::tuple(b.second.seq == 0, b.second.seq, b.second.expires, b.first);
     });
     for (auto& [rand, c] : all) s.issued.add(rand, std::move(c));
     s.issued.tracked().mark_saved();  // as loaded: nothing changed
-    s.registered.reset(map_of<flow::AucRecord>(n["registered"], auc_record_of));
+    s.registered.reset(map_of<flow::AucRecord>(n["registered"], idc_key, auc_record_of));
   });
 }
 

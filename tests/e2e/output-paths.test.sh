@@ -33,6 +33,8 @@ check "... the link replaced by the picture (a regular file)" eval '[ -f "$O/lin
 check "... the link's target untouched" untouched
 runx "$KD_BIN/kd-decode" --ladder-svg "$O/dir" "$P/transcript"
 check "kd-decode --ladder-svg DIR: exit 3, the directory left" eval 'exit_is 3 && [ -d "$O/dir" ]'
+check "... one line that names the option" \
+  eval 'eq "$(cat "$ERR")" "kd-decode: --ladder-svg: cannot replace $O/dir: Is a directory"'
 
 # kd-vectors generate: a link among the files it writes is replaced; a DIR that is a file is
 # refused in kd's words, not the C++ library's.

@@ -564,7 +564,13 @@ int decode_main(int argc, char** argv) {
       out += '\n';
     }
     flush();
-    if (!svg_path.empty()) write_file_atomic(svg_path, drawing.svg());
+    if (!svg_path.empty()) {
+      try {
+        write_file_atomic(svg_path, drawing.svg());
+      } catch (const IoError& e) {  // written last: the message says which option's file failed
+        throw IoError{"--ladder-svg: " + e.what};
+      }
+    }
     const bool bad = sum.errors > 0 || sum.failed_checks > 0 || sum.completed < sum.registrations;
     if (check && bad) return kExitRejected;
     if (check && sum.messages == 0 && sum.errors == 0) {
