@@ -67,6 +67,12 @@ AeadKey& DerivedKeys::seal_key(std::string_view id, ByteView long_term_key, cons
   return *d.aead;
 }
 
+AeadKey& DerivedKeys::rekeyed(const Suite& s, ByteView seal_key) {
+  if (rekeyed_) rekeyed_->rekey(s.cipher, seal_key);
+  else rekeyed_.emplace(s.cipher, seal_key);
+  return *rekeyed_;
+}
+
 Bytes authenticator(const Suite& s, ByteView long_term_key, ByteView rand, std::string_view idc) {
   return authenticator_derived(s, derive_key(s, long_term_key, KeyUse::auth).view(), rand, idc);
 }

@@ -43,6 +43,10 @@ public:
   // holder whose key seals or opens on every input (a proxy, a switch). Valid until the next call
   // for the same id. It adds the cipher's and GCM's state (about a kilobyte) per suite used.
   AeadKey& seal_key(std::string_view id, ByteView long_term_key, const Suite& s);
+  // seal_key, derived already, keyed in the one object the cache keeps for holders it does not
+  // keep keyed (terminals, one of many): valid until the next call. Rekeying it reuses its
+  // schedule's storage, where a fresh GCM object allocated about 9 KB per terminal key.
+  AeadKey& rekeyed(const Suite& s, ByteView seal_key);
   std::size_t size() const noexcept { return by_id_.size(); }
 
 private:
@@ -57,6 +61,7 @@ private:
   Derived& derived(std::string_view id, ByteView long_term_key, const Suite& s);
   // Hashed: a tree of 1000 terminal ids sharing a prefix cost a string compare per level.
   std::unordered_map<std::string, Entry, StringHash, std::equal_to<>> by_id_;
+  std::optional<AeadKey> rekeyed_;
 };
 
 // f(Kc, Rand, IDc) = HMAC(derive(Kc, "auth"), lp16(Rand) || lp16(IDc)) truncated to auth_len.

@@ -240,11 +240,16 @@ struct Gcm {
   template <class Dir>
   Dir& keyed(std::optional<Dir>& d) {
     if (!d) {
-      static constexpr std::array<std::uint8_t, kAeadNonceLen> kNoNonceYet{};
       d.emplace();
-      d->SetKeyWithIV(key.data(), key.size(), kNoNonceYet.data(), kNoNonceYet.size());
+      rekey(d);
     }
     return *d;
+  }
+  // A direction keyed already is keyed again with key (SetKey writes over its schedule and tables).
+  template <class Dir>
+  void rekey(std::optional<Dir>& d) {
+    static constexpr std::array<std::uint8_t, kAeadNonceLen> kNoNonceYet{};
+    if (d) d->SetKeyWithIV(key.data(), key.size(), kNoNonceYet.data(), kNoNonceYet.size());
   }
 };
 
@@ -261,6 +266,20 @@ AeadKey::AeadKey(CipherId c, ByteView key)
 AeadKey::AeadKey(AeadKey&&) noexcept = default;
 AeadKey& AeadKey::operator=(AeadKey&&) noexcept = default;
 AeadKey::~AeadKey() = default;
+
+void AeadKey::rekey(CipherId c, ByteView key) {
+  with_cipher(c, [&](auto tag) {
+    using G = Gcm<decltype(tag)>;
+    auto* g = std::get_if<G>(&state_->gcm);
+    if (!g) {  // another cipher: nothing to reuse
+      state_->gcm.template emplace<G>().key = Secret(key);
+      return;
+    }
+    g->key = Secret(key);  // the old one wiped
+    g->rekey(g->enc);
+    g->rekey(g->dec);
+  });
+}
 
 Bytes AeadKey::seal(ByteView nonce, ByteView aad, ByteView plaintext) {
   return std::visit([&](auto& g) { return seal_with(g.keyed(g.enc), nonce, aad, plaintext); }, state_->gcm);

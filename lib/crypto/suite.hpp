@@ -71,6 +71,10 @@ public:
 
   Bytes seal(ByteView nonce, ByteView aad, ByteView plaintext);
   std::optional<Secret> open(ByteView nonce, ByteView aad, ByteView ct_tag);
+  // From now on the key is key, under cipher c: as a new AeadKey(c, key), but a direction already
+  // keyed is keyed again in place, in the storage of its schedule and GCM tables (allocating them
+  // anew, about 9 KB per GCM object, made glibc consolidate its free lists on every terminal key).
+  void rekey(CipherId c, ByteView key);
 
 private:
   struct State;

@@ -26,12 +26,17 @@ Status check_recipient(const msg::Message& m, msg::Role self) {
 
 namespace {
 
-bool keep_keyed(const Context& ctx, const Entity& e) { return ctx.derived && e.role != msg::Role::term; }
-
 ByteView entity_key(Context& ctx, const Entity& e, const msg::Suite& s, crypto::KeyUse use, Secret& scratch) {
   if (ctx.derived) return ctx.derived->get(e.id, e.key.view(), s, use);
   scratch = crypto::derive_key(s, e.key.view(), use);
   return scratch.view();
+}
+
+// e's seal key keyed, from ctx.derived (not null): kept keyed for a proxy or a switch, rekeyed into
+// the cache's one object for a terminal (edge.hpp).
+crypto::AeadKey& keyed_seal_key(Context& ctx, const Entity& e, const msg::Suite& s) {
+  if (e.role != msg::Role::term) return ctx.derived->seal_key(e.id, e.key.view(), s);
+  return ctx.derived->rekeyed(s, ctx.derived->get(e.id, e.key.view(), s, crypto::KeyUse::seal));
 }
 
 }  // namespace
@@ -43,15 +48,14 @@ Bytes entity_authenticator(Context& ctx, const Entity& e, const msg::Suite& s, B
 
 Bytes entity_seal(Context& ctx, const Entity& e, const msg::Suite& s, const crypto::SealBinding& b,
                   ByteView session_key) {
-  if (keep_keyed(ctx, e))
-    return crypto::seal_key_derived(s, ctx.derived->seal_key(e.id, e.key.view(), s), b, session_key, *ctx.rng);
+  if (ctx.derived) return crypto::seal_key_derived(s, keyed_seal_key(ctx, e, s), b, session_key, *ctx.rng);
   Secret scratch;
   return crypto::seal_key_derived(s, entity_key(ctx, e, s, crypto::KeyUse::seal, scratch), b, session_key, *ctx.rng);
 }
 
 std::optional<Secret> entity_open(Context& ctx, const Entity& e, const msg::Suite& s, const crypto::SealBinding& b,
                                   ByteView sealed) {
-  if (keep_keyed(ctx, e)) return crypto::open_key_derived(s, ctx.derived->seal_key(e.id, e.key.view(), s), b, sealed);
+  if (ctx.derived) return crypto::open_key_derived(s, keyed_seal_key(ctx, e, s), b, sealed);
   Secret scratch;
   return crypto::open_key_derived(s, entity_key(ctx, e, s, crypto::KeyUse::seal, scratch), b, sealed);
 }

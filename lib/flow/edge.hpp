@@ -15,7 +15,8 @@ namespace kd::flow {
 // "seal" keys it derives from ctx.derived when the caller keeps one (else derived now). A proxy's or
 // a switch's seal key, used on every registration, is also kept keyed (GCM key schedule done); a
 // terminal's, one of many, is only derived: fetching a cold keyed object for it from memory costs
-// more than keying it again (kd-bench with 1000 terminals ran slower with every key kept keyed).
+// more than keying it again (kd-bench with 1000 terminals ran slower with every key kept keyed);
+// it is keyed in the one object the cache rekeys (DerivedKeys::rekeyed), not in a new one.
 Bytes entity_authenticator(Context& ctx, const Entity& e, const msg::Suite& s, ByteView rand, std::string_view idc);
 Bytes entity_seal(Context& ctx, const Entity& e, const msg::Suite& s, const crypto::SealBinding& b,
                   ByteView session_key);

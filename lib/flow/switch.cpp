@@ -148,6 +148,8 @@ Output on_answer(SwitchState& st, const msg::Message& m, Context& ctx) {  // s8 
   msg::Message report = make_message(m.flow, proxied(m) ? 11 : 7, reg.suite, *m.IDc, reg.peer);
   report.Rand = c.rand;
   report.IPc = proxied(m) ? reg.ipc : reg.edge.ipc;
+  // Room for both at once: growing from one message to two was an allocation and a move more.
+  o.messages.reserve(2);
   if (proxied(m)) {
     msg::Message out = make_message(m.flow, 9, reg.suite, *m.IDc, reg.peer);
     out.EKc = c.ekc;

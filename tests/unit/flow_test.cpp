@@ -1540,6 +1540,36 @@ TEST(DerivedKeys, KeyedSealKeyFollowsTheLongTermKey) {
   EXPECT_EQ(cache.size(), 2u);
 }
 
+// The one keyed object the cache rekeys for every terminal's seal key seals and opens under the
+// key it was handed last, through every suite and back: never under the key before it.
+TEST(DerivedKeys, RekeyedSealKeyIsTheKeyHandedLast) {
+  kd::crypto::DerivedKeys cache;
+  const Bytes nonce = pattern(0x70, 12), aad = pattern(0x80, 40);
+  const Bytes* previous_sealed = nullptr;
+  std::vector<Bytes> sealed;
+  sealed.reserve(16);
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& s : kd::crypto::all_suites()) {
+      for (const Bytes* key : {&kTermKey, &kProxyKey, &kSwitchKey}) {
+        SCOPED_TRACE(std::string(s.name) + " " + kd::to_hex(*key).substr(0, 8));
+        const Secret sk = derive_by_hand(s, *key, "seal", s.key_len);
+        const Bytes pt = pattern(0x90, s.key_len);
+        sealed.push_back(kd::crypto::gcm_seal(s.cipher, sk.view(), nonce, aad, pt));
+        kd::crypto::AeadKey& k = cache.rekeyed(s, sk.view());
+        EXPECT_EQ(kd::to_hex(k.seal(nonce, aad, pt)), kd::to_hex(sealed.back()));
+        auto opened = k.open(nonce, aad, sealed.back());
+        ASSERT_TRUE(opened.has_value());
+        EXPECT_EQ(kd::to_hex(opened->view()), kd::to_hex(pt));
+        if (previous_sealed) {
+          EXPECT_FALSE(k.open(nonce, aad, *previous_sealed));
+        }
+        previous_sealed = &sealed.back();
+      }
+    }
+  }
+  EXPECT_EQ(cache.size(), 0u) << "no holder is kept for it";
+}
+
 // A keystore changed in place (a service that reloads a key into the same object) is never
 // served from what the engine derived from the old key.
 TEST(DerivedKeys, AKeyChangedInPlaceIsDerivedAgain) {

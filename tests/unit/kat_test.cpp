@@ -317,6 +317,44 @@ TEST(KatGcm, OpenRejectsTruncatedAndExtendedCiphertext) {
   EXPECT_FALSE(longer.opens());
 }
 
+// One AeadKey rekeyed through every case (AES-128 and AES-256 keys in turn, each direction keyed
+// before the next rekey) seals and opens each case's known answer: a rekeyed key never seals or
+// opens with the key schedule or GCM tables of the key before it (kd-bench rekeys one object for
+// every terminal's key). The previous case's ciphertext does not open under the new key.
+TEST(KatGcm, RekeyedAeadKeyUsesOnlyItsNewKey) {
+  const auto cases = gcm_cases();
+  for (bool open_first : {false, true}) {
+    SCOPED_TRACE(open_first ? "open first" : "seal first");
+    kd::crypto::AeadKey k(CipherId::sm4, Bytes(16, 0x5a));
+    k.seal(Bytes(12, 0), {}, Bytes(16, 1));  // both directions keyed under the first key
+    k.open(Bytes(12, 0), {}, Bytes(32, 1));
+    const GcmCase* previous = nullptr;
+    for (const auto& c : cases) {
+      SCOPED_TRACE("GCM test case " + std::to_string(c.number));
+      k.rekey(CipherId::aes, hex(c.key));
+      auto opened = [&] { return k.open(hex(c.iv), hex(c.aad), hex(c.ciphertext + c.tag)); };
+      if (open_first) {
+        auto pt = opened();
+        ASSERT_TRUE(pt.has_value());
+        EXPECT_EQ(kd::to_hex(pt->view()), c.plaintext);
+      }
+      EXPECT_EQ(kd::to_hex(k.seal(hex(c.iv), hex(c.aad), hex(c.plaintext))), c.ciphertext + c.tag);
+      auto pt = opened();
+      ASSERT_TRUE(pt.has_value());
+      EXPECT_EQ(kd::to_hex(pt->view()), c.plaintext);
+      if (previous && previous->key != c.key) {
+        EXPECT_FALSE(k.open(hex(previous->iv), hex(previous->aad), hex(previous->ciphertext + previous->tag)));
+      }
+      previous = &c;
+    }
+    // And to another cipher and back: SM4 under a key, as gcm_seal seals with it.
+    const Bytes key4 = hex("0123456789abcdeffedcba9876543210"), iv = hex(kIv96), pt = hex(kP60);
+    k.rekey(CipherId::sm4, key4);
+    EXPECT_EQ(kd::to_hex(k.seal(iv, {}, pt)), kd::to_hex(kd::crypto::gcm_seal(CipherId::sm4, key4, iv, {}, pt)));
+    EXPECT_FALSE(k.open(hex(previous->iv), hex(previous->aad), hex(previous->ciphertext + previous->tag)));
+  }
+}
+
 // ---- SM3 (GB/T 32905-2016, appendix A) ----------------------------------------------------
 
 TEST(KatSm3, ExampleOneAbc) {
