@@ -16,7 +16,7 @@ namespace {
 constexpr std::uint32_t kMagicMicro = 0xa1b2c3d4;
 constexpr std::uint32_t kMagicNano = 0xa1b23c4d;
 constexpr std::uint32_t kSnaplen = 262144;
-constexpr std::uint32_t kLinkEthernet = 1;
+constexpr std::uint32_t kWriteLinkEthernet = 1;
 constexpr std::size_t kMaxUdp6Payload = 65535 - 8;  // the IPv6 payload length field bounds it
 
 std::uint32_t bswap32(std::uint32_t v) {
@@ -70,7 +70,7 @@ Bytes file_header(Resolution r) {
   put32(h, 0, false);  // thiszone
   put32(h, 0, false);  // sigfigs
   put32(h, kSnaplen, false);
-  put32(h, kLinkEthernet, false);
+  put32(h, kWriteLinkEthernet, false);
   return h;
 }
 
@@ -181,7 +181,7 @@ Result<Writer> Writer::open(const std::string& path, Resolution resolution) {
     return err(Code::malformed, path + ": not a pcap file (bad magic), not appending");
   }
   // The upper bits may carry FCS information; the link type is the low 16 bits.
-  if ((link & 0xffff) != kLinkEthernet)
+  if ((link & 0xffff) != kWriteLinkEthernet)
     return err(Code::malformed, path + ": link type " + std::to_string(link & 0xffff) + ", not Ethernet (1); not appending");
   w.swapped_ = swapped;
   w.resolution_ = magic == kMagicNano ? Resolution::nano : Resolution::micro;

@@ -7,7 +7,7 @@ namespace kd::flow {
 
 namespace {
 
-using Phase = TermRegistration::Phase;
+using TermPhase = TermRegistration::Phase;
 
 // Drops stale nonces; only once an input is accepted, so that a refusal leaves the state as it was
 // (the checks treat a stale entry as absent, so pruning before or after them decides alike).
@@ -37,9 +37,9 @@ Result<TermRegistration*> match(TermState& st, const msg::Message& m, const Cont
     return err(Code::identity_mismatch, "the registration of " + *m.IDc + " goes to " + r.peer);
   if (*m.suite != r.suite) return err(Code::suite_mismatch, "the registration uses " + r.suite);
   if (st.seen_n2.seen(*m.N2, ctx.now)) return err(Code::replayed_nonce, "N2 was seen before");
-  if (!success && r.phase == Phase::registered)
+  if (!success && r.phase == TermPhase::registered)
     return err(Code::unexpected_message, *m.IDc + " is already registered");
-  if (success && r.phase != Phase::awaiting_result)
+  if (success && r.phase != TermPhase::awaiting_result)
     return err(Code::unexpected_message, "no answer of " + *m.IDc + " is waiting for a result");
   if (auto s = check_timestamp(ts, ctx.now, ctx.policy->skew, ts_name); !s) return s.error();
   if (*m.N1 != r.n1) return err(Code::nonce_mismatch, "N1 does not echo the N1 last sent");
@@ -66,7 +66,7 @@ Output on_challenge(TermState& st, const msg::Message& m, Context& ctx) {
   st.seen_n2.add(*m.N2, sat_add(*m.TS2, ctx.policy->skew));
   reg.n1 = *out.N1;
   reg.rand = m.Rand;
-  reg.phase = Phase::awaiting_result;
+  reg.phase = TermPhase::awaiting_result;
   Output o;
   o.messages.push_back(std::move(out));
   return o;
@@ -96,7 +96,7 @@ Output on_success(TermState& st, const msg::Message& m, Context& ctx) {
     return Output::fail(err(Code::mechanism_downgrade, "SecMech " + *m.SecMech + " was not offered or is forbidden"));
 
   st.seen_n2.add(*m.N2, sat_add(*m.TS4, ctx.policy->skew));
-  reg.phase = Phase::registered;
+  reg.phase = TermPhase::registered;
   reg.chosen = *m.SecMech;
   reg.registered_at = ctx.now;
   reg.rand.reset();

@@ -24,7 +24,7 @@ namespace {
 // Registrations started per call of on_deadline() when no --rate paces them, so that answers are
 // read between bursts.
 constexpr std::uint64_t kStartBurst = 64;
-constexpr std::size_t kBatch = 64;
+constexpr std::size_t kLoadBatch = 64;
 
 std::string fixed3(double v) {
   char buf[64];
@@ -112,7 +112,7 @@ public:
   End run() {
     began_us_ = Loop::now_us();
     next_stats_ms_ = began_us_ / 1000 + o_.stats_interval_s * 1000;
-    const bool interrupted = loop_.run(*this, kBatch) != 0;
+    const bool interrupted = loop_.run(*this, kLoadBatch) != 0;
     const std::uint64_t end_us = Loop::now_us();
     report_interval(end_us);
     ctx_.report->progress_done();

@@ -450,7 +450,7 @@ TEST(Validate, ContactAddressForms) {
 
 // ---- canonical encoding -------------------------------------------------------------------
 
-std::string rep(std::string_view byte_hex, int n) {
+std::string rep_hex(std::string_view byte_hex, int n) {
   std::string s;
   for (int i = 0; i < n; ++i) s += byte_hex;
   return s;
@@ -496,16 +496,16 @@ const std::string kSuccessWithoutMac =
     "01" "0013" "4b442d41455331323847434d2d534841323536"
     "02" "0001" "61"
     "03" "0001" "62"
-    "05" "0010" + rep("11", 16) +
-    "06" "0010" + rep("22", 16) +
+    "05" "0010" + rep_hex("11", 16) +
+    "06" "0010" + rep_hex("22", 16) +
     "0a" "0008" "0102030405060708"
-    "0d" "002c" + rep("33", 44) +
+    "0d" "002c" + rep_hex("33", 44) +
     "11" "000f" "03" "746c73" "03e8" "06" "6b642d617070" "0000"
     "12" "0003" "746c73";
 
 TEST(Canonical, SuccessMessageBytesByHand) {
   EXPECT_EQ(kd::to_hex(kd::msg::canonical(success_message())),
-            kSuccessWithoutMac + "14" "0010" + rep("44", 16));
+            kSuccessWithoutMac + "14" "0010" + rep_hex("44", 16));
 }
 
 TEST(Canonical, WithoutMacDropsOnlyTheMacTlv) {

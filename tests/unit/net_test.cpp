@@ -59,7 +59,7 @@ Address addr(std::uint8_t last, std::uint16_t port) {
   return a;
 }
 
-Bytes b(std::string_view s) { return Bytes(s.begin(), s.end()); }
+Bytes by(std::string_view s) { return Bytes(s.begin(), s.end()); }
 
 // The time index of the transactions (TimeIndex) against the std::multimap by time it replaced:
 // after any sequence of insertions (the timeouts of a service, a clock that goes back, more kinds
@@ -172,27 +172,27 @@ TEST(ServerTransactions, ExpireEvictAndCompactInTheOrderOfExpiry) {
 TEST(ServerTransactions, RetransmissionGetsTheCachedAnswerByteForByte) {
   ServerTransactions st(16);
   const Address from = addr(1, 4000);
-  EXPECT_EQ(st.lookup(3, from, b("REGISTER 1"), 0), ServerTransactions::Seen::fresh);
-  st.open(from, b("REGISTER 1"), 3, 0, 1000, "alice/s1");
+  EXPECT_EQ(st.lookup(3, from, by("REGISTER 1"), 0), ServerTransactions::Seen::fresh);
+  st.open(from, by("REGISTER 1"), 3, 0, 1000, "alice/s1");
   // No answer yet: a retransmission finds it pending (the service sends a provisional answer).
-  EXPECT_EQ(st.lookup(3, from, b("REGISTER 1"), 10), ServerTransactions::Seen::pending);
-  auto out = st.answer("alice/s1", b("401 challenge"), 20, 500);
+  EXPECT_EQ(st.lookup(3, from, by("REGISTER 1"), 10), ServerTransactions::Seen::pending);
+  auto out = st.answer("alice/s1", by("401 challenge"), 20, 500);
   ASSERT_TRUE(out);
   EXPECT_EQ(out->socket, 3u);
   EXPECT_EQ(out->to, from);
-  EXPECT_EQ(out->bytes, b("401 challenge"));
+  EXPECT_EQ(out->bytes, by("401 challenge"));
   const Bytes* cached = nullptr;
-  EXPECT_EQ(st.lookup(3, from, b("REGISTER 1"), 30, &cached), ServerTransactions::Seen::answered);
+  EXPECT_EQ(st.lookup(3, from, by("REGISTER 1"), 30, &cached), ServerTransactions::Seen::answered);
   ASSERT_NE(cached, nullptr);
-  EXPECT_EQ(*cached, b("401 challenge"));
+  EXPECT_EQ(*cached, by("401 challenge"));
   // Another source, or other bytes, is another request.
-  EXPECT_EQ(st.lookup(3, addr(2, 4000), b("REGISTER 1"), 30), ServerTransactions::Seen::fresh);
-  EXPECT_EQ(st.lookup(3, from, b("REGISTER 2"), 30), ServerTransactions::Seen::fresh);
+  EXPECT_EQ(st.lookup(3, addr(2, 4000), by("REGISTER 1"), 30), ServerTransactions::Seen::fresh);
+  EXPECT_EQ(st.lookup(3, from, by("REGISTER 2"), 30), ServerTransactions::Seen::fresh);
   // The name is used up: a second answer finds nothing.
-  EXPECT_FALSE(st.answer("alice/s1", b("again"), 40, 500));
+  EXPECT_FALSE(st.answer("alice/s1", by("again"), 40, 500));
   // Kept keep_ms after the answer, then forgotten.
-  EXPECT_EQ(st.lookup(3, from, b("REGISTER 1"), 519), ServerTransactions::Seen::answered);
-  EXPECT_EQ(st.lookup(3, from, b("REGISTER 1"), 520), ServerTransactions::Seen::fresh);
+  EXPECT_EQ(st.lookup(3, from, by("REGISTER 1"), 519), ServerTransactions::Seen::answered);
+  EXPECT_EQ(st.lookup(3, from, by("REGISTER 1"), 520), ServerTransactions::Seen::fresh);
   st.expire(520);
   EXPECT_EQ(st.size(), 0u);
   EXPECT_EQ(st.bytes_held(), 0u);
@@ -200,25 +200,25 @@ TEST(ServerTransactions, RetransmissionGetsTheCachedAnswerByteForByte) {
 
 TEST(ServerTransactions, SilenceAndBounds) {
   ServerTransactions st(2);
-  st.open(addr(1, 1), b("a"), 0, 0, 100, "");
-  EXPECT_TRUE(st.answer(0, addr(1, 1), b("a"), {}, 5, 100));  // answered by silence
-  EXPECT_EQ(st.lookup(0, addr(1, 1), b("a"), 6), ServerTransactions::Seen::absorbed);
-  st.open(addr(1, 1), b("b"), 0, 0, 50, "");
-  st.open(addr(1, 1), b("c"), 0, 0, 200, "");  // the bound: the one that expires first goes
+  st.open(addr(1, 1), by("a"), 0, 0, 100, "");
+  EXPECT_TRUE(st.answer(0, addr(1, 1), by("a"), {}, 5, 100));  // answered by silence
+  EXPECT_EQ(st.lookup(0, addr(1, 1), by("a"), 6), ServerTransactions::Seen::absorbed);
+  st.open(addr(1, 1), by("b"), 0, 0, 50, "");
+  st.open(addr(1, 1), by("c"), 0, 0, 200, "");  // the bound: the one that expires first goes
   EXPECT_EQ(st.size(), 2u);
-  EXPECT_EQ(st.lookup(0, addr(1, 1), b("b"), 6), ServerTransactions::Seen::fresh);
-  EXPECT_EQ(st.lookup(0, addr(1, 1), b("c"), 6), ServerTransactions::Seen::absorbed);
+  EXPECT_EQ(st.lookup(0, addr(1, 1), by("b"), 6), ServerTransactions::Seen::fresh);
+  EXPECT_EQ(st.lookup(0, addr(1, 1), by("c"), 6), ServerTransactions::Seen::absorbed);
   // A new request under a name takes it from an unanswered one, which no answer will end: its
   // retransmissions are absorbed, the new one's find it pending.
   ServerTransactions named(16);
-  named.open(addr(1, 2), b("x"), 0, 0, 100, "bob/s2");
-  EXPECT_EQ(named.lookup(0, addr(1, 2), b("x"), 1), ServerTransactions::Seen::pending);
-  named.open(addr(1, 3), b("y"), 1, 0, 100, "bob/s2");
-  EXPECT_EQ(named.lookup(0, addr(1, 2), b("x"), 1), ServerTransactions::Seen::absorbed);
-  EXPECT_EQ(named.lookup(0, addr(1, 3), b("y"), 1), ServerTransactions::Seen::pending);
-  st.open(addr(1, 2), b("x"), 0, 0, 100, "bob/s2");
-  st.open(addr(1, 3), b("y"), 1, 0, 100, "bob/s2");
-  auto out = st.answer("bob/s2", b("ok"), 1, 100);
+  named.open(addr(1, 2), by("x"), 0, 0, 100, "bob/s2");
+  EXPECT_EQ(named.lookup(0, addr(1, 2), by("x"), 1), ServerTransactions::Seen::pending);
+  named.open(addr(1, 3), by("y"), 1, 0, 100, "bob/s2");
+  EXPECT_EQ(named.lookup(0, addr(1, 2), by("x"), 1), ServerTransactions::Seen::absorbed);
+  EXPECT_EQ(named.lookup(0, addr(1, 3), by("y"), 1), ServerTransactions::Seen::pending);
+  st.open(addr(1, 2), by("x"), 0, 0, 100, "bob/s2");
+  st.open(addr(1, 3), by("y"), 1, 0, 100, "bob/s2");
+  auto out = st.answer("bob/s2", by("ok"), 1, 100);
   ASSERT_TRUE(out);
   EXPECT_EQ(out->to, addr(1, 3));
 }
@@ -254,7 +254,7 @@ TEST(ServerTransactions, TheRequestToEchoGoesWithItsTransaction) {
   auto text = [](ByteView v) { return std::string(v.begin(), v.end()); };
   ServerTransactions st(16);
   const Address from = addr(1, 4000);
-  st.open(from, b("RRQ 7"), 3, 0, 1000, "alice/s1");
+  st.open(from, by("RRQ 7"), 3, 0, 1000, "alice/s1");
   EXPECT_EQ(text(st.pending_request("alice/s1")), "RRQ 7");
   EXPECT_TRUE(st.pending_request("bob/s1").empty());
   // Never answered: gone with its transaction, and no byte of it is held.
@@ -262,17 +262,17 @@ TEST(ServerTransactions, TheRequestToEchoGoesWithItsTransaction) {
   EXPECT_TRUE(st.pending_request("alice/s1").empty());
   EXPECT_EQ(st.bytes_held(), 0u);
   // Answered: the answer echoed it; it is no longer pending.
-  st.open(from, b("RRQ 8"), 3, 2000, 1000, "alice/s1");
-  ASSERT_TRUE(st.answer("alice/s1", b("RCF"), 2010, 500));
+  st.open(from, by("RRQ 8"), 3, 2000, 1000, "alice/s1");
+  ASSERT_TRUE(st.answer("alice/s1", by("RCF"), 2010, 500));
   EXPECT_TRUE(st.pending_request("alice/s1").empty());
   // A newer request under the name (a new registration of the terminal) is the one echoed.
-  st.open(from, b("RRQ 9"), 3, 3000, 1000, "alice/s1");
-  st.open(from, b("RRQ 10"), 3, 3001, 1000, "alice/s1");
+  st.open(from, by("RRQ 9"), 3, 3000, 1000, "alice/s1");
+  st.open(from, by("RRQ 10"), 3, 3001, 1000, "alice/s1");
   EXPECT_EQ(text(st.pending_request("alice/s1")), "RRQ 10");
   // Evicted by the bound: forgotten too.
   ServerTransactions small(1);
-  small.open(from, b("RRQ 11"), 3, 0, 1000, "carol/s1");
-  small.open(from, b("RRQ 12"), 3, 0, 2000, "dave/s1");
+  small.open(from, by("RRQ 11"), 3, 0, 1000, "carol/s1");
+  small.open(from, by("RRQ 12"), 3, 0, 2000, "dave/s1");
   EXPECT_TRUE(small.pending_request("carol/s1").empty());
   EXPECT_EQ(text(small.pending_request("dave/s1")), "RRQ 12");
 }
@@ -296,9 +296,9 @@ TEST(ServerTransactions, AProvisionalAnswerIsDueWhenTheAnswerIsLate) {
   EXPECT_EQ(st.deadline(), std::nullopt);
   st.provisional_after(1000);
   const Address from = addr(1, 4000);
-  st.open(from, b("RRQ 1"), 3, 100, 30000, "alice/s1");
-  st.open(from, b("RRQ 2"), 3, 300, 30000, "bob/s1");
-  st.open(from, b("bad"), 3, 200, 30000, "");  // refused (no name): nothing will answer it
+  st.open(from, by("RRQ 1"), 3, 100, 30000, "alice/s1");
+  st.open(from, by("RRQ 2"), 3, 300, 30000, "bob/s1");
+  st.open(from, by("bad"), 3, 200, 30000, "");  // refused (no name): nothing will answer it
   EXPECT_EQ(st.deadline(), 1100u);
   EXPECT_TRUE(take(st, 1099).empty());
   auto due = take(st, 1100);
@@ -309,26 +309,26 @@ TEST(ServerTransactions, AProvisionalAnswerIsDueWhenTheAnswerIsLate) {
   // One each: alice's is not due again; bob's is next.
   EXPECT_EQ(st.deadline(), 1300u);
   // bob's answer comes first: nothing is due any more.
-  ASSERT_TRUE(st.answer("bob/s1", b("RCF"), 1200, 9000));
+  ASSERT_TRUE(st.answer("bob/s1", by("RCF"), 1200, 9000));
   EXPECT_EQ(st.deadline(), std::nullopt);
   EXPECT_TRUE(take(st, 5000).empty());
   // A retransmission that found the request pending got the provisional answer already.
-  st.open(from, b("RRQ 3"), 3, 6000, 30000, "carol/s1");
-  EXPECT_EQ(st.lookup(3, from, b("RRQ 3"), 6500), ServerTransactions::Seen::pending);
+  st.open(from, by("RRQ 3"), 3, 6000, 30000, "carol/s1");
+  EXPECT_EQ(st.lookup(3, from, by("RRQ 3"), 6500), ServerTransactions::Seen::pending);
   EXPECT_EQ(st.deadline(), std::nullopt);
   // A request whose name a newer one took (no answer will come to it) gets none; the newer does.
-  st.open(from, b("RRQ 4"), 3, 7000, 30000, "dave/s1");
-  st.open(from, b("RRQ 5"), 3, 7100, 30000, "dave/s1");
+  st.open(from, by("RRQ 4"), 3, 7000, 30000, "dave/s1");
+  st.open(from, by("RRQ 5"), 3, 7100, 30000, "dave/s1");
   due = take(st, 9000);
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0].request, "RRQ 5");
   // Forgotten (expired, evicted) before the delay: none.
-  st.open(from, b("RRQ 6"), 3, 10000, 500, "erin/s1");
+  st.open(from, by("RRQ 6"), 3, 10000, 500, "erin/s1");
   st.expire(10500);
   EXPECT_EQ(st.deadline(), std::nullopt);
   // No delay set: none at all.
   ServerTransactions plain(16);
-  plain.open(from, b("RRQ 7"), 3, 0, 30000, "frank/s1");
+  plain.open(from, by("RRQ 7"), 3, 0, 30000, "frank/s1");
   EXPECT_EQ(plain.deadline(), std::nullopt);
   EXPECT_TRUE(take(plain, 100000).empty());
 }
@@ -338,14 +338,14 @@ TEST(ServerTransactions, AProvisionalAnswerIsDueWhenTheAnswerIsLate) {
 TEST(ServerTransactions, HashesEachRequestOnce) {
   ServerTransactions st(1 << 12);
   std::vector<Bytes> reqs;
-  for (int i = 0; i < 1000; ++i) reqs.push_back(b("REGISTER sip:ss1 " + std::to_string(i)));
+  for (int i = 0; i < 1000; ++i) reqs.push_back(by("REGISTER sip:ss1 " + std::to_string(i)));
   for (std::size_t i = 0; i < reqs.size(); ++i) {
     const auto r = st.request(1, addr(1, 4000), reqs[i]);
     ASSERT_EQ(st.lookup(r, 0), ServerTransactions::Seen::fresh);
     st.open(r, 0, 100, "t" + std::to_string(i));
     ASSERT_EQ(st.lookup(r, 1), ServerTransactions::Seen::pending);  // named: the role will answer it
-    if (i % 2 == 0) ASSERT_TRUE(st.answer("t" + std::to_string(i), b("200"), 1, 100));
-    else ASSERT_TRUE(st.answer(r, b("200"), 1, 100));
+    if (i % 2 == 0) ASSERT_TRUE(st.answer("t" + std::to_string(i), by("200"), 1, 100));
+    else ASSERT_TRUE(st.answer(r, by("200"), 1, 100));
     ASSERT_EQ(st.lookup(r, 2), ServerTransactions::Seen::answered);
   }
   EXPECT_EQ(st.answered(50).size(), reqs.size());
@@ -353,10 +353,10 @@ TEST(ServerTransactions, HashesEachRequestOnce) {
   EXPECT_EQ(st.size(), 0u);
   EXPECT_EQ(st.hashes(), reqs.size());
   // The same results as the calls that take the address and the bytes.
-  st.open(addr(1, 1), b("a"), 0, 0, 100, "");
-  EXPECT_EQ(st.lookup(st.request(0, addr(1, 1), b("a")), 5), ServerTransactions::Seen::absorbed);
-  EXPECT_EQ(st.lookup(st.request(0, addr(1, 2), b("a")), 5), ServerTransactions::Seen::fresh);
-  EXPECT_EQ(st.lookup(st.request(0, addr(1, 1), b("b")), 5), ServerTransactions::Seen::fresh);
+  st.open(addr(1, 1), by("a"), 0, 0, 100, "");
+  EXPECT_EQ(st.lookup(st.request(0, addr(1, 1), by("a")), 5), ServerTransactions::Seen::absorbed);
+  EXPECT_EQ(st.lookup(st.request(0, addr(1, 2), by("a")), 5), ServerTransactions::Seen::fresh);
+  EXPECT_EQ(st.lookup(st.request(0, addr(1, 1), by("b")), 5), ServerTransactions::Seen::fresh);
 }
 
 // Over TCP a client sends a request again on a new connection (its own broke, or it restarted):
@@ -368,27 +368,27 @@ TEST(ServerTransactions, OnAStreamListenerACopyOnANewConnectionIsTheSameRequest)
   std::set<Address> open = {addr(1, 4001)};  // the first connection (port 4000) is gone
   st.set_reachable([&open](SocketId s, const Address& a) { return s != tcp || open.contains(a); });
   const Address first = addr(1, 4000), second = addr(1, 4001);
-  st.open(first, b("REGISTER 1"), tcp, 0, 1000, "alice/s1");
+  st.open(first, by("REGISTER 1"), tcp, 0, 1000, "alice/s1");
   // Pending: the copy on a new connection is the same request, never fresh (the role would run again).
-  EXPECT_EQ(st.lookup(tcp, second, b("REGISTER 1"), 10), ServerTransactions::Seen::pending);
+  EXPECT_EQ(st.lookup(tcp, second, by("REGISTER 1"), 10), ServerTransactions::Seen::pending);
   // Another host, or other bytes, is another request.
-  EXPECT_EQ(st.lookup(tcp, addr(2, 4000), b("REGISTER 1"), 10), ServerTransactions::Seen::fresh);
-  EXPECT_EQ(st.lookup(tcp, second, b("REGISTER 2"), 10), ServerTransactions::Seen::fresh);
+  EXPECT_EQ(st.lookup(tcp, addr(2, 4000), by("REGISTER 1"), 10), ServerTransactions::Seen::fresh);
+  EXPECT_EQ(st.lookup(tcp, second, by("REGISTER 2"), 10), ServerTransactions::Seen::fresh);
   // The first connection gone, the answer goes on the latest copy's.
   std::vector<Answered> kept;
   st.record_answers([&kept](const AnswerRef& a) {
     kept.push_back(Answered{a.from, Bytes(a.request.begin(), a.request.end()), a.socket,
                             Bytes(a.response.begin(), a.response.end()), a.expires_ms});
   });
-  auto out = st.answer("alice/s1", b("401"), 20, 500);
+  auto out = st.answer("alice/s1", by("401"), 20, 500);
   ASSERT_TRUE(out);
   EXPECT_EQ(out->socket, tcp);
   EXPECT_EQ(out->to, second);
   // Answered: a copy on a third connection gets the cached answer.
   const Bytes* cached = nullptr;
-  EXPECT_EQ(st.lookup(tcp, addr(1, 4002), b("REGISTER 1"), 30, &cached), ServerTransactions::Seen::answered);
+  EXPECT_EQ(st.lookup(tcp, addr(1, 4002), by("REGISTER 1"), 30, &cached), ServerTransactions::Seen::answered);
   ASSERT_NE(cached, nullptr);
-  EXPECT_EQ(*cached, b("401"));
+  EXPECT_EQ(*cached, by("401"));
   // The journal keeps where the request first came from; restored, it is matched by host again.
   ASSERT_EQ(kept.size(), 1u);
   EXPECT_EQ(kept[0].from, first);
@@ -397,11 +397,11 @@ TEST(ServerTransactions, OnAStreamListenerACopyOnANewConnectionIsTheSameRequest)
   ServerTransactions after(16);
   after.match_by_host(tcp);
   after.restore(kept[0]);
-  EXPECT_EQ(after.lookup(tcp, addr(1, 5000), b("REGISTER 1"), 30, &cached), ServerTransactions::Seen::answered);
+  EXPECT_EQ(after.lookup(tcp, addr(1, 5000), by("REGISTER 1"), 30, &cached), ServerTransactions::Seen::answered);
   // UDP keeps its rule: another port is another source.
-  st.open(addr(1, 6000), b("REGISTER 1"), udp, 0, 1000, "");
-  EXPECT_EQ(st.lookup(udp, addr(1, 6000), b("REGISTER 1"), 10), ServerTransactions::Seen::absorbed);
-  EXPECT_EQ(st.lookup(udp, addr(1, 6001), b("REGISTER 1"), 10), ServerTransactions::Seen::fresh);
+  st.open(addr(1, 6000), by("REGISTER 1"), udp, 0, 1000, "");
+  EXPECT_EQ(st.lookup(udp, addr(1, 6000), by("REGISTER 1"), 10), ServerTransactions::Seen::absorbed);
+  EXPECT_EQ(st.lookup(udp, addr(1, 6001), by("REGISTER 1"), 10), ServerTransactions::Seen::fresh);
 }
 
 TEST(ServerTransactions, AnAnswerGoesOnTheFirstConnectionWhileItIsOpen) {
@@ -410,15 +410,15 @@ TEST(ServerTransactions, AnAnswerGoesOnTheFirstConnectionWhileItIsOpen) {
   st.match_by_host(tcp);
   bool first_open = true;
   st.set_reachable([&first_open](SocketId, const Address& a) { return a.port != 4000 || first_open; });
-  st.open(addr(1, 4000), b("a"), tcp, 0, 1000, "bob/s2");
-  EXPECT_EQ(st.lookup(tcp, addr(1, 4001), b("a"), 10), ServerTransactions::Seen::pending);
-  auto out = st.answer("bob/s2", b("ok"), 20, 500);
+  st.open(addr(1, 4000), by("a"), tcp, 0, 1000, "bob/s2");
+  EXPECT_EQ(st.lookup(tcp, addr(1, 4001), by("a"), 10), ServerTransactions::Seen::pending);
+  auto out = st.answer("bob/s2", by("ok"), 20, 500);
   ASSERT_TRUE(out);
   EXPECT_EQ(out->to, addr(1, 4000));  // RFC 3261 18.2.2: the original's connection, still open
   // Answered by silence (a refusal) on a stream: its copies from any connection are absorbed.
-  st.open(addr(1, 4000), b("b"), tcp, 0, 1000, "");
-  EXPECT_TRUE(st.answer(tcp, addr(1, 4003), b("b"), {}, 5, 100));
-  EXPECT_EQ(st.lookup(tcp, addr(1, 4004), b("b"), 6), ServerTransactions::Seen::absorbed);
+  st.open(addr(1, 4000), by("b"), tcp, 0, 1000, "");
+  EXPECT_TRUE(st.answer(tcp, addr(1, 4003), by("b"), {}, 5, 100));
+  EXPECT_EQ(st.lookup(tcp, addr(1, 4004), by("b"), 6), ServerTransactions::Seen::absorbed);
 }
 
 TEST(ClientTransactions, ResendsOnTheScheduleUntilAnsweredOrTimedOut) {
@@ -427,8 +427,8 @@ TEST(ClientTransactions, ResendsOnTheScheduleUntilAnsweredOrTimedOut) {
   t.max_interval_ms = 400;
   t.timeout_ms = 1000;
   ClientTransactions ct;
-  ct.start("alice/s6", "s1", Outgoing{1, addr(9, 5060), b("s1 bytes")}, t, 0);
-  ct.start("bob/s6", "s1", Outgoing{1, addr(9, 5060), b("bob")}, t, 0);
+  ct.start("alice/s6", "s1", Outgoing{1, addr(9, 5060), by("s1 bytes")}, t, 0);
+  ct.start("bob/s6", "s1", Outgoing{1, addr(9, 5060), by("bob")}, t, 0);
   EXPECT_TRUE(ct.complete("bob/s6"));
   EXPECT_FALSE(ct.complete("bob/s6"));
   std::vector<std::uint64_t> sent_at;
@@ -437,7 +437,7 @@ TEST(ClientTransactions, ResendsOnTheScheduleUntilAnsweredOrTimedOut) {
     std::vector<Outgoing> resend;
     ct.on_time(now, resend, gave_up);
     for (const auto& r : resend) {
-      EXPECT_EQ(r.bytes, b("s1 bytes"));
+      EXPECT_EQ(r.bytes, by("s1 bytes"));
       sent_at.push_back(now);
     }
   }
@@ -459,10 +459,10 @@ TEST(ClientTransactions, AProvisionalAnswerHoldsTheTransactionItNames) {
   t.max_interval_ms = 400;
   t.timeout_ms = 1000;
   ClientTransactions ct;
-  ct.start("alice/s6", "s1", Outgoing{1, addr(9, 2727), b("alice")}, t, 0, 4711);
-  ct.start("bob/s6", "s1", Outgoing{1, addr(9, 2727), b("bob")}, t, 0, 17);
-  ct.start("carol/s6", "s1", Outgoing{1, addr(9, 2727), b("carol")}, t, 0, 17);
-  ct.start("dave/s6", "s1", Outgoing{1, addr(9, 2727), b("dave")}, t, 0);
+  ct.start("alice/s6", "s1", Outgoing{1, addr(9, 2727), by("alice")}, t, 0, 4711);
+  ct.start("bob/s6", "s1", Outgoing{1, addr(9, 2727), by("bob")}, t, 0, 17);
+  ct.start("carol/s6", "s1", Outgoing{1, addr(9, 2727), by("carol")}, t, 0, 17);
+  ct.start("dave/s6", "s1", Outgoing{1, addr(9, 2727), by("dave")}, t, 0);
   EXPECT_EQ(ct.provisional(99, addr(9, 2727), 50, 5000), nullptr);
   EXPECT_EQ(ct.provisional(17, addr(9, 2727), 50, 5000), nullptr);  // two transactions: ambiguous
   // From elsewhere than where the request went: anyone who guessed its identity could hold it.
@@ -484,7 +484,7 @@ TEST(ClientTransactions, AProvisionalAnswerHoldsTheTransactionItNames) {
   EXPECT_EQ(std::count(resent.begin(), resent.end(), "bob"), 3);
   EXPECT_EQ(timed_out, (std::vector<std::string>{"bob/s6@1000", "carol/s6@1000", "dave/s6@1000", "alice/s6@10050"}));
   // Once ended, its identity names nothing.
-  ct.start("erin/s6", "s1", Outgoing{1, addr(9, 2727), b("erin")}, t, 0, 5);
+  ct.start("erin/s6", "s1", Outgoing{1, addr(9, 2727), by("erin")}, t, 0, 5);
   EXPECT_TRUE(ct.complete("erin/s6"));
   EXPECT_EQ(ct.provisional(5, addr(9, 2727), 10, 100), nullptr);
 }
@@ -495,8 +495,8 @@ TEST(ClientTransactions, SendsAgainAfterATransportFailureWithBackoff) {
   Timers t;
   t.timeout_ms = 60000;
   ClientTransactions ct;
-  ct.start("alice/s5", "s2", Outgoing{3, addr(9, 5060), b("s2 bytes")}, without_retransmission(t), 0);
-  ct.start("bob/s5", "s2", Outgoing{4, addr(9, 5061), b("other socket")}, without_retransmission(t), 0);
+  ct.start("alice/s5", "s2", Outgoing{3, addr(9, 5060), by("s2 bytes")}, without_retransmission(t), 0);
+  ct.start("bob/s5", "s2", Outgoing{4, addr(9, 5061), by("other socket")}, without_retransmission(t), 0);
   std::vector<ClientTransactions::Txn> gave_up;
   std::vector<std::uint64_t> sent_at;
   std::uint64_t now = 1000;
@@ -505,7 +505,7 @@ TEST(ClientTransactions, SendsAgainAfterATransportFailureWithBackoff) {
     std::vector<Outgoing> resend;
     ct.on_time(now, resend, gave_up);
     for (const auto& r : resend) {
-      EXPECT_EQ(r.bytes, b("s2 bytes"));
+      EXPECT_EQ(r.bytes, by("s2 bytes"));
       EXPECT_EQ(r.socket, 3u);
       sent_at.push_back(now);
       // Each new connection fails at once (nobody listens): the next failure.
@@ -531,7 +531,7 @@ TEST(ClientTransactions, ATransportFailureKeepsTheTimeoutAndAnAnswerEndsIt) {
   Timers t;
   t.timeout_ms = 1000;
   ClientTransactions ct;
-  ct.start("alice/s6", "s1", Outgoing{1, addr(9, 5060), b("s1")}, without_retransmission(t), 0);
+  ct.start("alice/s6", "s1", Outgoing{1, addr(9, 5060), by("s1")}, without_retransmission(t), 0);
   std::vector<ClientTransactions::Txn> gave_up;
   std::vector<Outgoing> resend;
   ct.transport_failed(1, 950, gave_up);  // the resend would come after the timeout: none
@@ -542,7 +542,7 @@ TEST(ClientTransactions, ATransportFailureKeepsTheTimeoutAndAnAnswerEndsIt) {
   ASSERT_EQ(gave_up.size(), 1u);
   EXPECT_EQ(gave_up[0].sends(), 1u);
 
-  ct.start("bob/s6", "s1", Outgoing{1, addr(9, 5060), b("s1")}, without_retransmission(t), 0);
+  ct.start("bob/s6", "s1", Outgoing{1, addr(9, 5060), by("s1")}, without_retransmission(t), 0);
   ct.transport_failed(1, 10, gave_up);
   ct.on_time(110, resend, gave_up);
   ASSERT_EQ(resend.size(), 1u);
