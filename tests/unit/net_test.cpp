@@ -138,16 +138,16 @@ TEST(TimeIndex, KeepsTheOrderOfAMultimapByTime) {
 TEST(ServerTransactions, ExpireEvictAndCompactInTheOrderOfExpiry) {
   ServerTransactions st(6);
   const Address from = addr(1, 7);
-  auto req = [](int i) { return b("R" + std::to_string(i)); };
+  auto req = [](int i) { return by("R" + std::to_string(i)); };
   st.open(from, req(0), 0, 0, 4000, "");      // expires 4000
   st.open(from, req(1), 0, 0, 500, "n1");     // 500
   st.open(from, req(2), 0, 10, 32000, "");    // 32010
   st.open(from, req(3), 0, 10, 500, "n3");    // 510
-  st.answer("n1", b("A1"), 20, 32000);        // 32020
-  st.answer(0, from, req(0), b("A0"), 20, 32000);  // 32020, after R1
-  st.answer("n3", b("A3"), 30, 100);          // 130
+  st.answer("n1", by("A1"), 20, 32000);        // 32020
+  st.answer(0, from, req(0), by("A0"), 20, 32000);  // 32020, after R1
+  st.answer("n3", by("A3"), 30, 100);          // 130
   st.open(from, req(4), 0, 40, 90, "");       // 130, after R3
-  st.answer(0, from, req(4), b("A4"), 40, 90);     // 130, after R3 (set again)
+  st.answer(0, from, req(4), by("A4"), 40, 90);     // 130, after R3 (set again)
   std::vector<std::string> order;
   for (const auto& a : st.answered(0)) order.emplace_back(a.request.begin(), a.request.end());
   EXPECT_EQ(order, (std::vector<std::string>{"R3", "R4", "R1", "R0"}));
