@@ -21,7 +21,7 @@ port_of() { case $1 in sip) echo 5060 ;; mgcp) echo 2727 ;; h248) echo 2944 ;; h
 # and other runs of this one, stay out), and the capture running before it returns. Exits 77 when tcpdump cannot capture here.
 capture_start() {
   local file=$1
-  timeout 120 tcpdump -i lo -U --immediate-mode -n -s 0 -w "$file" \
+  timeout 120 tcpdump -i lo -U --immediate-mode -B 8192 -n -s 0 -w "$file" \
     "host $PROXY_IP or host $SWITCH_IP or host $AUC_IP" 2>"$file.err" &
   LIVE_PID[tcpdump]=$!
   local i
@@ -48,8 +48,23 @@ for _ in range(200):
         break
 PY
 }
-# capture_stop: SIGINT, and the file complete once tcpdump has exited.
+# capture_stop [FILE]: once FILE has stopped growing (a tcpdump short of CPU writes what it has
+# read late, and what it has not read when SIGINT comes is lost: a capture missing the last
+# frames), SIGINT, and the file complete once tcpdump has exited.
 capture_stop() {
+  local file=${1-} last=-1 same=0 size i
+  if [ -n "$file" ]; then
+    for i in $(seq 100); do
+      size=$(stat -c %s "$file" 2>/dev/null || echo 0)
+      if [ "$size" = "$last" ]; then
+        same=$((same + 1))
+        [ "$same" -ge 5 ] && break
+      else
+        same=0 last=$size
+      fi
+      sleep 0.1
+    done
+  fi
   kill -INT "${LIVE_PID[tcpdump]}" 2>/dev/null
   wait "${LIVE_PID[tcpdump]}"
   unset 'LIVE_PID[tcpdump]'
@@ -143,7 +158,7 @@ run_case() {  # BINDING TRANSPORT
   check "$name: the AuC recorded the registration" grep -q registration-recorded "$TMP/auc.out"
   local n
   for n in proxy switch auc; do stop "$n"; done
-  capture_stop
+  capture_stop "$cap"
   check "$name: tcpdump wrote the capture" test -s "$cap"
 
   timeout --foreground -k 10 60 "$KD_BIN/kd-decode" --check --keys "$W/auc.keys" --radius-secret-file "$W/secret" "$cap" \
@@ -179,7 +194,7 @@ run_direct_h323() {
   check "$name: registered, exit 0" exit_is 0
   local n
   for n in switch auc; do stop "$n"; done
-  capture_stop
+  capture_stop "$cap"
   check "$name: d4 and d6 echo their request's requestSeqNum" ras_answers_echo "$cap" 2
   OUT=$TMP/run.out ERR=$TMP/run.err
 }
