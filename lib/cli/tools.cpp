@@ -213,10 +213,12 @@ public:
   }
 
   // Makes the state durable, then prints what waited for it. When the state cannot be saved,
-  // nothing that depends on it is printed (write_file_atomic throws).
+  // nothing that depends on it is printed (write_file_atomic throws). Without --state the changes
+  // are dropped all the same: the engine keeps each changed entry's previous value until then, so
+  // a service without a state file would otherwise keep one for every key it ever touched.
   void commit() {
-    if (!c_.state_path.empty() && engine_->changed()) {
-      write_file_atomic(c_.state_path, engine_->state_text());
+    if (engine_->changed()) {
+      if (!c_.state_path.empty()) write_file_atomic(c_.state_path, engine_->state_text());
       engine_->mark_saved();
     }
     wire_->flush_frames();

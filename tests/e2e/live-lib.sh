@@ -50,13 +50,15 @@ live_world() {
   printf 'kd-live-secret\n' >"$W/secret"
 }
 
-# serve NAME ROLE [ARGS...]: ROLE's tool as a service of world $W (keys, --state $W/NAME.st, id,
+# serve NAME ROLE [ARGS...]: ROLE's tool as a service of world $W (keys, --state $W/NAME.st unless
+# LIVE_NO_STATE is set, id,
 # listening on $LIVE_LISTEN or $LISTEN_AT, by default udp:127.0.0.1:0), stdout in $TMP/NAME.out, stderr in
 # $TMP/NAME.err. Waits up to 10 s for its listening line and sets ADDR to its address (empty when it
 # did not come).
 serve() {
   local name=$1 role=$2; shift 2
-  local a=(serve --state "$W/$name.st" --listen "${LIVE_LISTEN:-${LISTEN_AT:-udp:127.0.0.1:0}}")
+  local a=(serve --listen "${LIVE_LISTEN:-${LISTEN_AT:-udp:127.0.0.1:0}}")
+  [ -n "${LIVE_NO_STATE-}" ] || a+=(--state "$W/$name.st")
   case $role in
     proxy) a+=(--id "$PROXY_ID" --keys "$W/$PROXY_ID.keys") ;;
     switch) a+=(--id "$SWITCH_ID" --keys "$W/$SWITCH_ID.keys") ;;
