@@ -1,5 +1,7 @@
 #include "net/load.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cinttypes>
 #include <cstdio>
 #include <ctime>
@@ -9,6 +11,7 @@
 #include <unordered_map>
 
 #include "core/run_error.hpp"
+#include "core/string_hash.hpp"
 #include "crypto/suite.hpp"
 #include "engine/engine.hpp"
 #include "net/histogram.hpp"
@@ -40,12 +43,39 @@ std::string percentiles_ms(const Histogram& h) {
          R"(,"max":)" + ms(h.max()) + "}";
 }
 
+// The operating system's randomness drawn a block at a time, handed out in order: a getrandom(2)
+// per draw was three system calls per registration (its identity, then each request's). What it
+// hands out goes on the wire in the clear (transaction identities), so a block kept in memory
+// until used reveals nothing.
+class BlockRandom {
+public:
+  void fill(std::span<std::uint8_t> out) {
+    while (!out.empty()) {
+      if (used_ == block_.size()) {
+        os_.fill(Purpose::nonce, block_);
+        used_ = 0;
+      }
+      const std::size_t n = std::min(out.size(), block_.size() - used_);
+      std::copy_n(block_.begin() + static_cast<std::ptrdiff_t>(used_), n, out.begin());
+      used_ += n;
+      out = out.subspan(n);
+    }
+  }
+
+private:
+  crypto::OsRandom os_;
+  std::array<std::uint8_t, 4096> block_{};
+  std::size_t used_ = block_.size();
+};
+
 // What happened in a span of time: an interval of --stats, or the whole run.
 struct Tally {
   std::uint64_t attempted = 0, registered = 0, timeouts = 0, retransmissions = 0, ignored = 0, provisional = 0;
   std::map<std::string, std::uint64_t> failed;  // by error code
-  Histogram latency;                       // start to registered, microseconds
-  std::map<std::string, Histogram> steps;  // "s1->s6": request sent to its answer received
+  Histogram latency;  // start to registered, microseconds
+  // Request sent to its answer received, by (request, answer) step names (static: msg's catalogue):
+  // a pair of views, where a "s1->s6" key cost a string built per answer.
+  std::map<std::pair<std::string_view, std::string_view>, Histogram> steps;
 
   std::uint64_t failures() const {
     std::uint64_t n = 0;
@@ -75,9 +105,13 @@ struct Tally {
     s += R"(},"timeouts":)" + std::to_string(timeouts) + R"(,"retransmissions":)" + std::to_string(retransmissions) +
          R"(,"ignored":)" + std::to_string(ignored) + R"(,"provisional":)" + std::to_string(provisional) +
          R"(,"latency_ms":)" + percentiles_ms(latency) + R"(,"steps_ms":{)";
+    // By name "s1->s6", sorted as the names are, whatever the order of the pairs.
+    std::map<std::string, const Histogram*> named;
+    for (const auto& [exchange, h] : steps)
+      named.emplace(std::string(exchange.first) + "->" + std::string(exchange.second), &h);
     first = true;
-    for (const auto& [name, h] : steps) {
-      s += (first ? "\"" : ",\"") + name + "\":" + percentiles_ms(h);
+    for (const auto& [name, h] : named) {
+      s += (first ? "\"" : ",\"") + name + "\":" + percentiles_ms(*h);
       first = false;
     }
     return s + "}";
@@ -184,7 +218,9 @@ private:
   struct Terminal {
     std::unique_ptr<engine::RoleEngine> engine;
     std::uint64_t started_us = 0, sent_us = 0;
-    std::string request, awaiting;  // the step sent last and the step that answers it
+    // The step sent last and the step that answers it (static: msg's catalogue); empty when it
+    // awaits nothing.
+    std::string_view request, awaiting;
     // Its registration's identity (SIP's Call-ID and From tag, kd-live(7) TRANSACTIONS): the
     // kRegistrationBytes after each request's own kTxnBytes.
     Bytes fresh;
@@ -207,15 +243,14 @@ private:
     ++interval_.attempted;
     auto e = engine::make_engine(msg::Role::term, ctx_.keys, ctx_.settings, "");
     if (!e) throw IoError{"a terminal's engine: " + e.error().detail};  // a fresh state cannot fail
-    Terminal& t = terminals_[id];
+    Terminal& t = terminals_.try_emplace(id).first->second;
     t.engine = std::move(*e);
     t.engine->settings().now = now_s_;
     t.started_us = Loop::now_us();
     t.fresh.resize(wire::kTxnBytes + wire::kRegistrationBytes);
-    random_.fill(Purpose::nonce, std::span<std::uint8_t>(t.fresh).subspan(wire::kTxnBytes));
-    flow::StartParams p = start_;
-    p.idc = id;
-    handle_outcome(id, t, t.engine->start(p));
+    random_.fill(std::span<std::uint8_t>(t.fresh).subspan(wire::kTxnBytes));
+    start_.idc = id;  // the only parameter that differs between terminals: no copy of the rest
+    handle_outcome(id, t, t.engine->start(start_));
   }
 
   void handle(const Datagram& d, std::uint64_t now) {
@@ -239,7 +274,7 @@ private:
       ++interval_.ignored;
       return;
     }
-    const std::string id = *m->IDc;
+    const std::string_view id = *m->IDc;
     auto it = terminals_.find(id);
     if (it == terminals_.end() || it->second.awaiting != msg::spec_of(*m).name) {
       ++interval_.ignored;
@@ -247,18 +282,18 @@ private:
     }
     Terminal& t = it->second;
     const std::uint64_t now_us = Loop::now_us();
-    interval_.steps[t.request + "->" + t.awaiting].record(now_us - t.sent_us);
-    client_.complete(id + "/" + t.awaiting);
-    t.awaiting.clear();
+    interval_.steps[{t.request, t.awaiting}].record(now_us - t.sent_us);
+    client_.complete(id);
+    t.awaiting = {};
     t.engine->settings().now = now_s_;
     handle_outcome(id, t, t.engine->feed_message(*m, wire_bytes));
   }
 
-  void handle_outcome(const std::string& id, Terminal& t, const engine::Outcome& o) {
+  void handle_outcome(std::string_view id, Terminal& t, const engine::Outcome& o) {
     for (const auto& s : o.sent) {
       const msg::StepSpec& spec = msg::spec_of(s.message);
       Bytes bytes;
-      random_.fill(Purpose::nonce, std::span<std::uint8_t>(t.fresh).first(wire::kTxnBytes));  // a new transaction
+      random_.fill(std::span<std::uint8_t>(t.fresh).first(wire::kTxnBytes));  // a new transaction
       auto line = edge_.outgoing(s.message, now_s_, s.previous, &bytes, t.fresh);
       if (!line) {
         fail(id, line.error().code);
@@ -269,10 +304,11 @@ private:
       send(bytes);
       if (answer.empty()) continue;  // the terminal sends nothing else, but a request nothing answers ends here
       t.request = spec.name;
-      t.awaiting = std::string(answer);
+      t.awaiting = answer;
       t.sent_us = Loop::now_us();
       const auto ref = wire::request_transaction(ctx_.wire.binding, bytes);
-      client_.start(id + "/" + t.awaiting, t.request, Outgoing{socket_, peer_, std::move(bytes)}, timers_,
+      // Known by the terminal's id alone: a terminal awaits one answer at a time.
+      client_.start(std::string(id), std::string(t.request), Outgoing{socket_, peer_, std::move(bytes)}, timers_,
                     Loop::now_ms(), ref);
     }
     if (o.error) {
@@ -283,7 +319,7 @@ private:
       if (e.name == "registered") {
         ++interval_.registered;
         interval_.latency.record(Loop::now_us() - t.started_us);
-        terminals_.erase(id);
+        erase(id);
         return;
       }
   }
@@ -292,14 +328,19 @@ private:
   // as a timeout.
   void give_up(const ClientTransactions::Txn& t) {
     ++interval_.timeouts;
-    terminals_.erase(t.key.substr(0, t.key.rfind('/')));
+    erase(t.key);
   }
 
-  void fail(const std::string& id, Code code) {
+  void fail(std::string_view id, Code code) {
     ++interval_.failed[std::string(code_name(code))];
     auto it = terminals_.find(id);
-    if (it != terminals_.end() && !it->second.awaiting.empty()) client_.complete(id + "/" + it->second.awaiting);
-    terminals_.erase(id);
+    if (it == terminals_.end()) return;
+    if (!it->second.awaiting.empty()) client_.complete(id);
+    terminals_.erase(it);
+  }
+
+  void erase(std::string_view id) {
+    if (auto it = terminals_.find(id); it != terminals_.end()) terminals_.erase(it);
   }
 
   // Queued, and sent with the rest of what the batch or deadline sends (flush()).
@@ -349,8 +390,8 @@ private:
   Address peer_;
   SocketId socket_ = 0;
   ClientTransactions client_;
-  crypto::OsRandom random_;  // transaction identities (never the terminals' randomness)
-  std::unordered_map<std::string, Terminal> terminals_;
+  BlockRandom random_;  // transaction identities (never the terminals' randomness)
+  std::unordered_map<std::string, Terminal, StringHash, std::equal_to<>> terminals_;  // by id
   std::uint64_t started_ = 0, began_us_ = 0, next_stats_ms_ = 0;
   std::uint64_t now_s_ = 0;
   Tally interval_, total_;
