@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "cli/options.hpp"
 #include "cli/tools.hpp"
 #include "net/endpoint.hpp"
 
@@ -18,10 +19,9 @@ void add_serve_options(CLI::App& serve, LiveOptions& o) {
   serve.add_option("--events", o.events, "which lines to print: all (default), errors or none");
   serve.add_option("--retransmit", o.retransmit,
                    "timers of requests sent and answers given, initial=MS,max=MS,count=N,timeout=MS,keep=MS,provisional=MS (any subset)");
-  serve.add_option("--commit-window", o.commit_window_us,
-                   "microseconds to go on receiving after a batch that changed state, before its one sync (0: none; default " +
-                       std::to_string(net::kDefaultCommitWindowUs) + ")")
-      ->check(CLI::Range(std::uint64_t{0}, net::kMaxCommitWindowUs));
+  add_number(serve, "--commit-window", o.commit_window_us, {0, net::kMaxCommitWindowUs},
+             "microseconds to go on receiving after a batch that changed state, before its one sync (0: none; default " +
+                 std::to_string(net::kDefaultCommitWindowUs) + ")");
 }
 
 void add_register_options(CLI::App& reg, LiveOptions& o) {

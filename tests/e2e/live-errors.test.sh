@@ -63,8 +63,11 @@ usage "the AuC has no peer" "has no peer" kd-auc serve --keys "$W/auc.keys" --st
 usage "no switch peer" "--peer switch=ENDPOINT is required" kd-proxy serve --id "$PROXY_ID" --keys "$W/$PROXY_ID.keys" --state "$W/u.st" --listen udp:127.0.0.1:0
 usage "bad --events" "--events must be all, errors or none" kd-switch serve "${sw[@]}" --listen udp:127.0.0.1:0 --peer auc=udp:127.0.0.1:9 --events loud
 usage "bad --retransmit" "--retransmit: unknown key" kd-switch serve "${sw[@]}" --listen udp:127.0.0.1:0 --peer auc=udp:127.0.0.1:9 --retransmit soon=1
-usage "--commit-window too long" "--commit-window: Value 100001 not in range" kd-switch serve "${sw[@]}" --listen udp:127.0.0.1:0 --peer auc=udp:127.0.0.1:9 --commit-window 100001
-usage "--commit-window not a number" "--commit-window" kd-auc serve --keys "$W/auc.keys" --state "$W/u.st" --listen udp:127.0.0.1:0 --commit-window soon
+# --commit-window is parsed as every numeric option is (e2e-numeric-options), in the same words.
+usage "--commit-window too long" "--commit-window: 100001 is too large: must be a whole number from 0 to 100000$" kd-switch serve "${sw[@]}" --listen udp:127.0.0.1:0 --peer auc=udp:127.0.0.1:9 --commit-window 100001
+usage "--commit-window not a number" '--commit-window: "soon" must be a whole number from 0 to 100000 (decimal digits only)$' kd-auc serve --keys "$W/auc.keys" --state "$W/u.st" --listen udp:127.0.0.1:0 --commit-window soon
+usage "--commit-window negative" '--commit-window: "-1" must be a whole number from 0 to 100000 (decimal digits only)$' kd-auc serve --keys "$W/auc.keys" --state "$W/u.st" --listen udp:127.0.0.1:0 --commit-window -1
+usage "--commit-window empty" '--commit-window: no value: must be a whole number from 0 to 100000$' kd-auc serve --keys "$W/auc.keys" --state "$W/u.st" --listen udp:127.0.0.1:0 --commit-window ""
 usage "an input file" "serve reads no input file" kd-switch serve "${sw[@]}" --listen udp:127.0.0.1:0 --peer auc=udp:127.0.0.1:9 "$TMP/s1"
 usage "--pcap-out" "--pcap-out does not apply to serve" kd-switch serve "${sw[@]}" --binding sip --auc-link json --listen udp:127.0.0.1:0 --peer auc=udp:127.0.0.1:9 --pcap-out "$TMP/x.pcap"
 term=(--id "$TERM_ID" --switch "$SWITCH_ID" --keys "$W/$TERM_ID.keys" --state "$W/u.st")
