@@ -147,13 +147,19 @@ bool radius_link_of(msg::Role role, const codecs::WireOptions& w) {
 }
 
 // The timers of role's signaling link and of its AuC link, the binding's defaults with --retransmit
-// over them. Throws UsageError.
+// over them. The terminal and the proxy have no AuC link: the spec is not checked against timers
+// they never use (an MGCP max=300 is above MGCP's initial, below a JSON link's). Throws UsageError.
 void live_timers(const LiveOptions& o, msg::Role role, const codecs::WireOptions& w, Timers& signaling, Timers& link) {
   signaling = default_timers(w.binding == wire::Binding::radius ? wire::Binding::json : w.binding);
   link = default_timers(radius_link_of(role, w) ? wire::Binding::radius : wire::Binding::json);
-  if (o.retransmit.empty()) return;
-  if (auto why = parse_timers(o.retransmit, signaling)) throw UsageError("--retransmit: " + *why);
-  if (auto why = parse_timers(o.retransmit, link)) throw UsageError("--retransmit: " + *why);
+  if (!o.retransmit.empty())
+    if (auto why = parse_timers(o.retransmit, signaling)) throw UsageError("--retransmit: " + *why);
+  if (role == msg::Role::term || role == msg::Role::proxy) {
+    link = signaling;
+    return;
+  }
+  if (!o.retransmit.empty())
+    if (auto why = parse_timers(o.retransmit, link)) throw UsageError("--retransmit: " + *why);
 }
 
 // --peer ROLE=ENDPOINT: the roles role sends requests to, each with its endpoint (not resolved).

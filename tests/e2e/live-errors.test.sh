@@ -18,6 +18,19 @@ check "no answer: stderr says so" grep -q '^kd-term: no answer to s1 from udp:12
 check "no answer: a timeout line counts the sends" json_true "$OUT" 'select(.event == "timeout") | .step == "s1" and .sends >= 3'
 check "no answer: within the timeout (took ${took}s)" test "$took" -le 5
 
+# --retransmit is applied over the binding's own defaults, and over the AuC link's only where there
+# is one (the switch, the AuC): max=300 is above MGCP's initial 200 ms, so the terminal and the
+# proxy take it (trial 6: both refused it as below the 500 ms of a JSON AuC link they do not have).
+register mgcp proxied --retransmit max=300,timeout=600
+check "mgcp --retransmit max=300: register runs (no answer: exit 4)" exit_is 4
+check "mgcp --retransmit max=300: no command-line error" eval '! grep -q "below initial" "$ERR"'
+if serve mgcp-proxy proxy --binding mgcp --peer "switch=udp:127.0.0.1:9" --retransmit max=300; then
+  pass "mgcp --retransmit max=300: the proxy serves"
+  stop mgcp-proxy
+else
+  fail "mgcp --retransmit max=300: the proxy serves" "$(head -c 300 "$TMP/mgcp-proxy.err")"
+fi
+
 # A fake proxy answers any datagram with an s6 of another registration: the terminal refuses it.
 SHOW_KEY=0
 kd term "" start --id "$TERM_ID" --via "$PROXY_ID" --switch "$SWITCH_ID" >"$TMP/s1"
