@@ -67,6 +67,9 @@ public:
   virtual std::size_t pending() const = 0;
   // The stream lost sync (a gap) or ended: forget held bytes and return how many there were.
   virtual std::size_t reset() = 0;
+  // Whether what the last push discarded was a message over the framer's limit (announced by its
+  // length, or never ending), rather than bytes that frame as no message.
+  virtual bool discarded_overlong() const { return false; }
 };
 
 // Header block up to CRLFCRLF (at most 64 KiB), then Content-Length (or "l") bytes of body;

@@ -48,7 +48,9 @@ std::string_view trim(std::string_view s) {
 }
 
 // The Content-Length of a SIP header block: 0 when absent (RFC 3261 18.3 makes it mandatory over
-// TCP, so absence can only mean no body), nullopt when present but not a number.
+// TCP, so absence can only mean no body), nullopt when present but not a number; a number of more
+// than 9 digits reads as kTooLong, above any framer's limit.
+constexpr std::size_t kTooLong = 1'000'000'000;
 std::optional<std::size_t> content_length(std::string_view head) {
   while (!head.empty()) {
     const std::size_t eol = head.find("\r\n");
@@ -59,11 +61,11 @@ std::optional<std::size_t> content_length(std::string_view head) {
     const std::string_view name = trim(line.substr(0, colon));
     if (!iequals(name, "content-length") && !iequals(name, "l")) continue;
     const std::string_view v = trim(line.substr(colon + 1));
-    if (v.empty() || v.size() > 9) return std::nullopt;
+    if (v.empty()) return std::nullopt;
     std::size_t n = 0;
     for (char c : v) {
       if (c < '0' || c > '9') return std::nullopt;
-      n = n * 10 + static_cast<std::size_t>(c - '0');
+      n = std::min(n * 10 + static_cast<std::size_t>(c - '0'), kTooLong);
     }
     return n;
   }
@@ -90,12 +92,13 @@ public:
         const std::size_t at = s.find("\r\n\r\n", scanned_ >= 3 ? scanned_ - 3 : 0);
         if (at == std::string_view::npos) {
           scanned_ = buf_.size();
-          if (buf_.size() > kMaxSipHeader) return fail();
+          if (buf_.size() > kMaxSipHeader) return fail(true);
           return 0;
         }
-        if (at + 4 > kMaxSipHeader) return fail();
+        if (at + 4 > kMaxSipHeader) return fail(true);
         const auto cl = content_length(s.substr(0, at + 2));
-        if (!cl || *cl > max_body_) return fail();
+        if (!cl) return fail(false);
+        if (*cl > max_body_) return fail(true);
         head_end_ = at + 4;
         body_ = *cl;
       }
@@ -109,15 +112,20 @@ public:
     head_end_ = body_ = scanned_ = 0;
     return buf_.clear();
   }
+  bool discarded_overlong() const override { return overlong_; }
 
 private:
-  std::size_t fail() { return reset(); }
+  std::size_t fail(bool overlong) {
+    overlong_ = overlong;
+    return reset();
+  }
 
   std::size_t max_body_;
   Buffer buf_;
   std::size_t scanned_ = 0;   // bytes already searched for CRLFCRLF (avoids quadratic rescans)
   std::size_t head_end_ = 0;  // end of the current header block, 0 while not found
   std::size_t body_ = 0;
+  bool overlong_ = false;  // what fail() discarded
 };
 
 class TpktFramer final : public Framer {

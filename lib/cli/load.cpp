@@ -61,7 +61,6 @@ private:
 }  // namespace
 
 int run_load(const LoadOptions& o, const LiveOptions& live, LoadContext& ctx, const flow::StartParams& start) {
-  check_term_peer("load", live, start);
   const IdPattern ids(start.idc, o.count);
   StdReport report(ctx.tool);
   ctx.report = &report;

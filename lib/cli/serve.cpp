@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "cli/options.hpp"
 #include "cli/tools.hpp"
 #include "net/endpoint.hpp"
 
@@ -18,10 +19,9 @@ void add_serve_options(CLI::App& serve, LiveOptions& o) {
   serve.add_option("--events", o.events, "which lines to print: all (default), errors or none");
   serve.add_option("--retransmit", o.retransmit,
                    "timers of requests sent and answers given, initial=MS,max=MS,count=N,timeout=MS,keep=MS,provisional=MS (any subset)");
-  serve.add_option("--commit-window", o.commit_window_us,
-                   "microseconds to go on receiving after a batch that changed state, before its one sync (0: none; default " +
-                       std::to_string(net::kDefaultCommitWindowUs) + ")")
-      ->check(CLI::Range(std::uint64_t{0}, net::kMaxCommitWindowUs));
+  add_number(serve, "--commit-window", o.commit_window_us, {0, net::kMaxCommitWindowUs},
+             "microseconds to go on receiving after a batch that changed state, before its one sync (0: none; default " +
+                 std::to_string(net::kDefaultCommitWindowUs) + ")");
 }
 
 void add_register_options(CLI::App& reg, LiveOptions& o) {
@@ -32,11 +32,15 @@ void add_register_options(CLI::App& reg, LiveOptions& o) {
                  "timers of requests sent, initial=MS,max=MS,count=N,timeout=MS,keep=MS (any subset)");
 }
 
-void check_live_command_line(std::string_view subcommand, const std::string& input, const WireOptions& w) {
+void check_live_command_line(std::string_view subcommand, const std::string& input, const WireOptions& w,
+                             const LiveOptions& o, msg::Role role, const flow::StartParams* start) {
   const std::string sub(subcommand);
   if (input != "-") throw UsageError(sub + " reads no input file: its messages come from the network");
   if (!w.pcap_out.empty()) throw UsageError("--pcap-out does not apply to " + sub + " (capture the network with tcpdump)");
   if (!w.decode_as.empty()) throw UsageError("--decode-as does not apply to " + sub + " (it reads no capture)");
+  if (start) check_term_peer(subcommand, o, *start);
+  else check_peer_ports(o);
+  net::check_live_options(o, role, w);
 }
 
 StdReport::StdReport(std::string tool) : tool_(std::move(tool)), tty_(isatty(STDERR_FILENO) == 1) {}
@@ -79,14 +83,12 @@ int exit_status(net::End end) {
 }
 
 int serve(const LiveOptions& o, LiveContext& ctx) {
-  check_peer_ports(o);
   StdReport report(ctx.tool);
   ctx.report = &report;
   return exit_status(net::run_service(o, ctx));
 }
 
 int register_once(const LiveOptions& o, LiveContext& ctx, const flow::StartParams& start) {
-  check_term_peer("register", o, start);
   StdReport report(ctx.tool);
   ctx.report = &report;
   return exit_status(net::run_registration(o, ctx, start));

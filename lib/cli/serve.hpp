@@ -38,9 +38,12 @@ private:
 // The options of `serve` (on its subcommand) and of `kd-term register`.
 void add_serve_options(CLI::App& serve, LiveOptions& o);
 void add_register_options(CLI::App& reg, LiveOptions& o);
-// What live mode refuses of the filters' command line: an input file, --pcap-out, --decode-as.
-// Throws UsageError naming the subcommand.
-void check_live_command_line(std::string_view subcommand, const std::string& input, const WireOptions& w);
+// What live mode refuses of the filters' command line: an input file, --pcap-out, --decode-as; then
+// role's live options whole (check_term_peer for the terminal, given its start, else
+// check_peer_ports, then net::check_live_options), so that a bad command line is exit 2 before the
+// tool reads or creates a file (the keystore, the state file and its lock). Throws UsageError.
+void check_live_command_line(std::string_view subcommand, const std::string& input, const WireOptions& w,
+                             const LiveOptions& o, msg::Role role, const flow::StartParams* start = nullptr);
 
 // Every --peer names where requests go: port 0 (where a service binds: any free port) names none.
 // A --peer that does not parse is left to net, which names its fault where it reads the peers.
@@ -56,7 +59,7 @@ inline constexpr int kExitNoAnswer = 4;
 // The exit status of a live run that ended so.
 int exit_status(net::End end);
 
-// net::run_service and net::run_registration, after the checks above, ending in an exit status.
+// net::run_service and net::run_registration, after check_live_command_line, ending in an exit status.
 int serve(const LiveOptions& o, LiveContext& ctx);
 int register_once(const LiveOptions& o, LiveContext& ctx, const flow::StartParams& start);
 

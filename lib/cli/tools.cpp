@@ -428,7 +428,7 @@ int term_main(int argc, char** argv) {
 
   {
     resolve_wire(c, false);
-    if (*reg) check_live_command_line("register", c.input, c.wire);
+    if (*reg) check_live_command_line("register", c.input, c.wire, live, msg::Role::term, &sp);
     // What start, register and load begin a registration with, besides the command line's own.
     auto complete_start = [&] {
       if (!contacts[0]->count() && !contacts[1]->count() && !contacts[2]->count())
@@ -438,7 +438,7 @@ int term_main(int argc, char** argv) {
       sp.mechs = *list;
     };
     if (*load) {
-      check_live_command_line("load", c.input, c.wire);
+      check_live_command_line("load", c.input, c.wire, live, msg::Role::term, &sp);
       if (!c.state_path.empty()) throw UsageError("--state does not apply to load: its terminals live in memory only");
       complete_start();
       const flow::Keystore keys = load_keys(c);
@@ -483,7 +483,7 @@ int proxy_main(int argc, char** argv) {
     if (auto st = msg::check_ip(source); !st) throw UsageError("--source: " + st.error().detail);
   {
     resolve_wire(c, false);
-    if (*srv) check_live_command_line("serve", c.input, c.wire);
+    if (*srv) check_live_command_line("serve", c.input, c.wire, live, msg::Role::proxy);
     Session s(c, msg::Role::proxy);
     s.engine().settings().observed_source = source;
     if (*srv) return run_serve(c, s, msg::Role::proxy, live);
@@ -512,7 +512,7 @@ int switch_main(int argc, char** argv) {
   if (auto st = msg::check_identity("--id", c.id); !st) throw UsageError(st.error().detail);
   {
     resolve_wire(c, true);
-    if (*srv) check_live_command_line("serve", c.input, c.wire);
+    if (*srv) check_live_command_line("serve", c.input, c.wire, live, msg::Role::sw);
     Session s(c, msg::Role::sw);
     if (*srv) return run_serve(c, s, msg::Role::sw, live);
     s.feed();
@@ -655,7 +655,7 @@ int auc_main(int argc, char** argv) {
     if (*keys) return keys_main(*keys, c, file, force, id, count, role, key_hex);
     if (auto st = msg::check_identity("--id", c.id); !st) throw UsageError(st.error().detail);
     resolve_wire(c, true);
-    if (*srv) check_live_command_line("serve", c.input, c.wire);
+    if (*srv) check_live_command_line("serve", c.input, c.wire, live, msg::Role::auc);
     Session s(c, msg::Role::auc);
     if (*srv) return run_serve(c, s, msg::Role::auc, live);
     s.feed();

@@ -286,7 +286,7 @@ struct Loop::Impl {
         const bool was_partial = c->framer->pending() != 0;
         const std::size_t complete = messages.size();
         if (c->framer->push(ByteView(buffer.data(), n), messages) != 0) {
-          const bool too_long = held > kMaxStreamMessage;
+          const bool too_long = held > kMaxStreamMessage || c->framer->discarded_overlong();
           fault = {too_long ? StreamFault::oversized : StreamFault::framing,
                    to_string(c->peer, Transport::tcp) +
                        (too_long ? ": a message longer than " + std::to_string(kMaxStreamMessage / 1024) + " KiB"

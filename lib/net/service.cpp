@@ -134,6 +134,84 @@ Endpoint live_endpoint(std::string_view option, const std::string& text, wire::B
 
 namespace {
 
+Events events_of(const std::string& events) {
+  if (events == "all") return Events::all;
+  if (events == "errors") return Events::errors;
+  if (events == "none") return Events::none;
+  throw UsageError("--events must be all, errors or none");
+}
+
+// The AuC link of a switch or an AuC: RADIUS unless --auc-link json (or --binding json) says.
+bool radius_link_of(msg::Role role, const codecs::WireOptions& w) {
+  return w.radius_link.value_or(w.binding != wire::Binding::json) && (role == msg::Role::sw || role == msg::Role::auc);
+}
+
+// The timers of role's signaling link and of its AuC link, the binding's defaults with --retransmit
+// over them. The terminal and the proxy have no AuC link: the spec is not checked against timers
+// they never use (an MGCP max=300 is above MGCP's initial, below a JSON link's). Throws UsageError.
+void live_timers(const LiveOptions& o, msg::Role role, const codecs::WireOptions& w, Timers& signaling, Timers& link) {
+  signaling = default_timers(w.binding == wire::Binding::radius ? wire::Binding::json : w.binding);
+  link = default_timers(radius_link_of(role, w) ? wire::Binding::radius : wire::Binding::json);
+  if (!o.retransmit.empty())
+    if (auto why = parse_timers(o.retransmit, signaling)) throw UsageError("--retransmit: " + *why);
+  if (role == msg::Role::term || role == msg::Role::proxy) {
+    link = signaling;
+    return;
+  }
+  if (!o.retransmit.empty())
+    if (auto why = parse_timers(o.retransmit, link)) throw UsageError("--retransmit: " + *why);
+}
+
+// --peer ROLE=ENDPOINT: the roles role sends requests to, each with its endpoint (not resolved).
+// Throws UsageError.
+std::map<std::string, Endpoint> peer_endpoints(const std::vector<std::string>& peers, msg::Role role,
+                                               const codecs::WireOptions& w) {
+  std::vector<std::string_view> allowed;
+  switch (role) {
+    case msg::Role::term: allowed = {"proxy", "switch"}; break;
+    case msg::Role::proxy: allowed = {"switch"}; break;
+    case msg::Role::sw: allowed = {"auc", "auc-acct"}; break;
+    case msg::Role::auc: break;
+  }
+  std::string names;
+  for (const auto a : allowed) names += (names.empty() ? "" : ", ") + std::string(a);
+  std::map<std::string, Endpoint> out;
+  for (const auto& p : peers) {
+    const auto eq = p.find('=');
+    const std::string name = p.substr(0, eq == std::string::npos ? 0 : eq);
+    bool ok = false;
+    for (const auto a : allowed) ok = ok || a == name;
+    if (eq == std::string::npos || !ok)
+      throw UsageError("--peer " + p + ": " +
+                       (allowed.empty() ? std::string("kd-auc serve sends no request, so it has no peer")
+                                        : "must be ROLE=ENDPOINT with ROLE " + names));
+    if (out.count(name)) throw UsageError("--peer " + name + "= is given twice: one endpoint per role");
+    const wire::Binding binding = role == msg::Role::sw ? (radius_link_of(role, w) ? wire::Binding::radius : wire::Binding::json)
+                                                        : w.binding;
+    out[name] = live_endpoint("--peer " + name + "=", p.substr(eq + 1), binding);
+  }
+  auto need = [&](const char* name, const char* why) {
+    if (!out.count(name)) throw UsageError(std::string("--peer ") + name + "=ENDPOINT is required: " + why);
+  };
+  if (role == msg::Role::proxy) need("switch", "the proxy forwards each registration to its switch");
+  if (role == msg::Role::sw) need("auc", "the switch asks its AuC");
+  if (role == msg::Role::term && out.size() != 1)
+    throw UsageError("--peer: give exactly one, proxy=ENDPOINT (proxied flow, --via) or switch=ENDPOINT (direct)");
+  return out;
+}
+
+}  // namespace
+
+void check_live_options(const LiveOptions& o, msg::Role role, const codecs::WireOptions& w) {
+  events_of(o.events);
+  Timers signaling, link;
+  live_timers(o, role, w, signaling, link);
+  for (const auto& text : o.listen) live_endpoint("--listen", text, w.binding);
+  peer_endpoints(o.peers, role, w);
+}
+
+namespace {
+
 // The role behind the transaction layer: decodes what arrives, answers retransmissions from the
 // cache, feeds the rest to the engine, makes its state durable, then sends and prints.
 class Live final : public Loop::Handler {
@@ -142,18 +220,9 @@ public:
       : ctx_(ctx), edge_(with_request_transport(ctx.wire, ctx.role, o.peers), ctx.role), registering_(registering),
         server_(kMaxServerTransactions, kMaxServerTransactionBytes) {
     edge_.set_wire_lines(registering);  // a service prints events, never the messages
-    if (o.events == "errors") events_ = Events::errors;
-    else if (o.events == "none") events_ = Events::none;
-    else if (o.events != "all") throw UsageError("--events must be all, errors or none");
-    radius_link_ = ctx.wire.radius_link.value_or(ctx.wire.binding != wire::Binding::json) &&
-                   (ctx.role == msg::Role::sw || ctx.role == msg::Role::auc);
-    signaling_timers_ = default_timers(ctx.wire.binding == wire::Binding::radius ? wire::Binding::json
-                                                                                      : ctx.wire.binding);
-    link_timers_ = default_timers(radius_link_ ? wire::Binding::radius : wire::Binding::json);
-    if (!o.retransmit.empty()) {
-      if (auto why = parse_timers(o.retransmit, signaling_timers_)) throw UsageError("--retransmit: " + *why);
-      if (auto why = parse_timers(o.retransmit, link_timers_)) throw UsageError("--retransmit: " + *why);
-    }
+    events_ = events_of(o.events);
+    radius_link_ = radius_link_of(ctx.role, ctx.wire);
+    live_timers(o, ctx.role, ctx.wire, signaling_timers_, link_timers_);
     parse_peers(o.peers);
     if (!registering) loop_.set_commit_window(o.commit_window_us);
     // A request this service has not answered in time gets its binding's provisional answer.
@@ -291,39 +360,11 @@ private:
 
   // --peer ROLE=ENDPOINT: the roles this tool sends requests to.
   void parse_peers(const std::vector<std::string>& peers) {
-    std::vector<std::string_view> allowed;
-    switch (ctx_.role) {
-      case msg::Role::term: allowed = {"proxy", "switch"}; break;
-      case msg::Role::proxy: allowed = {"switch"}; break;
-      case msg::Role::sw: allowed = {"auc", "auc-acct"}; break;
-      case msg::Role::auc: break;
-    }
-    std::string names;
-    for (const auto a : allowed) names += (names.empty() ? "" : ", ") + std::string(a);
-    for (const auto& p : peers) {
-      const auto eq = p.find('=');
-      const std::string role = p.substr(0, eq == std::string::npos ? 0 : eq);
-      bool ok = false;
-      for (const auto a : allowed) ok = ok || a == role;
-      if (eq == std::string::npos || !ok)
-        throw UsageError("--peer " + p + ": " +
-                         (allowed.empty() ? std::string("kd-auc serve sends no request, so it has no peer")
-                                          : "must be ROLE=ENDPOINT with ROLE " + names));
-      if (peers_.count(role)) throw UsageError("--peer " + role + "= is given twice: one endpoint per role");
+    for (const auto& [role, e] : peer_endpoints(peers, ctx_.role, ctx_.wire)) {
       const wire::Binding binding = ctx_.role == msg::Role::sw ? link_binding() : ctx_.wire.binding;
-      const Endpoint e = live_endpoint("--peer " + role + "=", p.substr(eq + 1), binding);
       Address a;
       if (auto why = loop_.resolve(e, a)) throw UsageError("--peer " + role + "=: " + *why);
       peers_[role] = Peer{a, 0, e.transport, stream_framing_of(binding)};
-    }
-    auto need = [&](const char* role, const char* why) {
-      if (!peers_.count(role)) throw UsageError(std::string("--peer ") + role + "=ENDPOINT is required: " + why);
-    };
-    if (ctx_.role == msg::Role::proxy) need("switch", "the proxy forwards each registration to its switch");
-    if (ctx_.role == msg::Role::sw) need("auc", "the switch asks its AuC");
-    if (ctx_.role == msg::Role::term) {
-      if (peers_.size() != 1)
-        throw UsageError("--peer: give exactly one, proxy=ENDPOINT (proxied flow, --via) or switch=ENDPOINT (direct)");
     }
   }
 

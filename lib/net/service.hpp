@@ -97,6 +97,11 @@ void name_sent_by(codecs::WireEdge& edge, const Loop& loop, std::uint32_t socket
 // when it is malformed, or tcp: for a binding that travels over UDP only. Port 0 passes: where a
 // peer may be at port 0 is the command line's to say (cli::check_peer_ports).
 Endpoint live_endpoint(std::string_view option, const std::string& text, wire::Binding binding);
+// o as role's live command line (serve, or kd-term register and load with role term) checked whole
+// before the tool reads or creates a file: --events, --retransmit, every --listen and --peer
+// endpoint, the peer roles and those the role needs (kd-live(7)). Names are resolved later, where
+// the sockets are made. Throws UsageError.
+void check_live_options(const LiveOptions& o, msg::Role role, const codecs::WireOptions& w);
 
 // Runs the role as a UDP service until SIGINT or SIGTERM: End::ok. Throws UsageError (bad
 // endpoints or peers) or IoError (a socket that cannot be bound, a state that cannot be saved).

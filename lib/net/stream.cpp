@@ -32,6 +32,7 @@ public:
     Bytes().swap(buf_);  // a long line must not pin its memory for the connection's life
     return n;
   }
+  bool discarded_overlong() const override { return true; }  // a line is cut only for its length
 
 private:
   Bytes buf_;

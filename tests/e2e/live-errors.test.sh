@@ -18,6 +18,19 @@ check "no answer: stderr says so" grep -q '^kd-term: no answer to s1 from udp:12
 check "no answer: a timeout line counts the sends" json_true "$OUT" 'select(.event == "timeout") | .step == "s1" and .sends >= 3'
 check "no answer: within the timeout (took ${took}s)" test "$took" -le 5
 
+# --retransmit is applied over the binding's own defaults, and over the AuC link's only where there
+# is one (the switch, the AuC): max=300 is above MGCP's initial 200 ms, so the terminal and the
+# proxy take it (trial 6: both refused it as below the 500 ms of a JSON AuC link they do not have).
+register mgcp proxied --retransmit max=300,timeout=600
+check "mgcp --retransmit max=300: register runs (no answer: exit 4)" exit_is 4
+check "mgcp --retransmit max=300: no command-line error" eval '! grep -q "below initial" "$ERR"'
+if serve mgcp-proxy proxy --binding mgcp --peer "switch=udp:127.0.0.1:9" --retransmit max=300; then
+  pass "mgcp --retransmit max=300: the proxy serves"
+  stop mgcp-proxy
+else
+  fail "mgcp --retransmit max=300: the proxy serves" "$(head -c 300 "$TMP/mgcp-proxy.err")"
+fi
+
 # A fake proxy answers any datagram with an s6 of another registration: the terminal refuses it.
 SHOW_KEY=0
 kd term "" start --id "$TERM_ID" --via "$PROXY_ID" --switch "$SWITCH_ID" >"$TMP/s1"
@@ -63,8 +76,11 @@ usage "the AuC has no peer" "has no peer" kd-auc serve --keys "$W/auc.keys" --st
 usage "no switch peer" "--peer switch=ENDPOINT is required" kd-proxy serve --id "$PROXY_ID" --keys "$W/$PROXY_ID.keys" --state "$W/u.st" --listen udp:127.0.0.1:0
 usage "bad --events" "--events must be all, errors or none" kd-switch serve "${sw[@]}" --listen udp:127.0.0.1:0 --peer auc=udp:127.0.0.1:9 --events loud
 usage "bad --retransmit" "--retransmit: unknown key" kd-switch serve "${sw[@]}" --listen udp:127.0.0.1:0 --peer auc=udp:127.0.0.1:9 --retransmit soon=1
-usage "--commit-window too long" "--commit-window: Value 100001 not in range" kd-switch serve "${sw[@]}" --listen udp:127.0.0.1:0 --peer auc=udp:127.0.0.1:9 --commit-window 100001
-usage "--commit-window not a number" "--commit-window" kd-auc serve --keys "$W/auc.keys" --state "$W/u.st" --listen udp:127.0.0.1:0 --commit-window soon
+# --commit-window is parsed as every numeric option is (e2e-numeric-options), in the same words.
+usage "--commit-window too long" "--commit-window: 100001 is too large: must be a whole number from 0 to 100000$" kd-switch serve "${sw[@]}" --listen udp:127.0.0.1:0 --peer auc=udp:127.0.0.1:9 --commit-window 100001
+usage "--commit-window not a number" '--commit-window: "soon" must be a whole number from 0 to 100000 (decimal digits only)$' kd-auc serve --keys "$W/auc.keys" --state "$W/u.st" --listen udp:127.0.0.1:0 --commit-window soon
+usage "--commit-window negative" '--commit-window: "-1" must be a whole number from 0 to 100000 (decimal digits only)$' kd-auc serve --keys "$W/auc.keys" --state "$W/u.st" --listen udp:127.0.0.1:0 --commit-window -1
+usage "--commit-window empty" '--commit-window: no value: must be a whole number from 0 to 100000$' kd-auc serve --keys "$W/auc.keys" --state "$W/u.st" --listen udp:127.0.0.1:0 --commit-window ""
 usage "an input file" "serve reads no input file" kd-switch serve "${sw[@]}" --listen udp:127.0.0.1:0 --peer auc=udp:127.0.0.1:9 "$TMP/s1"
 usage "--pcap-out" "--pcap-out does not apply to serve" kd-switch serve "${sw[@]}" --binding sip --auc-link json --listen udp:127.0.0.1:0 --peer auc=udp:127.0.0.1:9 --pcap-out "$TMP/x.pcap"
 term=(--id "$TERM_ID" --switch "$SWITCH_ID" --keys "$W/$TERM_ID.keys" --state "$W/u.st")

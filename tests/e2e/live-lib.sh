@@ -147,15 +147,15 @@ PY
 }
 
 # usage NAME MESSAGE-PATTERN TOOL ARGS...: a command line the tool refuses: exit 2, its prefix and
-# a message matching the pattern on stderr, and no state file $W/u.st written.
+# a message matching the pattern on stderr, and no state file $W/u.st written (nor its lock).
 usage() {  # NAME MESSAGE-PATTERN TOOL ARGS...
   local name=$1 pattern=$2 tool=$3; shift 3
-  rm -f "$W/u.st"
+  rm -f "$W/u.st" "$W/u.st.lock"
   timeout --foreground -k 10 20 "$KD_BIN/$tool" "$@" >"$OUT" 2>"$ERR"
   RC=$?
   check "usage: $name: exit 2" exit_is 2
   check "usage: $name: says why" grep -q "^$tool: .*$pattern" "$ERR"
-  check "usage: $name: no state written" test ! -e "$W/u.st"
+  check "usage: $name: no state written, nor its lock file" test ! -e "$W/u.st" -a ! -e "$W/u.st.lock"
 }
 
 # transcript_ok FLOW: kd-term register's output ($OUT) is what it sent and received, then its success.

@@ -11,17 +11,17 @@ live_world "$TMP/w"
 users 2 || fail "keys"
 
 # refused_with NAME LINE TOOL ARGS...: exit 2, stderr exactly LINE (and the pointer to --help),
-# stdout empty, no $W/u.st
-# (nor its journal).
+# stdout empty, no $W/u.st (nor its journal, nor its lock file: the command line is checked before
+# the state file is taken).
 refused_with() {
   local name=$1 line=$2 tool=$3; shift 3
-  rm -f "$W/u.st" "$W/u.st.journal"
+  rm -f "$W/u.st" "$W/u.st.journal" "$W/u.st.lock"
   timeout --foreground -k 10 20 "$KD_BIN/$tool" "$@" >"$OUT" 2>"$ERR"
   RC=$?
   check "$name: exit 2" exit_is 2
   check "$name: says so" eq "$(cat "$ERR")" "$tool: $line"$'\n'"$(help_pointer "$tool")"
   check "$name: nothing on stdout" test ! -s "$OUT"
-  check "$name: no state written" test ! -e "$W/u.st" -a ! -e "$W/u.st.journal"
+  check "$name: no state written" test ! -e "$W/u.st" -a ! -e "$W/u.st.journal" -a ! -e "$W/u.st.lock"
 }
 
 term=(--id "$TERM_ID" --switch "$SWITCH_ID" --keys "$W/$TERM_ID.keys" --state "$W/u.st")

@@ -138,6 +138,21 @@ check "sip: a header that never ends: the proxy closes the connection" eq "$(tcp
 sleep 0.2
 check "sip: ... with an error event" some_line "$TMP/proxy.out" '.event == "error" and .code == "oversized"'
 check "sip: ... and the proxy still runs" alive proxy
+# A Content-Length past 64 KiB announces a body longer than the limit: oversized too, as the page
+# says, not "bytes that do not frame" (trial 6: 2^63 and 65537 were called malformed); one that is
+# not a number is malformed.
+for cl in 9223372036854775808 65537; do
+  printf 'REGISTER sip:x SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1\r\nContent-Length: %s\r\n\r\n' "$cl" >"$TMP/long-body.sip"
+  before=$(grep -c '"code":"oversized"' "$TMP/proxy.out")
+  check "sip: Content-Length $cl: the proxy closes the connection" eq "$(tcp_send "$SIP_PROXY" "$TMP/long-body.sip")" closed
+  sleep 0.2
+  check "sip: ... with an oversized error line" eq "$(grep -c '"code":"oversized"' "$TMP/proxy.out")" "$((before + 1))"
+done
+printf 'REGISTER sip:x SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1\r\nContent-Length: -1\r\n\r\n' >"$TMP/bad-length.sip"
+before=$(grep -c '"code":"malformed"' "$TMP/proxy.out")
+check "sip: Content-Length -1: the proxy closes the connection" eq "$(tcp_send "$SIP_PROXY" "$TMP/bad-length.sip")" closed
+sleep 0.2
+check "sip: ... with a malformed error line" eq "$(grep -c '"code":"malformed"' "$TMP/proxy.out")" "$((before + 1))"
 LIVE_LISTEN=$TCP serve switch switch --binding h248 --auc-link json --peer "auc=udp:127.0.0.1:9" || fail "frames: the h248 switch starts"
 printf 'GET / HTTP/1.0\r\n\r\n' >"$TMP/not-tpkt"
 check "h248: bytes that are not TPKT: the switch closes the connection" eq "$(tcp_send "$ADDR" "$TMP/not-tpkt")" closed
