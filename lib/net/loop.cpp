@@ -626,4 +626,8 @@ int Loop::run(Handler& h, std::size_t max_batch) {
 
 void Loop::stop() { impl_->io.stop(); }
 
+void Loop::post(std::function<void()> f) {
+  asio::post(impl_->io, std::move(f));
+}
+
 }  // namespace kd::net

@@ -107,6 +107,9 @@ public:
       (void)socket, (void)peer, (void)fault, (void)why;
     }
   };
+  // Runs f on the loop's thread as soon as it can, from run(); callable from any thread (how the
+  // journal's sync thread says a sync returned, net/sync_thread.hpp).
+  void post(std::function<void()> f);
   // Runs until stop() (returns 0) or a SIGINT/SIGTERM (returns the signal's number).
   int run(Handler& h, std::size_t max_batch);
   void stop();

@@ -112,11 +112,13 @@ std::vector<PendingRequest> ResponseJournal::take_pending() { return std::move(p
 std::vector<SentRequest> ResponseJournal::take_sent() { return std::move(sent_); }
 
 ResponseJournal::~ResponseJournal() {
+  sync_.reset();  // it writes to fd_
   if (fd_ >= 0) ::close(fd_);
 }
 
 void ResponseJournal::snapshot(const std::string& state_text) {
   const Bytes digest = digest_of(state_text);
+  drain();  // the snapshot record follows every batch, and the journal is replaced after it
   if (fd_ >= 0) {
     std::string record;
     encode_snapshot(record, digest);
@@ -130,6 +132,7 @@ void ResponseJournal::snapshot(const std::string& state_text) {
 }
 
 void ResponseJournal::rewrite(const Batch& now, const Answers& answers) {
+  drain();
   check_replaceable(path_, kWhat);
   std::size_t written = 0;
   write_file_atomic(path_, [&](const std::function<void(std::string_view)>& write) {
@@ -157,9 +160,21 @@ void ResponseJournal::rewrite(const Batch& now, const Answers& answers) {
 
 void ResponseJournal::append(const Batch& rest) {
   encode_batch(batch_, rest);
-  append_synced(fd_, batch_, path_, kWhat);
   size_ += batch_.size();
+  if (sync_) return sync_->write(batch_);
+  append_synced(fd_, batch_, path_, kWhat);
   batch_.clear();
+}
+
+void ResponseJournal::sync_in_background(SyncThread::Post post) {
+  // fd_ changes only in rewrite(), which drains the thread first.
+  sync_ = std::make_unique<SyncThread>([this](std::string_view bytes) { append_synced(fd_, bytes, path_, kWhat); },
+                                       std::move(post));
+}
+
+void ResponseJournal::after_sync(std::function<void()> f) {
+  if (sync_) sync_->then(std::move(f));
+  else f();
 }
 
 bool ResponseJournal::compacting() const {

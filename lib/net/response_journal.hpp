@@ -6,11 +6,13 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/bytes.hpp"
+#include "net/sync_thread.hpp"
 
 namespace kd::net {
 
@@ -63,8 +65,22 @@ public:
   std::string& batch() { return batch_; }
   // Appends one batch and syncs it: the answers in batch() (given since the last append), then
   // rest's role state changes, requests opened and settled, and ports (rest.answers too, if any).
-  // Before anything of the batch is sent. One write(2) and one fdatasync(2).
+  // Before anything of the batch is sent. One write(2) and one fdatasync(2): here, or with
+  // sync_in_background(), on the sync thread, together with the batches appended while the sync
+  // before ran; then after_sync() says what waits for it.
   void append(const Batch& rest);
+  // From here on append() leaves the write and sync to a thread of their own, which hands what
+  // waits for them to post (Loop::post), so that the loop goes on handling the next batch.
+  void sync_in_background(SyncThread::Post post);
+  // Runs f once every batch appended so far is durable: at once without a sync under way (or
+  // without sync_in_background()), else on the loop's thread after that sync, in order.
+  void after_sync(std::function<void()> f);
+  // Whether anything appended is not yet known durable, or waits for it to be.
+  bool syncing() const { return sync_ && sync_->busy(); }
+  // Waits for every append to be durable and runs what waits for it.
+  void drain() {
+    if (sync_) sync_->drain();
+  }
   // True when the journal has grown past max(4 MiB, its size at the last rewrite plus three times
   // that and the state file's size): time for a snapshot, whose cost is then spread over three
   // times as many bytes of journal as the state file holds.
@@ -84,6 +100,7 @@ private:
   std::map<std::string, std::uint16_t> ports_;
   std::string batch_;
   std::string chunk_;  // rewrite()'s
+  std::unique_ptr<SyncThread> sync_;  // after sync_in_background(); before fd_ is closed, ended
 };
 
 }  // namespace kd::net

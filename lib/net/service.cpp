@@ -268,6 +268,8 @@ public:
   void open_journal() {
     if (ctx_.state_path.empty()) return open_peers();
     journal_ = std::make_unique<ResponseJournal>(ctx_.state_path, ctx_.tool, *ctx_.report);
+    // The loop handles the next batch while the last one's records are synced (commit()).
+    journal_->sync_in_background([this](std::function<void()> f) { loop_.post(std::move(f)); });
     open_peers();
   }
 
@@ -378,17 +380,27 @@ private:
     out_ += '\n';
   }
 
-  // The state first, then what depends on it: datagrams, then lines.
+  // The state first, then what depends on it: datagrams, then lines. With a journal, they wait for
+  // the sync of this batch's records and of every batch's before (a retransmission answered from
+  // the cache may repeat an answer still waiting for its sync), while the loop goes on.
   void commit() {
     if (journal_) commit_journaled();
     else if (ctx_.engine.changed()) ctx_.save();
-    loop_.send_all(outbox_, [this](const std::string& why) { ctx_.report->diagnostic("note: " + printable(why)); });
-    outbox_.clear();
-    if (!out_.empty()) {
-      ctx_.report->out(out_);
+    if (journal_ && journal_->syncing() && (!outbox_.empty() || !out_.empty())) {
+      journal_->after_sync([this, out = std::move(outbox_), lines = std::move(out_)] { deliver(out, lines); });
+      outbox_.clear();
+      out_.clear();
+    } else {
+      deliver(outbox_, out_);
+      outbox_.clear();
       out_.clear();
     }
     if (result_) loop_.stop();
+  }
+
+  void deliver(const std::vector<Outgoing>& out, const std::string& lines) {
+    loop_.send_all(out, [this](const std::string& why) { ctx_.report->diagnostic("note: " + printable(why)); });
+    if (!lines.empty()) ctx_.report->out(lines);
   }
 
   static std::uint64_t unix_ms() {

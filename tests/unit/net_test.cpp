@@ -9,15 +9,20 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
+
+#include "core/run_error.hpp"
 
 #include "net/commit_window.hpp"
 #include "net/endpoint.hpp"
 #include "net/loop.hpp"
 #include "net/stream.hpp"
+#include "net/sync_thread.hpp"
 #include "net/transactions.hpp"
 
 namespace kd::net {
@@ -898,6 +903,163 @@ TEST(Loop, TheWindowEndsAtItsLengthAndOnlyABatchToSyncWaits) {
     EXPECT_EQ(h.calls, (std::vector<std::string>{"D1", "C"}));
     EXPECT_LT(h.commit_us - h.first_us, 1000000u) << "a batch with nothing to sync waited for the window";
     ::close(fd);
+  }
+}
+
+// A fake disk for SyncThread: each sync records its bytes once it returns; the first one returns
+// only once the test releases it (or after 3 s, which the test takes for a loop that waited).
+struct FakeDisk {
+  std::mutex m;
+  std::condition_variable cv;
+  bool released = false, timed_out = false, started = false;
+  std::vector<std::string> synced;  // the bytes of each sync that returned, in order
+  SyncThread::Sync sync() {
+    return [this](std::string_view bytes) {
+      std::unique_lock lock(m);
+      started = true;
+      cv.notify_all();
+      if (synced.empty() && !cv.wait_for(lock, std::chrono::seconds(3), [this] { return released; })) timed_out = true;
+      synced.emplace_back(bytes);
+    };
+  }
+  // Until the first sync has begun (at most 3 s): what is written after waits for the next.
+  void wait_started() {
+    std::unique_lock lock(m);
+    cv.wait_for(lock, std::chrono::seconds(3), [this] { return started; });
+  }
+  void release() {
+    std::lock_guard lock(m);
+    released = true;
+    cv.notify_all();
+  }
+  // Whether bytes have come back from a sync: a batch's records, written before what it sends.
+  bool durable(const std::string& bytes) {
+    std::lock_guard lock(m);
+    std::string all;
+    for (const auto& s : synced) all += s;
+    return all.find(bytes) != std::string::npos;
+  }
+};
+
+// A handler shaped as a service with a journal (service.cpp's Live, kd-live(7) DURABILITY): each
+// batch of one datagram writes its records ("<n>"), and what it answers waits for them (then()).
+struct Journaling final : Loop::Handler {
+  Loop& loop;
+  FakeDisk& disk;
+  SyncThread sync;
+  int far = -1;
+  Address listener;
+  std::size_t batches = 0, delivered = 0, want = 3;
+  std::vector<Outgoing> outbox;
+  bool answer_left_early = false, sent_before_sync = false;
+  std::uint64_t give_up = Loop::now_ms() + 5000;
+  Journaling(Loop& l, FakeDisk& d, int fd, Address at)
+      : loop(l), disk(d), sync(d.sync(), [&l](std::function<void()> f) { l.post(std::move(f)); }), far(fd),
+        listener(at) {}
+  void on_datagrams(std::vector<Datagram>& batch, std::uint64_t) override {
+    ++batches;
+    char c = 0;
+    if (::recv(far, &c, 1, MSG_DONTWAIT | MSG_PEEK) >= 0 && !disk.durable("<1>")) answer_left_early = true;
+    for (const auto& d : batch) {
+      Bytes answer = d.data;
+      answer.insert(answer.begin(), '=');
+      outbox.push_back({d.socket, d.from, std::move(answer)});
+    }
+    if (batches == 1) {
+      send_text(far, listener, "two");  // handled while the first batch's sync runs
+      send_text(far, listener, "three");
+    }
+  }
+  bool wants_sync() override { return true; }
+  void on_commit() override {
+    std::string records = "<" + std::to_string(batches) + ">";
+    sync.write(records);
+    sync.then([this, out = std::move(outbox), records = "<" + std::to_string(batches) + ">"] {
+      if (!disk.durable(records)) sent_before_sync = true;
+      loop.send_all(out, [](const std::string&) {});
+      if (++delivered == want) loop.stop();
+    });
+    outbox.clear();
+    if (batches == 1) disk.wait_started();
+    // The third batch's records wait behind the first's sync, with the second's: release it.
+    if (batches == 3) disk.release();
+  }
+  std::optional<std::uint64_t> deadline() override { return give_up; }
+  void on_deadline(std::uint64_t) override { loop.stop(); }
+};
+
+// The journal's sync off the loop's thread (kd-live(7), DURABILITY): while the first batch's sync
+// runs, the next two batches are handled (the first sync returns only once the third is), none of
+// their answers nor the first's leaves before its own records are synced, the two batches queued
+// meanwhile share one write and sync, and the answers leave in order.
+TEST(SyncThread, TheNextBatchesAreHandledWhileASyncRunsAndNothingLeavesBeforeItsOwnSync) {
+  Loop loop;
+  SocketId a = 0;
+  Address at;
+  ASSERT_FALSE(loop.listen(Endpoint{Transport::udp, "127.0.0.1", 0}, a, at));
+  const int fd = far_end();
+  ASSERT_GE(fd, 0);
+  send_text(fd, at, "one");
+  FakeDisk disk;
+  {
+    Journaling h(loop, disk, fd, at);
+    loop.run(h, 1);  // a batch per datagram
+    EXPECT_EQ(h.batches, 3u);
+    EXPECT_EQ(h.delivered, 3u);
+    EXPECT_FALSE(h.answer_left_early) << "an answer reached the far end before the first sync returned";
+    EXPECT_FALSE(h.sent_before_sync) << "a batch's answer was sent before its records were synced";
+  }
+  EXPECT_FALSE(disk.timed_out) << "the loop waited for the sync instead of handling the next batches";
+  EXPECT_EQ(disk.synced, (std::vector<std::string>{"<1>", "<2><3>"}));
+  EXPECT_EQ(received(fd, 3), (std::vector<std::string>{"=one", "=two", "=three"}));
+  ::close(fd);
+}
+
+// What waits for a sync runs in the order given, at once when nothing is under way; drain() waits
+// for the syncs and runs it. A sync that fails is rethrown on the caller's thread, and what waits
+// for it never runs (nothing depending on it is sent).
+TEST(SyncThread, ThenRunsInOrderAfterTheSyncAndAFailedSyncIsRethrownNotActedOn) {
+  std::mutex m;
+  std::vector<std::function<void()>> posted;
+  const SyncThread::Post post = [&](std::function<void()> f) {
+    std::lock_guard lock(m);
+    posted.push_back(std::move(f));
+  };
+  {
+    FakeDisk disk;
+    SyncThread t(disk.sync(), post);
+    std::vector<int> ran;
+    t.then([&] { ran.push_back(0); });
+    EXPECT_EQ(ran, std::vector<int>{0}) << "nothing was under way";
+    std::string bytes = "<1>";
+    t.write(bytes);
+    EXPECT_TRUE(bytes.empty());
+    t.then([&] { ran.push_back(1); });
+    t.then([&] { ran.push_back(2); });
+    EXPECT_TRUE(t.busy());
+    EXPECT_EQ(ran, std::vector<int>{0}) << "ran before its sync";
+    disk.release();
+    t.drain();
+    EXPECT_EQ(ran, (std::vector<int>{0, 1, 2}));
+    EXPECT_FALSE(t.busy());
+    EXPECT_FALSE(disk.timed_out);
+    EXPECT_EQ(disk.synced, std::vector<std::string>{"<1>"});
+  }
+  {
+    SyncThread t([](std::string_view) { throw IoError{"cannot sync journal j: No space left on device"}; }, post);
+    bool ran = false;
+    std::string bytes = "<1>";
+    t.write(bytes);
+    t.then([&] { ran = true; });
+    try {
+      t.drain();
+      ADD_FAILURE() << "a failed sync was not rethrown";
+    } catch (const IoError& e) {
+      EXPECT_EQ(e.what, "cannot sync journal j: No space left on device");
+    }
+    EXPECT_FALSE(ran) << "what waited for a failed sync ran";
+    std::string more = "<2>";
+    EXPECT_THROW(t.write(more), IoError);
   }
 }
 
