@@ -197,7 +197,10 @@ public:
   // serve with --state: the response cache is kept in STATE.journal (kd-live(7), DURABILITY). Reads
   // it now, before any socket is bound, so that a journal refused leaves everything as it was.
   void open_journal() {
-    if (ctx_.state_path.empty()) return open_peers();
+    if (ctx_.state_path.empty()) {
+      ctx_.engine.set_tracking(false);  // nothing saves the state: its changes need no record
+      return open_peers();
+    }
     journal_ = std::make_unique<ResponseJournal>(ctx_.state_path, ctx_.tool, *ctx_.report);
     open_peers();
   }
@@ -340,7 +343,7 @@ private:
   // The state first, then what depends on it: datagrams, then lines.
   void commit() {
     if (journal_) commit_journaled();
-    else if (ctx_.engine.changed()) ctx_.save();
+    else ctx_.save();  // no state file (open_journal()): what waits on a save, the tool's lines
     loop_.send_all(outbox_, [this](const std::string& why) { ctx_.report->diagnostic("note: " + printable(why)); });
     outbox_.clear();
     if (!out_.empty()) {
