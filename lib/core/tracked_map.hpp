@@ -117,6 +117,14 @@ public:
   }
   // What the map holds now is durable: no entry differs from the last save.
   void mark_saved() { before_.clear(); }
+  // Whether changes are remembered (the default). Off, for a map whose changes nobody saves (a
+  // service without --state): no key is marked, so a change costs no copy of the entry and no
+  // node in a table that would only grow; changed() stays false and changes() gives none. Either
+  // way the map holds what it held before: on again, changes count from then.
+  void set_tracking(bool on) {
+    tracking_ = on;
+    before_.clear();
+  }
 
   bool operator==(const TrackedMap& o) const { return map_ == o.map_; }
 
@@ -125,6 +133,7 @@ private:
   using Before = std::unordered_map<std::string, std::optional<V>, StringHash, std::equal_to<>>;
 
   void remember(std::string_view k, const V* now) {
+    if (!tracking_) return;
     if (before_.find(k) != before_.end()) return;  // marked since the save: its saved value is kept
     before_.emplace(std::string(k), now ? std::optional<V>(*now) : std::nullopt);
   }
@@ -138,6 +147,7 @@ private:
 
   Map map_;
   Before before_;
+  bool tracking_ = true;
 };
 
 }  // namespace kd

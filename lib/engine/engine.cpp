@@ -101,6 +101,10 @@ public:
     if constexpr (std::is_same_v<State, flow::SwitchState>) json::mark_state_saved(state_, requests_);
     else json::mark_state_saved(state_);
   }
+  void set_tracking(bool on) override {
+    if constexpr (std::is_same_v<State, flow::SwitchState>) json::track_state_changes(state_, requests_, on);
+    else json::track_state_changes(state_, on);
+  }
 
 private:
   template <class F>

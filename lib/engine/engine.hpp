@@ -70,6 +70,10 @@ public:
   virtual bool changed() const = 0;
   // The state as it is now has been made durable: changed() is false until the next change.
   virtual void mark_saved() = 0;
+  // Whether the state remembers what changed since the last save (the default). A caller that
+  // never saves the state (a service without --state) turns it off: each change then costs no
+  // copy of the entry it changes, and nothing grows with them; changed() stays false.
+  virtual void set_tracking(bool on) = 0;
   Settings& settings() { return settings_; }
 
 protected:

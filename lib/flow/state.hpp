@@ -87,6 +87,7 @@ public:
   void changes(F f) const { map_.changes(f); }
   bool changed() const { return map_.changed(); }
   void mark_saved() { map_.mark_saved(); }
+  void set_tracking(bool on) { map_.set_tracking(on); }
   bool operator==(const ExpiryMap& o) const { return map_ == o.map_; }
 
   // A write the index does not see (loading, tests).

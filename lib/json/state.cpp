@@ -660,6 +660,10 @@ template <class S>
 void saved(S& s) {
   members(s, [](const char*, auto& map) { map.mark_saved(); });
 }
+template <class S>
+void tracking(S& s, bool on) {
+  members(s, [on](const char*, auto& map) { map.set_tracking(on); });
+}
 
 }  // namespace
 
@@ -682,6 +686,13 @@ void mark_state_saved(flow::SwitchState& s, KeptRequests& requests) {
   requests.mark_saved();
 }
 void mark_state_saved(flow::AucState& s) { saved(s); }
+void track_state_changes(flow::TermState& s, bool on) { tracking(s, on); }
+void track_state_changes(flow::ProxyState& s, bool on) { tracking(s, on); }
+void track_state_changes(flow::SwitchState& s, KeptRequests& requests, bool on) {
+  tracking(s, on);
+  requests.set_tracking(on);
+}
+void track_state_changes(flow::AucState& s, bool on) { tracking(s, on); }
 
 Result<std::string> apply_state_changes(std::string_view state_text, std::span<const std::string> changes) {
   json st;

@@ -45,6 +45,12 @@ void mark_state_saved(flow::TermState& s);
 void mark_state_saved(flow::ProxyState& s);
 void mark_state_saved(flow::SwitchState& s, KeptRequests& requests);
 void mark_state_saved(flow::AucState& s);
+// Whether the state's maps remember their changes (TrackedMap::set_tracking): off where nothing
+// saves them (a service without --state).
+void track_state_changes(flow::TermState& s, bool on);
+void track_state_changes(flow::ProxyState& s, bool on);
+void track_state_changes(flow::SwitchState& s, KeptRequests& requests, bool on);
+void track_state_changes(flow::AucState& s, bool on);
 
 // A state file's text with changes (encode_state_changes) applied, in the form encode_state
 // writes; state_text must be a state file of the same role. Code::malformed when either is not

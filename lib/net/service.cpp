@@ -266,7 +266,10 @@ public:
   // serve with --state: the response cache is kept in STATE.journal (kd-live(7), DURABILITY). Reads
   // it now, before any socket is bound, so that a journal refused leaves everything as it was.
   void open_journal() {
-    if (ctx_.state_path.empty()) return open_peers();
+    if (ctx_.state_path.empty()) {
+      ctx_.engine.set_tracking(false);  // nothing saves the state: its changes need no record
+      return open_peers();
+    }
     journal_ = std::make_unique<ResponseJournal>(ctx_.state_path, ctx_.tool, *ctx_.report);
     // The loop handles the next batch while the last one's records are synced (commit()).
     journal_->sync_in_background([this](std::function<void()> f) { loop_.post(std::move(f)); });
@@ -385,7 +388,7 @@ private:
   // the cache may repeat an answer still waiting for its sync), while the loop goes on.
   void commit() {
     if (journal_) commit_journaled();
-    else if (ctx_.engine.changed()) ctx_.save();
+    else ctx_.save();  // no state file (open_journal()): what waits on a save, the tool's lines
     if (journal_ && journal_->syncing() && (!outbox_.empty() || !out_.empty())) {
       journal_->after_sync([this, out = std::move(outbox_), lines = std::move(out_)] { deliver(out, lines); });
       outbox_.clear();

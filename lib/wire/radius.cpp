@@ -22,7 +22,9 @@ ByteView view_of(std::string_view s) {
 }
 
 Bytes keyed(const crypto::HmacKey& secret, std::string_view label, const Bytes& parts) {
-  Bytes msg = to_bytes(label);
+  Bytes msg;
+  msg.reserve(label.size() + parts.size());
+  put_str(msg, label);
   put_bytes(msg, parts);
   return secret.mac(msg);
 }
@@ -36,6 +38,7 @@ std::pair<Bytes, std::uint8_t> request_authenticator(const crypto::HmacKey& secr
                                                      std::string_view suite, std::string_view idc,
                                                      std::string_view registrar) {
   Bytes parts;
+  parts.reserve(7 + suite.size() + idc.size() + registrar.size());  // grown byte by byte, it reallocated often
   put_u8(parts, static_cast<std::uint8_t>(flow));
   put_lp16(parts, suite);
   put_lp16(parts, idc);
@@ -250,17 +253,22 @@ Result<Bytes> RadiusCodec::encode_with(const Message& m, const std::optional<Req
   // its attribute and the packet stays far below 4096 bytes.
   if (auto s = msg::validate(m, msg::Sizes::loose); !s) return err(s.error().code, std::string("radius: ") + s.error().detail);
   const std::string& registrar = m.flow == Flow::proxied ? *m.IDsp : *m.IDss;
-  // Not a structured binding: the lambdas below capture req_auth, which clang 14 (the fuzz build)
-  // does not allow of a binding.
-  auto derived = request_authenticator(keys_->keyed, m.flow, *m.suite, *m.IDc, registrar);
-  Bytes req_auth = std::move(derived.first);
-  std::uint8_t req_id = derived.second;
-  if (ids) {  // the request's own, chosen by its client
+  // The request's own, chosen by its client, or derived (an HMAC: not computed when unused).
+  Bytes req_auth;
+  std::uint8_t req_id = 0;
+  if (ids) {
     req_id = ids->id;
     req_auth = ids->auth;
+  } else {
+    auto derived = request_authenticator(keys_->keyed, m.flow, *m.suite, *m.IDc, registrar);
+    req_auth = std::move(derived.first);
+    req_id = derived.second;
   }
 
-  Bytes p;
+  // Written into a buffer kept for the next packet (growing a new one byte by byte reallocated it
+  // at each doubling); the packet is one copy of it, of its size.
+  thread_local Bytes p;
+  p.clear();
   std::uint8_t id = req_id;
   if (*kind == Kind::accounting) {
     Bytes parts;
@@ -339,7 +347,7 @@ Result<Bytes> RadiusCodec::encode_with(const Message& m, const std::optional<Req
       break;
     }
   }
-  return p;
+  return Bytes(p.begin(), p.end());
 }
 
 namespace {

@@ -1,5 +1,7 @@
 // SIP encoding: the envelope derived from the logical fields (or echoed from the message answered
 // or forwarded), the KD parameters from the field table.
+#include <span>
+
 #include "wire/envelope_id.hpp"
 #include "wire/host.hpp"
 #include "wire/sip.hpp"
@@ -69,36 +71,49 @@ private:
   std::string aor_;
 };
 
-// The KD authentication parameters, as kFields lists them.
-std::string kd_params(const Message& m) {
-  std::string out;
-  auto add = [&](std::string_view name, std::string_view value, bool quote) {
-    if (!out.empty()) out += ", ";
+// The KD authentication parameters, as kFields lists them, appended to out.
+void kd_params(const Message& m, std::string& out) {
+  bool first = true;
+  auto add = [&](std::string_view name, bool quote) {
+    if (!first) out += ", ";
+    first = false;
     out += name;
     out += '=';
-    if (quote) out += '"';
-    out += value;
     if (quote) out += '"';
   };
   for (const FieldEntry& f : kFields) {
     if (f.place != Place::param) continue;
     switch (f.form) {
-      case Form::flow: add(f.element, msg::flow_name(m.flow), false); break;
+      case Form::flow:
+        add(f.element, false);
+        out += msg::flow_name(m.flow);
+        break;
       case Form::token:
       case Form::quoted:
-        if (const auto& v = *string_slot(m, f.field); v && (!f.fallback || contact_hostport(*v) != *v))
-          add(f.element, *v, f.form == Form::quoted);
+        if (const auto& v = *string_slot(m, f.field); v && (!f.fallback || contact_hostport(*v) != *v)) {
+          add(f.element, f.form == Form::quoted);
+          out += *v;
+          if (f.form == Form::quoted) out += '"';
+        }
         break;
       case Form::quoted_hex:
-        if (const auto& v = *bytes_slot(m, f.field)) add(f.element, to_hex(*v), true);
+        if (const auto& v = *bytes_slot(m, f.field)) {
+          add(f.element, true);
+          const std::size_t at = out.size();
+          out.resize(at + 2 * v->size());
+          to_hex(*v, std::span<char>(out.data() + at, 2 * v->size()));
+          out += '"';
+        }
         break;
       case Form::decimal:
-        if (const auto& v = *number_slot(m, f.field)) add(f.element, std::to_string(*v), false);
+        if (const auto& v = *number_slot(m, f.field)) {
+          add(f.element, false);
+          out += std::to_string(*v);
+        }
         break;
       default: break;  // no other form among SIP's parameters
     }
   }
-  return out;
 }
 
 }  // namespace
@@ -121,42 +136,47 @@ Result<Bytes> encode(const Message& m, const SipText* prev, const Fresh& fresh, 
   // with Proxy-Authenticate and the terminal answers (s7) with Proxy-Authorization.
   const bool by_proxy = m.flow == Flow::proxied && (m.step == 6 || m.step == 7);
 
-  std::string out;
-  out.reserve(1024);
-  auto line = [&](std::string_view a, std::string_view b = {}) {
-    out += a;
-    out += b;
-    out += "\r\n";
+  // Each line written from its pieces into a buffer kept for the next message (a service encodes
+  // every message it sends): no string per line; the datagram is one copy of it, of its size.
+  thread_local std::string out;
+  out.clear();
+  auto line = [&](const auto&... pieces) {
+    for (const std::string_view p : {std::string_view(pieces)..., std::string_view("\r\n")}) out += p;
   };
   switch (sh->kind) {
-    case Kind::request: line("REGISTER ", e.request_uri() + " SIP/2.0"); break;
+    case Kind::request: line("REGISTER ", e.request_uri(), " SIP/2.0"); break;
     case Kind::challenge:
       line(by_proxy ? "SIP/2.0 407 Proxy Authentication Required" : "SIP/2.0 401 Unauthorized");
       break;
     case Kind::success: line("SIP/2.0 200 OK"); break;
   }
-  if (!echo || echo->own_via)
-    line(transport == Transport::tcp ? "Via: SIP/2.0/TCP " : "Via: SIP/2.0/UDP ",
-         (fresh.sent_by.empty() ? e.sent_by() : std::string(fresh.sent_by) + ";rport") + ";branch=" +
-             (fresh.branch.empty() ? e.branch() : std::string(fresh.branch)));
+  if (!echo || echo->own_via) {
+    const std::string_view via = transport == Transport::tcp ? "Via: SIP/2.0/TCP " : "Via: SIP/2.0/UDP ";
+    const std::string branch = fresh.branch.empty() ? e.branch() : std::string();
+    const std::string_view b = fresh.branch.empty() ? std::string_view(branch) : fresh.branch;
+    if (fresh.sent_by.empty()) line(via, e.sent_by(), ";branch=", b);
+    else line(via, fresh.sent_by, ";rport;branch=", b);
+  }
   if (echo)
     for (std::string_view via : echo->vias) line("Via: ", via);
   if (sh->kind == Kind::request) line("Max-Forwards: ", std::to_string(echo ? echo->max_forwards : 70));
   if (echo) {
     line("From: ", echo->from);
-    std::string to(echo->to);
-    if (echo->add_to_tag) to += ";tag=" + e.to_tag();
-    line("To: ", to);
+    if (echo->add_to_tag) line("To: ", echo->to, ";tag=", e.to_tag());
+    else line("To: ", echo->to);
     line("Call-ID: ", echo->call_id);
     line("CSeq: ", echo->cseq);
   } else {
-    line("From: <", e.aor() + ">;tag=" + (fresh.from_tag.empty() ? e.from_tag() : std::string(fresh.from_tag)));
-    line("To: <", e.aor() + (sh->kind == Kind::request ? ">" : ">;tag=" + e.to_tag()));
-    line("Call-ID: ", fresh.call_id.empty() ? e.call_id() : std::string(fresh.call_id));
-    line("CSeq: ", std::to_string(sh->cseq) + " REGISTER");
+    const std::string& aor = e.aor();
+    if (fresh.from_tag.empty()) line("From: <", aor, ">;tag=", e.from_tag());
+    else line("From: <", aor, ">;tag=", fresh.from_tag);
+    if (sh->kind == Kind::request) line("To: <", aor, ">");
+    else line("To: <", aor, ">;tag=", e.to_tag());
+    if (fresh.call_id.empty()) line("Call-ID: ", e.call_id());
+    else line("Call-ID: ", fresh.call_id);
+    line("CSeq: ", std::to_string(sh->cseq), " REGISTER");
   }
   const std::string user = escape_user(*m.IDc);
-  const std::string params = kd_params(m);
   // The header entries of kFields this kind of message carries: those listed before the
   // parameters go before the KD header, the others after it.
   const std::uint8_t in = table_kind(sh->kind);
@@ -165,14 +185,13 @@ Result<Bytes> encode(const Message& m, const SipText* prev, const Fresh& fresh, 
     for (const FieldEntry& f : kFields) {
       after = after || f.place == Place::param;
       if (f.place != Place::header || after == before || !(f.in & in)) continue;
-      const std::string name = std::string(f.element) + ": ";
       switch (f.form) {
         case Form::contact_host:
-          if (const auto& v = *string_slot(m, f.field)) line(name, "<sip:" + user + "@" + contact_hostport(*v) + ">");
+          if (const auto& v = *string_slot(m, f.field)) line(f.element, ": <sip:", user, "@", contact_hostport(*v), ">");
           break;
         case Form::mech_list:
           if (const auto& v = *list_slot(m, f.field)) {
-            line(name, text::mech_list_text(*v, ", "));
+            line(f.element, ": ", text::mech_list_text(*v, ", "));
             if (sh->kind == Kind::request) {  // RFC 3329 2.3.1: a client that offers mechanisms requires sec-agree
               line("Require: sec-agree");
               line("Proxy-Require: sec-agree");
@@ -180,7 +199,7 @@ Result<Bytes> encode(const Message& m, const SipText* prev, const Fresh& fresh, 
           }
           break;
         case Form::option_tag:
-          if (*flag_slot(m, f.field)) line(name, "sec-agree");
+          if (*flag_slot(m, f.field)) line(f.element, ": sec-agree");
           break;
         default: break;  // no other form among SIP's headers
       }
@@ -190,14 +209,16 @@ Result<Bytes> encode(const Message& m, const SipText* prev, const Fresh& fresh, 
   switch (sh->kind) {
     case Kind::request:
       line("Expires: 3600");
-      line(by_proxy ? "Proxy-Authorization: KD " : "Authorization: KD ", params);
+      out += by_proxy ? "Proxy-Authorization: KD " : "Authorization: KD ";
       break;
-    case Kind::challenge: line(by_proxy ? "Proxy-Authenticate: KD " : "WWW-Authenticate: KD ", params); break;
+    case Kind::challenge: out += by_proxy ? "Proxy-Authenticate: KD " : "WWW-Authenticate: KD "; break;
     case Kind::success:
-      line("Contact: <", e.aor() + ">;expires=3600");
-      line("Authentication-Info: ", params);
+      line("Contact: <", e.aor(), ">;expires=3600");
+      out += "Authentication-Info: ";
       break;
   }
+  kd_params(m, out);  // the KD header's value, in place
+  out += "\r\n";
   headers(false);
   line("Content-Length: 0");
   line("");

@@ -95,6 +95,32 @@ TEST(TrackedMap, ChangesAreInKeyOrderAgainstTheLastSave) {
   EXPECT_EQ(m.size(), 1u);
 }
 
+// A map whose changes nobody saves (a service without --state) remembers none: the map holds the
+// same entries, no change is reported while off, and on again changes count from then.
+TEST(TrackedMap, UntrackedRemembersNoChangeAndHoldsTheSame) {
+  kd::TrackedMap<std::string> tracked({{"b", "1"}, {"d", "2"}});
+  kd::TrackedMap<std::string> m({{"b", "1"}, {"d", "2"}});
+  m["x"] = "before";  // marked, then forgotten when tracking goes off
+  tracked["x"] = "before";
+  m.set_tracking(false);
+  EXPECT_FALSE(m.changed());
+  for (auto* t : {&tracked, &m}) {
+    (*t)["a"] = "new";
+    t->find("b")->second = "changed";
+    t->erase("d");
+    t->erase_if([](const auto& kv) { return kv.first == "x"; });
+  }
+  EXPECT_TRUE(tracked.changed());
+  EXPECT_FALSE(m.changed());
+  EXPECT_TRUE(changes_of(m).empty());
+  EXPECT_TRUE(m == tracked);
+  m.set_tracking(true);
+  EXPECT_FALSE(m.changed());
+  m["b"] = "again";
+  std::vector<std::pair<std::string, std::string>> want{{"b", "again"}};
+  EXPECT_EQ(changes_of(m), want);
+}
+
 // Many keys touched in an order unlike theirs still come out sorted.
 TEST(TrackedMap, ManyChangesComeOutSorted) {
   kd::TrackedMap<std::string> m;

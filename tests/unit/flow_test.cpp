@@ -1204,6 +1204,39 @@ TEST(StateChanges, AppliedInOrderTheyGiveTheWholeState) {
   }
 }
 
+// A service without --state never saves its state, so its engines track no change (a copy of
+// every entry changed, kept for ever): through the same registrations, a wrong verification word
+// and a later one that prunes, each role's state is byte for byte what a tracking engine's is,
+// and none reports a change.
+TEST(StateChanges, AnUntrackedEngineHoldsTheSameStateAndReportsNoChange) {
+  for (Flow f : {Flow::proxied, Flow::direct}) {
+    SCOPED_TRACE(kd::msg::flow_name(f));
+    Engines tracked(f), untracked(f);
+    for (auto& [name, eng] : untracked.by_role) eng->set_tracking(false);
+    for (auto* e : {&tracked, &untracked}) {
+      bool tampered = false;
+      e->run([&](Message& m) {
+        if (!tampered && m.Authenticator_c && kd::msg::spec_of(m).from == Role::term) {
+          (*m.Authenticator_c)[0] ^= 1;
+          tampered = true;
+        }
+      });
+      for (auto& [name, eng] : e->by_role) eng->settings().now = kNow + 3600;
+      e->start();
+      e->run([](Message&) {});
+    }
+    EXPECT_EQ(tracked.seen, untracked.seen);
+    for (auto& [name, eng] : untracked.by_role) {
+      EXPECT_EQ(eng->state_text(), tracked.by_role.at(name)->state_text()) << name;
+      if (f == Flow::proxied || name != "proxy") {  // the direct flow has no proxy
+        EXPECT_TRUE(tracked.by_role.at(name)->changed()) << name;
+      }
+      EXPECT_FALSE(eng->changed()) << name;
+      EXPECT_EQ(eng->state_changes(), "{}") << name;
+    }
+  }
+}
+
 TEST(SeededEngines, CompleteRegistrationWithTheSameSeedInEveryRole) {
   Engines e(Flow::proxied);
   e.run([](Message&) {});
