@@ -81,10 +81,12 @@ WireEdge::WireEdge(WireOptions o, std::optional<msg::Role> self) : o_(std::move(
 }
 
 void WireEdge::set_sent_by(std::string sent_by) {
-  if (all_signaling(o_) || signaling_.empty() || !signaling_.front()) return;
+  // Unchanged, as for every request on one connection: no new codec.
+  if (sent_by.empty() || sent_by == sent_by_ || all_signaling(o_) || signaling_.empty() || !signaling_.front()) return;
+  sent_by_ = std::move(sent_by);
   wire::CodecOptions co;
   co.transport = o_.transport;
-  co.sent_by = std::move(sent_by);
+  co.sent_by = sent_by_;
   signaling_.front() = wire::make_codec(o_.binding, co);
 }
 
@@ -247,6 +249,10 @@ Result<std::string> WireEdge::outgoing(const msg::Message& m, std::uint64_t now,
                                        ByteView fresh, std::string_view txn, ByteView request) {
   const auto& spec = msg::spec_of(m);
   const wire::Codec* c = codec_for(spec);
+  if (sent_by_source_ && !fresh.empty() && !signaling_.empty() && c == signaling_.front().get()) {
+    set_sent_by(sent_by_source_());
+    c = signaling_.front().get();
+  }
   if (c == &json_) {
     if (pcap_) return err(Code::malformed, std::string(spec.name) + " has no wire binding here; --pcap-out needs one");
     return json_.encode_line(m, txn);

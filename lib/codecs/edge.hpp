@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -101,8 +102,12 @@ public:
   // sparing a hex encoding and a JSON object per message sent.
   void set_wire_lines(bool on) { wire_lines_ = on; }
   // Live mode: where the signaling requests go out from, once that socket is open
-  // (wire::CodecOptions::sent_by: SIP's own Via).
+  // (wire::CodecOptions::sent_by: SIP's own Via). Empty: left as it was.
   void set_sent_by(std::string sent_by);
+  // Live mode over TCP, where that address is each connection's own: sent_by is asked as each new
+  // request in the signaling binding is encoded (outgoing() with fresh bytes), so that a request
+  // sent after the connection was opened again names the new one.
+  void follow_sent_by(std::function<std::string()> sent_by) { sent_by_source_ = std::move(sent_by); }
   // Appends the frames outgoing() queued to --pcap-out; throws IoError.
   void flush_frames();
   // Whether outgoing() prints the step as a wire line (a codec of this edge carries it).
@@ -124,6 +129,8 @@ private:
   codecs::JsonCodec json_;  // every step that no wire codec of this edge carries
   std::unique_ptr<capture::Writer> pcap_;
   bool radius_out_ = false;  // the AuC link speaks RADIUS
+  std::string sent_by_;      // the signaling codec's (set_sent_by)
+  std::function<std::string()> sent_by_source_;
   std::uint32_t frame_in_second_ = 0;
   std::vector<capture::Packet> frames_;  // queued for flush_frames()
   std::uint64_t skipped_foreign_ = 0, skipped_other_role_ = 0;

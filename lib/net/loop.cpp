@@ -515,8 +515,17 @@ std::uint16_t Loop::local_port(SocketId socket) const {
   return ec ? 0 : e.port();
 }
 
-std::optional<Address> Loop::local_address(SocketId socket) const {
+std::optional<Address> Loop::local_address(SocketId socket) {
   const Socket& s = *impl_->sockets.at(socket);
+  if (s.transport == Transport::tcp && !s.acceptor) {
+    // The kernel binds the connection's address and port as its connect starts (Impl::connect).
+    const auto it = s.conns.find(s.peer);
+    const auto c = it != s.conns.end() ? it->second : impl_->connect(socket);
+    asio::error_code ec;
+    const auto local = c->sock.local_endpoint(ec);
+    if (ec || local.port() == 0 || local.address().is_unspecified()) return std::nullopt;
+    return from_ip(local.address(), local.port());
+  }
   if (!s.udp_socket || s.transport != Transport::udp || s.peer.port == 0) return std::nullopt;
   // The socket is bound to any address and stays unconnected (it takes answers from wherever they
   // come): a connected socket of its own asks the system which source address it would use.

@@ -56,10 +56,11 @@ public:
   std::optional<std::string> open_client(const Address& peer, SocketId& id, Transport t = Transport::udp,
                                          StreamFraming framing = StreamFraming::lines, std::uint16_t local_port = 0);
   std::uint16_t local_port(SocketId socket) const;
-  // A UDP client socket's address as its peer sees it: the local address the system routes
-  // towards the peer from, with the socket's port (what a SIP Via names); nullopt for a TCP or a
-  // listening socket, or when there is no route.
-  std::optional<Address> local_address(SocketId socket) const;
+  // A client socket's address as its peer sees it (what a SIP Via names). UDP: the local address
+  // the system routes towards the peer from, with the socket's port. TCP: its connection's local
+  // address and port, the connection opened now when there is none (the next send goes on it).
+  // nullopt for a listening socket, or when there is no route.
+  std::optional<Address> local_address(SocketId socket);
   // Sends one message: a datagram, or on a TCP listener the connection from `to`, on a TCP client
   // socket its connection. A message on a failure seen now (the caller reports it: UDP may lose
   // it anyway); what fails later on a connection comes to Handler::on_stream_fault, and so does

@@ -114,12 +114,19 @@ WireOptions with_request_transport(WireOptions w, msg::Role role, const std::vec
   return w;
 }
 
-void name_sent_by(WireEdge& edge, const Loop& loop, SocketId socket) {
+void name_sent_by(WireEdge& edge, Loop& loop, SocketId socket) {
   static_assert(std::is_same_v<SocketId, std::uint32_t>);  // as service.hpp declares it
-  const auto local = loop.local_address(socket);
-  if (!local) return;
-  const std::string at = to_string(*local);    // "udp:IP:PORT"
-  edge.set_sent_by(at.substr(at.find(':') + 1));  // a Via's sent-by: IP:PORT
+  auto sent_by = [&loop, socket]() -> std::string {
+    const auto local = loop.local_address(socket);
+    if (!local) return {};
+    const std::string at = to_string(*local);  // "udp:IP:PORT"
+    return at.substr(at.find(':') + 1);        // a Via's sent-by: IP:PORT
+  };
+  // A TCP client's connection is opened at its first request, and again from a new port after it
+  // ended: its address is asked for as each request is encoded (which opens the connection then),
+  // not now, so that a service whose peer is not up yet starts as before.
+  if (loop.transport(socket) == Transport::tcp) edge.follow_sent_by(std::move(sent_by));
+  else edge.set_sent_by(sent_by());
 }
 
 Endpoint live_endpoint(std::string_view option, const std::string& text, wire::Binding binding) {

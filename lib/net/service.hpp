@@ -91,8 +91,10 @@ Result<msg::Message> decode_datagram(const codecs::WireEdge& edge, ByteView data
 codecs::WireOptions with_request_transport(codecs::WireOptions w, msg::Role role, const std::vector<std::string>& peers);
 // The signaling requests sent on socket (the terminal's, the proxy's towards its switch) name where
 // they go out from in SIP's Via (WireEdge::set_sent_by), so that the answer finds that port
-// (kd-live(7), "Transaction identities"). A socket without such an address leaves edge as it was.
-void name_sent_by(codecs::WireEdge& edge, const Loop& loop, std::uint32_t socket);
+// (kd-live(7), "Transaction identities"): over TCP, the connection each new request goes on
+// (WireEdge::follow_sent_by; loop must outlive edge's encoding). A socket without such an address
+// leaves edge as it was.
+void name_sent_by(codecs::WireEdge& edge, Loop& loop, std::uint32_t socket);
 // The ENDPOINT text of option ("--listen", "--peer switch="), carrying binding. Throws UsageError
 // when it is malformed, or tcp: for a binding that travels over UDP only. Port 0 passes: where a
 // peer may be at port 0 is the command line's to say (cli::check_peer_ports).
