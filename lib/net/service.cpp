@@ -91,6 +91,13 @@ Result<msg::Message> decode_datagram(const WireEdge& edge, ByteView data, std::s
   auto m = text ? edge.from_line(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()), &step,
                                  &wire_bytes)
                 : edge.from_raw(data, &used, answered);
+  // What no wire codec reads, sent to a service whose signaling speaks JSON, is a bad JSON
+  // message: the filter's words ("a message must be a JSON object", the parser's position), not
+  // those of the last wire decoder tried. A RADIUS packet keeps RADIUS's reason.
+  if (!m && !text && !edge.sends_wire(*msg::find_step("s1")) && !wire::radius::recipient(data)) {
+    text = true;
+    m = edge.from_line(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()), &step, &wire_bytes);
+  }
   if (m && !text) {
     step = msg::spec_of(*m).name;
     if (!edge.sends_wire(msg::spec_of(*m)))
