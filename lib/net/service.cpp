@@ -213,8 +213,16 @@ void check_live_options(const LiveOptions& o, msg::Role role, const codecs::Wire
   events_of(o.events);
   Timers signaling, link;
   live_timers(o, role, w, signaling, link);
-  for (const auto& text : o.listen) live_endpoint("--listen", text, w.binding);
-  peer_endpoints(o.peers, role, w);
+  std::vector<std::pair<std::string, Endpoint>> named;
+  for (const auto& text : o.listen) named.emplace_back("--listen: ", live_endpoint("--listen", text, w.binding));
+  for (const auto& [peer, e] : peer_endpoints(o.peers, role, w)) named.emplace_back("--peer " + peer + "=: ", e);
+  // A name that does not resolve is the command line's fault: found here, before the state file
+  // is locked, it leaves no lock file behind. The sockets resolve it again where they are made.
+  Loop loop;
+  for (const auto& [option, e] : named) {
+    Address at;
+    if (auto why = loop.resolve(e, at)) throw UsageError(option + *why);
+  }
 }
 
 namespace {
