@@ -311,7 +311,15 @@ public:
     // SIGINT or SIGTERM ends a service (status 0) or a registration without its answer.
     if (!result_) loop_.run(*this, kBatch);
     commit();  // what the last batch changed is already saved; a failure to save ends with status 3
-    if (journal_) compact(Loop::now_ms(), unix_ms());  // a clean stop leaves the state file whole
+    // A clean stop leaves the state file whole: saved once more if anything changed since it was
+    // (kd-live(7), SERVICES), and a failure says it was this save.
+    if (journal_ && journal_->appended()) {
+      try {
+        compact(Loop::now_ms(), unix_ms());
+      } catch (const IoError& e) {
+        throw IoError{"final save at stop: " + e.what};
+      }
+    }
     if (registering_ && !result_) return End::no_answer;
     return result_.value_or(End::ok);
   }
