@@ -85,6 +85,9 @@ public:
   // that and the state file's size): time for a snapshot, whose cost is then spread over three
   // times as many bytes of journal as the state file holds.
   bool compacting() const;
+  // Whether anything was appended since the last rewrite(): else the state file and the journal
+  // hold all there is, and a clean stop has nothing to save.
+  bool appended() const { return size_ != rewritten_size_; }
   bool has_state_file() const { return state_saved_; }
   const std::string& path() const { return path_; }
 

@@ -91,6 +91,13 @@ Result<msg::Message> decode_datagram(const WireEdge& edge, ByteView data, std::s
   auto m = text ? edge.from_line(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()), &step,
                                  &wire_bytes)
                 : edge.from_raw(data, &used, answered);
+  // What no wire codec reads, sent to a service whose signaling speaks JSON, is a bad JSON
+  // message: the filter's words ("a message must be a JSON object", the parser's position), not
+  // those of the last wire decoder tried. A RADIUS packet keeps RADIUS's reason.
+  if (!m && !text && !edge.sends_wire(*msg::find_step("s1")) && !wire::radius::recipient(data)) {
+    text = true;
+    m = edge.from_line(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()), &step, &wire_bytes);
+  }
   if (m && !text) {
     step = msg::spec_of(*m).name;
     if (!edge.sends_wire(msg::spec_of(*m)))
@@ -213,8 +220,16 @@ void check_live_options(const LiveOptions& o, msg::Role role, const codecs::Wire
   events_of(o.events);
   Timers signaling, link;
   live_timers(o, role, w, signaling, link);
-  for (const auto& text : o.listen) live_endpoint("--listen", text, w.binding);
-  peer_endpoints(o.peers, role, w);
+  std::vector<std::pair<std::string, Endpoint>> named;
+  for (const auto& text : o.listen) named.emplace_back("--listen: ", live_endpoint("--listen", text, w.binding));
+  for (const auto& [peer, e] : peer_endpoints(o.peers, role, w)) named.emplace_back("--peer " + peer + "=: ", e);
+  // A name that does not resolve is the command line's fault: found here, before the state file
+  // is locked, it leaves no lock file behind. The sockets resolve it again where they are made.
+  Loop loop;
+  for (const auto& [option, e] : named) {
+    Address at;
+    if (auto why = loop.resolve(e, at)) throw UsageError(option + *why);
+  }
 }
 
 namespace {
@@ -303,7 +318,15 @@ public:
     // SIGINT or SIGTERM ends a service (status 0) or a registration without its answer.
     if (!result_) loop_.run(*this, kBatch);
     commit();  // what the last batch changed is already saved; a failure to save ends with status 3
-    if (journal_) compact(Loop::now_ms(), unix_ms());  // a clean stop leaves the state file whole
+    // A clean stop leaves the state file whole: saved once more if anything changed since it was
+    // (kd-live(7), SERVICES), and a failure says it was this save.
+    if (journal_ && journal_->appended()) {
+      try {
+        compact(Loop::now_ms(), unix_ms());
+      } catch (const IoError& e) {
+        throw IoError{"final save at stop: " + e.what};
+      }
+    }
     if (registering_ && !result_) return End::no_answer;
     return result_.value_or(End::ok);
   }

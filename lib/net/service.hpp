@@ -101,8 +101,8 @@ void name_sent_by(codecs::WireEdge& edge, Loop& loop, std::uint32_t socket);
 Endpoint live_endpoint(std::string_view option, const std::string& text, wire::Binding binding);
 // o as role's live command line (serve, or kd-term register and load with role term) checked whole
 // before the tool reads or creates a file: --events, --retransmit, every --listen and --peer
-// endpoint, the peer roles and those the role needs (kd-live(7)). Names are resolved later, where
-// the sockets are made. Throws UsageError.
+// endpoint (its host name resolved), the peer roles and those the role needs (kd-live(7)).
+// Throws UsageError.
 void check_live_options(const LiveOptions& o, msg::Role role, const codecs::WireOptions& w);
 
 // Runs the role as a UDP service until SIGINT or SIGTERM: End::ok. Throws UsageError (bad

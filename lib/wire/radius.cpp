@@ -592,7 +592,14 @@ bool answers(std::string_view secret, ByteView response, ByteView request) {
   if (recipient(response) != msg::Role::sw || response[1] != request[1]) return false;
   if ((std::size_t{response[2]} << 8 | response[3]) != response.size()) return false;
   const Bytes want = packet_md5(secret, Bytes(response.begin(), response.end()), request.subspan(4, 16));
-  return crypto::ct_equal(want, response.subspan(4, 16));
+  if (!crypto::ct_equal(want, response.subspan(4, 16))) return false;
+  // A Message-Authenticator there must verify, and an Access-* answer must have one (RFC 3579
+  // section 3.2; kd requires it on every Access-* packet, as decode() does).
+  const auto p = parse(response);
+  if (!p) return false;
+  if (!p->ma_at) return p->code == accounting_response;
+  return crypto::ct_equal(compute_ma(crypto::Md5HmacKey(view_of(secret)), p->packet, *p->ma_at, request.subspan(4, 16)),
+                          ByteView(p->packet.data() + *p->ma_at, 16));
 }
 
 bool authentic_request(std::string_view secret, ByteView packet) {

@@ -128,7 +128,8 @@ inline constexpr std::uint8_t kReplyMessage = 18;  // Reply-Message (RFC 2865 se
 // Message-Authenticator (RFC 3579 section 3.2), an Accounting-Response no attribute.
 Bytes answer_packet(std::string_view secret, ByteView request, PacketCode code, std::string_view reply = {});
 // Whether response answers request under secret: an answer code, the request's Identifier, a
-// consistent length and a Response Authenticator that verifies (compared in constant time).
+// consistent length and a Response Authenticator that verifies (compared in constant time); a
+// Message-Authenticator that verifies too, required but in an Accounting-Response (RFC 3579 3.2).
 bool answers(std::string_view secret, ByteView response, ByteView request);
 // Whether packet is an Access-Request or Accounting-Request whose Message-Authenticator is there and
 // verifies under secret (and, for an Accounting-Request, its Request Authenticator): what a server

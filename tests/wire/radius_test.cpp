@@ -627,6 +627,37 @@ TEST(RadiusLive, AccessRejectCarriesTheReasonUnderBothAuthenticators) {
   EXPECT_TRUE(radius::answers(kSecret, rej, req));
 }
 
+// An Access-Reject whose Response Authenticator verifies but whose Message-Authenticator does
+// not, or which has none, answers nothing: RFC 3579 section 3.2 has the client discard it, and kd
+// requires one on every Access-* packet (trial 7: the switch took such a packet for the AuC's
+// refusal and ended its request). An Accounting-Response carries none (RFC 2866); one it carries
+// must verify.
+TEST(RadiusLive, AnswerWithABadMessageAuthenticatorAnswersNothing) {
+  const Bytes req = wire_of("s3");
+  const Bytes rej = radius::answer_packet(kSecret, req, radius::access_reject, "kd: bad_mac");
+  ASSERT_EQ(rej[20], radius::message_authenticator);
+  Bytes bad = rej;
+  bad[22] ^= 0x01;
+  const Bytes resigned = expected_response_auth(bad, req);
+  std::copy(resigned.begin(), resigned.end(), bad.begin() + 4);
+  EXPECT_FALSE(radius::answers(kSecret, bad, req)) << "a Message-Authenticator that does not verify";
+  Bytes none(rej.begin(), rej.begin() + 20);  // the header alone: no attribute
+  none[3] = 20;
+  const Bytes none_auth = expected_response_auth(none, req);
+  std::copy(none_auth.begin(), none_auth.end(), none.begin() + 4);
+  EXPECT_FALSE(radius::answers(kSecret, none, req)) << "an Access-Reject without Message-Authenticator";
+
+  const Bytes acct = wire_of("s11");
+  Bytes resp = radius::answer_packet(kSecret, acct, radius::accounting_response);
+  resp.push_back(radius::message_authenticator);
+  resp.push_back(18);
+  resp.insert(resp.end(), 16, 0);  // zeros: not the HMAC of anything
+  resp[3] = static_cast<std::uint8_t>(resp.size());
+  const Bytes acct_auth = expected_response_auth(resp, acct);
+  std::copy(acct_auth.begin(), acct_auth.end(), resp.begin() + 4);
+  EXPECT_FALSE(radius::answers(kSecret, resp, acct)) << "an Accounting-Response's Message-Authenticator";
+}
+
 // The Message-Authenticator a packet should carry (RFC 3579 section 3.2), computed here: HMAC-MD5
 // over the packet with `auth` in the authenticator field and the value (first attribute) zeroed.
 Bytes expected_ma(Bytes packet, kd::ByteView auth) {
