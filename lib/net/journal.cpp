@@ -374,8 +374,12 @@ std::optional<std::string> decode_journal(std::string_view text, ByteView state_
       pos += kRecordHeader + len;
       continue;
     }
-    // The last record, or zeros to the end: a write the crash cut short.
-    if (rest.size() <= kRecordHeader + len || all_zero(rest)) {
+    // The last record, or zeros to the end: a write the crash cut short. Not a length kd never
+    // writes (it would make any damage "the last record", hiding the committed batches after
+    // it), and not the base record, which kd writes only whole (rewrite(): an atomic replace).
+    const bool header_cut = rest.size() < kRecordHeader, possible = len != 0 && len <= kMaxRecord;
+    if (pos != kJournalMagic.size() &&
+        (header_cut || all_zero(rest) || (possible && rest.size() <= kRecordHeader + len))) {
       out.torn_at = pos;
       break;
     }

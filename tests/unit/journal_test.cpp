@@ -167,6 +167,33 @@ TEST(Journal, DamageBeforeTheTailIsRefused) {
   }
 }
 
+// A length kd never writes (0, or above the largest record) is damage, not a write the crash cut
+// short, wherever it is: read as "the last record", a length of 2^32-1 hid every committed batch
+// after it (a replay those batches recorded would then be accepted). So is any damage to the base
+// record, which kd writes only whole (a new journal replaces the old one atomically).
+TEST(Journal, ALengthKdNeverWritesIsDamageNotATornTail) {
+  const std::string j = three_batches();
+  std::string base_only(kJournalMagic);
+  encode_base(base_only, kD1);
+  for (const std::uint32_t len : {0u, (1u << 20) + 1, 0xffffffffu}) {
+    for (const std::size_t at : {kJournalMagic.size(), base_only.size()}) {  // the base; the first batch
+      std::string d = j;
+      for (int i = 0; i < 4; ++i) d[at + static_cast<std::size_t>(i)] = static_cast<char>(len >> (24 - 8 * i));
+      JournalContents c;
+      const auto why = decode_journal(d, kD2, c);
+      ASSERT_TRUE(why) << "length " << len << " at byte " << at;
+      EXPECT_NE(why->find("damaged at byte " + std::to_string(at)), std::string::npos) << *why;
+    }
+  }
+  // The base record cut short or failing its checksum, even as the journal's last bytes.
+  for (std::size_t cut = kJournalMagic.size() + 1; cut < base_only.size(); ++cut) {
+    JournalContents c;
+    const auto why = decode_journal(std::string_view(base_only).substr(0, cut), kD1, c);
+    ASSERT_TRUE(why) << cut;
+    EXPECT_NE(why->find("damaged at byte 8"), std::string::npos) << *why;
+  }
+}
+
 TEST(ServerTransactions, AnswersGivenAreRecordedAndRestoredByteForByte) {
   ServerTransactions st(2);
   const auto a = answer(1, "REGISTER 1", "", 0);
