@@ -87,9 +87,9 @@ public:
     if constexpr (std::is_same_v<State, flow::SwitchState>) return json::encode_state(state_, requests_);
     else return json::encode_state(state_);
   }
-  std::string state_changes() const override {
-    if constexpr (std::is_same_v<State, flow::SwitchState>) return json::encode_state_changes(state_, requests_);
-    else return json::encode_state_changes(state_);
+  void write_state_changes(std::string& out) const override {
+    if constexpr (std::is_same_v<State, flow::SwitchState>) json::append_state_changes(out, state_, requests_);
+    else json::append_state_changes(out, state_);
   }
   // The state's maps keep what they were at the last save for each entry changed since
   // (TrackedMap): both cost what the inputs since changed, not what the state holds.

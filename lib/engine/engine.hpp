@@ -62,9 +62,14 @@ public:
   // The state as its file holds it.
   virtual std::string state_text() const = 0;
   // The entries changed since the state was loaded or last marked saved
-  // (json::encode_state_changes): json::apply_state_changes of it to the file as it was saved
-  // gives state_text().
-  virtual std::string state_changes() const = 0;
+  // (json::encode_state_changes), appended to out: json::apply_state_changes of it to the file as
+  // it was saved gives state_text().
+  virtual void write_state_changes(std::string& out) const = 0;
+  std::string state_changes() const {
+    std::string out;
+    write_state_changes(out);
+    return out;
+  }
   // True once an accepted input (or a rejection that the protocol counts) changed the state since
   // it was loaded or last marked saved.
   virtual bool changed() const = 0;

@@ -597,7 +597,8 @@ std::string encode_state(const flow::AucState& s) {
 
 namespace {
 
-// Each state's tracked members, by the name its file gives them: f(name, map).
+// Each state's tracked members, by the name its file gives them, in that name's order (what
+// changes_into writes them in): f(name, map).
 
 template <class S, class F>
 void members(S& s, F&& f) {
@@ -609,10 +610,10 @@ void members(S& s, F&& f) {
     f("exchanges", s.exchanges);
     f("seen_n1", s.seen_n1.expiry);
   } else if constexpr (std::is_same_v<State, flow::SwitchState>) {
-    f("registrations", s.regs);
     f("failures", s.failures);
-    f("used_rands", s.used_rands);
+    f("registrations", s.regs);
     f("seen_n1", s.seen_n1.expiry);
+    f("used_rands", s.used_rands);
   } else {
     static_assert(std::is_same_v<State, flow::AucState>);
     if constexpr (std::is_const_v<S>) f("issued", s.issued.all());
@@ -621,34 +622,41 @@ void members(S& s, F&& f) {
   }
 }
 
+// Each member's changes written straight into out, the members in key order as a JSON object
+// keeps them (members() lists them so; "requests" goes in its place among them), a member without
+// changes left out: no string per member, no sorting, no copy of the whole.
 template <class S>
-std::string changes_of(const S& s, const KeptRequests* requests) {
-  // Each member's changes, then the members in key order, as a JSON object keeps them.
-  std::vector<std::pair<std::string_view, std::string>> parts;
-  auto put_changes = [&parts](const char* name, const auto& map) {
-    std::string text;
-    Writer w(text, false);
+void changes_into(std::string& out, const S& s, const KeptRequests* requests) {
+  out += '{';
+  bool first = true;
+  auto put_changes = [&out, &first](std::string_view name, const auto& map) {
+    const std::size_t at = out.size();
+    if (!first) out += ',';
+    Writer w(out, false);
+    w.str(name);
+    out += ':';
     w.open('{');
-    map.changes([&w](const std::string& key, const auto* now) {
+    bool any = false;
+    map.changes([&w, &any](const std::string& key, const auto* now) {
+      any = true;
       w.key(key);
       if (now) put(w, *now);
       else w.null();
     });
-    if (text.size() > 1) parts.emplace_back(name, std::move(text));
+    if (!any) return out.resize(at);
+    w.close('}');
+    first = false;
   };
-  members(s, put_changes);
-  if (requests) put_changes("requests", *requests);
-  std::sort(parts.begin(), parts.end());
-  std::string out;
-  Writer w(out, false);
-  w.object([&] {
-    for (auto& [name, text] : parts) {
-      w.key(name);
-      out += text;
-      out += '}';
+  bool requests_done = requests == nullptr;
+  members(s, [&](std::string_view name, const auto& map) {
+    if (!requests_done && name > "requests") {
+      put_changes("requests", *requests);
+      requests_done = true;
     }
+    put_changes(name, map);
   });
-  return out;
+  if (!requests_done) put_changes("requests", *requests);
+  out += '}';
 }
 template <class S>
 bool changed_of(const S& s) {
@@ -667,12 +675,12 @@ void tracking(S& s, bool on) {
 
 }  // namespace
 
-std::string encode_state_changes(const flow::TermState& s) { return changes_of(s, nullptr); }
-std::string encode_state_changes(const flow::ProxyState& s) { return changes_of(s, nullptr); }
-std::string encode_state_changes(const flow::SwitchState& s, const KeptRequests& requests) {
-  return changes_of(s, &requests);
+void append_state_changes(std::string& out, const flow::TermState& s) { changes_into(out, s, nullptr); }
+void append_state_changes(std::string& out, const flow::ProxyState& s) { changes_into(out, s, nullptr); }
+void append_state_changes(std::string& out, const flow::SwitchState& s, const KeptRequests& requests) {
+  changes_into(out, s, &requests);
 }
-std::string encode_state_changes(const flow::AucState& s) { return changes_of(s, nullptr); }
+void append_state_changes(std::string& out, const flow::AucState& s) { changes_into(out, s, nullptr); }
 bool state_changed(const flow::TermState& s) { return changed_of(s); }
 bool state_changed(const flow::ProxyState& s) { return changed_of(s); }
 bool state_changed(const flow::SwitchState& s, const KeptRequests& requests) {

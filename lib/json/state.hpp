@@ -32,10 +32,17 @@ std::string encode_state(const flow::AucState& s);
 // makes a batch durable in proportion to what the batch changed (kd-live(7), DURABILITY): a JSON
 // object with the state file's members, each an object of key -> the entry's new value, or null
 // for an entry removed; "{}" when nothing changed.
-std::string encode_state_changes(const flow::TermState& s);
-std::string encode_state_changes(const flow::ProxyState& s);
-std::string encode_state_changes(const flow::SwitchState& s, const KeptRequests& requests);
-std::string encode_state_changes(const flow::AucState& s);
+// append_state_changes writes the same at the end of out (a service's journal batch, in place).
+void append_state_changes(std::string& out, const flow::TermState& s);
+void append_state_changes(std::string& out, const flow::ProxyState& s);
+void append_state_changes(std::string& out, const flow::SwitchState& s, const KeptRequests& requests);
+void append_state_changes(std::string& out, const flow::AucState& s);
+template <class... State>
+std::string encode_state_changes(const State&... s) {
+  std::string out;
+  append_state_changes(out, s...);
+  return out;
+}
 bool state_changed(const flow::TermState& s);
 bool state_changed(const flow::ProxyState& s);
 bool state_changed(const flow::SwitchState& s, const KeptRequests& requests);

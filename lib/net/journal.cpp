@@ -246,12 +246,19 @@ void encode_answer(std::string& out, const AnswerRef& a) {
   end_record(out, at);
 }
 
-void end_batch(std::string& out, const Batch& b) {
-  if (b.changes) {
-    const std::size_t at = begin_record(out, 'S');
-    out += *b.changes;
-    end_record(out, at);
+void encode_changes(std::string& out, const std::function<void(std::string&)>& write) {
+  const std::size_t at = begin_record(out, 'S');
+  try {
+    write(out);
+  } catch (...) {
+    out.resize(at);  // no record begun and left unended in a batch that may yet be appended
+    throw;
   }
+  end_record(out, at);
+}
+
+void end_batch(std::string& out, const Batch& b) {
+  if (b.changes) encode_changes(out, [&b](std::string& o) { o += *b.changes; });
   for (const auto& r : b.pending) {
     const std::size_t at = begin_record(out, 'P');
     put_text(out, r.name, 2);

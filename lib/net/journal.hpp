@@ -30,6 +30,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -80,6 +81,11 @@ struct Batch {
   std::vector<std::pair<std::string, std::uint16_t>> ports;  // by --peer role: the local port
 };
 void encode_batch(std::string& out, const Batch& b);
+// Appends to out a changes record whose payload write appends (the role state's changes written
+// in place, json::append_state_changes): as end_batch() writes b.changes, for a service that
+// writes them after its answers and then ends the batch without them. When write throws, out is
+// as it was.
+void encode_changes(std::string& out, const std::function<void(std::string&)>& write);
 // The same in two steps, for a service that writes each answer into its batch as it gives it (no
 // copy of the answer): encode_answer() per answer, then end_batch() with the rest of the batch
 // (b.answers unused).

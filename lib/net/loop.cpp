@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -103,7 +104,14 @@ struct Loop::Impl {
   std::vector<Datagram> batch;
   std::vector<pollfd> polled;  // the UDP sockets, while a commit window waits
   std::vector<Bytes> spare;  // buffers of the last batch's datagrams, reused (at most max_batch kept)
-  Bytes buffer = Bytes(65536);
+  // What one recvmmsg(2) receives into: kSlots datagrams of up to 64 KiB each. Allocated without
+  // being written, so only the pages datagrams filled are resident (kd-live(7), MEMORY). A TCP
+  // read uses the first slot.
+  static constexpr std::size_t kSlots = 64, kSlotSize = 65536;
+  std::unique_ptr<std::uint8_t[]> slots{new std::uint8_t[kSlots * kSlotSize]};
+  std::array<mmsghdr, kSlots> slot_msgs{};
+  std::array<iovec, kSlots> slot_iov{};
+  std::array<udp::endpoint, kSlots> slot_from;
 
   void arm(SocketId id) {
     Socket& s = *sockets[id];
@@ -161,21 +169,38 @@ struct Loop::Impl {
     return ::ppoll(polled.data(), polled.size(), &t, nullptr) > 0;
   }
 
-  // The datagrams socket id holds now, into batch (up to limit), each in a reused buffer.
+  // The datagrams socket id holds now, into batch (up to limit), each copied from its slot into a
+  // reused buffer the size of the datagram (what a batch keeps). One recvmmsg(2) takes up to
+  // kSlots: fewer than asked for means the socket is empty, so no call ends on EAGAIN (a datagram
+  // that comes later wakes the loop again: arm() re-arms the socket's wait).
   void receive(SocketId id, udp::socket& s, std::size_t limit) {
     while (batch.size() < limit) {
-      udp::endpoint from;
-      asio::error_code ec;
-      const std::size_t n = s.receive_from(asio::buffer(buffer), from, 0, ec);
-      if (would_block(ec)) break;
-      if (ec) break;  // an error reported on the socket (reading it cleared it): wait for the next datagram
-      Bytes data;
-      if (!spare.empty()) {
-        data = std::move(spare.back());
-        spare.pop_back();
+      const std::size_t want = std::min(limit - batch.size(), kSlots);
+      for (std::size_t k = 0; k < want; ++k) {
+        slot_iov[k] = iovec{slots.get() + k * kSlotSize, kSlotSize};
+        slot_msgs[k] = mmsghdr{};
+        slot_msgs[k].msg_hdr.msg_name = slot_from[k].data();
+        slot_msgs[k].msg_hdr.msg_namelen = static_cast<socklen_t>(slot_from[k].capacity());
+        slot_msgs[k].msg_hdr.msg_iov = &slot_iov[k];
+        slot_msgs[k].msg_hdr.msg_iovlen = 1;
       }
-      data.assign(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(n));
-      batch.push_back(Datagram{id, from_asio(from), std::move(data)});
+      const int r = ::recvmmsg(s.native_handle(), slot_msgs.data(), static_cast<unsigned>(want), 0, nullptr);
+      if (r < 0 && errno == EINTR) continue;
+      // EAGAIN: nothing (more); another error was reported on the socket (reading it cleared it):
+      // wait for the next datagram.
+      if (r <= 0) break;
+      for (std::size_t k = 0; k < static_cast<std::size_t>(r); ++k) {
+        slot_from[k].resize(slot_msgs[k].msg_hdr.msg_namelen);
+        const std::uint8_t* at = slots.get() + k * kSlotSize;
+        Bytes data;
+        if (!spare.empty()) {
+          data = std::move(spare.back());
+          spare.pop_back();
+        }
+        data.assign(at, at + slot_msgs[k].msg_len);
+        batch.push_back(Datagram{id, from_asio(slot_from[k]), std::move(data)});
+      }
+      if (static_cast<std::size_t>(r) < want) break;
     }
   }
 
@@ -274,7 +299,7 @@ struct Loop::Impl {
     bool ended = false;
     for (int round = 0; round < 16 && !ended && !fault; ++round) {
       asio::error_code ec;
-      const std::size_t n = c->sock.read_some(asio::buffer(buffer), ec);
+      const std::size_t n = c->sock.read_some(asio::buffer(slots.get(), kSlotSize), ec);
       if (would_block(ec)) break;
       if (ec == asio::error::eof) {
         ended = true;
@@ -285,7 +310,7 @@ struct Loop::Impl {
         const std::size_t held = c->framer->pending() + n;
         const bool was_partial = c->framer->pending() != 0;
         const std::size_t complete = messages.size();
-        if (c->framer->push(ByteView(buffer.data(), n), messages) != 0) {
+        if (c->framer->push(ByteView(slots.get(), n), messages) != 0) {
           const bool too_long = held > kMaxStreamMessage || c->framer->discarded_overlong();
           fault = {too_long ? StreamFault::oversized : StreamFault::framing,
                    to_string(c->peer, Transport::tcp) +

@@ -61,10 +61,11 @@ public:
   using Answers = std::function<void(const std::function<void(const AnswerRef&)>&)>;
   void rewrite(const Batch& now, const Answers& answers = {});
   // Where the batch under way gathers its answer records, each written as it is given
-  // (encode_answer), until append() ends it; its capacity is kept from batch to batch.
+  // (encode_answer), and then its changes record (encode_changes), until append() ends it; its
+  // capacity is kept from batch to batch.
   std::string& batch() { return batch_; }
-  // Appends one batch and syncs it: the answers in batch() (given since the last append), then
-  // rest's role state changes, requests opened and settled, and ports (rest.answers too, if any).
+  // Appends one batch and syncs it: the records in batch() (given since the last append), then
+  // rest's role state changes (if not in batch() already), requests opened and settled, and ports (rest.answers too, if any).
   // Before anything of the batch is sent. One write(2) and one fdatasync(2): here, or with
   // sync_in_background(), on the sync thread, together with the batches appended while the sync
   // before ran; then after_sync() says what waits for it.

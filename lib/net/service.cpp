@@ -451,12 +451,11 @@ private:
 
   void commit_journaled() {
     if (!journal_dirty()) return;
-    const bool changed = ctx_.engine.changed();
-    std::string changes;
-    if (changed) changes = ctx_.engine.state_changes();
-    batch_.changes = changed ? &changes : nullptr;
-    journal_->append(batch_);  // the answers are in it already (journal_answer())
-    batch_.changes = nullptr;
+    // The answers are in the batch already (journal_answer()); the state's changes follow them,
+    // written in place.
+    if (ctx_.engine.changed())
+      encode_changes(journal_->batch(), [this](std::string& out) { ctx_.engine.write_state_changes(out); });
+    journal_->append(batch_);
     batch_.pending.clear();
     batch_.sent.clear();
     batch_.settled.clear();

@@ -284,6 +284,45 @@ TEST(Journal, AnAnswerRecordIsItsFieldsInOrder) {
   EXPECT_TRUE(at_once.ends_with(commit));
 }
 
+// A service writes its state's changes in place after its answers (encode_changes), then ends the
+// batch without them: the same bytes as a batch that carries them. A writer that throws leaves
+// the batch as it was, with no record begun in it.
+TEST(Journal, ChangesWrittenInPlaceAreTheRecordOfTheBatchThatCarriesThem) {
+  const std::string changes = R"({"registrations":{"alice":null},"seen_n1":{"00":5}})";
+  Batch rest;
+  rest.settled = {{'Q', "alice/s3"}};
+  std::string in_place;
+  encode_answer(in_place, AnswerRef{answer(1, "REQ", "ANS", 9).from, b("REQ"), 1, b("ANS"), 9});
+  encode_changes(in_place, [&changes](std::string& out) {
+    out += changes.substr(0, 20);
+    out += changes.substr(20);
+  });
+  end_batch(in_place, rest);
+  Batch whole = rest;
+  whole.answers = {answer(1, "REQ", "ANS", 9)};
+  whole.changes = &changes;
+  std::string carried;
+  encode_batch(carried, whole);
+  EXPECT_EQ(in_place, carried);
+  JournalContents read;
+  const std::string journal = std::string(kJournalMagic) + [] {
+    std::string base;
+    encode_base(base, Bytes(32, 1));
+    return base;
+  }() + in_place;
+  ASSERT_FALSE(decode_journal(journal, Bytes(32, 1), read));
+  ASSERT_EQ(read.changes.size(), 1u);
+  EXPECT_EQ(read.changes[0], changes);
+
+  std::string batch = in_place;
+  EXPECT_THROW(encode_changes(batch, [](std::string& out) {
+                 out += "{\"regis";
+                 throw std::runtime_error("not UTF-8");
+               }),
+               std::runtime_error);
+  EXPECT_EQ(batch, in_place);
+}
+
 }  // namespace
 }  // namespace kd::net
 

@@ -917,9 +917,10 @@ TEST(JsonState, WrittenAsNlohmannDumpsItAndReadBack) {
     t.seen_n2.expiry[nonce_key(0x0a, 0)] = 1;
     p.exchanges["user3" + (escaped ? tricky(3) : "")].chosen = "changed";
     p.exchanges.erase("user0" + (escaped ? tricky(0) : ""));
-    sw.regs["user4" + (escaped ? tricky(4) : "")].challenge.reset();
+    sw.regs["user3" + (escaped ? tricky(3) : "")].challenge.reset();
     sw.failures.erase("user5" + (escaped ? tricky(5) : ""));
     sw.used_rands[nonce_key(0xdd, 0)] = 7;
+    sw.seen_n1.expiry[nonce_key(0x01, 9)] = 3;
     kept.erase("user0" + (escaped ? tricky(0) : ""));
     a.issued.mark_answered(nonce_key(0xab, 0));
     a.registered.erase("user2" + (escaped ? tricky(2) : ""));
@@ -927,10 +928,28 @@ TEST(JsonState, WrittenAsNlohmannDumpsItAndReadBack) {
     expect_changes(ps, kd::json::encode_state_changes(p), kd::json::encode_state(p));
     expect_changes(ss, kd::json::encode_state_changes(sw, kept), kd::json::encode_state(sw, kept));
     expect_changes(as, kd::json::encode_state_changes(a), kd::json::encode_state(a));
-    // The members in key order: failures, registrations, requests, used_rands.
+    // The members in key order: failures, registrations, requests, seen_n1, used_rands.
     const auto sc = kd::json::encode_state_changes(sw, kept);
     EXPECT_LT(sc.find("\"failures\""), sc.find("\"registrations\""));
-    EXPECT_LT(sc.find("\"requests\""), sc.find("\"used_rands\""));
+    EXPECT_LT(sc.find("\"registrations\""), sc.find("\"requests\""));
+    EXPECT_LT(sc.find("\"requests\""), sc.find("\"seen_n1\""));
+    EXPECT_LT(sc.find("\"seen_n1\""), sc.find("\"used_rands\""));
+    // Written in place after what a buffer holds (a journal's batch), which stays as it was; the
+    // changes alone are the object nlohmann writes for them.
+    std::string batch = "records before";
+    kd::json::append_state_changes(batch, sw, kept);
+    ASSERT_TRUE(batch.starts_with("records before"));
+    EXPECT_EQ(nlohmann::json::parse(batch.substr(14)).dump(), batch.substr(14));
+    EXPECT_EQ(batch.substr(14), sc);
+    // One member changed alone, on either side of "requests": the others left out.
+    kd::json::mark_state_saved(sw, kept);
+    kept["zz"] = kd::Bytes(2, 1);
+    sw.failures["zz"] = kd::flow::Failures{1, 2};
+    EXPECT_EQ(kd::json::encode_state_changes(sw, kept),
+              R"({"failures":{"zz":{"count":1,"until":2}},"requests":{"zz":"0101"}})");
+    kd::json::mark_state_saved(sw, kept);
+    sw.used_rands.drop_before(8);  // the one kept until 7
+    EXPECT_EQ(kd::json::encode_state_changes(sw, kept), R"({"used_rands":{")" + nonce_key(0xdd, 0) + R"(":null}})");
 
     // A string that is not UTF-8 is refused as nlohmann refuses it.
     p.exchanges["bad"].ipc = "\xff";

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -1098,6 +1099,133 @@ TEST(Loop, SendAllSendsEveryMessageInOrderAndReportsEachRefused) {
   for (const auto& g : h.got) (g.starts_with(std::to_string(a) + ":") ? on_a : on_b).push_back(g.substr(g.find(':') + 1));
   EXPECT_EQ(on_a, (std::vector<std::string>{"1", "2", "3", "4"}));
   EXPECT_EQ(on_b, (std::vector<std::string>{"b1"}));
+}
+
+
+// The receive path (kd-live(7), MEMORY): datagrams ready at once on several sockets, from several
+// sources, more than a batch holds, of every size from empty to the largest UDP carries, come
+// whole, in their order per socket, each with the address it came from and the socket it came on.
+TEST(Loop, DatagramsSentAtOnceArriveWholeInOrderWithTheirSources) {
+  Loop loop;
+  struct Listener {
+    SocketId id = 0;
+    Address at;
+  };
+  std::vector<Listener> listeners(2);
+  ASSERT_FALSE(loop.listen(Endpoint{Transport::udp, "127.0.0.1", 0}, listeners[0].id, listeners[0].at));
+  ASSERT_FALSE(loop.listen(Endpoint{Transport::udp, "127.0.0.1", 0}, listeners[1].id, listeners[1].at));
+  Listener v6;
+  const bool have_v6 = !loop.listen(Endpoint{Transport::udp, "::1", 0}, v6.id, v6.at);
+  if (have_v6) listeners.push_back(v6);
+  // Senders on two ports of 127.0.0.1 and one of 127.0.0.2 (and one of ::1): each is told apart.
+  struct Sender {
+    int fd = -1;
+    Address at;
+  };
+  auto sender = [](const char* ip, bool is_v6) {
+    Sender s;
+    s.fd = ::socket(is_v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
+    sockaddr_storage ss{};
+    socklen_t len = 0;
+    if (is_v6) {
+      auto& sa = reinterpret_cast<sockaddr_in6&>(ss);
+      sa.sin6_family = AF_INET6;
+      ::inet_pton(AF_INET6, ip, &sa.sin6_addr);
+      len = sizeof sa;
+    } else {
+      auto& sa = reinterpret_cast<sockaddr_in&>(ss);
+      sa.sin_family = AF_INET;
+      ::inet_pton(AF_INET, ip, &sa.sin_addr);
+      len = sizeof sa;
+    }
+    if (::bind(s.fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 ||
+        ::getsockname(s.fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0)
+      return Sender{};
+    s.at.v6 = is_v6;
+    if (is_v6) {
+      const auto& sa = reinterpret_cast<const sockaddr_in6&>(ss);
+      std::memcpy(s.at.ip.data(), &sa.sin6_addr, 16);
+      s.at.port = ntohs(sa.sin6_port);
+    } else {
+      const auto& sa = reinterpret_cast<const sockaddr_in&>(ss);
+      std::memcpy(s.at.ip.data(), &sa.sin_addr, 4);
+      s.at.port = ntohs(sa.sin_port);
+    }
+    return s;
+  };
+  std::vector<Sender> v4_senders{sender("127.0.0.1", false), sender("127.0.0.1", false), sender("127.0.0.2", false)};
+  Sender v6_sender = have_v6 ? sender("::1", true) : Sender{};
+  for (const auto& s : v4_senders) ASSERT_GE(s.fd, 0);
+  if (have_v6) {
+    ASSERT_GE(v6_sender.fd, 0);
+  }
+  auto send_to = [](const Sender& from, const Address& to, const Bytes& data) {
+    sockaddr_storage ss{};
+    socklen_t len = 0;
+    if (to.v6) {
+      auto& sa = reinterpret_cast<sockaddr_in6&>(ss);
+      sa.sin6_family = AF_INET6;
+      sa.sin6_port = htons(to.port);
+      std::memcpy(&sa.sin6_addr, to.ip.data(), 16);
+      len = sizeof sa;
+    } else {
+      auto& sa = reinterpret_cast<sockaddr_in&>(ss);
+      sa.sin_family = AF_INET;
+      sa.sin_port = htons(to.port);
+      std::memcpy(&sa.sin_addr, to.ip.data(), 4);
+      len = sizeof sa;
+    }
+    return ::sendto(from.fd, data.data(), data.size(), 0, reinterpret_cast<sockaddr*>(&ss), len) ==
+           static_cast<ssize_t>(data.size());
+  };
+  // 150 datagrams ready before the loop runs (each socket's under its receive buffer): sizes 0 to
+  // about 1.4 KB, and one of 65507 bytes, each with its number in its bytes.
+  std::map<SocketId, std::vector<std::string>> sent;
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < 150; ++i) {
+    const Listener& to = listeners[i % listeners.size()];
+    const Sender& from = to.at.v6 ? v6_sender : v4_senders[(i / listeners.size()) % v4_senders.size()];
+    const std::size_t size = i == 7 ? 65507 : (i * 37) % 1400;
+    Bytes data(size, static_cast<std::uint8_t>('a' + i % 26));
+    const std::string tag = std::to_string(i);
+    std::copy_n(tag.begin(), std::min(tag.size(), size), data.begin());
+    ASSERT_TRUE(send_to(from, to.at, data)) << "datagram " << i << ": " << std::strerror(errno);
+    sent[to.id].push_back(to_string(from.at) + " " + std::string(data.begin(), data.end()));
+    ++total;
+  }
+  struct Collect final : Loop::Handler {
+    Loop& loop;
+    std::map<SocketId, std::vector<std::string>> got;
+    std::vector<std::size_t> batches;
+    std::size_t seen = 0, want = 0;
+    std::uint64_t give_up = Loop::now_ms() + 5000;
+    explicit Collect(Loop& l) : loop(l) {}
+    void on_datagrams(std::vector<Datagram>& batch, std::uint64_t) override {
+      batches.push_back(batch.size());
+      for (const auto& d : batch)
+        got[d.socket].push_back(to_string(d.from) + " " + std::string(d.data.begin(), d.data.end()));
+      seen += batch.size();
+      if (seen >= want) loop.stop();
+    }
+    std::optional<std::uint64_t> deadline() override { return give_up; }
+    void on_deadline(std::uint64_t) override { loop.stop(); }
+  } h(loop);
+  h.want = total;
+  loop.run(h, 64);
+  for (const auto& s : v4_senders) ::close(s.fd);
+  if (have_v6) ::close(v6_sender.fd);
+  EXPECT_EQ(h.seen, total);
+  ASSERT_FALSE(h.batches.empty());
+  EXPECT_EQ(h.batches[0], 64u) << "the first batch is not full";
+  for (const std::size_t n : h.batches) EXPECT_LE(n, 64u);
+  for (const auto& l : listeners) {
+    const auto& want = sent[l.id];
+    const auto& got = h.got[l.id];
+    ASSERT_EQ(got.size(), want.size()) << "on " << to_string(l.at);
+    for (std::size_t k = 0; k < want.size(); ++k)
+      EXPECT_TRUE(got[k] == want[k]) << "on " << to_string(l.at) << ", datagram " << k << ": got "
+                                      << got[k].substr(0, 40) << "..., sent " << want[k].substr(0, 40) << "...";
+  }
 }
 
 }  // namespace
