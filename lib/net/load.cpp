@@ -254,6 +254,12 @@ private:
   }
 
   void handle(const Datagram& d, std::uint64_t now) {
+    // An answer comes from where the requests went (kd-live(7), TRANSACTIONS): what comes from
+    // elsewhere answers no terminal, whatever it names.
+    if (d.from != peer_) {
+      ++interval_.ignored;
+      return;
+    }
     // A provisional answer (kd-live(7), TRANSACTIONS): the request it names stops being resent and
     // waits. Counted; one that names no request under way, or more than one (the terminals share a
     // socket), holds none.

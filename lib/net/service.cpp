@@ -634,12 +634,12 @@ private:
       case ServerTransactions::Seen::absorbed: return;
       case ServerTransactions::Seen::fresh: break;
     }
-    if (provisional(d.data, d.from, now)) return;
+    if (provisional(d, now)) return;
     const std::uint64_t keep = signaling_timers_.keep_response_ms;
     // At the switch, an Access-Challenge is verified against the Access-Request it answers, as sent.
     ByteView answered;
     if (ctx_.role == msg::Role::sw && radius_link_) {
-      if (radius_answer(d)) return;
+      if (radius_answer(d, req, now)) return;
       answered = radius_request_answered(d);
     }
 
@@ -656,15 +656,22 @@ private:
       return;
     }
     const msg::StepSpec& spec = msg::spec_of(*m);
+    // An answer to one of this role's requests: the transaction waiting for it, if any.
+    const auto request = request_of(spec.name);
+    const std::string key = request.empty() ? std::string() : exchange_name(*m, spec.name);
+    const ClientTransactions::Txn* waiting = request.empty() ? nullptr : client_.find(key);
+    if (!request.empty() && !from_peer(d, waiting ? &waiting->out : nullptr)) {
+      server_.open(req, now, timers_for(spec).keep_response_ms, "");  // its copies are absorbed
+      return misplaced(d, spec.name, spec.name, request, waiting);
+    }
     // s1, s7, d1, d5 take IPc as a NAT sees it: where the datagram came from (kd-protocol(7), IPc).
     if (learn_source_) ctx_.engine.settings().observed_source = spec.from == msg::Role::term ? ipc_of(d.from) : "";
     if (registering_) emit(text ? json::encode_message(*m) : json::encode_wire_line(wire::binding_name(used), spec, d.data), false);
 
-    if (const auto request = request_of(spec.name); !request.empty()) {
-      // An answer to one of this role's requests: the transaction ends; a copy of it that comes
-      // again (the peer answered a retransmission) is absorbed.
-      const std::string key = exchange_name(*m, spec.name);
-      if (const auto* t = client_.find(key)) {
+    if (!request.empty()) {
+      // The transaction ends; a copy of the answer that comes again (the peer answered a
+      // retransmission) is absorbed.
+      if (const auto* t = waiting) {
         if (text && !same_txn(d.data, t->out.bytes)) {
           // The answer to an earlier request of this exchange (its "txn" is not the one waiting):
           // a late copy, not this request's answer.
@@ -713,12 +720,40 @@ private:
   // A provisional answer from a peer: the request under way it names stops being resent and waits,
   // for RequestInProgress's delay or the binding's transaction timeout (kd-live(7), TIMERS). One
   // that names no request under way is dropped. True when data was one (never decoded as a step).
-  bool provisional(ByteView data, const Address& from, std::uint64_t now) {
+  bool provisional(const Datagram& d, std::uint64_t now) {
     if (!wire::has_provisional(ctx_.wire.binding)) return false;
-    const auto p = wire::read_provisional(ctx_.wire.binding, data);
+    const auto p = wire::read_provisional(ctx_.wire.binding, d.data);
     if (!p) return false;
-    client_.provisional(p->transaction, from, now, p->delay_ms ? p->delay_ms : signaling_timers_.timeout_ms);
+    if (from_peer(d, nullptr))  // one from elsewhere (a listening socket too) names nothing of ours
+      client_.provisional(p->transaction, d.from, now, p->delay_ms ? p->delay_ms : signaling_timers_.timeout_ms);
     return true;
+  }
+
+  // Where an answer may come from (kd-live(7), TRANSACTIONS, "Where an answer comes from"): the
+  // socket its request went out on (never a listening one: anyone may send there, and a forged s5
+  // would put its Rand in the terminal's s6), and the address the request went to, over UDP as
+  // RADIUS asks of its clients (over TCP the connection is the one opened to it). sent: the
+  // request waiting; none, the peers of this role.
+  bool from_peer(const Datagram& d, const Outgoing* sent) const {
+    if (sent) return d.socket == sent->socket && d.from == sent->to;
+    for (const auto& [role, p] : peers_)
+      if (d.socket == p.socket && d.from == p.addr) return true;
+    return false;
+  }
+
+  // An answer from elsewhere: an error line, and the role never sees it; the request it claims to
+  // answer (if waiting) goes on waiting, so kd-term register too waits on for the real answer.
+  // what: the answer as the line names it; step: the line's step.
+  void misplaced(const Datagram& d, std::string_view what, std::string_view step, std::string_view request,
+                 const ClientTransactions::Txn* waiting) {
+    const bool listener = std::find(listeners_.begin(), listeners_.end(), d.socket) != listeners_.end();
+    const Transport t = loop_.transport(d.socket);
+    std::string detail = std::string(what) + " from " + to_string(d.from, t) + (listener ? " on a listening socket" : "") +
+                         ": not from where " + std::string(request) + " went";
+    if (waiting) detail += " (" + to_string(waiting->out.to, loop_.transport(waiting->out.socket)) + ")";
+    detail += "; an answer is taken only from there";
+    if (registering_) detail += " (discarded: the registration waits on for a valid answer)";
+    emit(json::encode_error(err(Code::unexpected_message, detail), step), true);
   }
 
   // The identity a provisional answer would name a signaling request by (UDP only: over TCP a
@@ -773,7 +808,7 @@ private:
 
   // At the switch: an Access-Reject or Accounting-Response from the AuC ends the request it
   // answers (matched by Identifier and Response Authenticator). True when d was one.
-  bool radius_answer(const Datagram& d) {
+  bool radius_answer(const Datagram& d, const ServerTransactions::Request& req, std::uint64_t now) {
     if (d.data.size() < wire::radius::kMinPacket) return false;
     const std::uint8_t code = d.data[0];
     if (code != wire::radius::access_reject && code != wire::radius::accounting_response) return false;
@@ -781,6 +816,12 @@ private:
     for (auto it = lo; it != hi; ++it) {
       const auto* t = client_.find(it->second);
       if (!t || !wire::radius::answers(ctx_.wire.radius_secret, d.data, t->out.bytes)) continue;
+      if (!from_peer(d, &t->out)) {
+        server_.open(req, now, link_timers_.keep_response_ms, "");  // its copies are absorbed
+        const std::string what = code == wire::radius::access_reject ? "the Access-Reject" : "the Accounting-Response";
+        misplaced(d, what + " to " + t->label, t->label, t->label, t);
+        return true;
+      }
       if (code == wire::radius::access_reject)
         emit(json::encode_error(err(Code::unexpected_message, "the AuC refused " + t->label + " (Access-Reject)"),
                                 t->label),

@@ -5,8 +5,9 @@
 # serve over UDP in JSON, checking every byte the pages define (s6, the s7 it builds with its
 # verification word and mechanism list, s10's MAC and sealed key); retransmits s1 (the answer
 # must be byte for byte the first), replays s7 from another port (no answer; the proxy's error
-# line names the code kd-protocol(7), THREAT MODEL gives), and plays the switch's AuC (JSON link)
-# and its proxy for one registration. When the pages and the services part, this test fails.
+# line names the code kd-protocol(7), THREAT MODEL gives), and plays the switch's AuC (JSON link;
+# its s4 sent first from another port is refused) and its proxy for one registration. When the
+# pages and the services part, this test fails.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/live-lib.sh"
 

@@ -11,7 +11,8 @@ for the protocol: where it agrees with kd, the pages are a contract two implemen
       same); then replay s7 from another port (no answer may come).
   second_peer.py auc --switch-tool PATH --id IDc --via IDsp --switch IDss --keys AUC.json \
           --switch-keys SS.json
-      start kd-switch serve with this program as its AuC (--peer auc=) and its proxy; answer its s3.
+      start kd-switch serve with this program as its AuC (--peer auc=) and its proxy; answer its s3,
+      first from another socket (refused), then from the one s3 came to.
 
 Prints one line per check ("ok NAME" or "FAIL NAME: why") and exits 0 only when all passed.
 """
@@ -366,6 +367,12 @@ def auc(args):
               "EKsp": seal(suite, keys[idsp], k, os.urandom(12), "proxied", idc, idsp, rand,
                            "proxy").hex(),
               "txn": s3["txn"]}
+        # kd-live(7) TRANSACTIONS, "Where an answer comes from": an answer from another address
+        # than the one the request went to is refused (an error line), and s3 waits on for the
+        # AuC's own answer.
+        stray = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        stray.bind(("127.0.0.1", 0))
+        stray.sendto(encode(s4), sw_addr)
         auc_sock.sendto(encode(s4), sw_addr)
         data, _ = receive(px_sock, wait)
         if not check("s5 arrives at the proxy peer", data is not None, "nothing"):
@@ -396,6 +403,11 @@ def auc(args):
         sw.terminate()
         rc = sw.wait(timeout=10)
         check("the switch stops with status 0 on SIGTERM", rc == 0, rc)
+        errors = [json.loads(l) for l in sw.stdout.read().splitlines() if '"event":"error"' in l]
+        check("the switch refused the s4 from another address, and nothing else",
+              len(errors) == 1 and errors[0].get("code") == "unexpected_message"
+              and errors[0].get("step") == "s4" and "not from where" in errors[0].get("detail", ""),
+              errors)
 
 
 def main(argv):
