@@ -13,9 +13,13 @@ mkdir -p "$D"
 # ASan keeps freed memory in quarantine (256 MB by default), which would hide the difference.
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8
 
-# The vector's records, repeated to about 100 MB. The generator prints how many records it wrote,
+# The size proves the memory bound. Under KD_TEST_QUICK (the sanitizer pass) 10 MB take the same
+# reads, refills and writes; the release pass proves the bound at 100 MB.
+mb=100
+extra_case "90 of the 100 MB of the capture (10 MB: the same code paths)" || mb=10
+# The vector's records, repeated to about $mb MB. The generator prints how many records it wrote,
 # counted from the pcap record headers (not by kd): the number every reader must decode.
-records=$(python3 - "$V" "$D/big.pcap" <<'PY'
+records=$(python3 - "$V" "$D/big.pcap" "$mb" <<'PY'
 import struct, sys
 data = open(sys.argv[1], "rb").read()
 header, records = data[:24], data[24:]
@@ -26,7 +30,7 @@ while at < len(records):
     at += 16 + struct.unpack_from(endian + "I", records, at + 8)[0]  # incl_len
     per_copy += 1
 assert at == len(records), "the vector ends inside a record"
-copies = 100_000_000 // len(records) + 1
+copies = int(sys.argv[3]) * 1_000_000 // len(records) + 1
 with open(sys.argv[2], "wb") as out:
     out.write(header)
     for i in range(copies):
@@ -41,7 +45,7 @@ PY
 )
 read -r per_copy copies <<<"$records"
 size_mb=$(( $(stat -c %s "$D/big.pcap") / 1000000 ))
-check "the repeated capture is about 100 MB" eq "$((size_mb >= 100))" 1
+check "the repeated capture is about $mb MB" eq "$((size_mb >= mb))" 1
 # The proxied flow's 11 messages (kd-protocol(7)), one frame each.
 check "the vector holds one proxied registration: 11 frames" eq "$per_copy" 11
 wrote=$((per_copy * copies))
@@ -75,7 +79,7 @@ check "every message of the repeated capture is decoded from the file ($wrote)" 
   eq "$(grep -c '"step"' "$D/from-file")" "$wrote"
 check "the summary counts every message read from the pipe ($wrote)" \
   eq "$(tail -1 "$D/from-pipe" | jq -c '.summary | [.messages, .errors]')" "[$wrote,0]"
-check "peak memory from the pipe (${pipe_mb} MB) stays within 16 MB of the file's (${file_mb} MB), far below the ${size_mb} MB capture" \
+check "peak memory from the pipe (${pipe_mb} MB) stays within 16 MB of the file's (${file_mb} MB); the capture is ${size_mb} MB" \
   eq "$(( pipe_mb <= file_mb + 16 ))" 1
 
 finish
