@@ -185,6 +185,9 @@ public:
     auto e = engine::make_engine(role, keys_, std::move(s), text);
     if (!e) throw IoError{"state file " + c.state_path + ": " + e.error().detail};
     engine_ = std::move(*e);
+    // Without a state file nothing is ever saved: a record of the changes (each changed entry's
+    // previous value, kept until a save) would only grow, for as long as the run or service lasts.
+    if (c.state_path.empty()) engine_->set_tracking(false);
     wire_ = std::make_unique<WireEdge>(c.wire, role);
   }
 
@@ -213,12 +216,10 @@ public:
   }
 
   // Makes the state durable, then prints what waited for it. When the state cannot be saved,
-  // nothing that depends on it is printed (write_file_atomic throws). Without --state the changes
-  // are dropped all the same: the engine keeps each changed entry's previous value until then, so
-  // a service without a state file would otherwise keep one for every key it ever touched.
+  // nothing that depends on it is printed (write_file_atomic throws).
   void commit() {
-    if (engine_->changed()) {
-      if (!c_.state_path.empty()) write_file_atomic(c_.state_path, engine_->state_text());
+    if (!c_.state_path.empty() && engine_->changed()) {
+      write_file_atomic(c_.state_path, engine_->state_text());
       engine_->mark_saved();
     }
     wire_->flush_frames();

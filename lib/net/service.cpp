@@ -289,7 +289,7 @@ public:
   // it now, before any socket is bound, so that a journal refused leaves everything as it was.
   void open_journal() {
     if (ctx_.state_path.empty()) {
-      ctx_.engine.set_tracking(false);  // nothing saves the state: its changes need no record
+      ctx_.engine.set_tracking(false);  // nothing saves the state (cli's Session does the same)
       return open_peers();
     }
     journal_ = std::make_unique<ResponseJournal>(ctx_.state_path, ctx_.tool, *ctx_.report);

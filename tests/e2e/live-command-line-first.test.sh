@@ -10,18 +10,28 @@ N=$TMP/none
 mkdir "$N"
 K=$N/missing.keys
 
+# run_first TOOL ARGS...: TOOL in an empty $N, under timeout; RC its exit status.
+run_first() {
+  local tool=$1; shift
+  rm -rf "$N" && mkdir "$N"
+  timeout --foreground -k 10 20 "$KD_BIN/$tool" "$@" >"$OUT" 2>"$ERR"
+  RC=$?
+}
+# left_nothing NAME: exit 2, nothing on stdout, no file (no lock either) created in $N.
+left_nothing() {
+  check "$1: exit 2" exit_is 2
+  check "$1: nothing on stdout" test ! -s "$OUT"
+  check "$1: no file created, no lock left" eq "$(ls -A "$N")" ""
+}
+
 # first NAME MESSAGE TOOL ARGS...: exit 2, stderr the message then the pointer to --help, nothing
 # on stdout, no file created in $N.
 first() {
   local name=$1 msg=$2 tool=$3; shift 3
-  rm -rf "$N" && mkdir "$N"
-  timeout --foreground -k 10 20 "$KD_BIN/$tool" "$@" >"$OUT" 2>"$ERR"
-  RC=$?
-  check "$name: exit 2" exit_is 2
+  run_first "$tool" "$@"
+  left_nothing "$name"
   check "$name: the command line's fault, then the pointer to --help" \
     eq "$(cat "$ERR")" "$tool: $msg"$'\n'"$(help_pointer "$tool")"
-  check "$name: nothing on stdout" test ! -s "$OUT"
-  check "$name: no file created" eq "$(ls -A "$N")" ""
 }
 
 px=(serve --id sbc1 --keys "$K" --state "$N/p.st")
@@ -48,14 +58,10 @@ first "serve: tcp in mgcp" '--listen tcp:127.0.0.1:0: mgcp travels over UDP only
 # is wrong.
 unresolved() {
   local name=$1 msg=$2 tool=$3; shift 3
-  rm -rf "$N" && mkdir "$N"
-  timeout --foreground -k 10 20 "$KD_BIN/$tool" "$@" >"$OUT" 2>"$ERR"
-  RC=$?
-  check "$name: exit 2" exit_is 2
+  run_first "$tool" "$@"
+  left_nothing "$name"
   check "$name: says which name does not resolve" grep -qF "$tool: $msg" "$ERR"
   check "$name: then the pointer to --help" eq "$(tail -n 1 "$ERR")" "$(help_pointer "$tool")"
-  check "$name: nothing on stdout" test ! -s "$OUT"
-  check "$name: no file created, no lock left" eq "$(ls -A "$N")" ""
 }
 live_world "$TMP/w"
 pk=(serve --id "$PROXY_ID" --keys "$W/$PROXY_ID.keys" --state "$N/p.st")

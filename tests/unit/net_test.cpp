@@ -806,6 +806,12 @@ struct Committing final : Loop::Handler {
   void on_deadline(std::uint64_t) override { loop.stop(); }
 };
 
+// loop listening on a UDP socket of 127.0.0.1 at a port the system picks: its address in at.
+bool listening(Loop& loop, Address& at) {
+  SocketId socket = 0;
+  return !loop.listen(Endpoint{Transport::udp, "127.0.0.1", 0}, socket, at);
+}
+
 // A UDP socket of the loopback to play the far end; sends text to `to`.
 int far_end() { return ::socket(AF_INET, SOCK_DGRAM, 0); }
 void send_text(int fd, const Address& to, std::string_view text) {
@@ -836,9 +842,8 @@ std::vector<std::string> received(int fd, std::size_t want) {
 TEST(Loop, TwoBatchesWithinTheWindowShareOneCommitAndNothingLeavesBeforeIt) {
   Loop loop;
   loop.set_commit_window(2000000);
-  SocketId a = 0;
   Address at;
-  ASSERT_FALSE(loop.listen(Endpoint{Transport::udp, "127.0.0.1", 0}, a, at));
+  ASSERT_TRUE(listening(loop, at));
   const int fd = far_end();
   ASSERT_GE(fd, 0);
   send_text(fd, at, "one");
@@ -859,9 +864,8 @@ TEST(Loop, TwoBatchesWithinTheWindowShareOneCommitAndNothingLeavesBeforeIt) {
 TEST(Loop, TheWindowEndsAtItsLengthAndOnlyABatchToSyncWaits) {
   {
     Loop loop;
-    SocketId a = 0;
     Address at;
-    ASSERT_FALSE(loop.listen(Endpoint{Transport::udp, "127.0.0.1", 0}, a, at));
+    ASSERT_TRUE(listening(loop, at));
     const int fd = far_end();
     send_text(fd, at, "one");
     Committing h(loop, fd, at);
@@ -875,9 +879,8 @@ TEST(Loop, TheWindowEndsAtItsLengthAndOnlyABatchToSyncWaits) {
   {
     Loop loop;
     loop.set_commit_window(100000);
-    SocketId a = 0;
     Address at;
-    ASSERT_FALSE(loop.listen(Endpoint{Transport::udp, "127.0.0.1", 0}, a, at));
+    ASSERT_TRUE(listening(loop, at));
     const int fd = far_end();
     send_text(fd, at, "one");
     Committing h(loop, fd, at);
@@ -892,9 +895,8 @@ TEST(Loop, TheWindowEndsAtItsLengthAndOnlyABatchToSyncWaits) {
   {
     Loop loop;
     loop.set_commit_window(2000000);
-    SocketId a = 0;
     Address at;
-    ASSERT_FALSE(loop.listen(Endpoint{Transport::udp, "127.0.0.1", 0}, a, at));
+    ASSERT_TRUE(listening(loop, at));
     const int fd = far_end();
     send_text(fd, at, "one");
     Committing h(loop, fd, at);
@@ -995,9 +997,8 @@ struct Journaling final : Loop::Handler {
 // meanwhile share one write and sync, and the answers leave in order.
 TEST(SyncThread, TheNextBatchesAreHandledWhileASyncRunsAndNothingLeavesBeforeItsOwnSync) {
   Loop loop;
-  SocketId a = 0;
   Address at;
-  ASSERT_FALSE(loop.listen(Endpoint{Transport::udp, "127.0.0.1", 0}, a, at));
+  ASSERT_TRUE(listening(loop, at));
   const int fd = far_end();
   ASSERT_GE(fd, 0);
   send_text(fd, at, "one");
