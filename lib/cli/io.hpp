@@ -7,11 +7,9 @@
 
 namespace kd::cli {
 
-using files::append_synced;
 using files::check_readable;
 using files::check_replaceable;
 using files::FileLock;
-using files::open_append;
 using files::open_replace;
 using files::read_file;
 using files::readable_by_others;

@@ -1,5 +1,6 @@
 #include "files/files.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <functional>
@@ -116,13 +117,6 @@ void write_file_atomic(const std::string& path, const std::function<void(const s
   }
 }
 
-int open_append(const std::string& path, std::string_view what) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd >= 0) return fd;
-  if (errno == ELOOP) throw IoError{label(what, path) + " is a symbolic link: name the file itself"};
-  throw sys_error("cannot open", label(what, path));
-}
-
 int open_replace(const std::string& path, std::string_view what) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd >= 0) return fd;
@@ -131,16 +125,35 @@ int open_replace(const std::string& path, std::string_view what) {
   throw IoError{label(what, path) + ": cannot write it: " + std::strerror(errno)};
 }
 
-void append_synced(int fd, std::string_view data, const std::string& path, std::string_view what) {
+int open_write(const std::string& path, std::string_view what) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd >= 0) return fd;
+  if (errno == ELOOP) throw IoError{label(what, path) + " is a symbolic link: name the file itself"};
+  throw sys_error("cannot open", label(what, path));
+}
+
+void write_at(int fd, std::uint64_t offset, std::string_view data, const std::string& path, std::string_view what) {
   std::size_t off = 0;
   while (off < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    const ssize_t n = ::pwrite(fd, data.data() + off, data.size() - off, static_cast<off_t>(offset + off));
     if (n < 0) {
       if (errno == EINTR) continue;
       throw sys_error("cannot write", label(what, path));
     }
     off += static_cast<std::size_t>(n);
   }
+}
+
+void write_zeros_at(int fd, std::uint64_t offset, std::uint64_t n, const std::string& path, std::string_view what) {
+  static const std::string zeros(std::size_t{64} << 10, '\0');
+  while (n > 0) {
+    const std::size_t piece = static_cast<std::size_t>(std::min<std::uint64_t>(n, zeros.size()));
+    write_at(fd, offset, std::string_view(zeros).substr(0, piece), path, what);
+    offset += piece, n -= piece;
+  }
+}
+
+void sync_data(int fd, const std::string& path, std::string_view what) {
   if (::fdatasync(fd) != 0) throw sys_error("cannot sync", label(what, path));
 }
 

@@ -4,6 +4,7 @@
 // IoError (core/run_error.hpp).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -29,16 +30,20 @@ void write_file_atomic(const std::string& path, const std::string& data);
 // the temporary file and leaves path as it was.
 void write_file_atomic(const std::string& path,
                        const std::function<void(const std::function<void(std::string_view)>&)>& fill);
-// Opens path for appending (created mode 0600 when absent; a symbolic link is refused); the caller
-// closes the descriptor. Throws IoError naming the file as "WHAT PATH".
-int open_append(const std::string& path, std::string_view what);
 // Opens path for writing from its start (created mode 0644 when absent, emptied when present): an
 // output a tool streams into, such as kd-term load's --stats. A symbolic link (whose target could be
 // any file the user may write) and a directory are refused with a message saying so. Throws
 // IoError naming the file as "WHAT PATH"; the caller closes the descriptor.
 int open_replace(const std::string& path, std::string_view what);
-// Appends data to fd and fsyncs it before returning: the bytes are on disk. Throws IoError.
-void append_synced(int fd, std::string_view data, const std::string& path, std::string_view what);
+// Opens path for writing at offsets the caller chooses (created mode 0600 when absent, kept as it
+// is when present; a symbolic link is refused); the caller closes the descriptor. Throws IoError
+// naming the file as "WHAT PATH".
+int open_write(const std::string& path, std::string_view what);
+// Writes data at offset (pwrite(2), whole); zeros when data is empty and n zero bytes are asked
+// for with write_zeros_at. Neither syncs: sync_data does (fdatasync(2)). Throw IoError.
+void write_at(int fd, std::uint64_t offset, std::string_view data, const std::string& path, std::string_view what);
+void write_zeros_at(int fd, std::uint64_t offset, std::uint64_t n, const std::string& path, std::string_view what);
+void sync_data(int fd, const std::string& path, std::string_view what);
 // True when the file's mode grants any permission to group or others.
 bool readable_by_others(const std::string& path);
 // When the file's mode grants anything to group or others, one line on standard error:

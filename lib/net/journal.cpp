@@ -381,12 +381,16 @@ std::optional<std::string> decode_journal(std::string_view text, ByteView state_
       pos += kRecordHeader + len;
       continue;
     }
-    // The last record, or zeros to the end: a write the crash cut short. Not a length kd never
-    // writes (it would make any damage "the last record", hiding the committed batches after
-    // it), and not the base record, which kd writes only whole (rewrite(): an atomic replace).
+    // The last record, or zeros to the end: a write the crash cut short. The last record is one
+    // with nothing but zeros after the length it claims (the journal is written in place over
+    // zeros it was extended by, so a write cut short is followed by zeros, not by the file's end).
+    // Not a length kd never writes (it would make any damage "the last record", hiding the
+    // committed batches after it), and not the base record, which kd writes only whole
+    // (rewrite(): an atomic replace).
     const bool header_cut = rest.size() < kRecordHeader, possible = len != 0 && len <= kMaxRecord;
     if (pos != kJournalMagic.size() &&
-        (header_cut || all_zero(rest) || (possible && rest.size() <= kRecordHeader + len))) {
+        (header_cut || all_zero(rest) ||
+         (possible && all_zero(rest.substr(std::min(rest.size(), kRecordHeader + len)))))) {
       out.torn_at = pos;
       break;
     }

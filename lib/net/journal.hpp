@@ -111,8 +111,9 @@ struct JournalContents {
 // journal. The changes to apply are those after the last base or snapshot record whose digest is
 // the state file's. A message when the text is not a journal (one of an earlier kd included), or
 // is damaged before its tail: a record that fails its checksum, or is not one, with more records
-// after it. A bad last record (or zero bytes to the end), and a batch with no commit record after
-// it, are a torn tail: a write the crash cut short.
+// after it. A bad last record (one with only zeros after the length it claims: a journal is written
+// in place over zeros), zero bytes to the end, and a batch with no commit record after it, are a
+// torn tail: a write the crash cut short (or, for zeros alone, the room the journal was extended by).
 std::optional<std::string> decode_journal(std::string_view text, ByteView state_digest, JournalContents& out);
 
 }  // namespace kd::net

@@ -17,9 +17,8 @@
 
 namespace kd::net {
 
-using files::append_synced;
 using files::check_replaceable;
-using files::open_append;
+using files::open_write;
 using files::read_file;
 using files::warn_if_readable;
 using files::write_file_atomic;
@@ -34,6 +33,12 @@ constexpr std::size_t kCompactAtLeast = std::size_t{4} << 20;
 constexpr std::size_t kCompactAfter = 3;
 // rewrite() writes its records by pieces of about this size (the buffer is kept).
 constexpr std::size_t kRewriteChunk = std::size_t{256} << 10;
+// The journal is extended by this many zero bytes at a time, written and synced with the batch that
+// needs them; batches are then written in place over the zeros. An fdatasync(2) of a file that
+// grew also writes its inode: one more write the disk waits for, at every sync (measured on ext4:
+// 174 us for an append, 115 us in place, median). 4 MiB took 6-8 ms to write and sync, once per
+// 4 MiB of batches.
+constexpr std::uint64_t kReserveStep = std::uint64_t{4} << 20;
 
 Bytes digest_of(std::string_view state) {
   return crypto::hash(crypto::HashId::sha256, ByteView(reinterpret_cast<const std::uint8_t*>(state.data()), state.size()));
@@ -51,7 +56,11 @@ std::optional<JournalContents> read_journal(const std::string& path, const std::
   JournalContents c;
   if (auto why = decode_journal(*text, digest_of(state), c)) throw IoError{std::string(kWhat) + " " + path + ": " + *why};
   const std::string name = printable(path);
-  if (c.torn_at)
+  // Zeros after the last batch are the room the journal was extended by (kReserveStep), not a
+  // write cut short.
+  const bool zeros = c.torn_at && std::all_of(text->begin() + static_cast<std::ptrdiff_t>(*c.torn_at), text->end(),
+                                             [](char ch) { return ch == 0; });
+  if (c.torn_at && !zeros)
     report.diagnostic("warning: journal " + name + ": a torn tail (" + std::to_string(text->size() - *c.torn_at) +
                       " bytes from byte " + std::to_string(*c.torn_at) + ", a write the crash cut short, never acted on) is ignored");
   if (!c.state_matched && c.changes_unmatched > 0)
@@ -113,7 +122,32 @@ std::vector<SentRequest> ResponseJournal::take_sent() { return std::move(sent_);
 
 ResponseJournal::~ResponseJournal() {
   sync_.reset();  // it writes to fd_
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ < 0) return;
+  // The zeros it was extended by are not needed once no batch will be written over them: a
+  // journal left behind is no larger than what it holds (a failure leaves them, which a start
+  // reads as the room they are).
+  if (tail_.reserved > tail_.end) {
+    [[maybe_unused]] const int failed = ::ftruncate(fd_, static_cast<off_t>(tail_.end));
+  }
+  ::close(fd_);
+}
+
+void ResponseJournal::write_synced(std::string_view bytes) {
+  files::write_at(fd_, tail_.end, bytes, path_, kWhat);
+  tail_.end += bytes.size();
+  if (tail_.end > tail_.reserved && tail_.extend) {
+    const std::uint64_t to = (tail_.end / kReserveStep + 1) * kReserveStep;
+    try {
+      files::write_zeros_at(fd_, tail_.end, to - tail_.end, path_, kWhat);
+      tail_.reserved = to;
+    } catch (const IoError&) {
+      // No room for the zeros (a disk nearly full): the batch itself is written; the journal
+      // grows by its batches from here on, as far as the disk allows, until the next rewrite.
+      if (::ftruncate(fd_, static_cast<off_t>(tail_.end)) != 0) throw;
+      tail_.extend = false;
+    }
+  }
+  files::sync_data(fd_, path_, kWhat);
 }
 
 void ResponseJournal::snapshot(const std::string& state_text) {
@@ -122,7 +156,7 @@ void ResponseJournal::snapshot(const std::string& state_text) {
   if (fd_ >= 0) {
     std::string record;
     encode_snapshot(record, digest);
-    append_synced(fd_, record, path_, kWhat);
+    write_synced(record);
     size_ += record.size();
   }
   write_file_atomic(state_path_, state_text);
@@ -154,21 +188,22 @@ void ResponseJournal::rewrite(const Batch& now, const Answers& answers) {
   });
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
-  fd_ = open_append(path_, kWhat);
+  fd_ = open_write(path_, kWhat);
   size_ = rewritten_size_ = written;
+  tail_ = Tail{written, written};
 }
 
 void ResponseJournal::append(const Batch& rest) {
   encode_batch(batch_, rest);
   size_ += batch_.size();
   if (sync_) return sync_->write(batch_);
-  append_synced(fd_, batch_, path_, kWhat);
+  write_synced(batch_);
   batch_.clear();
 }
 
 void ResponseJournal::sync_in_background(SyncThread::Post post) {
   // fd_ changes only in rewrite(), which drains the thread first.
-  sync_ = std::make_unique<SyncThread>([this](std::string_view bytes) { append_synced(fd_, bytes, path_, kWhat); },
+  sync_ = std::make_unique<SyncThread>([this](std::string_view bytes) { write_synced(bytes); },
                                        std::move(post));
 }
 

@@ -55,7 +55,8 @@ public:
   void snapshot(const std::string& state_text);
   // Replaces the journal by its base record (the state file as last saved) and one batch of the
   // answers answers() hands to its argument (straight from the cache) and of now's requests under
-  // way (no changes), atomically, and opens it for appending: at start, and after each snapshot.
+  // way (no changes), atomically, and opens it to write batches after it: at start, and after each
+  // snapshot.
   // Written a piece at a time (256 KiB): a buffer the size of the cache, fresh at each
   // rewrite, cost more than encoding it.
   using Answers = std::function<void(const std::function<void(const AnswerRef&)>&)>;
@@ -64,7 +65,8 @@ public:
   // (encode_answer), and then its changes record (encode_changes), until append() ends it; its
   // capacity is kept from batch to batch.
   std::string& batch() { return batch_; }
-  // Appends one batch and syncs it: the records in batch() (given since the last append), then
+  // Appends one batch and syncs it (written in place over zeros the journal was extended by, see
+  // write_synced): the records in batch() (given since the last append), then
   // rest's role state changes (if not in batch() already), requests opened and settled, and ports (rest.answers too, if any).
   // Before anything of the batch is sent. One write(2) and one fdatasync(2): here, or with
   // sync_in_background(), on the sync thread, together with the batches appended while the sync
@@ -89,12 +91,25 @@ public:
   // Whether anything was appended since the last rewrite(): else the state file and the journal
   // hold all there is, and a clean stop has nothing to save.
   bool appended() const { return size_ != rewritten_size_; }
+  // The bytes the journal holds, without the zeros after them (write_synced).
+  std::size_t size() const { return size_; }
   bool has_state_file() const { return state_saved_; }
   const std::string& path() const { return path_; }
 
 private:
+  // Writes bytes at the journal's end, in place over the zeros it was extended by (extending it by
+  // kReserveStep first when they run out), and syncs them: on the sync thread after
+  // sync_in_background(), else on the caller's.
+  void write_synced(std::string_view bytes);
+
   std::string state_path_, path_;
   int fd_ = -1;
+  // Where the next batch goes, and the end of the zeros after it; the writer's own (the sync
+  // thread's while it runs: rewrite() drains it before setting them).
+  struct Tail {
+    std::uint64_t end = 0, reserved = 0;
+    bool extend = true;  // false once extending failed (no room for the zeros)
+  } tail_;
   Bytes digest_;  // of the state file's content
   bool state_saved_ = false;
   std::size_t size_ = 0, rewritten_size_ = 0, state_size_ = 0;

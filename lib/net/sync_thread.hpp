@@ -23,7 +23,7 @@ namespace kd::net {
 
 class SyncThread {
 public:
-  // sync writes its bytes and makes them durable (ResponseJournal: append_synced); it runs on the
+  // sync writes its bytes and makes them durable (ResponseJournal::write_synced); it runs on the
   // sync thread, and what it throws is rethrown on the loop's thread, ending the service before
   // anything waiting for it was sent. post hands a function to the loop's thread (Loop::post).
   using Sync = std::function<void(std::string_view)>;

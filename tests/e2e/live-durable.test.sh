@@ -59,7 +59,10 @@ send_from "$PORT" "$SW_ADDR" "$TMP/d5.json" "$TMP/d6.json"
 check "switch: d5 is answered with d6" grep -q '"step":"d6"' "$TMP/d6.json"
 crash switch
 check "switch: the journal is beside the state" test -s "$W/switch.st.journal"
+check "switch: ... extended by zeros, which a crash leaves" \
+  test "$(stat -c %s "$W/switch.st.journal")" -ge $((4 << 20)) -a "$(journal_bytes "$W/switch.st.journal")" -lt 100000
 LISTEN_AT=$SW_ADDR serve switch switch "${SW_ARGS[@]}" || fail "switch: restarts on its port"
+check "switch: ... a restart reads them as room, with no warning" eq "$(cat "$TMP/switch.err")" ""
 send_from "$PORT" "$SW_ADDR" "$TMP/d5.json" "$TMP/d6.again"
 check "switch: the retransmitted d5 gets the same d6 after kill -9" same_nonempty "$TMP/d6.again" "$TMP/d6.json"
 send_from "$PORT" "$SW_ADDR" "$TMP/d1.json" "$TMP/d4.again"
@@ -177,7 +180,7 @@ send_from "$PORT_C" "$AUC_ADDR" "$TMP/s3c.json" "$TMP/s4c.json"
 check "auc: a third s3 is answered" grep -q '"step":"s4"' "$TMP/s4c.json"
 crash auc
 J=$W/auc.st.journal
-truncate -s -3 "$J"
+truncate -s $(($(journal_bytes "$J") - 3)) "$J"
 LISTEN_AT=$AUC_ADDR serve auc auc || fail "auc: starts on a journal with a torn tail"
 check "auc: a torn tail is a warning" err_has "$TMP/auc.err" "kd-auc: warning: journal $J"
 send_from "$PORT" "$AUC_ADDR" "$TMP/s3.json" "$TMP/s4.third"

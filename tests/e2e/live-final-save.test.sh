@@ -43,7 +43,7 @@ check "changed: the message says it was the final save" \
 # (the snapshot record that the save would have made true comes after it: a journal whose
 # snapshot is not the state file is read from its base, kd-live(7) DURABILITY)
 check "changed: the journal, which holds the change, is kept" \
-  cmp -s -n "$(stat -c %s "$TMP/journal.before")" "$W/switch.st.journal" "$TMP/journal.before"
+  cmp -s -n "$(journal_bytes "$TMP/journal.before")" "$W/switch.st.journal" "$TMP/journal.before"
 rmdir "$W/switch.st"
 mv "$TMP/switch.st.saved" "$W/switch.st"
 

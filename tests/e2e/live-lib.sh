@@ -226,6 +226,10 @@ crash() {
   unset "LIVE_PID[$1]"
 }
 
+# journal_bytes FILE: what a journal holds, without the zeros a running service extends it by
+# (kd-live(7), DURABILITY; a journal's last byte is its commit record's kind, never a zero).
+journal_bytes() { perl -0777 -ne 's/\0+\z//; print length' "$1"; }
+
 # restart NAME ROLE [ARGS...]: crash NAME, then serve it again (serve's arguments) with the same
 # state on the same address; the crashed run's output is kept as $TMP/NAME.N.out and .err (N = 1,
 # 2, ...), the new one in $TMP/NAME.out. Fails when the service does not come back on its address.

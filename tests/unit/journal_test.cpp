@@ -2,8 +2,10 @@
 // what a crash can leave in the file, read back against the state file's digest.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 
@@ -139,6 +141,34 @@ TEST(Journal, ATornTailIsIgnoredAtEveryCut) {
   EXPECT_EQ(*c.torn_at, full.size());
   EXPECT_EQ(c.answers.size(), 3u);
   EXPECT_EQ(c.changes.size(), 2u);
+}
+
+// A journal is written in place over zeros it was extended by (kd-live(7), DURABILITY): a batch
+// the crash cut short is followed by zeros, not by the end of the file, and is a torn tail all
+// the same, at every cut; damage with committed batches after it is still damage.
+TEST(Journal, AWriteCutShortOverZerosIsATornTail) {
+  std::string first(kJournalMagic);
+  encode_base(first, kD1);
+  encode_batch(first, {answer(1, "REGISTER 1", "407 one", 1700000000000)}, &kC1);
+  std::string full = first;
+  encode_batch(full, {answer(3, "REGISTER 3", "200 three", 1700000001000)}, &kC2);
+  for (std::size_t cut = first.size() + 1; cut < full.size(); ++cut) {
+    std::string over_zeros = full.substr(0, cut);
+    over_zeros.append(full.size() - cut + 4096, '\0');
+    JournalContents c;
+    auto why = decode_journal(over_zeros, kD1, c);
+    ASSERT_FALSE(why) << cut << ": " << *why;
+    EXPECT_EQ(c.answers.size(), 1u) << cut;
+    EXPECT_EQ(c.changes, std::vector<std::string>{kC1}) << cut;
+    ASSERT_TRUE(c.torn_at) << cut;
+    EXPECT_EQ(*c.torn_at, first.size()) << cut;
+  }
+  std::string damaged = full + std::string(4096, '\0');
+  damaged[first.size() - 3] ^= 0x01;  // the first batch's commit record, the second batch after it
+  JournalContents c;
+  const auto why = decode_journal(damaged, kD1, c);
+  ASSERT_TRUE(why);
+  EXPECT_NE(why->find("damaged at byte"), std::string::npos) << *why;
 }
 
 TEST(Journal, DamageBeforeTheTailIsRefused) {
@@ -464,9 +494,10 @@ TEST(ResponseJournal, CompactsOnceGrownByThreeTimesTheRewriteAndState) {
   });
   const std::string path = state + ".journal";
   const std::size_t rewritten = std::filesystem::file_size(path), base = rewritten + state_text.size();
+  ASSERT_EQ(j.size(), rewritten);
   ASSERT_FALSE(j.compacting());
-  auto grow_past = [&](std::size_t size) {
-    while (std::filesystem::file_size(path) <= size) {
+  auto grow_past = [&](std::size_t size) {  // what the journal holds, not the zeros after it
+    while (j.size() <= size) {
       const auto a = answer(1);
       net::encode_answer(j.batch(), net::AnswerRef{a.from, a.request, a.socket, a.response, a.expires_ms});
       j.append(net::Batch{});
@@ -478,6 +509,7 @@ TEST(ResponseJournal, CompactsOnceGrownByThreeTimesTheRewriteAndState) {
   EXPECT_FALSE(j.compacting());
   grow_past(rewritten + 3 * base);
   EXPECT_TRUE(j.compacting());
+  EXPECT_GE(std::filesystem::file_size(path), j.size());
 }
 
 // The journal's warnings go through the Report (Lines, above), as every other line of live mode's
@@ -523,6 +555,77 @@ TEST(ResponseJournal, WarningsGoThroughTheReport) {
   EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
   ASSERT_EQ(fold.lines.size(), 1u);
   EXPECT_EQ(fold.lines[0].rfind("warning: journal " + path + ": a torn tail (", 0), 0u) << fold.lines[0];
+}
+
+// Batches are written in place over zeros the journal is extended by, so that a sync writes no
+// inode (kd-live(7), DURABILITY): while a service runs its journal is larger than what it holds;
+// a start after a crash (the file as it was then) reads the zeros as room, with no warning and
+// every batch kept; a stop trims them.
+TEST(ResponseJournal, BatchesGoInPlaceOverZerosThatAStartDoesNotWarnOf) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  const std::string state = dir.path + "/s.st", path = state + ".journal";
+  const std::string crashed = dir.path + "/c.st";
+  std::uintmax_t held = 0;
+  {
+    Lines none;
+    ResponseJournal j(state, "test", none);
+    j.snapshot("{\"state\":1}\n");
+    j.rewrite(net::Batch{});
+    held = std::filesystem::file_size(path);
+    for (std::uint8_t i = 1; i <= 3; ++i) {
+      const auto a = answer(i, "REGISTER " + std::to_string(i), "401", 1700000000000u + i);
+      net::encode_answer(j.batch(), net::AnswerRef{a.from, a.request, a.socket, a.response, a.expires_ms});
+      j.append(net::Batch{});
+    }
+    EXPECT_GE(std::filesystem::file_size(path), std::uintmax_t{4} << 20);  // extended
+    std::filesystem::copy_file(state, crashed);
+    std::filesystem::copy_file(path, crashed + ".journal");  // as a kill -9 leaves it
+    EXPECT_TRUE(none.lines.empty());
+  }
+  const auto trimmed = std::filesystem::file_size(path);
+  EXPECT_GT(trimmed, held);
+  EXPECT_LT(trimmed, held + 1000);  // what the three batches hold, no zeros
+  EXPECT_EQ(read_file(crashed + ".journal")->substr(0, trimmed), read_file(path));
+  Lines after;
+  ResponseJournal j(crashed, "test", after);
+  EXPECT_TRUE(after.lines.empty()) << after.lines[0];
+  const auto loaded = j.take_loaded();
+  ASSERT_EQ(loaded.size(), 3u);
+  EXPECT_EQ(loaded[2].request, b("REGISTER 3"));
+}
+
+// No room for the zeros (here a file size limit, as a nearly full disk): the batch is written and
+// synced all the same and the journal grows by its batches, with no zeros after them.
+TEST(ResponseJournal, WithNoRoomForTheZerosTheJournalGrowsByItsBatches) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  const std::string state = dir.path + "/s.st", path = state + ".journal";
+  struct rlimit was {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &was), 0);
+  const auto sigxfsz = std::signal(SIGXFSZ, SIG_IGN);  // EFBIG instead of the signal
+  {
+    Lines none;
+    ResponseJournal j(state, "test", none);
+    j.snapshot("{\"state\":1}\n");
+    j.rewrite(net::Batch{});
+    struct rlimit small = was;
+    small.rlim_cur = rlim_t{1} << 20;
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+    for (std::uint8_t i = 1; i <= 3; ++i) {
+      const auto a = answer(i, "REGISTER " + std::to_string(i), "401", 1700000000000u + i);
+      net::encode_answer(j.batch(), net::AnswerRef{a.from, a.request, a.socket, a.response, a.expires_ms});
+      ASSERT_NO_THROW(j.append(net::Batch{})) << i;
+      EXPECT_LT(std::filesystem::file_size(path), 4096u) << i;  // the batches alone
+    }
+    EXPECT_TRUE(none.lines.empty());
+  }
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &was), 0);
+  std::signal(SIGXFSZ, sigxfsz);
+  Lines after;
+  ResponseJournal j(state, "test", after);
+  EXPECT_TRUE(after.lines.empty()) << after.lines[0];
+  EXPECT_EQ(j.take_loaded().size(), 3u);
 }
 
 // A file written by pieces: what the pieces hold, in order; a failure while producing them leaves
