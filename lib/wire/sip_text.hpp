@@ -78,6 +78,13 @@ inline bool token_iequal(std::string_view token, std::string_view lower_name) {
 
 // Calls f with each item of a header value split at commas outside quotes and angle brackets
 // (trimmed, empty ones included); stops early when f returns false.
+// The characters that matter to it: the rest (most of a Via, a Contact) is passed over with one
+// look-up each, not four compares (a proxy splits the Vias of each message it forwards).
+inline constexpr std::array<bool, 256> kItemChars = [] {
+  std::array<bool, 256> t{};
+  for (char c : std::string_view("\"<>,")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
 template <class F>
 void each_item(std::string_view s, F&& f) {
   bool q = false;
@@ -85,6 +92,7 @@ void each_item(std::string_view s, F&& f) {
   std::size_t from = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
+    if (!kItemChars[static_cast<unsigned char>(c)]) continue;
     if (c == '"' && (i == 0 || s[i - 1] != '\\')) q = !q;
     else if (!q && c == '<') ++angle;
     else if (!q && c == '>' && angle > 0) --angle;
