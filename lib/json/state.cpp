@@ -399,8 +399,20 @@ public:
   }
   void key(std::string_view k) {
     item();
+    // A short plain key, its quotes and the colon in one append (a batch's changes are mostly keys).
+    if (k.size() <= kShort && plain(k)) {
+      char b[kShort + 4];
+      b[0] = '"';
+      if (!k.empty()) std::memcpy(b + 1, k.data(), k.size());  // (no null pointer to memcpy)
+      std::size_t n = k.size() + 1;
+      b[n++] = '"';
+      b[n++] = ':';
+      if (pretty_) b[n++] = ' ';
+      out_.append(b, n);
+      return;
+    }
     str(k);
-    out_ += pretty_ ? ": " : ":";
+    out_.append(pretty_ ? ": " : ":", pretty_ ? 2 : 1);
   }
   void item() {  // before an array's element (key() does it for a member)
     if (!first_) out_ += ',';
@@ -414,11 +426,19 @@ public:
     }
     // The quotes and the text in one append: two push_backs and an append per string were most of
     // the cost of writing a batch's changes (callgrind, kd-proxy serve).
+    if (v.size() <= kShort) {
+      char b[kShort + 2];
+      b[0] = '"';
+      if (!v.empty()) std::memcpy(b + 1, v.data(), v.size());
+      b[v.size() + 1] = '"';
+      out_.append(b, v.size() + 2);
+      return;
+    }
     const std::size_t at = out_.size();
     out_.resize(at + v.size() + 2);
     char* p = out_.data() + at;
     *p = '"';
-    if (!v.empty()) std::memcpy(p + 1, v.data(), v.size());
+    std::memcpy(p + 1, v.data(), v.size());
     p[v.size() + 1] = '"';
   }
   void num(std::uint64_t v) {
@@ -446,6 +466,7 @@ public:
   }
 
 private:
+  static constexpr std::size_t kShort = 60;  // a string written through a buffer on the stack
   // Printable ASCII but for '"' and '\\': written as it is.
   static constexpr std::array<bool, 256> kPlain = [] {
     std::array<bool, 256> t{};
