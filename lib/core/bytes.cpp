@@ -1,6 +1,5 @@
 #include "core/bytes.hpp"
 
-#include <array>
 #include <cstring>
 
 namespace kd {
@@ -19,18 +18,9 @@ std::string to_hex(ByteView v) {
 std::string_view to_hex(ByteView v, std::span<char> out) {
   // Both digits of a byte at once: a service writes a kept request (hundreds of bytes) in hex into
   // its journal at every registration.
-  static constexpr auto pairs = [] {
-    constexpr char digits[] = "0123456789abcdef";
-    std::array<char, 512> t{};
-    for (std::size_t b = 0; b < 256; ++b) {
-      t[2 * b] = digits[b >> 4];
-      t[2 * b + 1] = digits[b & 0x0f];
-    }
-    return t;
-  }();
   char* o = out.data();
   for (const std::uint8_t b : v) {
-    std::memcpy(o, &pairs[2 * std::size_t{b}], 2);
+    std::memcpy(o, &kHexPairs[2 * std::size_t{b}], 2);
     o += 2;
   }
   return {out.data(), 2 * v.size()};
