@@ -1,6 +1,7 @@
 // Byte strings, secret buffers that wipe themselves, hex, and big-endian helpers.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -49,6 +50,17 @@ private:
   }
   Bytes b_;
 };
+
+// Each byte's two lowercase hex digits, side by side: to_hex's table, and the JSON writers'.
+inline constexpr std::array<char, 512> kHexPairs = [] {
+  constexpr char digits[] = "0123456789abcdef";
+  std::array<char, 512> t{};
+  for (std::size_t b = 0; b < 256; ++b) {
+    t[2 * b] = digits[b >> 4];
+    t[2 * b + 1] = digits[b & 0x0f];
+  }
+  return t;
+}();
 
 std::string to_hex(ByteView v);
 // The same into out, which holds at least 2 * v.size() chars: a lookup by a hex key (a nonce's, a

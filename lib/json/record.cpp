@@ -125,16 +125,6 @@ private:
     t['"'] = t['\\'] = Class::escaped;
     return t;
   }();
-  // Each byte's two hex digits, side by side.
-  static constexpr std::array<char, 512> kHexPairs = [] {
-    constexpr char kDigits[] = "0123456789abcdef";
-    std::array<char, 512> t{};
-    for (std::size_t b = 0; b < 256; ++b) {
-      t[2 * b] = kDigits[b >> 4];
-      t[2 * b + 1] = kDigits[b & 0x0f];
-    }
-    return t;
-  }();
   static constexpr std::size_t kBuffer = 2048;  // a typical line fits
 
   // The copies below move the short pieces a line is made of in two overlapping words, not a call.

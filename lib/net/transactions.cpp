@@ -158,13 +158,13 @@ void ServerTransactions::restore(Answered a) {
 
 std::optional<Outgoing> ServerTransactions::answer(std::string_view name, Bytes response, std::uint64_t now_ms,
                                                    std::uint64_t keep_ms) {
-  auto n = named_.find(std::string(name));
+  auto n = named_.find(name);
   if (n == named_.end()) return std::nullopt;
   return settle(entries_.find(*n->second), std::move(response), now_ms, keep_ms);
 }
 
 ByteView ServerTransactions::pending_request(std::string_view name) const {
-  auto n = named_.find(std::string(name));
+  auto n = named_.find(name);
   return n == named_.end() ? ByteView{} : as_bytes(n->second->request);
 }
 

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "core/bytes.hpp"
+#include "core/string_hash.hpp"
 #include "net/endpoint.hpp"
 #include "net/retransmit.hpp"
 
@@ -333,7 +334,8 @@ private:
   Map entries_;
   Times by_expiry_;
   Times by_late_;  // pending, by when their provisional answer is due
-  std::unordered_map<std::string, const Key*> named_;
+  // By name, looked up by a string_view (answer(), pending_request()) without building a string.
+  std::unordered_map<std::string, const Key*, StringHash, std::equal_to<>> named_;
 };
 
 // A request sent on a connection that broke, or could not be opened, is sent again on a new one

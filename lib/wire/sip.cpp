@@ -35,9 +35,9 @@ bool SipCodec::carries(const StepSpec& s) const noexcept { return shape_of(s).ha
 Result<Bytes> SipCodec::encode(const Message& m) const { return sip::detail::encode(m, nullptr, {}, transport_); }
 
 Result<Bytes> SipCodec::encode_after(const Message& m, ByteView previous) const {
-  SipText prev;
-  if (previous.empty() || !parse_text(previous, prev)) return sip::detail::encode(m, nullptr, {}, transport_);
-  return sip::detail::encode(m, &prev, {}, transport_);
+  const SipText* prev = nullptr;
+  if (previous.empty() || !parse_text_kept(previous, prev)) return sip::detail::encode(m, nullptr, {}, transport_);
+  return sip::detail::encode(m, prev, {}, transport_);
 }
 
 Result<Bytes> SipCodec::encode_fresh(const Message& m, ByteView previous, ByteView txn) const {
@@ -52,9 +52,9 @@ Result<Bytes> SipCodec::encode_fresh(const Message& m, ByteView previous, ByteVi
     from_tag = to_hex(registration.subspan(16, 8));
   }
   const Fresh fresh{branch, call_id, from_tag, sent_by_};
-  SipText prev;
-  if (previous.empty() || !parse_text(previous, prev)) return sip::detail::encode(m, nullptr, fresh, transport_);
-  return sip::detail::encode(m, &prev, fresh, transport_);
+  const SipText* prev = nullptr;
+  if (previous.empty() || !parse_text_kept(previous, prev)) return sip::detail::encode(m, nullptr, fresh, transport_);
+  return sip::detail::encode(m, prev, fresh, transport_);
 }
 
 Result<Message> SipCodec::decode(ByteView wire) const {

@@ -293,8 +293,9 @@ Status read_headers(const SipText& t, Kind kind, const StepSpec& spec, Message& 
 // Each field is assigned in place, and every field the message does not carry is cleared at the
 // end, its buffer kept for a later message. On error m holds no particular message.
 Status SipCodec::decode_into(ByteView wire, Message& m) const {
-  SipText t;
-  if (auto st = parse_text(wire, t); !st) return st.error();
+  const SipText* text = nullptr;
+  if (auto st = parse_text_kept(wire, text); !st) return st.error();
+  const SipText& t = *text;
   auto kind = kind_of(t);
   if (!kind) return kind.error();
   KdHeaders headers;

@@ -98,6 +98,27 @@ std::string_view header_name(Hdr h) {
 
 Hdr header_id(std::string_view name) { return classify(name); }
 
+Status parse_text_kept(ByteView wire, const SipText*& out) {
+  struct Kept {
+    Bytes bytes;
+    SipText text;
+    bool valid = false;
+  };
+  thread_local Kept kept;
+  if (kept.valid && kept.bytes.size() == wire.size() &&
+      (wire.empty() || std::memcmp(kept.bytes.data(), wire.data(), wire.size()) == 0)) {
+    out = &kept.text;
+    return Ok{};
+  }
+  kept.valid = false;
+  kept.bytes.assign(wire.begin(), wire.end());
+  kept.text.clear();
+  if (auto st = parse_text(kept.bytes, kept.text); !st) return st;
+  kept.valid = true;
+  out = &kept.text;
+  return Ok{};
+}
+
 Status parse_text(ByteView wire, SipText& t) {
   if (wire.size() > kMaxMessage)
     return err(Code::oversized, "the SIP message exceeds " + std::to_string(kMaxMessage) + " bytes");

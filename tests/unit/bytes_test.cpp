@@ -4,7 +4,27 @@
 
 #include "core/bytes.hpp"
 
+using kd::Bytes;
+using kd::ByteView;
 using kd::printable;
+using kd::to_hex;
+
+// Every byte value, both digits lowercase, into a string or a buffer of twice the size.
+TEST(Hex, EveryByteBothDigits) {
+  Bytes all(256);
+  for (std::size_t b = 0; b < all.size(); ++b) all[b] = static_cast<std::uint8_t>(b);
+  const std::string h = to_hex(all);
+  ASSERT_EQ(h.size(), 512u);
+  const char* digits = "0123456789abcdef";
+  for (std::size_t b = 0; b < 256; ++b) {
+    EXPECT_EQ(h[2 * b], digits[b >> 4]) << b;
+    EXPECT_EQ(h[2 * b + 1], digits[b & 15]) << b;
+  }
+  std::string buf(8, 'x');
+  EXPECT_EQ(to_hex(ByteView(all).subspan(0xfd, 3), buf), "fdfeff");
+  EXPECT_EQ(buf, "fdfeffxx");  // nothing written past the digits
+  EXPECT_EQ(to_hex(ByteView{}), "");
+}
 
 TEST(Printable, PlainTextAndUtf8PassUnchanged) {
   EXPECT_EQ(printable("alice@example.com s1"), "alice@example.com s1");

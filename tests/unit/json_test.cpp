@@ -769,9 +769,11 @@ TEST(JsonState, NegativeOrOutOfRangeNumberIsAnError) {
 namespace state_text {
 
 std::string tricky(int i) {
-  // Quotes, a backslash, control characters and UTF-8 send a string to nlohmann's own escaping.
-  const char* s[] = {"plain", "a \"quoted\" \\ word", "tab\there\nnewline\x01", "caf\xc3\xa9 \xe2\x82\xac", ""};
-  return s[i % 5];
+  // Quotes, a backslash, control characters and UTF-8 send a string to nlohmann's own escaping; a
+  // plain one longer than 60 characters is written otherwise than a short one (Writer::kShort).
+  const char* s[] = {"plain", "a \"quoted\" \\ word", "tab\there\nnewline\x01", "caf\xc3\xa9 \xe2\x82\xac", "",
+                     "a-plain-text-longer-than-sixty-characters-is-written-the-long-way"};
+  return s[i % 6];
 }
 
 kd::flow::EdgeExchange edge(int i) {

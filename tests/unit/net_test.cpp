@@ -15,7 +15,9 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "core/run_error.hpp"
 
@@ -28,6 +30,43 @@
 
 namespace kd::net {
 namespace {
+
+// to_string(Address) writes what inet_ntop(3) writes, for every kind of IPv4 byte (no leading
+// zeros, 0 and 255 whole) and for IPv6 (compressed, v4-mapped), with the transport and the port.
+TEST(Endpoint, AddressTextIsInetNtops) {
+  auto ntop = [](const Address& a) {
+    char buf[INET6_ADDRSTRLEN] = {};
+    inet_ntop(a.v6 ? AF_INET6 : AF_INET, a.ip.data(), buf, sizeof buf);
+    return std::string(buf);
+  };
+  std::vector<Address> all;
+  for (const int v : {0, 1, 9, 10, 99, 100, 127, 199, 200, 255}) {
+    const auto b = static_cast<std::uint8_t>(v);
+    Address a;
+    a.ip = {b, static_cast<std::uint8_t>(255 - b), 0, b};
+    a.port = static_cast<std::uint16_t>(v * 257);
+    all.push_back(a);
+  }
+  Address v6;
+  v6.v6 = true;
+  v6.ip[15] = 1;  // ::1
+  v6.port = 65535;
+  all.push_back(v6);
+  v6.ip = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xab, 0xcd};
+  v6.port = 0;
+  all.push_back(v6);
+  v6.ip = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 7};
+  all.push_back(v6);
+  for (const auto& a : all) {
+    const std::string host = a.v6 ? "[" + ntop(a) + "]" : ntop(a);
+    EXPECT_EQ(to_string(a), "udp:" + host + ":" + std::to_string(a.port));
+    EXPECT_EQ(to_string(a, Transport::tcp), "tcp:" + host + ":" + std::to_string(a.port));
+  }
+  Address a;
+  a.ip = {192, 0, 2, 10};
+  a.port = 5060;
+  EXPECT_EQ(to_string(a), "udp:192.0.2.10:5060");
+}
 
 TEST(Endpoint, ParsesEachHostForm) {
   Endpoint e;

@@ -303,6 +303,25 @@ TEST(SipTransaction, TheProxyTakesItsViaOffTheResponse) {
   expect_decodes_to(s6, msg_of("s6"));
 }
 
+// The codec keeps the last message it read (parse_text_kept): what it echoes is always the
+// message it is given. Two requests of one length that differ in a byte of their Call-ID, each
+// decoded and forwarded in turns, with one that does not parse in between, each get their own.
+TEST(SipTransaction, EachMessageIsEchoedFromItsOwnBytesWhateverWasReadBefore) {
+  const std::string a = foreign_s1(), b = replace(a, "i: 77@10.0.0.7", "i: 78@10.0.0.7");
+  ASSERT_EQ(a.size(), b.size());
+  ASSERT_NE(a, b);
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_TRUE(sip().decode(bytes_of(a)).ok());
+    EXPECT_EQ(header(after("s2", b), "Call-ID"), "78@10.0.0.7");
+    EXPECT_EQ(header(after("s2", a), "Call-ID"), "77@10.0.0.7");
+    EXPECT_EQ(header(after("s2", a), "Call-ID"), "77@10.0.0.7");  // the same bytes again
+    EXPECT_TRUE(sip().decode(bytes_of(b)).ok());
+    EXPECT_EQ(after("s2", "not SIP at all"), wire_of("s2"));  // nothing to echo: the derived values
+    EXPECT_EQ(header(after("s2", b), "Call-ID"), "78@10.0.0.7");
+    EXPECT_EQ(after("s2", a), after("s2", foreign_s1()));
+  }
+}
+
 // Live mode over TCP (kd-live(7), TRANSPORTS): a request's own Via names the transport it goes
 // over (RFC 3261 18.1.1); the Vias it forwards and a response's are echoed as they came.
 TEST(SipTransaction, TheOwnViaNamesTheCodecsTransport) {
