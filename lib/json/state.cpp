@@ -302,7 +302,7 @@ template <class State>
 Result<State> decode_state(std::string_view text, std::string_view role, const std::function<void(const Node&, State&)>& fill) {
   json j;
   if (auto s = parse_strict(text, j); !s) return s.error();
-  if (!j.is_object() || !j.contains("kd_state") || j["kd_state"] != 1)
+  if (!j.is_object() || !j.contains("kd_state") || !is_version_one(j["kd_state"]))
     return err(Code::malformed, "not a kd state file (want {\"kd_state\":1,...})");
   if (!j.contains("role") || j["role"] != role)
     return err(Code::malformed, "this state file belongs to the " +

@@ -484,6 +484,10 @@ TEST(JsonKeystore, WrongVersionIsMalformed) {
 TEST(JsonKeystore, VersionOfTheWrongTypeIsMalformedNotAnException) {
   EXPECT_KEYSTORE_FAILS(keystore(kThree, R"("kd_keystore":"1")"), Code::malformed);
   EXPECT_KEYSTORE_FAILS(keystore(kThree, R"("kd_keystore":null)"), Code::malformed);
+  // A fraction is refused in a keystore as everywhere else, even one equal to 1.
+  EXPECT_KEYSTORE_FAILS(keystore(kThree, R"("kd_keystore":1.0)"), Code::malformed);
+  EXPECT_KEYSTORE_FAILS(keystore(kThree, R"("kd_keystore":1e0)"), Code::malformed);
+  EXPECT_KEYSTORE_FAILS(keystore(kThree, R"("kd_keystore":1.00000000000000000001)"), Code::malformed);
 }
 
 TEST(JsonKeystore, NotAKeystoreIsMalformed) {
@@ -674,6 +678,8 @@ TEST(JsonState, DamagedFileIsAnErrorNotAnException) {
   EXPECT_STATE_FAILS(kd::json::decode_term_state(R"({"kd_state":1,"role":"term","registrations":5,"seen_n2":{}})"));
   EXPECT_STATE_FAILS(kd::json::decode_term_state(R"({"kd_state":2,"role":"term","registrations":{},"seen_n2":{}})"));
   EXPECT_STATE_FAILS(kd::json::decode_term_state(R"({"kd_state":"1","role":"term","registrations":{},"seen_n2":{}})"));
+  EXPECT_STATE_FAILS(kd::json::decode_term_state(R"({"kd_state":1.0,"role":"term","registrations":{},"seen_n2":{}})"));
+  EXPECT_STATE_FAILS(kd::json::decode_term_state(R"({"kd_state":1e0,"role":"term","registrations":{},"seen_n2":{}})"));
   EXPECT_STATE_FAILS(kd::json::decode_term_state(R"({"kd_state":1,"role":7,"registrations":{},"seen_n2":{}})"));
   EXPECT_STATE_FAILS(kd::json::decode_term_state(R"({"kd_state":1,"role":"term","registrations":{},"seen_n2":[1]})"));
 }
