@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What each output option does with a symbolic link and with a directory, as its page says (trial 4):
 # --pcap-out (role tools, kd-decode --encode) refuses both, a link never followed; kd-decode
-# --ladder-svg replaces a link itself (its target untouched) and refuses a directory; kd-vectors
+# --ladder-svg refuses both, and any other file that is not a regular one; kd-vectors
 # generate replaces a link among its files and refuses a DIR that is not a directory, in kd's words.
 . "$(dirname "$0")/lib.sh"
 [ -x "$KD_BIN/kd-decode" ] && [ -x "$KD_BIN/kd-vectors" ] || { echo "kd-decode or kd-vectors is missing"; exit 1; }
@@ -25,16 +25,22 @@ check "kd-decode --encode --pcap-out LINK: exit 3, refused, target untouched" ev
 runx "$KD_BIN/kd-decode" --encode sip --pcap-out "$O/dir" "$P/s1.json"
 check "kd-decode --encode --pcap-out DIR: exit 3" exit_is 3
 
-# kd-decode --ladder-svg: written beside and renamed over FILE, so a link is replaced, not followed.
+# kd-decode --ladder-svg: written beside FILE and renamed over it, so FILE must be a regular file or
+# absent. A symbolic link (such as /dev/stdout), a FIFO (or a device, such as /dev/null), a directory
+# would be replaced: refused before anything is read, and left as they were.
 ln -s target "$O/link.svg"
-runx "$KD_BIN/kd-decode" --ladder-svg "$O/link.svg" "$P/transcript"
-check "kd-decode --ladder-svg LINK: exit 0" exit_is 0
-check "... the link replaced by the picture (a regular file)" eval '[ -f "$O/link.svg" ] && [ ! -L "$O/link.svg" ] && grep -q "<svg" "$O/link.svg"'
-check "... the link's target untouched" untouched
-runx "$KD_BIN/kd-decode" --ladder-svg "$O/dir" "$P/transcript"
-check "kd-decode --ladder-svg DIR: exit 3, the directory left" eval 'exit_is 3 && [ -d "$O/dir" ]'
-check "... one line that names the option" \
-  eval 'eq "$(cat "$ERR")" "kd-decode: --ladder-svg: cannot replace $O/dir: Is a directory"'
+mkfifo "$O/fifo.svg"
+for c in "link.svg:a symbolic link" "fifo.svg:not a regular file" "dir:Is a directory"; do
+  f=$O/${c%%:*}
+  runx "$KD_BIN/kd-decode" --ladder-svg "$f" "$P/transcript"
+  check "kd-decode --ladder-svg ${c%%:*}: exit 3, nothing printed, one line that names the option" \
+    eval 'file_error_reported && eq "$(head -c 60 "$ERR")" "$(head -c 60 <<<"kd-decode: --ladder-svg: cannot replace $f")" && grep -qF "${c#*:}" "$ERR"'
+done
+check "... the link kept, its target untouched" eval '[ -L "$O/link.svg" ] && untouched'
+check "... the FIFO kept" test -p "$O/fifo.svg"
+check "... the directory kept" test -d "$O/dir"
+runx "$KD_BIN/kd-decode" --ladder-svg "$O/plain.svg" "$P/transcript"
+check "kd-decode --ladder-svg FILE: a picture" eval 'exit_is 0 && [ -f "$O/plain.svg" ] && grep -q "<svg" "$O/plain.svg"'
 
 # kd-vectors generate: a link among the files it writes is replaced; a DIR that is a file is
 # refused in kd's words, not the C++ library's.
