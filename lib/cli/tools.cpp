@@ -332,6 +332,21 @@ std::string default_contact(wire::Binding b) {
   return "127.0.0.1:" + std::to_string(wire::binding_info(b).contact_port);
 }
 
+// The parser's message quotes the arguments it did not expect: one may be a key (keys add --key
+// K K, a misspelt --key), which no message shows. Each argument (or the value of --name=VALUE) of
+// 32 hex digits or more, as long as the shortest key, is named by its length instead.
+std::string hide_keys(std::string line, int argc, char** argv) {
+  constexpr std::size_t kShortestKey = 32;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a.starts_with("--") && a.find('=') != std::string_view::npos) a.remove_prefix(a.find('=') + 1);
+    if (a.size() < kShortestKey || a.find_first_not_of("0123456789abcdefABCDEF") != std::string_view::npos) continue;
+    const std::string shown = "(a hex value of " + std::to_string(a.size()) + " digits, not shown)";
+    for (std::size_t at; (at = line.find(a)) != std::string::npos;) line.replace(at, a.size(), shown);
+  }
+  return line;
+}
+
 }  // namespace
 
 void init_app(CLI::App& app) {
@@ -353,6 +368,7 @@ bool parse_command_line(CLI::App& app, std::string_view tool, int argc, char** a
     }
     std::vector<std::string> lines{e.what()};
     if (auto hint = misplaced_option_hint(app, app.remaining(true)); !hint.empty()) lines.push_back(std::move(hint));
+    for (auto& line : lines) line = hide_keys(std::move(line), argc, argv);
     throw UsageError(std::move(lines));  // run_tool adds the pointer to --help
   }
   return true;
