@@ -669,6 +669,18 @@ TEST(JsonState, StateOfAnotherRoleIsMalformed) {
   EXPECT_STATE_FAILS(kd::json::decode_auc_state(kd::json::encode_state(sample_switch_state())));
 }
 
+// The role member, missing or not a string, is named as every damaged member is (not "the ?").
+TEST(JsonState, AMissingOrBadRoleIsNamed) {
+  auto detail = [](const std::string& text) {
+    auto r = kd::json::decode_proxy_state(text);
+    return r.ok() ? std::string("accepted") : r.error().detail;
+  };
+  EXPECT_EQ(detail(R"({"kd_state":1,"exchanges":{},"seen_n1":{}})"), "damaged: .role is missing");
+  EXPECT_EQ(detail(R"({"kd_state":1,"role":7,"exchanges":{},"seen_n1":{}})"), "damaged: .role must be a string");
+  EXPECT_EQ(detail(R"({"kd_state":1,"role":"term","registrations":{},"seen_n2":{}})"),
+            "this state file belongs to the term, not the proxy");
+}
+
 TEST(JsonState, DamagedFileIsAnErrorNotAnException) {
   const std::string good = kd::json::encode_state(sample_term_state());
   EXPECT_STATE_FAILS(kd::json::decode_term_state(good.substr(0, good.size() / 2)));
