@@ -1,10 +1,15 @@
 #include "cli/tools.hpp"
 #include "cli/completion.hpp"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <iostream>
 #include <memory>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 
@@ -150,6 +155,37 @@ flow::Keystore load_keys(const Common& c) {
   return read_keystore(c.keys_path, c.tool);
 }
 
+// The standard output was closed when the tool started (hold_standard_fds).
+bool stdout_was_closed = false;
+
+// A standard descriptor (0, 1, 2) closed when the tool starts is taken by /dev/null opened
+// read-only: no file the tool opens can become its standard output (its lines would go into the
+// lock file, a capture or a state file), and a line written to it fails, as it must.
+void hold_standard_fds() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    const int n = ::open("/dev/null", O_RDONLY);
+    if (n >= 0 && n != fd) {
+      ::dup2(n, fd);
+      ::close(n);
+    }
+    if (fd == 1) stdout_was_closed = true;
+  }
+}
+
+// Why the standard output could not take what was written to it, once flushed; nullopt when it did.
+// earlier: errno as the caller's last write left it (0: not known).
+std::optional<std::string> stdout_failure(int earlier = 0) {
+  errno = 0;
+  std::cout.flush();
+  int e = errno != 0 ? errno : earlier;
+  const bool flushed = std::fflush(stdout) == 0;
+  if (e == 0) e = errno;
+  if (std::cout && flushed && !std::ferror(stdout)) return std::nullopt;
+  if (stdout_was_closed) return std::string("it was closed when the tool started");
+  return e != 0 ? std::string(std::strerror(e)) : std::string("a write failed");
+}
+
 // The settings a role's engine starts with, from the common options.
 engine::Settings make_settings(Common& c) {
   engine::Settings s;
@@ -223,8 +259,12 @@ public:
       engine_->mark_saved();
     }
     wire_->flush_frames();
+    errno = 0;
     std::cout << out_ << std::flush;
+    const int e = errno;
     out_.clear();
+    // Lines that could not be printed: stop before any more input changes the state.
+    if (auto why = stdout_failure(e)) throw IoError{"cannot write the standard output: " + *why};
   }
 
   void feed() {
@@ -382,8 +422,12 @@ int run_tool(std::string_view tool, const std::function<int()>& body) {
     for (const auto& line : lines) std::cerr << tool << ": " << printable(line) << "\n";
     return status;
   };
+  hold_standard_fds();
   try {
-    return body();
+    const int status = body();
+    // Lines lost are a file error (exit 3), never a success: the caller would take them as printed.
+    if (auto why = stdout_failure()) return fail({"cannot write the standard output: " + *why}, kExitFile);
+    return status;
   } catch (const UsageError& e) {
     // Every usage error, the parser's or a later check's, ends with the pointer OPTIONS promises.
     auto lines = e.lines;

@@ -57,4 +57,37 @@ check "kd-vectors generate FILE: exit 3, in kd's words" \
   eval 'exit_is 3 && eq "$(cat "$ERR")" "kd-vectors: cannot create directory $O/target/positive: Not a directory"'
 check "... the file untouched" untouched
 
+# The standard output is an output too: one that cannot be written (closed, or a full device) is
+# exit 3 with one line, never exit 0 with the lines lost; and a closed one is never taken by a file
+# the tool opens, so that its lines cannot land in the lock file, a capture or a state file.
+S=$TMP/stdout
+mkdir -p "$S"
+stdout_lost() {  # what was asked of a tool whose standard output is lost: exit 3, said so
+  exit_is 3 && grep -qF "cannot write the standard output" "$ERR"
+}
+"$KD_BIN/kd-proxy" --id sbc1 --keys "$P/sbc1.keys" --now "$NOW" --state "$S/proxy.state" "$P/s1.json" >&- 2>"$ERR"
+RC=$?
+check "kd-proxy with its standard output closed: exit 3, says so" stdout_lost
+check "... its lines not written into the lock file" eval '[ ! -s "$S/proxy.state.lock" ]'
+"$KD_BIN/kd-term" --keys "$P/alice.keys" --binding sip --seed 01 --now "$NOW" start --id alice --via sbc1 --switch ss1 >"$S/s1.sip"
+"$KD_BIN/kd-proxy" --id sbc1 --keys "$P/sbc1.keys" --now "$NOW" --binding sip --pcap-out "$S/cap.pcap" "$S/s1.sip" >&- 2>"$ERR"
+RC=$?
+check "kd-proxy --pcap-out with its standard output closed: exit 3, the capture holds frames only" \
+  eval 'stdout_lost && { [ ! -e "$S/cap.pcap" ] || ! grep -q "\"step\"" "$S/cap.pcap"; }'
+"$KD_BIN/kd-auc" keys export "$P/auc.keys" --id sbc1 >&- 2>"$ERR"
+RC=$?
+check "kd-auc keys export with its standard output closed: exit 3, says so" stdout_lost
+"$KD_BIN/kd-decode" "$P/transcript" >&- 2>"$ERR"
+RC=$?
+check "kd-decode with its standard output closed: exit 3, says so" stdout_lost
+"$KD_BIN/kd-auc" keys add "$P/auc.keys" --id dave --role term >&- 2>"$ERR"
+RC=$?
+check "kd-auc keys add, which prints nothing, with its standard output closed: exit 0" exit_is 0
+if [ -c /dev/full ]; then
+  "$KD_BIN/kd-auc" keys list "$P/auc.keys" >/dev/full 2>"$ERR"
+  RC=$?
+  check "kd-auc keys list to a full device: exit 3, says why" \
+    eval 'stdout_lost && grep -qF "No space left on device" "$ERR"'
+fi
+
 finish
