@@ -158,13 +158,14 @@ flow::Keystore load_keys(const Common& c) {
 // The standard output was closed when the tool started (hold_standard_fds).
 bool stdout_was_closed = false;
 
-// A standard descriptor (0, 1, 2) closed when the tool starts is taken by /dev/null opened
-// read-only: no file the tool opens can become its standard output (its lines would go into the
-// lock file, a capture or a state file), and a line written to it fails, as it must.
+// A standard descriptor (0, 1, 2) closed when the tool starts is taken by /dev/null opened the
+// other way (the input write-only, the outputs read-only): no file the tool opens can become its
+// standard input or output (its lines would go into the lock file, a capture or a state file), and
+// reading or writing it fails, as it must.
 void hold_standard_fds() {
   for (int fd = 0; fd <= 2; ++fd) {
     if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
-    const int n = ::open("/dev/null", O_RDONLY);
+    const int n = ::open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
     if (n >= 0 && n != fd) {
       ::dup2(n, fd);
       ::close(n);

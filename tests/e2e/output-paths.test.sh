@@ -83,6 +83,11 @@ check "kd-decode with its standard output closed: exit 3, says so" stdout_lost
 "$KD_BIN/kd-auc" keys add "$P/auc.keys" --id dave --role term >&- 2>"$ERR"
 RC=$?
 check "kd-auc keys add, which prints nothing, with its standard output closed: exit 0" exit_is 0
+rm -f "$S/proxy.state"
+"$KD_BIN/kd-proxy" --id sbc1 --keys "$P/sbc1.keys" --now "$NOW" --state "$S/proxy.state" <&- >"$OUT" 2>"$ERR"
+RC=$?
+check "kd-proxy with its standard input closed: exit 3, a read error, no state" \
+  eval 'exit_is 3 && grep -qF "cannot read input (standard input)" "$ERR" && [ ! -e "$S/proxy.state" ]'
 if [ -c /dev/full ]; then
   "$KD_BIN/kd-auc" keys list "$P/auc.keys" >/dev/full 2>"$ERR"
   RC=$?
