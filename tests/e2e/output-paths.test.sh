@@ -38,6 +38,9 @@ for c in "link.svg:a symbolic link" "fifo.svg:not a regular file" "dir:Is a dire
 done
 check "... the link kept, its target untouched" eval '[ -L "$O/link.svg" ] && untouched'
 check "... the FIFO kept" test -p "$O/fifo.svg"
+runx "$KD_BIN/kd-decode" --ladder-svg "$O/no-such-dir/x.svg" "$P/transcript"
+check "kd-decode --ladder-svg in a directory that does not exist: exit 3 before anything is printed" \
+  eval 'file_error_reported && eq "$(cat "$ERR")" "kd-decode: --ladder-svg: cannot create $O/no-such-dir/x.svg: $O/no-such-dir is not a directory"'
 check "... the directory kept" test -d "$O/dir"
 runx "$KD_BIN/kd-decode" --ladder-svg "$O/plain.svg" "$P/transcript"
 check "kd-decode --ladder-svg FILE: a picture" eval 'exit_is 0 && [ -f "$O/plain.svg" ] && grep -q "<svg" "$O/plain.svg"'

@@ -42,7 +42,14 @@ namespace {
 // replaced by the picture. Checked before anything is read, and again just before the rename.
 void check_svg_target(const std::string& path) {
   struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) return;  // absent (or unreachable: the write will say why)
+  if (::lstat(path.c_str(), &st) != 0) {
+    // Absent: its directory must be there, or the picture could not be written after all the rest.
+    const auto slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+      throw IoError{"--ladder-svg: cannot create " + path + ": " + dir + " is not a directory"};
+    return;
+  }
   const char* why = S_ISREG(st.st_mode)   ? nullptr
                     : S_ISDIR(st.st_mode) ? "Is a directory"
                     : S_ISLNK(st.st_mode) ? "a symbolic link: name the file itself"
