@@ -154,6 +154,9 @@ public:
   // One record, written with a single write() to a file opened with O_APPEND, so a crash never
   // leaves half a record that parses as a record. Uses p.frame for nothing, p.ts_* as the timestamp.
   Status write(const Packet& p);
+  // Whether write(p) would take p (its timestamp, its frame within the file's snapshot length),
+  // writing nothing: a caller checks a record before the state it depends on is saved.
+  Status check(const Packet& p) const;
   Resolution resolution() const { return resolution_; }
   // The latest timestamp of the records in the file (those it held when opened and those written
   // since), in nanoseconds; nullopt while there is none. Lets a caller keep appended frames in order.
@@ -162,9 +165,11 @@ public:
 private:
   Writer(int fd, bool swapped, Resolution resolution) : fd_(fd), swapped_(swapped), resolution_(resolution) {}
   void close() noexcept;
+  Result<Bytes> frame(const Packet& p) const;  // p's frame, when write() takes it
   int fd_ = -1;
   bool swapped_ = false;  // the file's byte order is not the host's
   Resolution resolution_ = Resolution::micro;
+  std::uint32_t snaplen_ = 262144;  // the file's snapshot length as readers take it
   std::optional<std::pair<std::int64_t, std::uint32_t>> latest_;
   bool header_pending_ = false;  // an empty file: the first record brings the file header
   std::string created_;          // the path, when open() created the file (removed if left empty)

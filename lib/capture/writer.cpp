@@ -183,25 +183,40 @@ Result<Writer> Writer::open(const std::string& path, Resolution resolution) {
   // The upper bits may carry FCS information; the link type is the low 16 bits.
   if ((link & 0xffff) != kWriteLinkEthernet)
     return err(Code::malformed, path + ": link type " + std::to_string(link & 0xffff) + ", not Ethernet (1); not appending");
-  w.swapped_ = swapped;
-  w.resolution_ = magic == kMagicNano ? Resolution::nano : Resolution::micro;
-  // The latest timestamp already in the file, record header by record header (a cut last record
-  // still has its time).
   const auto get = [&](const std::uint8_t* b) {
     std::uint32_t v;
     std::memcpy(&v, b, 4);
     return swapped ? bswap32(v) : v;
   };
+  const auto get16 = [&](const std::uint8_t* b) {
+    return static_cast<unsigned>(swapped ? b[0] << 8 | b[1] : b[1] << 8 | b[0]);
+  };
+  // Other versions lay their records out otherwise (or readers refuse them).
+  if (get16(h + 4) != 2 || get16(h + 6) != 4)
+    return err(Code::malformed, path + ": pcap version " + std::to_string(get16(h + 4)) + "." +
+                                    std::to_string(get16(h + 6)) + ", not 2.4; not appending");
+  w.swapped_ = swapped;
+  w.resolution_ = magic == kMagicNano ? Resolution::nano : Resolution::micro;
+  // Readers cut a record to the file's snapshot length (0 or a larger one than theirs means theirs).
+  const std::uint32_t snaplen = get(h + 16);
+  w.snaplen_ = snaplen == 0 || snaplen > kSnaplen ? kSnaplen : snaplen;
+  // The latest timestamp already in the file, record header by record header. A record appended
+  // after a cut one would be read as its rest, and lost with every record after it: refused.
   std::uint8_t rh[16];
-  for (off_t at = 24; at + 16 <= st.st_size && ::pread(fd, rh, 16, at) == 16; at += 16 + static_cast<off_t>(get(rh + 8))) {
+  off_t at = 24;
+  for (; at + 16 <= st.st_size && ::pread(fd, rh, 16, at) == 16; at += 16 + static_cast<off_t>(get(rh + 8))) {
+    if (at + 16 + static_cast<off_t>(get(rh + 8)) > st.st_size) break;
     const std::pair<std::int64_t, std::uint32_t> t{get(rh), w.resolution_ == Resolution::nano ? get(rh + 4) : get(rh + 4) * 1000u};
     if (!w.latest_ || t > *w.latest_) w.latest_ = t;
   }
+  if (at != st.st_size)
+    return err(Code::malformed, path + ": its last record is cut short at byte " + std::to_string(at) + " of " +
+                                    std::to_string(st.st_size) + "; not appending");
   return w;
 }
 
 Writer::Writer(Writer&& o) noexcept
-    : fd_(o.fd_), swapped_(o.swapped_), resolution_(o.resolution_), latest_(o.latest_),
+    : fd_(o.fd_), swapped_(o.swapped_), resolution_(o.resolution_), snaplen_(o.snaplen_), latest_(o.latest_),
       header_pending_(o.header_pending_), created_(std::move(o.created_)) {
   o.fd_ = -1;
   o.created_.clear();
@@ -212,6 +227,7 @@ Writer& Writer::operator=(Writer&& o) noexcept {
     fd_ = o.fd_;
     swapped_ = o.swapped_;
     resolution_ = o.resolution_;
+    snaplen_ = o.snaplen_;
     latest_ = o.latest_;
     header_pending_ = o.header_pending_;
     created_ = std::move(o.created_);
@@ -230,12 +246,25 @@ void Writer::close() noexcept {
   fd_ = -1;
 }
 
-Status Writer::write(const Packet& p) {
-  if (fd_ < 0) return err(Code::malformed, "pcap writer is closed");
+Result<Bytes> Writer::frame(const Packet& p) const {
   if (p.ts_sec < 0 || p.ts_sec > 0xffffffffLL)
     return err(Code::bad_length, "timestamp " + std::to_string(p.ts_sec) + " does not fit a pcap record");
   if (p.ts_nsec >= 1000000000u) return err(Code::bad_length, "nanoseconds " + std::to_string(p.ts_nsec) + " out of range");
-  auto frame = build_frame(p);
+  auto f = build_frame(p);
+  if (f && f->size() > snaplen_)
+    return err(Code::oversized, "a frame of " + std::to_string(f->size()) + " bytes exceeds the capture's snapshot length (" +
+                                    std::to_string(snaplen_) + "); not appending");
+  return f;
+}
+
+Status Writer::check(const Packet& p) const {
+  if (auto f = frame(p); !f) return f.error();
+  return Ok{};
+}
+
+Status Writer::write(const Packet& p) {
+  if (fd_ < 0) return err(Code::malformed, "pcap writer is closed");
+  auto frame = this->frame(p);
   if (!frame) return frame.error();
   const auto len = static_cast<std::uint32_t>(frame->size());
   Bytes rec;

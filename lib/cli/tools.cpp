@@ -1,10 +1,15 @@
 #include "cli/tools.hpp"
 #include "cli/completion.hpp"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <iostream>
 #include <memory>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 
@@ -150,6 +155,38 @@ flow::Keystore load_keys(const Common& c) {
   return read_keystore(c.keys_path, c.tool);
 }
 
+// The standard output was closed when the tool started (hold_standard_fds).
+bool stdout_was_closed = false;
+
+// A standard descriptor (0, 1, 2) closed when the tool starts is taken by /dev/null opened the
+// other way (the input write-only, the outputs read-only): no file the tool opens can become its
+// standard input or output (its lines would go into the lock file, a capture or a state file), and
+// reading or writing it fails, as it must.
+void hold_standard_fds() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    const int n = ::open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+    if (n >= 0 && n != fd) {
+      ::dup2(n, fd);
+      ::close(n);
+    }
+    if (fd == 1) stdout_was_closed = true;
+  }
+}
+
+// Why the standard output could not take what was written to it, once flushed; nullopt when it did.
+// earlier: errno as the caller's last write left it (0: not known).
+std::optional<std::string> stdout_failure(int earlier = 0) {
+  errno = 0;
+  std::cout.flush();
+  int e = errno != 0 ? errno : earlier;
+  const bool flushed = std::fflush(stdout) == 0;
+  if (e == 0) e = errno;
+  if (std::cout && flushed && !std::ferror(stdout)) return std::nullopt;
+  if (stdout_was_closed) return std::string("it was closed when the tool started");
+  return e != 0 ? std::string(std::strerror(e)) : std::string("a write failed");
+}
+
 // The settings a role's engine starts with, from the common options.
 engine::Settings make_settings(Common& c) {
   engine::Settings s;
@@ -223,8 +260,12 @@ public:
       engine_->mark_saved();
     }
     wire_->flush_frames();
+    errno = 0;
     std::cout << out_ << std::flush;
+    const int e = errno;
     out_.clear();
+    // Lines that could not be printed: stop before any more input changes the state.
+    if (auto why = stdout_failure(e)) throw IoError{"cannot write the standard output: " + *why};
   }
 
   void feed() {
@@ -332,6 +373,21 @@ std::string default_contact(wire::Binding b) {
   return "127.0.0.1:" + std::to_string(wire::binding_info(b).contact_port);
 }
 
+// The parser's message quotes the arguments it did not expect: one may be a key (keys add --key
+// K K, a misspelt --key), which no message shows. Each argument (or the value of --name=VALUE) of
+// 32 hex digits or more, as long as the shortest key, is named by its length instead.
+std::string hide_keys(std::string line, int argc, char** argv) {
+  constexpr std::size_t kShortestKey = 32;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a.starts_with("--") && a.find('=') != std::string_view::npos) a.remove_prefix(a.find('=') + 1);
+    if (a.size() < kShortestKey || a.find_first_not_of("0123456789abcdefABCDEF") != std::string_view::npos) continue;
+    const std::string shown = "(a hex value of " + std::to_string(a.size()) + " digits, not shown)";
+    for (std::size_t at; (at = line.find(a)) != std::string::npos;) line.replace(at, a.size(), shown);
+  }
+  return line;
+}
+
 }  // namespace
 
 void init_app(CLI::App& app) {
@@ -353,6 +409,7 @@ bool parse_command_line(CLI::App& app, std::string_view tool, int argc, char** a
     }
     std::vector<std::string> lines{e.what()};
     if (auto hint = misplaced_option_hint(app, app.remaining(true)); !hint.empty()) lines.push_back(std::move(hint));
+    for (auto& line : lines) line = hide_keys(std::move(line), argc, argv);
     throw UsageError(std::move(lines));  // run_tool adds the pointer to --help
   }
   return true;
@@ -366,8 +423,12 @@ int run_tool(std::string_view tool, const std::function<int()>& body) {
     for (const auto& line : lines) std::cerr << tool << ": " << printable(line) << "\n";
     return status;
   };
+  hold_standard_fds();
   try {
-    return body();
+    const int status = body();
+    // Lines lost are a file error (exit 3), never a success: the caller would take them as printed.
+    if (auto why = stdout_failure()) return fail({"cannot write the standard output: " + *why}, kExitFile);
+    return status;
   } catch (const UsageError& e) {
     // Every usage error, the parser's or a later check's, ends with the pointer OPTIONS promises.
     auto lines = e.lines;

@@ -276,6 +276,8 @@ Result<std::string> WireEdge::outgoing(const msg::Message& m, std::uint64_t now,
       p.ts_nsec = (last->second + 1000u) % 1000000000u;
     }
     p.payload = *bytes;
+    // Refused now, before the state this message depends on is saved, rather than at the write.
+    if (auto st = pcap_->check(p); !st) return err(st.error().code, "--pcap-out " + o_.pcap_out + ": " + st.error().detail);
     frames_.push_back(std::move(p));
   }
   std::string line = wire_lines_ || !wire ? json::encode_wire_line(wire::binding_name(c->binding()), spec, *bytes) : "";

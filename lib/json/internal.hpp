@@ -3,6 +3,7 @@
 // kd-decode's lines (record.cpp) both read and write. nlohmann/json stays inside json/.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,8 @@ using ojson = nlohmann::ordered_json;
 Status parse_strict(std::string_view text, json& j, bool saturate = false);
 // For a quick look at a line's kind: a discarded value when it is not JSON (a NUL byte included).
 json parse_or_discard(std::string_view text);
+// Whether v is the integer 1, as a file's format version must be: not 1.0, 1e0 or "1".
+inline bool is_version_one(const json& v) { return v.is_number_unsigned() && v.get<std::uint64_t>() == 1; }
 // A byte string as lowercase hex of even length; field names it in the error.
 Result<Bytes> hex_field(const json& v, std::string_view field);
 

@@ -305,12 +305,13 @@ template <class State>
 Result<State> decode_state(std::string_view text, std::string_view role, const std::function<void(const Node&, State&)>& fill) {
   json j;
   if (auto s = parse_strict(text, j); !s) return s.error();
-  if (!j.is_object() || !j.contains("kd_state") || j["kd_state"] != 1)
+  if (!j.is_object() || !j.contains("kd_state") || !is_version_one(j["kd_state"]))
     return err(Code::malformed, "not a kd state file (want {\"kd_state\":1,...})");
-  if (!j.contains("role") || j["role"] != role)
-    return err(Code::malformed, "this state file belongs to the " +
-                                    (j["role"].is_string() ? j["role"].get<std::string>() : std::string("?")) +
-                                    ", not the " + std::string(role));
+  if (!j.contains("role")) return err(Code::malformed, "damaged: .role is missing");
+  if (!j["role"].is_string()) return err(Code::malformed, "damaged: .role must be a string");
+  if (j["role"] != role)
+    return err(Code::malformed,
+               "this state file belongs to the " + j["role"].get<std::string>() + ", not the " + std::string(role));
   try {
     State s;
     fill(Node(j), s);

@@ -105,7 +105,7 @@ auto guarded(std::string_view text, F&& f) -> decltype(f(std::declval<const oj&>
 
 Result<std::string> vector_type(std::string_view text) {
   return guarded(text, [](const oj& j) -> Result<std::string> {
-    if (!j.is_object() || j.value("kd_vectors", 0) != 1)
+    if (!j.is_object() || !j.contains("kd_vectors") || !j["kd_vectors"].is_number_unsigned() || j["kd_vectors"] != 1)
       return err(Code::malformed, "not a kd vector file (want \"kd_vectors\": 1)");
     std::string t = j.value("type", "");
     if (t != "positive" && t != "negative") return err(Code::malformed, "\"type\" must be positive or negative");

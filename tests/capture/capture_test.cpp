@@ -198,6 +198,47 @@ TEST(CaptureWriter, RefusesToAppendToOtherFiles) {
   std::filesystem::remove(path);
 }
 
+// A record appended after a cut one would be read as the rest of it: every frame from there on
+// would be lost to every reader. So would one appended to a file whose records kd cannot find (a
+// version other than 2.4) or one longer than the file's snapshot length (readers cut it).
+TEST(CaptureWriter, RefusesToAppendWhereNoReaderWouldFindTheRecord) {
+  const std::string path = temp_path("cut.pcap");
+  auto put = [&](const Bytes& b) {
+    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+  };
+  const Bytes whole = pcap_file(1, {{Bytes(60, 0xab)}, {Bytes(60, 0xcd)}});
+  for (std::size_t cut : {std::size_t{1}, std::size_t{60}, std::size_t{66}, std::size_t{75}, std::size_t{80}}) {
+    SCOPED_TRACE(cut);
+    const Bytes file(whole.begin(), whole.end() - static_cast<std::ptrdiff_t>(cut));
+    put(file);
+    auto w = Writer::open(path);
+    ASSERT_FALSE(w.ok());
+    EXPECT_EQ(w.error().detail, path + ": its last record is cut short at byte " +
+                                    std::to_string(cut <= 76 ? 24 + 76 : 24) + " of " +
+                                    std::to_string(file.size()) + "; not appending");
+    EXPECT_EQ(slurp(path), file);  // untouched
+  }
+  put(whole);
+  EXPECT_TRUE(Writer::open(path).ok());
+  Bytes v3 = whole;
+  v3[4] = 3;  // version 3.4
+  put(v3);
+  EXPECT_EQ(Writer::open(path).error().detail, path + ": pcap version 3.4, not 2.4; not appending");
+  Bytes snap = whole;
+  snap[16] = 100, snap[17] = 0, snap[18] = 0, snap[19] = 0;  // snapshot length 100
+  put(snap);
+  {
+    auto w = Writer::open(path);
+    ASSERT_TRUE(w.ok()) << w.error().detail;
+    EXPECT_TRUE(w->write(pkt("10.0.0.1", 1, "10.0.0.2", 2, std::string(100 - 42, 'x'), 1700000001)).ok());
+    auto big = w->write(pkt("10.0.0.1", 1, "10.0.0.2", 2, std::string(101 - 42, 'x'), 1700000002));
+    ASSERT_FALSE(big.ok());
+    EXPECT_EQ(big.error().detail, "a frame of 101 bytes exceeds the capture's snapshot length (100); not appending");
+  }
+  EXPECT_EQ(slurp(path).size(), snap.size() + 16 + 100);
+  std::filesystem::remove(path);
+}
+
 TEST(CaptureWriter, RejectsTimestampsAPcapRecordCannotHold) {
   const std::string path = temp_path("ts.pcap");
   std::filesystem::remove(path);

@@ -79,6 +79,26 @@ check "s1 padded to a line of exactly 65536 bytes: accepted" eval 'accepted && o
 printf '%s%*s\n' "$s1" $((65537 - ${#s1})) "" >"$L"
 bad "s1 padded to a line of 65537 bytes" proxy s5 oversized null
 printf '{"step":"s1"\0}\n' >"$L";              bad "a line with a NUL byte" proxy s5 malformed
+# A line of NUL bytes only, to every role in every binding, on the standard input and as INPUT: one
+# malformed line, exit 1 (a trial saw exit 0 and no output: its bash here-string, <<< $'\0\0\0',
+# had sent a blank line, since bash strings cannot hold a NUL; printf sends the bytes).
+printf '\0\0\0\n' >"$TMP/nul.in"
+printf 'nul-test-secret\n' >"$TMP/nul.secret"
+nul_ok=1 nul_why=""
+for role in term proxy switch auc; do
+  for b in json sip mgcp h248 h323; do
+    for how in stdin file; do
+      extra=(--binding "$b")
+      case $role in switch|auc) extra+=(--radius-secret-file "$TMP/nul.secret") ;; esac
+      if [ "$how" = stdin ]; then kd "$role" "" "${extra[@]}" <"$TMP/nul.in" >"$OUT" 2>"$ERR"; RC=$?
+      else kd "$role" "" "${extra[@]}" "$TMP/nul.in" </dev/null >"$OUT" 2>"$ERR"; RC=$?; fi
+      if [ "$RC" != 1 ] || ! grep -qF 'malformed' "$OUT" || ! grep -qF 'not valid JSON: a NUL byte' "$ERR"; then
+        nul_ok=0 nul_why+="$role $b $how: exit $RC, $(head -c 120 "$ERR"); "
+      fi
+    done
+  done
+done
+check "a line of NUL bytes: malformed, exit 1, in every role, binding and input" eval '[ $nul_ok = 1 ] || { WHY=$nul_why; false; }'
 printf '{"step":"s1\377","flow":"proxied","to":"proxy"}\n' >"$L"; bad "a line that is not UTF-8" proxy s5 malformed
 printf '%s' "$(printf '[%.0s' {1..30000})$(printf ']%.0s' {1..30000})" >"$L"; bad "arrays nested 30000 deep" proxy s5 malformed
 

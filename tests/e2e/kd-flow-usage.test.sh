@@ -43,4 +43,17 @@ runx timeout 60 "${FLOW[@]}" --dir "$S/run2" --suite nope
 check "kd-flow --suite nope: exit 1, kd-term's refusal" \
   eval 'exit_is 1 && grep -qF "kd-term: error: unknown_suite" "$ERR"'
 
+# A DIR kd-flow cannot make (a file of that name, a directory under a file) is a file error, exit 3,
+# in kd-flow's words with the name escaped; nothing runs.
+printf 'keep\n' >"$S/afile"
+for c in "afile:not a directory" "afile/sub:cannot create the directory"; do
+  d=$S/${c%%:*}
+  runx timeout 60 "${FLOW[@]}" --dir "$d"
+  check "kd-flow --dir ${c%%:*}: exit 3, one line in kd-flow's words, nothing run" \
+    eval 'exit_is 3 && eq "$(cat "$ERR")" "kd-flow: --dir $d: ${c#*:}" && eq "$(cat "$OUT")" "" && eq "$(cat "$S/afile")" keep'
+done
+runx timeout 60 "${FLOW[@]}" --dir "$S/afile/$(printf '\e[2J')"
+check "kd-flow --dir with a control byte: escaped in the message" \
+  eval 'exit_is 3 && not_contains "$ERR" "$(printf "\e")"'
+
 finish

@@ -24,6 +24,16 @@ runx "$AUC" keys add "$K" --id sbc1 --role proxy --key 00112233445566778899AABBC
 check "keys add sbc1 with --key in uppercase hex: exit 0" exit_is 0
 runx "$AUC" keys add "$K" --id ss1 --role switch --seed 01
 check "keys add ss1 with --seed: exit 0" exit_is 0
+# A key typed where the command line does not expect it (twice, after a misspelt --key) is a usage
+# error that never shows the key (the error may end up in a log): it is named by its length only.
+KEY=8899aabbccddeeff0011223344556677
+cp -p "$K" "$TMP/k.before"
+for args in "--key $KEY $KEY" "--kye $KEY" "$KEY" "--key=$KEY --show-key=$KEY"; do
+  # shellcheck disable=SC2086  # the words of args are the arguments
+  runx "$AUC" keys add "$K" --id carol --role term $args
+  check "keys add $(sed "s/$KEY/KEY/g" <<<"$args"): exit 2, the key not in the message, keystore unchanged" \
+    eval 'exit_is 2 && not_contains "$ERR" "$KEY" && grep -qF "a hex value of 32 digits, not shown" "$ERR" && same_file "$K" "$TMP/k.before"'
+done
 check "keys add: the keystore keeps mode 0600" eq "$(mode "$K")" 600
 check "keys add: a fresh key is 32 bytes of lowercase hex" is_hex_len "$(jq -r '.entities[] | select(.id == "alice") | .key' "$K")" 64
 check "keys add --key: the key is stored in lowercase" eq "$(jq -r '.entities[] | select(.id == "sbc1") | .key' "$K")" 00112233445566778899aabbccddeeff

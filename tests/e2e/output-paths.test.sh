@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What each output option does with a symbolic link and with a directory, as its page says (trial 4):
 # --pcap-out (role tools, kd-decode --encode) refuses both, a link never followed; kd-decode
-# --ladder-svg replaces a link itself (its target untouched) and refuses a directory; kd-vectors
+# --ladder-svg refuses both, and any other file that is not a regular one; kd-vectors
 # generate replaces a link among its files and refuses a DIR that is not a directory, in kd's words.
 . "$(dirname "$0")/lib.sh"
 [ -x "$KD_BIN/kd-decode" ] && [ -x "$KD_BIN/kd-vectors" ] || { echo "kd-decode or kd-vectors is missing"; exit 1; }
@@ -25,16 +25,25 @@ check "kd-decode --encode --pcap-out LINK: exit 3, refused, target untouched" ev
 runx "$KD_BIN/kd-decode" --encode sip --pcap-out "$O/dir" "$P/s1.json"
 check "kd-decode --encode --pcap-out DIR: exit 3" exit_is 3
 
-# kd-decode --ladder-svg: written beside and renamed over FILE, so a link is replaced, not followed.
+# kd-decode --ladder-svg: written beside FILE and renamed over it, so FILE must be a regular file or
+# absent. A symbolic link (such as /dev/stdout), a FIFO (or a device, such as /dev/null), a directory
+# would be replaced: refused before anything is read, and left as they were.
 ln -s target "$O/link.svg"
-runx "$KD_BIN/kd-decode" --ladder-svg "$O/link.svg" "$P/transcript"
-check "kd-decode --ladder-svg LINK: exit 0" exit_is 0
-check "... the link replaced by the picture (a regular file)" eval '[ -f "$O/link.svg" ] && [ ! -L "$O/link.svg" ] && grep -q "<svg" "$O/link.svg"'
-check "... the link's target untouched" untouched
-runx "$KD_BIN/kd-decode" --ladder-svg "$O/dir" "$P/transcript"
-check "kd-decode --ladder-svg DIR: exit 3, the directory left" eval 'exit_is 3 && [ -d "$O/dir" ]'
-check "... one line that names the option" \
-  eval 'eq "$(cat "$ERR")" "kd-decode: --ladder-svg: cannot replace $O/dir: Is a directory"'
+mkfifo "$O/fifo.svg"
+for c in "link.svg:a symbolic link" "fifo.svg:not a regular file" "dir:Is a directory"; do
+  f=$O/${c%%:*}
+  runx "$KD_BIN/kd-decode" --ladder-svg "$f" "$P/transcript"
+  check "kd-decode --ladder-svg ${c%%:*}: exit 3, nothing printed, one line that names the option" \
+    eval 'file_error_reported && eq "$(head -c 60 "$ERR")" "$(head -c 60 <<<"kd-decode: --ladder-svg: cannot replace $f")" && grep -qF "${c#*:}" "$ERR"'
+done
+check "... the link kept, its target untouched" eval '[ -L "$O/link.svg" ] && untouched'
+check "... the FIFO kept" test -p "$O/fifo.svg"
+runx "$KD_BIN/kd-decode" --ladder-svg "$O/no-such-dir/x.svg" "$P/transcript"
+check "kd-decode --ladder-svg in a directory that does not exist: exit 3 before anything is printed" \
+  eval 'file_error_reported && eq "$(cat "$ERR")" "kd-decode: --ladder-svg: cannot create $O/no-such-dir/x.svg: $O/no-such-dir is not a directory"'
+check "... the directory kept" test -d "$O/dir"
+runx "$KD_BIN/kd-decode" --ladder-svg "$O/plain.svg" "$P/transcript"
+check "kd-decode --ladder-svg FILE: a picture" eval 'exit_is 0 && [ -f "$O/plain.svg" ] && grep -q "<svg" "$O/plain.svg"'
 
 # kd-vectors generate: a link among the files it writes is replaced; a DIR that is a file is
 # refused in kd's words, not the C++ library's.
@@ -50,5 +59,43 @@ runx "$KD_BIN/kd-vectors" generate "$O/target"
 check "kd-vectors generate FILE: exit 3, in kd's words" \
   eval 'exit_is 3 && eq "$(cat "$ERR")" "kd-vectors: cannot create directory $O/target/positive: Not a directory"'
 check "... the file untouched" untouched
+
+# The standard output is an output too: one that cannot be written (closed, or a full device) is
+# exit 3 with one line, never exit 0 with the lines lost; and a closed one is never taken by a file
+# the tool opens, so that its lines cannot land in the lock file, a capture or a state file.
+S=$TMP/stdout
+mkdir -p "$S"
+stdout_lost() {  # what was asked of a tool whose standard output is lost: exit 3, said so
+  exit_is 3 && grep -qF "cannot write the standard output" "$ERR"
+}
+"$KD_BIN/kd-proxy" --id sbc1 --keys "$P/sbc1.keys" --now "$NOW" --state "$S/proxy.state" "$P/s1.json" >&- 2>"$ERR"
+RC=$?
+check "kd-proxy with its standard output closed: exit 3, says so" stdout_lost
+check "... its lines not written into the lock file" eval '[ ! -s "$S/proxy.state.lock" ]'
+"$KD_BIN/kd-term" --keys "$P/alice.keys" --binding sip --seed 01 --now "$NOW" start --id alice --via sbc1 --switch ss1 >"$S/s1.sip"
+"$KD_BIN/kd-proxy" --id sbc1 --keys "$P/sbc1.keys" --now "$NOW" --binding sip --pcap-out "$S/cap.pcap" "$S/s1.sip" >&- 2>"$ERR"
+RC=$?
+check "kd-proxy --pcap-out with its standard output closed: exit 3, the capture holds frames only" \
+  eval 'stdout_lost && { [ ! -e "$S/cap.pcap" ] || ! grep -q "\"step\"" "$S/cap.pcap"; }'
+"$KD_BIN/kd-auc" keys export "$P/auc.keys" --id sbc1 >&- 2>"$ERR"
+RC=$?
+check "kd-auc keys export with its standard output closed: exit 3, says so" stdout_lost
+"$KD_BIN/kd-decode" "$P/transcript" >&- 2>"$ERR"
+RC=$?
+check "kd-decode with its standard output closed: exit 3, says so" stdout_lost
+"$KD_BIN/kd-auc" keys add "$P/auc.keys" --id dave --role term >&- 2>"$ERR"
+RC=$?
+check "kd-auc keys add, which prints nothing, with its standard output closed: exit 0" exit_is 0
+rm -f "$S/proxy.state"
+"$KD_BIN/kd-proxy" --id sbc1 --keys "$P/sbc1.keys" --now "$NOW" --state "$S/proxy.state" <&- >"$OUT" 2>"$ERR"
+RC=$?
+check "kd-proxy with its standard input closed: exit 3, a read error, no state" \
+  eval 'exit_is 3 && grep -qF "cannot read input (standard input)" "$ERR" && [ ! -e "$S/proxy.state" ]'
+if [ -c /dev/full ]; then
+  "$KD_BIN/kd-auc" keys list "$P/auc.keys" >/dev/full 2>"$ERR"
+  RC=$?
+  check "kd-auc keys list to a full device: exit 3, says why" \
+    eval 'stdout_lost && grep -qF "No space left on device" "$ERR"'
+fi
 
 finish

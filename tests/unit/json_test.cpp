@@ -484,6 +484,10 @@ TEST(JsonKeystore, WrongVersionIsMalformed) {
 TEST(JsonKeystore, VersionOfTheWrongTypeIsMalformedNotAnException) {
   EXPECT_KEYSTORE_FAILS(keystore(kThree, R"("kd_keystore":"1")"), Code::malformed);
   EXPECT_KEYSTORE_FAILS(keystore(kThree, R"("kd_keystore":null)"), Code::malformed);
+  // A fraction is refused in a keystore as everywhere else, even one equal to 1.
+  EXPECT_KEYSTORE_FAILS(keystore(kThree, R"("kd_keystore":1.0)"), Code::malformed);
+  EXPECT_KEYSTORE_FAILS(keystore(kThree, R"("kd_keystore":1e0)"), Code::malformed);
+  EXPECT_KEYSTORE_FAILS(keystore(kThree, R"("kd_keystore":1.00000000000000000001)"), Code::malformed);
 }
 
 TEST(JsonKeystore, NotAKeystoreIsMalformed) {
@@ -665,6 +669,18 @@ TEST(JsonState, StateOfAnotherRoleIsMalformed) {
   EXPECT_STATE_FAILS(kd::json::decode_auc_state(kd::json::encode_state(sample_switch_state())));
 }
 
+// The role member, missing or not a string, is named as every damaged member is (not "the ?").
+TEST(JsonState, AMissingOrBadRoleIsNamed) {
+  auto detail = [](const std::string& text) {
+    auto r = kd::json::decode_proxy_state(text);
+    return r.ok() ? std::string("accepted") : r.error().detail;
+  };
+  EXPECT_EQ(detail(R"({"kd_state":1,"exchanges":{},"seen_n1":{}})"), "damaged: .role is missing");
+  EXPECT_EQ(detail(R"({"kd_state":1,"role":7,"exchanges":{},"seen_n1":{}})"), "damaged: .role must be a string");
+  EXPECT_EQ(detail(R"({"kd_state":1,"role":"term","registrations":{},"seen_n2":{}})"),
+            "this state file belongs to the term, not the proxy");
+}
+
 TEST(JsonState, DamagedFileIsAnErrorNotAnException) {
   const std::string good = kd::json::encode_state(sample_term_state());
   EXPECT_STATE_FAILS(kd::json::decode_term_state(good.substr(0, good.size() / 2)));
@@ -674,6 +690,8 @@ TEST(JsonState, DamagedFileIsAnErrorNotAnException) {
   EXPECT_STATE_FAILS(kd::json::decode_term_state(R"({"kd_state":1,"role":"term","registrations":5,"seen_n2":{}})"));
   EXPECT_STATE_FAILS(kd::json::decode_term_state(R"({"kd_state":2,"role":"term","registrations":{},"seen_n2":{}})"));
   EXPECT_STATE_FAILS(kd::json::decode_term_state(R"({"kd_state":"1","role":"term","registrations":{},"seen_n2":{}})"));
+  EXPECT_STATE_FAILS(kd::json::decode_term_state(R"({"kd_state":1.0,"role":"term","registrations":{},"seen_n2":{}})"));
+  EXPECT_STATE_FAILS(kd::json::decode_term_state(R"({"kd_state":1e0,"role":"term","registrations":{},"seen_n2":{}})"));
   EXPECT_STATE_FAILS(kd::json::decode_term_state(R"({"kd_state":1,"role":7,"registrations":{},"seen_n2":{}})"));
   EXPECT_STATE_FAILS(kd::json::decode_term_state(R"({"kd_state":1,"role":"term","registrations":{},"seen_n2":[1]})"));
 }

@@ -18,6 +18,11 @@ neg=$tv/negative/KD-SM4GCM-SM3-json.json
 check "missing file: exit 3, others still run" 3 "1 passed, 0 failed" "$kv" run "$tmp/nope.json" "$pos"
 check "a directory: exit 3" 3 "cannot read" "$kv" run "$tmp"
 check "a schema file is no vector file" 3 "not a kd vector file" "$kv" run "$tv/schemas/kd_positive.schema.json"
+# The format version is the integer 1 (kd-vectors(5)): not a fraction that rounds to it.
+for v in 1.5 1.0 '"1"'; do
+  sed "0,/\"kd_vectors\": 1,/s//\"kd_vectors\": $v,/" "$tv/positive/KD-SM4GCM-SM3-direct-json.json" > "$tmp/version.json"
+  check "kd_vectors $v is no vector file" 3 "not a kd vector file" "$kv" run "$tmp/version.json"
+done
 check "--tools without binaries: exit 3" 3 "no executable kd-term" "$kv" run --tools "$tmp" "$pos"
 check "no file: usage, exit 2" 2 "" "$kv" run
 

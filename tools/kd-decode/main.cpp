@@ -13,6 +13,8 @@
 #include <mutex>
 #include <thread>
 
+#include <sys/stat.h>
+
 #include <CLI/CLI.hpp>
 
 #include "cli/io.hpp"
@@ -34,6 +36,27 @@ namespace kd::tools {
 using namespace kd::cli;
 
 namespace {
+
+// --ladder-svg FILE is written beside FILE and renamed over it: FILE must be a regular file or
+// absent, since a symbolic link (/dev/stdout), a device (/dev/null), a FIFO or a socket would be
+// replaced by the picture. Checked before anything is read, and again just before the rename.
+void check_svg_target(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    // Absent: its directory must be there, or the picture could not be written after all the rest.
+    const auto slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+      throw IoError{"--ladder-svg: cannot create " + path + ": " + dir + " is not a directory"};
+    return;
+  }
+  const char* why = S_ISREG(st.st_mode)   ? nullptr
+                    : S_ISDIR(st.st_mode) ? "Is a directory"
+                    : S_ISLNK(st.st_mode) ? "a symbolic link: name the file itself"
+                                          : "not a regular file (a device, a FIFO or a socket): name a file";
+  if (why) throw IoError{"--ladder-svg: cannot replace " + path + ": " + why};
+}
+
 
 // "ip:port" ("[ip]:port" for IPv6) into out, reusing its buffer.
 void endpoint(std::string& out, const std::string& ip, std::uint16_t port) {
@@ -313,6 +336,7 @@ int decode_main(int argc, char** argv) {
     std::fflush(stdout);
   };
   try {
+    if (!svg_path.empty()) check_svg_target(svg_path);
     flow::Keystore keys;
     if (!keys_path.empty()) keys = read_keystore(keys_path, "kd-decode");
     if (!secret_file.empty()) wo.radius_secret = read_radius_secret(secret_file, "kd-decode");
@@ -565,6 +589,7 @@ int decode_main(int argc, char** argv) {
     }
     flush();
     if (!svg_path.empty()) {
+      check_svg_target(svg_path);
       try {
         write_file_atomic(svg_path, drawing.svg());
       } catch (const IoError& e) {  // written last: the message says which option's file failed
