@@ -664,6 +664,13 @@ private:
       server_.open(req, now, timers_for(spec).keep_response_ms, "");  // its copies are absorbed
       return misplaced(d, spec.name, spec.name, request, waiting);
     }
+    // A request is taken only on a listening socket (kd-live(7), TRANSACTIONS, "Where a request
+    // comes to"): on a socket this service sends its own requests from, it would be answered from
+    // there, by a role that only a listener's peers address.
+    if (request.empty() && !listening(d.socket)) {
+      server_.open(req, now, timers_for(spec).keep_response_ms, "");  // its copies are absorbed
+      return misdirected(d, spec.name);
+    }
     // s1, s7, d1, d5 take IPc as a NAT sees it: where the datagram came from (kd-protocol(7), IPc).
     if (learn_source_) ctx_.engine.settings().observed_source = spec.from == msg::Role::term ? ipc_of(d.from) : "";
     if (registering_) emit(text ? json::encode_message(*m) : json::encode_wire_line(wire::binding_name(used), spec, d.data), false);
@@ -746,13 +753,31 @@ private:
   // what: the answer as the line names it; step: the line's step.
   void misplaced(const Datagram& d, std::string_view what, std::string_view step, std::string_view request,
                  const ClientTransactions::Txn* waiting) {
-    const bool listener = std::find(listeners_.begin(), listeners_.end(), d.socket) != listeners_.end();
     const Transport t = loop_.transport(d.socket);
-    std::string detail = std::string(what) + " from " + to_string(d.from, t) + (listener ? " on a listening socket" : "") +
+    std::string detail = std::string(what) + " from " + to_string(d.from, t) + (listening(d.socket) ? " on a listening socket" : "") +
                          ": not from where " + std::string(request) + " went";
     if (waiting) detail += " (" + to_string(waiting->out.to, loop_.transport(waiting->out.socket)) + ")";
     detail += "; an answer is taken only from there";
     if (registering_) detail += " (discarded: the registration waits on for a valid answer)";
+    emit(json::encode_error(err(Code::unexpected_message, detail), step), true);
+  }
+
+  bool listening(SocketId socket) const {
+    return std::find(listeners_.begin(), listeners_.end(), socket) != listeners_.end();
+  }
+
+  // A request on a socket of this service's own (towards a --peer; kd-term's one socket): an error
+  // line naming where it came from and the socket, and the role never sees it.
+  void misdirected(const Datagram& d, std::string_view step) {
+    const Transport t = loop_.transport(d.socket);
+    std::string detail = std::string(step) + " from " + to_string(d.from, t) + " on ";
+    std::string towards = "a socket of its own";
+    for (const auto& [role, p] : peers_)
+      if (p.socket == d.socket) towards = "the socket that sends to --peer " + role + "=" + to_string(p.addr, t);
+    if (registering_)
+      detail += "the socket kd-term sends its requests from: kd-term takes only answers (discarded: the "
+                "registration waits on for a valid answer)";
+    else detail += towards + ": a request is taken only on a listening socket";
     emit(json::encode_error(err(Code::unexpected_message, detail), step), true);
   }
 
