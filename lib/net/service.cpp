@@ -313,8 +313,13 @@ public:
     }
   }
 
-  End run() {
+  // What the journal holds, taken in before anything is handled or sent (its file is open for the
+  // batches from then on).
+  void restore() {
     if (journal_) restore_journal();
+  }
+
+  End run() {
     // SIGINT or SIGTERM ends a service (status 0) or a registration without its answer.
     if (!result_) loop_.run(*this, kBatch);
     commit();  // what the last batch changed is already saved; a failure to save ends with status 3
@@ -556,6 +561,7 @@ private:
       ++resumed;
     }
     for (auto& r : journal_->take_sent()) {
+      if (registering_) continue;  // kd-term register: a registration of its own, not the last run's
       const auto peer = peers_.find(r.peer);
       if (peer == peers_.end()) continue;  // no such --peer this run
       Outgoing out{peer->second.socket, peer->second.addr, r.request};
@@ -992,12 +998,14 @@ End run_service(const LiveOptions& o, LiveContext& ctx) {
   Live live(o, ctx, false);
   live.open_journal();
   live.listen(o.listen);
+  live.restore();
   return live.run();
 }
 
 End run_registration(const LiveOptions& o, LiveContext& ctx, const flow::StartParams& start) {
   Live live(o, ctx, true);
   live.open_journal();
+  live.restore();
   live.start(start);
   return live.run();
 }
