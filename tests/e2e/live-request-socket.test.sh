@@ -44,6 +44,40 @@ refused_request() {
     { WHY="$1: $(grep '"event":"error"' "$TMP/$1.out" | head -c 300)"; return 1; }
 }
 
+# echo_relay UPSTREAM WHICH: a relay in front of UPSTREAM (udp:HOST:PORT), its port in RELAY_PORT,
+# answers going back from the socket its client sent to; it sends a copy of what its client sends
+# back to the client, from a socket of its own, before forwarding it: WHICH first-access-request,
+# the first RADIUS Access-Request; each-new, every datagram not seen before.
+echo_relay() {
+  rm -f "$TMP/relay.port"
+  timeout 60 python3 - "$TMP/relay.port" "$1" "$2" <<'PY' &
+import os, select, socket, sys
+port_file, upstream, which = sys.argv[1:4]
+host, port = upstream[len("udp:"):].rsplit(":", 1)
+down = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); down.bind(("127.0.0.1", 0))
+up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); up.bind(("127.0.0.1", 0))
+other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); other.bind(("127.0.0.1", 0))
+open(port_file + ".tmp", "w").write(str(down.getsockname()[1])); os.rename(port_file + ".tmp", port_file)
+client, seen = None, set()
+while True:
+    for s in select.select([down, up], [], [])[0]:
+        d, a = s.recvfrom(65536)
+        if s is up:
+            down.sendto(d, client)
+            continue
+        client = a
+        if d not in seen and (which == "each-new" or (d[0] == 1 and not seen)):
+            seen.add(d)
+            other.sendto(d, a)
+        up.sendto(d, (host, int(port)))
+PY
+  LIVE_PID[relay]=$!
+  local i
+  for i in $(seq 50); do [ -s "$TMP/relay.port" ] && break; sleep 0.1; done
+  RELAY_PORT=$(cat "$TMP/relay.port")
+}
+stop_relay() { kill "${LIVE_PID[relay]}" 2>/dev/null; wait "${LIVE_PID[relay]}" 2>/dev/null; unset "LIVE_PID[relay]"; }
+
 # 1. JSON, both flows: a fresh s1 (d1) from kd-term start, sent to the proxy's (switch's) socket
 # towards its peer, twice (the copy absorbed): nothing answers, one error line; a registration
 # through the listener then succeeds.
@@ -74,31 +108,9 @@ stop_all proxy switch auc
 # its own, then forwards it: the switch refuses it and the registration goes on.
 live_world "$TMP/w-radius"
 serve auc auc --binding radius --radius-secret-file "$W/secret" || fail "radius: the AuC starts"
-timeout 60 python3 - "$TMP/relay.port" "$ADDR" <<'PY' &
-import os, select, socket, sys
-port_file, upstream = sys.argv[1:3]
-host, port = upstream[len("udp:"):].rsplit(":", 1)
-down = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); down.bind(("127.0.0.1", 0))
-up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); up.bind(("127.0.0.1", 0))
-other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); other.bind(("127.0.0.1", 0))
-open(port_file + ".tmp", "w").write(str(down.getsockname()[1])); os.rename(port_file + ".tmp", port_file)
-switch, first = None, True
-while True:
-    for s in select.select([down, up], [], [])[0]:
-        d, a = s.recvfrom(65536)
-        if s is up:
-            down.sendto(d, switch)
-            continue
-        switch = a
-        if first and d[0] == 1:  # the first Access-Request, back to the socket it came from
-            first = False
-            other.sendto(d, a)
-        up.sendto(d, (host, int(port)))
-PY
-LIVE_PID[relay]=$!
-for i in $(seq 50); do [ -s "$TMP/relay.port" ] && break; sleep 0.1; done
+echo_relay "$ADDR" first-access-request
 serve switch switch --binding json --auc-link radius --radius-secret-file "$W/secret" \
-  --peer "auc=udp:127.0.0.1:$(cat "$TMP/relay.port")" || fail "radius: the switch starts"
+  --peer "auc=udp:127.0.0.1:$RELAY_PORT" || fail "radius: the switch starts"
 serve proxy proxy --binding json --peer "switch=$ADDR" || fail "radius: the proxy starts"
 TARGET="proxy=$ADDR"
 register json proxied
@@ -106,7 +118,7 @@ check "radius: an Access-Request to the switch's RADIUS client port: the registr
 wait_lines "$TMP/switch.out" '"event":"error"' 1 5
 check "radius: ... the switch refuses it as a request on its socket towards the AuC" refused_request switch s3
 check "radius: ... no error elsewhere" no_errors proxy auc
-kill "${LIVE_PID[relay]}" 2>/dev/null; wait "${LIVE_PID[relay]}" 2>/dev/null; unset "LIVE_PID[relay]"
+stop_relay
 stop_all proxy switch auc
 
 # 3. kd-term register: a relay in front of the proxy sends each new s1 back to the terminal (from a
@@ -114,30 +126,8 @@ stop_all proxy switch auc
 # registers.
 live_world "$TMP/w-term"
 chain json json proxied || fail "term: services start"
-timeout 60 python3 - "$TMP/front.port" "${TARGET#proxy=}" <<'PY' &
-import os, select, socket, sys
-port_file, upstream = sys.argv[1:3]
-host, port = upstream[len("udp:"):].rsplit(":", 1)
-down = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); down.bind(("127.0.0.1", 0))
-up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); up.bind(("127.0.0.1", 0))
-other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); other.bind(("127.0.0.1", 0))
-open(port_file + ".tmp", "w").write(str(down.getsockname()[1])); os.rename(port_file + ".tmp", port_file)
-term, seen = None, set()
-while True:
-    for s in select.select([down, up], [], [])[0]:
-        d, a = s.recvfrom(65536)
-        if s is up:
-            down.sendto(d, term)
-            continue
-        term = a
-        if d not in seen:
-            seen.add(d)
-            other.sendto(d, term)
-        up.sendto(d, (host, int(port)))
-PY
-LIVE_PID[front]=$!
-for i in $(seq 50); do [ -s "$TMP/front.port" ] && break; sleep 0.1; done
-TARGET="proxy=udp:127.0.0.1:$(cat "$TMP/front.port")"
+echo_relay "${TARGET#proxy=}" each-new
+TARGET="proxy=udp:127.0.0.1:$RELAY_PORT"
 register json proxied
 check "term: register: its own s1 and s7 sent back to it: registered all the same (exit 1 before)" eq "$RC" 0
 check "term: register: an error line for each, saying it was discarded" \
@@ -148,7 +138,7 @@ check "term: register: the transcript holds no request received" \
   eq "$(jq -r 'select(.event != "error") | if .event then .event else .step + ">" + .to end' "$OUT" | tr '\n' ' ')" \
   "s1>proxy s6>term s7>proxy s10>term registered "
 check "term: no error at the services" no_errors proxy switch auc
-kill "${LIVE_PID[front]}" 2>/dev/null; wait "${LIVE_PID[front]}" 2>/dev/null; unset "LIVE_PID[front]"
+stop_relay
 stop_all proxy switch auc
 
 finish
