@@ -67,6 +67,12 @@ void check_peer_ports(const LiveOptions& o) {
 void check_term_peer(std::string_view subcommand, const LiveOptions& o, const flow::StartParams& start) {
   const std::string want = start.via ? "proxy=" : "switch=";
   const std::string sub(subcommand);
+  const std::string flow = start.via ? "with --via, proxy=ENDPOINT" : "without --via, switch=ENDPOINT";
+  if (o.peers.size() == 2 && o.peers[0].substr(0, o.peers[0].find('=') + 1) == o.peers[1].substr(0, o.peers[1].find('=') + 1))
+    throw UsageError("--peer " + o.peers[0].substr(0, o.peers[0].find('=') + 1) + " is given twice: " + sub +
+                     " takes one --peer (" + flow + ")");
+  if (o.peers.size() > 1)
+    throw UsageError("--peer: " + sub + " takes one --peer (" + std::to_string(o.peers.size()) + " given): " + flow);
   if (o.peers.size() != 1 || !o.peers.front().starts_with(want))
     throw UsageError(start.via ? sub + " --via (the proxied flow) goes through the proxy: give --peer proxy=ENDPOINT"
                                : sub + " without --via (the direct flow) goes to the switch: give --peer switch=ENDPOINT");

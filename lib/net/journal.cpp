@@ -147,6 +147,36 @@ bool all_zero(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c == 0; });
 }
 
+// Whether whole records with valid checksums, a commit record among them, run from some byte of
+// text on to its end (or to a tail a crash could leave: a header cut short, zeros, a record cut
+// short). A record cut short at the end of a journal is a torn write only if nothing was written
+// after it; a length field damaged to run past the end looks the same, but the committed batches
+// that follow it tell it apart.
+bool committed_records_within(std::string_view text) {
+  for (std::size_t q = 0; q + kRecordHeader < text.size(); ++q) {
+    std::size_t p = q;
+    bool commit = false;
+    while (p + kRecordHeader <= text.size()) {
+      Reader h{text.substr(p)};
+      const std::size_t len = h.num(4);
+      const auto crc = static_cast<std::uint32_t>(h.num(4));
+      if (len == 0 || len > kMaxRecord || text.size() - p - kRecordHeader < len) break;
+      const std::string_view payload = text.substr(p + kRecordHeader, len);
+      if (crc32(ByteView(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size())) != crc) break;
+      commit = commit || (len == 1 && payload[0] == 'C');
+      p += kRecordHeader + len;
+    }
+    if (commit && p > q) {
+      const std::string_view tail = text.substr(p);
+      if (tail.size() < kRecordHeader || all_zero(tail)) return true;
+      Reader h{tail};
+      const std::size_t len = h.num(4);
+      if (len != 0 && len <= kMaxRecord && tail.size() - kRecordHeader < len) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 #if defined(__x86_64__)
@@ -387,7 +417,13 @@ std::optional<std::string> decode_journal(std::string_view text, ByteView state_
     // Not a length kd never writes (it would make any damage "the last record", hiding the
     // committed batches after it), and not the base record, which kd writes only whole
     // (rewrite(): an atomic replace).
+    // Nor a record whose claimed length covers whole records after it, a commit among them: its
+    // length field was damaged (a crash leaves nothing written after the record it cut short),
+    // whether that length runs past the file's end or into the zeros after the last record.
     const bool header_cut = rest.size() < kRecordHeader, possible = len != 0 && len <= kMaxRecord;
+    if (!header_cut && possible && committed_records_within(rest.substr(kRecordHeader)))
+      return "damaged at byte " + std::to_string(pos) + ": " + why + " (a record length of " + std::to_string(len) +
+             "), with whole records after it (committed batches)";
     if (pos != kJournalMagic.size() &&
         (header_cut || all_zero(rest) ||
          (possible && all_zero(rest.substr(std::min(rest.size(), kRecordHeader + len)))))) {

@@ -314,8 +314,13 @@ public:
     }
   }
 
-  End run() {
+  // What the journal holds, taken in before anything is handled or sent (its file is open for the
+  // batches from then on).
+  void restore() {
     if (journal_) restore_journal();
+  }
+
+  End run() {
     // SIGINT or SIGTERM ends a service (status 0) or a registration without its answer.
     if (!result_) loop_.run(*this, kBatch);
     commit();  // what the last batch changed is already saved; a failure to save ends with status 3
@@ -557,6 +562,7 @@ private:
       ++resumed;
     }
     for (auto& r : journal_->take_sent()) {
+      if (registering_) continue;  // kd-term register: a registration of its own, not the last run's
       const auto peer = peers_.find(r.peer);
       if (peer == peers_.end()) continue;  // no such --peer this run
       Outgoing out{peer->second.socket, peer->second.addr, r.request};
@@ -665,6 +671,13 @@ private:
       server_.open(req, now, timers_for(spec).keep_response_ms, "");  // its copies are absorbed
       return misplaced(d, spec.name, spec.name, request, waiting);
     }
+    // A request is taken only on a listening socket (kd-live(7), TRANSACTIONS, "Where a request
+    // comes to"): on a socket this service sends its own requests from, it would be answered from
+    // there, by a role that only a listener's peers address.
+    if (request.empty() && !listening(d.socket)) {
+      server_.open(req, now, timers_for(spec).keep_response_ms, "");  // its copies are absorbed
+      return misdirected(d, spec.name);
+    }
     // s1, s7, d1, d5 take IPc as a NAT sees it: where the datagram came from (kd-protocol(7), IPc).
     if (learn_source_) ctx_.engine.settings().observed_source = spec.from == msg::Role::term ? ipc_of(d.from) : "";
     if (registering_) emit(text ? json::encode_message(*m) : json::encode_wire_line(wire::binding_name(used), spec, d.data), false);
@@ -747,13 +760,31 @@ private:
   // what: the answer as the line names it; step: the line's step.
   void misplaced(const Datagram& d, std::string_view what, std::string_view step, std::string_view request,
                  const ClientTransactions::Txn* waiting) {
-    const bool listener = std::find(listeners_.begin(), listeners_.end(), d.socket) != listeners_.end();
     const Transport t = loop_.transport(d.socket);
-    std::string detail = std::string(what) + " from " + to_string(d.from, t) + (listener ? " on a listening socket" : "") +
+    std::string detail = std::string(what) + " from " + to_string(d.from, t) + (listening(d.socket) ? " on a listening socket" : "") +
                          ": not from where " + std::string(request) + " went";
     if (waiting) detail += " (" + to_string(waiting->out.to, loop_.transport(waiting->out.socket)) + ")";
     detail += "; an answer is taken only from there";
     if (registering_) detail += " (discarded: the registration waits on for a valid answer)";
+    emit(json::encode_error(err(Code::unexpected_message, detail), step), true);
+  }
+
+  bool listening(SocketId socket) const {
+    return std::find(listeners_.begin(), listeners_.end(), socket) != listeners_.end();
+  }
+
+  // A request on a socket of this service's own (towards a --peer; kd-term's one socket): an error
+  // line naming where it came from and the socket, and the role never sees it.
+  void misdirected(const Datagram& d, std::string_view step) {
+    const Transport t = loop_.transport(d.socket);
+    std::string detail = std::string(step) + " from " + to_string(d.from, t) + " on ";
+    std::string towards = "a socket of its own";
+    for (const auto& [role, p] : peers_)
+      if (p.socket == d.socket) towards = "the socket that sends to --peer " + role + "=" + to_string(p.addr, t);
+    if (registering_)
+      detail += "the socket kd-term sends its requests from: kd-term takes only answers (discarded: the "
+                "registration waits on for a valid answer)";
+    else detail += towards + ": a request is taken only on a listening socket";
     emit(json::encode_error(err(Code::unexpected_message, detail), step), true);
   }
 
@@ -968,12 +999,14 @@ End run_service(const LiveOptions& o, LiveContext& ctx) {
   Live live(o, ctx, false);
   live.open_journal();
   live.listen(o.listen);
+  live.restore();
   return live.run();
 }
 
 End run_registration(const LiveOptions& o, LiveContext& ctx, const flow::StartParams& start) {
   Live live(o, ctx, true);
   live.open_journal();
+  live.restore();
   live.start(start);
   return live.run();
 }

@@ -88,5 +88,9 @@ usage "register: proxied flow to a switch" "give --peer proxy=ENDPOINT" kd-term 
 usage "register: direct flow to a proxy" "give --peer switch=ENDPOINT" kd-term register "${term[@]}" --peer proxy=udp:127.0.0.1:9
 usage "register: no peer" "peer" kd-term register "${term[@]}"
 usage "register: a peer at port 0" "port 0 names no peer" kd-term register "${term[@]}" --peer switch=udp:127.0.0.1:0
+usage "register: the peer given twice" "--peer proxy= is given twice: register takes one --peer" \
+  kd-term register "${term[@]}" --via "$PROXY_ID" --peer proxy=udp:127.0.0.1:9 --peer proxy=udp:127.0.0.1:10
+usage "load: a proxy and a switch" "--peer: load takes one --peer (2 given): with --via, proxy=ENDPOINT" \
+  kd-term load "${term[@]}" --via "$PROXY_ID" --count 1 --peer proxy=udp:127.0.0.1:9 --peer switch=udp:127.0.0.1:10
 
 finish

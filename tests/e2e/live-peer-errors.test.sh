@@ -35,7 +35,7 @@ refused_with "register without --via to a proxy" \
   "register without --via (the direct flow) goes to the switch: give --peer switch=ENDPOINT" \
   kd-term register "${term[@]}" --peer proxy=udp:127.0.0.1:9
 refused_with "register with two peers" \
-  "register without --via (the direct flow) goes to the switch: give --peer switch=ENDPOINT" \
+  "--peer switch= is given twice: register takes one --peer (without --via, switch=ENDPOINT)" \
   kd-term register "${term[@]}" --peer switch=udp:127.0.0.1:9 --peer switch=udp:127.0.0.1:10
 refused_with "load --via to a switch" \
   "load --via (the proxied flow) goes through the proxy: give --peer proxy=ENDPOINT" \

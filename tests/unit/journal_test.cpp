@@ -40,6 +40,7 @@ void expect_same(const Answered& x, const Answered& y) {
   EXPECT_EQ(x.expires_ms, y.expires_ms);
 }
 
+constexpr std::size_t kRecordHeaderSize = 8;  // a record's length and CRC-32
 const Bytes kD1 = b("digest of the state file first");
 const Bytes kD2 = b("digest of the state file at the snapshot");
 const std::string kC1 = R"({"registrations":{"alice":{"phase":1}}})";
@@ -169,6 +170,41 @@ TEST(Journal, AWriteCutShortOverZerosIsATornTail) {
   const auto why = decode_journal(damaged, kD1, c);
   ASSERT_TRUE(why);
   EXPECT_NE(why->find("damaged at byte"), std::string::npos) << *why;
+}
+
+// A record whose length field was damaged so that it runs past the end of the file looks like the
+// last record cut short; but the whole, committed batches after it say it was not the last: refused,
+// not dropped as a torn tail with every committed batch after it (their state changes lost).
+TEST(Journal, ALengthRunningPastTheEndWithCommittedBatchesAfterItIsRefused) {
+  const std::string j = three_batches();
+  const std::size_t first = kJournalMagic.size() + kRecordHeaderSize + 1 + 1 + kD1.size();  // after the base
+  // Also with the zeros a running service's journal ends in: the length then runs into them, not
+  // past the end of the file, and is damage all the same.
+  for (const std::size_t zeros : {std::size_t{0}, std::size_t{1} << 18}) {
+    std::string d = j + std::string(zeros, '\0');
+    d[first + 1] ^= 0x01;  // the first batch's first record: 65536 bytes longer than it is
+    JournalContents c;
+    auto why = decode_journal(d, kD1, c);
+    ASSERT_TRUE(why) << zeros << ": taken as a torn tail at " << c.torn_at.value_or(0);
+    EXPECT_NE(why->find("damaged at byte " + std::to_string(first)), std::string::npos) << *why;
+    EXPECT_NE(why->find("whole records after it"), std::string::npos) << *why;
+  }
+  // The last batch's first record so damaged: the whole records after it hold no commit, so it
+  // may be a torn write (that batch was never acted on).
+  std::string last(kJournalMagic);
+  encode_base(last, kD1);
+  encode_batch(last, {answer(1, "REGISTER 1", "407 one", 1700000000000)}, &kC1);
+  const std::size_t at = last.size();
+  encode_batch(last, {answer(2, "REGISTER 2", "407 two", 1)}, &kC2);
+  last.pop_back();  // its commit record cut short
+  last[at + 1] ^= 0x01;
+  for (const std::size_t zeros : {std::size_t{0}, std::size_t{1} << 18}) {
+    JournalContents c;
+    ASSERT_FALSE(decode_journal(last + std::string(zeros, '\0'), kD1, c)) << zeros;
+    ASSERT_TRUE(c.torn_at) << zeros;
+    EXPECT_EQ(*c.torn_at, at) << zeros;
+    EXPECT_EQ(c.changes, std::vector<std::string>{kC1}) << zeros;
+  }
 }
 
 TEST(Journal, DamageBeforeTheTailIsRefused) {
