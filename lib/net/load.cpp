@@ -14,6 +14,7 @@
 #include "core/string_hash.hpp"
 #include "crypto/suite.hpp"
 #include "engine/engine.hpp"
+#include "net/block_random.hpp"
 #include "net/histogram.hpp"
 #include "net/loop.hpp"
 #include "net/retransmit.hpp"
@@ -42,31 +43,6 @@ std::string percentiles_ms(const Histogram& h) {
          ms(h.percentile(90)) + R"(,"p99":)" + ms(h.percentile(99)) + R"(,"p999":)" + ms(h.percentile(99.9)) +
          R"(,"max":)" + ms(h.max()) + "}";
 }
-
-// The operating system's randomness drawn a block at a time, handed out in order: a getrandom(2)
-// per draw was three system calls per registration (its identity, then each request's). What it
-// hands out goes on the wire in the clear (transaction identities), so a block kept in memory
-// until used reveals nothing.
-class BlockRandom {
-public:
-  void fill(std::span<std::uint8_t> out) {
-    while (!out.empty()) {
-      if (used_ == block_.size()) {
-        os_.fill(Purpose::nonce, block_);
-        used_ = 0;
-      }
-      const std::size_t n = std::min(out.size(), block_.size() - used_);
-      std::copy_n(block_.begin() + static_cast<std::ptrdiff_t>(used_), n, out.begin());
-      used_ += n;
-      out = out.subspan(n);
-    }
-  }
-
-private:
-  crypto::OsRandom os_;
-  std::array<std::uint8_t, 4096> block_{};
-  std::size_t used_ = block_.size();
-};
 
 // What happened in a span of time: an interval of --stats, or the whole run.
 struct Tally {

@@ -14,6 +14,7 @@
 #include "json/event.hpp"
 #include "json/line.hpp"
 #include "json/message.hpp"
+#include "net/block_random.hpp"
 #include "net/journal.hpp"
 #include "net/loop.hpp"
 #include "net/response_journal.hpp"
@@ -859,9 +860,9 @@ private:
       ByteView answered_bytes;
       if (answered_request.empty()) {
         fresh.resize(wire::kTxnBytes);
-        random_.fill(Purpose::nonce, fresh);
+        random_.fill(fresh);
         if (!registering_) txn = to_hex(ByteView(fresh).first(8));
-        else if (registration_ids_.empty()) registration_ids_ = random_.draw(Purpose::nonce, wire::kRegistrationBytes);
+        else if (registration_ids_.empty()) registration_ids_ = random_.draw(wire::kRegistrationBytes);
         fresh.insert(fresh.end(), registration_ids_.begin(), registration_ids_.end());
       } else {
         // The answer echoes its request's identity: a JSON request's transaction member, a wire
@@ -948,7 +949,7 @@ private:
   std::map<std::string, PendingRequest> pending_;  // by name: accepted, to be answered
   std::map<std::string, SentRequest> sent_;        // by key: sent, awaiting the answer
   Batch batch_;  // opened and settled since the last commit
-  crypto::OsRandom random_;                      // transaction identities (never the role's randomness)
+  BlockRandom random_;                           // transaction identities (never the role's randomness)
   Bytes registration_ids_;                       // kd-term register: its registration's (kRegistrationBytes)
   std::vector<Outgoing> outbox_;
   std::string out_;
