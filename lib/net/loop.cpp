@@ -93,6 +93,8 @@ struct Loop::Impl {
   asio::io_context io{1};
   asio::signal_set signals{io, SIGINT, SIGTERM};
   asio::steady_timer timer{io};
+  std::optional<std::uint64_t> armed_for;  // the deadline timer is set for, if it is set
+  bool kept_early = false;                 // the handler's deadline moved later since it was set
   asio::steady_timer accept_pause{io};
   std::vector<std::unique_ptr<Socket>> sockets;
   Handler* handler = nullptr;
@@ -412,17 +414,33 @@ struct Loop::Impl {
     rearm_timer();
   }
 
+  // The timer set for the handler's deadline. One set for a time no later than the deadline stays
+  // set: moving it was a timerfd_settime(2) per batch (each batch's new transactions end later than
+  // the earliest), where waking at the old time finds nothing due and sets it again.
   void rearm_timer() {
     const auto d = handler->deadline();
     if (!d) {
       timer.cancel();
+      armed_for.reset();
       return;
     }
+    if (armed_for && *armed_for <= *d) {
+      kept_early = kept_early || *armed_for < *d;
+      return;
+    }
+    armed_for = *d;
+    kept_early = false;
     const auto now = now_ms();
     timer.expires_after(std::chrono::milliseconds(*d > now ? *d - now : 0));
     timer.async_wait([this](const asio::error_code& ec) {
       if (ec) return;  // cancelled or moved
-      handler->on_deadline(now_ms());
+      const bool early = kept_early;
+      armed_for.reset();
+      kept_early = false;
+      const auto at = now_ms();
+      // Set for the deadline as it is: due (as before). Kept from an earlier one: due only if the
+      // deadline is by now.
+      if (const auto due = handler->deadline(); !early || (due && *due <= at)) handler->on_deadline(at);
       rearm_timer();
     });
   }
