@@ -1,7 +1,8 @@
-// The operating system's randomness drawn a block at a time, handed out in order, for what a live
-// service or kd-term load puts on the wire in the clear (transaction identities, never a role's
-// randomness): a getrandom(2) per draw was a system call per request sent (kd-live(7),
-// TRANSACTIONS). A block kept in memory until used reveals nothing the wire does not show.
+// The operating system's randomness drawn a block at a time, handed out in order: a getrandom(2)
+// per draw was a system call per request a service or kd-term load sends (its transaction
+// identity) and per registration kd-term starts. What it hands out goes on the wire in the clear
+// (transaction identities, never a role's randomness), so a block kept in memory until used
+// reveals nothing.
 #pragma once
 
 #include <algorithm>
@@ -9,6 +10,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+
+#include "core/bytes.hpp"
 
 namespace kd::net {
 
@@ -23,9 +26,14 @@ public:
       out = out.subspan(n);
     }
   }
+  Bytes draw(std::size_t n) {
+    Bytes b(n);
+    fill(b);
+    return b;
+  }
 
 private:
-  void refill();  // the next block, from the system (crypto::OsRandom)
+  void refill();  // block_ from the operating system, used_ = 0
   std::array<std::uint8_t, 4096> block_{};
   std::size_t used_ = block_.size();
 };

@@ -93,6 +93,8 @@ struct Loop::Impl {
   asio::io_context io{1};
   asio::signal_set signals{io, SIGINT, SIGTERM};
   asio::steady_timer timer{io};
+  std::optional<std::uint64_t> armed_for;  // the deadline timer is set for, if it is set
+  bool kept_early = false;                 // the handler's deadline moved later since it was set
   asio::steady_timer accept_pause{io};
   std::vector<std::unique_ptr<Socket>> sockets;
   Handler* handler = nullptr;
@@ -103,6 +105,7 @@ struct Loop::Impl {
   int signal = 0;
   std::vector<Datagram> batch;
   std::vector<pollfd> polled;  // the UDP sockets, while a commit window waits
+  std::vector<SocketId> sent_on;  // send_all(): the sockets its messages went on so far
   std::vector<Bytes> spare;  // buffers of the last batch's datagrams, reused (at most max_batch kept)
   // What one recvmmsg(2) receives into: kSlots datagrams of up to 64 KiB each. Allocated without
   // being written, so only the pages datagrams filled are resident (kd-live(7), MEMORY). A TCP
@@ -412,17 +415,33 @@ struct Loop::Impl {
     rearm_timer();
   }
 
+  // The timer set for the handler's deadline. One set for a time no later than the deadline stays
+  // set: moving it was a timerfd_settime(2) per batch (each batch's new transactions end later than
+  // the earliest), where waking at the old time finds nothing due and sets it again.
   void rearm_timer() {
     const auto d = handler->deadline();
     if (!d) {
       timer.cancel();
+      armed_for.reset();
       return;
     }
+    if (armed_for && *armed_for <= *d) {
+      kept_early = kept_early || *armed_for < *d;
+      return;
+    }
+    armed_for = *d;
+    kept_early = false;
     const auto now = now_ms();
     timer.expires_after(std::chrono::milliseconds(*d > now ? *d - now : 0));
     timer.async_wait([this](const asio::error_code& ec) {
       if (ec) return;  // cancelled or moved
-      handler->on_deadline(now_ms());
+      const bool early = kept_early;
+      armed_for.reset();
+      kept_early = false;
+      const auto at = now_ms();
+      // Set for the deadline as it is: due (as before). Kept from an earlier one: due only if the
+      // deadline is by now.
+      if (const auto due = handler->deadline(); !early || (due && *due <= at)) handler->on_deadline(at);
       rearm_timer();
     });
   }
@@ -594,39 +613,51 @@ void Loop::send_all(const std::vector<Outgoing>& out, const std::function<void(c
   std::array<mmsghdr, kRun> msgs{};
   std::array<iovec, kRun> iov{};
   std::array<udp::endpoint, kRun> to;
-  for (std::size_t i = 0; i < out.size();) {
-    Socket& s = *impl_->sockets.at(out[i].socket);
+  std::array<std::size_t, kRun> index{};  // each message's place in out
+  // The sockets in the order of their first message; each socket's messages in their order in out.
+  std::vector<SocketId>& done = impl_->sent_on;
+  done.clear();
+  for (std::size_t first = 0; first < out.size(); ++first) {
+    const SocketId id = out[first].socket;
+    if (std::find(done.begin(), done.end(), id) != done.end()) continue;
+    done.push_back(id);
+    Socket& s = *impl_->sockets.at(id);
     if (!s.udp_socket) {
-      if (auto why = send(out[i].socket, out[i].to, out[i].bytes)) failed(*why);
-      ++i;
+      for (std::size_t i = first; i < out.size(); ++i)
+        if (out[i].socket == id)
+          if (auto why = send(id, out[i].to, out[i].bytes)) failed(*why);
       continue;
     }
-    std::size_t n = 0;
-    for (; n < kRun && i + n < out.size() && out[i + n].socket == out[i].socket; ++n) {
-      const Outgoing& o = out[i + n];
-      to[n] = to_asio(o.to);
-      iov[n] = iovec{const_cast<std::uint8_t*>(o.bytes.data()), o.bytes.size()};
-      msgs[n] = mmsghdr{};
-      msgs[n].msg_hdr.msg_name = to[n].data();
-      msgs[n].msg_hdr.msg_namelen = static_cast<socklen_t>(to[n].size());
-      msgs[n].msg_hdr.msg_iov = &iov[n];
-      msgs[n].msg_hdr.msg_iovlen = 1;
-    }
-    // A datagram refused ends the call before it (its error is lost when some went): the next
-    // call starts with it and reports it.
-    for (std::size_t done = 0; done < n;) {
-      const int r = ::sendmmsg(s.udp_socket->native_handle(), msgs.data() + done, static_cast<unsigned>(n - done), 0);
-      if (r > 0) {
-        done += static_cast<std::size_t>(r);
-      } else if (r < 0 && errno == EINTR) {
-        continue;
-      } else {
-        const asio::error_code ec(r < 0 ? errno : EIO, asio::system_category());
-        failed("sending to " + to_string(out[i + done].to) + ": " + ec.message());
-        ++done;
+    for (std::size_t i = first; i < out.size();) {
+      std::size_t n = 0;
+      for (; n < kRun && i < out.size(); ++i) {
+        if (out[i].socket != id) continue;
+        const Outgoing& o = out[i];
+        index[n] = i;
+        to[n] = to_asio(o.to);
+        iov[n] = iovec{const_cast<std::uint8_t*>(o.bytes.data()), o.bytes.size()};
+        msgs[n] = mmsghdr{};
+        msgs[n].msg_hdr.msg_name = to[n].data();
+        msgs[n].msg_hdr.msg_namelen = static_cast<socklen_t>(to[n].size());
+        msgs[n].msg_hdr.msg_iov = &iov[n];
+        msgs[n].msg_hdr.msg_iovlen = 1;
+        ++n;
+      }
+      // A datagram refused ends the call before it (its error is lost when some went): the next
+      // call starts with it and reports it.
+      for (std::size_t sent = 0; sent < n;) {
+        const int r = ::sendmmsg(s.udp_socket->native_handle(), msgs.data() + sent, static_cast<unsigned>(n - sent), 0);
+        if (r > 0) {
+          sent += static_cast<std::size_t>(r);
+        } else if (r < 0 && errno == EINTR) {
+          continue;
+        } else {
+          const asio::error_code ec(r < 0 ? errno : EIO, asio::system_category());
+          failed("sending to " + to_string(out[index[sent]].to) + ": " + ec.message());
+          ++sent;
+        }
       }
     }
-    i += n;
   }
 }
 

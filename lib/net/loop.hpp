@@ -67,9 +67,10 @@ public:
   // a TCP client's connection breaking now (after this call returns: its requests can then be
   // sent again, which a caller in the middle of sending could not do).
   std::optional<std::string> send(SocketId socket, const Address& to, ByteView data);
-  // The messages of a batch, in order, each as send() sends it, except that a run of UDP
-  // datagrams on one socket goes by one sendmmsg(2), not a system call each. failed gets each
-  // message send() would have returned.
+  // The messages of a batch, each as send() sends it, in their order on each socket (the sockets
+  // in the order of their first message): a UDP socket's datagrams go by one sendmmsg(2) per 64,
+  // not a system call each, nor one per run between another socket's (a switch's answers to its
+  // proxy and requests to its AuC alternate). failed gets each message send() would have returned.
   void send_all(const std::vector<Outgoing>& out, const std::function<void(const std::string&)>& failed);
   Transport transport(SocketId socket) const;
   // Whether send(socket, to, ...) has a way to `to` now: false only for a TCP listener that holds

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -295,7 +296,13 @@ public:
     }
     journal_ = std::make_unique<ResponseJournal>(ctx_.state_path, ctx_.tool, *ctx_.report);
     // The loop handles the next batch while the last one's records are synced (commit()).
-    journal_->sync_in_background([this](std::function<void()> f) { loop_.post(std::move(f)); });
+    // What a sync releases is sent together (flush()): one sendmmsg(2) per socket, not one per batch.
+    journal_->sync_in_background([this](std::function<void()> f) {
+      loop_.post([this, f = std::move(f)] {
+        f();
+        flush();
+      });
+    });
     open_peers();
   }
 
@@ -426,20 +433,34 @@ private:
     if (journal_) commit_journaled();
     else ctx_.save();  // no state file (open_journal()): what waits on a save, the tool's lines
     if (journal_ && journal_->syncing() && (!outbox_.empty() || !out_.empty())) {
-      journal_->after_sync([this, out = std::move(outbox_), lines = std::move(out_)] { deliver(out, lines); });
+      journal_->after_sync([this, out = std::move(outbox_), lines = std::move(out_)]() mutable {
+        deliver(std::move(out), lines);
+      });
       outbox_.clear();
       out_.clear();
     } else {
-      deliver(outbox_, out_);
+      deliver(std::move(outbox_), out_);
       outbox_.clear();
       out_.clear();
     }
+    flush();
     if (result_) loop_.stop();
   }
 
-  void deliver(const std::vector<Outgoing>& out, const std::string& lines) {
-    loop_.send_all(out, [this](const std::string& why) { ctx_.report->diagnostic("note: " + printable(why)); });
-    if (!lines.empty()) ctx_.report->out(lines);
+  // What a commit (or a sync) released, kept until flush() sends it with what is released with it.
+  void deliver(std::vector<Outgoing>&& out, const std::string& lines) {
+    if (sending_.empty()) sending_.swap(out);
+    else std::move(out.begin(), out.end(), std::back_inserter(sending_));
+    printing_ += lines;
+  }
+
+  // The datagrams released, in the order released, then the lines.
+  void flush() {
+    if (!sending_.empty())
+      loop_.send_all(sending_, [this](const std::string& why) { ctx_.report->diagnostic("note: " + printable(why)); });
+    sending_.clear();
+    if (!printing_.empty()) ctx_.report->out(printing_);
+    printing_.clear();
   }
 
   static std::uint64_t unix_ms() {
@@ -512,6 +533,8 @@ private:
 
   // The state file rewritten whole, then the journal as the cache is, on it (expiry in Unix time).
   void compact(std::uint64_t mono, std::uint64_t wall) {
+    journal_->drain();
+    flush();  // what the syncs released goes before the snapshot, as it would without it
     journal_->snapshot(ctx_.engine.state_text());
     rewrite_journal(mono, wall);
   }
@@ -893,7 +916,7 @@ private:
         fresh.resize(wire::kTxnBytes);
         random_.fill(fresh);
         if (!registering_) txn = to_hex(ByteView(fresh).first(8));
-        else if (registration_ids_.empty()) random_.fill(registration_ids_ = Bytes(wire::kRegistrationBytes));
+        else if (registration_ids_.empty()) registration_ids_ = random_.draw(wire::kRegistrationBytes);
         fresh.insert(fresh.end(), registration_ids_.begin(), registration_ids_.end());
       } else {
         // The answer echoes its request's identity: a JSON request's transaction member, a wire
@@ -980,6 +1003,8 @@ private:
   std::map<std::string, PendingRequest> pending_;  // by name: accepted, to be answered
   std::map<std::string, SentRequest> sent_;        // by key: sent, awaiting the answer
   Batch batch_;  // opened and settled since the last commit
+  std::vector<Outgoing> sending_;                // released (deliver()), for flush()
+  std::string printing_;
   BlockRandom random_;                           // transaction identities (never the role's randomness)
   Bytes registration_ids_;                       // kd-term register: its registration's (kRegistrationBytes)
   std::vector<Outgoing> outbox_;

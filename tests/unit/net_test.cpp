@@ -1142,6 +1142,43 @@ TEST(Loop, SendAllSendsEveryMessageInOrderAndReportsEachRefused) {
 }
 
 
+// The deadline timer stays set for an earlier time when a batch moves the handler's deadline later
+// (it was a timerfd_settime(2) per batch): on_deadline() still comes only once the deadline is due,
+// and the timer moves when a batch brings the deadline earlier.
+TEST(Loop, OnDeadlineComesWhenTheDeadlineIsDueWhereverABatchMovesIt) {
+  struct Moving final : Loop::Handler {
+    Loop& loop;
+    std::uint64_t start = Loop::now_ms(), first = 0, moved = 0, called_at = 0;
+    std::size_t calls = 0;
+    bool moved_yet = false;  // the datagram came: the deadline is `moved`
+    Moving(Loop& l, std::uint64_t f, std::uint64_t m) : loop(l), first(start + f), moved(start + m) {}
+    void on_datagrams(std::vector<Datagram>&, std::uint64_t) override { moved_yet = true; }
+    std::optional<std::uint64_t> deadline() override {
+      if (Loop::now_ms() > start + 5000) return Loop::now_ms();  // the test's bound
+      return moved_yet ? moved : first;
+    }
+    void on_deadline(std::uint64_t now) override {
+      ++calls;
+      called_at = now;
+      loop.stop();
+    }
+  };
+  for (const auto& [first, moved] : {std::pair<std::uint64_t, std::uint64_t>{100, 400}, {3000, 100}}) {
+    Loop loop;
+    Address at;
+    ASSERT_TRUE(listening(loop, at));
+    const int fd = far_end();
+    ASSERT_GE(fd, 0);
+    send_text(fd, at, "move");  // handled as the loop starts, its timer already set for `first`
+    Moving h(loop, first, moved);
+    loop.run(h, 64);
+    ASSERT_EQ(h.calls, 1u) << first << " -> " << moved;
+    EXPECT_GE(h.called_at, h.moved) << first << " -> " << moved << ": on_deadline before its deadline";
+    EXPECT_LT(h.called_at, h.moved + 2000) << first << " -> " << moved << ": the timer did not move earlier";
+    ::close(fd);
+  }
+}
+
 // The receive path (kd-live(7), MEMORY): datagrams ready at once on several sockets, from several
 // sources, more than a batch holds, of every size from empty to the largest UDP carries, come
 // whole, in their order per socket, each with the address it came from and the socket it came on.
