@@ -20,7 +20,7 @@ for n in proxy switch auc; do
   [ -n "$pid" ] || fail "$n: no process under its timeout"
   tasks=()
   for t in /proc/"$pid"/task/*; do tasks+=(-p "${t##*/}"); done  # each thread: the loop's and the sync's
-  strace -f -ff -qq -ttt -T -xx -s 70000 -e trace=write,fdatasync,sendmmsg -o "$TMP/st.$n" "${tasks[@]}" \
+  strace -f -ff -qq -ttt -T -xx -s 70000 -e trace=write,pwrite64,fdatasync,sendmmsg -o "$TMP/st.$n" "${tasks[@]}" \
     2>"$TMP/strace.$n.err" &
   TRACER[$n]=$!
 done
@@ -47,7 +47,7 @@ for path in glob.glob(sys.argv[1] + '.*'):
         if not m or '= -1' in m.group(3).rsplit(')', 1)[-1]:
             continue
         start, name, args, took = float(m.group(1)), m.group(2), m.group(3), float(m.group(4))
-        if name == 'write':
+        if name in ('write', 'pwrite64'):  # the journal is written in place (pwrite)
             data = [raw(x) for x in re.findall(HEX, args)[:1]]
         elif name == 'sendmmsg':
             data = [raw(x) for x in re.findall(r'iov_base=' + HEX, args)]
@@ -62,7 +62,7 @@ for s_start, _, _, name, sent in calls:
     for d in sent:
         if len(d) < 64:
             continue
-        writes = [c for c in calls if c[3] == 'write' and c[0] < s_start and any(d in w for w in c[4])]
+        writes = [c for c in calls if c[3] in ('write', 'pwrite64') and c[0] < s_start and any(d in w for w in c[4])]
         if not writes:
             continue
         checked += 1
