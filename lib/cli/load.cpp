@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <optional>
 
 #include "cli/options.hpp"
@@ -24,7 +26,7 @@ void add_load_options(CLI::App& load, LoadOptions& o, LiveOptions& live) {
   load.add_option("--peer", live.peers, "where to register: proxy=ENDPOINT (with --via) or switch=ENDPOINT, ENDPOINT udp:HOST:PORT or tcp:HOST:PORT")
       ->required()
       ->allow_extra_args(false);
-  load.add_option("--retransmit", live.retransmit,
+  add_retransmit(load, live.retransmit,
                   "timers of requests sent, initial=MS,max=MS,count=N,timeout=MS,keep=MS (any subset)");
 }
 
@@ -44,16 +46,22 @@ public:
     const int fd = files::open_replace(path_, "--stats");
     file_ = ::fdopen(fd, "w");
     if (!file_) {
+      const int e = errno;
       ::close(fd);
-      throw IoError{"--stats " + path_ + ": cannot write it"};
+      fail(e);
     }
   }
   void write(std::string_view line) override {
-    if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() || std::fflush(file_) != 0)
-      throw IoError{"--stats " + path_ + ": cannot write it"};
+    errno = 0;
+    if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() || std::fflush(file_) != 0) fail(errno);
   }
 
 private:
+  // The reason is given, as for any file (files::write_file_atomic): a full disk is not a bad name.
+  [[noreturn]] void fail(int e) const {
+    throw IoError{"--stats " + path_ + ": cannot write it: " + (e != 0 ? std::strerror(e) : "a write failed")};
+  }
+
   std::string path_;
   std::FILE* file_ = nullptr;
 };

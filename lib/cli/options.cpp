@@ -84,6 +84,10 @@ CLI::Option* refuse_empty(CLI::Option* opt, const std::string& what) {
       [what](const std::string& v) { return v.empty() ? "must not be empty (give " + what + ")" : std::string(); }, ""));
 }
 
+CLI::Option* add_retransmit(CLI::App& app, std::string& into, const std::string& help) {
+  return refuse_empty(app.add_option("--retransmit", into, help), "one or more of initial=MS,max=MS,count=N,timeout=MS,keep=MS,provisional=MS");
+}
+
 CLI::Option* add_decode_as(CLI::App& app, std::vector<std::string>& into) {
   return app
       .add_option("--decode-as", into,

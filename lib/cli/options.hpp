@@ -70,6 +70,8 @@ CLI::Option* add_keys(CLI::App& app, std::string& into, const std::string& help)
 CLI::Option* add_skew(CLI::App& app, std::uint64_t& into, const std::string& help);         // --skew UINT
 CLI::Option* add_binding(CLI::App& app, std::string& into, const std::string& help);        // --binding NAME
 CLI::Option* add_radius_secret_file(CLI::App& app, std::string& into, const std::string& help);
+// --retransmit SPEC (serve, register, load): an empty SPEC is refused, not taken for no SPEC.
+CLI::Option* add_retransmit(CLI::App& app, std::string& into, const std::string& help);
 // --addr ROLE=IP, repeatable (parse_addr reads it).
 CLI::Option* add_addr(CLI::App& app, std::vector<std::string>& into, const std::string& help);
 

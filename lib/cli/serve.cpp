@@ -17,7 +17,7 @@ void add_serve_options(CLI::App& serve, LiveOptions& o) {
       ->allow_extra_args(false);
   serve.add_option("--peer", o.peers, "where the next role is, ROLE=udp:HOST:PORT or ROLE=tcp:HOST:PORT (repeatable)")->allow_extra_args(false);
   serve.add_option("--events", o.events, "which lines to print: all (default), errors or none");
-  serve.add_option("--retransmit", o.retransmit,
+  add_retransmit(serve, o.retransmit,
                    "timers of requests sent and answers given, initial=MS,max=MS,count=N,timeout=MS,keep=MS,provisional=MS (any subset)");
   add_number(serve, "--commit-window", o.commit_window_us, {0, net::kMaxCommitWindowUs},
              "microseconds to go on receiving after a batch that changed state, before its one sync (0: none; default " +
@@ -28,7 +28,7 @@ void add_register_options(CLI::App& reg, LiveOptions& o) {
   reg.add_option("--peer", o.peers, "where to register: proxy=ENDPOINT (with --via) or switch=ENDPOINT, ENDPOINT udp:HOST:PORT or tcp:HOST:PORT")
       ->required()
       ->allow_extra_args(false);
-  reg.add_option("--retransmit", o.retransmit,
+  add_retransmit(reg, o.retransmit,
                  "timers of requests sent, initial=MS,max=MS,count=N,timeout=MS,keep=MS (any subset)");
 }
 

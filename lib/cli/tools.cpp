@@ -1,6 +1,7 @@
 #include "cli/tools.hpp"
 #include "cli/completion.hpp"
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -101,6 +102,26 @@ bool is_event_line(std::string_view line) {
 }
 
 // Checks the wire options once the command line is parsed, and reads the RADIUS secret.
+// --pcap-out naming a file the tool also reads or replaces (the state, its lock or journal, the
+// keystore, the RADIUS secret): the state's rename would win and the frames be lost, or the
+// capture would overwrite what the tool reads. Refused (exit 3) before any of them is read.
+void check_pcap_out_apart(const Common& c) {
+  const std::string& out = c.wire.pcap_out;
+  if (out.empty()) return;
+  std::vector<std::pair<std::string, std::string>> others;  // {what, path}
+  if (!c.state_path.empty())
+    for (const auto& [what, suffix] : {std::pair<std::string, std::string>{"--state", ""},
+                                       {"the lock file of --state", ".lock"},
+                                       {"the journal of --state", ".journal"}})
+      others.emplace_back(what, c.state_path + suffix);
+  if (!c.keys_path.empty()) others.emplace_back("--keys", c.keys_path);
+  if (!c.secret_file.empty()) others.emplace_back("--radius-secret-file", c.secret_file);
+  for (const auto& [what, path] : others)
+    if (files::same_file(out, path))
+      throw IoError{"--pcap-out " + out + ": the same file as " + what + " " + path +
+                    ": name another file for the capture"};
+}
+
 void resolve_wire(Common& c, bool radius) {
   auto b = wire::parse_binding(c.binding);
   if (!b)
@@ -126,6 +147,7 @@ void resolve_wire(Common& c, bool radius) {
   if (!c.wire.pcap_out.empty() && *b == wire::Binding::json && c.auc_link != "radius")
     throw UsageError("--pcap-out needs a wire binding (--binding " + wire::binding_names({wire::Carrier::signaling}, " or ") +
                       std::string(radius ? ", or --auc-link radius)" : ")"));
+  check_pcap_out_apart(c);
   if (!radius) {
     if (auto why = check_decode_as(c.wire, c.tool, false)) throw UsageError(*why);
     return;
@@ -174,12 +196,15 @@ void hold_standard_fds() {
   }
 }
 
+// errno of write_stdout's first failed write (0: none failed).
+std::atomic<int> stdout_errno{0};
+
 // Why the standard output could not take what was written to it, once flushed; nullopt when it did.
 // earlier: errno as the caller's last write left it (0: not known).
 std::optional<std::string> stdout_failure(int earlier = 0) {
   errno = 0;
   std::cout.flush();
-  int e = errno != 0 ? errno : earlier;
+  int e = errno != 0 ? errno : earlier != 0 ? earlier : stdout_errno.load();
   const bool flushed = std::fflush(stdout) == 0;
   if (e == 0) e = errno;
   if (std::cout && flushed && !std::ferror(stdout)) return std::nullopt;
@@ -415,6 +440,14 @@ bool parse_command_line(CLI::App& app, std::string_view tool, int argc, char** a
   return true;
 }
 
+void write_stdout(std::string_view bytes) {
+  errno = 0;
+  if ((!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size()) || std::fflush(stdout) != 0) {
+    int expected = 0;
+    stdout_errno.compare_exchange_strong(expected, errno);
+  }
+}
+
 int run_tool(std::string_view tool, const std::function<int()>& body) {
   auto fail = [tool](const std::vector<std::string>& lines, int status) {
     // What the tool printed before the error stays before it.
@@ -621,6 +654,9 @@ int keys_main(CLI::App& keys, const Common& c, const std::string& file, bool for
     if (count && !key_hex.empty())
       throw UsageError("--key with --count would give every entity the same key: leave --key out (or use --seed)");
     if (!key_hex.empty()) {
+      if (key_hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+        throw UsageError("--key must be hex digits (0-9, a-f or A-F)");
+      if (key_hex.size() % 2 != 0) throw UsageError("--key has an odd number of hex digits");
       auto b = from_hex(key_hex);
       if (!b || b->size() < 16 || b->size() > 64) throw UsageError("--key must be 16 to 64 bytes of hex");
       given = Secret(*b);

@@ -32,6 +32,11 @@ using kd::UsageError;
 // The tools' only place that turns an error into an exit status.
 int run_tool(std::string_view tool, const std::function<int()>& body);
 
+// Writes bytes to stdout (the C stream) and remembers why the first failed write failed, so that
+// run_tool's "cannot write the standard output: WHY" gives the reason after later calls have reset
+// errno. Safe from any one thread at a time.
+void write_stdout(std::string_view bytes);
+
 // The command-line conventions every tool shares: an option given more than once takes its last
 // value (repeatable ones, such as --addr, keep every value); a parse error is a UsageError whose
 // lines say what was wrong, hint when a subcommand's option came before the subcommand, and point

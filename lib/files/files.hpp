@@ -46,6 +46,10 @@ void write_zeros_at(int fd, std::uint64_t offset, std::uint64_t n, const std::st
 void sync_data(int fd, const std::string& path, std::string_view what);
 // True when the file's mode grants any permission to group or others.
 bool readable_by_others(const std::string& path);
+// True when a and b name the same file: one existing file under both (the same device and inode:
+// a hard link, a symbolic link, another spelling), or, where one does not exist yet, the same
+// path once its directories' symbolic links and "." and ".." are resolved.
+bool same_file(const std::string& a, const std::string& b);
 // When the file's mode grants anything to group or others, one line on standard error:
 // "TOOL: warning: WHAT PATH is readable by group or others (chmod 600 PATH)" (what may be empty).
 void warn_if_readable(std::string_view tool, std::string_view what, const std::string& path);

@@ -38,7 +38,7 @@ Result<flow::Keystore> decode_keystore(std::string_view text) {
       return err(Code::malformed, "entity " + ent.id + ": role must be term, proxy or switch");
     ent.role = *role;
     auto key = hex_field(e["key"], "key");
-    if (!key) return err(Code::malformed, "entity " + ent.id + ": key must be lowercase hex");
+    if (!key) return err(Code::malformed, "entity " + ent.id + ": " + key.error().detail);
     if (key->size() < 16 || key->size() > 64)
       return err(Code::bad_length, "entity " + ent.id + ": key must be 16 to 64 bytes");
     ent.key = Secret(*key);

@@ -85,6 +85,10 @@ struct Socket {
   std::unique_ptr<tcp::acceptor> acceptor;
   Address peer;  // a TCP client's
   std::map<Address, std::shared_ptr<Conn>> conns;
+  // A listener's connections closed at once (it held kMaxConnectionsPerListener): how many since
+  // its last note, and when that note was (0: none yet).
+  std::uint64_t refused_unnoted = 0;
+  std::uint64_t refused_noted_ms = 0;
 };
 
 }  // namespace
@@ -231,9 +235,18 @@ struct Loop::Impl {
     const Address from = from_ip(remote.address(), remote.port());
     if (s.conns.size() >= kMaxConnectionsPerListener) {
       peer.close(ec);
+      // A note for the first, then at most one per kRefusedNoteMs naming how many were closed since
+      // the last: a flood of connections does not flood standard error.
+      ++s.refused_unnoted;
+      const std::uint64_t now = now_ms();
+      if (s.refused_noted_ms != 0 && now - s.refused_noted_ms < kRefusedNoteMs) return;
+      const std::uint64_t n = s.refused_unnoted;
+      s.refused_unnoted = 0;
+      s.refused_noted_ms = std::max<std::uint64_t>(now, 1);
       handler->on_stream_fault(id, from, StreamFault::overflow,
                                to_string(from, Transport::tcp) + ": closed at once: the listener holds " +
-                                   std::to_string(kMaxConnectionsPerListener) + " connections already");
+                                   std::to_string(kMaxConnectionsPerListener) + " connections already" +
+                                   (n > 1 ? " (" + std::to_string(n) + " closed since the last note)" : std::string()));
       return;
     }
     auto c = std::make_shared<Conn>(std::move(peer));

@@ -720,6 +720,7 @@ private:
         settle('Q', key);
         server_.open(req, now, timers_for(spec).keep_response_ms, "");
         discarded_.reset();  // a valid answer came after what was discarded
+        unexpected_ = 0;
       }
       handle_outcome(ctx_.engine.feed_message(*m, wire_bytes), now);
       return;
@@ -788,9 +789,18 @@ private:
                          ": not from where " + std::string(request) + " went";
     if (waiting) detail += " (" + to_string(waiting->out.to, loop_.transport(waiting->out.socket)) + ")";
     detail += "; an answer is taken only from there";
-    if (registering_) detail += " (discarded: the registration waits on for a valid answer)";
+    if (registering_) {
+      if (quiet_discard()) return;
+      detail += " (discarded: the registration waits on for a valid answer)";
+    }
     emit(json::encode_error(err(Code::unexpected_message, detail), step), true);
   }
+
+  // kd-term register: answers from elsewhere and requests at its socket are bounded as answers
+  // that do not decode are: only the first since the last valid answer gets an error line, so that
+  // a flood of distinct forgeries does not make the terminal print without end. True when this
+  // one is to be discarded without a line.
+  bool quiet_discard() { return unexpected_++ > 0; }
 
   bool listening(SocketId socket) const {
     return std::find(listeners_.begin(), listeners_.end(), socket) != listeners_.end();
@@ -804,6 +814,7 @@ private:
     std::string towards = "a socket of its own";
     for (const auto& [role, p] : peers_)
       if (p.socket == d.socket) towards = "the socket that sends to --peer " + role + "=" + to_string(p.addr, t);
+    if (registering_ && quiet_discard()) return;
     if (registering_)
       detail += "the socket kd-term sends its requests from: kd-term takes only answers (discarded: the "
                 "registration waits on for a valid answer)";
@@ -1016,6 +1027,7 @@ private:
     std::uint64_t count = 1;  // since the last valid answer
   };
   std::optional<Discarded> discarded_;  // kd-term register: the last answer that did not decode
+  std::uint64_t unexpected_ = 0;        // kd-term register: misplaced or misdirected since the last valid answer
 };
 
 }  // namespace

@@ -35,6 +35,7 @@ std::string stream_binding_names();
 inline constexpr std::size_t kMaxStreamMessage = 64 << 10;      // a JSON line, a SIP body
 inline constexpr std::size_t kMaxStreamQueued = 1 << 20;        // framed bytes the peer has not taken
 inline constexpr std::size_t kMaxConnectionsPerListener = 1024; // accepted beyond: closed at once
+inline constexpr std::uint64_t kRefusedNoteMs = 1000;           // at most one note per second of those
 // A listener's connection with nothing either way for this long is closed (above RFC 5626 4.4.1's
 // keep-alive interval for TCP, 95 to 120 s, so that a client's keep-alives hold it open).
 inline constexpr std::uint64_t kStreamIdleMs = 180'000;

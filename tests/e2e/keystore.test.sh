@@ -52,6 +52,18 @@ for args in "--id bob --role auc" "--id bob --role king" "--id b%ob --role term"
   check "keys add $args: exit 2, file unchanged" eval 'exit_is 2 && same_file "$K" "$TMP/k.orig"'
 done
 
+# An odd number of hex digits is named as such, not as "not hex" (issue 12).
+runx "$AUC" keys add "$K" --id bob --role term --key 00112233445566778899aabbccddeef
+check "keys add --key with 31 hex digits: exit 2, 'an odd number of hex digits', file unchanged" \
+  eval 'exit_is 2 && grep -q -- "--key has an odd number of hex digits" "$ERR" && same_file "$K" "$TMP/k.orig"'
+runx "$AUC" keys add "$K" --id bob --role term --key 00112233445566778899aabbccddeefg
+check "keys add --key with a non-hex digit: exit 2, 'must be hex digits'" \
+  eval 'exit_is 2 && grep -q -- "--key must be hex digits" "$ERR" && same_file "$K" "$TMP/k.orig"'
+jq -c '.entities[0].key = "00112233445566778899aabbccddeef"' "$K" >"$TMP/odd.keys"
+runx "$KD_BIN/kd-term" --keys "$TMP/odd.keys" --seed 01 --now "$NOW" start --id alice --via sbc1 --switch ss1
+check "a keystore key with 31 hex digits: exit 3, 'key has an odd number of hex digits'" \
+  eval 'exit_is 3 && grep -q "entity alice: key has an odd number of hex digits" "$ERR"'
+
 # --seed keys are reproducible and bound to the id and the role.
 "$AUC" keys init "$TMP/k2.json" && "$AUC" keys add "$TMP/k2.json" --id ss1 --role switch --seed 01 &&
   "$AUC" keys add "$TMP/k2.json" --id ss2 --role switch --seed 01 && "$AUC" keys add "$TMP/k2.json" --id alice --role term --seed 02

@@ -70,8 +70,8 @@ asked() {  # N: the relay counts N datagrams from the switch within 5 s
 }
 stop_relay() { kill "${LIVE_PID[relay]}" 2>/dev/null; wait "${LIVE_PID[relay]}" 2>/dev/null; unset "LIVE_PID[relay]"; }
 
-# front PORT-FILE UPSTREAM: in front of the proxy (UPSTREAM), for kd-term: at each s1 a forged s6
-# (the s1's N1, all-zero Rand and N2) to the terminal from another socket, then s1 on after 0.3 s;
+# front PORT-FILE UPSTREAM: in front of the proxy (UPSTREAM), for kd-term: at each s1 20 forged s6
+# (the s1's N1, all-zero N2, each its own Rand) to the terminal from another socket, then s1 on after 0.3 s;
 # the proxy's answers go back from the socket the terminal sent to.
 front() {
   timeout 60 python3 - "$@" <<'PY' &
@@ -93,10 +93,11 @@ while True:
         m = json.loads(d)
         if m["step"] == "s1" and d not in seen:
             seen.add(d)
-            forged = {"step": "s6", "flow": "proxied", "to": "term", "suite": m["suite"], "IDc": m["IDc"],
-                      "IDsp": m["IDsp"], "N1": m["N1"], "N2": "00" * 16, "TS2": int(time.time()),
-                      "Rand": "00" * 16, "SecMechReq": True}
-            other.sendto(json.dumps(forged, separators=(",", ":")).encode(), term)
+            for k in range(20):  # distinct forgeries: none is absorbed as a copy of another
+                forged = {"step": "s6", "flow": "proxied", "to": "term", "suite": m["suite"], "IDc": m["IDc"],
+                          "IDsp": m["IDsp"], "N1": m["N1"], "N2": "00" * 16, "TS2": int(time.time()),
+                          "Rand": "%032x" % k, "SecMechReq": True}
+                other.sendto(json.dumps(forged, separators=(",", ":")).encode(), term)
             time.sleep(0.3)
         up.sendto(d, (host, int(port)))
 PY
@@ -169,7 +170,7 @@ front "$TMP/front.port" "${TARGET#proxy=}" || fail "term: the relay starts"
 TARGET="proxy=udp:127.0.0.1:$(cat "$TMP/front.port")"
 register json proxied
 check "term: register: a forged s6 from elsewhere: registered all the same" eq "$RC" 0
-check "term: register: one error line says it was discarded, and from where" \
+check "term: register: 20 distinct forged s6 from elsewhere: one error line (the first; one each before) says it was discarded, and from where" \
   jq -s -e 'map(select(.event == "error")) | length == 1 and (.[0] | .code == "unexpected_message" and .step == "s6"
     and (.detail | test("not from where s1 went.*discarded")))' "$OUT"
 check "term: register: the transcript holds the proxy's s6 only" \

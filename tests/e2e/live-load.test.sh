@@ -77,6 +77,18 @@ check "load: --stats a symbolic link: exit 3" refused 3 "--stats $TMP/stats-link
 check "load: --stats a symbolic link: the file it names is untouched" eq "$(cat "$TMP/victim")" keep
 check "load: --stats a directory: exit 3" refused 3 "--stats $TMP: a directory" \
   --id 'user%d' --count 3 "${P[@]}" --stats "$TMP"
+check "load: --retransmit '': exit 2, not taken for no SPEC (issue 12)" refused 2 "--retransmit: must not be empty" \
+  --id 'user%d' --count 3 "${P[@]}" --retransmit ''
+# A --stats write failing mid-run (here a file size limit of 0, SIGXFSZ ignored: EFBIG) says why.
+stats_fail() {
+  ( trap '' XFSZ; ulimit -f 0
+    exec timeout --foreground -k 10 20 "$KD_BIN/kd-term" load --keys "$W/users.keys" --switch "$SWITCH_ID" \
+      --id 'user%d' --count 3 "${P[@]}" --stats "$TMP/full.jsonl" ) 2>&1 >/dev/null | cat >"$ERR"
+  RC=${PIPESTATUS[0]}
+  exit_is 3 && grep -qF -- "--stats $TMP/full.jsonl: cannot write it: File too large" "$ERR" ||
+    { WHY="exit $RC, stderr: $(head -c 300 "$ERR")"; return 1; }
+}
+check "load: a --stats write failing mid-run: exit 3, and why (issue 12)" stats_fail
 
 # ---- JSON: 300 terminals, 40 in flight at most --------------------------------------------------
 live_world "$TMP/w-json"

@@ -98,4 +98,38 @@ if [ -c /dev/full ]; then
     eval 'stdout_lost && grep -qF "No space left on device" "$ERR"'
 fi
 
+if [ -c /dev/full ]; then
+  "$KD_BIN/kd-decode" "$P/transcript" >/dev/full 2>"$ERR"
+  RC=$?
+  check "kd-decode to a full device: exit 3, says why as the role tools do (issue 12)" \
+    eval 'stdout_lost && grep -qF "cannot write the standard output: No space left on device" "$ERR"'
+fi
+
+# --pcap-out naming a file the tool reads or replaces: refused before anything is read (exit 3),
+# never the frames lost to the state's rename (issue 12).
+C=$TMP/pcap-apart
+mkdir -p "$C"
+cp "$P/sbc1.keys" "$C/sbc1.keys"
+cp "$C/sbc1.keys" "$C/keys.orig"
+for pair in "state:$C/p.state" "the lock file of --state:$C/p.state.lock" "the journal of --state:$C/p.state.journal" \
+            "state:$C/./sub/../p.state" "keys:$C/sbc1.keys"; do
+  what=${pair%%:*} out=${pair#*:}
+  mkdir -p "$C/sub"
+  [ "$what" = state ] && what=--state
+  [ "$what" = keys ] && what=--keys
+  rm -f "$C/p.state" "$C/p.state.lock" "$C/p.state.journal"
+  runx "$KD_BIN/kd-proxy" --id sbc1 --keys "$C/sbc1.keys" --now "$NOW" --binding sip --state "$C/p.state" \
+    --pcap-out "$out" "$S/s1.sip"
+  check "kd-proxy --pcap-out the file of $what ($(basename "$out")): exit 3, says which, nothing written" \
+    eval 'exit_is 3 && grep -qF -- "--pcap-out $out: the same file as $what " "$ERR" && [ ! -s "$OUT" ] &&
+      [ ! -e "$C/p.state" ] && same_file "$C/sbc1.keys" "$C/keys.orig"'
+done
+ln -s p.state "$C/link"
+"$KD_BIN/kd-proxy" --id sbc1 --keys "$C/sbc1.keys" --now "$NOW" --binding sip --state "$C/p.state" "$S/s1.sip" >/dev/null 2>&1
+cp "$C/p.state" "$C/state.orig"
+runx "$KD_BIN/kd-proxy" --id sbc1 --keys "$C/sbc1.keys" --now "$NOW" --binding sip --state "$C/p.state" \
+  --pcap-out "$C/link" "$S/s1.sip"
+check "kd-proxy --pcap-out a symbolic link to its state: exit 3, the state as it was" \
+  eval 'exit_is 3 && grep -qF -- "the same file as --state" "$ERR" && same_file "$C/p.state" "$C/state.orig"'
+
 finish

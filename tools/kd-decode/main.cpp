@@ -331,9 +331,8 @@ int decode_main(int argc, char** argv) {
   // Output is gathered in a buffer and written in large pieces.
   std::string out;
   auto flush = [&out] {
-    if (!out.empty()) std::fwrite(out.data(), 1, out.size(), stdout);
+    write_stdout(out);
     out.clear();
-    std::fflush(stdout);
   };
   try {
     if (!svg_path.empty()) check_svg_target(svg_path);
@@ -417,7 +416,7 @@ int decode_main(int argc, char** argv) {
       }
       for (const auto& r : done) report(r);
       if (out.size() >= (1u << 16)) {
-        std::fwrite(out.data(), 1, out.size(), stdout);
+        write_stdout(out);
         out.clear();
       }
     };
