@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <map>
+#include <optional>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -147,32 +148,42 @@ bool all_zero(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c == 0; });
 }
 
-// Whether whole records with valid checksums, a commit record among them, run from some byte of
-// text on to its end (or to a tail a crash could leave: a header cut short, zeros, a record cut
-// short). A record cut short at the end of a journal is a torn write only if nothing was written
-// after it; a length field damaged to run past the end looks the same, but the committed batches
-// that follow it tell it apart.
+// The payload of the record at the start of text when it is whole: a length kd writes (1 to
+// kMaxRecord), all of it there, its checksum right.
+std::optional<std::string_view> whole_record(std::string_view text) {
+  if (text.size() < kRecordHeader) return std::nullopt;
+  Reader h{text};
+  const std::size_t len = h.num(4);
+  const auto crc = static_cast<std::uint32_t>(h.num(4));
+  if (len == 0 || len > kMaxRecord || text.size() - kRecordHeader < len) return std::nullopt;
+  const std::string_view payload = text.substr(kRecordHeader, len);
+  if (crc32(ByteView(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size())) != crc) return std::nullopt;
+  return payload;
+}
+
+// Whether text, from a record that is not whole to the end, is what a crash can leave: a header cut
+// short, zeros to the end, or a record of a length kd writes with nothing but zeros after that
+// length (the journal is written in place over zeros it was extended by) or running past the end.
+bool crash_tail(std::string_view text) {
+  if (text.size() < kRecordHeader || all_zero(text)) return true;
+  Reader h{text};
+  const std::size_t len = h.num(4);
+  return len != 0 && len <= kMaxRecord && all_zero(text.substr(std::min(text.size(), kRecordHeader + len)));
+}
+
+// Whether whole records, a commit record among them, run from some byte of text on to a tail a
+// crash could leave (crash_tail). A record cut short is a torn write only if nothing was written
+// after it; a length field damaged to run past the end, or into the zeros after the last record,
+// looks the same, but the committed batches within it tell it apart.
 bool committed_records_within(std::string_view text) {
   for (std::size_t q = 0; q + kRecordHeader < text.size(); ++q) {
     std::size_t p = q;
     bool commit = false;
-    while (p + kRecordHeader <= text.size()) {
-      Reader h{text.substr(p)};
-      const std::size_t len = h.num(4);
-      const auto crc = static_cast<std::uint32_t>(h.num(4));
-      if (len == 0 || len > kMaxRecord || text.size() - p - kRecordHeader < len) break;
-      const std::string_view payload = text.substr(p + kRecordHeader, len);
-      if (crc32(ByteView(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size())) != crc) break;
-      commit = commit || (len == 1 && payload[0] == 'C');
-      p += kRecordHeader + len;
+    while (const auto payload = whole_record(text.substr(p))) {
+      commit = commit || (payload->size() == 1 && (*payload)[0] == 'C');
+      p += kRecordHeader + payload->size();
     }
-    if (commit && p > q) {
-      const std::string_view tail = text.substr(p);
-      if (tail.size() < kRecordHeader || all_zero(tail)) return true;
-      Reader h{tail};
-      const std::size_t len = h.num(4);
-      if (len != 0 && len <= kMaxRecord && tail.size() - kRecordHeader < len) return true;
-    }
+    if (commit && crash_tail(text.substr(p))) return true;
   }
   return false;
 }
@@ -420,13 +431,11 @@ std::optional<std::string> decode_journal(std::string_view text, ByteView state_
     // Nor a record whose claimed length covers whole records after it, a commit among them: its
     // length field was damaged (a crash leaves nothing written after the record it cut short),
     // whether that length runs past the file's end or into the zeros after the last record.
-    const bool header_cut = rest.size() < kRecordHeader, possible = len != 0 && len <= kMaxRecord;
-    if (!header_cut && possible && committed_records_within(rest.substr(kRecordHeader)))
+    const bool possible = rest.size() >= kRecordHeader && len != 0 && len <= kMaxRecord;
+    if (possible && committed_records_within(rest.substr(kRecordHeader)))
       return "damaged at byte " + std::to_string(pos) + ": " + why + " (a record length of " + std::to_string(len) +
              "), with whole records after it (committed batches)";
-    if (pos != kJournalMagic.size() &&
-        (header_cut || all_zero(rest) ||
-         (possible && all_zero(rest.substr(std::min(rest.size(), kRecordHeader + len)))))) {
+    if (pos != kJournalMagic.size() && crash_tail(rest)) {
       out.torn_at = pos;
       break;
     }

@@ -189,6 +189,19 @@ TEST(Journal, ALengthRunningPastTheEndWithCommittedBatchesAfterItIsRefused) {
     EXPECT_NE(why->find("damaged at byte " + std::to_string(first)), std::string::npos) << *why;
     EXPECT_NE(why->find("whole records after it"), std::string::npos) << *why;
   }
+  // And with a torn last batch after the committed ones, over the zeros (a record failing its
+  // checksum, zeros after it): the whole records still tell the damaged length apart.
+  {
+    std::string d = j;
+    encode_batch(d, {answer(4, "REGISTER 4", "407 four", 1)}, &kC1);
+    d.back() ^= 0x01;  // its commit record fails its checksum
+    d += std::string(std::size_t{1} << 18, '\0');
+    d[first + 1] ^= 0x01;
+    JournalContents c;
+    const auto why = decode_journal(d, kD1, c);
+    ASSERT_TRUE(why) << "taken as a torn tail at " << c.torn_at.value_or(0);
+    EXPECT_NE(why->find("damaged at byte " + std::to_string(first)), std::string::npos) << *why;
+  }
   // The last batch's first record so damaged: the whole records after it hold no commit, so it
   // may be a torn write (that batch was never acted on).
   std::string last(kJournalMagic);
