@@ -454,13 +454,14 @@ private:
     printing_ += lines;
   }
 
-  // The datagrams released, in the order released, then the lines.
+  // The lines released, then the datagrams in the order released: a script that has an answer
+  // finds its event line already printed (kd-live(7), SERVICES, --events).
   void flush() {
+    if (!printing_.empty()) ctx_.report->out(printing_);
+    printing_.clear();
     if (!sending_.empty())
       loop_.send_all(sending_, [this](const std::string& why) { ctx_.report->diagnostic("note: " + printable(why)); });
     sending_.clear();
-    if (!printing_.empty()) ctx_.report->out(printing_);
-    printing_.clear();
   }
 
   static std::uint64_t unix_ms() {

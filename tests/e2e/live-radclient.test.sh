@@ -6,7 +6,8 @@
 # RFC 2866): an Access-Challenge to a real s3 (its values taken from a kd-switch s3 through
 # kd-decode), an Accounting-Response to the s11 that reports it, an Access-Reject naming the reason
 # for a terminal the AuC does not know; and no answer at all to a request whose
-# Message-Authenticator does not verify.
+# Message-Authenticator does not verify. Under strace(1), it checks that the AuC prints the line of a
+# refusal before the refusal leaves.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/live-lib.sh"
 
@@ -107,6 +108,30 @@ radclient_to auth "$TMP/unsigned.request" "$W/secret" 1
 check "no answer to a request without Message-Authenticator" not_contains "$OUT" 'Received'
 check "the AuC printed it as a missing_field error line" \
   grep -q '"event":"error","code":"missing_field".*no Message-Authenticator' "$TMP/auc.out"
+
+# A service prints an answer's event line before the answer leaves (kd-live(7), OUTPUT), so a
+# script that has the answer finds the line: with every write(2) of kd-auc held 300 ms by strace,
+# the error line of a refusal is in auc.out as soon as radclient has the Access-Reject (a service
+# that sent first left the line 300 ms behind the answer).
+if command -v strace >/dev/null && strace -qq -e trace=none true 2>/dev/null; then
+  pid=$(pgrep -P "${LIVE_PID[auc]}" | head -n 1)  # the service, under timeout(1)
+  # -p of the process attaches each of its threads (the loop's, the sync's)
+  strace -f -qq -o /dev/null -e trace=write -e inject=write:delay_enter=300000 -p "$pid" 2>"$TMP/strace.err" &
+  tracer=$!
+  sleep 1  # attached
+  for i in 1 2 3; do
+    sleep 0.5  # the last refusal's line, if it was held, is out
+    lines_before=$(grep -c '"code":"unknown_identity"' "$TMP/auc.out")
+    radclient_to auth "$TMP/carol.request"
+    lines_after=$(grep -c '"code":"unknown_identity"' "$TMP/auc.out")
+    check "refusal $i: the Access-Reject came" grep -q 'Received Access-Reject' "$OUT"
+    check "refusal $i: its error line was printed before it left" eq "$lines_after" $((lines_before + 1))
+  done
+  kill -INT "$tracer" 2>/dev/null
+  wait "$tracer" 2>/dev/null
+else
+  echo "skip  no usable strace: the order of lines and answers is not checked"
+fi
 
 stop auc
 check "kd-auc serve stops with status 0" eq "$RC" 0
