@@ -81,16 +81,24 @@ done
 # Every long option --help lists is in the page, and the page's OPTIONS name no option --help lacks.
 options_of_help() { grep -oE -- '--[a-z][a-z0-9-]+' "$1" | sort -u; }
 options_of_page() { man -l "$1" 2>/dev/null | col -b | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u; }
-if command -v man >/dev/null && man -l "$KD_ROOT/man/kd-term.1" >/dev/null 2>&1; then
-  for t in term proxy switch auc decode; do
-    { "$KD_BIN/kd-$t" --help; for s in start keys; do "$KD_BIN/kd-$t" $s --help 2>/dev/null; done
-      for s in init add export list; do "$KD_BIN/kd-$t" keys $s --help 2>/dev/null; done; } >"$TMP/help"
-    options_of_help "$TMP/help" | grep -v -- '--help' >"$TMP/h.opts"
-    options_of_page "$KD_ROOT/man/kd-$t.1" >"$TMP/p.opts"
-    missing=$(comm -23 "$TMP/h.opts" "$TMP/p.opts" | tr '\n' ' ')
-    check "kd-$t: every option of --help is in kd-$t(1)" eq "$missing" ""
-  done
-fi
+command -v man >/dev/null || { echo "man is required (scripts/test installs man-db)"; exit 1; }
+for t in term proxy switch auc decode; do
+  { "$KD_BIN/kd-$t" --help; for s in start keys; do "$KD_BIN/kd-$t" $s --help 2>/dev/null; done
+    for s in init add export list; do "$KD_BIN/kd-$t" keys $s --help 2>/dev/null; done; } >"$TMP/help"
+  options_of_help "$TMP/help" | grep -v -- '--help' >"$TMP/h.opts"
+  options_of_page "$KD_ROOT/man/kd-$t.1" >"$TMP/p.opts"
+  missing=$(comm -23 "$TMP/h.opts" "$TMP/p.opts" | tr '\n' ' ')
+  check "kd-$t: every option of --help is in kd-$t(1)" eq "$missing" ""
+done
+# The live subcommands' options: in kd-live(7) or the tool's page.
+for c in "auc serve" "switch serve" "proxy serve" "term register" "term load"; do
+  t=${c%% *}
+  "$KD_BIN/kd-$t" ${c#* } --help >"$TMP/help" 2>&1
+  options_of_help "$TMP/help" | grep -v -- '--help' >"$TMP/h.opts"
+  { options_of_page "$KD_ROOT/man/kd-live.7"; options_of_page "$KD_ROOT/man/kd-$t.1"; } | sort -u >"$TMP/p.opts"
+  missing=$(comm -23 "$TMP/h.opts" "$TMP/p.opts" | tr '\n' ' ')
+  check "kd-$c: every option of --help is in kd-live(7) or kd-$t(1)" eq "$missing" ""
+done
 # Every usage error, from the parser or from a later check of a value, ends with the pointer to
 # --help that OPTIONS promises (trial 4: kd-auc keys --id/--role/--key did not).
 ends_with_pointer() {  # TOOL
