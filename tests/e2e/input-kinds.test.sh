@@ -44,12 +44,10 @@ runx "$KD_BIN/kd-decode" --radius-secret-file "$D" /dev/null
 check "kd-decode --radius-secret-file of a directory -> exit 3, says so" is_dir_error "RADIUS secret file $D"
 
 # A Unix socket is neither a file nor a stream kd reads from a path.
-if command -v python3 >/dev/null; then
-  python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$TMP/sock"
-  runx "$KD_BIN/kd-proxy" --id sbc1 --state "$TMP/proxy.state" "$TMP/sock"
-  check "kd-proxy given a socket as INPUT -> exit 3, says what it is" \
-    eval 'file_error_reported && grep -q "input $TMP/sock: it is a socket" "$ERR" || { WHY="${WHY:-stderr: $(cat "$ERR")}"; false; }'
-fi
+python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$TMP/sock"
+runx "$KD_BIN/kd-proxy" --id sbc1 --state "$TMP/proxy.state" "$TMP/sock"
+check "kd-proxy given a socket as INPUT -> exit 3, says what it is" \
+  eval 'file_error_reported && grep -q "input $TMP/sock: it is a socket" "$ERR" || { WHY="${WHY:-stderr: $(cat "$ERR")}"; false; }'
 
 # What must keep working: a regular file, a pipe (as a path and as the standard input), /dev/null.
 W=$P
