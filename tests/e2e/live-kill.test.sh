@@ -66,6 +66,25 @@ auc_recorded() {
     { WHY="the AuC's state records $recorded registrations, $registered registered"; return 1; }
 }
 
+# settled: waits (10 s at most) until the AuC's registration-recorded lines, over every run of it,
+# number the load's registered, or have not grown for a second (a crash loses the lines of the
+# batch it cut): the last s11 has come.
+settled() {
+  local want n last=-1 same=0 i
+  want=$(jq -r .registered "$SUM")
+  for i in $(seq 100); do
+    n=$(cat "$TMP"/auc.[0-9]*.out "$TMP/auc.out" | grep -c '"event":"registration-recorded"')
+    [ "$n" -ge "$want" ] && return 0
+    if [ "$n" -eq "$last" ]; then
+      same=$((same + 1))
+      [ "$same" -ge 10 ] && return 0
+    else
+      same=0 last=$n
+    fi
+    sleep 0.1
+  done
+}
+
 # run NAME COUNT SWITCH-AT AUC-AT LOAD-ARGS...: a load run of COUNT terminals; kill -9 and restart
 # of the switch once the AuC recorded SWITCH-AT registrations, of the AuC once it recorded AUC-AT.
 run() {
@@ -86,7 +105,7 @@ run() {
   # A crash loses the requests under way in the crashed service; their retransmissions after the
   # restart must be answered, never refused as replays.
   check "$name: no service refused anything or gave up (all runs)" no_refusal auc switch proxy
-  sleep 0.3  # the last s11 may still be on its way
+  settled  # the last s11 may still be on its way
   stop switch
   check "$name: SIGTERM stops the restarted switch with status 0" eq "$RC" 0
   stop auc

@@ -100,7 +100,7 @@ check "json: the summary adds up" adds_up
 check "json: nothing refused, nothing retransmitted on a clean loopback" \
   json_true "$SUM" '.failed == {} and .unfinished == 0 and .elapsed_s > 0 and .rate > 0'
 check "json: percentiles end to end and per exchange" percentiles_sane
-sleep 0.3  # s11 may still be on its way to the AuC
+wait_lines "$TMP/auc.out" '"event":"registration-recorded"' "$(jq -r .registered "$SUM")" 10  # s11 may be on its way
 check "json: registered equals the AuC's registration-recorded events" auc_agrees
 check "json: the --stats lines add up to the summary" stats_add_up
 check "json: the progress lines go to stderr" grep -q '^kd-term: load: .* 300 registered' "$ERR"
@@ -117,7 +117,7 @@ check "sip: the summary adds up" adds_up
 check "sip: percentiles end to end and per exchange" percentiles_sane
 # 200 at 300/s take at least 2/3 s to start.
 check "sip: --rate paces the starts" json_true "$SUM" '.elapsed_s >= 0.6'
-sleep 0.3
+wait_lines "$TMP/auc.out" '"event":"registration-recorded"' "$(jq -r .registered "$SUM")" 10
 check "sip: registered equals the AuC's registration-recorded events" auc_agrees
 check "sip: the --stats lines add up to the summary" stats_add_up
 check "sip: no service printed an error" no_errors auc switch proxy
@@ -135,7 +135,7 @@ check "refuse: exit 1 (a terminal was refused)" exit_is 1
 check "refuse: 105 attempted, 98 registered, 2 timed out" counts_are 105 98 2
 check "refuse: five refused as unknown_identity" json_true "$SUM" '.failed == {"unknown_identity": 5}'
 check "refuse: the summary adds up" adds_up
-sleep 0.3
+wait_lines "$TMP/auc.out" '"event":"registration-recorded"' "$(jq -r .registered "$SUM")" 10
 check "refuse: registered equals the AuC's registration-recorded events" auc_agrees
 check "refuse: the AuC refused the two it does not know" \
   eq "$(jq -r 'select(.event == "error") | .code' "$TMP/auc.out" | sort | uniq -c | awk '{print $1, $2}')" "2 unknown_identity"

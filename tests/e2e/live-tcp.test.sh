@@ -40,9 +40,8 @@ vias() {  # STEP: the transports of the Via headers of the terminal's message ST
   jq -r "select(.step == \"$1\") | .wire" "$OUT" | xxd -r -p | tr -d '\r' | sed -n 's,^Via: SIP/2.0/\([A-Z]*\) .*,\1,p' | paste -sd' '
 }
 for st in s1 s6 s7 s10; do check "sip over tcp: $st's Via says TCP" eq "$(vias "$st")" TCP; done
-sleep 0.3
+check "sip over tcp: the AuC recorded it" wait_lines "$TMP/auc.out" '"event":"registration-recorded"' 1 10
 check "sip over tcp: no service printed an error" no_errors auc switch proxy
-check "sip over tcp: the AuC recorded it" grep -q '"event":"registration-recorded"' "$TMP/auc.out"
 
 # The switch restarts on the same port and state: the proxy's connection to it died, and the next
 # registration re-opens it.
