@@ -128,6 +128,13 @@ Bytes md5(ByteView msg) {
   return out;
 }
 
+void md5(std::initializer_list<ByteView> parts, std::span<std::uint8_t, 16> out) {
+  static_assert(CryptoPP::Weak::MD5::DIGESTSIZE == 16);
+  CryptoPP::Weak::MD5 h;
+  for (ByteView p : parts) h.Update(p.data(), p.size());
+  h.Final(out.data());
+}
+
 Bytes hmac_md5(ByteView key, ByteView msg) {
   Bytes out(CryptoPP::Weak::MD5::DIGESTSIZE);
   Pads<CryptoPP::Weak::MD5>(key).mac({msg}, out.data());

@@ -86,6 +86,9 @@ Bytes block_encrypt(CipherId c, ByteView key, ByteView block);
 // MD5 and HMAC-MD5, for RADIUS (RFC 2865, RFC 3579) only: no suite uses them, and they are not
 // counted in op_counts().
 Bytes md5(ByteView msg);
+// md5 of the parts concatenated, into out: what RADIUS hashes (a packet with its authenticator field
+// replaced, then the shared secret) without a copy of them that would hold the secret.
+void md5(std::initializer_list<ByteView> parts, std::span<std::uint8_t, 16> out);
 Bytes hmac_md5(ByteView key, ByteView msg);
 // An HMAC-MD5 key with its pads hashed once, as HmacKey's are: the RADIUS shared secret, which
 // keys every packet's Message-Authenticator. mac() is hmac_md5(key, the parts concatenated), so

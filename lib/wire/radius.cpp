@@ -2,6 +2,7 @@
 
 #include <array>
 #include <optional>
+#include <tuple>
 
 #include "crypto/suite.hpp"
 #include "wire/radius_fields.hpp"
@@ -61,35 +62,28 @@ Bytes hide(std::string_view secret, ByteView request_auth, std::uint16_t salt, B
   put_bytes(plain, value);
   while (plain.size() % 16 != 0) plain.push_back(0);
   Bytes out;
+  out.reserve(2 + plain.size());
   put_u16(out, static_cast<std::uint16_t>(salt | 0x8000));
-  Bytes prev(request_auth.begin(), request_auth.end());
-  put_bytes(prev, ByteView(out.data(), 2));
+  // b(1) = MD5(secret + Request Authenticator + salt), b(i) = MD5(secret + c(i-1)), each hashed
+  // from its parts: a copy of them would hold the secret.
+  std::array<std::uint8_t, 16> b;
   for (std::size_t at = 0; at < plain.size(); at += 16) {
-    Bytes in = to_bytes(secret);
-    put_bytes(in, prev);
-    const Bytes b = crypto::md5(in);
-    secure_wipe(in.data(), in.size());
-    Bytes c(16);
-    for (std::size_t i = 0; i < 16; ++i) c[i] = static_cast<std::uint8_t>(plain[at + i] ^ b[i]);
-    put_bytes(out, c);
-    prev = c;
+    if (at == 0) crypto::md5({view_of(secret), request_auth, ByteView(out.data(), 2)}, b);
+    else crypto::md5({view_of(secret), ByteView(out.data() + out.size() - 16, 16)}, b);
+    for (std::size_t i = 0; i < 16; ++i) out.push_back(static_cast<std::uint8_t>(plain[at + i] ^ b[i]));
   }
   return out;
 }
 
 std::optional<Bytes> unhide(std::string_view secret, ByteView request_auth, ByteView hidden) {
   if (hidden.size() < 2 + 16 || (hidden.size() - 2) % 16 != 0 || !(hidden[0] & 0x80)) return std::nullopt;
-  Bytes prev(request_auth.begin(), request_auth.end());
-  put_bytes(prev, hidden.subspan(0, 2));
   Bytes plain;
+  plain.reserve(hidden.size() - 2);
+  std::array<std::uint8_t, 16> b;  // as hide() makes them
   for (std::size_t at = 2; at < hidden.size(); at += 16) {
-    Bytes in = to_bytes(secret);
-    put_bytes(in, prev);
-    const Bytes b = crypto::md5(in);
-    secure_wipe(in.data(), in.size());
+    if (at == 2) crypto::md5({view_of(secret), request_auth, hidden.first(2)}, b);
+    else crypto::md5({view_of(secret), hidden.subspan(at - 16, 16)}, b);
     for (std::size_t i = 0; i < 16; ++i) plain.push_back(static_cast<std::uint8_t>(hidden[at + i] ^ b[i]));
-    prev.assign(hidden.begin() + static_cast<std::ptrdiff_t>(at),
-                hidden.begin() + static_cast<std::ptrdiff_t>(at + 16));
   }
   const std::size_t len = plain[0];
   if (len + 1 > plain.size() || plain.size() - (len + 1) >= 16) return std::nullopt;
@@ -175,11 +169,10 @@ Bytes compute_ma(const crypto::Md5HmacKey& secret, ByteView p, std::size_t ma_at
 // MD5(Code + Identifier + Length + auth + Attributes + secret): the Response Authenticator (RFC 2865
 // section 3) with auth the Request Authenticator, the Accounting-Request's Request Authenticator
 // (RFC 2866 section 3) with auth zero.
-Bytes packet_md5(std::string_view secret, Bytes p, ByteView auth) {
-  put_authenticator(p, auth);
-  put_str(p, secret);
-  Bytes out = crypto::md5(p);
-  secure_wipe(p.data(), p.size());  // it holds the secret
+// Hashed from its parts, without a copy of the packet (which would hold the secret).
+std::array<std::uint8_t, 16> packet_md5(std::string_view secret, ByteView p, ByteView auth) {
+  std::array<std::uint8_t, 16> out;
+  crypto::md5({p.first(4), auth.first(16), p.subspan(20), view_of(secret)}, out);
   return out;
 }
 
@@ -354,10 +347,10 @@ namespace {
 
 struct Parsed {
   std::uint8_t code = 0, id = 0;
-  Bytes packet;  // exactly Length bytes
+  ByteView packet;  // exactly Length bytes of the packet parsed, which must outlive this
   std::optional<std::size_t> ma_at;
   std::optional<std::uint32_t> acct_status;
-  std::array<std::optional<Bytes>, std::size(kFields)> values;  // by entry of kFields
+  std::array<std::optional<ByteView>, std::size(kFields)> values;  // by entry of kFields, in packet
 };
 
 // The entry of kFields at place with that type, or nullopt (an attribute kd does not carry).
@@ -384,7 +377,7 @@ Status parse_vsa(Parsed& out, ByteView v) {
     if (!i) continue;  // unknown KD sub-attribute: skipped
     if (out.values[*i])
       return err(Code::malformed, std::string("radius: KD sub-attribute ") + std::to_string(type) + " appears twice");
-    out.values[*i].emplace(value.begin(), value.end());
+    out.values[*i] = value;
   }
   return Ok{};
 }
@@ -398,7 +391,7 @@ Result<Parsed> parse(ByteView wire) {
   Parsed out;
   out.code = wire[0];
   out.id = wire[1];
-  out.packet.assign(wire.begin(), wire.begin() + static_cast<std::ptrdiff_t>(len));  // octets beyond Length: padding
+  out.packet = wire.first(len);  // octets beyond Length: padding
   bool seen_status = false;
   std::size_t at = kMinPacket;
   while (at < len) {
@@ -426,7 +419,7 @@ Result<Parsed> parse(ByteView wire) {
       default:
         if (const auto i = entry_at(Place::attribute, type)) {
           if (out.values[*i]) return err(Code::malformed, "radius: " + std::string(kFields[*i].element) + " appears twice");
-          out.values[*i].emplace(value.begin(), value.end());
+          out.values[*i] = value;
         }
         break;  // anything else (NAS-Identifier, Service-Type, Acct-Session-Id, other stacks' attributes)
     }
@@ -496,9 +489,13 @@ Result<Message> RadiusCodec::decode_with(ByteView wire, const std::optional<Requ
     case Kind::challenge: {
       m.step = m.flow == Flow::proxied ? 4 : 3;
       if (unverified_) break;
-      auto [derived, id] = request_authenticator(keys_->keyed, m.flow, suite, user, registrar);
-      req_auth = ids ? ids->auth : derived;
-      if (ids) id = ids->id;
+      std::uint8_t id = 0;
+      if (ids) {  // the derived one (an HMAC) is not computed when unused
+        req_auth = ids->auth;
+        id = ids->id;
+      } else {
+        std::tie(req_auth, id) = request_authenticator(keys_->keyed, m.flow, suite, user, registrar);
+      }
       const char* which = ids ? "the Access-Request it is matched with" : "kd's Access-Request for these fields";
       if (!crypto::ct_equal(packet_md5(secret_, p.packet, req_auth), packet_auth))
         return err(Code::bad_mac, std::string("radius: the Response Authenticator does not verify (wrong shared secret, "
@@ -528,10 +525,10 @@ Result<Message> RadiusCodec::decode_with(ByteView wire, const std::optional<Requ
   for (std::size_t i = 0; i < std::size(kFields); ++i) {
     if (!p.values[i]) continue;
     const FieldEntry& e = kFields[i];
-    const Bytes& value = *p.values[i];
+    const ByteView value = *p.values[i];
     switch (e.form) {
       case Form::string_octets: *string_slot(m, e.field) = str_of(value); break;
-      case Form::octets: *bytes_slot(m, e.field) = value; break;
+      case Form::octets: bytes_slot(m, e.field)->emplace(value.begin(), value.end()); break;
       case Form::hidden_octets: {
         const std::string element(e.element);
         if (kind != Kind::challenge)
@@ -591,7 +588,7 @@ bool answers(std::string_view secret, ByteView response, ByteView request) {
   if (response.size() < kMinPacket || request.size() < kMinPacket) return false;
   if (recipient(response) != msg::Role::sw || response[1] != request[1]) return false;
   if ((std::size_t{response[2]} << 8 | response[3]) != response.size()) return false;
-  const Bytes want = packet_md5(secret, Bytes(response.begin(), response.end()), request.subspan(4, 16));
+  const auto want = packet_md5(secret, response, request.subspan(4, 16));
   if (!crypto::ct_equal(want, response.subspan(4, 16))) return false;
   // A Message-Authenticator there must verify, and an Access-* answer must have one (RFC 3579
   // section 3.2; kd requires it on every Access-* packet, as decode() does).

@@ -7,6 +7,7 @@
 // AESGCM and algorithms.SM4 for GCM and SM4); both agreed.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <string>
 
 #include "core/bytes.hpp"
@@ -184,6 +185,23 @@ TEST(KatHmac, Md5Rfc2202Cases2And6) {
   EXPECT_EQ(kd::to_hex(kd::crypto::hmac_md5(repeat(0xaa, 80),
                                             kd::to_bytes("Test Using Larger Than Block-Size Key - Hash Key First"))),
             "6b1ab7fe4bd7bf8f0b62e6ce61b9d0cd");
+}
+
+// RFC 1321's "message digest" case, whole and in parts (as RADIUS hashes a packet and its secret),
+// and a message of two blocks split across the block boundary.
+TEST(KatMd5, Rfc1321InParts) {
+  const kd::Bytes msg = kd::to_bytes("message digest");
+  const kd::ByteView m(msg);
+  std::array<std::uint8_t, 16> out{};
+  EXPECT_EQ(kd::to_hex(kd::crypto::md5(m)), "f96b697d7cb7938d525a2f31aaf161d0");
+  kd::crypto::md5({m}, out);
+  EXPECT_EQ(kd::to_hex(out), "f96b697d7cb7938d525a2f31aaf161d0");
+  out = {};
+  kd::crypto::md5({m.first(3), {}, m.subspan(3, 8), m.subspan(11)}, out);
+  EXPECT_EQ(kd::to_hex(out), "f96b697d7cb7938d525a2f31aaf161d0");
+  const kd::Bytes a = repeat('a', 100);
+  kd::crypto::md5({kd::ByteView(a).first(63), kd::ByteView(a).subspan(63)}, out);
+  EXPECT_EQ(kd::to_hex(out), "36a92cc94a9e0fa21f625f8bfb007adf");
 }
 
 // The same cases under an Md5HmacKey (the pads hashed once), each MAC twice under one key (the
