@@ -33,14 +33,8 @@ public:
     if (it == j_.end()) throw std::runtime_error(path_ + "." + key + " is missing");
     return {*it, path_ + "." + key};
   }
-  std::string str() const {
-    if (!j_.is_string()) fail("must be a string");
-    return j_.get<std::string>();
-  }
-  bool boolean() const {
-    if (!j_.is_boolean()) fail("must be true or false");
-    return j_.get<bool>();
-  }
+  std::string str() const { return as<std::string>(j_.is_string(), "must be a string"); }
+  bool boolean() const { return as<bool>(j_.is_boolean(), "must be true or false"); }
   std::vector<Node> items() const {
     if (!j_.is_array()) fail("must be an array");
     std::vector<Node> out;
@@ -55,6 +49,13 @@ public:
   }
 
 private:
+  // The value as a T when it is of the type asked for (is_type), or the error that names it.
+  template <class T>
+  T as(bool is_type, const char* wrong) const {
+    if (!is_type) fail(wrong);
+    return j_.get<T>();
+  }
+
   const oj& j_;
   std::string path_;
 };
