@@ -126,5 +126,15 @@ check "... and the file is left as it was" 0 "" grep -qx mine "$(ls -d "$tmp"/t/
 rm -rf "$tmp"/t/kd-vectors-*
 check "nothing is left in TMPDIR after a run" 0 "" test "$(env TMPDIR="$tmp/t" "$kv" run "$wpos" >/dev/null; ls -A "$tmp/t")" = target
 
+# The scratch directory goes under $TMPDIR, or /tmp when it is unset or empty (as mktemp(1) does):
+# one that cannot be made there is exit 3 naming where and why, never std::filesystem's words
+# ("filesystem error: temp_directory_path: ...": trial 9, also for an empty TMPDIR).
+check "TMPDIR that does not exist: exit 3, says where and why" 3 \
+  "cannot create a scratch directory in $tmp/none: No such file or directory" env TMPDIR="$tmp/none" "$kv" run "$wpos"
+check "... not in std::filesystem's words" 0 "" eval '! env TMPDIR="$tmp/none" "$kv" run "$wpos" 2>&1 | grep -q "filesystem error"'
+check "TMPDIR that is a file: exit 3, says why" 3 "cannot create a scratch directory in $tmp/t/target/file: Not a directory" \
+  env TMPDIR="$tmp/t/target/file" "$kv" run "$wpos"
+check "an empty TMPDIR is /tmp, as an unset one" 0 "1 passed, 0 failed" env TMPDIR= "$kv" run "$wpos"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
