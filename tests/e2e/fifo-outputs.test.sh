@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# --pcap-out naming a FIFO: the frames go to what reads it (wireshark -k -i FIFO), and a FIFO that
-# nothing reads is refused (exit 3) before anything is saved or printed. Trial 9: the tool opened
-# the FIFO for reading too, wrote its frames into the FIFO's buffer and exited 0 while they were
-# lost with it.
+# An output option naming a FIFO writes to what reads it, and a FIFO that nothing reads is refused
+# (exit 3) before anything is saved, printed or sent. Trial 9: --pcap-out opened the FIFO for reading
+# too, wrote its frames into the FIFO's buffer and exited 0 while they were lost with it (wireshark
+# -k -i FIFO reads them when it runs); kd-term load --stats FIFO waited in open(2) for a reader for
+# ever, and said "Interrupted system call" when stopped.
 . "$(dirname "$0")/lib.sh"
 
 new_world "$TMP/w"
@@ -41,5 +42,12 @@ check "kd-term start --pcap-out FIFO with a reader: exit 0" exit_is 0
 runx "$KD_BIN/kd-decode" "$TMP/got.pcap"
 check "... the reader got a capture of the d1 sent" \
   eval 'exit_is 0 && [ "$(jq -s "map(select(.step == \"d1\")) | length" "$OUT")" = 1 ]'
+
+# kd-term load --stats FIFO: refused at once when nothing reads it, before anything is sent.
+mkfifo "$TMP/stats.fifo"
+runx timeout 20 "$KD_BIN/kd-term" load --id 'user%d' --count 1 --switch ss1 --keys "$W/alice.keys" \
+  --peer switch=udp:127.0.0.1:9 --retransmit initial=50,timeout=200 --stats "$TMP/stats.fifo"
+check "kd-term load --stats FIFO that nothing reads: exit 3 at once, says why" \
+  eval 'exit_is 3 && grep -q "^kd-term: --stats $TMP/stats.fifo: .*a FIFO that nothing reads" "$ERR"'
 
 finish
