@@ -151,6 +151,21 @@ Result<Writer> Writer::open(const std::string& path, Resolution resolution) {
   }
   struct stat st {};
   const bool existed = ::stat(path.c_str(), &st) == 0;
+  if (existed && S_ISFIFO(st.st_mode) && ::lstat(path.c_str(), &st) == 0 && S_ISFIFO(st.st_mode)) {
+    // Opened for reading too (O_RDWR, below), a FIFO would take the frames into its buffer and lose
+    // them with it when nothing else reads it: opened as a writer only, and refused when no reader
+    // is there (open's ENXIO) rather than waited for.
+    const int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno == ENXIO)
+      return err(Code::malformed, path + ": a FIFO that nothing reads: its frames would be lost (start its reader first)");
+    if (fd < 0) return err(Code::malformed, path + ": " + std::strerror(errno));
+    Writer w(fd, false, resolution);
+    const int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0)
+      return err(Code::malformed, path + ": " + std::strerror(errno));
+    w.header_pending_ = true;  // a new capture for its reader
+    return w;
+  }
   // Not through a symbolic link: its target could be any file the user may write.
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd < 0 && errno == ELOOP) return err(Code::malformed, path + ": a symbolic link: name the file itself");

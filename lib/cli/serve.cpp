@@ -45,7 +45,7 @@ void check_live_command_line(std::string_view subcommand, const std::string& inp
 
 StdReport::StdReport(std::string tool) : tool_(std::move(tool)), tty_(isatty(STDERR_FILENO) == 1) {}
 
-void StdReport::out(std::string_view lines) { std::cout << lines << std::flush; }
+void StdReport::out(std::string_view lines) { write_stdout(lines); }  // remembers why a write failed
 void StdReport::diagnostic(std::string_view line) { std::cerr << tool_ << ": " << line << "\n"; }
 void StdReport::progress(std::string_view line) {
   if (tty_) std::cerr << "\r" << tool_ << ": " << line << "\033[K" << std::flush;

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -457,6 +458,10 @@ int run_tool(std::string_view tool, const std::function<int()>& body) {
     return status;
   };
   hold_standard_fds();
+  // A pipe whose reader has gone is an output that cannot be written, as a full disk is: its
+  // write fails with EPIPE and the tool says so (exit 3; a service goes on and says it at its stop),
+  // rather than dying of SIGPIPE without a word (status 141), a service at its next event line.
+  std::signal(SIGPIPE, SIG_IGN);
   try {
     const int status = body();
     // Lines lost are a file error (exit 3), never a success: the caller would take them as printed.

@@ -32,7 +32,8 @@ void write_file_atomic(const std::string& path,
                        const std::function<void(const std::function<void(std::string_view)>&)>& fill);
 // Opens path for writing from its start (created mode 0644 when absent, emptied when present): an
 // output a tool streams into, such as kd-term load's --stats. A symbolic link (whose target could be
-// any file the user may write) and a directory are refused with a message saying so. Throws
+// any file the user may write), a directory and a FIFO that nothing reads (open would wait for a
+// reader for ever) are refused with a message saying so. Throws
 // IoError naming the file as "WHAT PATH"; the caller closes the descriptor.
 int open_replace(const std::string& path, std::string_view what);
 // Opens path for writing at offsets the caller chooses (created mode 0600 when absent, kept as it

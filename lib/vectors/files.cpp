@@ -14,12 +14,58 @@ using oj = nlohmann::ordered_json;
 
 namespace {
 
+// A member of a vector file with its path as jq(1) writes it (.keys[0].id), so that a member that is
+// missing or of the wrong type is named in kd's words, never in nlohmann's ("type must be string,
+// but is number", which said neither which member nor where).
+class Node {
+public:
+  Node(const oj& j, std::string path) : j_(j), path_(std::move(path)) {}
+  const oj& json() const { return j_; }
+  const std::string& path() const { return path_; }
+  [[noreturn]] void fail(const std::string& what) const {
+    throw std::runtime_error((path_.empty() ? std::string("the file") : path_) + " " + what);
+  }
+  bool has(const char* key) const { return j_.is_object() && j_.contains(key); }
+  // The member KEY, which must be there.
+  Node operator[](const char* key) const {
+    if (!j_.is_object()) fail("must be an object");
+    auto it = j_.find(key);
+    if (it == j_.end()) throw std::runtime_error(path_ + "." + key + " is missing");
+    return {*it, path_ + "." + key};
+  }
+  std::string str() const { return as<std::string>(j_.is_string(), "must be a string"); }
+  bool boolean() const { return as<bool>(j_.is_boolean(), "must be true or false"); }
+  std::vector<Node> items() const {
+    if (!j_.is_array()) fail("must be an array");
+    std::vector<Node> out;
+    for (std::size_t i = 0; i < j_.size(); ++i) out.emplace_back(j_[i], path_ + "[" + std::to_string(i) + "]");
+    return out;
+  }
+  std::vector<std::pair<std::string, Node>> members() const {
+    if (!j_.is_object()) fail("must be an object");
+    std::vector<std::pair<std::string, Node>> out;
+    for (const auto& [k, v] : j_.items()) out.emplace_back(k, Node(v, path_ + "[" + oj(k).dump() + "]"));
+    return out;
+  }
+
+private:
+  // The value as a T when it is of the type asked for (is_type), or the error that names it.
+  template <class T>
+  T as(bool is_type, const char* wrong) const {
+    if (!is_type) fail(wrong);
+    return j_.get<T>();
+  }
+
+  const oj& j_;
+  std::string path_;
+};
+
 // A number of a vector file, as strict as the tools' options: a whole number in [lo, hi] (nlohmann
 // would wrap a negative one and truncate a fraction).
-std::uint64_t whole(const oj& j, const std::string& name, std::uint64_t lo,
-                    std::uint64_t hi = std::numeric_limits<std::uint64_t>::max()) {
+std::uint64_t whole(const Node& n, std::uint64_t lo, std::uint64_t hi = std::numeric_limits<std::uint64_t>::max()) {
+  const oj& j = n.json();
   if (!j.is_number_unsigned() || j.get<std::uint64_t>() < lo || j.get<std::uint64_t>() > hi)
-    throw std::runtime_error(name + " must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
+    n.fail("must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
   return j.get<std::uint64_t>();
 }
 
@@ -28,9 +74,9 @@ const char* kPositiveSchema = "kd_positive.schema.json";
 const char* kNegativeSchema = "kd_negative.schema.json";
 
 std::string role_str(msg::Role r) { return std::string(msg::role_name(r)); }
-msg::Role role_of(const oj& j) {
-  auto r = msg::parse_role(j.get<std::string>());
-  if (!r) throw std::runtime_error("unknown role " + j.get<std::string>());
+msg::Role role_of(const Node& n) {
+  auto r = msg::parse_role(n.str());
+  if (!r) n.fail("is an unknown role: " + n.str());
   return *r;
 }
 
@@ -50,52 +96,53 @@ void put_setup(oj& j, const Setup& s) {
   j["keys"] = std::move(keys);
 }
 
-Bytes unhex(const oj& j) {
-  auto b = from_hex(j.get<std::string>());
-  if (!b) throw std::runtime_error("bad hex: " + j.get<std::string>());
+// Not shown when it is not hex: it may be a key.
+Bytes unhex(const Node& n) {
+  auto b = from_hex(n.str());
+  if (!b) n.fail("must be hex digits, two per byte");
   return *b;
 }
 
-Setup get_setup(const oj& j) {
+Setup get_setup(const Node& j) {
   Setup s;
-  s.suite = j.at("suite").get<std::string>();
-  auto flow = msg::parse_flow(j.at("flow").get<std::string>());
-  if (!flow) throw std::runtime_error("bad flow");
+  s.suite = j["suite"].str();
+  auto flow = msg::parse_flow(j["flow"].str());
+  if (!flow) j["flow"].fail("must be proxied or direct");
   s.flow = *flow;
-  s.binding = j.at("binding").get<std::string>();
+  s.binding = j["binding"].str();
   if (s.binding != "json") {
     bool known = false;
     for (const auto& b : wire_bindings()) known = known || b == s.binding;
     if (!known) throw std::runtime_error("unknown binding " + s.binding + " (json, sip, mgcp, h248, h323)");
-    s.radius_secret = j.at("radius_secret").get<std::string>();
+    s.radius_secret = j["radius_secret"].str();
     if (s.radius_secret.empty() || s.radius_secret.size() > 128)
       throw std::runtime_error("radius_secret must hold 1 to 128 bytes");
   }
-  s.seed = unhex(j.at("seed"));
+  s.seed = unhex(j["seed"]);
   if (s.seed.empty() || s.seed.size() > 64) throw std::runtime_error("seed must be 1 to 64 bytes of hex");
-  s.now = whole(j.at("now"), "now", 0, std::numeric_limits<std::int64_t>::max());
-  const auto& ids = j.at("identities");
-  s.term = ids.at("term").get<std::string>();
-  s.proxy = ids.at("proxy").get<std::string>();
-  s.sw = ids.at("switch").get<std::string>();
-  s.auc = ids.at("auc").get<std::string>();
-  s.mechs = j.at("mechs").get<std::string>();
-  s.contact = j.at("contact").get<std::string>();
-  for (const auto& k : j.at("keys")) {
-    std::string id = k.at("id").get<std::string>();
-    s.keys.entities.emplace(id, flow::Entity{id, role_of(k.at("role")), Secret(unhex(k.at("key")))});
+  s.now = whole(j["now"], 0, std::numeric_limits<std::int64_t>::max());
+  const Node ids = j["identities"];
+  s.term = ids["term"].str();
+  s.proxy = ids["proxy"].str();
+  s.sw = ids["switch"].str();
+  s.auc = ids["auc"].str();
+  s.mechs = j["mechs"].str();
+  s.contact = j["contact"].str();
+  for (const auto& k : j["keys"].items()) {
+    std::string id = k["id"].str();
+    s.keys.entities.emplace(id, flow::Entity{id, role_of(k["role"]), Secret(unhex(k["key"]))});
   }
   return s;
 }
 
 template <class F>
-auto guarded(std::string_view text, F&& f) -> decltype(f(std::declval<const oj&>())) {
+auto guarded(std::string_view text, F&& f) -> decltype(f(std::declval<const Node&>())) {
   // nlohmann takes a NUL byte for the end of its input: what follows it would go unread.
   if (text.find('\0') != std::string_view::npos) return err(Code::malformed, "not valid JSON: a NUL byte");
   oj j = oj::parse(text.begin(), text.end(), nullptr, false);
   if (j.is_discarded()) return err(Code::malformed, "not valid JSON");
   try {
-    return f(j);
+    return f(Node(j, ""));
   } catch (const std::exception& e) {
     return err(Code::malformed, e.what());
   }
@@ -104,10 +151,12 @@ auto guarded(std::string_view text, F&& f) -> decltype(f(std::declval<const oj&>
 }  // namespace
 
 Result<std::string> vector_type(std::string_view text) {
-  return guarded(text, [](const oj& j) -> Result<std::string> {
+  return guarded(text, [](const Node& n) -> Result<std::string> {
+    const oj& j = n.json();
     if (!j.is_object() || !j.contains("kd_vectors") || !j["kd_vectors"].is_number_unsigned() || j["kd_vectors"] != 1)
       return err(Code::malformed, "not a kd vector file (want \"kd_vectors\": 1)");
-    std::string t = j.value("type", "");
+    const auto type = j.find("type");
+    std::string t = type != j.end() && type->is_string() ? type->get<std::string>() : "";
     if (t != "positive" && t != "negative") return err(Code::malformed, "\"type\" must be positive or negative");
     return t;
   });
@@ -141,36 +190,36 @@ std::string encode_positive(const Positive& v) {
 }
 
 Result<Positive> decode_positive(std::string_view text) {
-  return guarded(text, [](const oj& j) -> Result<Positive> {
+  return guarded(text, [](const Node& j) -> Result<Positive> {
     Positive v;
     v.setup = get_setup(j);
-    for (const auto& e : j.at("transcript")) {
+    for (const auto& e : j["transcript"].items()) {
       Record r;
-      r.from = role_of(e.at("from"));
-      if (e.contains("event")) {
-        r.line = e.at("event").dump();
+      r.from = role_of(e["from"]);
+      if (e.has("event")) {
+        r.line = e["event"].json().dump();
       } else {
-        r.step = e.at("step").get<std::string>();
-        r.to = role_of(e.at("to"));
-        r.wire = unhex(e.at("wire"));
-        r.wire_binding = e.value("binding", "json");
+        r.step = e["step"].str();
+        r.to = role_of(e["to"]);
+        r.wire = unhex(e["wire"]);
+        r.wire_binding = e.has("binding") ? e["binding"].str() : "json";
         if (r.wire_binding == "json") {
           r.line.assign(r.wire.begin(), r.wire.end());
-          if (e.at("message").dump() != r.line)
+          if (e["message"].json().dump() != r.line)
             throw std::runtime_error("transcript entry " + r.step + ": \"message\" and \"wire\" disagree");
         } else {
           if (r.wire_binding != "radius" && r.wire_binding != v.setup.binding)
             throw std::runtime_error("transcript entry " + r.step + ": binding " + r.wire_binding +
                                      " is neither the vector's nor radius");
-          r.line = e.at("message").dump();
+          r.line = e["message"].json().dump();
         }
       }
       v.records.push_back(std::move(r));
     }
-    v.session_key = j.at("session_key").get<std::string>();
-    v.pcap = j.value("pcap", "");
+    v.session_key = j["session_key"].str();
+    if (j.has("pcap")) v.pcap = j["pcap"].str();
     // A name in ../pcap (kd-vectors(5)); a path would make the runner read any file.
-    if (j.contains("pcap") &&
+    if (j.has("pcap") &&
         (v.pcap.empty() || v.pcap[0] == '.' ||
          v.pcap.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != std::string::npos))
       throw std::runtime_error("pcap must be a file name (letters, digits, . _ -, not beginning with .), not \"" +
@@ -233,67 +282,65 @@ std::string encode_negative(const Negative& v) {
 }
 
 Result<Negative> decode_negative(std::string_view text) {
-  return guarded(text, [](const oj& j) -> Result<Negative> {
+  return guarded(text, [](const Node& j) -> Result<Negative> {
     Negative v;
     std::set<int> ids;
-    for (const auto& [flag, n] : j.at("notes").items())
-      v.notes[flag] = {n.at("bugType").get<std::string>(), n.at("description").get<std::string>()};
-    for (const auto& gj : j.at("testGroups")) {
+    for (const auto& [flag, n] : j["notes"].members()) v.notes[flag] = {n["bugType"].str(), n["description"].str()};
+    for (const auto& gj : j["testGroups"].items()) {
       Group g;
       g.setup = get_setup(gj);
-      for (const auto& t : gj.at("tests")) {
+      for (const auto& t : gj["tests"].items()) {
         Case c;
-        c.tc_id = static_cast<int>(whole(t.at("tcId"), "tcId", 1, std::numeric_limits<int>::max()));
+        c.tc_id = static_cast<int>(whole(t["tcId"], 1, std::numeric_limits<int>::max()));
         if (!ids.insert(c.tc_id).second) throw std::runtime_error("tcId " + std::to_string(c.tc_id) + " appears twice");
-        c.comment = t.at("comment").get<std::string>();
-        c.flags = t.at("flags").get<std::vector<std::string>>();
+        c.comment = t["comment"].str();
+        for (const auto& f : t["flags"].items()) c.flags.push_back(f.str());
         for (const auto& f : c.flags)
           if (!v.notes.count(f)) throw std::runtime_error("tcId " + std::to_string(c.tc_id) + ": flag " + f + " has no note");
-        c.before = t.at("before").get<std::string>();
-        if (t.contains("extra"))
-          for (const auto& x : t.at("extra"))
-            c.extra.push_back({role_of(x.at("target")), x.at("input").get<std::string>()});
-        if (t.contains("wire")) {
+        c.before = t["before"].str();
+        if (t.has("extra"))
+          for (const auto& x : t["extra"].items()) c.extra.push_back({role_of(x["target"]), x["input"].str()});
+        if (t.has("wire")) {
           // A malformed encoding: delivered as the wire line a tool would print for these bytes.
-          c.step = t.at("step").get<std::string>();
-          c.wire_binding = t.at("binding").get<std::string>();
-          c.wire = unhex(t.at("wire"));
+          c.step = t["step"].str();
+          c.wire_binding = t["binding"].str();
+          c.wire = unhex(t["wire"]);
           const msg::StepSpec* spec = msg::find_step(c.step);
           if (!spec) throw std::runtime_error("tcId " + std::to_string(c.tc_id) + ": unknown step " + c.step);
           if (c.wire.empty()) throw std::runtime_error("tcId " + std::to_string(c.tc_id) + ": empty wire");
-          c.input = {role_of(t.at("target")), json::encode_wire_line(c.wire_binding, *spec, c.wire)};
+          c.input = {role_of(t["target"]), json::encode_wire_line(c.wire_binding, *spec, c.wire)};
         } else {
-          c.input = {role_of(t.at("target")), t.at("input").get<std::string>()};
+          c.input = {role_of(t["target"]), t["input"].str()};
         }
-        if (t.contains("overrides")) {
-          const auto& o = t.at("overrides");
-          const std::string tc = "tcId " + std::to_string(c.tc_id) + ": ";
-          if (o.contains("now"))
-            c.overrides.now = whole(o.at("now"), tc + "now", 0, std::numeric_limits<std::int64_t>::max());
-          if (o.contains("skew")) c.overrides.skew = whole(o.at("skew"), tc + "skew", 0);
-          if (o.contains("challenge_ttl")) c.overrides.challenge_ttl = whole(o.at("challenge_ttl"), tc + "challenge_ttl", 0);
-          if (o.contains("lockout")) c.overrides.lockout = whole(o.at("lockout"), tc + "lockout", 0);
-          if (o.contains("max_attempts"))
-            c.overrides.max_attempts = static_cast<std::uint32_t>(whole(o.at("max_attempts"), tc + "max_attempts", 1, 100));
-          if (o.contains("support")) {
-            c.overrides.support = o.at("support").get<std::string>();
+        if (t.has("overrides")) {
+          const Node o = t["overrides"];
+          if (!o.json().is_object()) o.fail("must be an object");
+          if (o.has("now")) c.overrides.now = whole(o["now"], 0, std::numeric_limits<std::int64_t>::max());
+          if (o.has("skew")) c.overrides.skew = whole(o["skew"], 0);
+          if (o.has("challenge_ttl")) c.overrides.challenge_ttl = whole(o["challenge_ttl"], 0);
+          if (o.has("lockout")) c.overrides.lockout = whole(o["lockout"], 0);
+          if (o.has("max_attempts"))
+            c.overrides.max_attempts = static_cast<std::uint32_t>(whole(o["max_attempts"], 1, 100));
+          if (o.has("support")) {
+            c.overrides.support = o["support"].str();
             if (!flow::parse_name_list(*c.overrides.support))
               throw std::runtime_error("tcId " + std::to_string(c.tc_id) + ": support is not a list of mechanism names");
           }
         }
-        c.result = t.at("result").get<std::string>();
+        c.result = t["result"].str();
         if (c.result != "valid" && c.result != "invalid" && c.result != "acceptable")
           throw std::runtime_error("tcId " + std::to_string(c.tc_id) + ": result must be valid, invalid or acceptable");
-        c.error = t.value("error", "");
+        if (t.has("error")) c.error = t["error"].str();
         if (c.result == "invalid" && c.error.empty())
           throw std::runtime_error("tcId " + std::to_string(c.tc_id) + ": an invalid case needs \"error\"");
-        c.state_change = t.value("stateChange", false);
+        c.state_change = t.has("stateChange") && t["stateChange"].boolean();
         g.tests.push_back(std::move(c));
       }
       v.groups.push_back(std::move(g));
     }
-    if (j.at("numberOfTests").get<std::size_t>() != v.count())
-      throw std::runtime_error("numberOfTests says " + std::to_string(j.at("numberOfTests").get<std::size_t>()) +
+    const std::uint64_t declared = whole(j["numberOfTests"], 0);
+    if (declared != v.count())
+      throw std::runtime_error("numberOfTests says " + std::to_string(declared) +
                                " but the file holds " + std::to_string(v.count()));
     return v;
   });

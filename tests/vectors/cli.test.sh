@@ -23,6 +23,32 @@ for v in 1.5 1.0 '"1"'; do
   sed "0,/\"kd_vectors\": 1,/s//\"kd_vectors\": $v,/" "$tv/positive/KD-SM4GCM-SM3-direct-json.json" > "$tmp/version.json"
   check "kd_vectors $v is no vector file" 3 "not a kd vector file" "$kv" run "$tmp/version.json"
 done
+# A member missing or of the wrong type is named by its path, as jq writes it, in kd's words: never
+# nlohmann's ("[json.exception.type_error.302] type must be string, but is number", which named
+# neither the member nor where it was: trial 9), and a bad key is never shown.
+not_said() {  # FILE TEXT: kd-vectors run FILE does not print TEXT
+  ! "$kv" run "$1" 2>&1 | grep -qF -- "$2"
+}
+named() {  # NAME JQ-FILTER FILE WANT-TEXT
+  jq "$2" "$3" >"$tmp/typed.json"
+  check "$1: exit 3, named" 3 "$4" "$kv" run "$tmp/typed.json"
+  check "... in kd's words, not nlohmann's" 0 "" not_said "$tmp/typed.json" json.exception
+}
+named "a suite that is a number" '.suite = 5' "$pos" 'typed.json: .suite must be a string'
+named "a type that is a number" '.type = 5' "$pos" '"type" must be positive or negative'
+named "an identity missing" 'del(.identities.term)' "$pos" '.identities.term is missing'
+named "identities not an object" '.identities = []' "$pos" '.identities must be an object'
+named "a key entry that is a string" '.keys[0] = "alice"' "$pos" '.keys\[0\] must be an object'
+named "a transcript step that is null" '.transcript[1].step = null' "$pos" '.transcript\[1\].step must be a string'
+named "a transcript that is an object" '.transcript = {}' "$pos" '.transcript must be an array'
+named "a pcap that is a number" '.pcap = 1' "$pos" '.pcap must be a string'
+named "a comment that is a number" '.testGroups[0].tests[2].comment = 7' "$neg" '.testGroups\[0\].tests\[2\].comment must be a string'
+named "flags that are a string" '.testGroups[0].tests[0].flags = "x"' "$neg" '.testGroups\[0\].tests\[0\].flags must be an array'
+named "numberOfTests negative" '.numberOfTests = -1' "$neg" 'numberOfTests must be a whole number'
+named "stateChange a string" '.testGroups[0].tests[0].stateChange = "yes"' "$neg" '.testGroups\[0\].tests\[0\].stateChange must be true or false'
+jq '.keys[0].key = "0123456789abcdef0123456789abcdef0"' "$pos" >"$tmp/typed.json"
+check "a key of odd length: named" 3 '.keys\[0\].key must be hex digits' "$kv" run "$tmp/typed.json"
+check "... the key not shown" 0 "" not_said "$tmp/typed.json" 0123456789abcdef0123456789abcdef0
 check "--tools without binaries: exit 3" 3 "no executable kd-term" "$kv" run --tools "$tmp" "$pos"
 check "no file: usage, exit 2" 2 "" "$kv" run
 
@@ -99,6 +125,16 @@ check "a file of the user's at the old fixed name: the check passes" 0 "1 passed
 check "... and the file is left as it was" 0 "" grep -qx mine "$(ls -d "$tmp"/t/kd-vectors-*.pcap)"
 rm -rf "$tmp"/t/kd-vectors-*
 check "nothing is left in TMPDIR after a run" 0 "" test "$(env TMPDIR="$tmp/t" "$kv" run "$wpos" >/dev/null; ls -A "$tmp/t")" = target
+
+# The scratch directory goes under $TMPDIR, or /tmp when it is unset or empty (as mktemp(1) does):
+# one that cannot be made there is exit 3 naming where and why, never std::filesystem's words
+# ("filesystem error: temp_directory_path: ...": trial 9, also for an empty TMPDIR).
+check "TMPDIR that does not exist: exit 3, says where and why" 3 \
+  "cannot create a scratch directory in $tmp/none: No such file or directory" env TMPDIR="$tmp/none" "$kv" run "$wpos"
+check "... not in std::filesystem's words" 0 "" eval '! env TMPDIR="$tmp/none" "$kv" run "$wpos" 2>&1 | grep -q "filesystem error"'
+check "TMPDIR that is a file: exit 3, says why" 3 "cannot create a scratch directory in $tmp/t/target/file: Not a directory" \
+  env TMPDIR="$tmp/t/target/file" "$kv" run "$wpos"
+check "an empty TMPDIR is /tmp, as an unset one" 0 "1 passed, 0 failed" env TMPDIR= "$kv" run "$wpos"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -6,7 +6,9 @@
 
 #include <cctype>
 #include <cstdio>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 
@@ -43,11 +45,15 @@ std::string quote(const std::string& s) {
   return q + "'";
 }
 
-// A new directory of this run's own under $TMPDIR (mkdtemp: created exclusively, mode 0700), so
-// that nothing another user or an earlier run put under a name known beforehand is used or removed.
+// A new directory of this run's own under $TMPDIR, or /tmp when it is unset or empty as mktemp(1)
+// takes it (mkdtemp: created exclusively, mode 0700), so that nothing another user or an earlier
+// run put under a name known beforehand is used or removed. Its failure says where and why
+// (std::filesystem's temp_directory_path said neither, and refused an empty TMPDIR).
 std::string scratch_dir() {
-  std::string tmpl = (fs::temp_directory_path() / "kd-vectors.XXXXXX").string();
-  if (!::mkdtemp(tmpl.data())) throw IoError{"cannot create a scratch directory"};
+  const char* env = std::getenv("TMPDIR");
+  const std::string base = env != nullptr && *env != '\0' ? env : "/tmp";
+  std::string tmpl = base + "/kd-vectors.XXXXXX";
+  if (!::mkdtemp(tmpl.data())) throw IoError{"cannot create a scratch directory in " + base + ": " + std::strerror(errno)};
   return tmpl;
 }
 
