@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,12 @@ Status parse_strict(std::string_view text, json& j, bool saturate = false);
 json parse_or_discard(std::string_view text);
 // Whether v is the integer 1, as a file's format version must be: not 1.0, 1e0 or "1".
 inline bool is_version_one(const json& v) { return v.is_number_unsigned() && v.get<std::uint64_t>() == 1; }
+// "WHAT format version N: this kd reads version 1 only" when v is an integer other than 1 (a file of
+// another version of kd's format), else nullopt (not kd's format at all, or version 1).
+inline std::optional<std::string> other_version(const json& v, std::string_view what) {
+  if (!v.is_number_unsigned() || v.get<std::uint64_t>() == 1) return std::nullopt;
+  return std::string(what) + " format version " + std::to_string(v.get<std::uint64_t>()) + ": this kd reads version 1 only";
+}
 // A byte string as lowercase hex of even length; field names it in the error.
 Result<Bytes> hex_field(const json& v, std::string_view field);
 

@@ -20,6 +20,8 @@ Result<flow::Keystore> decode_keystore(std::string_view text) {
   };
   if (j.is_object())
     if (auto e = unknown(j, {"kd_keystore", "entities"}, "")) return *e;
+  if (j.is_object() && j.contains("kd_keystore"))
+    if (auto v = other_version(j["kd_keystore"], "keystore")) return err(Code::malformed, *v);
   if (!j.is_object() || !j.contains("kd_keystore") || !is_version_one(j["kd_keystore"]) ||
       !j.contains("entities") || !j["entities"].is_array())
     return err(Code::malformed, "not a kd keystore (want {\"kd_keystore\":1,\"entities\":[...]})");

@@ -305,6 +305,8 @@ template <class State>
 Result<State> decode_state(std::string_view text, std::string_view role, const std::function<void(const Node&, State&)>& fill) {
   json j;
   if (auto s = parse_strict(text, j); !s) return s.error();
+  if (j.is_object() && j.contains("kd_state"))
+    if (auto v = other_version(j["kd_state"], "state file")) return err(Code::malformed, *v);
   if (!j.is_object() || !j.contains("kd_state") || !is_version_one(j["kd_state"]))
     return err(Code::malformed, "not a kd state file (want {\"kd_state\":1,...})");
   if (!j.contains("role")) return err(Code::malformed, "damaged: .role is missing");

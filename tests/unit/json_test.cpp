@@ -681,6 +681,26 @@ TEST(JsonState, AMissingOrBadRoleIsNamed) {
             "this state file belongs to the term, not the proxy");
 }
 
+// A state file or keystore of another format version is refused naming its version, not as "not a
+// kd state file" (trial 9): a file a later kd wrote is told from a file that is not kd's at all.
+TEST(JsonState, AnotherFormatVersionIsNamed) {
+  auto state = [](const std::string& text) {
+    auto r = kd::json::decode_proxy_state(text);
+    return r.ok() ? std::string("accepted") : r.error().detail;
+  };
+  EXPECT_EQ(state(R"({"kd_state":2,"role":"proxy","exchanges":{},"seen_n1":{}})"),
+            "state file format version 2: this kd reads version 1 only");
+  EXPECT_EQ(state(R"({"kd_state":1.5,"role":"proxy","exchanges":{},"seen_n1":{}})"),
+            "not a kd state file (want {\"kd_state\":1,...})");
+  auto keys = [](const std::string& text) {
+    auto r = kd::json::decode_keystore(text);
+    return r.ok() ? std::string("accepted") : r.error().detail;
+  };
+  EXPECT_EQ(keys(R"({"kd_keystore":3,"entities":[]})"), "keystore format version 3: this kd reads version 1 only");
+  EXPECT_EQ(keys(R"({"kd_keystore":"1","entities":[]})"),
+            "not a kd keystore (want {\"kd_keystore\":1,\"entities\":[...]})");
+}
+
 TEST(JsonState, DamagedFileIsAnErrorNotAnException) {
   const std::string good = kd::json::encode_state(sample_term_state());
   EXPECT_STATE_FAILS(kd::json::decode_term_state(good.substr(0, good.size() / 2)));
