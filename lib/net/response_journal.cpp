@@ -62,7 +62,7 @@ std::optional<JournalContents> read_journal(const std::string& path, const std::
                                              [](char ch) { return ch == 0; });
   if (c.torn_at && !zeros)
     report.diagnostic("warning: journal " + name + ": a torn tail (" + std::to_string(text->size() - *c.torn_at) +
-                      " bytes from byte " + std::to_string(*c.torn_at) + ", a write the crash cut short, never acted on) is ignored");
+                      " bytes from byte " + std::to_string(*c.torn_at) + ", a write cut short by a crash or a failed write, never acted on) is ignored");
   if (!c.state_matched && c.changes_unmatched > 0)
     throw IoError{std::string(kWhat) + " " + path + ": it holds state changes of " + std::to_string(c.changes_unmatched) +
                   " batches for another version of the state file (was the state file replaced since the service "

@@ -183,6 +183,8 @@ J=$W/auc.st.journal
 truncate -s $(($(journal_bytes "$J") - 3)) "$J"
 LISTEN_AT=$AUC_ADDR serve auc auc || fail "auc: starts on a journal with a torn tail"
 check "auc: a torn tail is a warning" err_has "$TMP/auc.err" "kd-auc: warning: journal $J"
+# (a crash, or a write that failed: a full disk leaves the same tail, trial 9)
+check "auc: ... naming both causes" err_has "$TMP/auc.err" "a write cut short by a crash or a failed write"
 send_from "$PORT" "$AUC_ADDR" "$TMP/s3.json" "$TMP/s4.third"
 check "auc: the batches before the torn one are kept" same_nonempty "$TMP/s4.third" "$TMP/s4.json"
 send_from "$PORT_C" "$AUC_ADDR" "$TMP/s3c.json" "$TMP/s4c.again"
