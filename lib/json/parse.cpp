@@ -1,5 +1,6 @@
 // Strict JSON reading for every form of json/ (internal.hpp): duplicate keys refused, NUL bytes
 // refused, integers beyond 64 bits kept as integers.
+#include <algorithm>
 #include <limits>
 #include <set>
 #include <vector>
@@ -39,13 +40,31 @@ public:
       return Base::number_unsigned(std::numeric_limits<number_unsigned_t>::max());
     return Base::number_float(v, text);
   }
+  template <class Exception>
+  bool parse_error(std::size_t position, const std::string& last_token, const Exception& ex) {
+    error_at_ = position;
+    return Base::parse_error(position, last_token, ex);
+  }
   const std::string& duplicate() const { return dup_; }
+  // nlohmann's position of the error: the characters read, the one it could not take included.
+  std::size_t error_at() const { return error_at_; }
 
 private:
   bool saturate_;
+  std::size_t error_at_ = 0;
   std::vector<std::set<std::string>> keys_;
   std::string dup_;
 };
+
+// "not valid JSON at line L, column C" of the byte the parser stopped at (1-based, columns in
+// bytes), "(the text ends)" when it ran out of text.
+std::string not_json_at(std::string_view text, std::size_t position) {
+  const std::size_t at = std::min(position > 0 ? position - 1 : 0, text.size());
+  const std::size_t line_start = at == 0 ? 0 : text.rfind('\n', at - 1) + 1;  // npos + 1 == 0
+  const auto line = 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+  return "not valid JSON at line " + std::to_string(line) + ", column " + std::to_string(at - line_start + 1) +
+         (at >= text.size() ? " (the text ends)" : "");
+}
 
 }  // namespace
 
@@ -58,7 +77,7 @@ Status parse_strict(std::string_view text, json& j, bool saturate) {
   // nlohmann takes a NUL byte for the end of its input: what follows it would go unread.
   if (text.find('\0') != std::string_view::npos) return err(Code::malformed, "not valid JSON: a NUL byte");
   StrictDom dom(j, saturate);
-  if (!json::sax_parse(text.begin(), text.end(), &dom) || dom.is_errored()) return err(Code::malformed, "not valid JSON");
+  if (!json::sax_parse(text.begin(), text.end(), &dom) || dom.is_errored()) return err(Code::malformed, not_json_at(text, dom.error_at()));
   if (!dom.duplicate().empty()) return err(Code::malformed, "key \"" + dom.duplicate() + "\" appears twice");
   return Ok{};
 }

@@ -156,6 +156,22 @@ TEST(JsonMessage, NotJsonIsMalformed) {
     EXPECT_DECODE_FAILS(line, Code::malformed);
 }
 
+// Where the text stops being JSON is said (trial 8's leftover): the line and column of the byte the
+// parser could not take, or the end of the text.
+TEST(JsonMessage, NotJsonSaysWhere) {
+  auto detail = [](std::string_view line) {
+    auto r = kd::json::decode_message(line);
+    return r.ok() ? std::string("accepted") : r.error().detail;
+  };
+  EXPECT_EQ(detail(R"({"step":"s3", "x":})"), "not valid JSON at line 1, column 19");
+  EXPECT_EQ(detail("{"), "not valid JSON at line 1, column 2 (the text ends)");
+  EXPECT_EQ(detail(""), "not valid JSON at line 1, column 1 (the text ends)");
+  EXPECT_EQ(detail("{}}"), "not valid JSON at line 1, column 3");
+  auto keys = kd::json::decode_keystore("{\n  \"kd_keystore\": 1,\n  \"entities\": [,]\n}\n");
+  ASSERT_FALSE(keys.ok());
+  EXPECT_EQ(keys.error().detail, "not valid JSON at line 3, column 16");
+}
+
 // nlohmann stops at a NUL byte as at the end of its input: what follows must not go unread.
 TEST(JsonMessage, ANulByteIsMalformedWhateverFollowsIt) {
   EXPECT_DECODE_FAILS(std::string(kS3) + std::string("\0garbage", 8), Code::malformed);
