@@ -14,6 +14,11 @@ namespace kd::json {
 
 inline constexpr std::size_t kMaxLine = 65536;
 
+// The detail of a text that is not JSON (kd-protocol(7), ERROR CODES): "not valid JSON at line L,
+// column C" of the byte nlohmann's parser stopped at (position: the characters it read, that one
+// included; lines and columns from 1, columns in bytes), with " (the text ends)" when it ran out.
+std::string not_json_at(std::string_view text, std::size_t position);
+
 // Decodes and validates one message line. On failure, *step_name gets the "step" the line claimed,
 // when it could be read, so that the error can name it. sizes: msg::validate()'s (loose for a
 // message to be encoded as it is, tampered sizes included).

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "json/internal.hpp"
+#include "json/message.hpp"
 
 namespace kd::json {
 
@@ -56,8 +57,8 @@ private:
   std::string dup_;
 };
 
-// "not valid JSON at line L, column C" of the byte the parser stopped at (1-based, columns in
-// bytes), "(the text ends)" when it ran out of text.
+}  // namespace
+
 std::string not_json_at(std::string_view text, std::size_t position) {
   const std::size_t at = std::min(position > 0 ? position - 1 : 0, text.size());
   const std::size_t line_start = at == 0 ? 0 : text.rfind('\n', at - 1) + 1;  // npos + 1 == 0
@@ -65,8 +66,6 @@ std::string not_json_at(std::string_view text, std::size_t position) {
   return "not valid JSON at line " + std::to_string(line) + ", column " + std::to_string(at - line_start + 1) +
          (at >= text.size() ? " (the text ends)" : "");
 }
-
-}  // namespace
 
 json parse_or_discard(std::string_view text) {
   if (text.find('\0') != std::string_view::npos) return json(json::value_t::discarded);

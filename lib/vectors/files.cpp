@@ -139,8 +139,12 @@ template <class F>
 auto guarded(std::string_view text, F&& f) -> decltype(f(std::declval<const Node&>())) {
   // nlohmann takes a NUL byte for the end of its input: what follows it would go unread.
   if (text.find('\0') != std::string_view::npos) return err(Code::malformed, "not valid JSON: a NUL byte");
-  oj j = oj::parse(text.begin(), text.end(), nullptr, false);
-  if (j.is_discarded()) return err(Code::malformed, "not valid JSON");
+  oj j;
+  try {
+    j = oj::parse(text.begin(), text.end());
+  } catch (const oj::parse_error& e) {
+    return err(Code::malformed, json::not_json_at(text, e.byte));
+  }
   try {
     return f(Node(j, ""));
   } catch (const std::exception& e) {

@@ -18,6 +18,9 @@ neg=$tv/negative/KD-SM4GCM-SM3-json.json
 check "missing file: exit 3, others still run" 3 "1 passed, 0 failed" "$kv" run "$tmp/nope.json" "$pos"
 check "a directory: exit 3" 3 "cannot read" "$kv" run "$tmp"
 check "a schema file is no vector file" 3 "not a kd vector file" "$kv" run "$tv/schemas/kd_positive.schema.json"
+# Where a file stops being JSON is said: its line and column.
+{ head -n 3 "$pos"; echo '  "x": ,'; } > "$tmp/broken.json"
+check "a file that is not JSON: says where" 3 "not valid JSON at line 4, column 8" "$kv" run "$tmp/broken.json"
 # The format version is the integer 1 (kd-vectors(5)): not a fraction that rounds to it.
 for v in 1.5 1.0 '"1"'; do
   sed "0,/\"kd_vectors\": 1,/s//\"kd_vectors\": $v,/" "$tv/positive/KD-SM4GCM-SM3-direct-json.json" > "$tmp/version.json"
