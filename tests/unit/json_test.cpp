@@ -172,6 +172,16 @@ TEST(JsonMessage, NotJsonSaysWhere) {
   EXPECT_EQ(keys.error().detail, "not valid JSON at line 3, column 16");
 }
 
+// A file saved as UTF-16 (an editor's choice) is named as such, not as "a NUL byte" (trial 9).
+TEST(JsonMessage, Utf16TextIsNamed) {
+  const std::string le = std::string("\xff\xfe{\0}\0", 6), be = std::string("\xfe\xff\0{\0}", 6);
+  for (const auto& text : {le, be}) {
+    auto r = kd::json::decode_keystore(text);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().detail, "not valid JSON: UTF-16 text (kd reads UTF-8)");
+  }
+}
+
 // nlohmann stops at a NUL byte as at the end of its input: what follows must not go unread.
 TEST(JsonMessage, ANulByteIsMalformedWhateverFollowsIt) {
   EXPECT_DECODE_FAILS(std::string(kS3) + std::string("\0garbage", 8), Code::malformed);
