@@ -73,9 +73,9 @@ json parse_or_discard(std::string_view text) {
 }
 
 Status parse_strict(std::string_view text, json& j, bool saturate) {
-  // nlohmann takes a NUL byte for the end of its input: what follows it would go unread.
   if (text.starts_with("\xff\xfe") || text.starts_with("\xfe\xff"))  // a byte order mark of UTF-16
     return err(Code::malformed, "not valid JSON: UTF-16 text (kd reads UTF-8)");
+  // nlohmann takes a NUL byte for the end of its input: what follows it would go unread.
   if (text.find('\0') != std::string_view::npos) return err(Code::malformed, "not valid JSON: a NUL byte");
   StrictDom dom(j, saturate);
   if (!json::sax_parse(text.begin(), text.end(), &dom) || dom.is_errored()) return err(Code::malformed, not_json_at(text, dom.error_at()));
