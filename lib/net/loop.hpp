@@ -18,6 +18,10 @@
 
 namespace kd::net {
 
+// The receive buffer each UDP socket asks the kernel for (SO_RCVBUF; the kernel caps it at
+// net.core.rmem_max): kd-live(7), MEMORY.
+inline constexpr int kUdpReceiveBuffer = 4 << 20;
+
 // A message as it came: a UDP datagram, or one cut out of a TCP connection (socket: its listener
 // or its client socket, from: the connection's far end, which send() answers on).
 struct Datagram {
