@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "capture/capture.hpp"
+#include "files/files.hpp"
 
 namespace kd::capture {
 
@@ -155,14 +156,11 @@ Result<Writer> Writer::open(const std::string& path, Resolution resolution) {
     // Opened for reading too (O_RDWR, below), a FIFO would take the frames into its buffer and lose
     // them with it when nothing else reads it: opened as a writer only, and refused when no reader
     // is there (open's ENXIO) rather than waited for.
-    const int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+    const int fd = files::open_not_waiting(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0 && errno == ENXIO)
       return err(Code::malformed, path + ": a FIFO that nothing reads: its frames would be lost (start its reader first)");
     if (fd < 0) return err(Code::malformed, path + ": " + std::strerror(errno));
     Writer w(fd, false, resolution);
-    const int flags = ::fcntl(fd, F_GETFL);
-    if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0)
-      return err(Code::malformed, path + ": " + std::strerror(errno));
     w.header_pending_ = true;  // a new capture for its reader
     return w;
   }

@@ -143,17 +143,21 @@ void write_file_atomic(const std::string& path, const std::function<void(const s
   }
 }
 
+int open_not_waiting(const std::string& path, int flags, unsigned mode) {
+  const int fd = ::open(path.c_str(), flags | O_NONBLOCK, static_cast<mode_t>(mode));
+  if (fd < 0) return -1;
+  const int now = ::fcntl(fd, F_GETFL);
+  if (now >= 0 && ::fcntl(fd, F_SETFL, now & ~O_NONBLOCK) == 0) return fd;
+  const int e = errno;
+  ::close(fd);
+  errno = e;
+  return -1;
+}
+
 int open_replace(const std::string& path, std::string_view what) {
-  // O_NONBLOCK: a FIFO that nothing reads is refused (ENXIO), not waited for in open(2) for ever;
-  // the descriptor is made blocking again for the writes.
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
-  if (fd >= 0) {
-    const int flags = ::fcntl(fd, F_GETFL);
-    if (flags >= 0 && ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0) return fd;
-    IoError e{label(what, path) + ": cannot write it: " + std::strerror(errno)};
-    ::close(fd);
-    throw e;
-  }
+  // A FIFO that nothing reads is refused (ENXIO), not waited for in open(2) for ever.
+  const int fd = open_not_waiting(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd >= 0) return fd;
   if (errno == ELOOP) throw IoError{label(what, path) + ": a symbolic link: name the file itself"};
   if (errno == EISDIR) throw IoError{label(what, path) + ": a directory: name a file"};
   if (errno == ENXIO) throw IoError{label(what, path) + ": a FIFO that nothing reads: its lines would wait for ever (start its reader first)"};

@@ -36,6 +36,10 @@ void write_file_atomic(const std::string& path,
 // reader for ever) are refused with a message saying so. Throws
 // IoError naming the file as "WHAT PATH"; the caller closes the descriptor.
 int open_replace(const std::string& path, std::string_view what);
+// open(2) of path with flags (and mode, when it creates) that does not wait for a FIFO's reader: a
+// FIFO that nothing reads fails at once with ENXIO; the descriptor returned blocks as usual. -1 with
+// errno set on failure; the caller words the error (open_replace, capture's --pcap-out writer).
+int open_not_waiting(const std::string& path, int flags, unsigned mode = 0);
 // Opens path for writing at offsets the caller chooses (created mode 0600 when absent, kept as it
 // is when present; a symbolic link is refused); the caller closes the descriptor. Throws IoError
 // naming the file as "WHAT PATH".
